@@ -1,0 +1,179 @@
+import { Command, CommanderError, Option } from 'commander';
+import { COMMANDS, type CommandSpec, GROUPS } from './commands/registry.js';
+import { Deps, type DepsInit, type GlobalOptions } from './lib/deps.js';
+import { ExitCode, UsageError } from './lib/errors.js';
+import { EXIT_CODE_TABLE, exitCodeFor } from './lib/exit-codes.js';
+import { GraphApiError } from './lib/graph/errors.js';
+
+/** Global options that take a value: skipped when looking for the command words in argv. */
+const VALUE_OPTIONS = new Set(['--profile', '--api-version']);
+
+/** The command words of argv (before the first option that is not global), e.g. ['templates', 'list']. */
+function commandWords(args: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let i = 0; i < args.length && words.length < 3; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    if (a.startsWith('-')) {
+      if (VALUE_OPTIONS.has(a)) i++;
+      continue;
+    }
+    words.push(a);
+  }
+  return words[0] === 'help' ? words.slice(1) : words;
+}
+
+function findTarget(words: readonly string[]): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.path.every((p, i) => words[i] === p));
+}
+
+function fullName(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+function buildProgram(deps: Deps, target: CommandSpec | undefined): { program: Command; loaded: Promise<void> } {
+  const program = new Command('wacx')
+    .description('Operations toolkit for WhatsApp Business coexistence (Business App + Cloud API on one number).')
+    .version(deps.version, '-V, --version', 'print the version')
+    .option('--profile <name>', 'configuration profile to use (env WACX_PROFILE)')
+    .option('--json', 'print machine-readable JSON on stdout', false)
+    .option('--no-color', 'disable colour (also NO_COLOR, CLICOLOR=0)')
+    .option('--no-input', 'never prompt; a missing value is a usage error')
+    .option('--verbose', 'print redacted request traces on stderr')
+    .addOption(new Option('--api-version <vNN.0>', 'Graph API version (env WACX_API_VERSION)'))
+    .option('--sandbox', 'run against an in-process sandbox with its seeded profile (no Meta account needed)')
+    .showSuggestionAfterError(true)
+    .helpCommand(false)
+    .addHelpText(
+      'after',
+      '\nRun `wacx help exit-codes` for the exit codes, `wacx <command> --help` for a command.\nTry everything locally: `wacx doctor --sandbox`.',
+    );
+
+  const groups = new Map<string, Command>();
+  let loaded: Promise<void> = Promise.resolve();
+  for (const spec of COMMANDS) {
+    let parent = program;
+    if (spec.path.length === 2) {
+      const group = spec.path[0]!;
+      let g = groups.get(group);
+      if (!g) {
+        g = program.command(group).description(GROUPS[group] ?? '');
+        groups.set(group, g);
+      }
+      parent = g;
+    }
+    const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
+    if (spec === target) loaded = spec.load().then((m) => m.register(cmd, deps));
+  }
+  program
+    .command('help')
+    .description('show help for a command, or `wacx help exit-codes`')
+    .argument('[command...]')
+    .action((words: string[]) => {
+      if (words[0] === 'exit-codes') {
+        printExitCodes(deps);
+        return;
+      }
+      let cmd: Command = program;
+      for (const w of words) {
+        const next = cmd.commands.find((c) => c.name() === w);
+        if (!next) throw new UsageError(`Unknown command "${words.join(' ')}".`, { hint: 'Run `wacx --help`.' });
+        cmd = next;
+      }
+      deps.io.write(cmd.helpInformation());
+    });
+
+  program.hook('preAction', async (_this, actionCmd) => {
+    const o = actionCmd.optsWithGlobals() as Partial<GlobalOptions>;
+    deps.applyGlobals({
+      profile: o.profile,
+      json: Boolean(o.json),
+      color: o.color !== false,
+      input: o.input !== false,
+      verbose: Boolean(o.verbose),
+      apiVersion: o.apiVersion,
+      sandbox: Boolean(o.sandbox),
+    });
+    await deps.prepare();
+  });
+  return { program, loaded };
+}
+
+function configureAll(cmd: Command, deps: Deps): void {
+  cmd.exitOverride();
+  cmd.configureOutput({
+    writeOut: (s) => deps.io.write(s),
+    writeErr: (s) => deps.io.streams.stderr.write(s),
+    outputError: (s, write) => write(`${deps.io.style.red(s.trimEnd())}\nUsage: ${fullName(cmd)} ${cmd.usage()}\n`),
+  });
+  for (const sub of cmd.commands) configureAll(sub, deps);
+}
+
+function printExitCodes(deps: Deps): void {
+  if (deps.globals.json) {
+    deps.io.printJson(EXIT_CODE_TABLE.map(([code, meaning]) => ({ code, meaning })));
+    return;
+  }
+  deps.io.table(['CODE', 'MEANING'], EXIT_CODE_TABLE.map(([code, meaning]) => [code, meaning]));
+}
+
+/** Prints an error for people on stderr: what happened, the API details, and what to do next. */
+export function reportError(deps: Deps, error: unknown): void {
+  const io = deps.io;
+  const message = error instanceof Error ? error.message : String(error);
+  io.error(message);
+  if (error instanceof GraphApiError) {
+    const parts = [`code ${error.code}`, error.category];
+    if (error.subcode !== undefined) parts.push(`subcode ${error.subcode}`);
+    parts.push(`HTTP ${error.status}`);
+    if (error.fbtraceId) parts.push(`fbtrace_id ${error.fbtraceId}`);
+    io.info(io.style.dim(`  ${parts.join(' · ')}`));
+    if (error.details) io.info(io.style.dim(`  ${error.details}`));
+  }
+  const hint = (error as { hint?: unknown }).hint;
+  if (typeof hint === 'string' && hint) io.info(`  ${io.style.cyan('→')} ${hint}`);
+  if (io.verbose && error instanceof Error && error.stack && !(error instanceof UsageError)) {
+    io.info(io.style.dim(error.stack));
+  }
+}
+
+/**
+ * Runs the CLI. Never calls process.exit: returns the exit code (bin/wacx.js sets process.exitCode).
+ * `args` are the user's arguments, without node and the script path.
+ */
+export async function main(args: readonly string[], init: DepsInit): Promise<number> {
+  const deps = new Deps(init);
+  const target = findTarget(commandWords(args));
+  const { program, loaded } = buildProgram(deps, target);
+  try {
+    await loaded;
+    configureAll(program, deps);
+    await program.parseAsync([...args], { from: 'user' });
+    return deps.exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.OK;
+      // "wacx templates" with no verb: commander prints the group help and signals an error
+      if (error.code === 'commander.executeSubCommandAsync') return ExitCode.OK;
+      return ExitCode.USAGE;
+    }
+    if (deps.signal.aborted && exitCodeFor(error) !== ExitCode.USAGE) {
+      deps.io.info('Cancelled.');
+      return ExitCode.CANCELLED;
+    }
+    reportError(deps, error);
+    return exitCodeFor(error);
+  } finally {
+    await deps.cleanup();
+  }
+}
+
+/** Wraps a command's work: the number it returns becomes the exit code. */
+export function action<A extends unknown[]>(deps: Deps, fn: (...args: A) => Promise<number | undefined>) {
+  return async (...args: A): Promise<void> => {
+    const code = await fn(...args);
+    deps.exitCode = code ?? ExitCode.OK;
+  };
+}

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import type { Deps } from '../lib/deps.js';
+
+/** What every command module exports: flags, arguments, help and the action. */
+export interface CommandModule {
+  register(cmd: Command, deps: Deps): void;
+}
+
+export interface CommandSpec {
+  /** ['templates', 'list'] for `wacx templates list`. */
+  path: readonly string[];
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+export const GROUPS: Record<string, string> = {
+  auth: 'Log in, check and forget credentials',
+  config: 'Read and change profile settings',
+  history: 'Start the coexistence syncs and follow the history import',
+  webhooks: 'Receive and import signed webhooks into the local store',
+  templates: 'Manage message templates, and templates as code (lint, plan, push)',
+  campaigns: 'Inspect, resume and reconcile bulk sends',
+};
+
+/** The one flat registry of commands. Modules are imported only when their command runs. */
+export const COMMANDS: readonly CommandSpec[] = [
+  { path: ['auth', 'login'], summary: 'Store and check an access token for a profile', load: () => import('./auth/login.js') },
+  { path: ['auth', 'status'], summary: 'Show the profile, where each value comes from, and whether the token works', load: () => import('./auth/status.js') },
+  { path: ['auth', 'logout'], summary: "Forget a profile's secrets", load: () => import('./auth/logout.js') },
+  { path: ['config', 'list'], summary: 'List every setting with its value and source', load: () => import('./config/list.js') },
+  { path: ['config', 'get'], summary: 'Print one setting', load: () => import('./config/get.js') },
+  { path: ['config', 'set'], summary: "Change a setting of the profile", load: () => import('./config/set.js') },
+  { path: ['sandbox'], summary: 'Run a local emulator of the WhatsApp Cloud API', load: () => import('./sandbox.js') },
+  { path: ['eligibility'], summary: 'Check whether a Business App number can be onboarded for coexistence', load: () => import('./eligibility.js') },
+  { path: ['onboard'], summary: 'Onboard a Business App number (Embedded Signup QR code, code exchange, webhooks, syncs)', load: () => import('./onboard.js') },
+  { path: ['history', 'sync'], summary: 'Request the one-shot contact and history syncs (within 24 h of onboarding)', load: () => import('./history/sync.js') },
+  { path: ['history', 'status'], summary: 'Show the history import and contact sync progress', load: () => import('./history/status.js') },
+  { path: ['webhooks', 'serve'], summary: 'Run the signed webhook receiver', load: () => import('./webhooks/serve.js') },
+  { path: ['webhooks', 'ingest'], summary: 'Import raw webhook payloads (NDJSON) into the store', load: () => import('./webhooks/ingest.js') },
+  { path: ['templates', 'list'], summary: 'List message templates', load: () => import('./templates/list.js') },
+  { path: ['templates', 'get'], summary: 'Show one template', load: () => import('./templates/get.js') },
+  { path: ['templates', 'create'], summary: 'Create a template from a file', load: () => import('./templates/create.js') },
+  { path: ['templates', 'update'], summary: 'Edit a template from a file', load: () => import('./templates/update.js') },
+  { path: ['templates', 'delete'], summary: 'Delete a template', load: () => import('./templates/delete.js') },
+  { path: ['templates', 'lint'], summary: "Validate template files offline against Meta's rules", load: () => import('./templates/lint.js') },
+  { path: ['templates', 'pull'], summary: "Write the WABA's templates as files", load: () => import('./templates/pull.js') },
+  { path: ['templates', 'plan'], summary: 'Compare template files with the WABA', load: () => import('./templates/plan.js') },
+  { path: ['templates', 'push'], summary: 'Apply the plan to the WABA', load: () => import('./templates/push.js') },
+  { path: ['send'], summary: 'Send a template to every row of a CSV, paced, resumable, never twice', load: () => import('./send.js') },
+  { path: ['campaigns', 'list'], summary: 'List campaigns in the ledger', load: () => import('./campaigns/list.js') },
+  { path: ['campaigns', 'show'], summary: "Show a campaign's counts and unknown rows", load: () => import('./campaigns/show.js') },
+  { path: ['campaigns', 'resume'], summary: 'Continue a stopped campaign', load: () => import('./campaigns/resume.js') },
+  { path: ['campaigns', 'reconcile'], summary: 'Settle unknown rows from status webhooks', load: () => import('./campaigns/reconcile.js') },
+  { path: ['doctor'], summary: 'Check coexistence sync health, with a fix for every problem', load: () => import('./doctor.js') },
+];

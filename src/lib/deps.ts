@@ -1,0 +1,178 @@
+import { join } from 'node:path';
+import { type Clock, systemClock } from './clock.js';
+import { Config } from './config/index.js';
+import { Redactor } from './config/redact.js';
+import type { SettingKey } from './config/settings.js';
+import { Graph } from './graph/index.js';
+import { Io, type IoStreams } from './io/io.js';
+import { inquirerPrompter, type Prompter } from './io/prompter.js';
+import type { Store } from './store/index.js';
+import { VERSION } from './version.js';
+
+/** Global options, parsed by commander and applied before any command runs. */
+export interface GlobalOptions {
+  profile?: string;
+  json: boolean;
+  color: boolean;
+  input: boolean;
+  verbose: boolean;
+  apiVersion?: string;
+  sandbox: boolean;
+}
+
+/** A sandbox running in this process for `--sandbox` (see src/sandbox). */
+export interface InProcessSandbox {
+  url: string;
+  settings: Partial<Record<SettingKey, string>>;
+  secrets: { token: string; appSecret: string };
+  /** A throw-away config directory (profile file and database) for this run. */
+  configDir: string;
+  close(): Promise<void>;
+}
+
+export interface DepsInit {
+  argv?: string[];
+  env: NodeJS.ProcessEnv;
+  streams: IoStreams;
+  clock?: Clock;
+  prompter?: Prompter;
+  /** Aborted on Ctrl+C / SIGTERM by bin/wacx.js. */
+  signal?: AbortSignal;
+  /** Starts the in-process sandbox for --sandbox; injectable for tests. */
+  startSandbox?: (env: NodeJS.ProcessEnv) => Promise<InProcessSandbox>;
+}
+
+/**
+ * The one dependency object, built only at the entry point. Expensive parts (config file, API client,
+ * database, sandbox) are created on first use, so `wacx --help` touches none of them.
+ */
+export class Deps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly io: Io;
+  readonly clock: Clock;
+  readonly prompter: Prompter;
+  readonly signal: AbortSignal;
+  readonly redactor: Redactor;
+  readonly version = VERSION;
+  globals: GlobalOptions = { json: false, color: true, input: true, verbose: false, sandbox: false };
+  exitCode = 0;
+  /** Settings given by a command's own flags (e.g. --waba-id), highest precedence. */
+  private flagSettings: Partial<Record<SettingKey, string>> = {};
+  private configInstance: Config | undefined;
+  private graphInstance: Graph | undefined;
+  private storeInstance: Store | undefined;
+  private sandbox: InProcessSandbox | undefined;
+  private readonly cleanups: (() => Promise<void> | void)[] = [];
+  private readonly startSandboxImpl: (env: NodeJS.ProcessEnv) => Promise<InProcessSandbox>;
+
+  constructor(init: DepsInit) {
+    this.env = init.env;
+    this.redactor = new Redactor();
+    this.io = new Io(init.streams, { env: init.env, redactor: this.redactor });
+    this.clock = init.clock ?? systemClock;
+    this.prompter = init.prompter ?? inquirerPrompter(this.io);
+    this.signal = init.signal ?? new AbortController().signal;
+    this.startSandboxImpl =
+      init.startSandbox ??
+      (async (env) => {
+        const { startInProcessSandbox } = await import('../sandbox/in-process.js');
+        return startInProcessSandbox({ env });
+      });
+  }
+
+  applyGlobals(globals: GlobalOptions): void {
+    this.globals = globals;
+    this.io.configure(globals);
+  }
+
+  /** Starts the in-process sandbox when --sandbox was given; called once before the command runs. */
+  async prepare(): Promise<void> {
+    if (!this.globals.sandbox || this.sandbox) return;
+    this.sandbox = await this.startSandboxImpl(this.env);
+    this.onCleanup(() => this.sandbox?.close());
+  }
+
+  get sandboxActive(): boolean {
+    return this.sandbox !== undefined;
+  }
+
+  /** Lets a command feed its own flags (--waba-id, --phone-number-id…) into the precedence chain. */
+  setFlagSettings(settings: Partial<Record<SettingKey, string | undefined>>): void {
+    for (const [k, v] of Object.entries(settings)) if (v !== undefined) this.flagSettings[k as SettingKey] = v;
+    this.configInstance = undefined;
+    this.graphInstance = undefined;
+  }
+
+  config(): Config {
+    if (!this.configInstance) {
+      const sandbox = this.sandbox;
+      const env = sandbox
+        ? {
+            ...this.env,
+            WACX_TOKEN: sandbox.secrets.token,
+            WACX_APP_SECRET: sandbox.secrets.appSecret,
+            WACX_CONFIG_DIR: sandbox.configDir,
+            WACX_KEYCHAIN: '0',
+          }
+        : this.env;
+      this.configInstance = new Config({
+        env,
+        flags: {
+          ...(sandbox ? sandbox.settings : {}),
+          ...this.flagSettings,
+          apiVersion: this.globals.apiVersion ?? this.flagSettings.apiVersion,
+          profile: this.globals.profile ?? (sandbox ? 'sandbox' : undefined),
+        },
+        redactor: this.redactor,
+        warn: (m) => this.io.warn(m),
+      });
+    }
+    return this.configInstance;
+  }
+
+  /** The typed API core, authenticated with the profile's token unless `auth: false`. */
+  async graph(options: { auth?: boolean } = {}): Promise<Graph> {
+    if (this.graphInstance && options.auth !== false) return this.graphInstance;
+    const config = this.config();
+    const token = options.auth === false ? undefined : await config.requireToken();
+    const appSecret = (await config.secret('appSecret')).value;
+    const graph = Graph.create({
+      baseUrl: config.get('graphUrl'),
+      apiVersion: config.get('apiVersion'),
+      token,
+      appSecret,
+      userAgent: `wacx/${this.version}`,
+      clock: this.clock,
+      trace: this.io.verbose ? (line) => this.io.debug(line) : undefined,
+    });
+    this.onCleanup(() => graph.close());
+    if (options.auth !== false) this.graphInstance = graph;
+    return graph;
+  }
+
+  /** The profile's embedded database, migrated on first open. */
+  async store(): Promise<Store> {
+    if (!this.storeInstance) {
+      const { Store } = await import('./store/index.js');
+      const config = this.config();
+      const path = this.env.WACX_DB ?? join(config.profiles.dir, 'profiles', config.profileName, 'wacx.db');
+      this.storeInstance = Store.open(path);
+      this.onCleanup(() => this.storeInstance?.close());
+    }
+    return this.storeInstance;
+  }
+
+  onCleanup(fn: () => Promise<void> | void): void {
+    this.cleanups.push(fn);
+  }
+
+  async cleanup(): Promise<void> {
+    for (const fn of this.cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch {
+        // best effort
+      }
+    }
+  }
+}

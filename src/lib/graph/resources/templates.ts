@@ -1,0 +1,71 @@
+import { type GraphClient, graphPath } from '../client.js';
+import {
+  type CreateTemplateRequest,
+  type CreateTemplateResponse,
+  type EditTemplateRequest,
+  type MessageTemplate,
+  type SuccessResponse,
+  TEMPLATE_FIELDS,
+} from '../types.js';
+
+export interface TemplateListFilter {
+  name?: string;
+  status?: string | readonly string[];
+  category?: string | readonly string[];
+  language?: string | readonly string[];
+  nameOrContent?: string;
+  /** Page size (Graph `limit`). */
+  limit?: number;
+}
+
+const listParam = (v: string | readonly string[] | undefined) =>
+  v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
+
+export class Templates {
+  constructor(private readonly client: GraphClient) {}
+
+  /** All templates matching the filter, as an async iterator over cursor pages. */
+  list(wabaId: string, filter: TemplateListFilter = {}, fields: readonly string[] = TEMPLATE_FIELDS): AsyncGenerator<MessageTemplate> {
+    return this.client.paginate<MessageTemplate>({
+      path: graphPath(wabaId, 'message_templates'),
+      query: {
+        fields: fields.join(','),
+        limit: filter.limit ?? 100,
+        name: filter.name,
+        status: listParam(filter.status),
+        category: listParam(filter.category),
+        language: listParam(filter.language),
+        name_or_content: filter.nameOrContent,
+      },
+    });
+  }
+
+  get(templateId: string, fields: readonly string[] = TEMPLATE_FIELDS): Promise<MessageTemplate> {
+    return this.client.request<MessageTemplate>({
+      method: 'GET',
+      path: graphPath(templateId),
+      query: { fields: fields.join(',') },
+    });
+  }
+
+  create(wabaId: string, template: CreateTemplateRequest): Promise<CreateTemplateResponse> {
+    return this.client.request<CreateTemplateResponse>({
+      method: 'POST',
+      path: graphPath(wabaId, 'message_templates'),
+      body: template,
+    });
+  }
+
+  edit(templateId: string, changes: EditTemplateRequest): Promise<SuccessResponse & { id?: string }> {
+    return this.client.request({ method: 'POST', path: graphPath(templateId), body: changes });
+  }
+
+  /** Deletes every language of `name`, or only `hsmId` when given. */
+  delete(wabaId: string, name: string, hsmId?: string): Promise<SuccessResponse> {
+    return this.client.request<SuccessResponse>({
+      method: 'DELETE',
+      path: graphPath(wabaId, 'message_templates'),
+      query: { name, hsm_id: hsmId },
+    });
+  }
+}

@@ -1,0 +1,161 @@
+import type { Readable, Writable } from 'node:stream';
+import { Chalk, type ChalkInstance } from 'chalk';
+import { Redactor } from '../config/redact.js';
+
+export interface IoStreams {
+  stdin: Readable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+}
+
+export interface IoOptions {
+  env: NodeJS.ProcessEnv;
+  json?: boolean;
+  /** false when --no-color was given. */
+  color?: boolean;
+  /** false when --no-input was given. */
+  input?: boolean;
+  verbose?: boolean;
+  redactor?: Redactor;
+}
+
+export interface Spinner {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  warn(text?: string): void;
+  stop(): void;
+}
+
+/**
+ * Everything a command prints goes through here: data to stdout, messages for people to stderr,
+ * colour only where it belongs, and every byte passed through the redactor.
+ */
+export class Io {
+  readonly streams: IoStreams;
+  readonly env: NodeJS.ProcessEnv;
+  readonly redactor: Redactor;
+  json: boolean;
+  verbose: boolean;
+  private colorFlag: boolean;
+  private inputFlag: boolean;
+  private chalk: ChalkInstance | undefined;
+
+  constructor(streams: IoStreams, options: IoOptions) {
+    this.streams = streams;
+    this.env = options.env;
+    this.redactor = options.redactor ?? new Redactor();
+    this.json = options.json ?? false;
+    this.verbose = options.verbose ?? false;
+    this.colorFlag = options.color ?? true;
+    this.inputFlag = options.input ?? true;
+  }
+
+  /** Applies the global flags once commander has parsed them. */
+  configure(options: { json?: boolean; color?: boolean; input?: boolean; verbose?: boolean }): void {
+    if (options.json !== undefined) this.json = options.json;
+    if (options.color !== undefined) this.colorFlag = options.color;
+    if (options.input !== undefined) this.inputFlag = options.input;
+    if (options.verbose !== undefined) this.verbose = options.verbose;
+    this.chalk = undefined;
+  }
+
+  get stdoutIsTTY(): boolean {
+    return Boolean(this.streams.stdout.isTTY);
+  }
+  get stderrIsTTY(): boolean {
+    return Boolean(this.streams.stderr.isTTY);
+  }
+  get ci(): boolean {
+    const ci = this.env.CI;
+    return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false';
+  }
+  /** Colour on stderr/stdout: a TTY, and not disabled by --no-color, NO_COLOR, CLICOLOR=0 or TERM=dumb. */
+  get color(): boolean {
+    if (!this.colorFlag) return false;
+    if (this.env.NO_COLOR !== undefined && this.env.NO_COLOR !== '') return false;
+    if (this.env.CLICOLOR === '0' || this.env.TERM === 'dumb') return false;
+    if (this.env.FORCE_COLOR && this.env.FORCE_COLOR !== '0') return true;
+    return this.stderrIsTTY;
+  }
+  /** Prompts are allowed: stdin and stdout are TTYs and --no-input was not given. */
+  get interactive(): boolean {
+    return this.inputFlag && Boolean(this.streams.stdin.isTTY) && this.stdoutIsTTY && !this.ci;
+  }
+  /** Live redraws (spinners, progress bars): stderr is a TTY and not CI. */
+  get live(): boolean {
+    return this.stderrIsTTY && !this.ci;
+  }
+  get style(): ChalkInstance {
+    this.chalk ??= new Chalk({ level: this.color ? 1 : 0 });
+    return this.chalk;
+  }
+
+  /** Raw, redacted write to stdout (data). */
+  write(text: string): void {
+    this.streams.stdout.write(this.redactor.redact(text));
+  }
+  /** One line of data on stdout. */
+  out(line = ''): void {
+    this.write(`${line}\n`);
+  }
+  /** A JSON document (pretty) or an NDJSON line (`ndjson`) on stdout. */
+  printJson(value: unknown, options: { ndjson?: boolean } = {}): void {
+    this.write(`${options.ndjson ? JSON.stringify(value) : JSON.stringify(value, null, 2)}\n`);
+  }
+  /** A line for people on stderr. */
+  info(message: string): void {
+    this.streams.stderr.write(`${this.redactor.redact(message)}\n`);
+  }
+  success(message: string): void {
+    this.info(`${this.style.green('✓')} ${message}`);
+  }
+  warn(message: string): void {
+    this.info(`${this.style.yellow('!')} ${message}`);
+  }
+  error(message: string): void {
+    this.info(`${this.style.red('✗')} ${message}`);
+  }
+  /** Only with --verbose; for curl-like traces. */
+  debug(message: string): void {
+    if (this.verbose) this.info(this.style.dim(message));
+  }
+
+  /** A spinner on a live TTY; plain start/end lines otherwise. */
+  async spinner(text: string): Promise<Spinner> {
+    if (!this.live || this.json) {
+      const io = this;
+      return {
+        update() {},
+        succeed: (t) => io.success(t ?? text),
+        fail: (t) => io.error(t ?? text),
+        warn: (t) => io.warn(t ?? text),
+        stop() {},
+      };
+    }
+    const { default: ora } = await import('ora');
+    const s = ora({ text, stream: this.streams.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
+    return {
+      update: (t) => {
+        s.text = t;
+      },
+      succeed: (t) => s.succeed(t),
+      fail: (t) => s.fail(t),
+      warn: (t) => s.warn(t),
+      stop: () => s.stop(),
+    };
+  }
+
+  /** Aligned columns on a TTY, tab-separated when piped. */
+  table(headers: string[], rows: (string | number | null | undefined)[][]): void {
+    const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))));
+    if (!this.stdoutIsTTY) {
+      for (const r of cells) this.out(r.join('\t'));
+      return;
+    }
+    const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+    const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    this.out(this.style.bold(line(headers)));
+    for (const r of cells) this.out(line(r));
+  }
+}
