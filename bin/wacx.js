@@ -1,25 +1,35 @@
 #!/usr/bin/env node
 // Launcher: checks the Node version, runs the built CLI, sets process.exitCode. Never process.exit on success.
+import module from 'node:module';
+
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 20) {
   process.stderr.write(`wacx needs Node.js 20 or newer (this is ${process.versions.node}).\n`);
   process.exitCode = 1;
 } else {
+  // Node >= 22.1 can cache compiled code between runs (faster start-up); older versions simply skip it.
+  try {
+    module.enableCompileCache?.();
+  } catch {
+    // a read-only cache directory only costs speed
+  }
   const controller = new AbortController();
   let interrupts = 0;
+  // First Ctrl+C (or SIGTERM): abort deps.signal so the command stops cleanly (checkpoints, exit 130).
+  // Second one: exit at once.
   const onSignal = (signal) => {
     interrupts++;
-    if (interrupts > 1 || signal === 'SIGHUP') process.exit(130);
+    if (interrupts > 1) process.exit(130);
     if (process.stderr.isTTY) process.stderr.write('\nStopping… (press Ctrl+C again to force)\n');
     controller.abort(Object.assign(new Error(`Interrupted by ${signal}`), { name: 'AbortError' }));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const { main } = await import('../dist/cli.js');
-  process.exitCode = await main(process.argv.slice(2), {
+  const code = await main(process.argv.slice(2), {
     env: process.env,
     streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
     signal: controller.signal,
   });
-  if (controller.signal.aborted && process.exitCode === 0) process.exitCode = 130;
+  process.exitCode = controller.signal.aborted && code === 0 ? 130 : code;
 }

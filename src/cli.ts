@@ -3,7 +3,9 @@ import { COMMANDS, type CommandSpec, GROUPS } from './commands/registry.js';
 import { Deps, type DepsInit, type GlobalOptions } from './lib/deps.js';
 import { ExitCode, UsageError } from './lib/errors.js';
 import { EXIT_CODE_TABLE, exitCodeFor } from './lib/exit-codes.js';
+import { API_VERSION_PATTERN } from './lib/graph/client.js';
 import { GraphApiError } from './lib/graph/errors.js';
+import { preloadChalk } from './lib/io/io.js';
 
 /** Global options that take a value: skipped when looking for the command words in argv. */
 const VALUE_OPTIONS = new Set(['--profile', '--api-version']);
@@ -33,7 +35,23 @@ function fullName(cmd: Command): string {
   return names.join(' ');
 }
 
-function buildProgram(deps: Deps, target: CommandSpec | undefined): { program: Command; loaded: Promise<void> } {
+/** The usage line of a command, e.g. `Usage: wacx config set [options] <key> <value>`. */
+function usageLine(cmd: Command): string {
+  return `Usage: ${fullName(cmd)} ${cmd.usage()}`;
+}
+
+interface RunState {
+  /** The command whose action is running (for the usage line of a UsageError). */
+  current?: Command;
+  /** What commander wrote to stderr (errors, help on error), printed redacted once the run ends. */
+  stderr: string[];
+}
+
+function buildProgram(
+  deps: Deps,
+  target: CommandSpec | undefined,
+  state: RunState,
+): { program: Command; loaded: Promise<void> } {
   const program = new Command('wacx')
     .description('Operations toolkit for WhatsApp Business coexistence (Business App + Cloud API on one number).')
     .version(deps.version, '-V, --version', 'print the version')
@@ -86,7 +104,11 @@ function buildProgram(deps: Deps, target: CommandSpec | undefined): { program: C
     });
 
   program.hook('preAction', async (_this, actionCmd) => {
+    state.current = actionCmd;
     const o = actionCmd.optsWithGlobals() as Partial<GlobalOptions>;
+    if (o.apiVersion !== undefined && !API_VERSION_PATTERN.test(o.apiVersion)) {
+      throw new UsageError(`Invalid API version "${o.apiVersion}": use the form v25.0.`, { location: '--api-version' });
+    }
     deps.applyGlobals({
       profile: o.profile,
       json: Boolean(o.json),
@@ -101,14 +123,29 @@ function buildProgram(deps: Deps, target: CommandSpec | undefined): { program: C
   return { program, loaded };
 }
 
-function configureAll(cmd: Command, deps: Deps): void {
+function configureAll(cmd: Command, deps: Deps, state: RunState): void {
   cmd.exitOverride();
   cmd.configureOutput({
     writeOut: (s) => deps.io.write(s),
-    writeErr: (s) => deps.io.streams.stderr.write(s),
-    outputError: (s, write) => write(`${deps.io.style.red(s.trimEnd())}\nUsage: ${fullName(cmd)} ${cmd.usage()}\n`),
+    writeErr: (s) => {
+      state.stderr.push(s);
+    },
+    outputError: (s, write) => write(`${deps.io.style.red(s.trimEnd())}\n${usageLine(cmd)}\n`),
   });
-  for (const sub of cmd.commands) configureAll(sub, deps);
+  for (const sub of cmd.commands) configureAll(sub, deps, state);
+}
+
+/** Flushes what commander wrote for stderr, through the redactor (an unknown command may be a pasted token). */
+async function flushCommanderErrors(deps: Deps, state: RunState): Promise<void> {
+  if (state.stderr.length === 0) return;
+  await deps.primeRedactor();
+  deps.io.streams.stderr.write(deps.redactor.redact(state.stderr.splice(0).join('')));
+}
+
+/** A UsageError about flags or arguments (not a file position) is followed by the command's usage line. */
+function wantsUsageLine(error: unknown): boolean {
+  if (!(error instanceof UsageError)) return false;
+  return error.location === undefined || error.location.startsWith('-');
 }
 
 function printExitCodes(deps: Deps): void {
@@ -145,14 +182,20 @@ export function reportError(deps: Deps, error: unknown): void {
  */
 export async function main(args: readonly string[], init: DepsInit): Promise<number> {
   const deps = new Deps(init);
+  // chalk is loaded only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it
+  if (deps.io.color) await preloadChalk();
   const target = findTarget(commandWords(args));
-  const { program, loaded } = buildProgram(deps, target);
+  const state: RunState = { stderr: [] };
+  const { program, loaded } = buildProgram(deps, target, state);
   try {
     await loaded;
-    configureAll(program, deps);
+    configureAll(program, deps, state);
     await program.parseAsync([...args], { from: 'user' });
+    await flushCommanderErrors(deps, state);
+    if (deps.signal.aborted && deps.exitCode === ExitCode.OK) return ExitCode.CANCELLED;
     return deps.exitCode;
   } catch (error) {
+    await flushCommanderErrors(deps, state);
     if (error instanceof CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.OK;
       // "wacx templates" with no verb: commander prints the group help and signals an error
@@ -163,7 +206,9 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
       deps.io.info('Cancelled.');
       return ExitCode.CANCELLED;
     }
+    await deps.primeRedactor();
     reportError(deps, error);
+    if (wantsUsageLine(error) && state.current) deps.io.info(usageLine(state.current));
     return exitCodeFor(error);
   } finally {
     await deps.cleanup();

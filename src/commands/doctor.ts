@@ -1,10 +1,142 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { action } from '../cli.js';
 import type { Deps } from '../lib/deps.js';
-import { WacxError } from '../lib/errors.js';
+import {
+  DEFAULT_DOCTOR_OPTIONS,
+  type DoctorOptions,
+  doctorExitCode,
+  renderText,
+  runDoctor,
+  toJson,
+  unknownSkipPatterns,
+} from '../lib/doctor/index.js';
+import { UsageError } from '../lib/errors.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
-  });
+interface DoctorFlags {
+  strict?: boolean;
+  offline?: boolean;
+  skip?: string[];
+  activityWarnDays?: string;
+  activityFailDays?: string;
+  wabaId?: string;
+  phoneNumberId?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',')];
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description(
+      'Check coexistence sync health (set-up, token, WABA, number, webhooks, templates), with a fix for every problem. Read-only.',
+    )
+    .option('--strict', 'exit 1 on warnings too, not only on failures')
+    .option('--offline', 'do not contact the API: run only the local checks (config, secrets, webhook store)')
+    .option(
+      '--skip <ids>',
+      'skip checks by id or group, comma-separated (e.g. templates,sync.history)',
+      collect,
+    )
+    .option(
+      '--activity-warn-days <n>',
+      'warn when the last Business App activity (echo or contact sync) is older than n days',
+      String(DEFAULT_DOCTOR_OPTIONS.activityWarnDays),
+    )
+    .option(
+      '--activity-fail-days <n>',
+      'fail when it is older than n days (Meta disconnects after about 14)',
+      String(DEFAULT_DOCTOR_OPTIONS.activityFailDays),
+    )
+    .option('--waba-id <id>', 'WhatsApp Business Account id (default: the profile’s)')
+    .option('--phone-number-id <id>', 'phone number id (default: the profile’s)')
+    .addHelpText(
+      'after',
+      `
+Checks, grouped: Set-up (Node, profile, config file mode, secrets, API reachable, clock skew), Token (valid,
+expiry, scopes, WABA access), WABA (reachable, app subscribed, webhook fields, rate usage), Number (coexistence,
+status, health, quality, throughput, messaging limit, display name, API version), Sync health (webhooks received,
+Business App activity, account updates, history import, contact sync, signatures), Templates (counts, paused,
+disabled, rejected). It only reads (GET requests and the local store): it never changes anything.
+
+Exit codes: 0 nothing failed, 1 a check failed (or warned, with --strict), 2 bad flag.
+
+Examples:
+  $ wacx doctor
+  $ wacx doctor --json | jq '.[] | select(.status == "fail")'
+  $ wacx doctor --strict --skip templates.rejected      # cron / CI health probe
+  $ wacx doctor --offline                               # local checks only
+  $ wacx doctor --sandbox                               # try it against the built-in sandbox`,
+    )
+    .action(action(deps, (opts: DoctorFlags) => run(opts, deps)));
+}
+
+function positiveNumber(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`Expected a positive number of days, got "${value}".`, { location: flag });
+  return n;
+}
+
+/** Validates the flags into doctor options (UsageError, exit 2, before anything is read). */
+export function doctorOptions(opts: DoctorFlags): Partial<DoctorOptions> {
+  const activityWarnDays = positiveNumber(
+    opts.activityWarnDays,
+    '--activity-warn-days',
+    DEFAULT_DOCTOR_OPTIONS.activityWarnDays,
+  );
+  const activityFailDays = positiveNumber(
+    opts.activityFailDays,
+    '--activity-fail-days',
+    DEFAULT_DOCTOR_OPTIONS.activityFailDays,
+  );
+  if (activityWarnDays >= activityFailDays) {
+    throw new UsageError(
+      `--activity-warn-days (${activityWarnDays}) must be lower than --activity-fail-days (${activityFailDays}).`,
+      {
+        location: '--activity-warn-days',
+      },
+    );
+  }
+  const skip = (opts.skip ?? []).map((s) => s.trim()).filter(Boolean);
+  const unknown = unknownSkipPatterns(skip);
+  if (unknown.length) {
+    throw new UsageError(`Unknown check or group "${unknown.join('", "')}".`, {
+      location: '--skip',
+      hint: 'Run `wacx doctor --json` to see the check ids (e.g. token.valid, sync.echo_age) or use a group: setup, token, waba, number, sync, templates.',
+    });
+  }
+  return { activityWarnDays, activityFailDays, skip };
+}
+
+export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
+  const options = doctorOptions(opts);
+  deps.setFlagSettings({ wabaId: opts.wabaId, phoneNumberId: opts.phoneNumberId });
+  const config = deps.config();
+  // Same path as deps.store(); the doctor opens the database only when it exists (it never creates one).
+  const storePath = deps.env.WACX_DB ?? join(config.profiles.dir, 'profiles', config.profileName, 'wacx.db');
+  const spinner = deps.globals.json ? undefined : await deps.io.spinner('Running checks…');
+  let report: Awaited<ReturnType<typeof runDoctor>>;
+  try {
+    report = await runDoctor(
+      {
+        config,
+        now: deps.clock.now(),
+        offline: Boolean(opts.offline),
+        graph: () => deps.graph(),
+        storePath,
+        openStore: async () => (await deps.store()).db,
+        signal: deps.signal,
+      },
+      options,
+    );
+  } finally {
+    spinner?.stop();
+  }
+  const { results } = report;
+  if (deps.globals.json) deps.io.printJson(toJson(results));
+  else
+    for (const line of renderText(results, deps.io.style, { strict: Boolean(opts.strict) }))
+      deps.io.out(line);
+  return doctorExitCode(results, Boolean(opts.strict));
 }

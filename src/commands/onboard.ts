@@ -1,10 +1,199 @@
 import type { Command } from 'commander';
+import { action } from '../cli.js';
 import type { Deps } from '../lib/deps.js';
-import { WacxError } from '../lib/errors.js';
+import { ConfigError, UsageError } from '../lib/errors.js';
+import { Graph } from '../lib/graph/index.js';
+import {
+  dialogBaseFor,
+  NEXT_STEPS,
+  type OnboardResult,
+  OnboardingFailed,
+  OnboardingState,
+  parseDuration,
+  runOnboarding,
+} from '../lib/onboarding/index.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
+export interface OnboardFlags {
+  appId?: string;
+  configId?: string;
+  code?: string;
+  redirectUri?: string;
+  wabaId?: string;
+  phoneNumberId?: string;
+  sync?: boolean;
+  timeout?: string;
+  dialogUrl?: string;
+  callbackPort?: string;
+  qr?: boolean;
+  restart?: boolean;
+}
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description('Onboard a WhatsApp Business app number for coexistence, step by step (resumable)')
+    .option('--app-id <id>', 'Meta app id (default: profile / WACX_APP_ID)')
+    .option('--config-id <id>', 'Embedded Signup configuration id (default: profile / WACX_CONFIG_ID)')
+    .option('--code <code>', 'scripted form: exchange this code (30 s life) instead of showing the QR code')
+    .option('--redirect-uri <uri>', 'with --code: the redirect_uri the code was issued for, if any')
+    .option('--waba-id <id>', 'the WABA (default: from the business token’s granular scopes)')
+    .option('--phone-number-id <id>', 'the coexistence number (default: found in the WABA)')
+    .option('--no-sync', 'do not request the contact and history syncs now (within 24 h later)')
+    .option('--timeout <duration>', 'how long to wait for the signup callback', '10m')
+    .option('--dialog-url <url>', 'base URL of the OAuth dialog (default: https://www.facebook.com)')
+    .option('--callback-port <port>', 'fixed port for the loopback callback (default: ephemeral)')
+    .option('--qr', 'show the QR code even when stderr is not a terminal')
+    .option('--no-qr', 'never show the QR code (the URL is always printed)')
+    .option('--restart', 'start a new onboarding instead of resuming the last one')
+    .addHelpText(
+      'after',
+      `
+Steps (each saved; a re-run resumes at the first step not done):
+  signup          Embedded Signup URL + QR code, loopback callback (state checked)
+  exchange        code → business token (stored as the profile's secret)
+  discover        WABA (granular scopes) and the coexistence number (never /register)
+  subscribe       POST /{waba}/subscribed_apps, verified
+  webhook_fields  the app's fields include history, smb_app_state_sync, smb_message_echoes, account_update
+  contact_sync    POST /{phone}/smb_app_data smb_app_state_sync (once, within 24 h)
+  history_sync    POST /{phone}/smb_app_data history (once, within 24 h)
+  profile         wabaId, phoneNumberId, appId, configId saved
+
+Examples:
+  $ wacx onboard
+  $ wacx onboard --code AQB… --json
+  $ wacx onboard --no-sync        # then later: wacx onboard (resumes with the syncs)
+  $ wacx onboard --restart --phone-number-id 1065…`,
+    )
+    .action(action(deps, (opts: OnboardFlags) => run(opts, deps)));
+}
+
+function positiveInt(value: string, location: string): number {
+  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
+    throw new UsageError(`"${value}" is not a port number.`, { location });
+  }
+  return Number(value);
+}
+
+export async function run(flags: OnboardFlags, deps: Deps, hooks: { onUrl?: (url: string) => void } = {}): Promise<number> {
+  const timeoutMs = parseDuration(flags.timeout ?? '10m', '--timeout');
+  const callbackPort = flags.callbackPort === undefined ? undefined : positiveInt(flags.callbackPort, '--callback-port');
+  if (flags.code !== undefined && !flags.code.trim()) throw new UsageError('The code is empty.', { location: '--code' });
+  if (flags.redirectUri && !flags.code) {
+    throw new UsageError('--redirect-uri goes with --code.', { location: '--redirect-uri' });
+  }
+  deps.setFlagSettings({ appId: flags.appId, configId: flags.configId });
+  const config = deps.config();
+  const appId = config.require('appId', '--app-id');
+  const appSecret = (await config.secret('appSecret')).value;
+  if (!appSecret) {
+    throw new ConfigError('No app secret: it is needed to exchange the code and to read the app’s webhook fields.', {
+      hint: 'Set WACX_APP_SECRET, or run `wacx config set appSecret` (kept in the keychain).',
+    });
+  }
+  const graphUrl = config.get('graphUrl') ?? 'https://graph.facebook.com';
+  const apiVersion = config.get('apiVersion') ?? 'v25.0';
+  const dialogBase = dialogBaseFor(graphUrl, flags.dialogUrl);
+  const { io } = deps;
+
+  const store = await deps.store();
+  const state = new OnboardingState(store);
+  const graphs: Graph[] = [];
+  deps.onCleanup(async () => {
+    for (const g of graphs) await g.close();
   });
+
+  let result: OnboardResult;
+  try {
+    result = await runOnboarding(
+      {
+        io,
+        clock: deps.clock,
+        signal: deps.signal,
+        prompter: deps.prompter,
+        interactive: io.interactive,
+        state,
+        graph: (token) => {
+          const g = Graph.create({
+            baseUrl: graphUrl,
+            apiVersion,
+            token: token ?? undefined,
+            appSecret,
+            userAgent: `wacx/${deps.version}`,
+            clock: deps.clock,
+            trace: io.verbose ? (line) => io.debug(line) : undefined,
+          });
+          graphs.push(g);
+          return g;
+        },
+        storeToken: async (token) => {
+          const where = await config.setSecret('token', token);
+          if (deps.env.WACX_TOKEN) {
+            io.warn('WACX_TOKEN is set in the environment: it takes precedence over the stored business token.');
+          }
+          return where;
+        },
+        currentToken: async () => (await config.secret('token')).value,
+        saveProfile: (ids) => {
+          config.setSetting('appId', ids.appId);
+          if (ids.configId) config.setSetting('configId', ids.configId);
+          config.setSetting('wabaId', ids.wabaId);
+          config.setSetting('phoneNumberId', ids.phoneNumberId);
+        },
+        showQr: async (url) => {
+          const { default: qrcode } = await import('qrcode-terminal');
+          await new Promise<void>((resolve) =>
+            qrcode.generate(url, { small: true }, (qr) => {
+              io.info(qr);
+              resolve();
+            }),
+          );
+        },
+        ...(hooks.onUrl ? { onUrl: hooks.onUrl } : {}),
+      },
+      {
+        appId,
+        appSecret,
+        configId: config.get('configId'),
+        apiVersion,
+        graphUrl,
+        dialogBase,
+        code: flags.code?.trim(),
+        redirectUri: flags.redirectUri,
+        wabaId: flags.wabaId,
+        phoneNumberId: flags.phoneNumberId,
+        sync: flags.sync !== false,
+        timeoutMs,
+        callbackPort,
+        qr: flags.qr ?? io.stderrIsTTY,
+        restart: Boolean(flags.restart),
+      },
+    );
+  } catch (error) {
+    if (error instanceof OnboardingFailed) {
+      if (deps.globals.json) io.printJson(error.result);
+      throw error.original;
+    }
+    throw error;
+  }
+
+  if (deps.globals.json) {
+    io.printJson(result);
+    return 0;
+  }
+  render(result, deps);
+  return 0;
+}
+
+function render(r: OnboardResult, deps: Deps): void {
+  const { io } = deps;
+  const s = io.style;
+  const who = `${r.display_phone_number ?? r.phone_number_id} (phone number id ${r.phone_number_id}, WABA ${r.waba_id})`;
+  if (r.complete) io.out(s.green(`Onboarded ${who}.`));
+  else io.out(s.yellow(`Onboarded ${who}; syncs not requested yet.`));
+  if (r.syncs.contacts) io.out(`Contact sync request id: ${r.syncs.contacts.request_id} (${r.syncs.contacts.requested_at})`);
+  if (r.syncs.history) io.out(`History sync request id: ${r.syncs.history.request_id} (${r.syncs.history.requested_at})`);
+  if (!r.complete) io.out('Request the syncs within 24 h of onboarding: run `wacx onboard` again (it resumes).');
+  io.out('');
+  io.out('Next steps:');
+  const notes = ['follow the history import and contact sync', 'check tokens, webhooks, number health'];
+  NEXT_STEPS.forEach((cmd, i) => io.out(`  ${cmd.padEnd(30)} ${s.dim(notes[i] ?? '')}`));
 }

@@ -30,6 +30,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { path: ['config', 'list'], summary: 'List every setting with its value and source', load: () => import('./config/list.js') },
   { path: ['config', 'get'], summary: 'Print one setting', load: () => import('./config/get.js') },
   { path: ['config', 'set'], summary: "Change a setting of the profile", load: () => import('./config/set.js') },
+  { path: ['config', 'unset'], summary: 'Remove a setting from the profile', load: () => import('./config/unset.js') },
   { path: ['sandbox'], summary: 'Run a local emulator of the WhatsApp Cloud API', load: () => import('./sandbox.js') },
   { path: ['eligibility'], summary: 'Check whether a Business App number can be onboarded for coexistence', load: () => import('./eligibility.js') },
   { path: ['onboard'], summary: 'Onboard a Business App number (Embedded Signup QR code, code exchange, webhooks, syncs)', load: () => import('./onboard.js') },

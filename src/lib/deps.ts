@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { type Clock, systemClock } from './clock.js';
 import { Config } from './config/index.js';
+import { preloadConf } from './config/profiles.js';
 import { Redactor } from './config/redact.js';
-import type { SettingKey } from './config/settings.js';
-import { Graph } from './graph/index.js';
+import { openKeychain, type SecretBackend } from './config/secrets.js';
+import { SECRET_ENV, SECRET_KEYS, type SettingKey } from './config/settings.js';
+import type { Graph } from './graph/index.js';
 import { Io, type IoStreams } from './io/io.js';
 import { inquirerPrompter, type Prompter } from './io/prompter.js';
 import type { Store } from './store/index.js';
@@ -40,6 +42,8 @@ export interface DepsInit {
   signal?: AbortSignal;
   /** Starts the in-process sandbox for --sandbox; injectable for tests. */
   startSandbox?: (env: NodeJS.ProcessEnv) => Promise<InProcessSandbox>;
+  /** The secret backend instead of the OS keychain (tests); null = none (the 0600 file). */
+  keychain?: SecretBackend | null;
 }
 
 /**
@@ -64,10 +68,15 @@ export class Deps {
   private sandbox: InProcessSandbox | undefined;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
   private readonly startSandboxImpl: (env: NodeJS.ProcessEnv) => Promise<InProcessSandbox>;
+  private readonly keychainInit: SecretBackend | null | undefined;
+  private keychainBackend: Promise<SecretBackend | undefined> | undefined;
 
   constructor(init: DepsInit) {
     this.env = init.env;
     this.redactor = new Redactor();
+    // Secrets in the environment are known before anything is printed, even a usage error.
+    for (const key of SECRET_KEYS) this.redactor.add(init.env[SECRET_ENV[key]]);
+    this.keychainInit = init.keychain;
     this.io = new Io(init.streams, { env: init.env, redactor: this.redactor });
     this.clock = init.clock ?? systemClock;
     this.prompter = init.prompter ?? inquirerPrompter(this.io);
@@ -85,11 +94,36 @@ export class Deps {
     this.io.configure(globals);
   }
 
-  /** Starts the in-process sandbox when --sandbox was given; called once before the command runs. */
+  /**
+   * Called once before a command's action: loads what commands need but `wacx --help` must not pay for
+   * (the profile store), and starts the in-process sandbox when --sandbox was given.
+   */
   async prepare(): Promise<void> {
+    await preloadConf();
     if (!this.globals.sandbox || this.sandbox) return;
     this.sandbox = await this.startSandboxImpl(this.env);
     this.onCleanup(() => this.sandbox?.close());
+  }
+
+  /**
+   * Teaches the redactor the profile's stored secrets (keychain and file) before an error is printed, so that
+   * even an error echoing user input cannot show them. Best effort: a broken config must not hide the error.
+   */
+  async primeRedactor(): Promise<void> {
+    try {
+      await preloadConf();
+      const config = this.config();
+      for (const key of SECRET_KEYS) await config.secret(key);
+    } catch {
+      // the error being reported matters more
+    }
+  }
+
+  /** The OS keychain (or the injected backend), opened once per run and shared by every Config. */
+  private keychain(env: NodeJS.ProcessEnv): Promise<SecretBackend | undefined> {
+    if (this.keychainInit !== undefined) return Promise.resolve(this.keychainInit ?? undefined);
+    this.keychainBackend ??= openKeychain(env);
+    return this.keychainBackend;
   }
 
   get sandboxActive(): boolean {
@@ -125,17 +159,27 @@ export class Deps {
         },
         redactor: this.redactor,
         warn: (m) => this.io.warn(m),
+        keychain: sandbox ? null : this.keychain(env),
       });
     }
     return this.configInstance;
   }
 
-  /** The typed API core, authenticated with the profile's token unless `auth: false`. */
-  async graph(options: { auth?: boolean } = {}): Promise<Graph> {
-    if (this.graphInstance && options.auth !== false) return this.graphInstance;
+  /**
+   * The typed API core, authenticated with the profile's token unless `auth: false`. `token` / `appSecret`
+   * use those credentials instead of the stored ones (e.g. `auth login` checking a token before saving it);
+   * such clients are not cached.
+   */
+  async graph(options: { auth?: boolean; token?: string; appSecret?: string | null } = {}): Promise<Graph> {
+    const custom = options.token !== undefined || options.appSecret !== undefined;
+    if (this.graphInstance && options.auth !== false && !custom) return this.graphInstance;
     const config = this.config();
-    const token = options.auth === false ? undefined : await config.requireToken();
-    const appSecret = (await config.secret('appSecret')).value;
+    const token = options.auth === false ? undefined : (options.token ?? (await config.requireToken()));
+    if (token) this.redactor.add(token);
+    const appSecret =
+      options.appSecret === null ? undefined : (options.appSecret ?? (await config.secret('appSecret')).value);
+    if (appSecret) this.redactor.add(appSecret);
+    const { Graph } = await import('./graph/index.js');
     const graph = Graph.create({
       baseUrl: config.get('graphUrl'),
       apiVersion: config.get('apiVersion'),
@@ -144,9 +188,10 @@ export class Deps {
       userAgent: `wacx/${this.version}`,
       clock: this.clock,
       trace: this.io.verbose ? (line) => this.io.debug(line) : undefined,
+      signal: this.signal,
     });
     this.onCleanup(() => graph.close());
-    if (options.auth !== false) this.graphInstance = graph;
+    if (options.auth !== false && !custom) this.graphInstance = graph;
     return graph;
   }
 

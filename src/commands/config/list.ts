@@ -3,14 +3,31 @@ import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
 
 export function register(cmd: Command, deps: Deps): void {
-  cmd.action(action(deps, () => run(deps)));
+  cmd
+    .description('List every setting of the profile with its value and where it comes from (flag, env, profile, default)')
+    .addHelpText(
+      'after',
+      `
+Secrets are shown redacted. Precedence: flag > environment (WACX_*) > profile > default.
+
+Examples:
+  $ wacx config list
+  $ wacx config list --profile staging --json`,
+    )
+    .action(action(deps, () => run(deps)));
 }
 
 export async function run(deps: Deps): Promise<number> {
   const config = deps.config();
   const rows = await config.describe();
   if (deps.globals.json) {
-    deps.io.printJson({ profile: config.profileName, path: config.profiles.path, settings: rows });
+    deps.io.printJson({
+      profile: config.profileName,
+      profileSource: config.profileSource,
+      path: config.profiles.path,
+      profiles: config.profileNames(),
+      settings: rows,
+    });
     return 0;
   }
   deps.io.info(`Profile ${deps.io.style.bold(config.profileName)} (${config.profiles.path})`);

@@ -1,10 +1,42 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
+import { parseSettingKey, SETTING_ENV, SETTING_KEYS, validateSetting } from '../../lib/config/settings.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/errors.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
-  });
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description('Change a setting of the profile (the profile is created when new)')
+    .argument('<key>', `one of ${SETTING_KEYS.join(', ')}`)
+    .argument('<value>', 'the new value (checked: vNN.0 versions, https or loopback URLs, numeric ids)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ wacx config set wabaId 106540352242922
+  $ wacx config set apiVersion v25.0
+  $ wacx config set graphUrl http://127.0.0.1:8787 --profile local`,
+    )
+    .action(action(deps, (key: string, value: string) => run(key, value, deps)));
+}
+
+export async function run(input: string, rawValue: string, deps: Deps): Promise<number> {
+  const key = parseSettingKey(input, 'store');
+  const value = validateSetting(key, rawValue);
+  const config = deps.config();
+  const created = !config.profile();
+  config.setSetting(key, value);
+  const effective = config.setting(key);
+  const overriddenBy = effective.source === 'profile' ? null : effective.source;
+  if (deps.globals.json) {
+    deps.io.printJson({ profile: config.profileName, key, value, created, overriddenBy, effective: effective.value ?? null });
+    return ExitCode.OK;
+  }
+  deps.io.success(`Set ${key} = ${value} for profile "${config.profileName}"${created ? ' (new profile)' : ''}.`);
+  if (overriddenBy === 'env') {
+    deps.io.warn(`${SETTING_ENV[key]} is set in the environment and takes precedence (${effective.value}).`);
+  } else if (overriddenBy === 'flag') {
+    deps.io.warn(`A flag on this command line takes precedence (${effective.value}).`);
+  }
+  return ExitCode.OK;
 }

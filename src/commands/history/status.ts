@@ -1,10 +1,101 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { ExitCode, UsageError } from '../../lib/errors.js';
+import { isPending, statusExitCode, statusJson, statusLines, statusSummary } from '../../lib/history/status.js';
+import { historyStatus } from '../../lib/webhooks/queries.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
-  });
+interface StatusOptions {
+  watch?: boolean;
+  interval: string;
+  phoneNumberId?: string;
+}
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description('Show the history import (per phase, chunks, missing chunks) and the contact sync, from received webhooks.')
+    .option('--watch', 'keep updating until the import is complete, declined or failed')
+    .option('--interval <seconds>', 'seconds between updates with --watch', '2')
+    .option('--phone-number-id <id>', 'business phone number id (env WACX_PHONE_NUMBER_ID; default: all numbers)')
+    .addHelpText(
+      'after',
+      `
+Reads the local store filled by \`wacx webhooks serve\` / \`wacx webhooks ingest\`. History is complete when a chunk
+reports progress 100 and no chunk_order is missing.
+
+Exit codes: 0 complete, 8 still in progress, 1 declined (2593109), failed or not requested, 130 Ctrl+C.
+
+Examples:
+  $ wacx history status
+  $ wacx history status --watch --interval 5
+  $ wacx history status --json | jq .history.progress`,
+    )
+    .action(action(deps, (opts: StatusOptions) => run(opts, deps)));
+}
+
+export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
+  const io = deps.io;
+  const interval = Number(opts.interval);
+  if (!Number.isFinite(interval) || interval <= 0 || interval > 3600) {
+    throw new UsageError(`"${opts.interval}" is not a number of seconds between 0 and 3600.`, { location: '--interval' });
+  }
+  deps.setFlagSettings({ phoneNumberId: opts.phoneNumberId });
+  const phoneNumberId = deps.config().get('phoneNumberId');
+  const store = await deps.store();
+  const read = () => historyStatus(store.db, phoneNumberId);
+
+  if (!opts.watch) {
+    const s = read();
+    const now = deps.clock.now();
+    if (deps.globals.json) io.printJson(statusJson(s, now));
+    else for (const l of statusLines(s, now)) io.out(l);
+    return finalHint(deps, s);
+  }
+
+  const redraw = io.stdoutIsTTY && !io.ci && !deps.globals.json;
+  let drawn = 0;
+  let last = '';
+  for (;;) {
+    const s = read();
+    const now = deps.clock.now();
+    if (deps.globals.json) {
+      const obj = statusJson(s, now);
+      const key = JSON.stringify({ ...obj, window_left_seconds: null });
+      if (key !== last) io.printJson({ at: new Date(now).toISOString(), ...obj }, { ndjson: true });
+      last = key;
+    } else if (redraw) {
+      const lines = statusLines(s, now);
+      if (drawn > 0) io.write(`\x1b[${drawn}A\x1b[0J`);
+      for (const l of lines) io.out(l);
+      drawn = lines.length;
+    } else {
+      const line = statusSummary(s);
+      if (line !== last) io.out(`${new Date(now).toISOString()} ${line}`);
+      last = line;
+    }
+    if (!isPending(s.history.state)) return finalHint(deps, s);
+    try {
+      await deps.clock.sleep(interval * 1000, deps.signal);
+    } catch {
+      io.info('Stopped watching.');
+      return ExitCode.CANCELLED;
+    }
+  }
+}
+
+function finalHint(deps: Deps, s: ReturnType<typeof historyStatus>): number {
+  const io = deps.io;
+  const code = statusExitCode(s);
+  if (deps.globals.json) return code;
+  const h = s.history;
+  if (h.state === 'not_requested') {
+    io.info(`${io.style.cyan('→')} No history sync requested or received yet: run \`wacx history sync\` within 24 h of onboarding.`);
+  } else if (h.state === 'requested') {
+    io.info(
+      `${io.style.cyan('→')} Waiting for history webhooks: keep \`wacx webhooks serve\` running and the Business App open on the phone.`,
+    );
+  } else if (h.state === 'in_progress' && h.missingChunks.length > 0) {
+    io.info(`${io.style.cyan('→')} Chunks may arrive out of order; Meta redelivers missed webhooks for up to 7 days.`);
+  }
+  return code;
 }

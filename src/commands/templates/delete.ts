@@ -1,10 +1,93 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { CancelledError, UsageError, WacxError } from '../../lib/errors.js';
+import { TemplateHistory } from '../../lib/templates/history.js';
+import { templatesNamed } from '../../lib/templates/lookup.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
-  });
+interface Options {
+  id?: string;
+  yes?: boolean;
+  wabaId?: string;
+}
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description('Delete a template (every language of the name, or only --id)')
+    .argument('<name>', 'the template name')
+    .option('--id <hsm_id>', 'delete only the template with this id (one language)')
+    .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
+    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+    .addHelpText(
+      'after',
+      `
+The name of a deleted APPROVED template cannot be reused for 30 days; DISABLED templates cannot be deleted.
+
+Examples:
+  $ wacx templates delete old_promo
+  $ wacx templates delete old_promo --id 1407680676729941 --yes`,
+    )
+    .action(action(deps, (name: string, opts: Options) => run(name, opts, deps)));
+}
+
+export async function run(name: string, opts: Options, deps: Deps): Promise<number> {
+  const io = deps.io;
+  if (!opts.yes && !io.interactive) {
+    throw new UsageError(`Refusing to delete ${name} without confirmation: pass --yes.`, {
+      location: '--yes',
+      hint: 'Deleting is permanent, and an approved name is blocked for 30 days.',
+    });
+  }
+  deps.setFlagSettings({ wabaId: opts.wabaId });
+  const wabaId = deps.config().require('wabaId', '--waba-id');
+  const graph = await deps.graph();
+  const all = await templatesNamed(graph, wabaId, name);
+  const targets = opts.id ? all.filter((t) => t.id === opts.id) : all;
+  if (targets.length === 0) {
+    throw new WacxError(
+      opts.id
+        ? `No template ${opts.id} named ${name} on WABA ${wabaId}.`
+        : `No template named ${name} on WABA ${wabaId}.`,
+      { hint: 'Run `wacx templates list --name NAME` to see its languages and ids.' },
+    );
+  }
+  const disabled = targets.filter((t) => t.status === 'DISABLED');
+  if (disabled.length > 0) {
+    throw new WacxError(
+      `${name} (${disabled.map((t) => t.language).join(', ')}) is DISABLED; Meta does not allow deleting DISABLED templates.`,
+      targets.length > disabled.length ? { hint: 'Delete the other languages one by one with --id.' } : {},
+    );
+  }
+  const list = targets.map((t) => `${t.language} (${t.status})`).join(', ');
+  if (!opts.yes) {
+    const approved = targets.some((t) => t.status === 'APPROVED');
+    const ok = await deps.prompter.confirm({
+      message: `Delete ${name}: ${list}?${approved ? ' The name cannot be reused for 30 days.' : ''}`,
+      flag: '--yes',
+      default: false,
+    });
+    if (!ok) throw new CancelledError('Nothing was deleted.');
+  }
+  await graph.templates.delete(wabaId, name, opts.id);
+  const history = TemplateHistory.open(await deps.store());
+  const at = deps.clock.now();
+  for (const t of targets) {
+    history.recordDeletion({
+      wabaId,
+      templateId: t.id,
+      name,
+      language: t.language,
+      statusBefore: t.status,
+      at,
+    });
+  }
+  if (deps.globals.json) {
+    io.printJson({
+      name,
+      deleted: targets.map((t) => ({ id: t.id, language: t.language, status: t.status })),
+    });
+  } else {
+    io.success(`Deleted ${name}: ${list}.`);
+  }
+  return 0;
 }

@@ -1,10 +1,49 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { canonicalize } from '../../lib/templates/canonical.js';
+import { stringifyTemplate } from '../../lib/templates/files.js';
+import { findTemplate } from '../../lib/templates/lookup.js';
+import { templateToJson } from '../../lib/templates/render.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
-  });
+interface Options {
+  language?: string;
+  wabaId?: string;
+}
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description('Show one template (as a template file on stdout; status and id on stderr)')
+    .argument('<name|id>', 'the template name, or its id')
+    .option('--language <code>', 'which language, when the name exists in several')
+    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ wacx templates get order_update --language en_US
+  $ wacx templates get 1387372356726668 --json
+  $ wacx templates get order_update --language en_US > templates/order_update.en_US.yaml`,
+    )
+    .action(action(deps, (nameOrId: string, opts: Options) => run(nameOrId, opts, deps)));
+}
+
+export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<number> {
+  deps.setFlagSettings({ wabaId: opts.wabaId });
+  const wabaId = deps.config().require('wabaId', '--waba-id');
+  const graph = await deps.graph();
+  const t = await findTemplate(graph, wabaId, nameOrId, opts.language);
+  if (deps.globals.json) {
+    deps.io.printJson(templateToJson(t));
+    return 0;
+  }
+  const io = deps.io;
+  const quality = t.quality_score?.score ? ` · quality ${t.quality_score.score}` : '';
+  const rejected =
+    t.rejected_reason && t.rejected_reason !== 'NONE' ? ` · rejected: ${t.rejected_reason}` : '';
+  io.info(
+    `${io.style.bold(t.name)} (${t.language}) · ${t.status} · ${t.category} · id ${t.id}${quality}${rejected}`,
+  );
+  io.write(stringifyTemplate(canonicalize(t)));
+  return 0;
 }

@@ -1,10 +1,49 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { ExitCode, UsageError } from '../../lib/errors.js';
+import { findTemplateFiles, loadTemplates } from '../../lib/templates/files.js';
+import { printProblems, problemsToJson, sortProblems } from '../../lib/templates/render.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
-  });
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description("Validate template files offline against Meta's rules (no network, no token)")
+    .argument(
+      '<path>',
+      'a template file, or a directory of .yaml/.yml/.json template files (searched recursively)',
+    )
+    .addHelpText(
+      'after',
+      `
+Every problem is printed as file:line:col: severity: message [Meta subcode].
+Exit codes: 0 clean (warnings allowed), 2 at least one error.
+
+Examples:
+  $ wacx templates lint templates/
+  $ wacx templates lint templates/order_update.en_US.yaml
+  $ wacx templates lint templates/ --json | jq '.problems[] | select(.severity == "error")'`,
+    )
+    .action(action(deps, (path: string) => run(path, deps)));
+}
+
+export async function run(path: string, deps: Deps): Promise<number> {
+  const files = await findTemplateFiles(path);
+  if (files.length === 0) {
+    throw new UsageError(`No template files (.yaml, .yml, .json) in ${path}.`, {
+      hint: 'Run `wacx templates pull <dir>` to start from the WABA, or write one file per template.',
+    });
+  }
+  const { problems } = await loadTemplates(path);
+  const sorted = sortProblems(problems);
+  const errors = sorted.filter((p) => p.severity === 'error').length;
+  const warnings = sorted.length - errors;
+  if (deps.globals.json) {
+    deps.io.printJson({ files: files.length, errors, warnings, problems: problemsToJson(sorted) });
+  } else {
+    printProblems(deps.io, sorted);
+    const summary = `${files.length} file(s) checked: ${errors} error(s), ${warnings} warning(s).`;
+    if (errors > 0) deps.io.error(summary);
+    else deps.io.success(summary);
+  }
+  return errors > 0 ? ExitCode.USAGE : ExitCode.OK;
 }

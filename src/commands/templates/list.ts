@@ -1,10 +1,83 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { UsageError } from '../../lib/errors.js';
+import type { MessageTemplate } from '../../lib/graph/types.js';
+import { parseList, templateToJson } from '../../lib/templates/render.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
+interface Options {
+  status?: string;
+  category?: string;
+  language?: string;
+  name?: string;
+  all?: boolean;
+  limit?: string;
+  wabaId?: string;
+}
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description('List the message templates of the WABA')
+    .option(
+      '--status <list>',
+      'only these statuses, comma-separated (APPROVED, PENDING, REJECTED, PAUSED, DISABLED…)',
+    )
+    .option(
+      '--category <list>',
+      'only these categories, comma-separated (MARKETING, UTILITY, AUTHENTICATION)',
+    )
+    .option('--language <list>', 'only these language codes, comma-separated (en_US, pt_BR…)')
+    .option('--name <name>', 'only templates with exactly this name')
+    .option('--all', 'follow every page (default: the first --limit templates)')
+    .option('--limit <n>', 'how many templates to show without --all', '100')
+    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ wacx templates list
+  $ wacx templates list --status REJECTED,PAUSED
+  $ wacx templates list --all --json | jq -r '.[] | "\\(.name) \\(.language) \\(.status)"'`,
+    )
+    .action(action(deps, (opts: Options) => run(opts, deps)));
+}
+
+export async function run(opts: Options, deps: Deps): Promise<number> {
+  const limit = Number(opts.limit ?? '100');
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new UsageError(`--limit must be a whole number from 1, got "${opts.limit}".`, {
+      location: '--limit',
+    });
+  }
+  deps.setFlagSettings({ wabaId: opts.wabaId });
+  const wabaId = deps.config().require('wabaId', '--waba-id');
+  const graph = await deps.graph();
+  const templates: MessageTemplate[] = [];
+  let more = false;
+  const iterator = graph.templates.list(wabaId, {
+    name: opts.name,
+    status: parseList(opts.status, true),
+    category: parseList(opts.category, true),
+    language: parseList(opts.language),
+    limit: opts.all ? 100 : Math.min(limit, 100),
   });
+  for await (const t of iterator) {
+    if (!opts.all && templates.length >= limit) {
+      more = true;
+      break;
+    }
+    templates.push(t);
+  }
+  if (deps.globals.json) {
+    deps.io.printJson(templates.map(templateToJson));
+  } else if (templates.length === 0) {
+    deps.io.info('No templates match.');
+  } else {
+    deps.io.table(
+      ['NAME', 'LANGUAGE', 'CATEGORY', 'STATUS', 'QUALITY', 'ID'],
+      templates.map((t) => [t.name, t.language, t.category, t.status, t.quality_score?.score ?? '-', t.id]),
+    );
+  }
+  if (more) deps.io.info(deps.io.style.dim(`Showing the first ${limit}; pass --all for every template.`));
+  return 0;
 }

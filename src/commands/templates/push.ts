@@ -1,10 +1,181 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/errors.js';
+import { TemplateHistory } from '../../lib/templates/history.js';
+import { applyPlan, type PushResult, type ReviewState, waitForReviews } from '../../lib/templates/push.js';
+import {
+  parseDuration,
+  planSummary,
+  printPlan,
+  printProblems,
+  problemsToJson,
+  pushResultToJson,
+  sortProblems,
+} from '../../lib/templates/render.js';
+import { preparePlan } from '../../lib/templates/sync.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
+interface Options {
+  prune?: boolean;
+  dryRun?: boolean;
+  wait?: boolean;
+  timeout?: string;
+  wabaId?: string;
+}
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description(
+      'Apply the plan: create, update (and with --prune delete) templates so the WABA matches the files',
+    )
+    .argument('<dir>', 'a directory of template files (or one file)')
+    .option('--prune', 'also delete WABA templates that have no file')
+    .option('--dry-run', 'show what would be done; send nothing')
+    .option('--wait', "wait for Meta's review of created and edited templates")
+    .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 10m, 1h)', '10m')
+    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+    .addHelpText(
+      'after',
+      `
+Only the needed write calls are made, one per created, edited or deleted template. Blocked entries are not
+sent. Non-interactive: safe for CI.
+
+Exit codes: 0 all applied (and approved, with --wait); 1 a write failed or was blocked, or a review was
+REJECTED (the reason is printed); 2 invalid template files (nothing sent); 3 some writes applied, others
+failed or blocked; 8 still PENDING when --timeout ran out.
+
+Examples:
+  $ wacx templates push templates/ --dry-run
+  $ wacx templates push templates/ --wait --timeout 15m
+  $ wacx templates push templates/ --prune --json`,
+    )
+    .action(action(deps, (dir: string, opts: Options) => run(dir, opts, deps)));
+}
+
+const LABEL: Record<string, string> = { create: 'created', update: 'updated', delete: 'deleted' };
+
+export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
+  const io = deps.io;
+  const timeoutMs = parseDuration(opts.timeout ?? '10m', '--timeout');
+  deps.setFlagSettings({ wabaId: opts.wabaId });
+  const wabaId = deps.config().require('wabaId', '--waba-id');
+  const graph = await deps.graph();
+  const history = TemplateHistory.open(await deps.store());
+  const prepared = await preparePlan({
+    graph,
+    wabaId,
+    dir,
+    history,
+    now: deps.clock.now(),
+    prune: opts.prune ?? false,
   });
+  if (!prepared.plan) {
+    const problems = sortProblems([...prepared.errors, ...prepared.warnings]);
+    if (deps.globals.json) io.printJson({ errors: problemsToJson(problems) });
+    else printProblems(io, problems);
+    io.error(`The template files have ${prepared.errors.length} error(s); nothing was sent.`);
+    return ExitCode.USAGE;
+  }
+  const plan = prepared.plan;
+  for (const w of sortProblems(prepared.warnings)) io.warn(`${w.file}:${w.line}:${w.column}: ${w.message}`);
+
+  if (opts.dryRun) {
+    if (deps.globals.json) {
+      const results = await applyPlan({ graph, plan, history: null, clock: deps.clock, dryRun: true });
+      io.printJson({
+        dryRun: true,
+        summary: plan.summary,
+        results: results.map((r) => pushResultToJson(r, undefined)),
+      });
+    } else {
+      printPlan(io, plan);
+      io.info('Dry run: nothing was sent.');
+    }
+    return 0;
+  }
+
+  const results = await applyPlan({
+    graph,
+    plan,
+    history,
+    clock: deps.clock,
+    signal: deps.signal,
+    onResult: deps.globals.json ? undefined : (r) => reportResult(deps, r),
+  });
+  const applied = results.filter((r) => r.outcome === 'applied');
+  const failed = results.filter(
+    (r) => r.outcome === 'failed' || r.outcome === 'unknown' || r.outcome === 'blocked',
+  );
+
+  let reviews: ReviewState[] = [];
+  if (opts.wait) {
+    const ids = applied.filter((r) => r.entry.action !== 'delete' && r.id).map((r) => r.id!);
+    if (ids.length > 0) {
+      if (!deps.globals.json)
+        io.info(`Waiting for Meta's review of ${ids.length} template(s) (timeout ${opts.timeout ?? '10m'})…`);
+      reviews = await waitForReviews({
+        graph,
+        ids,
+        clock: deps.clock,
+        timeoutMs,
+        signal: deps.signal,
+        intervalMs: 500,
+        maxIntervalMs: 10_000,
+        onChange: deps.globals.json
+          ? undefined
+          : (s) => {
+              if (s.status === 'APPROVED') io.success(`${s.name} (${s.language}) APPROVED`);
+              else if (s.status === 'REJECTED')
+                io.error(`${s.name} (${s.language}) REJECTED: ${s.rejectedReason ?? 'no reason given'}`);
+              else if (s.status !== 'PENDING') io.info(`${s.name} (${s.language}) ${s.status}`);
+            },
+      });
+    }
+  }
+  const byId = new Map(reviews.map((s) => [s.id, s]));
+  const rejected = reviews.filter((s) => s.status === 'REJECTED');
+  const pending = reviews.filter((s) => s.status === 'PENDING' || s.status === 'IN_APPEAL');
+
+  if (deps.globals.json) {
+    io.printJson({
+      dryRun: false,
+      summary: plan.summary,
+      applied: applied.length,
+      failed: failed.length,
+      rejected: rejected.length,
+      pending: pending.length,
+      results: results.map((r) => pushResultToJson(r, r.id ? byId.get(r.id) : undefined)),
+    });
+  } else {
+    io.info(
+      plan.summary.create + plan.summary.update + plan.summary.delete + plan.summary.blocked === 0
+        ? planSummary(plan)
+        : `Applied ${applied.length} change(s); ${failed.length} failed or blocked; ${plan.summary.unchanged} unchanged.`,
+    );
+    for (const s of pending)
+      io.warn(`${s.name} (${s.language}) is still ${s.status} after ${opts.timeout ?? '10m'}.`);
+  }
+
+  if (failed.length > 0) return applied.length > 0 ? ExitCode.PARTIAL : ExitCode.FAILED;
+  if (rejected.length > 0) return ExitCode.FAILED;
+  if (pending.length > 0) return ExitCode.PENDING;
+  return 0;
+}
+
+function reportResult(deps: Deps, r: PushResult): void {
+  const io = deps.io;
+  const what = `${r.entry.name} (${r.entry.language})`;
+  if (r.outcome === 'applied') {
+    const extra =
+      r.entry.action === 'create'
+        ? `: id ${r.id}, ${r.status}`
+        : r.entry.action === 'update'
+          ? `: ${r.entry.changes.join(', ')}`
+          : '';
+    io.success(`${LABEL[r.entry.action] ?? r.entry.action} ${what}${extra}`);
+  } else if (r.outcome === 'blocked') {
+    io.warn(`${r.entry.intended} ${what} blocked: ${r.error}`);
+  } else if (r.outcome === 'failed' || r.outcome === 'unknown') {
+    io.error(`${r.entry.action} ${what} failed: ${r.error}`);
+  }
 }

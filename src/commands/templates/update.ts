@@ -1,10 +1,113 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { ExitCode, UsageError, WacxError } from '../../lib/errors.js';
+import { loadTemplateFile } from '../../lib/templates/files.js';
+import { TemplateHistory } from '../../lib/templates/history.js';
+import { findTemplate, looksLikeId } from '../../lib/templates/lookup.js';
+import { computePlan, editRequest } from '../../lib/templates/plan.js';
+import { printProblems } from '../../lib/templates/render.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
+interface Options {
+  file?: string;
+  wabaId?: string;
+}
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description('Edit a template from a template file (components, category, TTL are replaced)')
+    .argument('<name|id>', 'the template name (the file gives the language), or its id')
+    .requiredOption('--file <path>', 'the template file with the new definition')
+    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+    .addHelpText(
+      'after',
+      `
+Meta allows editing only APPROVED, REJECTED and PAUSED templates; an APPROVED one at most once per 24 h and
+10 times per 30 days, and never its category. wacx refuses locally what Meta would refuse (exit 1).
+
+Examples:
+  $ wacx templates update order_update --file templates/order_update.en_US.yaml
+  $ wacx templates update 1387372356726668 --file order_update.en_US.yaml --json`,
+    )
+    .action(action(deps, (nameOrId: string, opts: Options) => run(nameOrId, opts, deps)));
+}
+
+export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<number> {
+  const io = deps.io;
+  const file = opts.file!;
+  const loaded = await loadTemplateFile(file);
+  const errors = loaded.problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0 || !loaded.definition) {
+    printProblems(io, loaded.problems);
+    io.error(`${file} has ${errors.length} error(s); nothing was sent.`);
+    return ExitCode.USAGE;
+  }
+  const def = loaded.definition;
+  if (!looksLikeId(nameOrId) && nameOrId !== def.name) {
+    throw new UsageError(`${file} defines ${def.name}, not ${nameOrId}.`, {
+      location: file,
+      hint: 'A template cannot be renamed: create a new one (and delete the old one).',
+    });
+  }
+  deps.setFlagSettings({ wabaId: opts.wabaId });
+  const wabaId = deps.config().require('wabaId', '--waba-id');
+  const graph = await deps.graph();
+  const remote = await findTemplate(
+    graph,
+    wabaId,
+    looksLikeId(nameOrId) ? nameOrId : def.name,
+    looksLikeId(nameOrId) ? undefined : def.language,
+  );
+  if (remote.name !== def.name || remote.language !== def.language) {
+    throw new UsageError(
+      `Template ${remote.id} is ${remote.name} (${remote.language}) but ${file} defines ${def.name} (${def.language}).`,
+      { location: file },
+    );
+  }
+  const history = TemplateHistory.open(await deps.store());
+  const plan = computePlan({ wabaId, local: [loaded], remote: [remote], history, now: deps.clock.now() });
+  const entry = plan.entries[0]!;
+  if (entry.action === 'unchanged') {
+    if (deps.globals.json)
+      io.printJson({
+        id: remote.id,
+        name: def.name,
+        language: def.language,
+        changes: [],
+        status: remote.status,
+        updated: false,
+      });
+    else io.success(`${def.name} (${def.language}) already matches ${file}; nothing to change.`);
+    return 0;
+  }
+  if (entry.blocked) {
+    throw new WacxError(`Cannot edit ${def.name} (${def.language}): ${entry.blocked.reason}.`, {
+      hint: 'Meta would refuse this edit; nothing was sent.',
+    });
+  }
+  await graph.templates.edit(remote.id, editRequest(def, entry.changes));
+  history.recordEdit({
+    wabaId,
+    templateId: remote.id,
+    name: def.name,
+    language: def.language,
+    statusBefore: remote.status,
+    fields: entry.changes,
+    at: deps.clock.now(),
   });
+  if (deps.globals.json) {
+    io.printJson({
+      id: remote.id,
+      name: def.name,
+      language: def.language,
+      changes: entry.changes,
+      status: remote.status,
+      updated: true,
+    });
+  } else {
+    io.success(`Updated ${def.name} (${def.language}), id ${remote.id}: ${entry.changes.join(', ')}.`);
+    if (remote.status === 'APPROVED')
+      io.info('Meta reviews the edit; the template stays usable unless the review fails.');
+  }
+  return 0;
 }

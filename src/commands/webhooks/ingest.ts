@@ -1,10 +1,92 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
+import { ingestNdjson, parseNdjson } from '../../lib/webhooks/ndjson.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
+interface IngestOptions {
+  requireSignature?: boolean;
+}
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description('Import raw webhook payloads (NDJSON) into the local store, with the same parsing and dedup as `serve`.')
+    .argument('<file>', 'NDJSON file, or - for standard input')
+    .option('--require-signature', 'reject lines without a valid signature (needs the app secret)')
+    .addHelpText(
+      'after',
+      `
+Each line is one delivery, either
+  the bare payload:   {"object":"whatsapp_business_account","entry":[…]}
+  or as captured:     {"body":"<raw request body>","signature":"sha256=<hex of X-Hub-Signature-256>"}
+A signature is verified when the app secret is configured (profile or WACX_APP_SECRET).
+Redeliveries and lines already imported store nothing new. A line that is not JSON stops the import
+(exit 2) and nothing is written.
+
+Exit codes: 0 all imported (or already there), 1 every line rejected, 2 bad line, 3 some lines rejected.
+
+Examples:
+  $ wacx webhooks ingest captured.ndjson
+  $ my-relay dump | wacx webhooks ingest - --json`,
+    )
+    .action(action(deps, (file: string, opts: IngestOptions) => run(file, opts, deps)));
+}
+
+async function readInput(file: string, deps: Deps): Promise<string> {
+  if (file === '-') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of deps.io.streams.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? 'no such file.' : `cannot read (${code ?? String(error)}).`, { location: file });
+  }
+}
+
+export async function run(file: string, opts: IngestOptions, deps: Deps): Promise<number> {
+  const io = deps.io;
+  const name = file === '-' ? '<stdin>' : file;
+  const appSecret = (await deps.config().secret('appSecret')).value;
+  if (opts.requireSignature && !appSecret) {
+    throw new ConfigError('--require-signature needs the app secret to verify signatures.', {
+      hint: 'Set WACX_APP_SECRET or store it with `wacx auth login`.',
+    });
+  }
+  const lines = parseNdjson(await readInput(file, deps), name);
+  const unverified = appSecret ? 0 : lines.filter((l) => l.signature).length;
+  const store = await deps.store();
+  const report = ingestNdjson(store.db, lines, {
+    name,
+    appSecret,
+    requireSignature: opts.requireSignature ?? false,
+    now: () => deps.clock.now(),
   });
+
+  if (deps.globals.json) {
+    io.printJson({
+      file: name,
+      lines: report.lines,
+      stored: report.stored,
+      duplicate: report.duplicate,
+      rejected: report.rejected,
+      events: report.events,
+      duplicate_events: report.duplicateEvents,
+      unverified_signatures: unverified,
+      rejected_lines: report.rejectedLines.map((r) => ({ line: r.line, reason: r.reason, message: r.message })),
+    });
+  } else {
+    for (const r of report.rejectedLines) io.warn(`${name}:${r.line}: rejected: ${r.message}.`);
+    const msg = `${name}: ${report.lines} lines: ${report.stored} stored (${report.events} events), ${report.duplicate} duplicate, ${report.rejected} rejected.`;
+    if (report.rejected > 0) io.warn(msg);
+    else io.success(msg);
+  }
+  if (unverified > 0) {
+    io.warn(`${unverified} signed lines were not verified: no app secret configured (set WACX_APP_SECRET).`);
+  }
+  if (report.rejected === 0) return ExitCode.OK;
+  return report.rejected === report.lines ? ExitCode.FAILED : ExitCode.PARTIAL;
 }

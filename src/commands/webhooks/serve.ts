@@ -1,10 +1,147 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { ConfigError, ExitCode, UsageError, WacxError } from '../../lib/errors.js';
+import { describeRejection, type StoredEvent } from '../../lib/webhooks/ingest.js';
+import { type RequestOutcome, startWebhookServer } from '../../lib/webhooks/server.js';
+import { SEED } from '../../sandbox/seed.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
+interface ServeOptions {
+  port: string;
+  host: string;
+  path: string;
+  verifyToken?: string;
+}
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description(
+      'Run the signed webhook receiver: answers the verification handshake, checks X-Hub-Signature-256, stores each event once in the local database.',
+    )
+    .option('--port <n>', 'port to listen on (0 = any free port)', '8080')
+    .option('--host <addr>', 'address to listen on (use 0.0.0.0 behind a reverse proxy or tunnel)', '127.0.0.1')
+    .option('--path <path>', 'callback path', '/webhook')
+    .option('--verify-token <token>', 'token expected in the GET handshake (env WACX_VERIFY_TOKEN)')
+    .addHelpText(
+      'after',
+      `
+The app secret (to verify signatures) comes from the profile or WACX_APP_SECRET.
+Events print one line each on stderr; with --json, one NDJSON object per event on stdout.
+Stops cleanly on Ctrl+C / SIGTERM: in-flight requests finish, every acknowledged event is on disk.
+
+Examples:
+  $ WACX_VERIFY_TOKEN=s3cret wacx webhooks serve --port 8080
+  $ wacx webhooks serve --host 0.0.0.0 --path /meta/webhook --verify-token s3cret --json | jq .summary
+  $ wacx webhooks serve --sandbox`,
+    )
+    .action(action(deps, (opts: ServeOptions) => run(opts, deps)));
+}
+
+function parsePort(raw: string): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new UsageError(`"${raw}" is not a port number (0–65535).`, { location: '--port' });
+  }
+  return n;
+}
+
+export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
+  const io = deps.io;
+  const port = parsePort(opts.port);
+  const path = opts.path.startsWith('/') ? opts.path : `/${opts.path}`;
+  const appSecret = (await deps.config().secret('appSecret')).value;
+  if (!appSecret) {
+    throw new ConfigError('No app secret configured: wacx cannot verify webhook signatures without it.', {
+      hint: 'Set WACX_APP_SECRET, or run `wacx auth login` with the app secret (App Dashboard › App settings › Basic).',
+    });
+  }
+  const verifyToken =
+    opts.verifyToken ?? deps.env.WACX_VERIFY_TOKEN ?? (deps.sandboxActive ? SEED.verifyToken : undefined);
+  if (!verifyToken) {
+    io.warn('No verify token (--verify-token or WACX_VERIFY_TOKEN): the GET verification handshake will be refused.');
+  }
+  const store = await deps.store();
+
+  const onEvent = (e: StoredEvent) => {
+    if (deps.globals.json) {
+      io.printJson(
+        {
+          type: 'event',
+          id: e.id,
+          field: e.field,
+          kind: e.kind,
+          parsed: e.parsed,
+          waba_id: e.wabaId,
+          phone_number_id: e.phoneNumberId,
+          occurred_at: e.occurredAt === null ? null : new Date(e.occurredAt).toISOString(),
+          received_at: new Date(e.receivedAt).toISOString(),
+          summary: e.summary,
+        },
+        { ndjson: true },
+      );
+    }
+    io.info(`${io.style.dim(new Date(e.receivedAt).toISOString())} ${e.parsed ? '' : io.style.yellow('unparsed ')}${e.summary}`);
+  };
+  const onRequest = (r: RequestOutcome) => {
+    if (r.outcome === 'rejected') {
+      io.warn(`Rejected a POST (HTTP ${r.status}): ${r.reason ? describeRejection(r.reason) : 'store error'}.`);
+      if (deps.globals.json) {
+        io.printJson({ type: 'rejected', status: r.status, reason: r.reason ?? null }, { ndjson: true });
+      }
+    } else if (r.outcome === 'duplicate') {
+      io.debug(`Duplicate delivery (${r.duplicates} events already stored).`);
+    } else if (r.outcome === 'verified') {
+      io.success('Answered the verification handshake.');
+    } else if (r.outcome === 'verify_refused') {
+      io.warn('Refused a verification handshake (wrong hub.verify_token or hub.mode).');
+    }
+  };
+
+  let server: Awaited<ReturnType<typeof startWebhookServer>>;
+  try {
+    server = await startWebhookServer({
+      db: store.db,
+      appSecret,
+      verifyToken,
+      port,
+      host: opts.host,
+      path,
+      onEvent,
+      onRequest,
+      clock: deps.clock,
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new WacxError(`Port ${port} on ${opts.host} is already in use.`, { hint: 'Pick another one with --port.' });
+    }
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+      throw new WacxError(`Cannot listen on ${opts.host}:${port} (${code}).`, {
+        hint: 'Use a port above 1024 and an address of this machine (--host 127.0.0.1 or 0.0.0.0).',
+      });
+    }
+    throw error;
+  }
+  io.success(`Listening on ${server.url} (database ${store.path})`);
+  io.info(io.style.dim('Point your Meta app callback URL here (through a tunnel or reverse proxy). Ctrl+C stops.'));
+  if (deps.globals.json) io.printJson({ type: 'listening', url: server.url, db: store.path }, { ndjson: true });
+
+  await new Promise<void>((resolve) => {
+    if (deps.signal.aborted) resolve();
+    else deps.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  io.info('Stopping: finishing in-flight requests…');
+  await server.close();
+  const s = server.stats;
+  io.info(
+    `Stopped. ${s.events} events stored from ${s.stored} deliveries, ${s.duplicates} duplicate deliveries, ${s.rejected} rejected.`,
+  );
+  if (deps.globals.json) {
+    io.printJson(
+      { type: 'stopped', requests: s.requests, events: s.events, stored: s.stored, duplicates: s.duplicates, rejected: s.rejected },
+      { ndjson: true },
+    );
+  }
+  store.close();
+  return ExitCode.CANCELLED;
 }

@@ -1,6 +1,6 @@
 import { ConfigError, UsageError } from '../errors.js';
 import { DEFAULT_PROFILE, PROFILE_NAME, type ProfileData, ProfileStore } from './profiles.js';
-import { Redactor } from './redact.js';
+import { mask, Redactor } from './redact.js';
 import { openKeychain, type SecretBackend } from './secrets.js';
 import {
   type Resolved,
@@ -11,10 +11,12 @@ import {
   SETTING_ENV,
   SETTING_KEYS,
   type SettingKey,
+  type Source,
 } from './settings.js';
 
 export * from './profiles.js';
 export * from './redact.js';
+export type { SecretBackend } from './secrets.js';
 export * from './settings.js';
 
 export interface ConfigOptions {
@@ -24,13 +26,27 @@ export interface ConfigOptions {
   redactor?: Redactor;
   /** Prints a warning for people (stderr). */
   warn?: (message: string) => void;
-  /** Injected secret backend (tests); by default the OS keychain when available. */
-  keychain?: SecretBackend | null;
+  /**
+   * Injected secret backend (tests, or a backend already opened by the caller); null = no keychain.
+   * By default the OS keychain when available (see secrets.ts), opened on first use.
+   */
+  keychain?: SecretBackend | null | Promise<SecretBackend | undefined>;
 }
+
+export interface DescribedValue {
+  key: string;
+  value: string | null;
+  source: Source;
+  secret: boolean;
+}
+
+/** Where a stored secret went, or was removed from. */
+export type SecretStore = 'keychain' | 'file';
 
 /**
  * Resolved configuration for one run: which profile, each setting with its source
  * (flag > env > profile > default), and secrets (env > OS keychain > 0600 file).
+ * Every secret it sees is registered with the redactor before it can be printed.
  */
 export class Config {
   readonly env: NodeJS.ProcessEnv;
@@ -46,11 +62,19 @@ export class Config {
     this.flags = options.flags ?? {};
     this.redactor = options.redactor ?? new Redactor();
     this.warn = options.warn ?? (() => {});
-    if (options.keychain !== undefined) this.keychain = Promise.resolve(options.keychain ?? undefined);
+    if (options.keychain !== undefined) {
+      this.keychain = Promise.resolve(options.keychain).then((k) => k ?? undefined);
+    }
     for (const key of SECRET_KEYS) this.redactor.add(this.env[SECRET_ENV[key]]);
-    const name = this.profileName;
-    if (!PROFILE_NAME.test(name)) {
-      throw new UsageError(`Invalid profile name "${name}": use letters, digits, "-" and "_".`, { location: '--profile' });
+    const explicit = this.flags.profile || this.env.WACX_PROFILE;
+    if (explicit && !PROFILE_NAME.test(explicit)) {
+      throw new UsageError(`Invalid profile name "${explicit}": use letters, digits, "-" and "_".`, {
+        location: this.flags.profile ? '--profile' : 'WACX_PROFILE',
+      });
+    }
+    // Secrets kept in the file are known to the redactor from the start, whatever the command prints.
+    for (const profile of Object.values(this.profiles.all())) {
+      for (const value of Object.values(profile.secrets ?? {})) this.redactor.add(value);
     }
   }
 
@@ -60,7 +84,14 @@ export class Config {
   }
 
   get profileName(): string {
-    return this.flags.profile || this.env.WACX_PROFILE || (this.store ?? this.profiles).currentProfile() || DEFAULT_PROFILE;
+    return this.flags.profile || this.env.WACX_PROFILE || this.profiles.currentProfile() || DEFAULT_PROFILE;
+  }
+
+  /** Where the profile name came from. */
+  get profileSource(): 'flag' | 'env' | 'profile' | 'default' {
+    if (this.flags.profile) return 'flag';
+    if (this.env.WACX_PROFILE) return 'env';
+    return this.profiles.currentProfile() !== DEFAULT_PROFILE ? 'profile' : 'default';
   }
 
   profile(): ProfileData | undefined {
@@ -85,7 +116,8 @@ export class Config {
     throw new ConfigError(`No ${key} configured for profile "${this.profileName}".`, { hint: `To fix: ${ways}.` });
   }
 
-  private backend(): Promise<SecretBackend | undefined> {
+  /** The secret backend (OS keychain) when one is available; undefined means the 0600 file. */
+  backend(): Promise<SecretBackend | undefined> {
     this.keychain ??= openKeychain(this.env);
     return this.keychain;
   }
@@ -104,7 +136,6 @@ export class Config {
     const fromFile = this.profile()?.secrets?.[key];
     if (fromFile) {
       this.redactor.add(fromFile);
-      this.warnFileFallbackOnce();
       return { value: fromFile, source: 'file' };
     }
     return { value: undefined, source: 'unset' };
@@ -118,13 +149,18 @@ export class Config {
     });
   }
 
-  /** Stores a secret in the keychain when available, else in the 0600 config file. */
-  async setSecret(key: SecretKey, value: string): Promise<'keychain' | 'file'> {
+  /**
+   * Stores a secret in the OS keychain when available, else in the 0600 config file (with a one-time warning).
+   * The profile is created when new.
+   */
+  async setSecret(key: SecretKey, value: string): Promise<SecretStore> {
     this.redactor.add(value);
     const keychain = await this.backend();
     if (keychain) {
       try {
         await keychain.set(this.profileName, key, value);
+        // Some keychains accept a write they cannot give back (locked, session-only): read it back.
+        if ((await keychain.get(this.profileName, key)) !== value) throw new Error('keychain read-back mismatch');
         this.profiles.update(this.profileName, (p) => {
           if (p.secrets) delete p.secrets[key];
         });
@@ -140,16 +176,30 @@ export class Config {
     return 'file';
   }
 
-  async deleteSecrets(): Promise<void> {
+  /** Removes the stored secrets (keychain and file) of a profile; returns what was removed and from where. */
+  async deleteSecrets(profile: string = this.profileName): Promise<{ key: SecretKey; from: SecretStore }[]> {
+    const removed: { key: SecretKey; from: SecretStore }[] = [];
     const keychain = await this.backend();
-    for (const key of SECRET_KEYS) await keychain?.delete(this.profileName, key);
-    if (this.profile()) {
-      this.profiles.update(this.profileName, (p) => {
+    if (keychain) {
+      for (const key of SECRET_KEYS) {
+        const present = await keychain.get(profile, key).catch(() => undefined);
+        if (present === undefined) continue;
+        await keychain.delete(profile, key);
+        removed.push({ key, from: 'keychain' });
+      }
+    }
+    const inFile = this.profiles.get(profile)?.secrets ?? {};
+    const fileKeys = SECRET_KEYS.filter((k) => inFile[k]);
+    if (fileKeys.length > 0) {
+      this.profiles.update(profile, (p) => {
         delete p.secrets;
       });
+      for (const key of fileKeys) removed.push({ key, from: 'file' });
     }
+    return removed;
   }
 
+  /** Stores a setting in the profile (creating the profile when new); undefined removes it. */
   setSetting(key: SettingKey, value: string | undefined): void {
     this.profiles.update(this.profileName, (p) => {
       if (value === undefined) delete p.settings[key];
@@ -157,15 +207,20 @@ export class Config {
     });
   }
 
+  /** The names of the profiles in the file, plus the active one. */
+  profileNames(): string[] {
+    return [...new Set([...this.profiles.names(), this.profileName])].sort();
+  }
+
   /** Every setting and secret with its source, secrets redacted: for `config list` and `auth status`. */
-  async describe(): Promise<{ key: string; value: string | null; source: string; secret: boolean }[]> {
-    const rows: { key: string; value: string | null; source: string; secret: boolean }[] = SETTING_KEYS.map((key) => {
+  async describe(): Promise<DescribedValue[]> {
+    const rows: DescribedValue[] = SETTING_KEYS.map((key) => {
       const r = this.setting(key);
       return { key, value: r.value ?? null, source: r.source, secret: false };
     });
     for (const key of SECRET_KEYS) {
       const r = await this.secret(key);
-      rows.push({ key, value: r.value ? this.redactor.redact(r.value) : null, source: r.source, secret: true });
+      rows.push({ key, value: r.value ? mask(r.value) : null, source: r.source, secret: true });
     }
     return rows;
   }
@@ -173,8 +228,12 @@ export class Config {
   private warnFileFallbackOnce(): void {
     if (this.warnedFileFallback) return;
     this.warnedFileFallback = true;
+    const why =
+      this.env.WACX_KEYCHAIN === '0' || this.env.WACX_KEYCHAIN === 'false'
+        ? 'the OS keychain is disabled (WACX_KEYCHAIN=0)'
+        : 'no OS keychain is available';
     this.warn(
-      `No OS keychain available: secrets for profile "${this.profileName}" are kept in ${this.profiles.path} (mode 0600). Prefer WACX_TOKEN / WACX_APP_SECRET in the environment on shared machines.`,
+      `Secrets for profile "${this.profileName}" are kept in ${this.profiles.path} (mode 0600) because ${why}. On shared machines prefer WACX_TOKEN / WACX_APP_SECRET in the environment.`,
     );
   }
 }

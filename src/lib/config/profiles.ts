@@ -1,6 +1,9 @@
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import Conf from 'conf';
+import type Conf from 'conf';
+import { ConfigError } from '../errors.js';
 import type { SecretKey, SettingKey } from './settings.js';
 
 export interface ProfileData {
@@ -10,35 +13,78 @@ export interface ProfileData {
 }
 interface ConfigFile {
   currentProfile?: string;
-  profiles: Record<string, ProfileData>;
+  profiles?: Record<string, ProfileData>;
 }
 
 export const DEFAULT_PROFILE = 'default';
 export const PROFILE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** Permission bits of the profiles file: it may hold secrets. */
+export const CONFIG_FILE_MODE = 0o600;
+
+type ConfConstructor = typeof Conf;
+let confConstructor: ConfConstructor | undefined;
 
 /**
- * The profiles file (conf), always mode 0600 because it may hold secrets.
- * Location: $WACX_CONFIG_DIR, else the platform config dir (XDG_CONFIG_HOME/wacx on Linux).
+ * Loads `conf` (and its schema validator) ahead of use. It costs ~50 ms, so it is never imported at
+ * start-up: the CLI awaits this before a command runs; `wacx --help` never pays for it.
+ */
+export async function preloadConf(): Promise<void> {
+  confConstructor ??= (await import('conf')).default;
+}
+
+function loadConf(): ConfConstructor {
+  if (!confConstructor) {
+    // Outside the CLI (library use, unit tests) without preloadConf(): Node >= 20.19 can require() ESM.
+    try {
+      const require = createRequire(import.meta.url);
+      confConstructor = (require('conf') as { default: ConfConstructor }).default;
+    } catch (error) {
+      throw new ConfigError('The profile store is not loaded.', {
+        hint: 'Call `await preloadConf()` before opening profiles (Node < 20.19 cannot require ES modules).',
+        cause: error,
+      });
+    }
+  }
+  return confConstructor;
+}
+
+/**
+ * The directory holding `config.json` (and each profile's database): $WACX_CONFIG_DIR, else the platform's
+ * config directory computed from the given env (never from process.env, so tests can point HOME elsewhere):
+ * $XDG_CONFIG_HOME/wacx or ~/.config/wacx on Linux, ~/Library/Preferences/wacx on macOS, %APPDATA%\wacx on Windows.
+ */
+export function configDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
+  if (env.WACX_CONFIG_DIR) return env.WACX_CONFIG_DIR;
+  const home = env.HOME || env.USERPROFILE || homedir();
+  if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'wacx');
+  if (platform === 'darwin') return join(home, 'Library', 'Preferences', 'wacx');
+  return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'wacx');
+}
+
+/**
+ * The profiles file (conf), always mode 0600 because it may hold secrets; the directory is created 0700.
+ * Reading never writes the file: it appears with the first change.
  */
 export class ProfileStore {
   private readonly conf: Conf<ConfigFile>;
+  readonly dir: string;
 
   constructor(env: NodeJS.ProcessEnv) {
-    this.conf = new Conf<ConfigFile>({
+    this.dir = configDir(env);
+    // conf creates a missing directory on first read with the default mode; create it first, private.
+    this.ensureDir();
+    const ConfClass = loadConf();
+    this.conf = new ConfClass<ConfigFile>({
       projectName: 'wacx',
       projectSuffix: '',
-      ...(env.WACX_CONFIG_DIR ? { cwd: env.WACX_CONFIG_DIR } : {}),
+      cwd: this.dir,
       configName: 'config',
-      configFileMode: 0o600,
-      defaults: { profiles: {} },
+      configFileMode: CONFIG_FILE_MODE,
     });
   }
 
   get path(): string {
     return this.conf.path;
-  }
-  get dir(): string {
-    return join(this.conf.path, '..');
   }
   exists(): boolean {
     return existsSync(this.conf.path);
@@ -48,38 +94,78 @@ export class ProfileStore {
     return this.exists() ? statSync(this.conf.path).mode & 0o777 : undefined;
   }
 
+  private ensureDir(): void {
+    if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  private read(): ConfigFile {
+    try {
+      return this.conf.store;
+    } catch (error) {
+      throw new ConfigError(`Cannot read the configuration file ${this.path}: ${(error as Error).message}`, {
+        hint: 'Fix or delete the file (it is JSON), then log in again with `wacx auth login`.',
+        cause: error,
+      });
+    }
+  }
+
+  private write(data: ConfigFile): void {
+    this.ensureDir();
+    this.conf.store = data;
+    this.ensureMode();
+  }
+
   currentProfile(): string {
-    return this.conf.get('currentProfile') ?? DEFAULT_PROFILE;
+    return this.read().currentProfile ?? DEFAULT_PROFILE;
   }
   setCurrentProfile(name: string): void {
-    this.conf.set('currentProfile', name);
-    this.fixMode();
+    this.write({ ...this.read(), currentProfile: name });
   }
   names(): string[] {
-    return Object.keys(this.conf.get('profiles') ?? {}).sort();
+    return Object.keys(this.read().profiles ?? {}).sort();
   }
   get(name: string): ProfileData | undefined {
-    return this.conf.get('profiles')?.[name];
+    const profile = this.read().profiles?.[name];
+    return profile ? { ...profile, settings: profile.settings ?? {} } : undefined;
   }
+  /** All profiles, as stored. */
+  all(): Record<string, ProfileData> {
+    return this.read().profiles ?? {};
+  }
+  /** Changes one profile (creating it when new) and writes the file. */
   update(name: string, change: (p: ProfileData) => void): ProfileData {
-    const profiles = { ...(this.conf.get('profiles') ?? {}) };
+    const data = this.read();
+    const profiles = { ...(data.profiles ?? {}) };
     const profile: ProfileData = structuredClone(profiles[name] ?? { settings: {} });
+    profile.settings ??= {};
     change(profile);
+    if (profile.secrets && Object.keys(profile.secrets).length === 0) delete profile.secrets;
     profiles[name] = profile;
-    this.conf.set('profiles', profiles);
-    this.fixMode();
+    this.write({ ...data, profiles });
     return profile;
   }
   remove(name: string): boolean {
-    const profiles = { ...(this.conf.get('profiles') ?? {}) };
+    const data = this.read();
+    const profiles = { ...(data.profiles ?? {}) };
     if (!(name in profiles)) return false;
     delete profiles[name];
-    this.conf.set('profiles', profiles);
+    this.write({ ...data, profiles });
     return true;
   }
 
-  /** conf writes atomically through a temp file; make sure the result is 0600 even on an old file. */
-  private fixMode(): void {
-    if (this.exists() && this.mode() !== 0o600) chmodSync(this.conf.path, 0o600);
+  /**
+   * conf writes atomically through a temp file created with our mode, but an older file or an odd umask could
+   * leave other bits: force 0600 after every write and check that it held.
+   */
+  private ensureMode(): void {
+    if (process.platform === 'win32' || !this.exists()) return;
+    if (this.mode() !== CONFIG_FILE_MODE) chmodSync(this.conf.path, CONFIG_FILE_MODE);
+    const mode = this.mode();
+    if (mode !== CONFIG_FILE_MODE) {
+      throw new ConfigError(
+        `The configuration file ${this.path} has mode ${mode?.toString(8)}, not 600, and could not be fixed.`,
+        { hint: `Run \`chmod 600 ${this.path}\`; it may hold secrets.` },
+      );
+    }
   }
 }

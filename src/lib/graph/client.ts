@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Agent, type Dispatcher, request as undiciRequest } from 'undici';
+import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import { GraphNetworkError, parseGraphError, UnknownOutcomeError } from './errors.js';
@@ -28,6 +28,8 @@ export interface GraphClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Receives one curl-like line per request and answer, secrets already redacted (for --verbose). */
   trace?: ((line: string) => void) | undefined;
+  /** Aborts every request and retry wait of this client (e.g. Ctrl+C), in addition to each call's own signal. */
+  signal?: AbortSignal | undefined;
 }
 
 export interface GraphRequest {
@@ -65,6 +67,11 @@ export function graphPath(...segments: (string | number)[]): string {
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
+/** localhost, 127.0.0.0/8 and ::1: the only hosts reachable over plain http. */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.test(hostname);
+}
+
 /** Validates a base URL: https anywhere, plain http only on loopback. */
 export function validateBaseUrl(raw: string): URL {
   let url: URL;
@@ -73,8 +80,13 @@ export function validateBaseUrl(raw: string): URL {
   } catch {
     throw new ConfigError(`Invalid Graph URL "${raw}".`, { hint: 'Use e.g. https://graph.facebook.com' });
   }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(`Refusing Graph URL "${raw}": no credentials, query or fragment allowed.`, {
+      hint: 'Use a bare base URL such as https://graph.facebook.com',
+    });
+  }
   if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && LOOPBACK.test(url.hostname)) return url;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
   throw new ConfigError(`Refusing Graph URL "${raw}": plain http is only allowed for loopback hosts.`, {
     hint: 'Use https://, or http://127.0.0.1:PORT for a local sandbox.',
   });
@@ -97,8 +109,26 @@ const NOT_SENT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
   'CERT_HAS_EXPIRED',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
 ]);
+
+/** Words for people instead of errno codes. */
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset by the server',
+  EPIPE: 'connection closed while sending',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'DNS lookup failed',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  UND_ERR_HEADERS_TIMEOUT: 'no answer before the timeout',
+  UND_ERR_BODY_TIMEOUT: 'the answer stalled before the timeout',
+  UND_ERR_SOCKET: 'connection closed by the server',
+  UND_ERR_CLOSED: 'connection closed',
+};
 
 function errorCode(error: unknown): string | undefined {
   let current: unknown = error;
@@ -110,22 +140,48 @@ function errorCode(error: unknown): string | undefined {
   return undefined;
 }
 
+type Undici = typeof import('undici');
+let undiciModule: Promise<Undici> | undefined;
+/** undici costs ~50 ms to load: only the first request pays for it, never `wacx --help`. */
+function loadUndici(): Promise<Undici> {
+  undiciModule ??= import('undici');
+  return undiciModule;
+}
+
+/** Combines signals (AbortSignal.any is Node >= 20.3). */
+function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length <= 1) return present[0];
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any(present);
+  const controller = new AbortController();
+  for (const s of present) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}
+
 /**
  * THE typed Graph API client: base URL, pinned version, bearer auth, appsecret_proof, User-Agent,
  * timeouts, retries for idempotent calls, typed errors. Resources in ./resources shape params and results.
+ * The transport is undici with a keep-alive pool (or an injected dispatcher), loaded on the first call.
  */
 export class GraphClient {
   readonly baseUrl: URL;
   readonly apiVersion: string;
   readonly clock: Clock;
+  readonly userAgent: string;
   private readonly token: string | undefined;
   private readonly appSecret: string | undefined;
-  private readonly userAgent: string;
   private readonly timeoutMs: number;
-  private readonly dispatcher: Dispatcher;
+  private dispatcher: Dispatcher | undefined;
   private readonly ownsDispatcher: boolean;
   private readonly retryPolicy: RetryPolicy;
   private readonly trace: ((line: string) => void) | undefined;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(options: GraphClientOptions = {}) {
     this.baseUrl = validateBaseUrl(options.baseUrl ?? DEFAULT_GRAPH_URL);
@@ -138,15 +194,18 @@ export class GraphClient {
     this.userAgent = options.userAgent ?? 'wacx';
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.ownsDispatcher = !options.dispatcher;
-    this.dispatcher =
-      options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 64, pipelining: 1 });
+    this.dispatcher = options.dispatcher;
     this.clock = options.clock ?? systemClock;
     this.retryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.trace = options.trace;
+    this.signal = options.signal;
   }
 
   get hasToken(): boolean {
     return Boolean(this.token);
+  }
+  get hasAppSecret(): boolean {
+    return Boolean(this.appSecret);
   }
 
   /** Performs a call and returns the parsed JSON body; throws GraphApiError, GraphNetworkError or UnknownOutcomeError. */
@@ -156,12 +215,14 @@ export class GraphClient {
 
   async requestWithHeaders<T>(req: GraphRequest): Promise<GraphResponse<T>> {
     const idempotent = req.idempotent ?? req.method !== 'POST';
-    const attempt = () => this.once<T>(req, idempotent);
+    const signal = anySignal([this.signal, req.signal]);
+    const call: GraphRequest = { ...req, signal };
+    const attempt = () => this.once<T>(call, idempotent);
     if (req.retry === false || !idempotent) return attempt();
     return withRetry(attempt, {
       policy: this.retryPolicy,
       clock: this.clock,
-      signal: req.signal,
+      signal,
       onRetry: ({ attempt: n, delayMs, error }) =>
         this.trace?.(`! retry ${n} in ${delayMs} ms after: ${error instanceof Error ? error.message : String(error)}`),
     });
@@ -196,6 +257,12 @@ export class GraphClient {
     return url;
   }
 
+  private async transport(): Promise<{ request: Undici['request']; dispatcher: Dispatcher }> {
+    const undici = await loadUndici();
+    this.dispatcher ??= new undici.Agent({ keepAliveTimeout: 10_000, connections: 64, pipelining: 1 });
+    return { request: undici.request, dispatcher: this.dispatcher };
+  }
+
   private async once<T>(req: GraphRequest, idempotent: boolean): Promise<GraphResponse<T>> {
     const token = req.token === null ? undefined : (req.token ?? this.token);
     const url = this.buildUrl(req.path, req.query, token);
@@ -210,30 +277,59 @@ export class GraphClient {
       body = JSON.stringify(req.body);
     }
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const where = `${req.method} ${redactUrl(url)}`;
+    if (req.signal?.aborted) throw abortReason(req.signal);
+    const { request, dispatcher } = await this.transport();
     const started = this.clock.now();
-    this.trace?.(`> ${req.method} ${redactUrl(url)}`);
+    if (this.trace) {
+      this.trace(`> ${where}`);
+      this.trace(`> user-agent: ${this.userAgent}`);
+      if (token) this.trace('> authorization: Bearer ***');
+      if (body !== undefined) this.trace(`> content-type: ${headers['content-type']} (${Buffer.byteLength(body)} bytes)`);
+    }
     let res: Dispatcher.ResponseData;
     let text: string;
     try {
-      res = await undiciRequest(url, {
+      res = await request(url, {
         method: req.method,
         headers,
         body,
-        dispatcher: this.dispatcher,
+        dispatcher,
         signal: req.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
       text = await res.body.text();
     } catch (error) {
-      if (req.signal?.aborted) throw error;
       const code = errorCode(error);
-      const reason = `${req.method} ${redactUrl(url)} failed: ${code ?? (error instanceof Error ? error.message : String(error))}`;
+      const aborted = req.signal?.aborted === true;
+      const why = aborted
+        ? 'interrupted'
+        : code
+          ? `${NETWORK_REASONS[code] ?? code}${NETWORK_REASONS[code] ? ` (${code})` : ''}`
+          : error instanceof Error
+            ? error.message
+            : String(error);
+      const reason = `${where} failed: ${why}`;
       this.trace?.(`< ${reason}`);
-      if (!idempotent && !(code && NOT_SENT_CODES.has(code))) throw new UnknownOutcomeError(reason, { cause: error });
-      throw new GraphNetworkError(reason, { cause: error });
+      const sent = !(code && NOT_SENT_CODES.has(code));
+      // A send that may have reached Meta has an unknown outcome, even when we gave up waiting (Ctrl+C).
+      if (!idempotent && sent) {
+        throw new UnknownOutcomeError(reason, {
+          cause: aborted ? abortReason(req.signal!) : error,
+          code,
+          request: { method: req.method, path: req.path },
+        });
+      }
+      if (aborted) throw abortReason(req.signal!);
+      throw new GraphNetworkError(reason, { cause: error, code });
     }
-    this.trace?.(`< ${res.statusCode} ${req.method} ${redactUrl(url)} (${this.clock.now() - started} ms)`);
+    if (this.trace) {
+      const fbTrace = res.headers['x-fb-trace-id'];
+      this.trace(
+        `< ${res.statusCode} ${where} (${this.clock.now() - started} ms)${fbTrace ? ` x-fb-trace-id: ${String(fbTrace)}` : ''}`,
+      );
+    }
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const retryAfter = res.headers['retry-after'];
       throw parseGraphError(res.statusCode, text, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
@@ -249,8 +345,16 @@ export class GraphClient {
   }
 
   async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+    if (this.ownsDispatcher && this.dispatcher) await this.dispatcher.close();
   }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error('The operation was aborted');
+  error.name = 'AbortError';
+  return error;
 }
 
 export function redactUrl(url: URL): string {

@@ -26,6 +26,9 @@ export class GraphApiError extends Error {
   readonly hint: string | undefined;
   /** Seconds from a Retry-After header, when the answer had one. */
   readonly retryAfterSeconds: number | undefined;
+  /** Meta's own text for people (`error_user_title` / `error_user_msg`), when given. */
+  readonly userTitle: string | undefined;
+  readonly userMessage: string | undefined;
 
   constructor(init: { status: number; body: GraphErrorBody; retryAfterSeconds?: number | undefined }) {
     const { status, body } = init;
@@ -40,11 +43,22 @@ export class GraphApiError extends Error {
     this.details = details;
     this.fbtraceId = body.fbtrace_id;
     this.retryAfterSeconds = init.retryAfterSeconds;
-    const info = errorCodeInfo(code);
+    // Only a real envelope code is looked up: a proxy's HTML 502 has none (and code 0 means AuthException).
+    const info = typeof body.code === 'number' ? errorCodeInfo(body.code) : undefined;
     this.category = info?.category ?? categoryForStatus(status, body.is_transient === true);
     this.retryable = info?.retryable ?? (status === 429 || status >= 500 || body.is_transient === true);
-    this.hint = info?.hint;
+    this.userTitle = body.error_user_title;
+    this.userMessage = body.error_user_msg;
+    this.hint = info?.hint ?? body.error_user_msg ?? hintForStatus(status);
   }
+}
+
+function hintForStatus(status: number): string | undefined {
+  if (status === 401) return 'The token was rejected: run `wacx auth login` with a valid token.';
+  if (status === 403) return 'The token lacks a permission for this asset: check its scopes with `wacx auth status`.';
+  if (status === 429) return 'Too many calls: wait a little and retry.';
+  if (status >= 500) return 'Meta is having trouble: retry in a few minutes.';
+  return undefined;
 }
 
 function categoryForStatus(status: number, transient: boolean): ErrorCategory {
@@ -86,12 +100,18 @@ export function parseRetryAfter(value: string | null | undefined, now: number = 
   return Math.max(0, (date - now) / 1000);
 }
 
-/** The request never got an answer and certainly was not processed (connect refused, DNS, TLS). */
+/**
+ * The request got no answer (connection refused, DNS, TLS, reset, timeout). For a GET/DELETE that is safe to
+ * retry; for a POST it is only thrown when the request certainly never reached the server (else UnknownOutcomeError).
+ */
 export class GraphNetworkError extends Error {
   readonly hint = 'Check your network connection and the Graph URL (`wacx config get graphUrl`).';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The system / undici error code, e.g. ECONNREFUSED. */
+  readonly errorCode: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; code?: string | undefined }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GraphNetworkError';
+    this.errorCode = options?.code;
   }
 }
 
@@ -101,8 +121,17 @@ export class GraphNetworkError extends Error {
  */
 export class UnknownOutcomeError extends Error {
   readonly hint = 'The request may or may not have been accepted: reconcile from status webhooks before re-sending.';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The system / undici error code, e.g. ECONNRESET or UND_ERR_HEADERS_TIMEOUT (undefined when interrupted). */
+  readonly errorCode: string | undefined;
+  /** The call whose outcome is unknown. */
+  readonly request: { method: string; path: string } | undefined;
+  constructor(
+    message: string,
+    options?: { cause?: unknown; code?: string | undefined; request?: { method: string; path: string } },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'UnknownOutcomeError';
+    this.errorCode = options?.code;
+    this.request = options?.request;
   }
 }

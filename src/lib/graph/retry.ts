@@ -6,6 +6,11 @@ export interface RetryPolicy {
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * The longest Retry-After wait honoured; a server asking for more makes the call fail at once (with the
+   * error, which carries retryAfterSeconds) instead of blocking a command for minutes.
+   */
+  maxRetryAfterMs?: number;
   /** Returns a number in [0, 1). Injectable for deterministic tests. */
   random: () => number;
 }
@@ -14,6 +19,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 4,
   baseDelayMs: 500,
   maxDelayMs: 30_000,
+  maxRetryAfterMs: 60_000,
   random: Math.random,
 };
 
@@ -23,16 +29,19 @@ export function backoffDelay(policy: RetryPolicy, attempt: number): number {
   return Math.floor(policy.random() * ceiling);
 }
 
-/** Whether an error of an idempotent request (GET/DELETE) is worth another attempt. */
+/**
+ * Whether an error of an idempotent request (GET/DELETE) is worth another attempt: network errors, and API
+ * answers that are transient or throttling (429, 5xx, and the codes of error-codes.ts marked retryable).
+ */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof GraphNetworkError) return true;
-  if (error instanceof GraphApiError) return error.retryable || error.status === 429 || error.status >= 500;
+  if (error instanceof GraphApiError) return error.retryable;
   return false;
 }
 
 /**
  * Runs `attempt` until it succeeds, fails with a non-retryable error, or attempts run out.
- * A Retry-After given by the server replaces the computed delay (bounded by maxDelayMs).
+ * A Retry-After given by the server replaces the computed delay; beyond maxRetryAfterMs the error is thrown.
  */
 export async function withRetry<T>(
   attempt: (attemptNumber: number) => Promise<T>,
@@ -51,10 +60,8 @@ export async function withRetry<T>(
     } catch (error) {
       if (n + 1 >= options.policy.maxAttempts || !shouldRetry(error) || options.signal?.aborted) throw error;
       const retryAfter = error instanceof GraphApiError ? error.retryAfterSeconds : undefined;
-      const delayMs =
-        retryAfter !== undefined
-          ? Math.min(options.policy.maxDelayMs, Math.ceil(retryAfter * 1000))
-          : backoffDelay(options.policy, n);
+      if (retryAfter !== undefined && retryAfter * 1000 > (options.policy.maxRetryAfterMs ?? 60_000)) throw error;
+      const delayMs = retryAfter !== undefined ? Math.ceil(retryAfter * 1000) : backoffDelay(options.policy, n);
       options.onRetry?.({ attempt: n + 1, delayMs, error });
       await options.clock.sleep(delayMs, options.signal);
     }

@@ -1,6 +1,47 @@
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import { Redactor } from '../config/redact.js';
+
+type ChalkModule = typeof import('chalk');
+let chalkModule: ChalkModule | undefined;
+
+/**
+ * Loads chalk ahead of use. Without colour, `io.style` needs no chalk at all (plain text), so `wacx --help`
+ * piped or with NO_COLOR never loads it; main() calls this when colour is possible.
+ */
+export async function preloadChalk(): Promise<void> {
+  chalkModule ??= await import('chalk');
+}
+
+function chalkSync(): ChalkModule | undefined {
+  if (!chalkModule) {
+    try {
+      // Node >= 20.19 can require() ES modules; older ones get plain text until preloadChalk() ran.
+      chalkModule = createRequire(import.meta.url)('chalk') as ChalkModule;
+    } catch {
+      return undefined;
+    }
+  }
+  return chalkModule;
+}
+
+/** Builders of chalk that take arguments and return a styler: `style.hex('#f00')('text')`. */
+const STYLE_BUILDERS = new Set(['rgb', 'hex', 'ansi256', 'bgRgb', 'bgHex', 'bgAnsi256']);
+
+/** A chalk look-alike that styles nothing: any chain of styles returns the text as given. */
+const plainStyle: ChalkInstance = (() => {
+  const join = (...args: unknown[]) => args.join(' ');
+  const proxy: ChalkInstance = new Proxy(join, {
+    get: (_target, prop) => {
+      if (prop === 'level') return 0;
+      if (typeof prop === 'string' && STYLE_BUILDERS.has(prop)) return () => proxy;
+      return proxy;
+    },
+    apply: (_target, _this, args: unknown[]) => join(...args),
+  }) as unknown as ChalkInstance;
+  return proxy;
+})();
 
 export interface IoStreams {
   stdin: Readable & { isTTY?: boolean };
@@ -86,8 +127,12 @@ export class Io {
   get live(): boolean {
     return this.stderrIsTTY && !this.ci;
   }
+  /** Chalk styles when colour is on; otherwise a look-alike that returns the text unchanged. */
   get style(): ChalkInstance {
-    this.chalk ??= new Chalk({ level: this.color ? 1 : 0 });
+    if (!this.chalk) {
+      const chalk = this.color ? chalkSync() : undefined;
+      this.chalk = chalk ? new chalk.Chalk({ level: 1 }) : plainStyle;
+    }
     return this.chalk;
   }
 
@@ -144,6 +189,13 @@ export class Io {
       warn: (t) => s.warn(t),
       stop: () => s.stop(),
     };
+  }
+
+  /** Reads all of stdin as UTF-8 (for --token-stdin and friends). */
+  async readStdin(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.streams.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return Buffer.concat(chunks).toString('utf8');
   }
 
   /** Aligned columns on a TTY, tab-separated when piped. */

@@ -1,3 +1,202 @@
 import type { Migration } from '../index.js';
 
-export const EVENT_MIGRATIONS: readonly Migration[] = [];
+/**
+ * Webhook event store (ids 100–199). Owned by lib/webhooks; read by send, doctor and history status
+ * through src/lib/webhooks/queries.ts. Times are milliseconds since the epoch.
+ *
+ * - webhook_payloads: each authentic payload that brought at least one new event, raw (exact body text).
+ * - webhook_events: one row per event (a status, an inbound message, an echo, a history chunk, a contact
+ *   action, an account update, …), unique by `dedupe_key`, so redeliveries store nothing new.
+ *   `parsed` = 0 for fields or kinds wacx does not know (kept raw, answered 200).
+ * - webhook_rejections: bodies refused with 4xx (nothing from the body is kept, only why and when).
+ * - domain tables below, each row pointing at its event.
+ */
+export const EVENT_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 100,
+    name: 'webhook payloads, events and rejections',
+    up: `
+      CREATE TABLE webhook_payloads (
+        id INTEGER PRIMARY KEY,
+        received_at INTEGER NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        body TEXT NOT NULL,
+        signature_verified INTEGER NOT NULL,
+        source TEXT NOT NULL
+      );
+      CREATE INDEX webhook_payloads_received ON webhook_payloads(received_at);
+
+      CREATE TABLE webhook_events (
+        id INTEGER PRIMARY KEY,
+        payload_id INTEGER NOT NULL REFERENCES webhook_payloads(id),
+        dedupe_key TEXT NOT NULL UNIQUE,
+        field TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        parsed INTEGER NOT NULL,
+        waba_id TEXT,
+        phone_number_id TEXT,
+        occurred_at INTEGER,
+        received_at INTEGER NOT NULL,
+        summary TEXT NOT NULL,
+        data TEXT NOT NULL
+      );
+      CREATE INDEX webhook_events_field ON webhook_events(field, received_at);
+      CREATE INDEX webhook_events_phone ON webhook_events(phone_number_id, received_at);
+
+      CREATE TABLE webhook_rejections (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL
+      );
+      CREATE INDEX webhook_rejections_at ON webhook_rejections(reason, at);
+    `,
+  },
+  {
+    id: 101,
+    name: 'messages: statuses, inbound messages, opt-outs',
+    up: `
+      CREATE TABLE message_statuses (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        phone_number_id TEXT,
+        wamid TEXT NOT NULL,
+        status TEXT NOT NULL,
+        timestamp INTEGER NOT NULL,
+        recipient_id TEXT,
+        callback_data TEXT,
+        error_code INTEGER,
+        error_title TEXT,
+        error_details TEXT,
+        pricing_category TEXT,
+        pricing_type TEXT
+      );
+      CREATE INDEX message_statuses_wamid ON message_statuses(wamid);
+      CREATE INDEX message_statuses_callback ON message_statuses(callback_data);
+
+      CREATE TABLE inbound_messages (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        phone_number_id TEXT,
+        wamid TEXT NOT NULL,
+        from_wa_id TEXT,
+        from_user_id TEXT,
+        type TEXT NOT NULL,
+        text TEXT,
+        timestamp INTEGER NOT NULL,
+        error_code INTEGER
+      );
+      CREATE INDEX inbound_messages_from ON inbound_messages(from_wa_id, timestamp);
+
+      CREATE TABLE opt_outs (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        phone_number_id TEXT,
+        recipient TEXT NOT NULL,
+        opted_out INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        keyword TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX opt_outs_recipient ON opt_outs(recipient, at);
+    `,
+  },
+  {
+    id: 102,
+    name: 'coexistence: echoes, contacts, history, account updates, template status',
+    up: `
+      CREATE TABLE message_echoes (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        phone_number_id TEXT,
+        wamid TEXT NOT NULL,
+        to_wa_id TEXT,
+        type TEXT NOT NULL,
+        text TEXT,
+        timestamp INTEGER NOT NULL
+      );
+      CREATE INDEX message_echoes_ts ON message_echoes(phone_number_id, timestamp);
+
+      CREATE TABLE contact_syncs (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        phone_number_id TEXT,
+        action TEXT NOT NULL,
+        phone_number TEXT,
+        user_id TEXT,
+        full_name TEXT,
+        first_name TEXT,
+        timestamp INTEGER
+      );
+      CREATE INDEX contact_syncs_phone ON contact_syncs(phone_number_id, action);
+
+      CREATE TABLE history_chunks (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        phone_number_id TEXT,
+        phase INTEGER,
+        chunk_order INTEGER,
+        progress INTEGER,
+        threads INTEGER NOT NULL,
+        messages INTEGER NOT NULL,
+        received_at INTEGER NOT NULL
+      );
+      CREATE INDEX history_chunks_phone ON history_chunks(phone_number_id, phase, chunk_order);
+
+      CREATE TABLE history_messages (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        phone_number_id TEXT,
+        thread_id TEXT,
+        wamid TEXT NOT NULL,
+        from_wa_id TEXT,
+        to_wa_id TEXT,
+        type TEXT NOT NULL,
+        text TEXT,
+        status TEXT,
+        timestamp INTEGER,
+        phase INTEGER,
+        media_id TEXT,
+        media_mime_type TEXT,
+        UNIQUE (phone_number_id, wamid)
+      );
+      CREATE INDEX history_messages_thread ON history_messages(phone_number_id, thread_id);
+
+      CREATE TABLE history_errors (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        phone_number_id TEXT,
+        code INTEGER,
+        title TEXT,
+        details TEXT,
+        received_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE account_updates (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        waba_id TEXT,
+        phone_number TEXT,
+        event TEXT NOT NULL,
+        reason TEXT,
+        initiated_by TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX account_updates_at ON account_updates(at);
+
+      CREATE TABLE template_status_updates (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        waba_id TEXT,
+        template_id TEXT,
+        template_name TEXT,
+        language TEXT,
+        event TEXT NOT NULL,
+        reason TEXT,
+        category TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX template_status_updates_name ON template_status_updates(template_name, at);
+    `,
+  },
+];

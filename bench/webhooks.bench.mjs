@@ -1,0 +1,150 @@
+// Webhook receiver throughput: the built `wacx webhooks serve` (child process, real SQLite file, one line per
+// event on stderr) receives signed status webhooks on loopback at a steady rate (open loop: requests are sent
+// on schedule, not when the previous one returns). Targets: >= 1,000 events/s held for the whole run,
+// no loss (every request answered 200 and every event in the database), p99 time to 200 < 50 ms.
+//   node bench/webhooks.bench.mjs [rate=1200] [seconds=10]
+import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { Pool } from 'undici';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const RATE = Number(process.argv[2] ?? 1200);
+const SECONDS = Number(process.argv[3] ?? 10);
+const TARGET_RATE = 1000;
+const TARGET_P99_MS = 50;
+const SECRET = 'bench-app-secret';
+
+const home = mkdtempSync(join(tmpdir(), 'wacx-bench-wh-'));
+const db = join(home, 'wacx.db');
+const child = spawn(process.execPath, [join(root, 'bin', 'wacx.js'), 'webhooks', 'serve', '--port', '0', '--json'], {
+  env: { PATH: process.env.PATH, HOME: home, WACX_KEYCHAIN: '0', NO_COLOR: '1', CI: 'true', WACX_DB: db, WACX_APP_SECRET: SECRET },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let stderrLines = 0;
+createInterface({ input: child.stderr }).on('line', () => stderrLines++);
+const stdout = createInterface({ input: child.stdout });
+const url = await new Promise((resolve, reject) => {
+  stdout.on('line', (l) => {
+    const o = JSON.parse(l);
+    if (o.type === 'listening') resolve(o.url);
+  });
+  child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
+});
+const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+
+const { origin, pathname } = new URL(url);
+const pool = new Pool(origin, { connections: 32, pipelining: 1, keepAliveTimeout: 10_000 });
+
+function payload(i) {
+  const body = JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: '3000000000000001',
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550100001', phone_number_id: '5000000000000001' },
+              statuses: [
+                {
+                  id: `wamid.bench.${i}`,
+                  status: 'delivered',
+                  timestamp: String(1750030073 + (i % 1000)),
+                  recipient_id: `1650555${String(i % 10000).padStart(4, '0')}`,
+                  biz_opaque_callback_data: `bench:${i}`,
+                  pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: 'marketing' },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    ],
+  });
+  return { body, signature: `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` };
+}
+
+const total = Math.round(RATE * SECONDS);
+const bodies = Array.from({ length: total }, (_, i) => payload(i));
+const latencies = [];
+let ok = 0;
+let failed = 0;
+let sent = 0;
+const inflight = new Set();
+
+async function send(i) {
+  const { body, signature } = bodies[i];
+  const t0 = performance.now();
+  try {
+    const res = await pool.request({
+      method: 'POST',
+      path: pathname,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+      body,
+    });
+    await res.body.dump();
+    latencies.push(performance.now() - t0);
+    if (res.statusCode === 200) ok++;
+    else failed++;
+  } catch {
+    failed++;
+  }
+}
+
+const start = performance.now();
+await new Promise((resolve) => {
+  const tick = () => {
+    const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * RATE));
+    while (sent < due) {
+      const p = send(sent++);
+      inflight.add(p);
+      p.finally(() => inflight.delete(p));
+    }
+    if (sent >= total) resolve();
+    else setTimeout(tick, 1);
+  };
+  tick();
+});
+await Promise.all([...inflight]);
+const elapsed = (performance.now() - start) / 1000;
+await pool.close();
+child.kill('SIGTERM');
+const code = await exited;
+
+const conn = new Database(db, { readonly: true });
+const rows = conn.prepare('SELECT COUNT(*) AS n FROM message_statuses').get().n;
+const events = conn.prepare('SELECT COUNT(*) AS n FROM webhook_events').get().n;
+conn.close();
+rmSync(home, { recursive: true, force: true });
+
+latencies.sort((a, b) => a - b);
+const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
+const rate = ok / elapsed;
+const p99 = pct(99);
+console.log(`sent ${total} signed events in ${elapsed.toFixed(2)} s (offered ${RATE}/s for ${SECONDS} s)`);
+console.log(`answered 200: ${ok}, failed: ${failed}; rows in message_statuses: ${rows}, webhook_events: ${events}`);
+console.log(`throughput: ${rate.toFixed(0)} events/s (target >= ${TARGET_RATE})`);
+console.log(
+  `time to 200: p50 ${pct(50).toFixed(2)} ms, p90 ${pct(90).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (target < ${TARGET_P99_MS}), max ${latencies[latencies.length - 1].toFixed(2)} ms`,
+);
+console.log(`server: exit ${code} after SIGTERM, ${stderrLines} stderr lines`);
+
+const problems = [];
+if (rate < TARGET_RATE) problems.push(`throughput ${rate.toFixed(0)}/s < ${TARGET_RATE}/s`);
+if (p99 >= TARGET_P99_MS) problems.push(`p99 ${p99.toFixed(2)} ms >= ${TARGET_P99_MS} ms`);
+if (failed > 0 || ok !== total) problems.push(`${total - ok} requests not answered 200`);
+if (rows !== ok || events !== ok) problems.push(`loss: ${ok} acknowledged, ${rows} status rows, ${events} events`);
+if (problems.length) {
+  console.log(`MISSED: ${problems.join('; ')}`);
+  process.exitCode = 1;
+} else {
+  console.log('OK: target met');
+}

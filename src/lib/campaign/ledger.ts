@@ -1,0 +1,537 @@
+import type { Statement } from 'better-sqlite3';
+import type { MessageTemplate } from '../graph/types.js';
+import type { Db } from '../store/index.js';
+import { type CampaignOptions, ROW_STATES, type RowOutcome, type RowState, type StopReason } from './types.js';
+
+/**
+ * The campaign ledger in the profile's SQLite store (tables in src/lib/store/schema/campaigns.ts).
+ *
+ * Durability: while a campaign sends, the connection runs with `synchronous = FULL` (`durable()`), so every
+ * COMMIT fsyncs the WAL before returning. The sender commits a row's `in_flight` mark (together with the
+ * outcomes that came back meanwhile, in one transaction per batch of a few milliseconds) and only then lets the
+ * request leave: a crash, even of the machine, can lose an outcome (the row is then `in_flight` → `unknown`),
+ * never the record that a request may have left.
+ */
+
+export type CampaignStatus = 'ready' | 'running' | 'stopped' | 'cancelled' | 'completed';
+
+export interface Campaign {
+  cid: number;
+  id: string;
+  status: CampaignStatus;
+  stopReason: StopReason | null;
+  template: string;
+  language: string;
+  phoneNumberId: string;
+  wabaId: string | null;
+  csvPath: string;
+  csvSize: number;
+  csvMtime: number;
+  csvSha256: string;
+  columns: string[] | null;
+  options: CampaignOptions;
+  templateSnapshot: MessageTemplate;
+  ingestDone: boolean;
+  ingestOffset: number;
+  ingestLine: number;
+  nextRow: number;
+  lease: { owner: string; host: string; pid: number; heartbeat: number } | null;
+  runs: number;
+  activeMs: number;
+  createdAt: number;
+  updatedAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+}
+
+interface CampaignRowDb {
+  cid: number;
+  id: string;
+  status: CampaignStatus;
+  stop_reason: string | null;
+  template: string;
+  language: string;
+  phone_number_id: string;
+  waba_id: string | null;
+  csv_path: string;
+  csv_size: number;
+  csv_mtime: number;
+  csv_sha256: string;
+  columns: string | null;
+  options: string;
+  template_json: string;
+  ingest_done: number;
+  ingest_offset: number;
+  ingest_line: number;
+  next_row: number;
+  lease_owner: string | null;
+  lease_host: string | null;
+  lease_pid: number | null;
+  lease_heartbeat: number | null;
+  runs: number;
+  active_ms: number;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+function toCampaign(r: CampaignRowDb): Campaign {
+  return {
+    cid: r.cid,
+    id: r.id,
+    status: r.status,
+    stopReason: r.stop_reason ? (JSON.parse(r.stop_reason) as StopReason) : null,
+    template: r.template,
+    language: r.language,
+    phoneNumberId: r.phone_number_id,
+    wabaId: r.waba_id,
+    csvPath: r.csv_path,
+    csvSize: r.csv_size,
+    csvMtime: r.csv_mtime,
+    csvSha256: r.csv_sha256,
+    columns: r.columns ? (JSON.parse(r.columns) as string[]) : null,
+    options: JSON.parse(r.options) as CampaignOptions,
+    templateSnapshot: JSON.parse(r.template_json) as MessageTemplate,
+    ingestDone: r.ingest_done === 1,
+    ingestOffset: r.ingest_offset,
+    ingestLine: r.ingest_line,
+    nextRow: r.next_row,
+    lease:
+      r.lease_owner && r.lease_host && r.lease_pid !== null && r.lease_heartbeat !== null
+        ? { owner: r.lease_owner, host: r.lease_host, pid: r.lease_pid, heartbeat: r.lease_heartbeat }
+        : null,
+    runs: r.runs,
+    activeMs: r.active_ms,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+  };
+}
+
+export interface NewCampaign {
+  id: string;
+  template: string;
+  language: string;
+  phoneNumberId: string;
+  wabaId: string | null;
+  csvPath: string;
+  csvSize: number;
+  csvMtime: number;
+  csvSha256: string;
+  options: CampaignOptions;
+  templateSnapshot: MessageTemplate;
+}
+
+/** A row as the ingester writes it. */
+export interface IngestRow {
+  row: number;
+  line: number;
+  recipient: string | null;
+  input: string | null;
+  params: string | null;
+  state: 'pending' | 'skipped';
+  reason: string | null;
+}
+
+/** A row ready to be sent. */
+export interface PendingRow {
+  row: number;
+  line: number;
+  recipient: string;
+  params: string[];
+  attempts: number;
+}
+
+/** A state change written by the sender. `pending` puts a row back (retry later, or stopped before it left). */
+export interface RowUpdate {
+  row: number;
+  state: RowState;
+  reason: string | null;
+  errorCode: number | null;
+  errorTitle: string | null;
+  wamid: string | null;
+  messageStatus: string | null;
+}
+
+export type Counts = Record<RowState, number> & { total: number };
+
+export function emptyCounts(): Counts {
+  return { pending: 0, in_flight: 0, sent: 0, failed: 0, unknown: 0, skipped: 0, total: 0 };
+}
+
+export type LeaseResult =
+  | { ok: true; tookOver: { host: string; pid: number; heartbeat: number } | null }
+  | { ok: false; holder: { host: string; pid: number; heartbeat: number } };
+
+export class Ledger {
+  private readonly s: {
+    byId: Statement;
+    insertRow: Statement;
+    rowExists: Statement;
+    firstWithRecipient: Statement;
+    ingestProgress: Statement;
+    pendingAfter: Statement;
+    intent: Statement;
+    update: Statement;
+    heartbeat: Statement;
+  };
+
+  constructor(readonly db: Db) {
+    this.s = {
+      byId: db.prepare('SELECT * FROM campaigns WHERE id = ?'),
+      insertRow: db.prepare(
+        `INSERT INTO campaign_rows (cid, row, line, recipient, input, params, state, reason, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      ),
+      rowExists: db.prepare('SELECT 1 FROM campaign_rows WHERE cid = ? AND row = ?').pluck(),
+      firstWithRecipient: db.prepare('SELECT row, line FROM campaign_rows WHERE cid = ? AND recipient = ?'),
+      ingestProgress: db.prepare(
+        `UPDATE campaigns SET ingest_offset = ?, ingest_line = ?, next_row = ?, ingest_done = ?, columns = COALESCE(?, columns),
+         updated_at = ? WHERE cid = ?`,
+      ),
+      pendingAfter: db.prepare(
+        `SELECT row, line, recipient, params, attempts FROM campaign_rows
+         WHERE cid = ? AND state = 'pending' AND row > ? ORDER BY row LIMIT ?`,
+      ),
+      intent: db.prepare(
+        `UPDATE campaign_rows SET state = 'in_flight', attempts = attempts + 1, updated_at = ? WHERE cid = ? AND row = ?`,
+      ),
+      update: db.prepare(
+        `UPDATE campaign_rows SET state = ?, reason = ?, error_code = ?, error_title = ?, wamid = COALESCE(?, wamid),
+         message_status = COALESCE(?, message_status), updated_at = ? WHERE cid = ? AND row = ?`,
+      ),
+      heartbeat: db.prepare('UPDATE campaigns SET lease_heartbeat = ?, updated_at = ? WHERE cid = ? AND lease_owner = ?'),
+    };
+  }
+
+  /** Every COMMIT fsyncs (see the file comment). */
+  durable(): void {
+    this.db.pragma('synchronous = FULL');
+  }
+
+  find(id: string): Campaign | undefined {
+    const r = this.s.byId.get(id) as CampaignRowDb | undefined;
+    return r ? toCampaign(r) : undefined;
+  }
+
+  list(): Campaign[] {
+    return (this.db.prepare('SELECT * FROM campaigns ORDER BY created_at DESC, cid DESC').all() as CampaignRowDb[]).map(
+      toCampaign,
+    );
+  }
+
+  create(c: NewCampaign, now: number): Campaign {
+    this.db
+      .prepare(
+        `INSERT INTO campaigns (id, created_at, updated_at, status, template, language, phone_number_id, waba_id,
+           csv_path, csv_size, csv_mtime, csv_sha256, options, template_json)
+         VALUES (?, ?, ?, 'ready', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        c.id,
+        now,
+        now,
+        c.template,
+        c.language,
+        c.phoneNumberId,
+        c.wabaId,
+        c.csvPath,
+        c.csvSize,
+        c.csvMtime,
+        c.csvSha256,
+        JSON.stringify(c.options),
+        JSON.stringify(c.templateSnapshot),
+      );
+    return this.find(c.id)!;
+  }
+
+  /** Deletes a campaign and its rows (used when a first run is refused before anything was sent). */
+  remove(cid: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM campaign_rows WHERE cid = ?').run(cid);
+      this.db.prepare('DELETE FROM campaigns WHERE cid = ?').run(cid);
+    })();
+  }
+
+  counts(cid: number): Counts {
+    const counts = emptyCounts();
+    const rows = this.db
+      .prepare('SELECT state, COUNT(*) AS n FROM campaign_rows WHERE cid = ? GROUP BY state')
+      .all(cid) as { state: RowState; n: number }[];
+    for (const r of rows) {
+      counts[r.state] = r.n;
+      counts.total += r.n;
+    }
+    return counts;
+  }
+
+  // ---- lease ----
+
+  /**
+   * Takes the campaign's lease unless another live run holds it. A lease is stale (taken over) when its process
+   * is gone (same host, pid not running) or its heartbeat is older than `staleMs`.
+   */
+  acquireLease(
+    cid: number,
+    me: { owner: string; host: string; pid: number },
+    now: number,
+    staleMs: number,
+    isAlive: (pid: number) => boolean,
+  ): LeaseResult {
+    return this.db.transaction((): LeaseResult => {
+      const r = this.db
+        .prepare('SELECT lease_owner, lease_host, lease_pid, lease_heartbeat FROM campaigns WHERE cid = ?')
+        .get(cid) as Pick<CampaignRowDb, 'lease_owner' | 'lease_host' | 'lease_pid' | 'lease_heartbeat'> | undefined;
+      let tookOver: { host: string; pid: number; heartbeat: number } | null = null;
+      if (r?.lease_owner && r.lease_host && r.lease_pid !== null && r.lease_heartbeat !== null) {
+        const holder = { host: r.lease_host, pid: r.lease_pid, heartbeat: r.lease_heartbeat };
+        const dead = holder.host === me.host && !isAlive(holder.pid);
+        const stale = now - holder.heartbeat > staleMs;
+        const self = holder.host === me.host && holder.pid === me.pid && r.lease_owner === me.owner;
+        if (!dead && !stale && !self) return { ok: false, holder };
+        if (!self) tookOver = holder;
+      }
+      this.db
+        .prepare(
+          `UPDATE campaigns SET lease_owner = ?, lease_host = ?, lease_pid = ?, lease_heartbeat = ?, updated_at = ?
+           WHERE cid = ?`,
+        )
+        .run(me.owner, me.host, me.pid, now, now, cid);
+      return { ok: true, tookOver };
+    }).immediate();
+  }
+
+  releaseLease(cid: number, owner: string): void {
+    this.db
+      .prepare(
+        'UPDATE campaigns SET lease_owner = NULL, lease_host = NULL, lease_pid = NULL, lease_heartbeat = NULL WHERE cid = ? AND lease_owner = ?',
+      )
+      .run(cid, owner);
+  }
+
+  // ---- ingest ----
+
+  /**
+   * Writes ingested rows and the reading position in one transaction. A valid row whose recipient is already in
+   * the campaign is stored as a skipped duplicate. Rows already present (re-read after a crash) are left alone.
+   * Returns the rows as stored (duplicates turned into skipped rows).
+   */
+  ingestBatch(
+    cid: number,
+    rows: readonly IngestRow[],
+    progress: { offset: number; line: number; nextRow: number; done: boolean; columns?: string[] },
+    now: number,
+  ): IngestRow[] {
+    return this.db.transaction((): IngestRow[] => {
+      const stored: IngestRow[] = [];
+      for (const r of rows) {
+        const res = this.s.insertRow.run(cid, r.row, r.line, r.recipient, r.input, r.params, r.state, r.reason, now);
+        if (res.changes === 1) {
+          stored.push(r);
+          continue;
+        }
+        if (this.s.rowExists.get(cid, r.row)) continue;
+        const first = this.s.firstWithRecipient.get(cid, r.recipient) as { row: number; line: number } | undefined;
+        const dup: IngestRow = {
+          row: r.row,
+          line: r.line,
+          recipient: null,
+          input: r.recipient,
+          params: null,
+          state: 'skipped',
+          reason: `duplicate: same recipient as line ${first?.line ?? '?'}`,
+        };
+        this.s.insertRow.run(cid, dup.row, dup.line, null, dup.input, null, 'skipped', dup.reason, now);
+        stored.push(dup);
+      }
+      this.s.ingestProgress.run(
+        progress.offset,
+        progress.line,
+        progress.nextRow,
+        progress.done ? 1 : 0,
+        progress.columns ? JSON.stringify(progress.columns) : null,
+        now,
+        cid,
+      );
+      return stored;
+    })();
+  }
+
+  // ---- sending ----
+
+  pendingAfter(cid: number, afterRow: number, limit: number): PendingRow[] {
+    const rows = this.s.pendingAfter.all(cid, afterRow, limit) as {
+      row: number;
+      line: number;
+      recipient: string;
+      params: string | null;
+      attempts: number;
+    }[];
+    return rows.map((r) => ({
+      row: r.row,
+      line: r.line,
+      recipient: r.recipient,
+      params: r.params ? (JSON.parse(r.params) as string[]) : [],
+      attempts: r.attempts,
+    }));
+  }
+
+  /**
+   * One group commit: outcomes that came back, then the `in_flight` marks of the rows about to leave, then the
+   * heartbeat. Returns false when the lease was lost (another run took the campaign over).
+   */
+  commit(
+    cid: number,
+    batch: { updates: readonly RowUpdate[]; intents: readonly number[]; heartbeatOwner?: string },
+    now: number,
+  ): boolean {
+    return this.db.transaction((): boolean => {
+      for (const u of batch.updates) {
+        this.s.update.run(u.state, u.reason, u.errorCode, u.errorTitle, u.wamid, u.messageStatus, now, cid, u.row);
+      }
+      for (const row of batch.intents) this.s.intent.run(now, cid, row);
+      if (batch.heartbeatOwner !== undefined) {
+        return this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
+      }
+      return true;
+    })();
+  }
+
+  /** Rows left `in_flight` by a run that died: their request may have left, the outcome is unknown. */
+  inFlightToUnknown(cid: number, now: number): number {
+    return this.db
+      .prepare(
+        `UPDATE campaign_rows SET state = 'unknown', reason = 'in flight when a previous run stopped', updated_at = ?
+         WHERE cid = ? AND state = 'in_flight'`,
+      )
+      .run(now, cid).changes;
+  }
+
+  /** `--resend-unknown`: unknown rows go back to pending. */
+  unknownToPending(cid: number, now: number): number {
+    return this.db
+      .prepare(
+        `UPDATE campaign_rows SET state = 'pending', reason = 'unknown outcome, re-sent (--resend-unknown)', updated_at = ?
+         WHERE cid = ? AND state = 'unknown'`,
+      )
+      .run(now, cid).changes;
+  }
+
+  rowsInState(cid: number, state: RowState, limit = -1): RowOutcome[] {
+    return (
+      this.db
+        .prepare(
+          `SELECT row, line, recipient, input, state, reason, error_code, error_title, wamid, attempts FROM campaign_rows
+           WHERE cid = ? AND state = ? ORDER BY row LIMIT ?`,
+        )
+        .all(cid, state, limit) as DbOutcome[]
+    ).map(toOutcome);
+  }
+
+  /** Every row in order, for the report. */
+  *allRows(cid: number): Generator<RowOutcome> {
+    const it = this.db
+      .prepare(
+        `SELECT row, line, recipient, input, state, reason, error_code, error_title, wamid, attempts FROM campaign_rows
+         WHERE cid = ? ORDER BY row`,
+      )
+      .iterate(cid) as IterableIterator<DbOutcome>;
+    for (const r of it) yield toOutcome(r);
+  }
+
+  failuresByCode(cid: number): { code: number | null; title: string | null; count: number }[] {
+    return this.db
+      .prepare(
+        `SELECT error_code AS code, MAX(error_title) AS title, COUNT(*) AS count FROM campaign_rows
+         WHERE cid = ? AND state = 'failed' GROUP BY error_code ORDER BY count DESC`,
+      )
+      .all(cid) as { code: number | null; title: string | null; count: number }[];
+  }
+
+  skipsByReason(cid: number): { reason: string; count: number }[] {
+    // the reason text starts with its kind: "invalid_phone: …", "duplicate: …"
+    return this.db
+      .prepare(
+        `SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS reason,
+           COUNT(*) AS count FROM campaign_rows WHERE cid = ? AND state = 'skipped' GROUP BY 1 ORDER BY count DESC`,
+      )
+      .all(cid) as { reason: string; count: number }[];
+  }
+
+  /** Settles rows from status webhooks: `sent` (accepted, maybe delivered) or `failed` with the error code. */
+  settle(
+    cid: number,
+    settled: readonly { row: number; state: 'sent' | 'failed'; wamid: string; status: string; errorCode: number | null; errorTitle: string | null }[],
+    now: number,
+  ): void {
+    const stmt = this.db.prepare(
+      `UPDATE campaign_rows SET state = ?, wamid = ?, message_status = ?, error_code = ?, error_title = ?,
+       reason = 'settled from status webhooks', updated_at = ? WHERE cid = ? AND row = ? AND state IN ('unknown', 'in_flight')`,
+    );
+    this.db.transaction(() => {
+      for (const s of settled) stmt.run(s.state, s.wamid, s.status, s.errorCode, s.errorTitle, now, cid, s.row);
+    })();
+  }
+
+  setStatus(
+    cid: number,
+    status: CampaignStatus,
+    now: number,
+    extra: { stopReason?: StopReason | null; activeMs?: number; started?: boolean; finished?: boolean } = {},
+  ): void {
+    this.db
+      .prepare(
+        `UPDATE campaigns SET status = ?, updated_at = ?,
+           stop_reason = CASE WHEN ? THEN ? ELSE stop_reason END,
+           active_ms = active_ms + ?,
+           runs = runs + ?,
+           started_at = CASE WHEN ? THEN COALESCE(started_at, ?) ELSE started_at END,
+           finished_at = CASE WHEN ? THEN ? ELSE finished_at END
+         WHERE cid = ?`,
+      )
+      .run(
+        status,
+        now,
+        extra.stopReason !== undefined ? 1 : 0,
+        extra.stopReason ? JSON.stringify(extra.stopReason) : null,
+        Math.round(extra.activeMs ?? 0),
+        extra.started ? 1 : 0,
+        extra.started ? 1 : 0,
+        now,
+        extra.finished ? 1 : 0,
+        now,
+        cid,
+      );
+  }
+}
+
+interface DbOutcome {
+  row: number;
+  line: number;
+  recipient: string | null;
+  input: string | null;
+  state: RowState;
+  reason: string | null;
+  error_code: number | null;
+  error_title: string | null;
+  wamid: string | null;
+  attempts: number;
+}
+
+function toOutcome(r: DbOutcome): RowOutcome {
+  return {
+    row: r.row,
+    line: r.line,
+    recipient: r.recipient ?? r.input,
+    state: r.state,
+    reason: r.reason,
+    errorCode: r.error_code,
+    errorTitle: r.error_title,
+    wamid: r.wamid,
+    attempts: r.attempts,
+  };
+}
+
+export { ROW_STATES };

@@ -1,0 +1,92 @@
+/** Shared types of the campaign domain (`wacx send`, `wacx campaigns …`). */
+
+export type RowState = 'pending' | 'in_flight' | 'sent' | 'failed' | 'unknown' | 'skipped';
+export const ROW_STATES: readonly RowState[] = ['pending', 'in_flight', 'sent', 'failed', 'unknown', 'skipped'];
+
+/** Why a row was skipped (never sent). */
+export type SkipReason =
+  | 'invalid_phone'
+  | 'missing_parameter'
+  | 'invalid_parameter'
+  | 'column_count'
+  | 'malformed_csv'
+  | 'duplicate'
+  | 'opted_out'
+  | 'excluded';
+
+export const SKIP_REASON_TEXT: Record<SkipReason, string> = {
+  invalid_phone: 'invalid phone number',
+  missing_parameter: 'missing template parameter',
+  invalid_parameter: 'parameter value not allowed by WhatsApp',
+  column_count: 'wrong number of columns',
+  malformed_csv: 'malformed CSV (quoting)',
+  duplicate: 'duplicate recipient (sent once)',
+  opted_out: 'recipient opted out (webhook store)',
+  excluded: 'listed in --exclude',
+};
+
+/** Skip reasons that are input problems (they make the run partial); the others are expected. */
+export const INVALID_REASONS: ReadonlySet<SkipReason> = new Set([
+  'invalid_phone',
+  'missing_parameter',
+  'invalid_parameter',
+  'column_count',
+  'malformed_csv',
+]);
+
+/** The options that shape every message of a campaign, stored with it so that a resume renders the same. */
+export interface CampaignOptions {
+  /** `--map` as given: column → parameter spec. */
+  map: { column: string; param: string }[];
+  phoneColumn: string | null;
+  defaultCountry: string | null;
+}
+
+/** What a campaign sends each row: the template and the parameter slots filled from the CSV columns. */
+export interface Slot {
+  /** Where the value goes. */
+  component: 'header' | 'body' | 'button';
+  /** Positional number ("1") or name ("first_name"); '' for a media header. */
+  name: string;
+  /** For buttons: the button index within the template. */
+  buttonIndex?: number;
+  /** Parameter type on the wire: text, image, video, document, payload, coupon_code. */
+  kind: 'text' | 'image' | 'video' | 'document' | 'payload' | 'coupon_code';
+  /** The CSV column the value comes from. */
+  column: string;
+  /** Column index in the CSV header. */
+  columnIndex: number;
+  /** Whether an empty value makes the row invalid (quick-reply payloads are optional). */
+  required: boolean;
+  /** Named template (parameter_name is sent). */
+  named: boolean;
+}
+
+/** Human label of a slot, e.g. `body {{2}}`, `header {{order_id}}`, `button 1`. */
+export function slotLabel(s: Pick<Slot, 'component' | 'name' | 'buttonIndex' | 'kind'>): string {
+  if (s.component === 'button') return `button ${s.buttonIndex} (${s.kind})`;
+  if (s.name === '') return `${s.component} ${s.kind}`;
+  return `${s.component} {{${s.name}}}`;
+}
+
+/** The final outcome of a row, for the NDJSON stream and the report. */
+export interface RowOutcome {
+  row: number;
+  line: number;
+  recipient: string | null;
+  state: RowState;
+  reason: string | null;
+  errorCode: number | null;
+  errorTitle: string | null;
+  wamid: string | null;
+  attempts: number;
+}
+
+/** Why a run stopped before the end. */
+export interface StopReason {
+  kind: 'api' | 'network' | 'lease' | 'offboarded';
+  code: number | null;
+  title: string;
+  message: string;
+  hint: string | null;
+}

@@ -1,0 +1,54 @@
+/** Small text helpers for check details. */
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** "3 min", "5 h", "12 days" (rounded down; "just now" under a minute). */
+export function formatDuration(ms: number): string {
+  const abs = Math.abs(ms);
+  if (abs < MINUTE) return abs < 1000 ? `${Math.round(abs)} ms` : `${Math.floor(abs / 1000)} s`;
+  if (abs < HOUR) return `${Math.floor(abs / MINUTE)} min`;
+  if (abs < 2 * DAY) {
+    const h = Math.floor(abs / HOUR);
+    return `${h} h`;
+  }
+  return `${Math.floor(abs / DAY)} days`;
+}
+
+/** "5 h ago" */
+export function ago(now: number, at: number): string {
+  const d = now - at;
+  if (d < 0) return `in ${formatDuration(-d)} (in the future: check the clock)`;
+  if (d < MINUTE) return 'just now';
+  return `${formatDuration(d)} ago`;
+}
+
+/** ISO date-time without milliseconds, UTC. */
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function isoDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export function days(ms: number): number {
+  return ms / DAY;
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Parses Meta's time strings ("2023-08-22T19:05:53+0000") and unix seconds; null when unparseable. */
+export function parseMetaTime(value: string | number | null | undefined): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value === 'number') return value < 1e12 ? value * 1000 : value;
+  if (/^\d+$/.test(value)) return parseMetaTime(Number(value));
+  const normalised = value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  const t = Date.parse(normalised);
+  return Number.isNaN(t) ? null : t;
+}
+
+export const TIME = { MINUTE, HOUR, DAY } as const;

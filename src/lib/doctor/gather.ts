@@ -1,0 +1,373 @@
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/index.js';
+import { ConfigError } from '../errors.js';
+import { graphPath } from '../graph/client.js';
+import { GraphApiError, GraphNetworkError } from '../graph/errors.js';
+import type { Graph } from '../graph/index.js';
+import { WABA_FIELDS } from '../graph/resources/waba.js';
+import {
+  type AppSubscription,
+  type DebugTokenData,
+  type MessageTemplate,
+  PHONE_NUMBER_FIELDS,
+  type PhoneNumber,
+  type SubscribedApp,
+  type Waba,
+} from '../graph/types.js';
+import { type Db, Store } from '../store/index.js';
+import { historyStatus, syncHealth } from '../webhooks/queries.js';
+import type {
+  BusinessUseCaseUsage,
+  ConfigFacts,
+  DoctorFacts,
+  GatherError,
+  Gathered,
+  ProbeFacts,
+  StoreFacts,
+  TokenFacts,
+  WabaFacts,
+} from './types.js';
+
+export interface GatherInput {
+  config: Config;
+  /** Logical "now" of the run (deps.clock), ms. */
+  now: number;
+  /** The machine's wall clock, for the clock-skew check (defaults to Date.now). */
+  wallClock?: () => number;
+  nodeVersion?: string;
+  /** Do not contact the API at all. */
+  offline?: boolean;
+  /** Builds the authenticated API client; called only when a token is configured. */
+  graph: () => Promise<Graph>;
+  /** The profile's database path; the doctor reads it only when it exists (never creates it). */
+  storePath: string;
+  /** Opens the profile's database. */
+  openStore: () => Promise<Db>;
+  signal?: AbortSignal;
+}
+
+const TEMPLATE_DOCTOR_FIELDS = [
+  'id',
+  'name',
+  'language',
+  'category',
+  'status',
+  'rejected_reason',
+  'quality_score',
+];
+
+const ok = <T>(value: T): Gathered<T> => ({ state: 'ok', value });
+const skipped = <T>(reason: string, fix: string | null = null): Gathered<T> => ({
+  state: 'skipped',
+  reason,
+  fix,
+});
+const failed = <T>(error: unknown): Gathered<T> => ({ state: 'error', error: toGatherError(error) });
+
+export function toGatherError(error: unknown): GatherError {
+  if (error instanceof GraphApiError) {
+    return { message: error.message, code: error.code, status: error.status, network: false };
+  }
+  if (error instanceof GraphNetworkError)
+    return { message: error.message, code: null, status: null, network: true };
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    code: null,
+    status: null,
+    network: false,
+  };
+}
+
+/** Reads the configuration: profile, file, settings with sources, where secrets come from (never their values). */
+export async function gatherConfig(config: Config): Promise<ConfigFacts> {
+  const profiles = config.profiles;
+  const names = profiles.names();
+  const setting = (key: Parameters<Config['setting']>[0]) => {
+    const r = config.setting(key);
+    return { value: r.value ?? null, source: r.source };
+  };
+  const token = await config.secret('token');
+  const appSecret = await config.secret('appSecret');
+  return {
+    profileName: config.profileName,
+    profileExists: config.profile() !== undefined,
+    profileNames: names,
+    configPath: profiles.path,
+    configMode: profiles.mode() ?? null,
+    configHoldsSecrets: names.some((n) => Object.values(profiles.get(n)?.secrets ?? {}).some(Boolean)),
+    graphUrl: setting('graphUrl'),
+    apiVersion: setting('apiVersion'),
+    appId: setting('appId'),
+    wabaId: setting('wabaId'),
+    phoneNumberId: setting('phoneNumberId'),
+    token: { present: Boolean(token.value), source: token.source },
+    appSecret: { present: Boolean(appSecret.value), source: appSecret.source },
+  };
+}
+
+/** An empty store's facts (no database yet): the same shapes the queries return, from a throw-away database. */
+function emptyStoreFacts(path: string, phoneNumberId: string | undefined): StoreFacts {
+  const mem = Store.open(':memory:');
+  try {
+    return {
+      path,
+      exists: false,
+      health: syncHealth(mem.db, phoneNumberId),
+      history: historyStatus(mem.db, phoneNumberId),
+    };
+  } finally {
+    mem.close();
+  }
+}
+
+/** Sync health from the webhook store; a missing database counts as "nothing received" and is not created. */
+export async function gatherStore(
+  input: Pick<GatherInput, 'storePath' | 'openStore'>,
+  phoneNumberId: string | undefined,
+): Promise<Gathered<StoreFacts>> {
+  const path = input.storePath;
+  if (path !== ':memory:' && !existsSync(path)) return ok(emptyStoreFacts(path, phoneNumberId));
+  try {
+    const db = await input.openStore();
+    return ok({
+      path,
+      exists: true,
+      health: syncHealth(db, phoneNumberId),
+      history: historyStatus(db, phoneNumberId),
+    });
+  } catch (error) {
+    return failed(error);
+  }
+}
+
+/** Parses X-Business-Use-Case-Usage for one WABA (meta-cloud-api.md §4.3); null when absent or unreadable. */
+export function parseBusinessUseCaseUsage(
+  header: string | string[] | undefined,
+  wabaId: string,
+): BusinessUseCaseUsage[] | null {
+  const raw = Array.isArray(header) ? header[0] : header;
+  if (!raw) return null;
+  try {
+    const parsed = JSON.parse(raw) as Record<string, unknown>;
+    const entries = parsed[wabaId] ?? Object.values(parsed)[0];
+    if (!Array.isArray(entries)) return null;
+    return entries.map((e: Record<string, unknown>) => ({
+      type: String(e.type ?? 'unknown'),
+      callCount: Number(e.call_count ?? 0),
+      totalCputime: Number(e.total_cputime ?? 0),
+      totalTime: Number(e.total_time ?? 0),
+      estimatedTimeToRegainAccess: Number(e.estimated_time_to_regain_access ?? 0),
+    }));
+  } catch {
+    return null;
+  }
+}
+
+type ApiFacts = Pick<
+  DoctorFacts,
+  'api' | 'token' | 'waba' | 'subscribedApps' | 'appSubscriptions' | 'phone' | 'wabaNumbers' | 'templates'
+>;
+
+function allSkipped(reason: string, fix: string | null): ApiFacts {
+  const s = skipped<never>(reason, fix);
+  return {
+    api: s,
+    token: s,
+    waba: s,
+    subscribedApps: s,
+    appSubscriptions: s,
+    phone: s,
+    wabaNumbers: s,
+    templates: s,
+  };
+}
+
+function versionMajor(v: string | null): number {
+  const m = v ? /^v(\d+)\.0$/.exec(v) : null;
+  return m ? Number(m[1]) : 0;
+}
+
+/**
+ * Reads everything the API checks need, GET only. The first call (debug_token) doubles as the reachability
+ * probe and gives the Date header for the clock-skew check; when it cannot connect, everything else is
+ * skipped as "API unreachable" instead of waiting on each call.
+ */
+export async function gatherApi(input: GatherInput, c: ConfigFacts): Promise<ApiFacts> {
+  if (input.offline)
+    return allSkipped('--offline: the API was not contacted', 'Run without --offline to check the API.');
+  if (!c.token.present)
+    return allSkipped('no token: run `wacx auth login`', 'Run `wacx auth login`, or set WACX_TOKEN.');
+
+  let graph: Graph;
+  try {
+    graph = await input.graph();
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof GraphApiError) {
+      const e = toGatherError(error);
+      const facts = allSkipped(
+        `API not called: ${e.message}`,
+        error instanceof ConfigError ? (error.hint ?? null) : null,
+      );
+      return { ...facts, api: { state: 'error', error: e } };
+    }
+    throw error;
+  }
+  const client = graph.client;
+  const wall = input.wallClock ?? Date.now;
+  const signal = input.signal;
+  const secrets = input.config;
+  const token = (await secrets.secret('token')).value!;
+  const appSecret = (await secrets.secret('appSecret')).value;
+  const appId = c.appId.value;
+  const appToken = appId && appSecret ? `${appId}|${appSecret}` : null;
+
+  // 1. Probe + token inspection.
+  const debugCall = (accessToken: string, retry: boolean) =>
+    client.requestWithHeaders<{ data: DebugTokenData }>({
+      method: 'GET',
+      path: 'debug_token',
+      query: { input_token: token },
+      token: accessToken,
+      signal,
+      retry,
+    });
+  let api: Gathered<ProbeFacts>;
+  let tokenFacts: Gathered<TokenFacts>;
+  const sentAt = wall();
+  try {
+    let via: TokenFacts['via'] = appToken ? 'app' : 'self';
+    let appTokenError: string | null = null;
+    let res: Awaited<ReturnType<typeof debugCall>>;
+    try {
+      res = await debugCall(appToken ?? token, false);
+    } catch (error) {
+      if (error instanceof GraphNetworkError) throw error;
+      if (error instanceof GraphApiError && error.retryable) {
+        res = await debugCall(appToken ?? token, true);
+      } else if (appToken && error instanceof GraphApiError) {
+        // The app token was refused (wrong app id or secret): inspect the token with itself.
+        appTokenError = `${error.message} (code ${error.code})`;
+        via = 'self';
+        res = await debugCall(token, true);
+      } else {
+        throw error;
+      }
+    }
+    const receivedAt = wall();
+    const date = res.headers.date;
+    const serverDate = date ? Date.parse(Array.isArray(date) ? date[0]! : date) : Number.NaN;
+    api = ok({ sentAt, receivedAt, serverDate: Number.isNaN(serverDate) ? null : serverDate });
+    tokenFacts = ok({ debug: res.data.data, via, appTokenError });
+  } catch (error) {
+    if (error instanceof GraphNetworkError) {
+      const e = toGatherError(error);
+      return { ...allSkipped(`API unreachable: ${e.message}`, null), api: { state: 'error', error: e } };
+    }
+    if (!(error instanceof GraphApiError)) throw error;
+    // The API answered (with an error): it is reachable, but an error answer carries no headers for us.
+    api = ok({ sentAt, receivedAt: wall(), serverDate: null });
+    tokenFacts = failed(error);
+  }
+
+  const tokenDead =
+    (tokenFacts.state === 'ok' && !tokenFacts.value.debug.is_valid) ||
+    (tokenFacts.state === 'error' && [0, 102, 190].includes(tokenFacts.error.code ?? -1));
+  if (tokenDead) {
+    const rest = allSkipped(
+      'the token is not valid (see token.valid)',
+      'Run `wacx auth login` with a valid token.',
+    );
+    return { ...rest, api, token: tokenFacts };
+  }
+
+  // 2. Everything else, in parallel.
+  const wabaId = c.wabaId.value;
+  const pnId = c.phoneNumberId.value;
+  const subscriptionsAppId = appId ?? (tokenFacts.state === 'ok' ? tokenFacts.value.debug.app_id : null);
+  const noWaba = skipped<never>('no WABA id configured (see waba.reachable)');
+
+  const wabaP: Promise<Gathered<WabaFacts>> = wabaId
+    ? client
+        .requestWithHeaders<Waba>({
+          method: 'GET',
+          path: graphPath(wabaId),
+          query: { fields: [...WABA_FIELDS].join(',') },
+          signal,
+        })
+        .then((r) =>
+          ok({
+            node: r.data,
+            usage: parseBusinessUseCaseUsage(r.headers['x-business-use-case-usage'], wabaId),
+          }),
+        )
+        .catch((e) => failed<WabaFacts>(e))
+    : Promise.resolve(noWaba);
+  const subscribedP: Promise<Gathered<SubscribedApp[]>> = wabaId
+    ? graph.waba.subscribedApps(wabaId).then(ok, (e) => failed<SubscribedApp[]>(e))
+    : Promise.resolve(noWaba);
+  const appSubsP: Promise<Gathered<AppSubscription[]>> =
+    subscriptionsAppId && appSecret
+      ? graph.appSubscriptions
+          .list(subscriptionsAppId, `${subscriptionsAppId}|${appSecret}`)
+          .then(ok, (e) => failed<AppSubscription[]>(e))
+      : Promise.resolve(
+          skipped(
+            appSecret
+              ? 'no app id: the app webhook fields are read with the app token APP_ID|APP_SECRET'
+              : 'no app secret: the app webhook fields are read with the app token APP_ID|APP_SECRET',
+            appSecret
+              ? 'Set the app id: `wacx config set appId ID`.'
+              : 'Set WACX_APP_SECRET (App Dashboard › App settings › Basic).',
+          ),
+        );
+  // whatsapp_business_manager_messaging_limit exists from v24.0; older versions reject unknown fields.
+  const phoneFields = PHONE_NUMBER_FIELDS.filter(
+    (f) => f !== 'whatsapp_business_manager_messaging_limit' || versionMajor(c.apiVersion.value) >= 24,
+  );
+  const phoneP: Promise<Gathered<PhoneNumber>> = pnId
+    ? graph.phoneNumbers.get(pnId, phoneFields, signal).then(ok, (e) => failed<PhoneNumber>(e))
+    : Promise.resolve(skipped('no phone number id configured (see number.reachable)'));
+  const numbersP: Promise<Gathered<PhoneNumber[]>> =
+    !pnId && wabaId
+      ? collect(
+          graph.phoneNumbers.list(wabaId, ['id', 'display_phone_number', 'is_on_biz_app', 'platform_type']),
+        ).then(ok, (e) => failed<PhoneNumber[]>(e))
+      : Promise.resolve(skipped(pnId ? 'a phone number id is configured' : 'no WABA id configured'));
+  const templatesP: Promise<Gathered<MessageTemplate[]>> = wabaId
+    ? collect(graph.templates.list(wabaId, {}, TEMPLATE_DOCTOR_FIELDS)).then(ok, (e) =>
+        failed<MessageTemplate[]>(e),
+      )
+    : Promise.resolve(noWaba);
+
+  const [waba, subscribedApps, appSubscriptions, phone, wabaNumbers, templates] = await Promise.all([
+    wabaP,
+    subscribedP,
+    appSubsP,
+    phoneP,
+    numbersP,
+    templatesP,
+  ]);
+  return { api, token: tokenFacts, waba, subscribedApps, appSubscriptions, phone, wabaNumbers, templates };
+}
+
+async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of it) out.push(x);
+  return out;
+}
+
+/** Gathers every fact once: configuration, API (GET only) and the webhook store, the last two in parallel. */
+export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
+  const config = await gatherConfig(input.config);
+  const [api, store] = await Promise.all([
+    gatherApi(input, config),
+    gatherStore(input, config.phoneNumberId.value ?? undefined),
+  ]);
+  return {
+    now: input.now,
+    nodeVersion: input.nodeVersion ?? process.version,
+    config,
+    ...api,
+    store,
+  };
+}

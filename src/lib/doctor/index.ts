@@ -1,0 +1,43 @@
+import { evaluate, exitCodeOf } from './checks/index.js';
+import { type GatherInput, gatherFacts } from './gather.js';
+import { type CheckResult, DEFAULT_DOCTOR_OPTIONS, type DoctorFacts, type DoctorOptions } from './types.js';
+
+export { API_VERSIONS, apiVersionState } from './api-versions.js';
+export {
+  CHECKS,
+  evaluate,
+  exitCodeOf,
+  isSkipped,
+  LOCAL_CHECK_IDS,
+  unknownSkipPatterns,
+} from './checks/index.js';
+export {
+  type GatherInput,
+  gatherApi,
+  gatherConfig,
+  gatherFacts,
+  gatherStore,
+  parseBusinessUseCaseUsage,
+} from './gather.js';
+export { renderText, type Style, SYMBOLS, skippedByReason, summarize, toJson } from './render.js';
+export * from './types.js';
+
+export interface DoctorReport {
+  facts: DoctorFacts;
+  results: CheckResult[];
+}
+
+/**
+ * `wacx doctor`: gathers every fact once (configuration, GET-only API reads, the webhook store), then runs
+ * the checks over them. Read-only: it never changes the account, the profile or the store.
+ */
+export async function runDoctor(
+  input: GatherInput,
+  options: Partial<DoctorOptions> = {},
+): Promise<DoctorReport> {
+  const opts: DoctorOptions = { ...DEFAULT_DOCTOR_OPTIONS, ...options };
+  const facts = await gatherFacts(input);
+  return { facts, results: evaluate(facts, opts) };
+}
+
+export { exitCodeOf as doctorExitCode };

@@ -1,0 +1,470 @@
+import type { Clock } from '../clock.js';
+import { ConfigError, UsageError, WacxError } from '../errors.js';
+import { GraphApiError } from '../graph/errors.js';
+import type { Graph } from '../graph/index.js';
+import { acceptedSync, requestSync, SYNC_LABEL, type SyncKind } from '../history/sync.js';
+import type { Io, Spinner } from '../io/io.js';
+import type { Prompter } from '../io/prompter.js';
+import { describeNumber, discover } from './discover.js';
+import { buildSignupUrl, formatMs, newState, startCallbackServer } from './signup.js';
+import { isFinished, type OnboardingState, type RunState, STEP_TITLES, STEPS, type StepId } from './state.js';
+import { checkWebhookFields, WebhookFieldsError, webhookFieldsFix } from './webhooks.js';
+
+export * from './discover.js';
+export * from './signup.js';
+export * from './state.js';
+export * from './webhooks.js';
+
+export const NEXT_STEPS = ['wacx history status --watch', 'wacx doctor'];
+
+export interface OnboardContext {
+  io: Io;
+  clock: Clock;
+  signal: AbortSignal;
+  prompter: Prompter;
+  /** Prompts allowed (TTY, no --no-input). */
+  interactive: boolean;
+  state: OnboardingState;
+  /** A Graph client with this token (null: none, for the code exchange). */
+  graph(token: string | null): Graph;
+  /** Stores the business token as the profile's secret. */
+  storeToken(token: string): Promise<'keychain' | 'file'>;
+  /** The profile's token (for a resumed run whose exchange is done). */
+  currentToken(): Promise<string | undefined>;
+  /** Saves the ids in the profile. */
+  saveProfile(ids: { appId: string; configId?: string | undefined; wabaId: string; phoneNumberId: string }): void;
+  /** Called with the signup URL once the callback server listens (tests "scan" it). */
+  onUrl?: (url: string) => void;
+  /** Renders a QR code of the URL on stderr. */
+  showQr?: (url: string) => Promise<void>;
+}
+
+export interface OnboardOptions {
+  appId: string;
+  appSecret: string;
+  configId?: string | undefined;
+  apiVersion: string;
+  graphUrl: string;
+  dialogBase: string;
+  /** Scripted form: a code obtained elsewhere; skips the QR code and the callback. */
+  code?: string | undefined;
+  /** redirect_uri to send with --code (only when the code came from a manual dialog with one). */
+  redirectUri?: string | undefined;
+  wabaId?: string | undefined;
+  phoneNumberId?: string | undefined;
+  sync: boolean;
+  timeoutMs: number;
+  callbackPort?: number | undefined;
+  qr: boolean;
+  restart: boolean;
+}
+
+export interface StepReport {
+  id: StepId;
+  title: string;
+  status: 'pending' | 'done' | 'skipped' | 'failed';
+  /** Whether the step ran in this invocation (false: done earlier, or not reached). */
+  ran: boolean;
+  at: string | null;
+  detail: Record<string, unknown>;
+  error: string | null;
+}
+
+export interface OnboardResult {
+  ok: boolean;
+  run_id: number;
+  resumed: boolean;
+  complete: boolean;
+  app_id: string | null;
+  config_id: string | null;
+  waba_id: string | null;
+  phone_number_id: string | null;
+  display_phone_number: string | null;
+  onboarded_at: string | null;
+  syncs: {
+    contacts: { request_id: string; requested_at: string } | null;
+    history: { request_id: string; requested_at: string } | null;
+  };
+  steps: StepReport[];
+  next_steps: string[];
+  error: { message: string; hint: string | null; code: number | null } | null;
+}
+
+const SYNC_STEPS: Record<'contact_sync' | 'history_sync', SyncKind> = {
+  contact_sync: 'smb_app_state_sync',
+  history_sync: 'history',
+};
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+function syncOf(run: RunState, step: 'contact_sync' | 'history_sync'): { request_id: string; requested_at: string } | null {
+  const s = run.steps.find((x) => x.id === step);
+  if (s?.status !== 'done') return null;
+  return { request_id: String(s.detail.request_id ?? ''), requested_at: String(s.detail.requested_at ?? '') };
+}
+
+export function report(run: RunState, ran: Set<StepId>, resumed: boolean, error?: unknown): OnboardResult {
+  const complete = run.completedAt !== null;
+  const err =
+    error === undefined
+      ? null
+      : {
+          message: error instanceof Error ? error.message : String(error),
+          hint: (error as { hint?: string }).hint ?? null,
+          code: error instanceof GraphApiError ? error.code : ((error as { code?: number }).code ?? null),
+        };
+  return {
+    ok: error === undefined,
+    run_id: run.id,
+    resumed,
+    complete,
+    app_id: run.appId,
+    config_id: run.configId,
+    waba_id: run.wabaId,
+    phone_number_id: run.phoneNumberId,
+    display_phone_number: run.displayPhoneNumber,
+    onboarded_at: iso(run.onboardedAt),
+    syncs: { contacts: syncOf(run, 'contact_sync'), history: syncOf(run, 'history_sync') },
+    steps: run.steps.map((s) => ({
+      id: s.id,
+      title: STEP_TITLES[s.id],
+      status: s.status,
+      ran: ran.has(s.id),
+      at: iso(s.updatedAt),
+      detail: s.detail,
+      error: s.error,
+    })),
+    next_steps: NEXT_STEPS,
+    error: err,
+  };
+}
+
+/** Thrown when the onboarding fails: carries the result (for --json) and the original error (for the exit code). */
+export class OnboardingFailed extends Error {
+  constructor(
+    readonly result: OnboardResult,
+    readonly original: unknown,
+  ) {
+    super(original instanceof Error ? original.message : String(original));
+  }
+}
+
+/**
+ * The whole coexistence onboarding, step by step, each step's state saved so that a re-run resumes at the
+ * first step not done (a completed exchange or sync is never repeated).
+ */
+export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): Promise<OnboardResult> {
+  const { io, clock, state } = ctx;
+  let run = state.latest();
+  let resumed = false;
+  if (run && !opts.restart) {
+    if (run.completedAt !== null) {
+      const conflict =
+        (opts.phoneNumberId && opts.phoneNumberId !== run.phoneNumberId) || (opts.wabaId && opts.wabaId !== run.wabaId);
+      if (conflict || opts.code) {
+        throw new UsageError(
+          `The onboarding of ${run.displayPhoneNumber ?? run.phoneNumberId} is already complete (${iso(run.completedAt)}).`,
+          { location: '--restart', hint: 'Pass --restart to onboard again (after the business re-did Embedded Signup).' },
+        );
+      }
+      io.success(
+        `Onboarding of ${run.displayPhoneNumber ?? run.phoneNumberId} already complete (${iso(run.completedAt)}): nothing to do.`,
+      );
+      return report(run, new Set(), true);
+    }
+    resumed = true;
+    const done = (id: StepId) => isFinished(run!.steps.find((s) => s.id === id)!);
+    if (done('discover')) {
+      for (const [flag, value, stored] of [
+        ['--phone-number-id', opts.phoneNumberId, run.phoneNumberId],
+        ['--waba-id', opts.wabaId, run.wabaId],
+      ] as const) {
+        if (value && value !== stored) {
+          throw new UsageError(`This onboarding (run ${run.id}) is for ${stored}, not ${value}.`, {
+            location: flag,
+            hint: 'Run without the flag to resume it, or pass --restart to start over.',
+          });
+        }
+      }
+    }
+    if (opts.code && done('exchange')) {
+      io.warn('The code exchange is already done for this onboarding: --code is ignored (a code works only once).');
+    }
+    const next = run.steps.find((s) => !isFinished(s) && !(s.status === 'skipped' && !opts.sync));
+    io.info(
+      `Resuming onboarding run ${run.id} (started ${iso(run.startedAt)})${next ? ` at: ${STEP_TITLES[next.id]}` : ''}.`,
+    );
+  } else {
+    run = state.create(clock.now(), { appId: opts.appId, configId: opts.configId });
+  }
+  const runId = run.id;
+  const ran = new Set<StepId>();
+  const appToken = `${opts.appId}|${opts.appSecret}`;
+
+  // values carried from one step to the next
+  let code: string | undefined;
+  let redirectUri: string | undefined = opts.redirectUri;
+  let token: string | undefined;
+  let biz: Graph | undefined;
+
+  const stepOf = (id: StepId) => state.get(runId).steps.find((s) => s.id === id)!;
+  const needBiz = async (): Promise<Graph> => {
+    if (biz) return biz;
+    token ??= await ctx.currentToken();
+    if (!token) {
+      throw new ConfigError('The business token of this onboarding is no longer in the profile.', {
+        hint: 'Run `wacx onboard --restart` to sign up again.',
+      });
+    }
+    biz = ctx.graph(token);
+    return biz;
+  };
+
+  const handlers: Record<StepId, (spin: Spinner) => Promise<{ detail: Record<string, unknown>; text: string }>> = {
+    signup: async (spin) => {
+      if (!opts.configId) {
+        throw new ConfigError('No Embedded Signup configuration id (configId).', {
+          hint: 'Pass --config-id, set WACX_CONFIG_ID, or run `wacx config set configId ID` (or give a code with --code).',
+        });
+      }
+      const oauthState = newState();
+      const server = await startCallbackServer({ state: oauthState, port: opts.callbackPort });
+      try {
+        redirectUri = server.redirectUri;
+        const url = buildSignupUrl({
+          dialogBase: opts.dialogBase,
+          apiVersion: opts.apiVersion,
+          appId: opts.appId,
+          configId: opts.configId,
+          redirectUri: server.redirectUri,
+          state: oauthState,
+        });
+        spin.stop();
+        io.info('Open this URL (or scan the QR code) on a device logged in to Facebook, then choose');
+        io.info('"Connect your existing WhatsApp Business app" and confirm in the Business App:');
+        io.info('');
+        io.info(`  ${url}`);
+        io.info('');
+        if (opts.qr && ctx.showQr) await ctx.showQr(url);
+        ctx.onUrl?.(url);
+        const waiting = await io.spinner(
+          `Waiting for the signup to finish (timeout ${formatMs(opts.timeoutMs)}; Ctrl+C to stop)…`,
+        );
+        try {
+          const got = await server.wait({ timeoutMs: opts.timeoutMs, clock, signal: ctx.signal });
+          code = got.code;
+          waiting.stop();
+        } catch (error) {
+          waiting.stop();
+          throw error;
+        }
+      } finally {
+        await server.close();
+      }
+      return {
+        detail: { redirect_uri: redirectUri, callback_at: iso(clock.now()) },
+        text: 'Embedded Signup finished: callback received',
+      };
+    },
+
+    exchange: async () => {
+      if (!code) throw new WacxError('No code to exchange.', { hint: 'Run `wacx onboard` again.' });
+      let accessToken: string;
+      try {
+        const res = await ctx.graph(null).oauth.exchangeCode({
+          appId: opts.appId,
+          appSecret: opts.appSecret,
+          code,
+          redirectUri,
+        });
+        accessToken = res.access_token;
+      } catch (error) {
+        if (error instanceof GraphApiError && error.status < 500) {
+          throw new WacxError(
+            `Meta refused the code (${error.message}): a code lives 30 seconds and works once.`,
+            {
+              hint: opts.code
+                ? 'Get a fresh code and pass it at once with --code, or run `wacx onboard` without --code to use the QR code flow.'
+                : 'Run `wacx onboard` again and finish the signup; wacx exchanges the code the moment it arrives.',
+              cause: error,
+            },
+          );
+        }
+        throw error;
+      } finally {
+        code = undefined;
+      }
+      if (!accessToken) throw new WacxError('The code exchange returned no access token.');
+      token = accessToken;
+      const where = await ctx.storeToken(accessToken);
+      return {
+        detail: { token_stored_in: where },
+        text: `Business token received and stored in the ${where === 'keychain' ? 'OS keychain' : 'profile file (0600)'}`,
+      };
+    },
+
+    discover: async () => {
+      const graph = await needBiz();
+      const found = await discover(
+        {
+          graph,
+          appToken,
+          businessToken: token!,
+          prompter: ctx.prompter,
+          interactive: ctx.interactive,
+          signal: ctx.signal,
+          info: (l) => io.info(l),
+        },
+        { wabaId: opts.wabaId ?? run!.wabaId ?? undefined, phoneNumberId: opts.phoneNumberId },
+      );
+      const n = found.number;
+      state.setIds(runId, clock.now(), {
+        wabaId: found.wabaId,
+        phoneNumberId: n.id,
+        displayPhoneNumber: n.display_phone_number ?? n.id,
+        onboardedAt: found.onboardedAt,
+      });
+      return {
+        detail: {
+          waba_id: found.wabaId,
+          waba_from: found.wabaFrom,
+          phone_number_id: n.id,
+          display_phone_number: n.display_phone_number ?? null,
+          verified_name: n.verified_name ?? null,
+          is_on_biz_app: n.is_on_biz_app ?? null,
+          platform_type: n.platform_type ?? null,
+          last_onboarded_time: n.last_onboarded_time ?? null,
+          picked_by: found.pickedBy,
+        },
+        text: `Coexistence number ${describeNumber(n)} in WABA ${found.wabaId} (is_on_biz_app, CLOUD_API; no /register)`,
+      };
+    },
+
+    subscribe: async () => {
+      const graph = await needBiz();
+      const wabaId = state.get(runId).wabaId!;
+      await graph.waba.subscribeApp(wabaId);
+      const apps = await graph.waba.subscribedApps(wabaId);
+      const ids = apps.map((a) => a.whatsapp_business_api_data.id);
+      if (!ids.includes(opts.appId)) {
+        throw new WacxError(
+          `The app ${opts.appId} is not listed in WABA ${wabaId}'s subscribed apps after subscribing (found: ${ids.join(', ') || 'none'}).`,
+          { hint: 'Check that the token belongs to this app, then run `wacx onboard` again.' },
+        );
+      }
+      return { detail: { subscribed_apps: ids }, text: `App ${opts.appId} subscribed to WABA ${wabaId}'s webhooks` };
+    },
+
+    webhook_fields: async () => {
+      const graph = await needBiz();
+      const r = await checkWebhookFields(graph, opts.appId, appToken);
+      if (r.missing.length > 0) {
+        throw new WebhookFieldsError(
+          r.missing,
+          webhookFieldsFix({
+            appId: opts.appId,
+            missing: r.missing,
+            present: r.fields,
+            callbackUrl: r.callbackUrl,
+            graphUrl: opts.graphUrl,
+            apiVersion: opts.apiVersion,
+          }),
+        );
+      }
+      return {
+        detail: { fields: r.fields, callback_url: r.callbackUrl, active: r.active },
+        text: `Webhook fields ok: ${r.fields.filter((f) => ['history', 'smb_app_state_sync', 'smb_message_echoes', 'account_update'].includes(f)).join(', ')}`,
+      };
+    },
+
+    contact_sync: (spin) => syncStep('contact_sync', spin),
+    history_sync: (spin) => syncStep('history_sync', spin),
+
+    profile: async () => {
+      const r = state.get(runId);
+      ctx.saveProfile({
+        appId: opts.appId,
+        configId: opts.configId,
+        wabaId: r.wabaId!,
+        phoneNumberId: r.phoneNumberId!,
+      });
+      return {
+        detail: { app_id: opts.appId, config_id: opts.configId ?? null, waba_id: r.wabaId, phone_number_id: r.phoneNumberId },
+        text: 'Profile saved (appId, configId, wabaId, phoneNumberId)',
+      };
+    },
+  };
+
+  async function syncStep(step: 'contact_sync' | 'history_sync', _spin: Spinner) {
+    const type = SYNC_STEPS[step];
+    const r = state.get(runId);
+    const graph = await needBiz();
+    // a request accepted during this run but not recorded as done (interrupted right after): adopt it
+    const earlier = acceptedSync(ctx.state.db, r.phoneNumberId!, type, r.startedAt);
+    const res = earlier
+      ? { requestId: earlier.requestId ?? '', requestedAt: earlier.requestedAt }
+      : await requestSync({ graph, db: ctx.state.db, clock }, r.phoneNumberId!, type, {
+          ...(r.onboardedAt !== null ? { onboardedAt: r.onboardedAt } : {}),
+          signal: ctx.signal,
+        });
+    return {
+      detail: { sync_type: type, request_id: res.requestId, requested_at: iso(res.requestedAt) },
+      text: `${SYNC_LABEL[type][0]!.toUpperCase()}${SYNC_LABEL[type].slice(1)} requested (request id ${res.requestId})`,
+    };
+  }
+
+  for (const id of STEPS) {
+    const current = stepOf(id);
+    // signup and exchange go together: the code is never stored, so an unfinished exchange redoes the signup
+    if (id === 'signup') {
+      if (isFinished(stepOf('exchange'))) {
+        if (resumed) io.info(`${io.style.green('✓')} ${STEP_TITLES[id]} (done earlier)`);
+        continue;
+      }
+      if (opts.code) {
+        code = opts.code;
+        state.setStep(runId, id, 'skipped', clock.now(), { via: '--code' });
+        ran.add(id);
+        io.info(`${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--code given)`);
+        continue;
+      }
+    } else if (isFinished(current)) {
+      if (resumed) io.info(`${io.style.green('✓')} ${STEP_TITLES[id]} (done earlier)`);
+      continue;
+    }
+    if ((id === 'contact_sync' || id === 'history_sync') && !opts.sync) {
+      state.setStep(runId, id, 'skipped', clock.now(), { reason: '--no-sync' });
+      ran.add(id);
+      io.info(
+        `${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--no-sync). Request it within 24 h of onboarding: \`wacx onboard\` or \`wacx history sync\`.`,
+      );
+      continue;
+    }
+    ran.add(id);
+    const spin = await io.spinner(`${STEP_TITLES[id]}…`);
+    try {
+      const { detail, text } = await handlers[id](spin);
+      state.setStep(runId, id, 'done', clock.now(), detail, null);
+      spin.succeed(text);
+    } catch (error) {
+      const cancelled = ctx.signal.aborted;
+      state.setStep(runId, id, cancelled ? 'pending' : 'failed', clock.now(), undefined, cancelled ? null : errText(error));
+      spin.fail(`${STEP_TITLES[id]}: ${cancelled ? 'cancelled' : 'failed'}`);
+      if (error instanceof WebhookFieldsError) for (const line of error.fix) io.info(`  ${line}`);
+      throw new OnboardingFailed(report(state.get(runId), ran, resumed, error), error);
+    }
+    if (id === 'history_sync') {
+      io.info(
+        io.style.dim('  Keep the WhatsApp Business app open on the phone while it syncs (it can take several minutes).'),
+      );
+    }
+  }
+
+  const final = state.get(runId);
+  if (final.steps.every(isFinished)) state.complete(runId, clock.now());
+  return report(state.get(runId), ran, resumed);
+}
+
+function errText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

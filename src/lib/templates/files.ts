@@ -1,0 +1,378 @@
+/**
+ * Template files: one YAML or JSON file per template. Parsing keeps source positions so that every
+ * problem (syntax, shape, Meta's rules) is reported as `file:line:col`.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, stringify } from 'yaml';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { canonicalize } from './canonical.js';
+import { checkTemplate, type RuleProblem, type TemplateDefinition } from './rules.js';
+
+export const TEMPLATE_FILE_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
+
+/** One problem in one file, located. */
+export interface FileProblem {
+  file: string;
+  line: number;
+  column: number;
+  /** Path inside the template, e.g. `components[1].text` ('' for the file as a whole). */
+  path: string;
+  severity: 'error' | 'warning';
+  message: string;
+  subcode: number | null;
+}
+
+export interface LoadedTemplate {
+  file: string;
+  /** The canonical definition; undefined when the file could not be read as a template at all. */
+  definition: TemplateDefinition | undefined;
+  problems: FileProblem[];
+}
+
+export function formatProblem(p: FileProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message}${p.subcode ? ` [${p.subcode}]` : ''}`;
+}
+
+export const errorCount = (problems: readonly FileProblem[]) =>
+  problems.filter((p) => p.severity === 'error').length;
+
+// ---------- schema (the file's shape; Meta's rules are in rules.ts) ----------
+
+const Example = z.looseObject({
+  header_text: z.array(z.string()).optional(),
+  header_text_named_params: z.array(z.object({ param_name: z.string(), example: z.string() })).optional(),
+  header_handle: z.array(z.string()).optional(),
+  body_text: z.array(z.array(z.string())).optional(),
+  body_text_named_params: z.array(z.object({ param_name: z.string(), example: z.string() })).optional(),
+});
+
+const Button = z.looseObject({
+  type: z.string(),
+  text: z.string().optional(),
+  url: z.string().optional(),
+  phone_number: z.string().optional(),
+  otp_type: z.string().optional(),
+  example: z.union([z.string(), z.array(z.string())]).optional(),
+});
+
+const Component = z.looseObject({
+  type: z.string(),
+  format: z.string().optional(),
+  text: z.string().optional(),
+  example: Example.optional(),
+  buttons: z.array(Button).optional(),
+  add_security_recommendation: z.boolean().optional(),
+  code_expiration_minutes: z.number().int().optional(),
+});
+
+/** The shape of a template file. Unknown top-level keys are errors (a typo would otherwise be silently ignored). */
+export const TemplateFileSchema = z.strictObject({
+  name: z.string(),
+  language: z.string(),
+  category: z.string(),
+  parameter_format: z.string().optional(),
+  message_send_ttl_seconds: z.number().int().optional(),
+  components: z.array(Component).min(1),
+});
+
+const KNOWN_COMPONENT_KEYS = new Set([
+  'type',
+  'format',
+  'text',
+  'example',
+  'buttons',
+  'add_security_recommendation',
+  'code_expiration_minutes',
+  'cards',
+  'limited_time_offer',
+]);
+
+// ---------- paths and positions ----------
+
+/** `components[1].example.body_text[0][1]` → ['components', 1, 'example', 'body_text', 0, 1]. */
+export function parsePath(path: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
+    if (m[2] !== undefined) out.push(Number(m[2]));
+    else if (m[1] !== undefined) out.push(m[1]);
+  }
+  return out;
+}
+
+export function formatPath(segments: readonly PropertyKey[]): string {
+  let s = '';
+  for (const seg of segments) {
+    if (typeof seg === 'number') s += `[${seg}]`;
+    else s += s ? `.${String(seg)}` : String(seg);
+  }
+  return s;
+}
+
+class Locator {
+  constructor(
+    private readonly doc: ReturnType<typeof parseDocument>,
+    private readonly lines: LineCounter,
+  ) {}
+
+  /** Position of the value at `segments` (or of its key with `atKey`), else of the nearest existing parent. */
+  locate(segments: readonly (string | number)[], atKey = false): { line: number; column: number } {
+    let node: unknown = this.doc.contents;
+    let best: Node | null = isNodeLike(node) ? node : null;
+    for (let i = 0; i < segments.length; i++) {
+      const seg = segments[i]!;
+      const last = i === segments.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+        );
+        if (!pair) break;
+        if (last && atKey && isNodeLike(pair.key)) {
+          best = pair.key;
+          break;
+        }
+        node = pair.value;
+        if (isNodeLike(node)) best = node;
+        else if (isNodeLike(pair.key)) best = pair.key;
+      } else if (isSeq(node) && typeof seg === 'number') {
+        const item = node.items[seg];
+        if (!isNodeLike(item)) break;
+        node = item;
+        best = item;
+      } else break;
+    }
+    const offset = best?.range?.[0] ?? 0;
+    const pos = this.lines.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  }
+}
+
+function isNodeLike(v: unknown): v is Node {
+  return (
+    typeof v === 'object' && v !== null && 'range' in v && Array.isArray((v as { range?: unknown }).range)
+  );
+}
+
+// ---------- parsing ----------
+
+function zodProblems(
+  value: unknown,
+): { path: string; message: string; atKey: boolean; severity: 'error' | 'warning' }[] {
+  const out: { path: string; message: string; atKey: boolean; severity: 'error' | 'warning' }[] = [];
+  const result = TemplateFileSchema.safeParse(value);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      const path = formatPath(issue.path);
+      const where = path || 'the file';
+      if (issue.code === 'unrecognized_keys') {
+        for (const key of issue.keys) {
+          out.push({
+            path: formatPath([...issue.path, key]),
+            message: `unknown key "${key}" (allowed: name, language, category, parameter_format, message_send_ttl_seconds, components)`,
+            atKey: true,
+            severity: 'error',
+          });
+        }
+      } else if (issue.code === 'invalid_type') {
+        const input = (issue as { input?: unknown }).input;
+        out.push({
+          path,
+          message:
+            input === undefined
+              ? `${where} is required`
+              : `${where} must be ${article(issue.expected)}, got ${describe(input)}`,
+          atKey: false,
+          severity: 'error',
+        });
+      } else if (issue.code === 'too_small' && issue.origin === 'array') {
+        out.push({
+          path,
+          message: `${where} must have at least ${issue.minimum} item(s)`,
+          atKey: false,
+          severity: 'error',
+        });
+      } else {
+        out.push({ path, message: `${where}: ${issue.message}`, atKey: false, severity: 'error' });
+      }
+    }
+  }
+  // Unknown keys inside components: warnings (Meta has kinds wacx does not model).
+  const components = (value as { components?: unknown })?.components;
+  if (Array.isArray(components)) {
+    components.forEach((c, i) => {
+      if (typeof c !== 'object' || c === null || Array.isArray(c)) return;
+      for (const key of Object.keys(c)) {
+        if (!KNOWN_COMPONENT_KEYS.has(key)) {
+          out.push({
+            path: `components[${i}].${key}`,
+            message: `unknown component key "${key}" (is it a typo?)`,
+            atKey: true,
+            severity: 'warning',
+          });
+        }
+      }
+    });
+  }
+  return out;
+}
+
+function article(expected: string): string {
+  if (expected === 'array') return 'a list';
+  if (expected === 'object') return 'a mapping (key: value)';
+  if (expected === 'int') return 'a whole number';
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/** Parses one template file's text. Never throws: every problem is returned, located. */
+export function parseTemplateText(text: string, file: string): LoadedTemplate {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, {
+    lineCounter: lines,
+    keepSourceTokens: true,
+    prettyErrors: true,
+    uniqueKeys: true,
+  });
+  const problems: FileProblem[] = [];
+  const push = (
+    line: number,
+    column: number,
+    path: string,
+    severity: 'error' | 'warning',
+    message: string,
+    subcode: number | null = null,
+  ) => problems.push({ file, line, column, path, severity, message, subcode });
+
+  for (const e of doc.errors) {
+    const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+    push(
+      pos.line,
+      pos.col,
+      '',
+      'error',
+      `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${firstLine(e.message)}`,
+    );
+  }
+  if (problems.length > 0) return { file, definition: undefined, problems };
+
+  const value: unknown = doc.toJS({ maxAliasCount: 100 });
+  const locator = new Locator(doc, lines);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    push(1, 1, '', 'error', 'a template file must be a mapping with name, language, category and components');
+    return { file, definition: undefined, problems };
+  }
+
+  const reported = new Set<string>();
+  for (const z of zodProblems(value)) {
+    const pos = locator.locate(parsePath(z.path), z.atKey);
+    push(pos.line, pos.column, z.path, z.severity, z.message);
+    if (z.severity === 'error') reported.add(z.path);
+  }
+  const ruleProblems: RuleProblem[] = checkTemplate(value);
+  for (const r of ruleProblems) {
+    // The schema already said what is wrong with this value (e.g. wrong type): don't say it twice.
+    if ([...reported].some((p) => p === r.path || (p !== '' && r.path.startsWith(`${p}.`)))) continue;
+    const pos = locator.locate(parsePath(r.path));
+    push(pos.line, pos.column, r.path, r.severity, r.message, r.subcode ?? null);
+  }
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  return { file, definition: canonicalize(value as TemplateDefinition), problems };
+}
+
+function firstLine(message: string): string {
+  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
+}
+
+export async function loadTemplateFile(file: string): Promise<LoadedTemplate> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`Cannot read template file (${reason}).`, { location: file });
+  }
+  return parseTemplateText(text.replace(/^\uFEFF/, ''), file);
+}
+
+/** The template files under `target` (a file, or a directory searched recursively), sorted. */
+export async function findTemplateFiles(target: string): Promise<string[]> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(target);
+  } catch {
+    throw new UsageError(`No such file or directory: ${target}`, {
+      hint: 'Pass a template file or a directory of .yaml/.yml/.json files.',
+    });
+  }
+  if (info.isFile()) return [target];
+  const out: string[] = [];
+  const walk = async (dir: string) => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    for (const e of entries) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const full = join(dir, e.name);
+      if (e.isDirectory()) await walk(full);
+      else if (
+        e.isFile() &&
+        (TEMPLATE_FILE_EXTENSIONS as readonly string[]).includes(extname(e.name).toLowerCase())
+      ) {
+        out.push(full);
+      }
+    }
+  };
+  await walk(target);
+  return out.sort();
+}
+
+export interface LoadedSet {
+  templates: LoadedTemplate[];
+  problems: FileProblem[];
+}
+
+/**
+ * Loads every template under `target`, and adds cross-file problems: two files defining the same
+ * name + language.
+ */
+export async function loadTemplates(target: string): Promise<LoadedSet> {
+  const files = await findTemplateFiles(target);
+  const templates = await Promise.all(files.map((f) => loadTemplateFile(f)));
+  const problems = templates.flatMap((t) => t.problems);
+  const seen = new Map<string, LoadedTemplate>();
+  for (const t of templates) {
+    const d = t.definition;
+    if (!d || typeof d.name !== 'string' || typeof d.language !== 'string') continue;
+    const key = templateKey(d.name, d.language);
+    const first = seen.get(key);
+    if (first) {
+      problems.push({
+        file: t.file,
+        line: 1,
+        column: 1,
+        path: 'name',
+        severity: 'error',
+        message: `${d.name} (${d.language}) is also defined in ${first.file}; keep one file per name and language`,
+        subcode: null,
+      });
+    } else seen.set(key, t);
+  }
+  return { templates, problems };
+}
+
+export const templateKey = (name: string, language: string) => `${name}\u0000${language}`;
+
+/** The file name `pull` uses: `<name>.<language>.yaml`. */
+export const templateFileName = (name: string, language: string) => `${name}.${language}.yaml`;
+
+/** A template file's text: YAML (the default) or JSON, from the canonical definition. */
+export function stringifyTemplate(def: TemplateDefinition, format: 'yaml' | 'json' = 'yaml'): string {
+  const canonical = canonicalize(def);
+  if (format === 'json') return `${JSON.stringify(canonical, null, 2)}\n`;
+  return stringify(canonical, { lineWidth: 0, blockQuote: 'literal', indentSeq: true });
+}

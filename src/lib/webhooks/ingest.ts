@@ -1,0 +1,368 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../store/index.js';
+import { type EventKind, type ParsedEvent, parsePayload } from './parse.js';
+import { verifySignature } from './signature.js';
+
+/** Meta sends up to 3 MB (meta-cloud-api.md §2.1); wacx refuses anything over 1 MB (configurable by callers). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export type RejectReason =
+  | 'too_large'
+  | 'missing_signature'
+  | 'malformed_signature'
+  | 'bad_signature'
+  | 'no_app_secret'
+  | 'invalid_json';
+
+/** Rejections that count as signature failures (for the doctor). */
+export const SIGNATURE_FAILURES: readonly RejectReason[] = ['missing_signature', 'malformed_signature', 'bad_signature'];
+
+export interface StoredEvent {
+  id: number;
+  key: string;
+  field: string;
+  kind: EventKind;
+  parsed: boolean;
+  wabaId: string | null;
+  phoneNumberId: string | null;
+  occurredAt: number | null;
+  receivedAt: number;
+  summary: string;
+}
+
+export interface IngestOptions {
+  /** The X-Hub-Signature-256 header (`sha256=<hex>`). */
+  signature?: string | null;
+  appSecret?: string;
+  /** Refuse a body without a valid signature (the HTTP receiver always does). Default: true when appSecret is set. */
+  requireSignature?: boolean;
+  /** ms; default Date.now(). */
+  receivedAt?: number;
+  /** Where the body came from, kept with the payload and rejections. Default 'http'. */
+  source?: 'http' | 'ingest' | string;
+  /** Body size limit in bytes. Default MAX_BODY_BYTES. */
+  maxBytes?: number;
+  /** Record rejections in webhook_rejections (default true). */
+  recordRejection?: boolean;
+}
+
+export interface IngestResult {
+  outcome: 'stored' | 'duplicate' | 'rejected';
+  reason?: RejectReason;
+  /** The events stored by this call (new ones only; empty for a duplicate or a rejection). */
+  events: StoredEvent[];
+  /** Events in the payload that were already stored. */
+  duplicates: number;
+  /** HTTP status the receiver answers for this outcome. */
+  httpStatus: number;
+}
+
+const REJECT_STATUS: Record<RejectReason, number> = {
+  too_large: 413,
+  missing_signature: 401,
+  malformed_signature: 401,
+  bad_signature: 401,
+  no_app_secret: 401,
+  invalid_json: 400,
+};
+
+const REJECT_TEXT: Record<RejectReason, string> = {
+  too_large: 'body larger than 1 MB',
+  missing_signature: 'no X-Hub-Signature-256 header',
+  malformed_signature: 'X-Hub-Signature-256 is not "sha256=<hex>"',
+  bad_signature: 'signature does not match the body (wrong app secret, or the body was altered)',
+  no_app_secret: 'no app secret configured to verify the signature',
+  invalid_json: 'body is not JSON',
+};
+
+export function describeRejection(reason: RejectReason): string {
+  return REJECT_TEXT[reason];
+}
+
+/** Prepared statements, cached per database connection. */
+class Statements {
+  readonly insertPayload;
+  readonly insertEvent;
+  readonly insertRejection;
+  readonly insertStatus;
+  readonly callbackForWamid;
+  readonly insertInbound;
+  readonly insertOptOut;
+  readonly insertEcho;
+  readonly insertContact;
+  readonly insertChunk;
+  readonly insertHistoryMessage;
+  readonly updateHistoryMedia;
+  readonly insertHistoryError;
+  readonly insertAccountUpdate;
+  readonly insertTemplateStatus;
+
+  constructor(db: Db) {
+    this.insertPayload = db.prepare(
+      'INSERT INTO webhook_payloads (received_at, body_sha256, body, signature_verified, source) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.insertEvent = db.prepare(
+      `INSERT INTO webhook_events (payload_id, dedupe_key, field, kind, parsed, waba_id, phone_number_id, occurred_at,
+         received_at, summary, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+    );
+    this.insertRejection = db.prepare('INSERT INTO webhook_rejections (at, reason, source) VALUES (?, ?, ?)');
+    this.insertStatus = db.prepare(
+      `INSERT INTO message_statuses (event_id, phone_number_id, wamid, status, timestamp, recipient_id, callback_data,
+         error_code, error_title, error_details, pricing_category, pricing_type)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.callbackForWamid = db.prepare(
+      'SELECT callback_data FROM message_statuses WHERE wamid = ? AND callback_data IS NOT NULL LIMIT 1',
+    );
+    this.insertInbound = db.prepare(
+      `INSERT INTO inbound_messages (event_id, phone_number_id, wamid, from_wa_id, from_user_id, type, text, timestamp, error_code)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertOptOut = db.prepare(
+      `INSERT INTO opt_outs (event_id, phone_number_id, recipient, opted_out, source, keyword, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertEcho = db.prepare(
+      `INSERT INTO message_echoes (event_id, phone_number_id, wamid, to_wa_id, type, text, timestamp)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertContact = db.prepare(
+      `INSERT INTO contact_syncs (event_id, phone_number_id, action, phone_number, user_id, full_name, first_name, timestamp)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertChunk = db.prepare(
+      `INSERT INTO history_chunks (event_id, phone_number_id, phase, chunk_order, progress, threads, messages, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertHistoryMessage = db.prepare(
+      `INSERT INTO history_messages (event_id, phone_number_id, thread_id, wamid, from_wa_id, to_wa_id, type, text, status,
+         timestamp, phase)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (phone_number_id, wamid) DO NOTHING`,
+    );
+    this.updateHistoryMedia = db.prepare(
+      `INSERT INTO history_messages (event_id, phone_number_id, thread_id, wamid, from_wa_id, to_wa_id, type, text, status,
+         timestamp, phase, media_id, media_mime_type)
+       VALUES (?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL, ?, ?)
+       ON CONFLICT (phone_number_id, wamid) DO UPDATE SET type = excluded.type, media_id = excluded.media_id,
+         media_mime_type = excluded.media_mime_type, text = COALESCE(excluded.text, history_messages.text)`,
+    );
+    this.insertHistoryError = db.prepare(
+      'INSERT INTO history_errors (event_id, phone_number_id, code, title, details, received_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.insertAccountUpdate = db.prepare(
+      `INSERT INTO account_updates (event_id, waba_id, phone_number, event, reason, initiated_by, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertTemplateStatus = db.prepare(
+      `INSERT INTO template_status_updates (event_id, waba_id, template_id, template_name, language, event, reason, category, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+}
+
+const cache = new WeakMap<Db, Statements>();
+function statements(db: Db): Statements {
+  let s = cache.get(db);
+  if (!s) {
+    s = new Statements(db);
+    cache.set(db, s);
+  }
+  return s;
+}
+
+/** Records a refused body: only when and why, nothing from the body itself. */
+export function recordRejection(db: Db, reason: RejectReason, at: number, source = 'http'): void {
+  statements(db).insertRejection.run(at, reason, source);
+}
+
+function reject(db: Db, reason: RejectReason, opts: IngestOptions, at: number): IngestResult {
+  if (opts.recordRejection !== false) recordRejection(db, reason, at, opts.source ?? 'http');
+  return { outcome: 'rejected', reason, events: [], duplicates: 0, httpStatus: REJECT_STATUS[reason] };
+}
+
+/**
+ * Verifies (before parsing), parses, deduplicates (after verifying) and stores one webhook body, in one
+ * transaction (a savepoint when the caller already holds one). An authentic JSON body always ends as
+ * `stored` or `duplicate` (HTTP 200), whatever fields it has; only unsigned, forged, oversized and non-JSON
+ * bodies are `rejected`, and nothing from them is stored.
+ */
+export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOptions = {}): IngestResult {
+  const receivedAt = opts.receivedAt ?? Date.now();
+  const raw = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
+  if (raw.length > (opts.maxBytes ?? MAX_BODY_BYTES)) return reject(db, 'too_large', opts, receivedAt);
+
+  const requireSignature = opts.requireSignature ?? Boolean(opts.appSecret);
+  let verified = false;
+  if (opts.appSecret && (requireSignature || opts.signature)) {
+    const check = verifySignature(raw, opts.signature, opts.appSecret);
+    if (!check.ok) return reject(db, check.reason, opts, receivedAt);
+    verified = true;
+  } else if (requireSignature) {
+    return reject(db, 'no_app_secret', opts, receivedAt);
+  }
+
+  // Only now is the body looked at.
+  let text: string;
+  let payload: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    payload = JSON.parse(text);
+  } catch {
+    return reject(db, 'invalid_json', opts, receivedAt);
+  }
+
+  const parsed = parsePayload(payload);
+  const s = statements(db);
+  const write = db.transaction((): IngestResult => {
+    let payloadId: number | undefined;
+    const stored: StoredEvent[] = [];
+    let duplicates = 0;
+    for (const ev of parsed) {
+      if (payloadId === undefined) {
+        const sha = createHash('sha256').update(raw).digest('hex');
+        payloadId = Number(s.insertPayload.run(receivedAt, sha, text, verified ? 1 : 0, opts.source ?? 'http').lastInsertRowid);
+      }
+      const res = s.insertEvent.run(
+        payloadId,
+        ev.key,
+        ev.field,
+        ev.kind,
+        ev.kind === 'unparsed' ? 0 : 1,
+        ev.wabaId,
+        ev.phoneNumberId,
+        ev.occurredAt,
+        receivedAt,
+        ev.summary,
+        JSON.stringify(ev.data ?? null),
+      );
+      if (res.changes === 0) {
+        duplicates++;
+        continue;
+      }
+      const eventId = Number(res.lastInsertRowid);
+      writeDetail(s, eventId, ev, receivedAt);
+      stored.push({
+        id: eventId,
+        key: ev.key,
+        field: ev.field,
+        kind: ev.kind,
+        parsed: ev.kind !== 'unparsed',
+        wabaId: ev.wabaId,
+        phoneNumberId: ev.phoneNumberId,
+        occurredAt: ev.occurredAt,
+        receivedAt,
+        summary: ev.summary,
+      });
+    }
+    if (stored.length === 0) {
+      // A redelivery: keep nothing of it (the payload row goes too).
+      if (payloadId !== undefined) db.prepare('DELETE FROM webhook_payloads WHERE id = ?').run(payloadId);
+      return { outcome: 'duplicate', events: [], duplicates, httpStatus: 200 };
+    }
+    return { outcome: 'stored', events: stored, duplicates, httpStatus: 200 };
+  });
+  return write();
+}
+
+function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt: number): void {
+  const pn = ev.phoneNumberId;
+  switch (ev.kind) {
+    case 'status': {
+      const r = ev.row;
+      const callback =
+        r.callbackData ?? (s.callbackForWamid.get(r.wamid) as { callback_data: string } | undefined)?.callback_data ?? null;
+      s.insertStatus.run(
+        eventId,
+        pn,
+        r.wamid,
+        r.status,
+        r.timestamp,
+        r.recipientId,
+        callback,
+        r.errorCode,
+        r.errorTitle,
+        r.errorDetails,
+        r.pricingCategory,
+        r.pricingType,
+      );
+      return;
+    }
+    case 'message': {
+      const r = ev.row;
+      s.insertInbound.run(eventId, pn, r.wamid, r.from, r.fromUserId, r.type, r.text, r.timestamp, r.errorCode);
+      if (r.optOut) {
+        const o = r.optOut;
+        s.insertOptOut.run(eventId, pn, o.recipient, o.optedOut ? 1 : 0, o.source, o.keyword, o.at);
+      }
+      return;
+    }
+    case 'user_preference': {
+      const o = ev.row;
+      s.insertOptOut.run(eventId, pn, o.recipient, o.optedOut ? 1 : 0, o.source, o.keyword, o.at);
+      return;
+    }
+    case 'echo': {
+      const r = ev.row;
+      s.insertEcho.run(eventId, pn, r.wamid, r.to, r.type, r.text, r.timestamp);
+      return;
+    }
+    case 'contact': {
+      const r = ev.row;
+      s.insertContact.run(eventId, pn, r.action, r.phoneNumber, r.userId, r.fullName, r.firstName, r.timestamp);
+      return;
+    }
+    case 'history_chunk': {
+      const r = ev.row;
+      s.insertChunk.run(eventId, pn, r.phase, r.chunkOrder, r.progress, r.threads, r.messages.length, receivedAt);
+      for (const m of r.messages) {
+        s.insertHistoryMessage.run(
+          eventId,
+          pn,
+          m.threadId,
+          m.wamid,
+          m.from,
+          m.to,
+          m.type,
+          m.text,
+          m.status,
+          m.timestamp,
+          r.phase,
+        );
+      }
+      return;
+    }
+    case 'history_media': {
+      const r = ev.row;
+      s.updateHistoryMedia.run(eventId, pn, r.wamid, r.from, r.to, r.type, r.text, r.timestamp, r.mediaId, r.mimeType);
+      return;
+    }
+    case 'history_error': {
+      const r = ev.row;
+      s.insertHistoryError.run(eventId, pn, r.code, r.title, r.details, receivedAt);
+      return;
+    }
+    case 'account_update': {
+      const r = ev.row;
+      s.insertAccountUpdate.run(eventId, ev.wabaId, r.phoneNumber, r.event, r.reason, r.initiatedBy, ev.occurredAt ?? receivedAt);
+      return;
+    }
+    case 'template_status': {
+      const r = ev.row;
+      s.insertTemplateStatus.run(
+        eventId,
+        ev.wabaId,
+        r.templateId,
+        r.templateName,
+        r.language,
+        r.event,
+        r.reason,
+        r.category,
+        ev.occurredAt ?? receivedAt,
+      );
+      return;
+    }
+    case 'unparsed':
+      return;
+  }
+}

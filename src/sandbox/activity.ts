@@ -1,0 +1,319 @@
+/**
+ * What happens after a call: status webhooks of accepted messages, contact and history sync after
+ * smb_app_data, template status updates, account updates, echoes, and the `seedActivity` stream.
+ */
+import type { SandboxCore } from './core.js';
+import { SEED } from './seed.js';
+import type { AcceptedMessage, NumberState, TemplateState } from './world.js';
+
+const sec = (ms: number) => String(Math.floor(ms / 1000));
+
+/** Recipients (wa_id suffix) with a deterministic fate, documented in the sandbox's README section. */
+export const FATES = {
+  undeliverable: '0199',
+  ecosystem: '0198',
+  neverRead: '0197',
+} as const;
+
+function wamid(tag: string): string {
+  return `wamid.${Buffer.from(tag).toString('base64url')}`;
+}
+
+/** Schedules sent -> delivered -> read (or failed) for an accepted message. */
+export function scheduleStatuses(
+  core: SandboxCore,
+  n: NumberState,
+  msg: AcceptedMessage,
+  pricingCategory: string,
+  version: number,
+): void {
+  const d = core.statusDelayMs;
+  const base: Record<string, unknown> = { id: msg.id, recipient_id: msg.to };
+  const pricing = {
+    billable: pricingCategory !== 'service',
+    pricing_model: 'PMP',
+    type: pricingCategory === 'service' ? 'free_customer_service' : 'regular',
+    category: pricingCategory,
+  };
+  const conversation =
+    version < 24
+      ? { id: `CONVERSATION_${msg.to}`, origin: { type: pricingCategory } }
+      : undefined;
+  const status = (s: string, extra: Record<string, unknown> = {}) => {
+    const o: Record<string, unknown> = { ...base, status: s, timestamp: sec(core.clock.now()) };
+    if (msg.callback_data !== null) o.biz_opaque_callback_data = msg.callback_data;
+    Object.assign(o, extra);
+    core.queueStatus(n.id, o);
+  };
+  const withPricing = conversation ? { conversation, pricing } : { pricing };
+  const to = msg.to;
+  if (to.endsWith(FATES.undeliverable) || to.endsWith(FATES.ecosystem)) {
+    const code = to.endsWith(FATES.undeliverable) ? 131026 : 131049;
+    const title =
+      code === 131026
+        ? 'Message undeliverable'
+        : 'This message was not delivered to maintain healthy ecosystem engagement.';
+    const details =
+      code === 131026
+        ? 'The recipient is not a WhatsApp user, uses an old client, or has not accepted the latest terms.'
+        : 'In order to maintain a healthy ecosystem engagement, the message failed to be delivered.';
+    core.scheduler.after(d, () =>
+      status('failed', {
+        errors: [
+          {
+            code,
+            title,
+            message: title,
+            error_data: { details },
+            href: 'https://developers.facebook.com/documentation/business-messaging/whatsapp/support/error-codes',
+          },
+        ],
+      }),
+    );
+    return;
+  }
+  core.scheduler.after(d, () => status('sent', withPricing));
+  core.scheduler.after(2 * d, () => status('delivered', withPricing));
+  if (!to.endsWith(FATES.neverRead)) core.scheduler.after(3 * d, () => status('read'));
+}
+
+// ---------------------------------------------------------------- templates
+
+export function templateStatusUpdate(
+  core: SandboxCore,
+  t: TemplateState,
+  event: string,
+  extra: Record<string, unknown> = {},
+): void {
+  core.emit(
+    'message_template_status_update',
+    {
+      event,
+      message_template_id: Number(t.id),
+      message_template_name: t.name,
+      message_template_language: t.language,
+      reason: t.rejectedReason && event === 'REJECTED' ? t.rejectedReason : 'NONE',
+      message_template_category: t.category,
+      ...extra,
+    },
+    { withTime: true },
+  );
+}
+
+// ---------------------------------------------------------------- account updates
+
+export function partnerAdded(core: SandboxCore): void {
+  core.emit(
+    'account_update',
+    { event: 'PARTNER_ADDED', waba_info: { waba_id: SEED.waba.id, owner_business_id: SEED.businessId } },
+    { withTime: true },
+  );
+}
+
+export function accountEvent(core: SandboxCore, value: Record<string, unknown>): void {
+  core.emit('account_update', value, { withTime: true });
+}
+
+// ---------------------------------------------------------------- contact sync
+
+export function contactSyncValue(core: SandboxCore, n: NumberState, at: number) {
+  return {
+    messaging_product: 'whatsapp',
+    metadata: core.metadata(n),
+    state_sync: SEED.contacts.map((c) => ({
+      type: 'contact',
+      contact: { full_name: c.full_name, first_name: c.first_name, phone_number: c.wa_id },
+      action: 'add',
+      metadata: { timestamp: sec(at) },
+    })),
+  };
+}
+
+// ---------------------------------------------------------------- history
+
+interface Chunk {
+  phase: number;
+  chunk: number;
+  progress: number;
+}
+
+/** Logical chunks (progress grows with the logical order) and the order they are delivered in. */
+export const HISTORY_CHUNKS: Chunk[] = [
+  { phase: 0, chunk: 1, progress: 15 },
+  { phase: 0, chunk: 2, progress: 30 },
+  { phase: 1, chunk: 1, progress: 45 },
+  { phase: 1, chunk: 2, progress: 60 },
+  { phase: 1, chunk: 3, progress: 75 },
+  { phase: 2, chunk: 1, progress: 90 },
+  { phase: 2, chunk: 2, progress: 100 },
+];
+/** Out of order on purpose (chunk_order tells the receiver); progress 100 arrives last. */
+export const HISTORY_DELIVERY_ORDER = [1, 0, 2, 4, 3, 5, 6];
+
+const PHASE_WINDOW_DAYS: Record<number, [number, number]> = { 0: [0, 1], 1: [1, 90], 2: [90, 180] };
+const LINES = [
+  ['Hi! Do you have the Black Prince echeveria in stock?', 'Yes, we do! Would you like us to reserve one?'],
+  ['Is the shop open on Sunday?', "We're open 10am to 4pm on Sundays."],
+  ['Thanks for the quick delivery!', 'Our pleasure, enjoy your plants!'],
+  ['Can I change my order?', 'Sure, tell us what you would like to change.'],
+];
+
+export function historyChunkValue(core: SandboxCore, n: NumberState, c: Chunk, onboardedAt: number) {
+  const [fromDay, toDay] = PHASE_WINDOW_DAYS[c.phase]!;
+  const contacts = SEED.contacts;
+  const threads = [0, 1].map((k) => {
+    const contact = contacts[(c.phase * 3 + c.chunk + k) % contacts.length]!;
+    const lines = LINES[(c.chunk + k) % LINES.length]!;
+    const span = (toDay - fromDay) * 86_400_000;
+    const t0 = onboardedAt - fromDay * 86_400_000 - Math.floor(span * ((c.chunk + k + 1) / 8));
+    const messages: Record<string, unknown>[] = [
+      {
+        from: contact.wa_id,
+        id: wamid(`hist:${n.id}:${c.phase}:${c.chunk}:${k}:0`),
+        timestamp: sec(t0),
+        type: 'text',
+        text: { body: lines[0] },
+        history_context: { status: 'READ' },
+      },
+      {
+        from: n.e164,
+        to: contact.wa_id,
+        id: wamid(`hist:${n.id}:${c.phase}:${c.chunk}:${k}:1`),
+        timestamp: sec(t0 + 60_000),
+        type: 'text',
+        text: { body: lines[1] },
+        history_context: { status: 'READ' },
+      },
+    ];
+    if (c.phase === 0 && c.chunk === 1 && k === 0) {
+      messages.push({
+        from: contact.wa_id,
+        id: wamid(`hist:${n.id}:media`),
+        timestamp: sec(t0 + 120_000),
+        type: 'media_placeholder',
+        history_context: { status: 'PLAYED' },
+      });
+    }
+    return { id: contact.wa_id, messages };
+  });
+  return {
+    messaging_product: 'whatsapp',
+    metadata: core.metadata(n),
+    history: [{ metadata: { phase: c.phase, chunk_order: c.chunk, progress: c.progress }, threads }],
+  };
+}
+
+/** The media follow-up for the recent media placeholder (same wamid, `messages[]` on field history). */
+export function historyMediaValue(core: SandboxCore, n: NumberState, onboardedAt: number) {
+  const contact = SEED.contacts[(0 * 3 + 1 + 0) % SEED.contacts.length]!;
+  return {
+    messaging_product: 'whatsapp',
+    metadata: core.metadata(n),
+    messages: [
+      {
+        from: contact.wa_id,
+        id: wamid(`hist:${n.id}:media`),
+        timestamp: sec(onboardedAt - 3 * 3_600_000),
+        type: 'image',
+        image: {
+          caption: 'Black Prince echeveria',
+          mime_type: 'image/jpeg',
+          sha256: '3f9d2b7c1e0a4f5b8c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6fb0cc',
+          id: '24230790383178626',
+        },
+      },
+    ],
+  };
+}
+
+export function historyDeclinedValue(core: SandboxCore, n: NumberState) {
+  return {
+    messaging_product: 'whatsapp',
+    metadata: core.metadata(n),
+    history: [
+      {
+        errors: [
+          {
+            code: 2593109,
+            title: 'History sync is turned off by the business from the WhatsApp Business App',
+            message: 'History sync is turned off by the business from the WhatsApp Business App',
+            error_data: { details: 'History sharing is turned off by the business' },
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** Schedules the webhooks of a contact (`smb_app_state_sync`) or history sync request. */
+export function scheduleSync(core: SandboxCore, n: NumberState, type: 'smb_app_state_sync' | 'history'): void {
+  const d = core.historyDelayMs;
+  const onboardedAt = n.lastOnboardedTime ?? core.clock.now();
+  if (type === 'smb_app_state_sync') {
+    core.scheduler.after(d, () =>
+      core.emit('smb_app_state_sync', contactSyncValue(core, n, core.clock.now()), { phoneNumberId: n.id }),
+    );
+    return;
+  }
+  if (core.scenarios.historyDeclined) {
+    core.scheduler.after(d, () => core.emit('history', historyDeclinedValue(core, n), { phoneNumberId: n.id }));
+    return;
+  }
+  HISTORY_DELIVERY_ORDER.forEach((idx, i) => {
+    core.scheduler.after(d * (i + 1), () =>
+      core.emit('history', historyChunkValue(core, n, HISTORY_CHUNKS[idx]!, onboardedAt), { phoneNumberId: n.id }),
+    );
+  });
+  core.scheduler.after(d * (HISTORY_DELIVERY_ORDER.length + 1), () =>
+    core.emit('history', historyMediaValue(core, n, onboardedAt), { phoneNumberId: n.id }),
+  );
+}
+
+// ---------------------------------------------------------------- echoes & inbound
+
+let echoCounter = 0;
+export function echoValue(core: SandboxCore, n: NumberState, to: string, body: string, at: number) {
+  echoCounter++;
+  return {
+    messaging_product: 'whatsapp',
+    metadata: core.metadata(n),
+    message_echoes: [
+      {
+        from: n.e164,
+        to,
+        id: wamid(`echo:${n.id}:${at}:${echoCounter}`),
+        timestamp: sec(at),
+        type: 'text',
+        text: { body },
+      },
+    ],
+  };
+}
+
+/**
+ * An already-onboarded coexistence number's activity (for `--sandbox`): PARTNER_ADDED, contact sync,
+ * history to progress 100 (out of order), a recent echo. Marks both syncs as requested. Awaited by start.
+ */
+export async function seedActivity(core: SandboxCore): Promise<void> {
+  const n = core.world.numbers.get(SEED.phoneNumbers.coex.id)!;
+  const now = core.clock.now();
+  const onboardedAt = now - 10 * 60_000;
+  n.lastOnboardedTime = onboardedAt;
+  n.syncRequests.set('smb_app_state_sync', { requestId: 'sandbox-seed-contacts', at: onboardedAt + 60_000 });
+  n.syncRequests.set('history', { requestId: 'sandbox-seed-history', at: onboardedAt + 90_000 });
+  partnerAdded(core);
+  core.emit('smb_app_state_sync', contactSyncValue(core, n, onboardedAt + 60_000), { phoneNumberId: n.id });
+  if (core.scenarios.historyDeclined) {
+    core.emit('history', historyDeclinedValue(core, n), { phoneNumberId: n.id });
+  } else {
+    for (const idx of HISTORY_DELIVERY_ORDER) {
+      core.emit('history', historyChunkValue(core, n, HISTORY_CHUNKS[idx]!, onboardedAt), { phoneNumberId: n.id });
+    }
+    core.emit('history', historyMediaValue(core, n, onboardedAt), { phoneNumberId: n.id });
+  }
+  const contact = SEED.contacts[0]!;
+  core.emit('smb_message_echoes', echoValue(core, n, contact.wa_id, 'See you tomorrow at the shop!', now - 60_000), {
+    phoneNumberId: n.id,
+  });
+  await core.webhooks.idle();
+}

@@ -1,0 +1,163 @@
+import { request } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { FakeClock, systemClock } from '../../src/lib/clock.js';
+import { CancelledError } from '../../src/lib/errors.js';
+import {
+  buildSignupUrl,
+  dialogBaseFor,
+  isFinished,
+  OnboardingState,
+  parseDuration,
+  REQUIRED_WEBHOOK_FIELDS,
+  STEPS,
+  startCallbackServer,
+  webhookFieldsFix,
+} from '../../src/lib/onboarding/index.js';
+import { Store } from '../../src/lib/store/index.js';
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('signup URL', () => {
+  it('is the manual OAuth dialog with the Business-App onboarding extras', () => {
+    const url = new URL(
+      buildSignupUrl({
+        dialogBase: 'https://www.facebook.com',
+        apiVersion: 'v25.0',
+        appId: '111',
+        configId: '222',
+        redirectUri: 'http://127.0.0.1:5555/callback',
+        state: 'st4te',
+      }),
+    );
+    expect(url.origin + url.pathname).toBe('https://www.facebook.com/v25.0/dialog/oauth');
+    const q = Object.fromEntries(url.searchParams);
+    expect(q).toEqual({
+      client_id: '111',
+      redirect_uri: 'http://127.0.0.1:5555/callback',
+      config_id: '222',
+      response_type: 'code',
+      override_default_response_type: 'true',
+      state: 'st4te',
+      extras: '{"setup":{},"featureType":"whatsapp_business_app_onboarding","sessionInfoVersion":"3"}',
+    });
+  });
+
+  it('uses facebook.com for the real Graph URL, the sandbox itself on loopback, or --dialog-url', () => {
+    expect(dialogBaseFor('https://graph.facebook.com')).toBe('https://www.facebook.com');
+    expect(dialogBaseFor('http://127.0.0.1:4010')).toBe('http://127.0.0.1:4010');
+    expect(dialogBaseFor('https://graph.facebook.com', 'https://signup.example.com/')).toBe('https://signup.example.com');
+    expect(() => dialogBaseFor(undefined, 'http://example.com')).toThrow(/--dialog-url/);
+  });
+});
+
+describe('callback server', () => {
+  it('listens on 127.0.0.1 with an ephemeral port and resolves with the code of the right state', async () => {
+    const server = await startCallbackServer({ state: 'good' });
+    expect(server.redirectUri).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    const waiting = server.wait({ timeoutMs: 5000, clock: systemClock });
+    expect((await get(`${server.redirectUri.replace('/callback', '/favicon.ico')}`)).status).toBe(404);
+    const res = await get(`${server.redirectUri}?code=abc&state=good`);
+    expect(res.status).toBe(200);
+    await expect(waiting).resolves.toEqual({ code: 'abc', state: 'good' });
+    expect((await get(`${server.redirectUri}?code=again&state=good`)).status).toBe(410);
+    await server.close();
+    await expect(get(server.redirectUri)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('refuses a wrong state', async () => {
+    const server = await startCallbackServer({ state: 'good' });
+    const waiting = server.wait({ timeoutMs: 5000, clock: systemClock }).catch((e: unknown) => e);
+    const res = await get(`${server.redirectUri}?code=abc&state=evil`);
+    expect(res.status).toBe(400);
+    expect(String(await waiting)).toMatch(/wrong state/);
+    await server.close();
+  });
+
+  it('reports an error answer of the dialog', async () => {
+    const server = await startCallbackServer({ state: 's' });
+    const waiting = server.wait({ timeoutMs: 5000, clock: systemClock }).catch((e: unknown) => e);
+    await get(`${server.redirectUri}?state=s&error=access_denied&error_description=Permissions+error`);
+    expect(String(await waiting)).toMatch(/did not complete: Permissions error \(access_denied\)/);
+    await server.close();
+  });
+
+  it('times out (clock-driven) and is cancelled by the signal', async () => {
+    const server = await startCallbackServer({ state: 's' });
+    await expect(server.wait({ timeoutMs: 60_000, clock: new FakeClock() })).rejects.toThrow(/No signup callback within 1 min/);
+    await server.close();
+    const other = await startCallbackServer({ state: 's' });
+    const ac = new AbortController();
+    const waiting = other.wait({ timeoutMs: 60_000, clock: systemClock, signal: ac.signal });
+    ac.abort();
+    await expect(waiting).rejects.toBeInstanceOf(CancelledError);
+    await other.close();
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    ['90', 90_000],
+    ['90s', 90_000],
+    ['10m', 600_000],
+    ['1h', 3_600_000],
+    ['250ms', 250],
+  ])('%s → %i ms', (v, ms) => expect(parseDuration(v, '--timeout')).toBe(ms));
+  it.each(['soon', '-1s', '25h', '0'])('%s is a usage error naming --timeout', (v) =>
+    expect(() => parseDuration(v, '--timeout')).toThrow(/--timeout/),
+  );
+});
+
+describe('onboarding state (store)', () => {
+  it('creates runs with every step pending, records steps and ids, and survives a reopen', () => {
+    const store = Store.open(':memory:', { migrations: [] });
+    const state = new OnboardingState(store);
+    const run = state.create(1000, { appId: 'A', configId: 'C' });
+    expect(run.steps.map((s) => s.id)).toEqual([...STEPS]);
+    expect(run.steps.every((s) => s.status === 'pending')).toBe(true);
+    state.setStep(run.id, 'exchange', 'done', 2000, { token_stored_in: 'file' });
+    state.setIds(run.id, 2000, { wabaId: 'W', phoneNumberId: 'P', onboardedAt: 1500 });
+    const again = new OnboardingState(store).latest()!;
+    expect(again.id).toBe(run.id);
+    expect(again.wabaId).toBe('W');
+    expect(again.onboardedAt).toBe(1500);
+    const ex = again.steps.find((s) => s.id === 'exchange')!;
+    expect(ex).toMatchObject({ status: 'done', detail: { token_stored_in: 'file' }, updatedAt: 2000 });
+    expect(isFinished(ex)).toBe(true);
+    expect(isFinished({ ...ex, id: 'signup', status: 'skipped' })).toBe(true);
+    expect(isFinished({ ...ex, id: 'contact_sync', status: 'skipped' })).toBe(false);
+    const tables = store.db.prepare("SELECT id FROM schema_migrations WHERE id BETWEEN 500 AND 599").all();
+    expect(tables).toEqual([{ id: 500 }]);
+    store.close();
+  });
+});
+
+describe('webhook fields fix', () => {
+  it('names the missing fields, the App Dashboard path and the exact POST /{app-id}/subscriptions call', () => {
+    const lines = webhookFieldsFix({
+      appId: '42',
+      missing: ['history', 'smb_message_echoes'],
+      present: ['messages', 'account_update', 'smb_app_state_sync'],
+      callbackUrl: 'https://hooks.example.com/wa',
+      graphUrl: 'https://graph.facebook.com',
+      apiVersion: 'v25.0',
+    }).join('\n');
+    expect(lines).toContain('Missing webhook fields: history, smb_message_echoes.');
+    expect(lines).toContain('App Dashboard: your app › WhatsApp › Configuration › Webhook fields');
+    expect(lines).toContain("curl -X POST 'https://graph.facebook.com/v25.0/42/subscriptions'");
+    expect(lines).toContain("callback_url='https://hooks.example.com/wa'");
+    for (const f of REQUIRED_WEBHOOK_FIELDS) expect(lines).toMatch(new RegExp(`fields=[a-z_,]*${f}`));
+    expect(lines).toContain('access_token="42|$WACX_APP_SECRET"');
+  });
+});

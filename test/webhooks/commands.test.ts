@@ -1,0 +1,196 @@
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Store } from '../../src/lib/store/index.js';
+import { runCli, tempHome } from '../helpers/cli.js';
+import { APP_SECRET, asciiJson, contactSync, echo, historyChunk, inboundText, sign, statusPayload } from './fixtures.js';
+import { post, signedStatus } from './load-client.js';
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+async function waitFor<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (Date.now() > end) throw error;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+}
+
+describe('wacx webhooks ingest', () => {
+  let home: ReturnType<typeof tempHome>;
+  let env: NodeJS.ProcessEnv;
+  let db: string;
+  beforeEach(() => {
+    home = tempHome();
+    db = join(home.home, 'wacx.db');
+    env = { ...home.env, WACX_DB: db, WACX_APP_SECRET: APP_SECRET };
+  });
+  afterEach(() => home.cleanup());
+  const count = (table: string) => {
+    const s = Store.open(db);
+    try {
+      return (s.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    } finally {
+      s.close();
+    }
+  };
+
+  it('imports bare and signed lines, dedupes, reports rejected line numbers (exit 3)', async () => {
+    const signedBody = asciiJson(inboundText('wamid.in1', '16505551234', 'Ça va? 👍'));
+    const forgedBody = JSON.stringify(statusPayload('wamid.forged', 'sent'));
+    const lines = [
+      JSON.stringify(statusPayload('wamid.1', 'sent', { callback: 'c:1' })),
+      '',
+      '# a comment',
+      JSON.stringify({ body: signedBody, signature: sign(signedBody) }),
+      JSON.stringify(statusPayload('wamid.1', 'sent', { callback: 'c:1' })), // duplicate of line 1
+      JSON.stringify({ body: forgedBody, signature: sign(forgedBody, 'evil') }),
+      JSON.stringify(contactSync('add', '16505550001', 'Ana')),
+    ];
+    const file = join(home.home, 'in.ndjson');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const r = await runCli(['webhooks', 'ingest', file, '--json'], { env });
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toEqual({
+      file,
+      lines: 5,
+      stored: 3,
+      duplicate: 1,
+      rejected: 1,
+      events: 3,
+      duplicate_events: 1,
+      unverified_signatures: 0,
+      rejected_lines: [{ line: 6, reason: 'bad_signature', message: expect.any(String) }],
+    });
+    expect(count('webhook_events')).toBe(3);
+    // running it again stores nothing new
+    const again = await runCli(['webhooks', 'ingest', file], { env });
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain(`${file}:6: rejected`);
+    expect(again.stderr).toMatch(/0 stored \(0 events\), 4 duplicate, 1 rejected/);
+    expect(count('webhook_events')).toBe(3);
+  });
+
+  it('a bad line is a usage error naming the line, and nothing is written', async () => {
+    const file = join(home.home, 'bad.ndjson');
+    const notJsonBody = 'oops';
+    writeFileSync(
+      file,
+      [
+        JSON.stringify(statusPayload('wamid.1', 'sent')),
+        JSON.stringify(echo('wamid.e', '1', 'x')),
+        '{"object": "whatsapp_business_account", "entry": [',
+      ].join('\n'),
+    );
+    const r = await runCli(['webhooks', 'ingest', file], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:3:`);
+    expect(count('webhook_events')).toBe(0);
+
+    writeFileSync(
+      file,
+      [JSON.stringify(statusPayload('wamid.1', 'sent')), JSON.stringify({ body: notJsonBody, signature: sign(notJsonBody) })].join(
+        '\n',
+      ),
+    );
+    const r2 = await runCli(['webhooks', 'ingest', file], { env });
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain(`${file}:2: body is not JSON`);
+    expect(count('webhook_events')).toBe(0);
+    expect(count('webhook_payloads')).toBe(0);
+
+    writeFileSync(file, '[1,2]\n');
+    expect((await runCli(['webhooks', 'ingest', file], { env })).stderr).toContain(`${file}:1: expected a JSON object`);
+    expect((await runCli(['webhooks', 'ingest', join(home.home, 'missing.ndjson')], { env })).code).toBe(2);
+  });
+
+  it('reads standard input with -, and --require-signature rejects unsigned lines', async () => {
+    const stdin = `${JSON.stringify(historyChunk(0, 1, 100, [{ id: '1', messages: [{ id: 'w1', from: '1' }] }]))}\n`;
+    const r = await runCli(['webhooks', 'ingest', '-'], { env, stdin });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('1 stored (1 events)');
+    const body = JSON.stringify(statusPayload('wamid.9', 'read'));
+    const stdin2 = `${body}\n${JSON.stringify({ body, signature: sign(body) })}\n`;
+    const r2 = await runCli(['webhooks', 'ingest', '-', '--require-signature', '--json'], { env, stdin: stdin2 });
+    expect(r2.code).toBe(3);
+    expect(JSON.parse(r2.stdout)).toMatchObject({ stored: 1, rejected: 1, rejected_lines: [{ line: 1, reason: 'missing_signature' }] });
+  });
+
+  it('without an app secret, signatures cannot be checked: imported and flagged', async () => {
+    const body = JSON.stringify(statusPayload('wamid.9', 'read'));
+    const { WACX_APP_SECRET: _, ...noSecret } = env;
+    const r = await runCli(['webhooks', 'ingest', '-'], {
+      env: noSecret,
+      stdin: JSON.stringify({ body, signature: sign(body, 'whatever') }),
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('1 signed lines were not verified');
+    const r2 = await runCli(['webhooks', 'ingest', '-', '--require-signature'], { env: noSecret, stdin: '' });
+    expect(r2.code).toBe(4);
+  });
+});
+
+describe('wacx webhooks serve (in-process)', () => {
+  let home: ReturnType<typeof tempHome>;
+  beforeEach(() => {
+    home = tempHome();
+  });
+  afterEach(() => home.cleanup());
+
+  it('needs the app secret (config error, exit 4)', async () => {
+    const r = await runCli(['webhooks', 'serve', '--port', '0'], { env: home.env });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/No app secret/);
+    expect(r.stderr).toMatch(/WACX_APP_SECRET/);
+    expect((await runCli(['webhooks', 'serve', '--port', 'x'], { env: { ...home.env, WACX_APP_SECRET: 'x' } })).code).toBe(2);
+  });
+
+  it('serves, prints one line per event (NDJSON with --json), and stops cleanly on abort', async () => {
+    const db = join(home.home, 'wacx.db');
+    const port = await freePort();
+    const controller = new AbortController();
+    const env = { ...home.env, WACX_DB: db, WACX_APP_SECRET: APP_SECRET, WACX_VERIFY_TOKEN: 'vt' };
+    const running = runCli(['webhooks', 'serve', '--port', String(port), '--path', '/hook', '--json'], {
+      env,
+      signal: controller.signal,
+    });
+    const url = `http://127.0.0.1:${port}/hook`;
+    const hs = await waitFor(async () => {
+      const res = await fetch(`${url}?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42`);
+      return { status: res.status, text: await res.text() };
+    });
+    expect(hs).toEqual({ status: 200, text: '42' });
+    const a = signedStatus('wamid.c1');
+    expect((await post(url, a.body, { 'x-hub-signature-256': a.signature })).status).toBe(200);
+    const b = JSON.stringify(echo('wamid.c2', '16505551234', 'hi from the app'));
+    expect((await post(url, b, { 'x-hub-signature-256': sign(b) })).status).toBe(200);
+    expect((await post(url, b, { 'x-hub-signature-256': sign(b, 'bad') })).status).toBe(401);
+    controller.abort();
+    const r = await running;
+    expect(r.code).toBe(130);
+    const out = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(out.map((o) => o.type)).toEqual(['listening', 'event', 'event', 'rejected', 'stopped']);
+    expect(out[1]).toMatchObject({ field: 'messages', kind: 'status', parsed: true });
+    expect(out[2]).toMatchObject({ field: 'smb_message_echoes', kind: 'echo' });
+    expect(out[4]).toMatchObject({ events: 2, rejected: 1 });
+    expect(r.stderr).toContain('status delivered wamid.c1');
+    expect(r.stderr).toContain('echo text to 16505551234');
+    const s = Store.open(db);
+    expect((s.db.prepare('SELECT COUNT(*) AS n FROM webhook_events').get() as { n: number }).n).toBe(2);
+    s.close();
+  });
+});

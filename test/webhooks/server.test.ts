@@ -1,0 +1,158 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Store } from '../../src/lib/store/index.js';
+import type { StoredEvent } from '../../src/lib/webhooks/ingest.js';
+import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
+import { APP_SECRET, sign } from './fixtures.js';
+import { loadUntilStopped, post, signedStatus } from './load-client.js';
+
+function get(url: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      let body = '';
+      res.on('data', (c) => {
+        body += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('webhook server (library)', () => {
+  let dir: string;
+  let store: Store;
+  let server: WebhookServer;
+  let events: StoredEvent[];
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wacx-wh-'));
+    store = Store.open(join(dir, 'wacx.db'));
+    events = [];
+    server = await startWebhookServer({
+      db: store.db,
+      appSecret: APP_SECRET,
+      verifyToken: 'vt-123',
+      onEvent: (e) => events.push(e),
+    });
+  });
+  afterEach(async () => {
+    await server.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const rows = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+  it('answers the verification handshake only with the right token', async () => {
+    expect(await get(`${server.url}?hub.mode=subscribe&hub.verify_token=vt-123&hub.challenge=1158201444`)).toEqual({
+      status: 200,
+      body: '1158201444',
+    });
+    expect((await get(`${server.url}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1`)).status).toBe(403);
+    expect((await get(`${server.url}?hub.mode=unsubscribe&hub.verify_token=vt-123&hub.challenge=1`)).status).toBe(403);
+    expect((await get(`${server.url}?hub.mode=subscribe&hub.verify_token=vt-123`)).status).toBe(403);
+    expect((await get(server.url.replace('/webhook', '/other'))).status).toBe(404);
+  });
+
+  it('stores a signed POST before answering 200; rejects forged, unsigned and non-JSON with 4xx', async () => {
+    const { body, signature } = signedStatus('wamid.S1');
+    const r = await post(server.url, body, { 'x-hub-signature-256': signature });
+    expect(r.status).toBe(200);
+    // already on disk when the 200 arrived
+    expect(rows('message_statuses')).toBe(1);
+    expect(events.map((e) => e.kind)).toEqual(['status']);
+    expect((await post(server.url, body, { 'x-hub-signature-256': signature })).status).toBe(200); // duplicate
+    expect(rows('webhook_events')).toBe(1);
+    expect((await post(server.url, body, { 'x-hub-signature-256': sign(body, 'forged') })).status).toBe(401);
+    expect((await post(server.url, body)).status).toBe(401);
+    expect((await post(server.url, 'nope', { 'x-hub-signature-256': sign('nope') })).status).toBe(400);
+    expect(rows('webhook_events')).toBe(1);
+    expect(rows('webhook_payloads')).toBe(1);
+  });
+
+  it('refuses bodies over 1 MB (declared or streamed) with 413', async () => {
+    const big = Buffer.alloc(1024 * 1024 + 10, 0x61);
+    const declared = await post(server.url, big, { 'x-hub-signature-256': sign(big) }).catch((e: Error) => e);
+    expect(declared instanceof Error ? declared.message : declared.status).toBe(413);
+    // chunked, no Content-Length: cut off once over the cap
+    const streamed = await new Promise<number | string>((resolve) => {
+      const req = request(server.url, { method: 'POST', headers: { 'x-hub-signature-256': sign(big) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      for (let i = 0; i < 17; i++) req.write(Buffer.alloc(64 * 1024, 0x61));
+      req.end();
+    });
+    expect([413, 'ECONNRESET', 'EPIPE']).toContain(streamed);
+    expect(rows('webhook_events')).toBe(0);
+    expect(
+      (store.db.prepare("SELECT COUNT(*) AS n FROM webhook_rejections WHERE reason = 'too_large'").get() as { n: number }).n,
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers 405 to other methods', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      request(server.url, { method: 'PUT' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+        .on('error', reject)
+        .end('x');
+    });
+    expect(status).toBe(405);
+  });
+
+  it('close() finishes a request in flight (stored and answered 200) and then refuses new connections', async () => {
+    const { body, signature } = signedStatus('wamid.inflight');
+    const port = server.port;
+    const sock = connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    const half = Math.floor(body.length / 2);
+    sock.write(
+      `POST /webhook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Hub-Signature-256: ${signature}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`,
+    );
+    let answer = '';
+    sock.on('data', (d) => {
+      answer += d.toString();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = server.close();
+    let closed = false;
+    void closing.then(() => {
+      closed = true;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(false); // waits for the request in flight
+    sock.write(body.slice(half));
+    await closing;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(answer).toMatch(/^HTTP\/1.1 200/);
+    expect(rows('message_statuses')).toBe(1);
+    const refused = await post(server.url, body, { 'x-hub-signature-256': signature }).catch(
+      (e: NodeJS.ErrnoException) => e.code,
+    );
+    expect(refused).toBe('ECONNREFUSED');
+    sock.destroy();
+  });
+
+  it('shutdown during load loses no acknowledged event', async () => {
+    const load = loadUntilStopped(server.url, 8, APP_SECRET);
+    await new Promise((r) => setTimeout(r, 300));
+    await server.close();
+    await load.done;
+    expect(load.acked.length).toBeGreaterThan(20);
+    const stored = new Set(
+      (store.db.prepare('SELECT wamid FROM message_statuses').all() as { wamid: string }[]).map((r) => r.wamid),
+    );
+    const lost = load.acked.filter((w) => !stored.has(w));
+    expect(lost).toEqual([]);
+    // nothing acknowledged twice or stored without a request
+    expect(stored.size).toBeGreaterThanOrEqual(load.acked.length);
+    expect(load.errors.every((e) => ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e))).toBe(true);
+  });
+});
