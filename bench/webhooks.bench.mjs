@@ -22,10 +22,22 @@ const SECRET = 'bench-app-secret';
 
 const home = mkdtempSync(join(tmpdir(), 'wacx-bench-wh-'));
 const db = join(home, 'wacx.db');
-const child = spawn(process.execPath, [join(root, 'bin', 'wacx.js'), 'webhooks', 'serve', '--port', '0', '--json'], {
-  env: { PATH: process.env.PATH, HOME: home, WACX_KEYCHAIN: '0', NO_COLOR: '1', CI: 'true', WACX_DB: db, WACX_APP_SECRET: SECRET },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
+const child = spawn(
+  process.execPath,
+  [join(root, 'bin', 'wacx.js'), 'webhooks', 'serve', '--port', '0', '--json'],
+  {
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      WACX_KEYCHAIN: '0',
+      NO_COLOR: '1',
+      CI: 'true',
+      WACX_DB: db,
+      WACX_APP_SECRET: SECRET,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  },
+);
 let stderrLines = 0;
 createInterface({ input: child.stderr }).on('line', () => stderrLines++);
 const stdout = createInterface({ input: child.stdout });
@@ -126,11 +138,14 @@ conn.close();
 rmSync(home, { recursive: true, force: true });
 
 latencies.sort((a, b) => a - b);
-const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
+const pct = (p) =>
+  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
 const rate = ok / elapsed;
 const p99 = pct(99);
 console.log(`sent ${total} signed events in ${elapsed.toFixed(2)} s (offered ${RATE}/s for ${SECONDS} s)`);
-console.log(`answered 200: ${ok}, failed: ${failed}; rows in message_statuses: ${rows}, webhook_events: ${events}`);
+console.log(
+  `answered 200: ${ok}, failed: ${failed}; rows in message_statuses: ${rows}, webhook_events: ${events}`,
+);
 console.log(`throughput: ${rate.toFixed(0)} events/s (target >= ${TARGET_RATE})`);
 console.log(
   `time to 200: p50 ${pct(50).toFixed(2)} ms, p90 ${pct(90).toFixed(2)} ms, p99 ${p99.toFixed(2)} ms (target < ${TARGET_P99_MS}), max ${latencies[latencies.length - 1].toFixed(2)} ms`,
@@ -141,7 +156,8 @@ const problems = [];
 if (rate < TARGET_RATE) problems.push(`throughput ${rate.toFixed(0)}/s < ${TARGET_RATE}/s`);
 if (p99 >= TARGET_P99_MS) problems.push(`p99 ${p99.toFixed(2)} ms >= ${TARGET_P99_MS} ms`);
 if (failed > 0 || ok !== total) problems.push(`${total - ok} requests not answered 200`);
-if (rows !== ok || events !== ok) problems.push(`loss: ${ok} acknowledged, ${rows} status rows, ${events} events`);
+if (rows !== ok || events !== ok)
+  problems.push(`loss: ${ok} acknowledged, ${rows} status rows, ${events} events`);
 if (problems.length) {
   console.log(`MISSED: ${problems.join('; ')}`);
   process.exitCode = 1;

@@ -3,8 +3,8 @@ import { COMMANDS, type CommandSpec, GROUPS } from './commands/registry.js';
 import { Deps, type DepsInit, type GlobalOptions } from './lib/deps.js';
 import { ExitCode, UsageError } from './lib/errors.js';
 import { EXIT_CODE_TABLE, exitCodeFor } from './lib/exit-codes.js';
-import { API_VERSION_PATTERN } from './lib/graph/client.js';
 import { GraphApiError } from './lib/graph/errors.js';
+import { API_VERSION_PATTERN } from './lib/graph/url.js';
 import { preloadChalk } from './lib/io/io.js';
 
 /** Global options that take a value: skipped when looking for the command words in argv. */
@@ -53,16 +53,20 @@ function buildProgram(
   state: RunState,
 ): { program: Command; loaded: Promise<void> } {
   const program = new Command('wacx')
-    .description('Operations toolkit for WhatsApp Business coexistence (Business App + Cloud API on one number).')
+    .description(
+      'Operations toolkit for WhatsApp Business coexistence (Business App + Cloud API on one number).',
+    )
     .version(deps.version, '-V, --version', 'print the version')
     .option('--profile <name>', 'configuration profile to use (env WACX_PROFILE)')
-    .option('--json', 'print machine-readable JSON on stdout', false)
+    .option('--json', 'print machine-readable JSON on stdout')
     .option('--no-color', 'disable colour (also NO_COLOR, CLICOLOR=0)')
     .option('--no-input', 'never prompt; a missing value is a usage error')
     .option('--verbose', 'print redacted request traces on stderr')
     .addOption(new Option('--api-version <vNN.0>', 'Graph API version (env WACX_API_VERSION)'))
     .option('--sandbox', 'run against an in-process sandbox with its seeded profile (no Meta account needed)')
     .showSuggestionAfterError(true)
+    // `wacx auth login --help` also lists --profile, --json… (inherited by every command added below)
+    .configureHelp({ showGlobalOptions: true })
     .helpCommand(false)
     .addHelpText(
       'after',
@@ -97,7 +101,8 @@ function buildProgram(
       let cmd: Command = program;
       for (const w of words) {
         const next = cmd.commands.find((c) => c.name() === w);
-        if (!next) throw new UsageError(`Unknown command "${words.join(' ')}".`, { hint: 'Run `wacx --help`.' });
+        if (!next)
+          throw new UsageError(`Unknown command "${words.join(' ')}".`, { hint: 'Run `wacx --help`.' });
         cmd = next;
       }
       deps.io.write(cmd.helpInformation());
@@ -107,7 +112,9 @@ function buildProgram(
     state.current = actionCmd;
     const o = actionCmd.optsWithGlobals() as Partial<GlobalOptions>;
     if (o.apiVersion !== undefined && !API_VERSION_PATTERN.test(o.apiVersion)) {
-      throw new UsageError(`Invalid API version "${o.apiVersion}": use the form v25.0.`, { location: '--api-version' });
+      throw new UsageError(`Invalid API version "${o.apiVersion}": use the form v25.0.`, {
+        location: '--api-version',
+      });
     }
     deps.applyGlobals({
       profile: o.profile,
@@ -153,7 +160,10 @@ function printExitCodes(deps: Deps): void {
     deps.io.printJson(EXIT_CODE_TABLE.map(([code, meaning]) => ({ code, meaning })));
     return;
   }
-  deps.io.table(['CODE', 'MEANING'], EXIT_CODE_TABLE.map(([code, meaning]) => [code, meaning]));
+  deps.io.table(
+    ['CODE', 'MEANING'],
+    EXIT_CODE_TABLE.map(([code, meaning]) => [code, meaning]),
+  );
 }
 
 /** Prints an error for people on stderr: what happened, the API details, and what to do next. */
@@ -197,7 +207,8 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   } catch (error) {
     await flushCommanderErrors(deps, state);
     if (error instanceof CommanderError) {
-      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) return ExitCode.OK;
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code))
+        return ExitCode.OK;
       // "wacx templates" with no verb: commander prints the group help and signals an error
       if (error.code === 'commander.executeSubCommandAsync') return ExitCode.OK;
       return ExitCode.USAGE;

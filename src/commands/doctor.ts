@@ -39,13 +39,11 @@ export function register(cmd: Command, deps: Deps): void {
     )
     .option(
       '--activity-warn-days <n>',
-      'warn when the last Business App activity (echo or contact sync) is older than n days',
-      String(DEFAULT_DOCTOR_OPTIONS.activityWarnDays),
+      `warn when the last Business App activity (echo or contact sync) is older than n days (default ${DEFAULT_DOCTOR_OPTIONS.activityWarnDays})`,
     )
     .option(
       '--activity-fail-days <n>',
-      'fail when it is older than n days (Meta disconnects after about 14)',
-      String(DEFAULT_DOCTOR_OPTIONS.activityFailDays),
+      `fail when it is older than n days (default ${DEFAULT_DOCTOR_OPTIONS.activityFailDays}; Meta disconnects after about 14)`,
     )
     .option('--waba-id <id>', 'WhatsApp Business Account id (default: the profile’s)')
     .option('--phone-number-id <id>', 'phone number id (default: the profile’s)')

@@ -14,8 +14,8 @@ import {
   hasCallingCode,
   isPolicyId,
   MIN_APP_VERSION,
-  POLICY_IDS,
   type ParsedPhone,
+  POLICY_IDS,
   type PolicyId,
   parseAppVersion,
   parseDefaultCountry,
@@ -38,7 +38,10 @@ export interface EligibilityOptions {
 export function register(cmd: Command, deps: Deps): void {
   cmd
     .description('Check whether a WhatsApp Business app number can be onboarded for coexistence')
-    .argument('[phone]', 'the number in any format, e.g. "+44 20 7946 0958" (asked on a terminal when missing)')
+    .argument(
+      '[phone]',
+      'the number in any format, e.g. "+44 20 7946 0958" (asked on a terminal when missing)',
+    )
     .option('--app-version <version>', `WhatsApp Business app version (needs ≥ ${MIN_APP_VERSION})`)
     .option('--active-since <YYYY-MM-DD>', 'day the number started being used in the Business App')
     .option('--days-active <n>', 'or: number of days it has been used in the Business App')
@@ -71,16 +74,24 @@ Examples:
 }
 
 /** Validates every flag given before anything is asked or sent. */
-function validateFlags(opts: EligibilityOptions, now: number): { policy: PolicyId; minDays: number; period?: ActivePeriod } {
+function validateFlags(
+  opts: EligibilityOptions,
+  now: number,
+): { policy: PolicyId; minDays: number; period?: ActivePeriod } {
   const p = opts.policy ?? DEFAULT_POLICY;
   if (!isPolicyId(p)) {
-    throw new UsageError(`Unknown policy "${p}".`, { location: '--policy', hint: `Use one of: ${POLICY_IDS.join(', ')}.` });
+    throw new UsageError(`Unknown policy "${p}".`, {
+      location: '--policy',
+      hint: `Use one of: ${POLICY_IDS.join(', ')}.`,
+    });
   }
   if (opts.defaultCountry !== undefined) parseDefaultCountry(opts.defaultCountry);
   if (opts.appVersion !== undefined) parseAppVersion(opts.appVersion);
   const minDays = daysActive(opts.minDays ?? String(DEFAULT_MIN_DAYS), '--min-days').daysActive;
   if (opts.activeSince !== undefined && opts.daysActive !== undefined) {
-    throw new UsageError('Pass either --active-since or --days-active, not both.', { location: '--days-active' });
+    throw new UsageError('Pass either --active-since or --days-active, not both.', {
+      location: '--days-active',
+    });
   }
   const period =
     opts.activeSince !== undefined
@@ -103,7 +114,11 @@ function validator(fn: (v: string) => unknown): (v: string) => true | string {
   };
 }
 
-async function resolvePhone(raw: string | undefined, opts: EligibilityOptions, deps: Deps): Promise<ParsedPhone> {
+async function resolvePhone(
+  raw: string | undefined,
+  opts: EligibilityOptions,
+  deps: Deps,
+): Promise<ParsedPhone> {
   let text = raw;
   if (text === undefined || text.trim() === '') {
     text = await deps.prompter.input({
@@ -123,7 +138,11 @@ async function resolvePhone(raw: string | undefined, opts: EligibilityOptions, d
   return parsePhone(text, country);
 }
 
-export async function run(phoneArg: string | undefined, opts: EligibilityOptions, deps: Deps): Promise<number> {
+export async function run(
+  phoneArg: string | undefined,
+  opts: EligibilityOptions,
+  deps: Deps,
+): Promise<number> {
   const now = deps.clock.now();
   const flags = validateFlags(opts, now);
   const phone = await resolvePhone(phoneArg, opts, deps);
@@ -181,10 +200,7 @@ function render(report: EligibilityReport, deps: Deps): void {
   // three identical "skipped" lines say nothing more than one
   const collapse = live.length > 1 && live.every((c) => c.status === 'skip' && c.reason === live[0]!.reason);
   const rows = collapse
-    ? [
-        ...report.checks.filter((c) => !c.id.startsWith('live_')),
-        { ...live[0]!, label: 'Live checks' },
-      ]
+    ? [...report.checks.filter((c) => !c.id.startsWith('live_')), { ...live[0]!, label: 'Live checks' }]
     : report.checks;
   const width = Math.max(...rows.map((c) => c.label.length));
   for (const c of rows) {

@@ -6,9 +6,9 @@ import { Graph } from '../lib/graph/index.js';
 import {
   dialogBaseFor,
   NEXT_STEPS,
-  type OnboardResult,
   OnboardingFailed,
   OnboardingState,
+  type OnboardResult,
   parseDuration,
   runOnboarding,
 } from '../lib/onboarding/index.js';
@@ -73,10 +73,16 @@ function positiveInt(value: string, location: string): number {
   return Number(value);
 }
 
-export async function run(flags: OnboardFlags, deps: Deps, hooks: { onUrl?: (url: string) => void } = {}): Promise<number> {
+export async function run(
+  flags: OnboardFlags,
+  deps: Deps,
+  hooks: { onUrl?: (url: string) => void } = {},
+): Promise<number> {
   const timeoutMs = parseDuration(flags.timeout ?? '10m', '--timeout');
-  const callbackPort = flags.callbackPort === undefined ? undefined : positiveInt(flags.callbackPort, '--callback-port');
-  if (flags.code !== undefined && !flags.code.trim()) throw new UsageError('The code is empty.', { location: '--code' });
+  const callbackPort =
+    flags.callbackPort === undefined ? undefined : positiveInt(flags.callbackPort, '--callback-port');
+  if (flags.code !== undefined && !flags.code.trim())
+    throw new UsageError('The code is empty.', { location: '--code' });
   if (flags.redirectUri && !flags.code) {
     throw new UsageError('--redirect-uri goes with --code.', { location: '--redirect-uri' });
   }
@@ -85,9 +91,12 @@ export async function run(flags: OnboardFlags, deps: Deps, hooks: { onUrl?: (url
   const appId = config.require('appId', '--app-id');
   const appSecret = (await config.secret('appSecret')).value;
   if (!appSecret) {
-    throw new ConfigError('No app secret: it is needed to exchange the code and to read the app’s webhook fields.', {
-      hint: 'Set WACX_APP_SECRET, or run `wacx config set appSecret` (kept in the keychain).',
-    });
+    throw new ConfigError(
+      'No app secret: it is needed to exchange the code and to read the app’s webhook fields.',
+      {
+        hint: 'Set WACX_APP_SECRET, or run `wacx config set appSecret` (kept in the keychain).',
+      },
+    );
   }
   const graphUrl = config.get('graphUrl') ?? 'https://graph.facebook.com';
   const apiVersion = config.get('apiVersion') ?? 'v25.0';
@@ -127,7 +136,9 @@ export async function run(flags: OnboardFlags, deps: Deps, hooks: { onUrl?: (url
         storeToken: async (token) => {
           const where = await config.setSecret('token', token);
           if (deps.env.WACX_TOKEN) {
-            io.warn('WACX_TOKEN is set in the environment: it takes precedence over the stored business token.');
+            io.warn(
+              'WACX_TOKEN is set in the environment: it takes precedence over the stored business token.',
+            );
           }
           return where;
         },
@@ -189,11 +200,14 @@ function render(r: OnboardResult, deps: Deps): void {
   const who = `${r.display_phone_number ?? r.phone_number_id} (phone number id ${r.phone_number_id}, WABA ${r.waba_id})`;
   if (r.complete) io.out(s.green(`Onboarded ${who}.`));
   else io.out(s.yellow(`Onboarded ${who}; syncs not requested yet.`));
-  if (r.syncs.contacts) io.out(`Contact sync request id: ${r.syncs.contacts.request_id} (${r.syncs.contacts.requested_at})`);
-  if (r.syncs.history) io.out(`History sync request id: ${r.syncs.history.request_id} (${r.syncs.history.requested_at})`);
-  if (!r.complete) io.out('Request the syncs within 24 h of onboarding: run `wacx onboard` again (it resumes).');
+  if (r.syncs.contacts)
+    io.out(`Contact sync request id: ${r.syncs.contacts.request_id} (${r.syncs.contacts.requested_at})`);
+  if (r.syncs.history)
+    io.out(`History sync request id: ${r.syncs.history.request_id} (${r.syncs.history.requested_at})`);
+  if (!r.complete)
+    io.out('Request the syncs within 24 h of onboarding: run `wacx onboard` again (it resumes).');
   io.out('');
   io.out('Next steps:');
   const notes = ['follow the history import and contact sync', 'check tokens, webhooks, number health'];
-  NEXT_STEPS.forEach((cmd, i) => io.out(`  ${cmd.padEnd(30)} ${s.dim(notes[i] ?? '')}`));
+  for (const [i, cmd] of NEXT_STEPS.entries()) io.out(`  ${cmd.padEnd(30)} ${s.dim(notes[i] ?? '')}`);
 }

@@ -1,10 +1,106 @@
 import type { Command } from 'commander';
+import { action } from '../cli.js';
+import { sendCampaign } from '../lib/campaign/campaign.js';
+import { campaignEnv } from '../lib/campaign/env.js';
 import type { Deps } from '../lib/deps.js';
-import { WacxError } from '../lib/errors.js';
+import { UsageError } from '../lib/errors.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
-  });
+export interface SendOptions {
+  csv: string;
+  template: string;
+  language: string;
+  map: string[];
+  phoneColumn?: string;
+  defaultCountry?: string;
+  rate?: string;
+  force?: boolean;
+  campaign?: string;
+  exclude?: string;
+  strict?: boolean;
+  dryRun?: boolean;
+  report?: string;
+  resendUnknown?: boolean;
+  maxInFlight?: string;
+  phoneNumberId?: string;
+  wabaId?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description(
+      "Send a template to every row of a CSV, paced to the number's real throughput, with a durable ledger: " +
+        'running the same command again resumes, and no row is ever sent twice.',
+    )
+    .requiredOption('--csv <file>', 'CSV with a header line; one recipient per row')
+    .requiredOption('--template <name>', 'APPROVED template to send')
+    .requiredOption('--language <code>', "the template's language, e.g. en_US")
+    .option(
+      '--map <COLUMN=PARAM>',
+      'fill a template parameter from a column (repeatable): PARAM is 1, body.2, first_name, header, header.1, button.0',
+      collect,
+      [],
+    )
+    .option('--phone-column <column>', 'column with the phone numbers (default: phone, to, wa_id, mobile, …)')
+    .option('--default-country <CC>', 'country of numbers written without +CC (ISO code, e.g. DE)')
+    .option('--rate <n>', "messages per second (default: the number's throughput minus 5 %; never above it without --force)")
+    .option('--force', "allow --rate above the number's throughput")
+    .option('--campaign <id>', 'campaign id (default: derived from the CSV content, template, language and number)')
+    .option('--exclude <file>', 'phone numbers never to message (one per line, or a CSV with a phone column)')
+    .option('--strict', 'refuse the whole run (exit 2) if any row is invalid, before anything is sent')
+    .option('--dry-run', 'validate everything and render every message; send nothing')
+    .option('--report <file>', "write every row's outcome as CSV (spreadsheet-safe)")
+    .option('--resend-unknown', 'send again the rows whose outcome is unknown (they may get the message twice)')
+    .option('--max-in-flight <n>', 'requests in flight at most (default: about half a second of sending)')
+    .option('--phone-number-id <id>', 'sending phone number id (default: the profile setting)')
+    .option('--waba-id <id>', 'WABA id (default: the profile setting)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ wacx send --csv customers.csv --template order_update --language en_US --map name=1 --map order=2
+  $ wacx send --csv leads.csv --template promo --language de --default-country DE --exclude optouts.txt --strict
+  $ wacx send --csv customers.csv --template order_update --language en_US --dry-run --json | head
+  $ wacx send … --report outcome.csv     # every row: sent / failed (code) / skipped (why) / unknown
+
+Exit codes: 0 all sent · 3 partial (some rows failed, skipped as invalid, or unknown) · 1 stopped (token,
+spam limit, template paused, offboarded…; run again to resume) · 2 bad input, nothing sent · 4 auth · 130 Ctrl+C.`,
+    )
+    .action(action(deps, (opts: SendOptions) => run(opts, deps)));
+}
+
+function parseNumber(value: string | undefined, flag: string, integer = false): number | null {
+  if (value === undefined) return null;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}".`, {
+      location: flag,
+    });
+  }
+  return n;
+}
+
+export async function run(opts: SendOptions, deps: Deps): Promise<number> {
+  deps.setFlagSettings({ phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId });
+  return sendCampaign(
+    {
+      csvPath: opts.csv,
+      template: opts.template,
+      language: opts.language,
+      map: opts.map ?? [],
+      phoneColumn: opts.phoneColumn ?? null,
+      defaultCountry: opts.defaultCountry ?? null,
+      rate: parseNumber(opts.rate, '--rate'),
+      force: Boolean(opts.force),
+      campaignId: opts.campaign ?? null,
+      exclude: opts.exclude ?? null,
+      strict: Boolean(opts.strict),
+      dryRun: Boolean(opts.dryRun),
+      report: opts.report ?? null,
+      resendUnknown: Boolean(opts.resendUnknown),
+      maxInFlight: parseNumber(opts.maxInFlight, '--max-in-flight', true),
+    },
+    campaignEnv(deps),
+  );
 }

@@ -106,14 +106,13 @@ export class Deps {
   }
 
   /**
-   * Teaches the redactor the profile's stored secrets (keychain and file) before an error is printed, so that
+   * Teaches the redactor every stored secret (keychain and file) before an error is printed, so that
    * even an error echoing user input cannot show them. Best effort: a broken config must not hide the error.
    */
   async primeRedactor(): Promise<void> {
     try {
       await preloadConf();
-      const config = this.config();
-      for (const key of SECRET_KEYS) await config.secret(key);
+      await this.config().registerStoredSecrets();
     } catch {
       // the error being reported matters more
     }
@@ -132,7 +131,8 @@ export class Deps {
 
   /** Lets a command feed its own flags (--waba-id, --phone-number-id…) into the precedence chain. */
   setFlagSettings(settings: Partial<Record<SettingKey, string | undefined>>): void {
-    for (const [k, v] of Object.entries(settings)) if (v !== undefined) this.flagSettings[k as SettingKey] = v;
+    for (const [k, v] of Object.entries(settings))
+      if (v !== undefined) this.flagSettings[k as SettingKey] = v;
     this.configInstance = undefined;
     this.graphInstance = undefined;
   }
@@ -177,7 +177,9 @@ export class Deps {
     const token = options.auth === false ? undefined : (options.token ?? (await config.requireToken()));
     if (token) this.redactor.add(token);
     const appSecret =
-      options.appSecret === null ? undefined : (options.appSecret ?? (await config.secret('appSecret')).value);
+      options.appSecret === null
+        ? undefined
+        : (options.appSecret ?? (await config.secret('appSecret')).value);
     if (appSecret) this.redactor.add(appSecret);
     const { Graph } = await import('./graph/index.js');
     const graph = Graph.create({

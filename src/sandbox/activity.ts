@@ -28,7 +28,6 @@ export function scheduleStatuses(
   version: number,
 ): void {
   const d = core.statusDelayMs;
-  const base: Record<string, unknown> = { id: msg.id, recipient_id: msg.to };
   const pricing = {
     billable: pricingCategory !== 'service',
     pricing_model: 'PMP',
@@ -39,10 +38,16 @@ export function scheduleStatuses(
     version < 24
       ? { id: `CONVERSATION_${msg.to}`, origin: { type: pricingCategory } }
       : undefined;
-  const status = (s: string, extra: Record<string, unknown> = {}) => {
-    const o: Record<string, unknown> = { ...base, status: s, timestamp: sec(core.clock.now()) };
-    if (msg.callback_data !== null) o.biz_opaque_callback_data = msg.callback_data;
-    Object.assign(o, extra);
+  const cb = msg.callback_data;
+  const status = (s: string, extra?: Record<string, unknown>) => {
+    const o: Record<string, unknown> = {
+      id: msg.id,
+      status: s,
+      timestamp: sec(core.clock.now()),
+      recipient_id: msg.to,
+    };
+    if (cb !== null) o.biz_opaque_callback_data = cb;
+    if (extra) Object.assign(o, extra);
     core.queueStatus(n.id, o);
   };
   const withPricing = conversation ? { conversation, pricing } : { pricing };

@@ -5,8 +5,17 @@
  */
 export class SandboxClock {
   offsetMs = 0;
+  /** When set, time stands still at this value (tests); advancing moves it. */
+  frozenAt: number | null = null;
   now(): number {
-    return Date.now() + this.offsetMs;
+    return this.frozenAt ?? Date.now() + this.offsetMs;
+  }
+  freeze(on: boolean): void {
+    if (on && this.frozenAt === null) this.frozenAt = this.now();
+    else if (!on && this.frozenAt !== null) {
+      this.offsetMs = this.frozenAt - Date.now();
+      this.frozenAt = null;
+    }
   }
   nowSeconds(): number {
     return Math.floor(this.now() / 1000);
@@ -16,12 +25,15 @@ export class SandboxClock {
 interface Task {
   at: number;
   seq: number;
-  fn: () => void;
+  fns: (() => void)[];
 }
 
 /** A min-heap of tasks by (time, insertion order), driven by one real timer. */
 export class Scheduler {
   private heap: Task[] = [];
+  /** Tasks not yet run, by due time: work due at the same millisecond shares one heap entry. */
+  private byTime = new Map<number, Task>();
+  private count = 0;
   private seq = 0;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -32,8 +44,14 @@ export class Scheduler {
 
   constructor(private readonly clock: SandboxClock) {}
 
+  /** Number of scheduled functions. */
   get size(): number {
-    return this.heap.length;
+    return this.count;
+  }
+
+  /** Due time of the next task, or undefined. */
+  nextAt(): number | undefined {
+    return this.heap[0]?.at;
   }
 
   after(ms: number, fn: () => void): void {
@@ -42,13 +60,23 @@ export class Scheduler {
 
   at(time: number, fn: () => void): void {
     if (this.closed) return;
-    this.push({ at: time, seq: this.seq++, fn });
+    this.count++;
+    const existing = this.byTime.get(time);
+    if (existing) {
+      existing.fns.push(fn);
+      return;
+    }
+    const task: Task = { at: time, seq: this.seq++, fns: [fn] };
+    this.byTime.set(time, task);
+    this.push(task);
     this.arm();
   }
 
   /** Moves the sandbox clock forward and runs what became due. */
   advance(ms: number): void {
-    this.clock.offsetMs += Math.max(0, ms);
+    const step = Math.max(0, ms);
+    if (this.clock.frozenAt !== null) this.clock.frozenAt += step;
+    else this.clock.offsetMs += step;
     this.run();
   }
 
@@ -58,7 +86,7 @@ export class Scheduler {
     while (this.heap.length > 0 && n < maxRounds) {
       const t = this.pop()!;
       n++;
-      this.safe(t.fn);
+      this.runTask(t);
     }
     this.afterRun?.();
     this.arm();
@@ -73,7 +101,7 @@ export class Scheduler {
       const now = this.clock.now();
       while (this.heap.length > 0 && this.heap[0]!.at <= now) {
         const t = this.pop()!;
-        this.safe(t.fn);
+        this.runTask(t);
       }
       this.afterRun?.();
     } finally {
@@ -84,12 +112,20 @@ export class Scheduler {
 
   clear(): void {
     this.heap = [];
+    this.byTime.clear();
+    this.count = 0;
     this.clearTimer();
   }
 
   close(): void {
     this.closed = true;
     this.clear();
+  }
+
+  private runTask(t: Task): void {
+    if (this.byTime.get(t.at) === t) this.byTime.delete(t.at);
+    this.count -= t.fns.length;
+    for (const fn of t.fns) this.safe(fn);
   }
 
   private safe(fn: () => void): void {

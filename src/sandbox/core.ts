@@ -41,6 +41,7 @@ export interface Result {
   raw?: string;
   redirect?: string;
   html?: string;
+  text?: string;
 }
 
 export type GraphRouter = (core: SandboxCore, ctx: Ctx) => Result | Promise<Result>;
@@ -281,6 +282,10 @@ export class SandboxCore {
       send(res, result.status ?? 302, '', headers, 'text/plain; charset=UTF-8');
       return;
     }
+    if (result.text !== undefined) {
+      send(res, result.status ?? 200, result.text, headers, 'text/plain; charset=UTF-8');
+      return;
+    }
     if (result.html !== undefined) {
       send(res, result.status ?? 200, result.html, headers, 'text/html; charset=UTF-8');
       return;
@@ -479,13 +484,21 @@ export class SandboxCore {
     for (const [phoneId, statuses] of outbox) {
       const n = this.world.numbers.get(phoneId);
       if (!n) continue;
-      for (let i = 0; i < statuses.length; i += 100) {
-        this.emit(
-          'messages',
-          { messaging_product: 'whatsapp', metadata: this.metadata(n), statuses: statuses.slice(i, i + 100) },
-          { phoneNumberId: phoneId },
-        );
+      // one webhook per batch of up to 100 statuses, never two statuses of the same message in one batch
+      let batch: Record<string, unknown>[] = [];
+      let ids = new Set<unknown>();
+      const send = () => {
+        if (batch.length === 0) return;
+        this.emit('messages', { messaging_product: 'whatsapp', metadata: this.metadata(n), statuses: batch }, { phoneNumberId: phoneId });
+        batch = [];
+        ids = new Set();
+      };
+      for (const st of statuses) {
+        if (batch.length >= 100 || ids.has(st.id)) send();
+        batch.push(st);
+        ids.add(st.id);
       }
+      send();
     }
   }
 }

@@ -91,7 +91,7 @@ export function unknownObject(id: string, method: string): SandboxGraphError {
   return new SandboxGraphError(
     100,
     `Unsupported ${method.toLowerCase()} request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api`,
-    { subcode: 33, type: 'GraphMethodException' },
+    { subcode: 33, type: 'GraphMethodException', bare: true },
   );
 }
 

@@ -1,7 +1,61 @@
+/**
+ * The sandbox behind the global `--sandbox` option: started in this process on an ephemeral loopback port,
+ * already onboarded (seedActivity), with a throw-away config directory removed on close.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { InProcessSandbox } from '../lib/deps.js';
-import { WacxError } from '../lib/errors.js';
+import { startSandbox } from './index.js';
+import type { SandboxOptions } from './options.js';
+import { SEED } from './seed.js';
 
-// PLACEHOLDER: replaced by the sandbox issue.
-export async function startInProcessSandbox(_options: { env: NodeJS.ProcessEnv }): Promise<InProcessSandbox> {
-  throw new WacxError('The sandbox is not implemented yet.');
+function intEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const n = Number(raw);
+  return Number.isInteger(n) && n >= 0 ? n : dflt;
+}
+
+export async function startInProcessSandbox(options: {
+  env: NodeJS.ProcessEnv;
+  /** In-process webhook delivery (the profile's webhook store); default: the sandbox's own receiver. */
+  webhookSink?: SandboxOptions['webhookSink'];
+}): Promise<InProcessSandbox> {
+  const { env } = options;
+  const configDir = mkdtempSync(join(tmpdir(), 'wacx-sandbox-'));
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  try {
+    sandbox = await startSandbox({
+      port: 0,
+      host: '127.0.0.1',
+      quiet: true,
+      seedActivity: true,
+      reviewDelayMs: intEnv(env, 'WACX_SANDBOX_REVIEW_DELAY_MS', 300),
+      statusDelayMs: intEnv(env, 'WACX_SANDBOX_STATUS_DELAY_MS', 100),
+      historyDelayMs: intEnv(env, 'WACX_SANDBOX_HISTORY_DELAY_MS', 50),
+      ...(env.WACX_SANDBOX_SCENARIO ? { scenario: env.WACX_SANDBOX_SCENARIO } : {}),
+      ...(options.webhookSink ? { webhookSink: options.webhookSink } : {}),
+    });
+  } catch (error) {
+    rmSync(configDir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    url: sandbox.url,
+    settings: {
+      graphUrl: sandbox.url,
+      appId: SEED.app.id,
+      wabaId: SEED.waba.id,
+      phoneNumberId: SEED.phoneNumbers.coex.id,
+      configId: SEED.configId,
+      businessId: SEED.businessId,
+    },
+    secrets: { token: SEED.token, appSecret: sandbox.appSecret },
+    configDir,
+    close: async () => {
+      await sandbox.close();
+      rmSync(configDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -109,7 +109,7 @@ export function accessToken(core: SandboxCore, ctx: Ctx): Result {
   const state: TokenState = {
     token,
     kind: 'business',
-    userId: `71${randomBytes(7).readBigUInt64BE(0).toString().slice(0, 14).padStart(14, '0')}`,
+    userId: `71${randomBytes(8).readBigUInt64BE(0).toString().slice(0, 14).padStart(14, '0')}`,
     scopes: ['whatsapp_business_management', 'whatsapp_business_messaging'],
     targets: { waba: [SEED.waba.id], business: [SEED.businessId] },
     issuedAt: core.clock.now(),

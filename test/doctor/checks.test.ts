@@ -32,7 +32,14 @@ import {
   WABA,
 } from './fixtures.js';
 
-const plain: Style = { green: (s) => s, yellow: (s) => s, red: (s) => s, dim: (s) => s, bold: (s) => s, cyan: (s) => s };
+const plain: Style = {
+  green: (s) => s,
+  yellow: (s) => s,
+  red: (s) => s,
+  dim: (s) => s,
+  bold: (s) => s,
+  cyan: (s) => s,
+};
 
 function withFacts(change: (f: DoctorFacts) => void): DoctorFacts {
   const f = greenFacts();
@@ -40,9 +47,11 @@ function withFacts(change: (f: DoctorFacts) => void): DoctorFacts {
   return f;
 }
 
-function ok<T>(g: { state: string; value?: T }): T {
-  if (g.state !== 'ok') throw new Error('fixture not ok');
-  return g.value as T;
+/** The value of a gathered fixture fact, typed loosely so that tests can bend it. */
+function ok<T>(g: unknown): T {
+  const x = g as { state: string; value?: unknown };
+  if (x.state !== 'ok') throw new Error('fixture not ok');
+  return x.value as T;
 }
 
 describe('doctor checks: the all-green set-up', () => {
@@ -57,7 +66,8 @@ describe('doctor checks: the all-green set-up', () => {
   it('has unique ids, each in a known group, in group order', () => {
     const ids = CHECKS.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
-    for (const id of ['token.valid', 'waba.subscribed', 'number.coexistence', 'sync.echo_age']) expect(ids).toContain(id);
+    for (const id of ['token.valid', 'waba.subscribed', 'number.coexistence', 'sync.echo_age'])
+      expect(ids).toContain(id);
     const groups = [...run(greenFacts()).values()].map((r) => r.group);
     expect([...new Set(groups)]).toEqual(['Set-up', 'Token', 'WABA', 'Number', 'Sync health', 'Templates']);
   });
@@ -65,11 +75,24 @@ describe('doctor checks: the all-green set-up', () => {
 
 describe('doctor checks: Set-up', () => {
   it('fails on an old Node.js and warns on an end-of-life line', () => {
-    expect(check(withFacts((f) => (f.nodeVersion = 'v18.20.0')), 'setup.node').status).toBe('fail');
-    const eol = check(withFacts((f) => (f.nodeVersion = 'v20.20.2')), 'setup.node');
+    expect(
+      check(
+        withFacts((f) => (f.nodeVersion = 'v18.20.0')),
+        'setup.node',
+      ).status,
+    ).toBe('fail');
+    const eol = check(
+      withFacts((f) => (f.nodeVersion = 'v20.20.2')),
+      'setup.node',
+    );
     expect(eol.status).toBe('warn');
     expect(eol.detail).toContain('2026-04-30');
-    expect(check(withFacts((f) => (f.nodeVersion = 'v20.20.2')), 'setup.node').fix).toMatch(/22 or 24/);
+    expect(
+      check(
+        withFacts((f) => (f.nodeVersion = 'v20.20.2')),
+        'setup.node',
+      ).fix,
+    ).toMatch(/22 or 24/);
   });
 
   it('fails without a profile and without env settings, passes with env only', () => {
@@ -99,19 +122,38 @@ describe('doctor checks: Set-up', () => {
     expect(r.status).toBe('fail');
     expect(r.detail).toContain('0644');
     expect(r.fix).toBe('chmod 600 /home/u/.config/wacx/config.json');
-    expect(check(withFacts((f) => (f.config.configMode = 0o640)), 'setup.config_mode').status).toBe('warn');
-    expect(check(withFacts((f) => (f.config.configMode = null)), 'setup.config_mode').status).toBe('skip');
+    expect(
+      check(
+        withFacts((f) => (f.config.configMode = 0o640)),
+        'setup.config_mode',
+      ).status,
+    ).toBe('warn');
+    expect(
+      check(
+        withFacts((f) => (f.config.configMode = null)),
+        'setup.config_mode',
+      ).status,
+    ).toBe('skip');
   });
 
   it('secrets: says where they come from; no token fails, no app secret warns', () => {
     const green = check(greenFacts(), 'setup.secrets');
     expect(green.detail).toBe('token from the OS keychain, app secret from the OS keychain');
-    const env = check(withFacts((f) => (f.config.token = { present: true, source: 'env' })), 'setup.secrets');
-    expect(env.detail).toContain('token from the environment (WACX_TOKEN)');
-    expect(check(withFacts((f) => (f.config.token = { present: false, source: 'unset' })), 'setup.secrets').status).toBe(
-      'fail',
+    const env = check(
+      withFacts((f) => (f.config.token = { present: true, source: 'env' })),
+      'setup.secrets',
     );
-    const noSecret = check(withFacts((f) => (f.config.appSecret = { present: false, source: 'unset' })), 'setup.secrets');
+    expect(env.detail).toContain('token from the environment (WACX_TOKEN)');
+    expect(
+      check(
+        withFacts((f) => (f.config.token = { present: false, source: 'unset' })),
+        'setup.secrets',
+      ).status,
+    ).toBe('fail');
+    const noSecret = check(
+      withFacts((f) => (f.config.appSecret = { present: false, source: 'unset' })),
+      'setup.secrets',
+    );
     expect(noSecret.status).toBe('warn');
     expect(noSecret.fix).toContain('WACX_APP_SECRET');
   });
@@ -119,7 +161,10 @@ describe('doctor checks: Set-up', () => {
   it('clock skew: within tolerance passes, 2 min warns, 10 min fails, no Date header skips', () => {
     const skewed = (ms: number) =>
       withFacts((f) => {
-        f.api = { state: 'ok', value: { sentAt: NOW, receivedAt: NOW + 40, serverDate: Math.floor((NOW + ms) / 1000) * 1000 } };
+        f.api = {
+          state: 'ok',
+          value: { sentAt: NOW, receivedAt: NOW + 40, serverDate: Math.floor((NOW + ms) / 1000) * 1000 },
+        };
       });
     expect(check(skewed(0), 'setup.clock_skew').status).toBe('pass');
     const behind = check(skewed(120_000), 'setup.clock_skew');
@@ -139,7 +184,10 @@ describe('doctor checks: Set-up', () => {
     const reason = 'API unreachable: GET http://127.0.0.1:9/v25.0/debug_token failed: ECONNREFUSED';
     const f = withFacts((x) => {
       const s = { state: 'skipped' as const, reason, fix: null };
-      x.api = { state: 'error', error: { message: 'GET … failed: ECONNREFUSED', code: null, status: null, network: true } };
+      x.api = {
+        state: 'error',
+        error: { message: 'GET … failed: ECONNREFUSED', code: null, status: null, network: true },
+      };
       x.token = s;
       x.waba = s;
       x.subscribedApps = s;
@@ -150,11 +198,24 @@ describe('doctor checks: Set-up', () => {
     const results = run(f);
     expect(results.get('setup.api')!.status).toBe('fail');
     expect(results.get('setup.api')!.detail).toMatch(/^API unreachable/);
-    for (const id of ['token.valid', 'token.scopes', 'waba.subscribed', 'waba.webhook_fields', 'number.coexistence', 'templates.paused']) {
+    for (const id of [
+      'token.valid',
+      'token.scopes',
+      'waba.subscribed',
+      'waba.webhook_fields',
+      'number.coexistence',
+      'templates.paused',
+    ]) {
       expect(results.get(id)!.status, id).toBe('skip');
       expect(results.get(id)!.detail, id).toBe(reason);
     }
-    for (const id of ['setup.node', 'setup.config_mode', 'number.api_version', 'sync.webhooks', 'sync.echo_age']) {
+    for (const id of [
+      'setup.node',
+      'setup.config_mode',
+      'number.api_version',
+      'sync.webhooks',
+      'sync.echo_age',
+    ]) {
       expect(results.get(id)!.status, id).toBe('pass');
     }
   });
@@ -163,7 +224,10 @@ describe('doctor checks: Set-up', () => {
 describe('doctor checks: Token', () => {
   it('a revoked token (190) fails token.valid with a fix; dependent checks skip', () => {
     const f = withFacts((x) => {
-      x.token = { state: 'error', error: { message: 'Error validating access token', code: 190, status: 401, network: false } };
+      x.token = {
+        state: 'error',
+        error: { message: 'Error validating access token', code: 190, status: 401, network: false },
+      };
     });
     const r = check(f, 'token.valid');
     expect(r.status).toBe('fail');
@@ -175,12 +239,30 @@ describe('doctor checks: Token', () => {
   it('is_valid false fails, expired token fails, soon-expiring warns, non-expiring passes', () => {
     const debug = (change: (d: Record<string, unknown>) => void) =>
       withFacts((f) => change(ok<{ debug: Record<string, unknown> }>(f.token).debug));
-    expect(check(debug((d) => (d.is_valid = false)), 'token.valid').status).toBe('fail');
-    expect(check(debug((d) => (d.expires_at = Math.floor((NOW - DAY) / 1000))), 'token.expiry').status).toBe('fail');
-    const soon = check(debug((d) => (d.expires_at = Math.floor((NOW + 2 * DAY) / 1000))), 'token.expiry');
+    expect(
+      check(
+        debug((d) => (d.is_valid = false)),
+        'token.valid',
+      ).status,
+    ).toBe('fail');
+    expect(
+      check(
+        debug((d) => (d.expires_at = Math.floor((NOW - DAY) / 1000))),
+        'token.expiry',
+      ).status,
+    ).toBe('fail');
+    const soon = check(
+      debug((d) => (d.expires_at = Math.floor((NOW + 2 * DAY) / 1000))),
+      'token.expiry',
+    );
     expect(soon.status).toBe('warn');
     expect(soon.detail).toContain('expires in 2 days');
-    expect(check(debug((d) => (d.expires_at = Math.floor((NOW + 60 * DAY) / 1000))), 'token.expiry').status).toBe('pass');
+    expect(
+      check(
+        debug((d) => (d.expires_at = Math.floor((NOW + 60 * DAY) / 1000))),
+        'token.expiry',
+      ).status,
+    ).toBe('pass');
     expect(check(greenFacts(), 'token.expiry').detail).toBe('never expires');
   });
 
@@ -205,7 +287,10 @@ describe('doctor checks: Token', () => {
   });
 
   it('a token of another app than the profile says warns', () => {
-    const r = check(withFacts((f) => (f.config.appId = { value: '42', source: 'profile' })), 'token.valid');
+    const r = check(
+      withFacts((f) => (f.config.appId = { value: '42', source: 'profile' })),
+      'token.valid',
+    );
     expect(r.status).toBe('warn');
     expect(r.fix).toContain(`wacx config set appId ${APP}`);
   });
@@ -214,13 +299,21 @@ describe('doctor checks: Token', () => {
 describe('doctor checks: WABA', () => {
   it('app not subscribed fails; nobody subscribed fails', () => {
     const other = withFacts((f) => {
-      f.subscribedApps = { state: 'ok', value: [{ whatsapp_business_api_data: { id: '77', name: 'Other' } }] };
+      f.subscribedApps = {
+        state: 'ok',
+        value: [{ whatsapp_business_api_data: { id: '77', name: 'Other' } }],
+      };
     });
     const r = check(other, 'waba.subscribed');
     expect(r.status).toBe('fail');
     expect(r.detail).toContain(`app ${APP} is not subscribed`);
     expect(r.fix).toContain(`/${WABA}/subscribed_apps`);
-    expect(check(withFacts((f) => (f.subscribedApps = { state: 'ok', value: [] })), 'waba.subscribed').status).toBe('fail');
+    expect(
+      check(
+        withFacts((f) => (f.subscribedApps = { state: 'ok', value: [] })),
+        'waba.subscribed',
+      ).status,
+    ).toBe('fail');
   });
 
   it('missing webhook fields fail and are named; an inactive subscription fails', () => {
@@ -242,22 +335,45 @@ describe('doctor checks: WABA', () => {
     const f = withFacts((x) => {
       x.appSubscriptions = { state: 'skipped', reason: 'no app secret: …', fix: 'Set WACX_APP_SECRET' };
     });
-    expect(check(f, 'waba.webhook_fields')).toMatchObject({ status: 'skip', detail: 'no app secret: …', fix: 'Set WACX_APP_SECRET' });
+    expect(check(f, 'waba.webhook_fields')).toMatchObject({
+      status: 'skip',
+      detail: 'no app secret: …',
+      fix: 'Set WACX_APP_SECRET',
+    });
   });
 
   it('no WABA id fails and suggests the token’s WABA', () => {
-    const r = check(withFacts((f) => (f.config.wabaId = { value: null, source: 'unset' })), 'waba.reachable');
+    const r = check(
+      withFacts((f) => (f.config.wabaId = { value: null, source: 'unset' })),
+      'waba.reachable',
+    );
     expect(r.status).toBe('fail');
     expect(r.fix).toContain(`wacx config set wabaId ${WABA}`);
   });
 
   it('rate usage: throttled fails, 85% warns; header parsing', () => {
     const usage = parseBusinessUseCaseUsage(
-      JSON.stringify({ [WABA]: [{ type: 'whatsapp_business_management', call_count: 85, total_cputime: 1, total_time: 2, estimated_time_to_regain_access: 0 }] }),
+      JSON.stringify({
+        [WABA]: [
+          {
+            type: 'whatsapp_business_management',
+            call_count: 85,
+            total_cputime: 1,
+            total_time: 2,
+            estimated_time_to_regain_access: 0,
+          },
+        ],
+      }),
       WABA,
     );
     expect(usage).toEqual([
-      { type: 'whatsapp_business_management', callCount: 85, totalCputime: 1, totalTime: 2, estimatedTimeToRegainAccess: 0 },
+      {
+        type: 'whatsapp_business_management',
+        callCount: 85,
+        totalCputime: 1,
+        totalTime: 2,
+        estimatedTimeToRegainAccess: 0,
+      },
     ]);
     const f = withFacts((x) => {
       ok<{ usage: unknown }>(x.waba).usage = usage;
@@ -272,20 +388,37 @@ describe('doctor checks: WABA', () => {
 });
 
 describe('doctor checks: Number', () => {
-  const phone = (change: (p: Record<string, unknown>) => void) => withFacts((f) => change(ok<Record<string, unknown>>(f.phone)));
+  const phone = (change: (p: Record<string, unknown>) => void) =>
+    withFacts((f) => change(ok<Record<string, unknown>>(f.phone)));
 
   it('coexistence: pure Cloud API fails, Business App without Cloud API fails', () => {
-    const cloud = check(phone((p) => (p.is_on_biz_app = false)), 'number.coexistence');
+    const cloud = check(
+      phone((p) => (p.is_on_biz_app = false)),
+      'number.coexistence',
+    );
     expect(cloud.status).toBe('fail');
     expect(cloud.detail).toContain('Cloud API-only');
-    const biz = check(phone((p) => (p.platform_type = 'NOT_APPLICABLE')), 'number.coexistence');
+    const biz = check(
+      phone((p) => (p.platform_type = 'NOT_APPLICABLE')),
+      'number.coexistence',
+    );
     expect(biz.status).toBe('fail');
     expect(biz.fix).toContain('wacx onboard');
   });
 
   it('status, health, quality and display name', () => {
-    expect(check(phone((p) => (p.status = 'DISCONNECTED')), 'number.status').status).toBe('fail');
-    expect(check(phone((p) => (p.status = 'PENDING')), 'number.status').status).toBe('warn');
+    expect(
+      check(
+        phone((p) => (p.status = 'DISCONNECTED')),
+        'number.status',
+      ).status,
+    ).toBe('fail');
+    expect(
+      check(
+        phone((p) => (p.status = 'PENDING')),
+        'number.status',
+      ).status,
+    ).toBe('warn');
     const blocked = check(
       phone(
         (p) =>
@@ -296,7 +429,13 @@ describe('doctor checks: Number', () => {
                 entity_type: 'WABA',
                 id: WABA,
                 can_send_message: 'BLOCKED',
-                errors: [{ error_code: 141006, error_description: 'payment method', possible_solution: 'Add a payment method.' }],
+                errors: [
+                  {
+                    error_code: 141006,
+                    error_description: 'payment method',
+                    possible_solution: 'Add a payment method.',
+                  },
+                ],
               },
             ],
           }),
@@ -310,17 +449,44 @@ describe('doctor checks: Number', () => {
         (p) =>
           (p.health_status = {
             can_send_message: 'LIMITED',
-            entities: [{ entity_type: 'PHONE_NUMBER', id: '1', can_send_message: 'LIMITED', additional_info: ['Name not approved.'] }],
+            entities: [
+              {
+                entity_type: 'PHONE_NUMBER',
+                id: '1',
+                can_send_message: 'LIMITED',
+                additional_info: ['Name not approved.'],
+              },
+            ],
           }),
       ),
       'number.health',
     );
     expect(limited.status).toBe('warn');
     expect(limited.detail).toContain('Name not approved.');
-    expect(check(phone((p) => (p.quality_rating = 'YELLOW')), 'number.quality').status).toBe('warn');
-    expect(check(phone((p) => (p.quality_rating = 'RED')), 'number.quality').status).toBe('fail');
-    expect(check(phone((p) => (p.name_status = 'DECLINED')), 'number.name_status').status).toBe('fail');
-    expect(check(phone((p) => (p.name_status = 'PENDING_REVIEW')), 'number.name_status').status).toBe('warn');
+    expect(
+      check(
+        phone((p) => (p.quality_rating = 'YELLOW')),
+        'number.quality',
+      ).status,
+    ).toBe('warn');
+    expect(
+      check(
+        phone((p) => (p.quality_rating = 'RED')),
+        'number.quality',
+      ).status,
+    ).toBe('fail');
+    expect(
+      check(
+        phone((p) => (p.name_status = 'DECLINED')),
+        'number.name_status',
+      ).status,
+    ).toBe('fail');
+    expect(
+      check(
+        phone((p) => (p.name_status = 'PENDING_REVIEW')),
+        'number.name_status',
+      ).status,
+    ).toBe('warn');
   });
 
   it('throughput and messaging limit are described', () => {
@@ -337,12 +503,26 @@ describe('doctor checks: Number', () => {
   it('no phone number id fails and lists the WABA’s numbers', () => {
     const f = withFacts((x) => {
       x.config.phoneNumberId = { value: null, source: 'unset' };
-      x.phone = { state: 'skipped', reason: 'no phone number id configured (see number.reachable)', fix: null };
+      x.phone = {
+        state: 'skipped',
+        reason: 'no phone number id configured (see number.reachable)',
+        fix: null,
+      };
       x.wabaNumbers = {
         state: 'ok',
         value: [
-          { id: '5000000000000002', display_phone_number: '+1 555-010-0002', platform_type: 'CLOUD_API', is_on_biz_app: false },
-          { id: '5000000000000001', display_phone_number: '+1 555-010-0001', platform_type: 'CLOUD_API', is_on_biz_app: true },
+          {
+            id: '5000000000000002',
+            display_phone_number: '+1 555-010-0002',
+            platform_type: 'CLOUD_API',
+            is_on_biz_app: false,
+          },
+          {
+            id: '5000000000000001',
+            display_phone_number: '+1 555-010-0001',
+            platform_type: 'CLOUD_API',
+            is_on_biz_app: true,
+          },
         ],
       };
     });
@@ -353,10 +533,14 @@ describe('doctor checks: Number', () => {
   });
 
   it('API version: table, 90-day warning, expired', () => {
-    const at = (v: string, now: number) => check(withFacts((f) => {
-      f.now = now;
-      f.config.apiVersion = { value: v, source: 'flag' };
-    }), 'number.api_version');
+    const at = (v: string, now: number) =>
+      check(
+        withFacts((f) => {
+          f.now = now;
+          f.config.apiVersion = { value: v, source: 'flag' };
+        }),
+        'number.api_version',
+      );
     expect(at('v25.0', NOW).status).toBe('pass');
     expect(at('v21.0', Date.UTC(2026, 10, 24)).status).toBe('warn'); // ends 2027-01-21
     expect(at('v21.0', Date.UTC(2026, 10, 24)).detail).toContain('2027-01-21');
@@ -392,8 +576,12 @@ describe('doctor checks: Sync health', () => {
     expect(r.status).toBe('fail');
     expect(r.detail).toContain('last message echo from the App 13 days ago');
     expect(r.fix).toContain('Open the WhatsApp Business App');
-    expect(check(stale(11), 'sync.echo_age', { activityWarnDays: 20, activityFailDays: 30 }).status).toBe('pass');
-    expect(check(stale(6), 'sync.echo_age', { activityWarnDays: 5, activityFailDays: 8 }).status).toBe('warn');
+    expect(check(stale(11), 'sync.echo_age', { activityWarnDays: 20, activityFailDays: 30 }).status).toBe(
+      'pass',
+    );
+    expect(check(stale(6), 'sync.echo_age', { activityWarnDays: 5, activityFailDays: 8 }).status).toBe(
+      'warn',
+    );
   });
 
   it('a recent contact sync counts as App activity', () => {
@@ -401,7 +589,10 @@ describe('doctor checks: Sync health', () => {
       seedHealthy(db, NOW - 20 * DAY);
       ingest(db, [{ payload: contact(NOW - 2 * HOUR, '16505559999'), at: NOW - 2 * HOUR }]);
     });
-    expect(check(f, 'sync.echo_age')).toMatchObject({ status: 'pass', detail: 'last contact sync from the App 2 h ago' });
+    expect(check(f, 'sync.echo_age')).toMatchObject({
+      status: 'pass',
+      detail: 'last contact sync from the App 2 h ago',
+    });
   });
 
   it('PARTNER_REMOVED with PRIMARY_INACTIVITY fails with its meaning and fix', () => {
@@ -491,13 +682,17 @@ describe('doctor checks: Sync health', () => {
   it('signature failures: after the last good event fail, older ones warn, none pass', () => {
     const f = withStore((db) => {
       seedHealthy(db);
-      db.prepare("INSERT INTO webhook_rejections (at, reason, source) VALUES (?, 'bad_signature', 'http')").run(NOW - 60_000);
+      db.prepare(
+        "INSERT INTO webhook_rejections (at, reason, source) VALUES (?, 'bad_signature', 'http')",
+      ).run(NOW - 60_000);
     });
     const r = check(f, 'sync.signatures');
     expect(r.status).toBe('fail');
     expect(r.fix).toContain('WACX_APP_SECRET');
     const older = withStore((db) => {
-      db.prepare("INSERT INTO webhook_rejections (at, reason, source) VALUES (?, 'bad_signature', 'http')").run(NOW - 2 * DAY);
+      db.prepare(
+        "INSERT INTO webhook_rejections (at, reason, source) VALUES (?, 'bad_signature', 'http')",
+      ).run(NOW - 2 * DAY);
       seedHealthy(db);
     });
     expect(check(older, 'sync.signatures').status).toBe('warn');
@@ -506,7 +701,10 @@ describe('doctor checks: Sync health', () => {
 
   it('an unreadable store fails sync.webhooks and skips the rest', () => {
     const f = withFacts((x) => {
-      x.store = { state: 'error', error: { message: 'SQLITE_CORRUPT', code: null, status: null, network: false } };
+      x.store = {
+        state: 'error',
+        error: { message: 'SQLITE_CORRUPT', code: null, status: null, network: false },
+      };
     });
     expect(check(f, 'sync.webhooks').status).toBe('fail');
     expect(check(f, 'sync.history').status).toBe('skip');
@@ -524,7 +722,7 @@ describe('doctor checks: Templates', () => {
     ...extra,
   });
 
-  it('counts by status; paused and disabled fail, rejected warns, each named with its reason', () => {
+  it('counts by status; paused fails, disabled and rejected warn, each named with its reason', () => {
     const f = withFacts((x) => {
       x.templates = {
         state: 'ok',
@@ -539,9 +737,15 @@ describe('doctor checks: Templates', () => {
     });
     const results = run(f);
     expect(results.get('templates.counts')!.detail).toBe('2 REJECTED, 1 APPROVED, 1 DISABLED, 1 PAUSED');
-    expect(results.get('templates.paused')).toMatchObject({ status: 'fail', detail: 'promo_spring (en_US): quality RED' });
+    expect(results.get('templates.paused')).toMatchObject({
+      status: 'fail',
+      detail: 'promo_spring (en_US): quality RED',
+    });
     expect(results.get('templates.paused')!.fix).toContain('132015');
-    expect(results.get('templates.disabled')).toMatchObject({ status: 'fail', detail: 'old_promo (en_US): quality RED' });
+    expect(results.get('templates.disabled')).toMatchObject({
+      status: 'warn',
+      detail: 'old_promo (en_US): quality RED',
+    });
     expect(results.get('templates.rejected')).toMatchObject({
       status: 'warn',
       detail: 'bad_one (en_US): INVALID_FORMAT; worse_one (en_US): PROMOTIONAL',
@@ -575,7 +779,12 @@ describe('doctor: evaluation, --skip, exit codes and rendering', () => {
     expect(exitCodeOf(results, false)).toBe(0);
     expect(exitCodeOf(results, true)).toBe(1);
     const failing = [...run(withFacts((f) => (f.config.configMode = 0o666))).values()];
-    expect(exitCodeOf(failing.map((r) => (r.id === 'setup.config_mode' ? { ...r, status: 'fail' as const } : r)), false)).toBe(1);
+    expect(
+      exitCodeOf(
+        failing.map((r) => (r.id === 'setup.config_mode' ? { ...r, status: 'fail' as const } : r)),
+        false,
+      ),
+    ).toBe(1);
   });
 
   it('a check that throws is reported as a failure, not a crash', () => {
@@ -592,22 +801,45 @@ describe('doctor: evaluation, --skip, exit codes and rendering', () => {
       x.config.appSecret = { present: false, source: 'unset' };
       x.config.configMode = 0o644;
       x.config.configHoldsSecrets = true;
-      x.appSubscriptions = { state: 'skipped', reason: 'no app secret: needs APP_ID|APP_SECRET', fix: 'Set WACX_APP_SECRET.' };
+      x.appSubscriptions = {
+        state: 'skipped',
+        reason: 'no app secret: needs APP_ID|APP_SECRET',
+        fix: 'Set WACX_APP_SECRET.',
+      };
     });
     const results = [...run(f).values()];
     const text = renderText(results, plain).join('\n');
-    expect(text).toMatch(/^Set-up\n {2}✓ Node\.js version: Node\.js v22\.12\.0$/m);
+    expect(text).toMatch(/^Set-up\n {2}✓ Node\.js version: v22\.12\.0$/m);
     expect(text).toContain('  ✗ Config file permissions: mode 0644');
     expect(text).toContain('      → chmod 600 /home/u/.config/wacx/config.json');
     expect(text).toContain('  ! Secrets: token from the OS keychain; no app secret');
     expect(text).toContain('  - App webhook fields: skipped: no app secret: needs APP_ID|APP_SECRET');
-    expect(text).toContain('Skipped\n  - waba.webhook_fields: no app secret: needs APP_ID|APP_SECRET (Set WACX_APP_SECRET.)');
+    expect(text).toContain(
+      'Skipped\n  - waba.webhook_fields: no app secret: needs APP_ID|APP_SECRET (Set WACX_APP_SECRET.)',
+    );
     expect(text).toMatch(/\d+ passed · 1 warning · 1 failed · 1 skipped\. Problems found\.$/);
     // every warning and failure is followed by its fix
     const lines = text.split('\n');
     lines.forEach((l, i) => {
       if (/^ {2}[!✗] /.test(l)) expect(lines[i + 1], l).toMatch(/^ {6}→ /);
     });
+  });
+
+  it('a group skipped for one reason is one line', () => {
+    const f = withFacts((x) => {
+      x.templates = {
+        state: 'skipped',
+        reason: 'API unreachable: connection refused (ECONNREFUSED)',
+        fix: null,
+      };
+    });
+    const text = renderText([...run(f).values()], plain).join('\n');
+    expect(text).toContain(
+      'Templates\n  - 4 checks skipped: API unreachable: connection refused (ECONNREFUSED)\n',
+    );
+    expect(text).toContain(
+      '  - templates.counts, templates.paused, templates.disabled, templates.rejected: API unreachable',
+    );
   });
 
   it('--json objects have exactly the keys id, group, status, title, detail, fix (fix null when passing)', () => {

@@ -28,7 +28,13 @@ const metadata = { display_phone_number: SEED.phoneNumbers.coex.e164, phone_numb
 export function envelope(field: string, value: unknown, time?: number): Record<string, unknown> {
   return {
     object: 'whatsapp_business_account',
-    entry: [{ id: WABA, ...(time !== undefined ? { time: Math.floor(time / 1000) } : {}), changes: [{ field, value }] }],
+    entry: [
+      {
+        id: WABA,
+        ...(time !== undefined ? { time: Math.floor(time / 1000) } : {}),
+        changes: [{ field, value }],
+      },
+    ],
   };
 }
 
@@ -51,7 +57,11 @@ export function echo(at: number): Record<string, unknown> {
   });
 }
 
-export function contact(at: number, phone = '16505551234', action: 'add' | 'remove' = 'add'): Record<string, unknown> {
+export function contact(
+  at: number,
+  phone = '16505551234',
+  action: 'add' | 'remove' = 'add',
+): Record<string, unknown> {
   return envelope('smb_app_state_sync', {
     messaging_product: 'whatsapp',
     metadata,
@@ -152,7 +162,16 @@ export function recordSync(
   db.prepare(
     `INSERT INTO sync_requests (phone_number_id, sync_type, outcome, request_id, requested_at, onboarded_at, error_code, error_message)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(PN, type, outcome, outcome === 'accepted' ? `req-${type}-${at}` : null, at, onboardedAt, errorCode, errorCode ? 'refused' : null);
+  ).run(
+    PN,
+    type,
+    outcome,
+    outcome === 'accepted' ? `req-${type}-${at}` : null,
+    at,
+    onboardedAt,
+    errorCode,
+    errorCode ? 'refused' : null,
+  );
   if (onboardedAt !== null) {
     db.prepare(
       `INSERT INTO sync_onboardings (phone_number_id, onboarded_at, source, recorded_at) VALUES (?, ?, 'onboard', ?)
@@ -211,7 +230,10 @@ export function greenFacts(now: number = NOW): DoctorFacts {
       token: { present: true, source: 'keychain' },
       appSecret: { present: true, source: 'keychain' },
     },
-    api: { state: 'ok', value: { sentAt: now, receivedAt: now + 40, serverDate: Math.floor((now + 20) / 1000) * 1000 } },
+    api: {
+      state: 'ok',
+      value: { sentAt: now, receivedAt: now + 40, serverDate: Math.floor((now + 20) / 1000) * 1000 },
+    },
     token: {
       state: 'ok',
       value: {
@@ -237,11 +259,20 @@ export function greenFacts(now: number = NOW): DoctorFacts {
       value: {
         node: { id: WABA, name: SEED.waba.name, account_review_status: 'APPROVED' },
         usage: [
-          { type: 'whatsapp_business_management', callCount: 3, totalCputime: 1, totalTime: 2, estimatedTimeToRegainAccess: 0 },
+          {
+            type: 'whatsapp_business_management',
+            callCount: 3,
+            totalCputime: 1,
+            totalTime: 2,
+            estimatedTimeToRegainAccess: 0,
+          },
         ],
       },
     },
-    subscribedApps: { state: 'ok', value: [{ whatsapp_business_api_data: { id: APP, name: SEED.app.name } }] },
+    subscribedApps: {
+      state: 'ok',
+      value: [{ whatsapp_business_api_data: { id: APP, name: SEED.app.name } }],
+    },
     appSubscriptions: {
       state: 'ok',
       value: [
@@ -249,10 +280,12 @@ export function greenFacts(now: number = NOW): DoctorFacts {
           object: 'whatsapp_business_account',
           callback_url: 'https://example.com/webhooks',
           active: true,
-          fields: ['messages', 'history', 'smb_app_state_sync', 'smb_message_echoes', 'account_update'].map((name) => ({
-            name,
-            version: 'v25.0',
-          })),
+          fields: ['messages', 'history', 'smb_app_state_sync', 'smb_message_echoes', 'account_update'].map(
+            (name) => ({
+              name,
+              version: 'v25.0',
+            }),
+          ),
         },
       ],
     },
@@ -280,8 +313,22 @@ export function greenFacts(now: number = NOW): DoctorFacts {
     templates: {
       state: 'ok',
       value: [
-        { id: '1', name: 'hello_world', language: 'en_US', category: 'UTILITY', status: 'APPROVED', components: [] },
-        { id: '2', name: 'order_update', language: 'en_US', category: 'UTILITY', status: 'APPROVED', components: [] },
+        {
+          id: '1',
+          name: 'hello_world',
+          language: 'en_US',
+          category: 'UTILITY',
+          status: 'APPROVED',
+          components: [],
+        },
+        {
+          id: '2',
+          name: 'order_update',
+          language: 'en_US',
+          category: 'UTILITY',
+          status: 'APPROVED',
+          components: [],
+        },
       ],
     },
     store: storeFacts((db) => seedHealthy(db, now)),

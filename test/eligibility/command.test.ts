@@ -36,14 +36,23 @@ const COUNTRIES: [string, string, 'pass' | 'fail', string | null][] = [
 ];
 
 describe('wacx eligibility: countries × policies', () => {
-  it.each(COUNTRIES)('%s (%s) is not excluded under the current policy', async (phone, country, _l, lifted) => {
-    const r = await json([phone, ...OK]);
-    expect(r.code).toBe(0);
-    expect(r.report.eligible).toBe(true);
-    const c = r.report.checks.find((x: { id: string }) => x.id === 'country');
-    expect(c.status).toBe('pass');
-    expect(c.details).toEqual({ country, calling_code: expect.any(String), policy: 'current', excluded: false, lifted_on: lifted });
-  });
+  it.each(COUNTRIES)(
+    '%s (%s) is not excluded under the current policy',
+    async (phone, country, _l, lifted) => {
+      const r = await json([phone, ...OK]);
+      expect(r.code).toBe(0);
+      expect(r.report.eligible).toBe(true);
+      const c = r.report.checks.find((x: { id: string }) => x.id === 'country');
+      expect(c.status).toBe('pass');
+      expect(c.details).toEqual({
+        country,
+        calling_code: expect.any(String),
+        policy: 'current',
+        excluded: false,
+        lifted_on: lifted,
+      });
+    },
+  );
 
   it.each(COUNTRIES)('%s (%s) under --policy 2025-02: %s', async (phone, country, outcome, lifted) => {
     const r = await json([phone, ...OK, '--policy', '2025-02']);
@@ -76,14 +85,17 @@ describe('wacx eligibility: versions and dates', () => {
     expect(r.report.checks.find((x: { id: string }) => x.id === 'app_version').status).toBe(status);
   });
 
-  it.each(['banana', '2', '2..17', '2.24.17b'])('--app-version %j is a usage error (exit 2, names the flag)', async (v) => {
-    const r = await runCli(['eligibility', '+1 212 555 0123', '--app-version', v, '--days-active', '30'], {
-      env: home.env,
-    });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--app-version');
-    expect(r.stdout).toBe('');
-  });
+  it.each(['banana', '2', '2..17', '2.24.17b'])(
+    '--app-version %j is a usage error (exit 2, names the flag)',
+    async (v) => {
+      const r = await runCli(['eligibility', '+1 212 555 0123', '--app-version', v, '--days-active', '30'], {
+        env: home.env,
+      });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('--app-version');
+      expect(r.stdout).toBe('');
+    },
+  );
 
   it.each([
     [['--active-since', '2026-11-17'], 0, 7],
@@ -121,7 +133,16 @@ describe('wacx eligibility: output', () => {
     const r = await json(['0612345678', '--default-country', 'FR', ...OK, '--policy', '2025-02']);
     expect(r.code).toBe(1);
     expect(Object.keys(r.report).sort()).toEqual(
-      ['active_since', 'app_version', 'checks', 'days_active', 'eligible', 'phone', 'policy', 'summary'].sort(),
+      [
+        'active_since',
+        'app_version',
+        'checks',
+        'days_active',
+        'eligible',
+        'phone',
+        'policy',
+        'summary',
+      ].sort(),
     );
     expect(r.report.phone).toEqual({
       input: '0612345678',
@@ -131,19 +152,23 @@ describe('wacx eligibility: output', () => {
       calling_code: '33',
     });
     expect(r.report.checks.map((c: { id: string }) => c.id)).toEqual([...CHECK_IDS]);
-    for (const c of r.report.checks) expect(Object.keys(c).sort()).toEqual(['details', 'id', 'label', 'reason', 'status']);
+    for (const c of r.report.checks)
+      expect(Object.keys(c).sort()).toEqual(['details', 'id', 'label', 'reason', 'status']);
     expect(r.report.summary).toEqual({ pass: 3, warn: 0, fail: 1, skip: 3 });
-    expect(r.report.checks.filter((c: { status: string }) => c.status === 'skip').map((c: { reason: string }) => c.reason)).toEqual([
-      'Skipped: --offline.',
-      'Skipped: --offline.',
-      'Skipped: --offline.',
-    ]);
+    expect(
+      r.report.checks
+        .filter((c: { status: string }) => c.status === 'skip')
+        .map((c: { reason: string }) => c.reason),
+    ).toEqual(['Skipped: --offline.', 'Skipped: --offline.', 'Skipped: --offline.']);
   });
 
   it('prints a checklist with ✓ ! ✗ - and the verdict', async () => {
-    const r = await runCli(['eligibility', '+1 555-010-0001', '--app-version', '2.24.9', '--days-active', '30', '--offline'], {
-      env: home.env,
-    });
+    const r = await runCli(
+      ['eligibility', '+1 555-010-0001', '--app-version', '2.24.9', '--days-active', '30', '--offline'],
+      {
+        env: home.env,
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/! Phone number +\+1 555 010 0001 has a possible length/);
     expect(r.stdout).toMatch(/✓ Country/);
@@ -153,7 +178,15 @@ describe('wacx eligibility: output', () => {
   });
 
   it('skips the live checks with the reason when there is no token', async () => {
-    const r = await json(['+1 212 555 0123', '--app-version', '2.24.17', '--days-active', '9', '--phone-number-id', '123']);
+    const r = await json([
+      '+1 212 555 0123',
+      '--app-version',
+      '2.24.17',
+      '--days-active',
+      '9',
+      '--phone-number-id',
+      '123',
+    ]);
     expect(r.code).toBe(0);
     const live = r.report.checks.filter((c: { id: string }) => c.id.startsWith('live_'));
     expect(live.map((c: { status: string }) => c.status)).toEqual(['skip', 'skip', 'skip']);
@@ -161,9 +194,23 @@ describe('wacx eligibility: output', () => {
   });
 
   it('skips the live checks when offline (Graph unreachable)', async () => {
-    const env = { ...home.env, WACX_TOKEN: 'EAAtesttoken123456789012345', WACX_GRAPH_URL: 'http://127.0.0.1:9' };
+    const env = {
+      ...home.env,
+      WACX_TOKEN: 'EAAtesttoken123456789012345',
+      WACX_GRAPH_URL: 'http://127.0.0.1:9',
+    };
     const r = await runCli(
-      ['eligibility', '+1 212 555 0123', '--app-version', '2.24.17', '--days-active', '9', '--phone-number-id', '1', '--json'],
+      [
+        'eligibility',
+        '+1 212 555 0123',
+        '--app-version',
+        '2.24.17',
+        '--days-active',
+        '9',
+        '--phone-number-id',
+        '1',
+        '--json',
+      ],
       { env },
     );
     expect(r.code).toBe(0);
@@ -187,7 +234,10 @@ describe('wacx eligibility: missing values', () => {
 
   it('--no-input on a TTY still refuses to prompt', async () => {
     const env = { ...home.env, CI: '' };
-    const r = await runCli(['eligibility', '+1 212 555 0123', '--days-active', '9', '--no-input'], { env, tty: true });
+    const r = await runCli(['eligibility', '+1 212 555 0123', '--days-active', '9', '--no-input'], {
+      env,
+      tty: true,
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--app-version');
   });
@@ -210,9 +260,17 @@ describe('wacx eligibility: missing values', () => {
         throw new Error('unexpected');
       },
     };
-    const r = await runCli(['eligibility', '--offline', '--json'], { env: home.env, prompter, clock: clock() });
+    const r = await runCli(['eligibility', '--offline', '--json'], {
+      env: home.env,
+      prompter,
+      clock: clock(),
+    });
     expect(r.code).toBe(0);
-    expect(asked.map((q) => q.flag)).toEqual(['the PHONE argument', '--app-version', '--active-since or --days-active']);
+    expect(asked.map((q) => q.flag)).toEqual([
+      'the PHONE argument',
+      '--app-version',
+      '--active-since or --days-active',
+    ]);
     const report = JSON.parse(r.stdout);
     expect(report.phone.e164).toBe('+442079460958');
     expect(report.active_since).toBe('2026-11-01');

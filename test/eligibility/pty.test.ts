@@ -11,15 +11,18 @@ import { tempHome } from '../helpers/cli.js';
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'wacx.js');
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-const hasBuild = existsSync(join(root, 'dist', 'cli.js')) && existsSync(join(root, 'dist', 'commands', 'eligibility.js'));
+const hasBuild =
+  existsSync(join(root, 'dist', 'cli.js')) && existsSync(join(root, 'dist', 'commands', 'eligibility.js'));
 const home = tempHome();
 afterAll(() => home.cleanup());
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: stripping terminal escapes
 const strip = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
 
 /** Runs `wacx args…` under a pty; answers each prompt (matched in the output) by typing its answer and Enter. */
-function inPty(args: string[], answers: [RegExp, string][]): Promise<{ code: number | null; output: string }> {
+function inPty(
+  args: string[],
+  answers: [RegExp, string][],
+): Promise<{ code: number | null; output: string }> {
   const quoted = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const { CI: _ci, ...rest } = home.env;
   const env = { ...rest, NO_COLOR: '1', TERM: 'xterm', COLUMNS: '200' };
@@ -29,7 +32,7 @@ function inPty(args: string[], answers: [RegExp, string][]): Promise<{ code: num
   const onData = (d: Buffer) => {
     output += d.toString('utf8');
     const next = pending[0];
-    if (next && next[0].test(strip(output))) {
+    if (next?.[0].test(strip(output))) {
       pending.shift();
       // type the answer, then Enter (carriage return in raw mode)
       setTimeout(() => child.stdin.write(`${next[1]}\r`), 50);

@@ -6,9 +6,9 @@ import {
   countryCheck,
   daysActive,
   liveChecks,
+  POLICIES,
   parseAppVersion,
   parsePhone,
-  POLICIES,
   policy,
 } from '../../src/lib/eligibility/index.js';
 import { UsageError } from '../../src/lib/errors.js';
@@ -23,8 +23,10 @@ describe('policies (data)', () => {
   it('2025-02 lists every EU/EEA state plus the named countries, each with the date it was lifted', () => {
     const p = POLICIES['2025-02'];
     const codes = p.excluded.map((e) => e.country);
-    const eea = 'AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO'.split(' ');
-    for (const c of [...eea, 'GB', 'AU', 'JP', 'ZA', 'NG', 'RU', 'TR', 'IN', 'PH', 'KR']) expect(codes).toContain(c);
+    const eea =
+      'AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO'.split(' ');
+    for (const c of [...eea, 'GB', 'AU', 'JP', 'ZA', 'NG', 'RU', 'TR', 'IN', 'PH', 'KR'])
+      expect(codes).toContain(c);
     expect(new Set(codes).size).toBe(codes.length);
     for (const e of p.excluded) expect(e.liftedOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     const lifted = Object.fromEntries(p.excluded.map((e) => [e.country, e.liftedOn]));
@@ -96,10 +98,13 @@ describe('versions', () => {
     expect(compareVersions(a, b)).toBe(r);
   });
 
-  it.each(['abc', '2', '2.x.1', '', '2.24.17-beta', '1.2.3.4.5'])('garbage %j is a usage error naming --app-version', (v) => {
-    expect(() => parseAppVersion(v)).toThrow(UsageError);
-    expect(() => parseAppVersion(v)).toThrow(/--app-version/);
-  });
+  it.each(['abc', '2', '2.x.1', '', '2.24.17-beta', '1.2.3.4.5'])(
+    'garbage %j is a usage error naming --app-version',
+    (v) => {
+      expect(() => parseAppVersion(v)).toThrow(UsageError);
+      expect(() => parseAppVersion(v)).toThrow(/--app-version/);
+    },
+  );
 });
 
 describe('days active', () => {
@@ -170,7 +175,9 @@ describe('live checks (phone number node)', () => {
   });
   it('an On-Premises number fails; an unregistered Business App number passes', () => {
     expect(one({ platform_type: 'ON_PREMISE' }, 'live_platform').status).toBe('fail');
-    expect(one({ platform_type: 'NOT_APPLICABLE', is_on_biz_app: false }, 'live_platform').status).toBe('pass');
+    expect(one({ platform_type: 'NOT_APPLICABLE', is_on_biz_app: false }, 'live_platform').status).toBe(
+      'pass',
+    );
   });
   it('status BANNED fails, FLAGGED warns, CONNECTED passes', () => {
     expect(one({ status: 'BANNED' }, 'live_status').status).toBe('fail');
@@ -178,33 +185,43 @@ describe('live checks (phone number node)', () => {
     expect(one({ status: 'CONNECTED' }, 'live_status').status).toBe('pass');
   });
   it('health_status BLOCKED fails with the entity errors; LIMITED warns', () => {
-    const blocked = one({
-      health_status: {
-        can_send_message: 'BLOCKED',
-        entities: [
-          {
-            entity_type: 'WABA',
-            id: '3',
-            can_send_message: 'BLOCKED',
-            errors: [{ error_code: 141006, error_description: 'payment method error' }],
-          },
-        ],
+    const blocked = one(
+      {
+        health_status: {
+          can_send_message: 'BLOCKED',
+          entities: [
+            {
+              entity_type: 'WABA',
+              id: '3',
+              can_send_message: 'BLOCKED',
+              errors: [{ error_code: 141006, error_description: 'payment method error' }],
+            },
+          ],
+        },
       },
-    }, 'live_health');
+      'live_health',
+    );
     expect(blocked.status).toBe('fail');
     expect(blocked.reason).toContain('141006');
-    const limited = one({
-      health_status: {
-        can_send_message: 'LIMITED',
-        entities: [{ entity_type: 'PHONE_NUMBER', id: '1', can_send_message: 'LIMITED', additional_info: ['name'] }],
+    const limited = one(
+      {
+        health_status: {
+          can_send_message: 'LIMITED',
+          entities: [
+            { entity_type: 'PHONE_NUMBER', id: '1', can_send_message: 'LIMITED', additional_info: ['name'] },
+          ],
+        },
       },
-    }, 'live_health');
+      'live_health',
+    );
     expect(limited.status).toBe('warn');
   });
   it('skipped live checks keep the same detail keys as found ones', () => {
     const skipped = liveChecks({ kind: 'skip', reason: 'Skipped: no token.' });
     const found = find({ platform_type: 'CLOUD_API', is_on_biz_app: true, status: 'CONNECTED' });
     expect(skipped.map((c) => c.status)).toEqual(['skip', 'skip', 'skip']);
-    expect(skipped.map((c) => Object.keys(c.details).sort())).toEqual(found.map((c) => Object.keys(c.details).sort()));
+    expect(skipped.map((c) => Object.keys(c.details).sort())).toEqual(
+      found.map((c) => Object.keys(c.details).sort()),
+    );
   });
 });

@@ -57,7 +57,13 @@ describe('GraphClient retry and backoff (real loopback server)', () => {
     let n = 0;
     server = await startServer((_req, res) => {
       n++;
-      if (n === 1) graphError(res, 429, { code: 4, message: '(#4) Application request limit reached' }, { 'retry-after': '7' });
+      if (n === 1)
+        graphError(
+          res,
+          429,
+          { code: 4, message: '(#4) Application request limit reached' },
+          { 'retry-after': '7' },
+        );
       else json(res, 200, { ok: true });
     });
     const clock = new FakeClock();
@@ -96,7 +102,9 @@ describe('GraphClient retry and backoff (real loopback server)', () => {
   });
 
   it('bounds the attempts and then throws the typed error', async () => {
-    server = await startServer((_req, res) => graphError(res, 500, { code: 131000, message: 'Something went wrong' }));
+    server = await startServer((_req, res) =>
+      graphError(res, 500, { code: 131000, message: 'Something went wrong' }),
+    );
     const clock = new FakeClock();
     const error = await client({ clock, retry: { maxAttempts: 3, random: () => 0.5 } })
       .request({ method: 'GET', path: 'me' })
@@ -108,7 +116,9 @@ describe('GraphClient retry and backoff (real loopback server)', () => {
   });
 
   it('does not retry a GET that failed with a non-retryable error', async () => {
-    server = await startServer((_req, res) => graphError(res, 400, { code: 100, message: '(#100) Invalid parameter' }));
+    server = await startServer((_req, res) =>
+      graphError(res, 400, { code: 100, message: '(#100) Invalid parameter' }),
+    );
     const error = await client()
       .request({ method: 'GET', path: 'me' })
       .catch((e: unknown) => e);
@@ -142,16 +152,24 @@ describe('GraphClient retry and backoff (real loopback server)', () => {
 
 describe('message sends are never blindly repeated', () => {
   it('a POST …/messages whose connection is reset after the body was read is NOT retried: UnknownOutcomeError', async () => {
-    server = await startServer((_req, _res, raw) => raw.socket.destroy());
+    server = await startServer((_req, _res, raw) => {
+      raw.socket.destroy();
+    });
     const graph = new Graph(client());
     const error = await graph.messages
       .sendTemplate('5000000000000001', { to: '15550001111', name: 'hello_world', language: 'en_US' })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownOutcomeError);
-    expect((error as UnknownOutcomeError).request).toEqual({ method: 'POST', path: '5000000000000001/messages' });
+    expect((error as UnknownOutcomeError).request).toEqual({
+      method: 'POST',
+      path: '5000000000000001/messages',
+    });
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]!.path).toBe('/v25.0/5000000000000001/messages');
-    expect(JSON.parse(server.requests[0]!.body)).toMatchObject({ messaging_product: 'whatsapp', to: '15550001111' });
+    expect(JSON.parse(server.requests[0]!.body)).toMatchObject({
+      messaging_product: 'whatsapp',
+      to: '15550001111',
+    });
   });
 
   it('a POST that times out waiting for the answer is an unknown outcome, not retried', async () => {
@@ -178,7 +196,9 @@ describe('message sends are never blindly repeated', () => {
   });
 
   it('a POST with an error answer is not retried either (the caller decides)', async () => {
-    server = await startServer((_req, res) => graphError(res, 400, { code: 130429, message: '(#130429) Rate limit hit' }));
+    server = await startServer((_req, res) =>
+      graphError(res, 400, { code: 130429, message: '(#130429) Rate limit hit' }),
+    );
     const error = await client()
       .request({ method: 'POST', path: graphPath('1', 'messages'), body: {} })
       .catch((e: unknown) => e);
@@ -223,13 +243,17 @@ describe('request shape', () => {
 
   it('percent-encodes ids in paths and pins the API version', async () => {
     server = await startServer((_req, res) => json(res, 200, {}));
-    await client({ apiVersion: 'v24.0' }).request({ method: 'GET', path: graphPath('a/b?c', 'phone_numbers') });
+    await client({ apiVersion: 'v24.0' }).request({
+      method: 'GET',
+      path: graphPath('a/b?c', 'phone_numbers'),
+    });
     expect(server.requests[0]!.url).toBe('/v24.0/a%2Fb%3Fc/phone_numbers');
   });
 
   it('follows cursor pages', async () => {
     server = await startServer((req, res) => {
-      if (!req.query.get('after')) json(res, 200, { data: [{ id: '1' }], paging: { cursors: { after: 'X' }, next: 'n' } });
+      if (!req.query.get('after'))
+        json(res, 200, { data: [{ id: '1' }], paging: { cursors: { after: 'X' }, next: 'n' } });
       else json(res, 200, { data: [{ id: '2' }], paging: { cursors: { after: 'Y' } } });
     });
     const ids: string[] = [];

@@ -61,7 +61,12 @@ export async function startServer(
   };
 }
 
-export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
@@ -119,16 +124,27 @@ type Tty = { isTTY?: boolean; columns?: number };
 /** Runs the real main() in-process with memory streams; like test/helpers/cli.ts plus any DepsInit field. */
 export async function run(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; stdin?: string; tty?: boolean } & Partial<Omit<DepsInit, 'env' | 'streams'>>,
+  options: { env: NodeJS.ProcessEnv; stdin?: string; tty?: boolean } & Partial<
+    Omit<DepsInit, 'env' | 'streams'>
+  >,
 ): Promise<RunResult> {
   const { env, stdin: input, tty, ...init } = options;
   const stdout = new PassThrough() as PassThrough & Tty;
   const stderr = new PassThrough() as PassThrough & Tty;
   const stdin = Readable.from(input === undefined ? [] : [input]) as Readable & Tty;
   if (tty) {
-    stdout.isTTY = true;
-    stderr.isTTY = true;
     stdin.isTTY = true;
+    // enough of tty.WriteStream for spinners and prompts
+    for (const s of [stdout, stderr]) {
+      Object.assign(s, {
+        isTTY: true,
+        columns: 80,
+        rows: 24,
+        cursorTo: () => true,
+        moveCursor: () => true,
+        clearLine: () => true,
+      });
+    }
   }
   const out: Buffer[] = [];
   const err: Buffer[] = [];

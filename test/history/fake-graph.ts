@@ -41,7 +41,12 @@ export async function startFakeGraph(): Promise<FakeGraph> {
       if (req.method === 'POST' && parts[2] === 'smb_app_data') {
         if (fake.answer.code) {
           return send(fake.answer.status ?? 400, {
-            error: { message: `error ${fake.answer.code}`, type: 'OAuthException', code: fake.answer.code, fbtrace_id: 'T' },
+            error: {
+              message: `error ${fake.answer.code}`,
+              type: 'OAuthException',
+              code: fake.answer.code,
+              fbtrace_id: 'T',
+            },
           });
         }
         n++;

@@ -3,7 +3,15 @@ import { statusExitCode, statusJson, statusLines, statusSummary } from '../../sr
 import { Store } from '../../src/lib/store/index.js';
 import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
 import { historyStatus, missingChunkOrders } from '../../src/lib/webhooks/queries.js';
-import { APP_SECRET, contactSync, envelope, historyChunk, historyDeclined, PN, sign } from '../webhooks/fixtures.js';
+import {
+  APP_SECRET,
+  contactSync,
+  envelope,
+  historyChunk,
+  historyDeclined,
+  PN,
+  sign,
+} from '../webhooks/fixtures.js';
 
 describe('history import status from webhooks', () => {
   let store: Store;
@@ -12,11 +20,18 @@ describe('history import status from webhooks', () => {
   });
   const ingest = (payload: unknown) => {
     const body = JSON.stringify(payload);
-    return ingestPayload(store.db, body, { signature: sign(body), appSecret: APP_SECRET, receivedAt: 10_000 });
+    return ingestPayload(store.db, body, {
+      signature: sign(body),
+      appSecret: APP_SECRET,
+      receivedAt: 10_000,
+    });
   };
   const thread = (id: string, n: number, prefix: string) => ({
     id,
-    messages: Array.from({ length: n }, (_, i) => ({ id: `wamid.${prefix}.${i}`, from: i % 2 ? id : '15550783881' })),
+    messages: Array.from({ length: n }, (_, i) => ({
+      id: `wamid.${prefix}.${i}`,
+      from: i % 2 ? id : '15550783881',
+    })),
   });
 
   it('gaps in chunk_order', () => {
@@ -31,19 +46,30 @@ describe('history import status from webhooks', () => {
     // the last chunk (progress 100, phase 2) arrives first
     ingest(historyChunk(2, 4, 100, [thread('16505550004', 2, 'd')]));
     let s = historyStatus(store.db, PN);
-    expect(s.history).toMatchObject({ state: 'in_progress', progress: 100, done: false, missingChunks: [1, 2, 3] });
+    expect(s.history).toMatchObject({
+      state: 'in_progress',
+      progress: 100,
+      done: false,
+      missingChunks: [1, 2, 3],
+    });
     expect(statusExitCode(s)).toBe(8);
     ingest(historyChunk(0, 1, 20, [thread('16505550001', 3, 'a'), thread('16505550002', 1, 'b')]));
     ingest(historyChunk(1, 3, 75, [thread('16505550003', 4, 'c')]));
     s = historyStatus(store.db, PN);
-    expect(s.history.missingChunks).toEqual([2]);
+    expect(s.history.missingChunks).toEqual([{ phase: null, chunkOrder: 2 }]);
     expect(statusSummary(s)).toContain('missing chunk 2');
     expect(statusLines(s, 0).join('\n')).toContain('waiting for missing chunks');
     // a redelivered chunk changes nothing
     expect(ingest(historyChunk(1, 3, 75, [thread('16505550003', 4, 'c')])).outcome).toBe('duplicate');
     ingest(historyChunk(1, 2, 50, [thread('16505550002', 2, 'b2')]));
     s = historyStatus(store.db, PN);
-    expect(s.history).toMatchObject({ state: 'complete', done: true, progress: 100, missingChunks: [], chunks: 4 });
+    expect(s.history).toMatchObject({
+      state: 'complete',
+      done: true,
+      progress: 100,
+      missingChunks: [],
+      chunks: 4,
+    });
     expect(s.history.messages).toBe(2 + 3 + 1 + 4 + 2);
     expect(s.history.threads).toBe(4);
     expect(s.history.phases.map((p) => [p.phase, p.chunks, p.chunkOrders, p.messages, p.progress])).toEqual([
@@ -53,14 +79,41 @@ describe('history import status from webhooks', () => {
     ]);
     expect(statusExitCode(s)).toBe(0);
     const json = statusJson(s, 0);
-    expect(json).toMatchObject({ state: 'complete', exit_code: 0, history: { progress: 100, missing_chunks: [] } });
+    expect(json).toMatchObject({
+      state: 'complete',
+      exit_code: 0,
+      history: { progress: 100, missing_chunks: [] },
+    });
+  });
+
+  it('chunk_order counted per phase (numbers repeat across phases): gaps per phase', () => {
+    ingest(historyChunk(0, 1, 10, [thread('1', 1, 'p0c1')]));
+    ingest(historyChunk(0, 2, 20, [thread('1', 1, 'p0c2')]));
+    ingest(historyChunk(1, 1, 40, [thread('2', 1, 'p1c1')]));
+    ingest(historyChunk(1, 3, 60, [thread('2', 1, 'p1c3')]));
+    ingest(historyChunk(2, 2, 100, [thread('3', 1, 'p2c2')]));
+    let s = historyStatus(store.db, PN);
+    expect(s.history.chunkNumbering).toBe('per_phase');
+    expect(s.history.missingChunks).toEqual([
+      { phase: 1, chunkOrder: 2 },
+      { phase: 2, chunkOrder: 1 },
+    ]);
+    expect(statusSummary(s)).toContain('missing phase 1 chunk 2, phase 2 chunk 1');
+    expect(s.history.state).toBe('in_progress');
+    ingest(historyChunk(1, 2, 50, [thread('2', 1, 'p1c2')]));
+    ingest(historyChunk(2, 1, 80, [thread('3', 1, 'p2c1')]));
+    s = historyStatus(store.db, PN);
+    expect(s.history).toMatchObject({ state: 'complete', missingChunks: [], chunks: 7 });
   });
 
   it('declined (2593109): state, meaning and exit 1', () => {
     ingest(historyDeclined());
     const s = historyStatus(store.db, PN);
     expect(s.history.state).toBe('declined');
-    expect(s.history.declined).toMatchObject({ code: 2593109, details: 'History sharing is turned off by the business' });
+    expect(s.history.declined).toMatchObject({
+      code: 2593109,
+      details: 'History sharing is turned off by the business',
+    });
     expect(s.history.declined?.meaning).toMatch(/will not be imported/);
     expect(statusExitCode(s)).toBe(1);
     const text = statusLines(s, 0).join('\n');
@@ -84,13 +137,23 @@ describe('history import status from webhooks', () => {
             id: 'wamid.M',
             timestamp: '1738796547',
             type: 'image',
-            image: { caption: 'Black Prince echeveria', mime_type: 'image/jpeg', sha256: 'x', id: '24230790383178626' },
+            image: {
+              caption: 'Black Prince echeveria',
+              mime_type: 'image/jpeg',
+              sha256: 'x',
+              id: '24230790383178626',
+            },
           },
         ],
       }),
     );
     const row = store.db.prepare('SELECT type, media_id, text, thread_id FROM history_messages').get();
-    expect(row).toEqual({ type: 'image', media_id: '24230790383178626', text: 'Black Prince echeveria', thread_id: '16505551234' });
+    expect(row).toEqual({
+      type: 'image',
+      media_id: '24230790383178626',
+      text: 'Black Prince echeveria',
+      thread_id: '16505551234',
+    });
     const s = historyStatus(store.db, PN);
     expect(s.history.mediaFollowUps).toBe(1);
     expect(s.history.messages).toBe(1);

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { Graph } from '../../src/lib/graph/index.js';
-import { listSyncRequests, parseGraphTime, requestSync, SyncRefusedError } from '../../src/lib/history/sync.js';
+import {
+  listSyncRequests,
+  parseGraphTime,
+  requestSync,
+  SyncRefusedError,
+} from '../../src/lib/history/sync.js';
 import { Store } from '../../src/lib/store/index.js';
 import { historyStatus } from '../../src/lib/webhooks/queries.js';
 import { type FakeGraph, graphTime, startFakeGraph } from './fake-graph.js';
@@ -25,7 +30,13 @@ describe('requestSync: once-only and 24-hour guards', () => {
     fake.answer = {};
     fake.onboarded.clear();
     clock = new FakeClock(Date.UTC(2026, 0, 10, 12, 0, 0));
-    graph = Graph.create({ baseUrl: fake.url, apiVersion: 'v25.0', token: 'T', clock, retry: { maxAttempts: 1 } });
+    graph = Graph.create({
+      baseUrl: fake.url,
+      apiVersion: 'v25.0',
+      token: 'T',
+      clock,
+      retry: { maxAttempts: 1 },
+    });
     store = Store.open(':memory:');
   });
   const ctx = () => ({ graph, db: store.db, clock });

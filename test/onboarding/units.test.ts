@@ -57,7 +57,9 @@ describe('signup URL', () => {
   it('uses facebook.com for the real Graph URL, the sandbox itself on loopback, or --dialog-url', () => {
     expect(dialogBaseFor('https://graph.facebook.com')).toBe('https://www.facebook.com');
     expect(dialogBaseFor('http://127.0.0.1:4010')).toBe('http://127.0.0.1:4010');
-    expect(dialogBaseFor('https://graph.facebook.com', 'https://signup.example.com/')).toBe('https://signup.example.com');
+    expect(dialogBaseFor('https://graph.facebook.com', 'https://signup.example.com/')).toBe(
+      'https://signup.example.com',
+    );
     expect(() => dialogBaseFor(undefined, 'http://example.com')).toThrow(/--dialog-url/);
   });
 });
@@ -95,7 +97,9 @@ describe('callback server', () => {
 
   it('times out (clock-driven) and is cancelled by the signal', async () => {
     const server = await startCallbackServer({ state: 's' });
-    await expect(server.wait({ timeoutMs: 60_000, clock: new FakeClock() })).rejects.toThrow(/No signup callback within 1 min/);
+    await expect(server.wait({ timeoutMs: 60_000, clock: new FakeClock() })).rejects.toThrow(
+      /No signup callback within 1 min/,
+    );
     await server.close();
     const other = await startCallbackServer({ state: 's' });
     const ac = new AbortController();
@@ -137,7 +141,7 @@ describe('onboarding state (store)', () => {
     expect(isFinished(ex)).toBe(true);
     expect(isFinished({ ...ex, id: 'signup', status: 'skipped' })).toBe(true);
     expect(isFinished({ ...ex, id: 'contact_sync', status: 'skipped' })).toBe(false);
-    const tables = store.db.prepare("SELECT id FROM schema_migrations WHERE id BETWEEN 500 AND 599").all();
+    const tables = store.db.prepare('SELECT id FROM schema_migrations WHERE id BETWEEN 500 AND 599').all();
     expect(tables).toEqual([{ id: 500 }]);
     store.close();
   });

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadTemplateFile } from '../../src/lib/templates/files.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 
+// One fixture per rule. The YAML syntax-error fixture is named *.yaml.txt so that the repository's own
+// formatter (biome) does not try to parse it; it is loaded like any other template file.
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'lint');
 
 interface Expectation {
@@ -16,6 +18,7 @@ interface Expectation {
 
 /** `# expect: LINE:COL severity message…` lines at the top of each fixture (or `# expect: none`). */
 function expectations(file: string): Expectation[] | 'none' {
+  if (file.endsWith('.json')) return 'none'; // JSON has no comments: JSON fixtures must be clean
   const out: Expectation[] = [];
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     const m = /^# expect: (.*)$/.exec(line);
@@ -23,7 +26,12 @@ function expectations(file: string): Expectation[] | 'none' {
     if (m[1] === 'none') return 'none';
     const e = /^(\d+):(\d+) (error|warning) (.*)$/.exec(m[1]!);
     if (!e) throw new Error(`bad expectation in ${file}: ${line}`);
-    out.push({ line: Number(e[1]), column: Number(e[2]), severity: e[3] as 'error' | 'warning', text: e[4]! });
+    out.push({
+      line: Number(e[1]),
+      column: Number(e[2]),
+      severity: e[3] as 'error' | 'warning',
+      text: e[4]!,
+    });
   }
   if (out.length === 0) throw new Error(`fixture ${file} has no expectation`);
   return out;
@@ -53,9 +61,16 @@ describe('lint: one fixture per rule, each problem at its file:line:col', () => 
       expect(got).toHaveLength(want.length);
       for (const w of want) {
         const hit = got.find(
-          (g) => g.line === w.line && g.column === w.column && g.severity === w.severity && g.text.startsWith(w.text),
+          (g) =>
+            g.line === w.line &&
+            g.column === w.column &&
+            g.severity === w.severity &&
+            g.text.startsWith(w.text),
         );
-        expect(hit, `expected ${w.line}:${w.column} ${w.severity} ${w.text}\n got ${JSON.stringify(got, null, 1)}`).toBeDefined();
+        expect(
+          hit,
+          `expected ${w.line}:${w.column} ${w.severity} ${w.text}\n got ${JSON.stringify(got, null, 1)}`,
+        ).toBeDefined();
       }
     });
   }
@@ -88,7 +103,9 @@ describe('wacx templates lint', () => {
     const file = join(FIXTURES, 'variable-before-punctuation.yaml');
     const r = await runCli(['templates', 'lint', file], { env: home.env });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`${file}:7:11: warning: body text ends with a variable followed only by punctuation`);
+    expect(r.stdout).toContain(
+      `${file}:7:11: warning: body text ends with a variable followed only by punctuation`,
+    );
   });
 
   it('exits 0 on a clean directory (YAML and JSON files)', async () => {
@@ -110,10 +127,23 @@ describe('wacx templates lint', () => {
     expect(doc).toMatchObject({ files: 1, errors: 2, warnings: 0 });
     expect(doc.problems).toHaveLength(2);
     for (const p of doc.problems) {
-      expect(Object.keys(p).sort()).toEqual(['column', 'file', 'line', 'message', 'path', 'severity', 'subcode']);
+      expect(Object.keys(p).sort()).toEqual([
+        'column',
+        'file',
+        'line',
+        'message',
+        'path',
+        'severity',
+        'subcode',
+      ]);
     }
     expect(doc.problems[0]).toMatchObject({ line: 8, column: 3, path: 'components', subcode: null });
-    expect(doc.problems[1]).toMatchObject({ line: 10, column: 11, path: 'components[0].text', subcode: 2388047 });
+    expect(doc.problems[1]).toMatchObject({
+      line: 10,
+      column: 11,
+      path: 'components[0].text',
+      subcode: 2388047,
+    });
   });
 
   it('reports two files defining the same name and language', async () => {
@@ -123,7 +153,9 @@ describe('wacx templates lint', () => {
     writeFileSync(join(dir, 'b.yaml'), text);
     const r = await runCli(['templates', 'lint', dir], { env: home.env });
     expect(r.code).toBe(2);
-    expect(r.stdout).toContain(`${join(dir, 'b.yaml')}:1:1: error: order_update (en_US) is also defined in ${join(dir, 'a.yaml')}`);
+    expect(r.stdout).toContain(
+      `${join(dir, 'b.yaml')}:1:1: error: order_update (en_US) is also defined in ${join(dir, 'a.yaml')}`,
+    );
   });
 
   it('is a usage error (exit 2) for a missing path or a directory without template files', async () => {

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/lib/store/index.js';
 import { runCli, tempHome } from '../helpers/cli.js';
-import { APP_SECRET, asciiJson, contactSync, echo, historyChunk, inboundText, sign, statusPayload } from './fixtures.js';
+import {
+  APP_SECRET,
+  asciiJson,
+  contactSync,
+  echo,
+  historyChunk,
+  inboundText,
+  sign,
+  statusPayload,
+} from './fixtures.js';
 import { post, signedStatus } from './load-client.js';
 
 async function freePort(): Promise<number> {
@@ -100,9 +109,10 @@ describe('wacx webhooks ingest', () => {
 
     writeFileSync(
       file,
-      [JSON.stringify(statusPayload('wamid.1', 'sent')), JSON.stringify({ body: notJsonBody, signature: sign(notJsonBody) })].join(
-        '\n',
-      ),
+      [
+        JSON.stringify(statusPayload('wamid.1', 'sent')),
+        JSON.stringify({ body: notJsonBody, signature: sign(notJsonBody) }),
+      ].join('\n'),
     );
     const r2 = await runCli(['webhooks', 'ingest', file], { env });
     expect(r2.code).toBe(2);
@@ -111,7 +121,9 @@ describe('wacx webhooks ingest', () => {
     expect(count('webhook_payloads')).toBe(0);
 
     writeFileSync(file, '[1,2]\n');
-    expect((await runCli(['webhooks', 'ingest', file], { env })).stderr).toContain(`${file}:1: expected a JSON object`);
+    expect((await runCli(['webhooks', 'ingest', file], { env })).stderr).toContain(
+      `${file}:1: expected a JSON object`,
+    );
     expect((await runCli(['webhooks', 'ingest', join(home.home, 'missing.ndjson')], { env })).code).toBe(2);
   });
 
@@ -122,9 +134,16 @@ describe('wacx webhooks ingest', () => {
     expect(r.stderr).toContain('1 stored (1 events)');
     const body = JSON.stringify(statusPayload('wamid.9', 'read'));
     const stdin2 = `${body}\n${JSON.stringify({ body, signature: sign(body) })}\n`;
-    const r2 = await runCli(['webhooks', 'ingest', '-', '--require-signature', '--json'], { env, stdin: stdin2 });
+    const r2 = await runCli(['webhooks', 'ingest', '-', '--require-signature', '--json'], {
+      env,
+      stdin: stdin2,
+    });
     expect(r2.code).toBe(3);
-    expect(JSON.parse(r2.stdout)).toMatchObject({ stored: 1, rejected: 1, rejected_lines: [{ line: 1, reason: 'missing_signature' }] });
+    expect(JSON.parse(r2.stdout)).toMatchObject({
+      stored: 1,
+      rejected: 1,
+      rejected_lines: [{ line: 1, reason: 'missing_signature' }],
+    });
   });
 
   it('without an app secret, signatures cannot be checked: imported and flagged', async () => {
@@ -153,7 +172,10 @@ describe('wacx webhooks serve (in-process)', () => {
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/No app secret/);
     expect(r.stderr).toMatch(/WACX_APP_SECRET/);
-    expect((await runCli(['webhooks', 'serve', '--port', 'x'], { env: { ...home.env, WACX_APP_SECRET: 'x' } })).code).toBe(2);
+    expect(
+      (await runCli(['webhooks', 'serve', '--port', 'x'], { env: { ...home.env, WACX_APP_SECRET: 'x' } }))
+        .code,
+    ).toBe(2);
   });
 
   it('serves, prints one line per event (NDJSON with --json), and stops cleanly on abort', async () => {

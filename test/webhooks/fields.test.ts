@@ -4,8 +4,8 @@ import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
 import { optOutKeyword } from '../../src/lib/webhooks/opt-out.js';
 import { optedOutRecipients, statusesByCallbackPrefix, syncHealth } from '../../src/lib/webhooks/queries.js';
 import {
-  accountUpdate,
   APP_SECRET,
+  accountUpdate,
   contactSync,
   echo,
   envelope,
@@ -32,13 +32,37 @@ describe('fields parsed into tables (raw payload kept)', () => {
   it('messages: statuses with biz_opaque_callback_data and errors', () => {
     ingest(statusPayload('wamid.1', 'sent', { callback: 'campaign=42;row=1', timestamp: 100 }));
     ingest(statusPayload('wamid.1', 'delivered', { timestamp: 101 })); // no callback data: inherits it
-    ingest(statusPayload('wamid.2', 'failed', { callback: 'campaign=42;row=2', timestamp: 102, errorCode: 131049 }));
+    ingest(
+      statusPayload('wamid.2', 'failed', {
+        callback: 'campaign=42;row=2',
+        timestamp: 102,
+        errorCode: 131049,
+      }),
+    );
     ingest(statusPayload('wamid.3', 'sent', { callback: 'campaign=420;row=1', timestamp: 103 }));
     ingest(statusPayload('wamid.4', 'sent', { callback: 'other=1', timestamp: 104 }));
     expect(statusesByCallbackPrefix(store.db, 'campaign=42;')).toEqual([
-      { callbackData: 'campaign=42;row=1', wamid: 'wamid.1', status: 'sent', errorCode: null, timestamp: 100_000 },
-      { callbackData: 'campaign=42;row=1', wamid: 'wamid.1', status: 'delivered', errorCode: null, timestamp: 101_000 },
-      { callbackData: 'campaign=42;row=2', wamid: 'wamid.2', status: 'failed', errorCode: 131049, timestamp: 102_000 },
+      {
+        callbackData: 'campaign=42;row=1',
+        wamid: 'wamid.1',
+        status: 'sent',
+        errorCode: null,
+        timestamp: 100_000,
+      },
+      {
+        callbackData: 'campaign=42;row=1',
+        wamid: 'wamid.1',
+        status: 'delivered',
+        errorCode: null,
+        timestamp: 101_000,
+      },
+      {
+        callbackData: 'campaign=42;row=2',
+        wamid: 'wamid.2',
+        status: 'failed',
+        errorCode: 131049,
+        timestamp: 102_000,
+      },
     ]);
     expect(statusesByCallbackPrefix(store.db, 'campaign=42')).toHaveLength(4);
     expect(statusesByCallbackPrefix(store.db, '')).toHaveLength(5);
@@ -57,9 +81,19 @@ describe('fields parsed into tables (raw payload kept)', () => {
       ['16505550008', 'Stop sending me offers please'], // a sentence is left to a person
       ['16505550009', 'stopped'],
     ];
-    words.forEach(([from, body], i) => ingest(inboundText(`wamid.in${i}`, from, body)));
+    words.forEach(([from, body], i) => {
+      ingest(inboundText(`wamid.in${i}`, from, body));
+    });
     expect([...optedOutRecipients(store.db)].sort()).toEqual(
-      ['16505550001', '16505550002', '5215550003', '33600000004', '4915100000005', '5511900000006', '39300000007'].sort(),
+      [
+        '16505550001',
+        '16505550002',
+        '5215550003',
+        '33600000004',
+        '4915100000005',
+        '5511900000006',
+        '39300000007',
+      ].sort(),
     );
     ingest(inboundText('wamid.start', '16505550001', 'START', 1750030200));
     expect(optedOutRecipients(store.db).has('16505550001')).toBe(false);
@@ -81,8 +115,20 @@ describe('fields parsed into tables (raw payload kept)', () => {
       envelope('messages', {
         metadata: { phone_number_id: PN },
         messages: [
-          { from: '16505550010', id: 'wamid.b', timestamp: '1', type: 'button', button: { text: 'Stop promotions', payload: 'x' } },
-          { from: '16505550011', id: 'wamid.i', timestamp: '1', type: 'image', image: { id: '1', caption: 'STOP' } },
+          {
+            from: '16505550010',
+            id: 'wamid.b',
+            timestamp: '1',
+            type: 'button',
+            button: { text: 'Stop promotions', payload: 'x' },
+          },
+          {
+            from: '16505550011',
+            id: 'wamid.i',
+            timestamp: '1',
+            type: 'image',
+            image: { id: '1', caption: 'STOP' },
+          },
         ],
       }),
     );
@@ -95,7 +141,13 @@ describe('fields parsed into tables (raw payload kept)', () => {
         messaging_product: 'whatsapp',
         metadata: { phone_number_id: PN },
         user_preferences: [
-          { wa_id: '16505551234', detail: 'User requested to stop marketing messages', category: 'marketing_messages', value, timestamp: ts },
+          {
+            wa_id: '16505551234',
+            detail: 'User requested to stop marketing messages',
+            category: 'marketing_messages',
+            value,
+            timestamp: ts,
+          },
         ],
       });
     ingest(pref('stop', 1731705721));
@@ -125,10 +177,16 @@ describe('fields parsed into tables (raw payload kept)', () => {
   });
 
   it('account_update: PARTNER_REMOVED with disconnection_info, offboarded then reconnected', () => {
-    ingest(accountUpdate({ event: 'PARTNER_ADDED', waba_info: { waba_id: '1', owner_business_id: '2' } }, 1000));
+    ingest(
+      accountUpdate({ event: 'PARTNER_ADDED', waba_info: { waba_id: '1', owner_business_id: '2' } }, 1000),
+    );
     ingest(
       accountUpdate(
-        { phone_number: '15550783881', event: 'PARTNER_REMOVED', disconnection_info: { reason: 'PRIMARY_INACTIVITY', initiated_by: 'SYSTEM' } },
+        {
+          phone_number: '15550783881',
+          event: 'PARTNER_REMOVED',
+          disconnection_info: { reason: 'PRIMARY_INACTIVITY', initiated_by: 'SYSTEM' },
+        },
         2000,
       ),
     );
@@ -163,7 +221,11 @@ describe('fields parsed into tables (raw payload kept)', () => {
         { time: 1751234563 },
       ),
     );
-    expect(all('SELECT template_id, template_name, language, event, reason, category, at FROM template_status_updates')).toEqual([
+    expect(
+      all(
+        'SELECT template_id, template_name, language, event, reason, category, at FROM template_status_updates',
+      ),
+    ).toEqual([
       {
         template_id: '1689556908129832',
         template_name: 'order_confirmation',
@@ -179,7 +241,11 @@ describe('fields parsed into tables (raw payload kept)', () => {
   it('unknown fields and kinds get 200, stored raw and marked unparsed', () => {
     const r1 = ingest(envelope('phone_number_quality_update', { event: 'THROUGHPUT_UPGRADE' }));
     expect(r1).toMatchObject({ outcome: 'stored', httpStatus: 200 });
-    expect(r1.events[0]).toMatchObject({ parsed: false, kind: 'unparsed', field: 'phone_number_quality_update' });
+    expect(r1.events[0]).toMatchObject({
+      parsed: false,
+      kind: 'unparsed',
+      field: 'phone_number_quality_update',
+    });
     const r2 = ingest(envelope('messages', { metadata: { phone_number_id: PN }, something_new: [{ a: 1 }] }));
     expect(r2.events[0]).toMatchObject({ parsed: false, field: 'messages' });
     const r3 = ingest({ hello: 'world' });
@@ -187,7 +253,9 @@ describe('fields parsed into tables (raw payload kept)', () => {
     const r4 = ingest([1, 2, 3]);
     expect(r4.outcome).toBe('stored');
     expect(ingest({ hello: 'world' }).outcome).toBe('duplicate');
-    expect(all('SELECT parsed, COUNT(*) AS n FROM webhook_events GROUP BY parsed')).toEqual([{ parsed: 0, n: 4 }]);
+    expect(all('SELECT parsed, COUNT(*) AS n FROM webhook_events GROUP BY parsed')).toEqual([
+      { parsed: 0, n: 4 },
+    ]);
     expect(all('SELECT COUNT(*) AS n FROM webhook_payloads')).toEqual([{ n: 4 }]);
   });
 });

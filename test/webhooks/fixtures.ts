@@ -10,11 +10,21 @@ export function sign(body: string | Buffer, secret = APP_SECRET): string {
 
 /** JSON with every non-ASCII character escaped as \uXXXX, as Meta sends it. */
 export function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
-export function envelope(field: string, value: unknown, entry: Record<string, unknown> = {}): Record<string, unknown> {
-  return { object: 'whatsapp_business_account', entry: [{ id: WABA, ...entry, changes: [{ field, value }] }] };
+export function envelope(
+  field: string,
+  value: unknown,
+  entry: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    object: 'whatsapp_business_account',
+    entry: [{ id: WABA, ...entry, changes: [{ field, value }] }],
+  };
 }
 
 const metadata = { display_phone_number: '15550783881', phone_number_id: PN };
@@ -35,7 +45,11 @@ export function statusPayload(
         recipient_id: opts.recipient ?? '16505551234',
         ...(opts.callback ? { biz_opaque_callback_data: opts.callback } : {}),
         ...(opts.errorCode
-          ? { errors: [{ code: opts.errorCode, title: 'failed', message: 'failed', error_data: { details: 'x' } }] }
+          ? {
+              errors: [
+                { code: opts.errorCode, title: 'failed', message: 'failed', error_data: { details: 'x' } },
+              ],
+            }
           : {}),
         pricing: { billable: true, pricing_model: 'PMP', type: 'regular', category: 'marketing' },
       },
@@ -43,7 +57,12 @@ export function statusPayload(
   });
 }
 
-export function inboundText(wamid: string, from: string, body: string, timestamp = 1750030100): Record<string, unknown> {
+export function inboundText(
+  wamid: string,
+  from: string,
+  body: string,
+  timestamp = 1750030100,
+): Record<string, unknown> {
   return envelope('messages', {
     messaging_product: 'whatsapp',
     metadata,
@@ -99,14 +118,22 @@ export function historyDeclined(): Record<string, unknown> {
   });
 }
 
-export function contactSync(action: 'add' | 'remove', phone: string, name?: string, ts = '1738346006'): Record<string, unknown> {
+export function contactSync(
+  action: 'add' | 'remove',
+  phone: string,
+  name?: string,
+  ts = '1738346006',
+): Record<string, unknown> {
   return envelope('smb_app_state_sync', {
     messaging_product: 'whatsapp',
     metadata,
     state_sync: [
       {
         type: 'contact',
-        contact: { ...(name ? { full_name: name, first_name: name.split(' ')[0] } : {}), phone_number: phone },
+        contact: {
+          ...(name ? { full_name: name, first_name: name.split(' ')[0] } : {}),
+          phone_number: phone,
+        },
         action,
         metadata: { timestamp: ts },
       },
@@ -118,7 +145,9 @@ export function echo(wamid: string, to: string, body: string): Record<string, un
   return envelope('smb_message_echoes', {
     messaging_product: 'whatsapp',
     metadata,
-    message_echoes: [{ from: '15550783881', to, id: wamid, timestamp: '1700255121', type: 'text', text: { body } }],
+    message_echoes: [
+      { from: '15550783881', to, id: wamid, timestamp: '1700255121', type: 'text', text: { body } },
+    ],
   });
 }
 

@@ -10,7 +10,13 @@ function count(db: Store['db'], table: string): number {
 }
 
 function nothingStored(db: Store['db']): void {
-  for (const t of ['webhook_payloads', 'webhook_events', 'message_statuses', 'inbound_messages', 'message_echoes']) {
+  for (const t of [
+    'webhook_payloads',
+    'webhook_events',
+    'message_statuses',
+    'inbound_messages',
+    'message_echoes',
+  ]) {
     expect(count(db, t), t).toBe(0);
   }
 }
@@ -145,7 +151,9 @@ describe('dedup after verification', () => {
     const before = ['webhook_payloads', 'webhook_events', 'message_statuses'].map((t) => count(store.db, t));
     const again = ingest(p);
     expect(again).toMatchObject({ outcome: 'duplicate', httpStatus: 200, duplicates: 1, events: [] });
-    expect(['webhook_payloads', 'webhook_events', 'message_statuses'].map((t) => count(store.db, t))).toEqual(before);
+    expect(['webhook_payloads', 'webhook_events', 'message_statuses'].map((t) => count(store.db, t))).toEqual(
+      before,
+    );
   });
 
   it('the same event inside a different batch is a duplicate; the new one in the batch is stored', () => {
@@ -157,7 +165,8 @@ describe('dedup after verification', () => {
           id: 'W',
           changes: [
             (statusPayload('wamid.D', 'sent') as { entry: { changes: unknown[] }[] }).entry[0]!.changes[0],
-            (statusPayload('wamid.D', 'delivered') as { entry: { changes: unknown[] }[] }).entry[0]!.changes[0],
+            (statusPayload('wamid.D', 'delivered') as { entry: { changes: unknown[] }[] }).entry[0]!
+              .changes[0],
           ],
         },
       ],

@@ -45,15 +45,22 @@ describe('webhook server (library)', () => {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const rows = (table: string) => (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const rows = (table: string) =>
+    (store.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 
   it('answers the verification handshake only with the right token', async () => {
-    expect(await get(`${server.url}?hub.mode=subscribe&hub.verify_token=vt-123&hub.challenge=1158201444`)).toEqual({
+    expect(
+      await get(`${server.url}?hub.mode=subscribe&hub.verify_token=vt-123&hub.challenge=1158201444`),
+    ).toEqual({
       status: 200,
       body: '1158201444',
     });
-    expect((await get(`${server.url}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1`)).status).toBe(403);
-    expect((await get(`${server.url}?hub.mode=unsubscribe&hub.verify_token=vt-123&hub.challenge=1`)).status).toBe(403);
+    expect(
+      (await get(`${server.url}?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1`)).status,
+    ).toBe(403);
+    expect(
+      (await get(`${server.url}?hub.mode=unsubscribe&hub.verify_token=vt-123&hub.challenge=1`)).status,
+    ).toBe(403);
     expect((await get(`${server.url}?hub.mode=subscribe&hub.verify_token=vt-123`)).status).toBe(403);
     expect((await get(server.url.replace('/webhook', '/other'))).status).toBe(404);
   });
@@ -80,10 +87,14 @@ describe('webhook server (library)', () => {
     expect(declared instanceof Error ? declared.message : declared.status).toBe(413);
     // chunked, no Content-Length: cut off once over the cap
     const streamed = await new Promise<number | string>((resolve) => {
-      const req = request(server.url, { method: 'POST', headers: { 'x-hub-signature-256': sign(big) } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        server.url,
+        { method: 'POST', headers: { 'x-hub-signature-256': sign(big) } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
       for (let i = 0; i < 17; i++) req.write(Buffer.alloc(64 * 1024, 0x61));
       req.end();
@@ -91,7 +102,11 @@ describe('webhook server (library)', () => {
     expect([413, 'ECONNRESET', 'EPIPE']).toContain(streamed);
     expect(rows('webhook_events')).toBe(0);
     expect(
-      (store.db.prepare("SELECT COUNT(*) AS n FROM webhook_rejections WHERE reason = 'too_large'").get() as { n: number }).n,
+      (
+        store.db.prepare("SELECT COUNT(*) AS n FROM webhook_rejections WHERE reason = 'too_large'").get() as {
+          n: number;
+        }
+      ).n,
     ).toBeGreaterThanOrEqual(1);
   });
 
@@ -147,7 +162,9 @@ describe('webhook server (library)', () => {
     await load.done;
     expect(load.acked.length).toBeGreaterThan(20);
     const stored = new Set(
-      (store.db.prepare('SELECT wamid FROM message_statuses').all() as { wamid: string }[]).map((r) => r.wamid),
+      (store.db.prepare('SELECT wamid FROM message_statuses').all() as { wamid: string }[]).map(
+        (r) => r.wamid,
+      ),
     );
     const lost = load.acked.filter((w) => !stored.has(w));
     expect(lost).toEqual([]);

@@ -18,11 +18,16 @@ export interface LoginOptions {
 
 export function register(cmd: Command, deps: Deps): void {
   cmd
-    .description('Check an access token with Meta, then store it (OS keychain, else the 0600 config file) for a profile')
+    .description(
+      'Check an access token with Meta, then store it (OS keychain, else the 0600 config file) for a profile',
+    )
     .option('--token <token>', 'access token (visible in `ps`: prefer --token-stdin)')
     .option('--token-stdin', 'read the access token from stdin')
     .option('--app-id <id>', 'Meta app id (with --app-secret the token is inspected with debug_token)')
-    .option('--app-secret <secret>', 'app secret: enables appsecret_proof and debug_token (stored as a secret)')
+    .option(
+      '--app-secret <secret>',
+      'app secret: enables appsecret_proof and debug_token (stored as a secret)',
+    )
     .option('--waba-id <id>', 'WhatsApp Business Account id')
     .option('--phone-number-id <id>', 'business phone number id')
     .option('--graph-url <url>', 'Graph API base URL (https, or http on loopback for a local sandbox)')
@@ -44,7 +49,8 @@ Examples:
 function cleanToken(raw: string, flag: string): string {
   const token = raw.trim().replace(/^Bearer\s+/i, '');
   if (!token) throw new UsageError('The access token is empty.', { location: flag });
-  if (/\s/.test(token)) throw new UsageError('The access token contains spaces or line breaks.', { location: flag });
+  if (/\s/.test(token))
+    throw new UsageError('The access token contains spaces or line breaks.', { location: flag });
   return token;
 }
 
@@ -53,7 +59,8 @@ function checked(key: SettingKey, value: string | undefined, flag: string): stri
   try {
     return validateSetting(key, value);
   } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(error.message, { location: flag, hint: error.hint });
+    if (error instanceof UsageError)
+      throw new UsageError(error.message, { location: flag, hint: error.hint });
     throw error;
   }
 }
@@ -83,7 +90,11 @@ export async function run(opts: LoginOptions, deps: Deps): Promise<number> {
   let token: string;
   if (opts.token !== undefined) token = cleanToken(opts.token, '--token');
   else if (opts.tokenStdin) token = cleanToken(await deps.io.readStdin(), '--token-stdin');
-  else token = cleanToken(await deps.prompter.password({ message: 'Access token', flag: '--token or --token-stdin' }), '--token');
+  else
+    token = cleanToken(
+      await deps.prompter.password({ message: 'Access token', flag: '--token or --token-stdin' }),
+      '--token',
+    );
   deps.redactor.add(token);
 
   deps.setFlagSettings(given);
@@ -108,10 +119,17 @@ export async function run(opts: LoginOptions, deps: Deps): Promise<number> {
       });
       if (answer.trim() && answer.trim() !== current) given[key] = validateSetting(key, answer);
     };
-    await ask('appId', 'Meta app id (optional, with the app secret it lets wacx inspect the token)', '--app-id');
+    await ask(
+      'appId',
+      'Meta app id (optional, with the app secret it lets wacx inspect the token)',
+      '--app-id',
+    );
     const knownSecret = appSecret ?? (await config.secret('appSecret')).value;
     if ((given.appId ?? config.get('appId')) && !knownSecret) {
-      const answer = await deps.prompter.password({ message: 'App secret (optional, leave empty to skip)', flag: '--app-secret' });
+      const answer = await deps.prompter.password({
+        message: 'App secret (optional, leave empty to skip)',
+        flag: '--app-secret',
+      });
       if (answer.trim()) {
         appSecret = answer.trim();
         deps.redactor.add(appSecret);
@@ -144,9 +162,12 @@ export async function run(opts: LoginOptions, deps: Deps): Promise<number> {
   for (const w of check.warnings) deps.io.warn(w);
   if (!check.valid) {
     spinner.stop();
-    throw new ConfigError(`The token is not valid (nothing was saved): ${check.error?.message ?? 'rejected by Meta'}`, {
-      hint: 'Generate a new token (Business Settings › System users) and run `wacx auth login` again.',
-    });
+    throw new ConfigError(
+      `The token is not valid (nothing was saved): ${check.error?.message ?? 'rejected by Meta'}`,
+      {
+        hint: 'Generate a new token (Business Settings › System users) and run `wacx auth login` again.',
+      },
+    );
   }
   spinner.succeed(`Token accepted: ${describeCheck(check)}`);
 
@@ -175,7 +196,9 @@ export async function run(opts: LoginOptions, deps: Deps): Promise<number> {
       configPath: settings.profiles.path,
     });
   } else {
-    deps.io.success(`Logged in to profile "${settings.profileName}"; token stored in ${where(stored.token)}.`);
+    deps.io.success(
+      `Logged in to profile "${settings.profileName}"; token stored in ${where(stored.token)}.`,
+    );
     const saved = Object.entries(given).map(([k, v]) => `${k}=${v}`);
     if (saved.length) deps.io.info(`  Saved ${saved.join(', ')}.`);
     if (stored.appSecret) deps.io.info(`  App secret stored in ${where(stored.appSecret)}.`);

@@ -9,7 +9,9 @@ export interface LogoutOptions {
 
 export function register(cmd: Command, deps: Deps): void {
   cmd
-    .description("Forget a profile's stored secrets (token and app secret, from the OS keychain and the config file)")
+    .description(
+      "Forget a profile's stored secrets (token and app secret, from the OS keychain and the config file)",
+    )
     .option('--all', 'forget the secrets of every profile')
     .addHelpText(
       'after',
@@ -45,7 +47,9 @@ export async function run(opts: LogoutOptions, deps: Deps): Promise<number> {
     deps.io.success(`Profile "${r.profile}": removed ${what.join(', ')}.`);
   }
   if (envSecrets.length) {
-    deps.io.warn(`${envSecrets.join(' and ')} ${envSecrets.length > 1 ? 'are' : 'is'} still set in the environment.`);
+    deps.io.warn(
+      `${envSecrets.join(' and ')} ${envSecrets.length > 1 ? 'are' : 'is'} still set in the environment.`,
+    );
   }
   return ExitCode.OK;
 }

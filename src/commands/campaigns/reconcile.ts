@@ -1,10 +1,45 @@
 import type { Command } from 'commander';
+import { action } from '../../cli.js';
+import { reconcileCampaign } from '../../lib/campaign/manage.js';
 import type { Deps } from '../../lib/deps.js';
-import { WacxError } from '../../lib/errors.js';
+import { ExitCode } from '../../lib/errors.js';
 
-// PLACEHOLDER: replaced by the issue that builds this command.
-export function register(cmd: Command, _deps: Deps): void {
-  cmd.action(() => {
-    throw new WacxError('Not implemented yet.');
-  });
+export function register(cmd: Command, deps: Deps): void {
+  cmd
+    .description(
+      'Settle the rows whose outcome is unknown from the status webhooks in the store (joined by callback data ' +
+        '<campaign>:<row>). Exit 0 when none is left unknown, 3 otherwise.',
+    )
+    .argument('<id>', 'campaign id')
+    .addHelpText('after', '\nExamples:\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e --json')
+    .action(action(deps, (id: string) => run(id, deps)));
+}
+
+export async function run(id: string, deps: Deps): Promise<number> {
+  const r = reconcileCampaign(await deps.store(), deps.clock, id);
+  const code = r.stillUnknown > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+  if (deps.globals.json) {
+    deps.io.printJson({
+      campaign: id,
+      checked: r.checked,
+      sent: r.sent,
+      failed: r.failed,
+      still_unknown: r.stillUnknown,
+      in_flight_of_dead_run: r.inFlightOfDeadRun,
+    });
+    return code;
+  }
+  if (r.checked === 0) {
+    deps.io.out(`Campaign ${id}: no row has an unknown outcome.`);
+    return code;
+  }
+  deps.io.out(
+    `Campaign ${id}: ${r.checked} unknown row(s) checked against status webhooks: ${r.sent} sent, ${r.failed} failed, ${r.stillUnknown} still unknown.`,
+  );
+  if (r.stillUnknown > 0) {
+    deps.io.info(
+      `  → Make sure the webhook receiver stores statuses (\`wacx webhooks serve\`), try again later, or send them again with \`wacx campaigns resume ${id} --resend-unknown\`.`,
+    );
+  }
+  return code;
 }

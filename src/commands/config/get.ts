@@ -27,7 +27,12 @@ export async function run(input: string, deps: Deps): Promise<number> {
   const config = deps.config();
   const resolved = config.setting(key);
   if (deps.globals.json) {
-    deps.io.printJson({ profile: config.profileName, key, value: resolved.value ?? null, source: resolved.source });
+    deps.io.printJson({
+      profile: config.profileName,
+      key,
+      value: resolved.value ?? null,
+      source: resolved.source,
+    });
   } else if (resolved.value !== undefined) {
     deps.io.out(resolved.value);
   } else {

@@ -4,7 +4,9 @@ import type { Deps } from '../../lib/deps.js';
 
 export function register(cmd: Command, deps: Deps): void {
   cmd
-    .description('List every setting of the profile with its value and where it comes from (flag, env, profile, default)')
+    .description(
+      'List every setting of the profile with its value and where it comes from (flag, env, profile, default)',
+    )
     .addHelpText(
       'after',
       `

@@ -29,10 +29,19 @@ export async function run(input: string, rawValue: string, deps: Deps): Promise<
   const effective = config.setting(key);
   const overriddenBy = effective.source === 'profile' ? null : effective.source;
   if (deps.globals.json) {
-    deps.io.printJson({ profile: config.profileName, key, value, created, overriddenBy, effective: effective.value ?? null });
+    deps.io.printJson({
+      profile: config.profileName,
+      key,
+      value,
+      created,
+      overriddenBy,
+      effective: effective.value ?? null,
+    });
     return ExitCode.OK;
   }
-  deps.io.success(`Set ${key} = ${value} for profile "${config.profileName}"${created ? ' (new profile)' : ''}.`);
+  deps.io.success(
+    `Set ${key} = ${value} for profile "${config.profileName}"${created ? ' (new profile)' : ''}.`,
+  );
   if (overriddenBy === 'env') {
     deps.io.warn(`${SETTING_ENV[key]} is set in the environment and takes precedence (${effective.value}).`);
   } else if (overriddenBy === 'flag') {

@@ -8,7 +8,10 @@ export function register(cmd: Command, deps: Deps): void {
   cmd
     .description('Remove a setting from the profile (the default, if any, applies again)')
     .argument('<key>', `one of ${SETTING_KEYS.join(', ')}`)
-    .addHelpText('after', '\nExamples:\n  $ wacx config unset phoneNumberId\n  $ wacx config unset graphUrl --profile local')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ wacx config unset phoneNumberId\n  $ wacx config unset graphUrl --profile local',
+    )
     .action(action(deps, (key: string) => run(key, deps)));
 }
 
@@ -30,6 +33,7 @@ export async function run(input: string, deps: Deps): Promise<number> {
   }
   if (had) deps.io.success(`Removed ${key} from profile "${config.profileName}".`);
   else deps.io.info(`${key} was not set in profile "${config.profileName}"; nothing to do.`);
-  if (effective.value !== undefined) deps.io.info(`  ${key} is now ${effective.value} (${effective.source}).`);
+  if (effective.value !== undefined)
+    deps.io.info(`  ${key} is now ${effective.value} (${effective.source}).`);
   return ExitCode.OK;
 }

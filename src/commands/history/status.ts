@@ -2,7 +2,13 @@ import type { Command } from 'commander';
 import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
-import { isPending, statusExitCode, statusJson, statusLines, statusSummary } from '../../lib/history/status.js';
+import {
+  isPending,
+  statusExitCode,
+  statusJson,
+  statusLines,
+  statusSummary,
+} from '../../lib/history/status.js';
 import { historyStatus } from '../../lib/webhooks/queries.js';
 
 interface StatusOptions {
@@ -13,10 +19,15 @@ interface StatusOptions {
 
 export function register(cmd: Command, deps: Deps): void {
   cmd
-    .description('Show the history import (per phase, chunks, missing chunks) and the contact sync, from received webhooks.')
+    .description(
+      'Show the history import (per phase, chunks, missing chunks) and the contact sync, from received webhooks.',
+    )
     .option('--watch', 'keep updating until the import is complete, declined or failed')
     .option('--interval <seconds>', 'seconds between updates with --watch', '2')
-    .option('--phone-number-id <id>', 'business phone number id (env WACX_PHONE_NUMBER_ID; default: all numbers)')
+    .option(
+      '--phone-number-id <id>',
+      'business phone number id (env WACX_PHONE_NUMBER_ID; default: all numbers)',
+    )
     .addHelpText(
       'after',
       `
@@ -37,7 +48,9 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
   const io = deps.io;
   const interval = Number(opts.interval);
   if (!Number.isFinite(interval) || interval <= 0 || interval > 3600) {
-    throw new UsageError(`"${opts.interval}" is not a number of seconds between 0 and 3600.`, { location: '--interval' });
+    throw new UsageError(`"${opts.interval}" is not a number of seconds between 0 and 3600.`, {
+      location: '--interval',
+    });
   }
   deps.setFlagSettings({ phoneNumberId: opts.phoneNumberId });
   const phoneNumberId = deps.config().get('phoneNumberId');
@@ -89,13 +102,17 @@ function finalHint(deps: Deps, s: ReturnType<typeof historyStatus>): number {
   if (deps.globals.json) return code;
   const h = s.history;
   if (h.state === 'not_requested') {
-    io.info(`${io.style.cyan('→')} No history sync requested or received yet: run \`wacx history sync\` within 24 h of onboarding.`);
+    io.info(
+      `${io.style.cyan('→')} No history sync requested or received yet: run \`wacx history sync\` within 24 h of onboarding.`,
+    );
   } else if (h.state === 'requested') {
     io.info(
       `${io.style.cyan('→')} Waiting for history webhooks: keep \`wacx webhooks serve\` running and the Business App open on the phone.`,
     );
   } else if (h.state === 'in_progress' && h.missingChunks.length > 0) {
-    io.info(`${io.style.cyan('→')} Chunks may arrive out of order; Meta redelivers missed webhooks for up to 7 days.`);
+    io.info(
+      `${io.style.cyan('→')} Chunks may arrive out of order; Meta redelivers missed webhooks for up to 7 days.`,
+    );
   }
   return code;
 }

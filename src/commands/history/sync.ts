@@ -57,7 +57,9 @@ export async function run(opts: SyncOptions, deps: Deps): Promise<number> {
   const results: SyncResult[] = [];
   for (const type of types) {
     try {
-      const r = await requestSync({ graph, db: store.db, clock: deps.clock }, phoneNumberId, type, { signal: deps.signal });
+      const r = await requestSync({ graph, db: store.db, clock: deps.clock }, phoneNumberId, type, {
+        signal: deps.signal,
+      });
       results.push({
         sync_type: type,
         outcome: 'accepted',

@@ -58,7 +58,11 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
     );
     return ExitCode.USAGE;
   }
-  for (const w of sortProblems(prepared.warnings)) io.warn(`${w.file}:${w.line}:${w.column}: ${w.message}`);
+  if (prepared.warnings.length > 0) {
+    io.warn(
+      `${prepared.warnings.length} warning(s) in the template files; run \`wacx templates lint ${dir}\` to see them.`,
+    );
+  }
   if (deps.globals.json) io.printJson(planToJson(prepared.plan));
   else printPlan(io, prepared.plan, { all: opts.all ?? false });
   return 0;

@@ -77,7 +77,11 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
     return ExitCode.USAGE;
   }
   const plan = prepared.plan;
-  for (const w of sortProblems(prepared.warnings)) io.warn(`${w.file}:${w.line}:${w.column}: ${w.message}`);
+  if (prepared.warnings.length > 0) {
+    io.warn(
+      `${prepared.warnings.length} warning(s) in the template files; run \`wacx templates lint ${dir}\` to see them.`,
+    );
+  }
 
   if (opts.dryRun) {
     if (deps.globals.json) {
@@ -133,6 +137,7 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
     }
   }
   const byId = new Map(reviews.map((s) => [s.id, s]));
+  const blockedCount = results.filter((r) => r.outcome === 'blocked').length;
   const rejected = reviews.filter((s) => s.status === 'REJECTED');
   const pending = reviews.filter((s) => s.status === 'PENDING' || s.status === 'IN_APPEAL');
 
@@ -150,7 +155,7 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
     io.info(
       plan.summary.create + plan.summary.update + plan.summary.delete + plan.summary.blocked === 0
         ? planSummary(plan)
-        : `Applied ${applied.length} change(s); ${failed.length} failed or blocked; ${plan.summary.unchanged} unchanged.`,
+        : `Applied ${applied.length} change(s), ${failed.length - blockedCount} failed, ${blockedCount} blocked, ${plan.summary.unchanged} unchanged.`,
     );
     for (const s of pending)
       io.warn(`${s.name} (${s.language}) is still ${s.status} after ${opts.timeout ?? '10m'}.`);

@@ -11,7 +11,9 @@ interface IngestOptions {
 
 export function register(cmd: Command, deps: Deps): void {
   cmd
-    .description('Import raw webhook payloads (NDJSON) into the local store, with the same parsing and dedup as `serve`.')
+    .description(
+      'Import raw webhook payloads (NDJSON) into the local store, with the same parsing and dedup as `serve`.',
+    )
     .argument('<file>', 'NDJSON file, or - for standard input')
     .option('--require-signature', 'reject lines without a valid signature (needs the app secret)')
     .addHelpText(
@@ -36,14 +38,17 @@ Examples:
 async function readInput(file: string, deps: Deps): Promise<string> {
   if (file === '-') {
     const chunks: Buffer[] = [];
-    for await (const chunk of deps.io.streams.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+    for await (const chunk of deps.io.streams.stdin)
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     return Buffer.concat(chunks).toString('utf8');
   }
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? 'no such file.' : `cannot read (${code ?? String(error)}).`, { location: file });
+    throw new UsageError(code === 'ENOENT' ? 'no such file.' : `cannot read (${code ?? String(error)}).`, {
+      location: file,
+    });
   }
 }
 
@@ -76,7 +81,11 @@ export async function run(file: string, opts: IngestOptions, deps: Deps): Promis
       events: report.events,
       duplicate_events: report.duplicateEvents,
       unverified_signatures: unverified,
-      rejected_lines: report.rejectedLines.map((r) => ({ line: r.line, reason: r.reason, message: r.message })),
+      rejected_lines: report.rejectedLines.map((r) => ({
+        line: r.line,
+        reason: r.reason,
+        message: r.message,
+      })),
     });
   } else {
     for (const r of report.rejectedLines) io.warn(`${name}:${r.line}: rejected: ${r.message}.`);

@@ -19,7 +19,11 @@ export function register(cmd: Command, deps: Deps): void {
       'Run the signed webhook receiver: answers the verification handshake, checks X-Hub-Signature-256, stores each event once in the local database.',
     )
     .option('--port <n>', 'port to listen on (0 = any free port)', '8080')
-    .option('--host <addr>', 'address to listen on (use 0.0.0.0 behind a reverse proxy or tunnel)', '127.0.0.1')
+    .option(
+      '--host <addr>',
+      'address to listen on (use 0.0.0.0 behind a reverse proxy or tunnel)',
+      '127.0.0.1',
+    )
     .option('--path <path>', 'callback path', '/webhook')
     .option('--verify-token <token>', 'token expected in the GET handshake (env WACX_VERIFY_TOKEN)')
     .addHelpText(
@@ -58,7 +62,9 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   const verifyToken =
     opts.verifyToken ?? deps.env.WACX_VERIFY_TOKEN ?? (deps.sandboxActive ? SEED.verifyToken : undefined);
   if (!verifyToken) {
-    io.warn('No verify token (--verify-token or WACX_VERIFY_TOKEN): the GET verification handshake will be refused.');
+    io.warn(
+      'No verify token (--verify-token or WACX_VERIFY_TOKEN): the GET verification handshake will be refused.',
+    );
   }
   const store = await deps.store();
 
@@ -80,11 +86,15 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
         { ndjson: true },
       );
     }
-    io.info(`${io.style.dim(new Date(e.receivedAt).toISOString())} ${e.parsed ? '' : io.style.yellow('unparsed ')}${e.summary}`);
+    io.info(
+      `${io.style.dim(new Date(e.receivedAt).toISOString())} ${e.parsed ? '' : io.style.yellow('unparsed ')}${e.summary}`,
+    );
   };
   const onRequest = (r: RequestOutcome) => {
     if (r.outcome === 'rejected') {
-      io.warn(`Rejected a POST (HTTP ${r.status}): ${r.reason ? describeRejection(r.reason) : 'store error'}.`);
+      io.warn(
+        `Rejected a POST (HTTP ${r.status}): ${r.reason ? describeRejection(r.reason) : 'store error'}.`,
+      );
       if (deps.globals.json) {
         io.printJson({ type: 'rejected', status: r.status, reason: r.reason ?? null }, { ndjson: true });
       }
@@ -113,7 +123,9 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new WacxError(`Port ${port} on ${opts.host} is already in use.`, { hint: 'Pick another one with --port.' });
+      throw new WacxError(`Port ${port} on ${opts.host} is already in use.`, {
+        hint: 'Pick another one with --port.',
+      });
     }
     if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
       throw new WacxError(`Cannot listen on ${opts.host}:${port} (${code}).`, {
@@ -123,8 +135,11 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
     throw error;
   }
   io.success(`Listening on ${server.url} (database ${store.path})`);
-  io.info(io.style.dim('Point your Meta app callback URL here (through a tunnel or reverse proxy). Ctrl+C stops.'));
-  if (deps.globals.json) io.printJson({ type: 'listening', url: server.url, db: store.path }, { ndjson: true });
+  io.info(
+    io.style.dim('Point your Meta app callback URL here (through a tunnel or reverse proxy). Ctrl+C stops.'),
+  );
+  if (deps.globals.json)
+    io.printJson({ type: 'listening', url: server.url, db: store.path }, { ndjson: true });
 
   await new Promise<void>((resolve) => {
     if (deps.signal.aborted) resolve();
@@ -138,7 +153,14 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   );
   if (deps.globals.json) {
     io.printJson(
-      { type: 'stopped', requests: s.requests, events: s.events, stored: s.stored, duplicates: s.duplicates, rejected: s.rejected },
+      {
+        type: 'stopped',
+        requests: s.requests,
+        events: s.events,
+        stored: s.stored,
+        duplicates: s.duplicates,
+        rejected: s.rejected,
+      },
       { ndjson: true },
     );
   }

@@ -1,5 +1,5 @@
-import type { Graph } from '../graph/index.js';
 import { GraphApiError } from '../graph/errors.js';
+import type { Graph } from '../graph/index.js';
 
 /** How a token was checked. */
 export type TokenCheckMethod = 'debug_token' | 'phone_number' | 'waba' | 'me';
@@ -52,7 +52,11 @@ function blank(method: TokenCheckMethod): TokenCheck {
 }
 
 function invalid(check: TokenCheck, error: GraphApiError): TokenCheck {
-  return { ...check, valid: false, error: { message: error.message, code: error.code, category: error.category } };
+  return {
+    ...check,
+    valid: false,
+    error: { message: error.message, code: error.code, category: error.category },
+  };
 }
 
 /**
@@ -94,15 +98,23 @@ export async function checkToken(graph: Graph, input: TokenCheckInput): Promise<
     } catch (error) {
       if (!(error instanceof GraphApiError)) throw error;
       // The app id / secret were refused: the token itself may still be fine, so check it directly.
-      warnings.push(`debug_token with the app credentials failed (${error.message}); checked the token directly.`);
+      warnings.push(
+        `debug_token with the app credentials failed (${error.message}); checked the token directly.`,
+      );
     }
   }
   const signal = input.signal;
   if (input.phoneNumberId) {
     const check = { ...blank('phone_number'), warnings };
     try {
-      const phone = await graph.phoneNumbers.get(input.phoneNumberId, ['id', 'display_phone_number', 'verified_name'], signal);
-      const name = [phone.display_phone_number, phone.verified_name && `(${phone.verified_name})`].filter(Boolean);
+      const phone = await graph.phoneNumbers.get(
+        input.phoneNumberId,
+        ['id', 'display_phone_number', 'verified_name'],
+        signal,
+      );
+      const name = [phone.display_phone_number, phone.verified_name && `(${phone.verified_name})`].filter(
+        Boolean,
+      );
       return { ...check, valid: true, subject: name.length ? name.join(' ') : phone.id };
     } catch (error) {
       if (error instanceof GraphApiError && error.category === 'auth') return invalid(check, error);
@@ -146,7 +158,8 @@ export function describeCheck(check: TokenCheck): string {
   const parts: string[] = [];
   if (check.type) parts.push(check.type);
   if (check.subject) parts.push(check.method === 'debug_token' ? `of app "${check.subject}"` : check.subject);
-  if (check.method === 'debug_token') parts.push(check.expiresAt ? `expires ${check.expiresAt}` : 'never expires');
+  if (check.method === 'debug_token')
+    parts.push(check.expiresAt ? `expires ${check.expiresAt}` : 'never expires');
   if (check.scopes?.length) parts.push(`scopes: ${check.scopes.join(', ')}`);
   return `${parts.join(', ')} (checked with ${CHECK_LABEL[check.method]})`;
 }

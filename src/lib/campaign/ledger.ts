@@ -388,14 +388,15 @@ export class Ledger {
     now: number,
   ): boolean {
     return this.db.transaction((): boolean => {
+      const ok =
+        batch.heartbeatOwner === undefined ||
+        this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
       for (const u of batch.updates) {
         this.s.update.run(u.state, u.reason, u.errorCode, u.errorTitle, u.wamid, u.messageStatus, now, cid, u.row);
       }
-      for (const row of batch.intents) this.s.intent.run(now, cid, row);
-      if (batch.heartbeatOwner !== undefined) {
-        return this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
-      }
-      return true;
+      // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
+      if (ok) for (const row of batch.intents) this.s.intent.run(now, cid, row);
+      return ok;
     })();
   }
 

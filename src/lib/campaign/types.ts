@@ -38,8 +38,13 @@ export const INVALID_REASONS: ReadonlySet<SkipReason> = new Set([
 export interface CampaignOptions {
   /** `--map` as given: column → parameter spec. */
   map: { column: string; param: string }[];
+  /** The phone column actually used (from --phone-column or found in the header). */
   phoneColumn: string | null;
   defaultCountry: string | null;
+  /** `--exclude FILE` (absolute), read again on resume. */
+  exclude: string | null;
+  /** The resolved parameter slots; the `params` of every row are in this order. */
+  slots: Slot[];
 }
 
 /** What a campaign sends each row: the template and the parameter slots filled from the CSV columns. */
@@ -84,7 +89,7 @@ export interface RowOutcome {
 
 /** Why a run stopped before the end. */
 export interface StopReason {
-  kind: 'api' | 'network' | 'lease' | 'offboarded';
+  kind: 'api' | 'network' | 'lease' | 'offboarded' | 'input';
   code: number | null;
   title: string;
   message: string;

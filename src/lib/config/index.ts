@@ -7,9 +7,9 @@ import {
   resolveSetting,
   SECRET_ENV,
   SECRET_KEYS,
-  type SecretKey,
   SETTING_ENV,
   SETTING_KEYS,
+  type SecretKey,
   type SettingKey,
   type Source,
 } from './settings.js';
@@ -110,10 +110,16 @@ export class Config {
   require(key: SettingKey, flag?: string): string {
     const value = this.get(key);
     if (value) return value;
-    const ways = [flag ? `pass ${flag}` : undefined, `set ${SETTING_ENV[key]}`, `or run \`wacx config set ${key} VALUE\``]
+    const ways = [
+      flag ? `pass ${flag}` : undefined,
+      `set ${SETTING_ENV[key]}`,
+      `or run \`wacx config set ${key} VALUE\``,
+    ]
       .filter(Boolean)
       .join(', ');
-    throw new ConfigError(`No ${key} configured for profile "${this.profileName}".`, { hint: `To fix: ${ways}.` });
+    throw new ConfigError(`No ${key} configured for profile "${this.profileName}".`, {
+      hint: `To fix: ${ways}.`,
+    });
   }
 
   /** The secret backend (OS keychain) when one is available; undefined means the 0600 file. */
@@ -160,7 +166,8 @@ export class Config {
       try {
         await keychain.set(this.profileName, key, value);
         // Some keychains accept a write they cannot give back (locked, session-only): read it back.
-        if ((await keychain.get(this.profileName, key)) !== value) throw new Error('keychain read-back mismatch');
+        if ((await keychain.get(this.profileName, key)) !== value)
+          throw new Error('keychain read-back mismatch');
         this.profiles.update(this.profileName, (p) => {
           if (p.secrets) delete p.secrets[key];
         });
@@ -197,6 +204,17 @@ export class Config {
       for (const key of fileKeys) removed.push({ key, from: 'file' });
     }
     return removed;
+  }
+
+  /** Registers every stored secret (all profiles, keychain and file) with the redactor. */
+  async registerStoredSecrets(): Promise<void> {
+    const keychain = await this.backend();
+    for (const profile of this.profileNames()) {
+      for (const key of SECRET_KEYS) {
+        this.redactor.add(this.profiles.get(profile)?.secrets?.[key]);
+        if (keychain) this.redactor.add(await keychain.get(profile, key).catch(() => undefined));
+      }
+    }
   }
 
   /** Stores a setting in the profile (creating the profile when new); undefined removes it. */

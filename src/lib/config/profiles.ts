@@ -61,6 +61,13 @@ export function configDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = pr
   return join(env.XDG_CONFIG_HOME || join(home, '.config'), 'wacx');
 }
 
+function unreadable(path: string, error: unknown): ConfigError {
+  return new ConfigError(`Cannot read the configuration file ${path}: ${(error as Error).message}`, {
+    hint: 'Fix or delete the file (it is JSON), then log in again with `wacx auth login`.',
+    cause: error,
+  });
+}
+
 /**
  * The profiles file (conf), always mode 0600 because it may hold secrets; the directory is created 0700.
  * Reading never writes the file: it appears with the first change.
@@ -74,13 +81,17 @@ export class ProfileStore {
     // conf creates a missing directory on first read with the default mode; create it first, private.
     this.ensureDir();
     const ConfClass = loadConf();
-    this.conf = new ConfClass<ConfigFile>({
-      projectName: 'wacx',
-      projectSuffix: '',
-      cwd: this.dir,
-      configName: 'config',
-      configFileMode: CONFIG_FILE_MODE,
-    });
+    try {
+      this.conf = new ConfClass<ConfigFile>({
+        projectName: 'wacx',
+        projectSuffix: '',
+        cwd: this.dir,
+        configName: 'config',
+        configFileMode: CONFIG_FILE_MODE,
+      });
+    } catch (error) {
+      throw unreadable(join(this.dir, 'config.json'), error);
+    }
   }
 
   get path(): string {
@@ -102,10 +113,7 @@ export class ProfileStore {
     try {
       return this.conf.store;
     } catch (error) {
-      throw new ConfigError(`Cannot read the configuration file ${this.path}: ${(error as Error).message}`, {
-        hint: 'Fix or delete the file (it is JSON), then log in again with `wacx auth login`.',
-        cause: error,
-      });
+      throw unreadable(this.path, error);
     }
   }
 

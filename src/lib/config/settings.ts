@@ -1,8 +1,21 @@
 import { UsageError } from '../errors.js';
-import { API_VERSION_PATTERN, DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, validateBaseUrl } from '../graph/client.js';
+import {
+  API_VERSION_PATTERN,
+  DEFAULT_API_VERSION,
+  DEFAULT_GRAPH_URL,
+  validateBaseUrl,
+} from '../graph/url.js';
 
 /** Non-secret settings of a profile. */
-export const SETTING_KEYS = ['graphUrl', 'apiVersion', 'appId', 'wabaId', 'phoneNumberId', 'configId', 'businessId'] as const;
+export const SETTING_KEYS = [
+  'graphUrl',
+  'apiVersion',
+  'appId',
+  'wabaId',
+  'phoneNumberId',
+  'configId',
+  'businessId',
+] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 export const SECRET_KEYS = ['token', 'appSecret'] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
@@ -51,7 +64,11 @@ export function isSecretKey(key: string): key is SecretKey {
 /** flag > env > profile > default, with the source of the winning value. */
 export function resolveSetting(
   key: SettingKey,
-  layers: { flags: Partial<Record<SettingKey, string | undefined>>; env: NodeJS.ProcessEnv; profile: Partial<Record<SettingKey, string>> },
+  layers: {
+    flags: Partial<Record<SettingKey, string | undefined>>;
+    env: NodeJS.ProcessEnv;
+    profile: Partial<Record<SettingKey, string>>;
+  },
 ): Resolved {
   const flag = layers.flags[key];
   if (flag !== undefined && flag !== '') return { value: flag, source: 'flag' };
@@ -90,7 +107,10 @@ const NUMERIC_ID = /^\d{1,32}$/;
  */
 export function validateSetting(key: SettingKey, raw: string): string {
   const value = raw.trim();
-  if (value === '') throw new UsageError(`Empty value for ${key}.`, { hint: `To remove it, run \`wacx config unset ${key}\`.` });
+  if (value === '')
+    throw new UsageError(`Empty value for ${key}.`, {
+      hint: `To remove it, run \`wacx config unset ${key}\`.`,
+    });
   switch (key) {
     case 'apiVersion': {
       // accept 25, v25, 25.0 for v25.0

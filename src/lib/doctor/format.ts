@@ -41,14 +41,4 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** Parses Meta's time strings ("2023-08-22T19:05:53+0000") and unix seconds; null when unparseable. */
-export function parseMetaTime(value: string | number | null | undefined): number | null {
-  if (value === null || value === undefined || value === '') return null;
-  if (typeof value === 'number') return value < 1e12 ? value * 1000 : value;
-  if (/^\d+$/.test(value)) return parseMetaTime(Number(value));
-  const normalised = value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  const t = Date.parse(normalised);
-  return Number.isNaN(t) ? null : t;
-}
-
 export const TIME = { MINUTE, HOUR, DAY } as const;

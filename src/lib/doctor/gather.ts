@@ -230,6 +230,8 @@ export async function gatherApi(input: GatherInput, c: ConfigFacts): Promise<Api
       token: accessToken,
       signal,
       retry,
+      // The probe: a dead network should not keep the doctor waiting for the default 30 s.
+      timeoutMs: 10_000,
     });
   let api: Gathered<ProbeFacts>;
   let tokenFacts: Gathered<TokenFacts>;
@@ -261,7 +263,9 @@ export async function gatherApi(input: GatherInput, c: ConfigFacts): Promise<Api
   } catch (error) {
     if (error instanceof GraphNetworkError) {
       const e = toGatherError(error);
-      return { ...allSkipped(`API unreachable: ${e.message}`, null), api: { state: 'error', error: e } };
+      // "GET https://… failed: connection refused (ECONNREFUSED)" → the reason only, for the skipped checks.
+      const why = e.message.replace(/^[A-Z]+ \S+ failed: /, '');
+      return { ...allSkipped(`API unreachable: ${why}`, null), api: { state: 'error', error: e } };
     }
     if (!(error instanceof GraphApiError)) throw error;
     // The API answered (with an error): it is reachable, but an error answer carries no headers for us.
@@ -272,6 +276,14 @@ export async function gatherApi(input: GatherInput, c: ConfigFacts): Promise<Api
   const tokenDead =
     (tokenFacts.state === 'ok' && !tokenFacts.value.debug.is_valid) ||
     (tokenFacts.state === 'error' && [0, 102, 190].includes(tokenFacts.error.code ?? -1));
+  if (tokenFacts.state === 'error' && /appsecret_proof/i.test(tokenFacts.error.message)) {
+    // Every call carries the same proof: they would all be refused the same way.
+    const rest = allSkipped(
+      'the API refuses the appsecret_proof (see token.valid)',
+      'Fix the app secret (WACX_APP_SECRET).',
+    );
+    return { ...rest, api, token: tokenFacts };
+  }
   if (tokenDead) {
     const rest = allSkipped(
       'the token is not valid (see token.valid)',

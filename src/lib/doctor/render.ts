@@ -59,6 +59,14 @@ export function renderText(
     if (inGroup.length === 0) continue;
     if (lines.length) lines.push('');
     lines.push(style.bold(group));
+    const reasons = new Set(inGroup.map((r) => (r.status === 'skip' ? r.detail : null)));
+    if (inGroup.length > 1 && reasons.size === 1 && !reasons.has(null)) {
+      // The whole group was skipped for one reason: one line instead of one per check.
+      lines.push(
+        `  ${paint.skip(SYMBOLS.skip)} ${style.dim(`${inGroup.length} checks skipped: ${inGroup[0]!.detail}`)}`,
+      );
+      continue;
+    }
     for (const r of inGroup) {
       const detail = r.status === 'skip' ? style.dim(`skipped: ${r.detail}`) : r.detail;
       lines.push(`  ${paint[r.status](SYMBOLS[r.status])} ${r.title}: ${detail}`);

@@ -36,7 +36,12 @@ export interface CheckResult {
   details: Record<string, unknown>;
 }
 
-function check(id: CheckId, status: CheckStatus, reason: string, details: Record<string, unknown>): CheckResult {
+function check(
+  id: CheckId,
+  status: CheckStatus,
+  reason: string,
+  details: Record<string, unknown>,
+): CheckResult {
   return { id, label: CHECK_LABELS[id], status, reason, details };
 }
 
@@ -47,7 +52,8 @@ export function phoneCheck(phone: ParsedPhone): CheckResult {
     calling_code: phone.callingCode,
     valid: phone.valid,
   };
-  if (phone.valid) return check('phone', 'pass', `${phone.international} is a valid number of ${phone.country}.`, details);
+  if (phone.valid)
+    return check('phone', 'pass', `${phone.international} is a valid number of ${phone.country}.`, details);
   return check(
     'phone',
     'warn',
@@ -111,7 +117,11 @@ export function appVersionCheck(version: string): CheckResult {
   return check('app_version', 'pass', `${version} ≥ ${MIN_APP_VERSION}.`, details);
 }
 
-export function daysActiveCheck(days: number, activeSince: string | null, minDays = DEFAULT_MIN_DAYS): CheckResult {
+export function daysActiveCheck(
+  days: number,
+  activeSince: string | null,
+  minDays = DEFAULT_MIN_DAYS,
+): CheckResult {
   const details = { days_active: days, active_since: activeSince, minimum: minDays };
   const since = activeSince ? ` (since ${activeSince})` : '';
   if (days < minDays) {
@@ -161,7 +171,14 @@ export function skippedLiveChecks(reason: string): CheckResult[] {
 }
 
 const BLOCKING_STATUS = new Set(['BANNED', 'DELETED']);
-const WARN_STATUS = new Set(['FLAGGED', 'RESTRICTED', 'RATE_LIMITED', 'DISCONNECTED', 'MIGRATED', 'UNVERIFIED']);
+const WARN_STATUS = new Set([
+  'FLAGGED',
+  'RESTRICTED',
+  'RATE_LIMITED',
+  'DISCONNECTED',
+  'MIGRATED',
+  'UNVERIFIED',
+]);
 
 export function liveChecks(lookup: LiveLookup): CheckResult[] {
   if (lookup.kind === 'skip') return skippedLiveChecks(lookup.reason);

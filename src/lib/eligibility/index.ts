@@ -97,7 +97,8 @@ export async function lookupLive(src: LiveSource, phone: ParsedPhone): Promise<L
   if (!src.phoneNumberId && !src.wabaId) {
     return {
       kind: 'skip',
-      reason: 'Skipped: no phone number id or WABA id known (pass --phone-number-id or --waba-id, or set them in the profile).',
+      reason:
+        'Skipped: no phone number id or WABA id known (pass --phone-number-id or --waba-id, or set them in the profile).',
     };
   }
   let graph: Graph;
@@ -134,7 +135,10 @@ export async function lookupLive(src: LiveSource, phone: ParsedPhone): Promise<L
 }
 
 /** Everything: local checks plus the live facts when a token and an id are available. */
-export async function checkEligibility(inputs: EligibilityInputs, live: LiveSource): Promise<EligibilityReport> {
+export async function checkEligibility(
+  inputs: EligibilityInputs,
+  live: LiveSource,
+): Promise<EligibilityReport> {
   const local = localChecks(inputs);
   const lookup = await lookupLive(live, inputs.phone);
   return buildReport(inputs, [...local, ...liveChecks(lookup)]);

@@ -76,7 +76,10 @@ export function activeSince(value: string, now: number, location = '--active-sin
 export function daysActive(value: string | number, location = '--days-active'): ActivePeriod {
   const s = String(value).trim();
   if (!/^\d{1,6}$/.test(s)) {
-    throw new UsageError(`"${value}" is not a whole number of days.`, { location, hint: 'Use e.g. --days-active 30.' });
+    throw new UsageError(`"${value}" is not a whole number of days.`, {
+      location,
+      hint: 'Use e.g. --days-active 30.',
+    });
   }
   return { activeSince: null, daysActive: Number.parseInt(s, 10) };
 }

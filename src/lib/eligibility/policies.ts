@@ -83,7 +83,13 @@ const EU_EEA: readonly (readonly [string, string, string])[] = [
 ];
 
 const LAUNCH_EXCLUSIONS: readonly CountryExclusion[] = [
-  ...EU_EEA.map(([country, name, callingCode]) => ({ country, name, callingCode, group: 'EU/EEA', ...LIFT_OCT_2025 })),
+  ...EU_EEA.map(([country, name, callingCode]) => ({
+    country,
+    name,
+    callingCode,
+    group: 'EU/EEA',
+    ...LIFT_OCT_2025,
+  })),
   { country: 'GB', name: 'United Kingdom', callingCode: '44', group: null, ...LIFT_OCT_2025 },
   { country: 'AU', name: 'Australia', callingCode: '61', group: null, ...LIFT_OCT_2025 },
   { country: 'JP', name: 'Japan', callingCode: '81', group: null, ...LIFT_OCT_2025 },
@@ -124,7 +130,10 @@ export function policy(id: PolicyId): CoexistencePolicy {
 }
 
 /** The exclusion of `country` under a policy, if any. */
-export function exclusionFor(p: CoexistencePolicy, country: string | undefined): CountryExclusion | undefined {
+export function exclusionFor(
+  p: CoexistencePolicy,
+  country: string | undefined,
+): CountryExclusion | undefined {
   if (!country) return undefined;
   const cc = country.toUpperCase();
   return p.excluded.find((e) => e.country === cc);

@@ -5,10 +5,16 @@ import { ConfigError } from '../errors.js';
 import { GraphNetworkError, parseGraphError, UnknownOutcomeError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
 
-export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
-/** Pinned Graph API version; configurable per profile, env (WACX_API_VERSION) and flag (--api-version). */
-export const DEFAULT_API_VERSION = 'v25.0';
-export const API_VERSION_PATTERN = /^v\d{2}\.0$/;
+import { API_VERSION_PATTERN, DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, validateBaseUrl } from './url.js';
+
+// Re-exported: they live in ./url.ts so that config and the CLI can use them without loading the client.
+export {
+  API_VERSION_PATTERN,
+  DEFAULT_API_VERSION,
+  DEFAULT_GRAPH_URL,
+  isLoopbackHost,
+  validateBaseUrl,
+} from './url.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 export type QueryValue = string | number | boolean | undefined | null | readonly string[];
@@ -65,38 +71,17 @@ export function graphPath(...segments: (string | number)[]): string {
   return segments.map((s) => encodeURIComponent(String(s))).join('/');
 }
 
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\]|::1)$/i;
-
-/** localhost, 127.0.0.0/8 and ::1: the only hosts reachable over plain http. */
-export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK.test(hostname);
-}
-
-/** Validates a base URL: https anywhere, plain http only on loopback. */
-export function validateBaseUrl(raw: string): URL {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`Invalid Graph URL "${raw}".`, { hint: 'Use e.g. https://graph.facebook.com' });
-  }
-  if (url.username || url.password || url.search || url.hash) {
-    throw new ConfigError(`Refusing Graph URL "${raw}": no credentials, query or fragment allowed.`, {
-      hint: 'Use a bare base URL such as https://graph.facebook.com',
-    });
-  }
-  if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
-  throw new ConfigError(`Refusing Graph URL "${raw}": plain http is only allowed for loopback hosts.`, {
-    hint: 'Use https://, or http://127.0.0.1:PORT for a local sandbox.',
-  });
-}
-
 export function appSecretProof(token: string, appSecret: string): string {
   return createHmac('sha256', appSecret).update(token).digest('hex');
 }
 
-const SECRET_QUERY_KEYS = new Set(['access_token', 'appsecret_proof', 'client_secret', 'input_token', 'code']);
+const SECRET_QUERY_KEYS = new Set([
+  'access_token',
+  'appsecret_proof',
+  'client_secret',
+  'input_token',
+  'code',
+]);
 
 /** Connection errors that prove the request never reached the server. */
 const NOT_SENT_CODES = new Set([
@@ -224,15 +209,22 @@ export class GraphClient {
       clock: this.clock,
       signal,
       onRetry: ({ attempt: n, delayMs, error }) =>
-        this.trace?.(`! retry ${n} in ${delayMs} ms after: ${error instanceof Error ? error.message : String(error)}`),
+        this.trace?.(
+          `! retry ${n} in ${delayMs} ms after: ${error instanceof Error ? error.message : String(error)}`,
+        ),
     });
   }
 
   /** Follows cursor pages (`paging.cursors.after` while `paging.next` is present), yielding each item. */
-  async *paginate<T>(req: Omit<GraphRequest, 'method'> & { method?: 'GET' }): AsyncGenerator<T, void, undefined> {
+  async *paginate<T>(
+    req: Omit<GraphRequest, 'method'> & { method?: 'GET' },
+  ): AsyncGenerator<T, void, undefined> {
     let query = { ...req.query };
     for (;;) {
-      const page = await this.request<{ data?: T[]; paging?: { cursors?: { after?: string }; next?: string } }>({
+      const page = await this.request<{
+        data?: T[];
+        paging?: { cursors?: { after?: string }; next?: string };
+      }>({
         ...req,
         method: 'GET',
         query,
@@ -285,7 +277,8 @@ export class GraphClient {
       this.trace(`> ${where}`);
       this.trace(`> user-agent: ${this.userAgent}`);
       if (token) this.trace('> authorization: Bearer ***');
-      if (body !== undefined) this.trace(`> content-type: ${headers['content-type']} (${Buffer.byteLength(body)} bytes)`);
+      if (body !== undefined)
+        this.trace(`> content-type: ${headers['content-type']} (${Buffer.byteLength(body)} bytes)`);
     }
     let res: Dispatcher.ResponseData;
     let text: string;

@@ -19,6 +19,7 @@ const c = (title: string, category: ErrorCategory, retryable: boolean, hint: str
   hint,
 });
 
+// biome-ignore format: one line per code, like the table in meta-cloud-api.md §7.2
 export const ERROR_CODES: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, ErrorCodeInfo>([
   [0, c('AuthException', 'auth', false, 'The token was invalidated or blocked: run `wacx auth login` with a new token.')],
   [1, c('API Unknown', 'transient', true, 'Meta reported an unknown error: retry later and check the WhatsApp status page.')],
@@ -70,6 +71,10 @@ export const ERROR_CODES: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, E
   [132018, c('Invalid template parameters', 'template', false, 'Fix the template parameters.')],
   [133000, c('Incomplete deregistration', 'coexistence', false, 'A previous deregistration did not finish; contact Meta support.')],
   [133004, c('Server temporarily unavailable', 'transient', true, 'Meta is temporarily unavailable: retry later.')],
+  [133005, c('Two-step verification PIN mismatch', 'parameter', false, 'Use the two-step verification PIN set for this number.')],
+  [133006, c('Phone number re-verification needed', 'parameter', false, 'Verify the number again before registering it.')],
+  [133008, c('Too many two-step verification PIN guesses', 'parameter', false, 'Wait for the time in the error details, then try the PIN again.')],
+  [133009, c('Two-step verification PIN guessed too fast', 'parameter', false, 'Wait for the time in the error details, then try the PIN again.')],
   [133010, c('Phone number not registered', 'coexistence', false, 'For a coexistence number: check it was not offboarded (`wacx doctor`); wait for ACCOUNT_RECONNECTED.')],
   [133015, c('Number recently deleted', 'transient', true, 'Wait 5 minutes and retry.')],
   [133016, c('Register/deregister rate limit', 'throttling', false, 'At most 10 register/deregister calls per 72 h per number.')],

@@ -55,7 +55,8 @@ export class GraphApiError extends Error {
 
 function hintForStatus(status: number): string | undefined {
   if (status === 401) return 'The token was rejected: run `wacx auth login` with a valid token.';
-  if (status === 403) return 'The token lacks a permission for this asset: check its scopes with `wacx auth status`.';
+  if (status === 403)
+    return 'The token lacks a permission for this asset: check its scopes with `wacx auth status`.';
   if (status === 429) return 'Too many calls: wait a little and retry.';
   if (status >= 500) return 'Meta is having trouble: retry in a few minutes.';
   return undefined;
@@ -91,7 +92,10 @@ export function parseGraphError(status: number, rawBody: string, retryAfter?: st
 }
 
 /** Retry-After as seconds: either delta-seconds or an HTTP date. */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds;
@@ -120,7 +124,8 @@ export class GraphNetworkError extends Error {
  * Meta may or may not have accepted it: the caller must record it as unknown, never blindly re-send it.
  */
 export class UnknownOutcomeError extends Error {
-  readonly hint = 'The request may or may not have been accepted: reconcile from status webhooks before re-sending.';
+  readonly hint =
+    'The request may or may not have been accepted: reconcile from status webhooks before re-sending.';
   /** The system / undici error code, e.g. ECONNRESET or UND_ERR_HEADERS_TIMEOUT (undefined when interrupted). */
   readonly errorCode: string | undefined;
   /** The call whose outcome is unknown. */

@@ -60,8 +60,10 @@ export async function withRetry<T>(
     } catch (error) {
       if (n + 1 >= options.policy.maxAttempts || !shouldRetry(error) || options.signal?.aborted) throw error;
       const retryAfter = error instanceof GraphApiError ? error.retryAfterSeconds : undefined;
-      if (retryAfter !== undefined && retryAfter * 1000 > (options.policy.maxRetryAfterMs ?? 60_000)) throw error;
-      const delayMs = retryAfter !== undefined ? Math.ceil(retryAfter * 1000) : backoffDelay(options.policy, n);
+      if (retryAfter !== undefined && retryAfter * 1000 > (options.policy.maxRetryAfterMs ?? 60_000))
+        throw error;
+      const delayMs =
+        retryAfter !== undefined ? Math.ceil(retryAfter * 1000) : backoffDelay(options.policy, n);
       options.onRetry?.({ attempt: n + 1, delayMs, error });
       await options.clock.sleep(delayMs, options.signal);
     }

@@ -1,5 +1,5 @@
 import { ExitCode } from '../errors.js';
-import type { HistoryStatus, SyncState } from '../webhooks/queries.js';
+import type { HistoryStatus, MissingChunk, SyncState } from '../webhooks/queries.js';
 
 /**
  * Presentation of the history import status (pure; the command prints it): the JSON shape, the text block,
@@ -43,7 +43,8 @@ export function statusJson(s: HistoryStatus, now: number): Record<string, unknow
     exit_code: statusExitCode(s),
     onboarded_at: iso(s.onboardedAt),
     window_ends_at: iso(s.windowEndsAt),
-    window_left_seconds: s.windowEndsAt === null ? null : Math.max(0, Math.floor((s.windowEndsAt - now) / 1000)),
+    window_left_seconds:
+      s.windowEndsAt === null ? null : Math.max(0, Math.floor((s.windowEndsAt - now) / 1000)),
     history: {
       state: h.state,
       request_id: h.requestId,
@@ -53,7 +54,8 @@ export function statusJson(s: HistoryStatus, now: number): Record<string, unknow
       chunks: h.chunks,
       threads: h.threads,
       messages: h.messages,
-      missing_chunks: h.missingChunks,
+      missing_chunks: h.missingChunks.map((m) => ({ phase: m.phase, chunk_order: m.chunkOrder })),
+      chunk_numbering: h.chunkNumbering,
       media_follow_ups: h.mediaFollowUps,
       last_event_at: iso(h.lastEventAt),
       declined: h.declined
@@ -118,13 +120,15 @@ export function statusLines(s: HistoryStatus, now: number): string[] {
   lines.push(`  ${windowText(s, now)}`);
   let state = STATE_TEXT[h.state];
   if (h.progress !== null && h.state !== 'declined') state += ` — ${h.progress}%`;
-  if (h.progress === 100 && h.missingChunks.length > 0) state += ' (100% reported, waiting for missing chunks)';
+  if (h.progress === 100 && h.missingChunks.length > 0)
+    state += ' (100% reported, waiting for missing chunks)';
   lines.push(`  state       ${state}`);
   if (h.declined) {
     lines.push(`  declined    ${h.declined.code ?? '?'}: ${h.declined.title ?? h.declined.details ?? ''}`);
     lines.push(`              ${h.declined.meaning}`);
   }
-  if (h.error && h.state === 'failed') lines.push(`  error       ${h.error.code ?? ''} ${h.error.message ?? ''}`.trimEnd());
+  if (h.error && h.state === 'failed')
+    lines.push(`  error       ${h.error.code ?? ''} ${h.error.message ?? ''}`.trimEnd());
   for (const p of h.phases) {
     const body =
       p.chunks === 0
@@ -135,15 +139,24 @@ export function statusLines(s: HistoryStatus, now: number): string[] {
   lines.push(
     `  received    ${h.chunks} chunks, ${h.threads} conversations, ${h.messages} messages, ${h.mediaFollowUps} media follow-ups`,
   );
-  lines.push(`  missing     ${h.missingChunks.length === 0 ? 'none' : `chunk ${h.missingChunks.join(', ')}`}`);
+  lines.push(
+    `  missing     ${h.missingChunks.length === 0 ? 'none' : missingText(h.missingChunks)}`,
+  );
   lines.push('Contacts');
   lines.push(
     `  requested   ${c.requestedAt === null ? 'no' : `${iso(c.requestedAt)}${c.requestId ? ` (request id ${c.requestId})` : ''}`}`,
   );
   lines.push(`  state       ${STATE_TEXT[c.state]}`);
   lines.push(`  received    ${c.added} added, ${c.removed} removed (${c.contacts} contacts now)`);
-  if (c.error && c.state === 'failed') lines.push(`  error       ${c.error.code ?? ''} ${c.error.message ?? ''}`.trimEnd());
+  if (c.error && c.state === 'failed')
+    lines.push(`  error       ${c.error.code ?? ''} ${c.error.message ?? ''}`.trimEnd());
   return lines;
+}
+
+/** "chunk 2, 5" or "phase 1 chunk 2, phase 2 chunk 1". */
+export function missingText(missing: readonly MissingChunk[]): string {
+  if (missing.every((m) => m.phase === null)) return `chunk ${missing.map((m) => m.chunkOrder).join(', ')}`;
+  return missing.map((m) => `phase ${m.phase} chunk ${m.chunkOrder}`).join(', ');
 }
 
 /** One line, for --watch without a TTY. */
@@ -153,7 +166,7 @@ export function statusSummary(s: HistoryStatus): string {
   let hist = `history ${STATE_TEXT[h.state]}`;
   if (h.progress !== null && h.state !== 'declined') hist += ` ${h.progress}%`;
   hist += `: ${h.chunks} chunks, ${h.messages} messages`;
-  if (h.missingChunks.length > 0) hist += `, missing chunk ${h.missingChunks.join(', ')}`;
+  if (h.missingChunks.length > 0) hist += `, missing ${missingText(h.missingChunks)}`;
   if (h.declined) hist += ` (${h.declined.code ?? '?'})`;
   return `${hist} · contacts ${STATE_TEXT[c.state]}: ${c.added} added, ${c.removed} removed`;
 }

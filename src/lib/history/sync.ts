@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import { WacxError } from '../errors.js';
-import type { Graph } from '../graph/index.js';
 import { GraphApiError } from '../graph/errors.js';
+import type { Graph } from '../graph/index.js';
 import type { Db } from '../store/index.js';
 
 /**
@@ -48,7 +48,13 @@ export function parseGraphTime(value: string | null | undefined): number | undef
   return Number.isNaN(t) ? undefined : t;
 }
 
-export function recordOnboarding(db: Db, phoneNumberId: string, onboardedAt: number, source: string, now: number): void {
+export function recordOnboarding(
+  db: Db,
+  phoneNumberId: string,
+  onboardedAt: number,
+  source: string,
+  now: number,
+): void {
   db.prepare(
     `INSERT INTO sync_onboardings (phone_number_id, onboarded_at, source, recorded_at) VALUES (?, ?, ?, ?)
      ON CONFLICT (phone_number_id) DO UPDATE SET onboarded_at = excluded.onboarded_at, source = excluded.source,
@@ -57,9 +63,9 @@ export function recordOnboarding(db: Db, phoneNumberId: string, onboardedAt: num
 }
 
 export function onboardedAt(db: Db, phoneNumberId: string): number | undefined {
-  const row = db.prepare('SELECT onboarded_at FROM sync_onboardings WHERE phone_number_id = ?').get(phoneNumberId) as
-    | { onboarded_at: number }
-    | undefined;
+  const row = db
+    .prepare('SELECT onboarded_at FROM sync_onboardings WHERE phone_number_id = ?')
+    .get(phoneNumberId) as { onboarded_at: number } | undefined;
   return row?.onboarded_at;
 }
 
@@ -118,7 +124,16 @@ function insertRequest(db: Db, r: Omit<SyncRequestRecord, 'id'>): void {
   db.prepare(
     `INSERT INTO sync_requests (phone_number_id, sync_type, outcome, request_id, requested_at, onboarded_at, error_code,
        error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(r.phoneNumberId, r.syncType, r.outcome, r.requestId, r.requestedAt, r.onboardedAt, r.errorCode, r.errorMessage);
+  ).run(
+    r.phoneNumberId,
+    r.syncType,
+    r.outcome,
+    r.requestId,
+    r.requestedAt,
+    r.onboardedAt,
+    r.errorCode,
+    r.errorMessage,
+  );
 }
 
 function formatDuration(ms: number): string {
@@ -169,7 +184,11 @@ export async function requestSync(
   } else {
     let fromGraph: number | undefined;
     try {
-      const node = await graph.phoneNumbers.get(phoneNumberId, ['id', 'last_onboarded_time', 'is_on_biz_app'], opts.signal);
+      const node = await graph.phoneNumbers.get(
+        phoneNumberId,
+        ['id', 'last_onboarded_time', 'is_on_biz_app'],
+        opts.signal,
+      );
       fromGraph = parseGraphTime(node.last_onboarded_time);
     } catch (error) {
       if (!(error instanceof GraphApiError)) throw error;
@@ -186,7 +205,8 @@ export async function requestSync(
   const prev = acceptedSync(db, phoneNumberId, type, onboarded);
   if (prev) throw alreadyRequestedError(type, prev);
   const now = clock.now();
-  if (onboarded !== undefined && now - onboarded > SYNC_WINDOW_MS) throw windowClosedError(type, onboarded, now);
+  if (onboarded !== undefined && now - onboarded > SYNC_WINDOW_MS)
+    throw windowClosedError(type, onboarded, now);
 
   const requestedAt = clock.now();
   try {

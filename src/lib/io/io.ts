@@ -169,17 +169,22 @@ export class Io {
   /** A spinner on a live TTY; plain start/end lines otherwise. */
   async spinner(text: string): Promise<Spinner> {
     if (!this.live || this.json) {
-      const io = this;
       return {
         update() {},
-        succeed: (t) => io.success(t ?? text),
-        fail: (t) => io.error(t ?? text),
-        warn: (t) => io.warn(t ?? text),
+        succeed: (t) => this.success(t ?? text),
+        fail: (t) => this.error(t ?? text),
+        warn: (t) => this.warn(t ?? text),
         stop() {},
       };
     }
     const { default: ora } = await import('ora');
-    const s = ora({ text, stream: this.streams.stderr, color: 'cyan', isEnabled: true, discardStdin: false }).start();
+    const s = ora({
+      text,
+      stream: this.streams.stderr,
+      color: 'cyan',
+      isEnabled: true,
+      discardStdin: false,
+    }).start();
     return {
       update: (t) => {
         s.text = t;
@@ -194,7 +199,8 @@ export class Io {
   /** Reads all of stdin as UTF-8 (for --token-stdin and friends). */
   async readStdin(): Promise<string> {
     const chunks: Buffer[] = [];
-    for await (const chunk of this.streams.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    for await (const chunk of this.streams.stdin)
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     return Buffer.concat(chunks).toString('utf8');
   }
 
@@ -206,7 +212,11 @@ export class Io {
       return;
     }
     const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
-    const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    const line = (r: string[]) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
     this.out(this.style.bold(line(headers)));
     for (const r of cells) this.out(line(r));
   }

@@ -3,10 +3,19 @@ import type { Io } from './io.js';
 
 /** Interactive questions; only asked when the terminal allows it, otherwise a usage error naming the flag. */
 export interface Prompter {
-  input(q: { message: string; flag: string; default?: string; validate?: (v: string) => true | string }): Promise<string>;
+  input(q: {
+    message: string;
+    flag: string;
+    default?: string;
+    validate?: (v: string) => true | string;
+  }): Promise<string>;
   password(q: { message: string; flag: string }): Promise<string>;
   confirm(q: { message: string; flag: string; default?: boolean }): Promise<boolean>;
-  select<T extends string>(q: { message: string; flag: string; choices: { value: T; name?: string }[] }): Promise<T>;
+  select<T extends string>(q: {
+    message: string;
+    flag: string;
+    choices: { value: T; name?: string }[];
+  }): Promise<T>;
 }
 
 export function missing(flag: string, what: string): UsageError {
@@ -26,7 +35,11 @@ export function inquirerPrompter(io: Io): Prompter {
       ensure(q.flag, q.message);
       const { input } = await import('@inquirer/prompts');
       return input(
-        { message: q.message, ...(q.default !== undefined ? { default: q.default } : {}), ...(q.validate ? { validate: q.validate } : {}) },
+        {
+          message: q.message,
+          ...(q.default !== undefined ? { default: q.default } : {}),
+          ...(q.validate ? { validate: q.validate } : {}),
+        },
         ctx(),
       );
     },
@@ -43,7 +56,10 @@ export function inquirerPrompter(io: Io): Prompter {
     async select(q) {
       ensure(q.flag, q.message);
       const { select } = await import('@inquirer/prompts');
-      return select({ message: q.message, choices: q.choices.map((c) => ({ value: c.value, name: c.name ?? c.value })) }, ctx());
+      return select(
+        { message: q.message, choices: q.choices.map((c) => ({ value: c.value, name: c.name ?? c.value })) },
+        ctx(),
+      );
     },
   };
 }

@@ -28,13 +28,17 @@ export function notCoexistenceError(n: PhoneNumber): WacxError {
   if (n.platform_type === 'CLOUD_API') {
     return new WacxError(
       `${describeNumber(n)} is not a coexistence number (${facts}): it is a Cloud API-only number, not used in the WhatsApp Business app. Nothing was changed.`,
-      { hint: 'Onboard the Business App number instead (--phone-number-id), or check a number first with `wacx eligibility`.' },
+      {
+        hint: 'Onboard the Business App number instead (--phone-number-id), or check a number first with `wacx eligibility`.',
+      },
     );
   }
   if (n.is_on_biz_app === true) {
     return new WacxError(
       `${describeNumber(n)} is a Business App number whose signup is not finished (${facts}).`,
-      { hint: 'Finish the flow in the Business App (Connect, then Confirm), wait a minute, then run `wacx onboard` again: it resumes here.' },
+      {
+        hint: 'Finish the flow in the Business App (Connect, then Confirm), wait a minute, then run `wacx onboard` again: it resumes here.',
+      },
     );
   }
   return new WacxError(`${describeNumber(n)} is not a coexistence number (${facts}). Nothing was changed.`, {
@@ -84,9 +88,12 @@ export async function discover(
     const wabas = await grantedWabas(ctx);
     wabaFrom = 'debug_token';
     if (wabas.length === 0) {
-      throw new WacxError('The business token grants no WhatsApp Business Account (debug_token granular_scopes).', {
-        hint: 'Finish Embedded Signup with a WABA shared with the app, or pass --waba-id.',
-      });
+      throw new WacxError(
+        'The business token grants no WhatsApp Business Account (debug_token granular_scopes).',
+        {
+          hint: 'Finish Embedded Signup with a WABA shared with the app, or pass --waba-id.',
+        },
+      );
     }
     if (wabas.length === 1) wabaId = wabas[0]!;
     else
@@ -100,16 +107,26 @@ export async function discover(
   if (wanted.phoneNumberId) {
     const n = await ctx.graph.phoneNumbers.get(wanted.phoneNumberId, DISCOVER_FIELDS, ctx.signal);
     if (!isCoexistence(n)) throw notCoexistenceError(n);
-    return { wabaId, number: n, onboardedAt: parseGraphTime(n.last_onboarded_time) ?? null, pickedBy: 'flag', wabaFrom };
+    return {
+      wabaId,
+      number: n,
+      onboardedAt: parseGraphTime(n.last_onboarded_time) ?? null,
+      pickedBy: 'flag',
+      wabaFrom,
+    };
   }
 
   const all: PhoneNumber[] = [];
   for await (const n of ctx.graph.phoneNumbers.list(wabaId, DISCOVER_FIELDS)) all.push(n);
   const coex = all
     .filter(isCoexistence)
-    .sort((a, b) => (parseGraphTime(b.last_onboarded_time) ?? 0) - (parseGraphTime(a.last_onboarded_time) ?? 0));
+    .sort(
+      (a, b) => (parseGraphTime(b.last_onboarded_time) ?? 0) - (parseGraphTime(a.last_onboarded_time) ?? 0),
+    );
   if (coex.length === 0) {
-    const others = all.map((n) => `${describeNumber(n)}: is_on_biz_app ${n.is_on_biz_app}, ${n.platform_type}`);
+    const others = all.map(
+      (n) => `${describeNumber(n)}: is_on_biz_app ${n.is_on_biz_app}, ${n.platform_type}`,
+    );
     throw new WacxError(
       `WABA ${wabaId} has no coexistence number${others.length ? ` (${others.join('; ')})` : ''}.`,
       {

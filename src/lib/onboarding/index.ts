@@ -2,7 +2,13 @@ import type { Clock } from '../clock.js';
 import { ConfigError, UsageError, WacxError } from '../errors.js';
 import { GraphApiError } from '../graph/errors.js';
 import type { Graph } from '../graph/index.js';
-import { acceptedSync, requestSync, SYNC_LABEL, type SyncKind } from '../history/sync.js';
+import {
+  acceptedSync,
+  alreadyRequestedError,
+  requestSync,
+  SYNC_LABEL,
+  type SyncKind,
+} from '../history/sync.js';
 import type { Io, Spinner } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
 import { describeNumber, discover } from './discover.js';
@@ -32,7 +38,12 @@ export interface OnboardContext {
   /** The profile's token (for a resumed run whose exchange is done). */
   currentToken(): Promise<string | undefined>;
   /** Saves the ids in the profile. */
-  saveProfile(ids: { appId: string; configId?: string | undefined; wabaId: string; phoneNumberId: string }): void;
+  saveProfile(ids: {
+    appId: string;
+    configId?: string | undefined;
+    wabaId: string;
+    phoneNumberId: string;
+  }): void;
   /** Called with the signup URL once the callback server listens (tests "scan" it). */
   onUrl?: (url: string) => void;
   /** Renders a QR code of the URL on stderr. */
@@ -95,9 +106,13 @@ const SYNC_STEPS: Record<'contact_sync' | 'history_sync', SyncKind> = {
   history_sync: 'history',
 };
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+const iso = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? null : new Date(ms).toISOString();
 
-function syncOf(run: RunState, step: 'contact_sync' | 'history_sync'): { request_id: string; requested_at: string } | null {
+function syncOf(
+  run: RunState,
+  step: 'contact_sync' | 'history_sync',
+): { request_id: string; requested_at: string } | null {
   const s = run.steps.find((x) => x.id === step);
   if (s?.status !== 'done') return null;
   return { request_id: String(s.detail.request_id ?? ''), requested_at: String(s.detail.requested_at ?? '') };
@@ -160,11 +175,15 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
   if (run && !opts.restart) {
     if (run.completedAt !== null) {
       const conflict =
-        (opts.phoneNumberId && opts.phoneNumberId !== run.phoneNumberId) || (opts.wabaId && opts.wabaId !== run.wabaId);
+        (opts.phoneNumberId && opts.phoneNumberId !== run.phoneNumberId) ||
+        (opts.wabaId && opts.wabaId !== run.wabaId);
       if (conflict || opts.code) {
         throw new UsageError(
           `The onboarding of ${run.displayPhoneNumber ?? run.phoneNumberId} is already complete (${iso(run.completedAt)}).`,
-          { location: '--restart', hint: 'Pass --restart to onboard again (after the business re-did Embedded Signup).' },
+          {
+            location: '--restart',
+            hint: 'Pass --restart to onboard again (after the business re-did Embedded Signup).',
+          },
         );
       }
       io.success(
@@ -188,7 +207,9 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       }
     }
     if (opts.code && done('exchange')) {
-      io.warn('The code exchange is already done for this onboarding: --code is ignored (a code works only once).');
+      io.warn(
+        'The code exchange is already done for this onboarding: --code is ignored (a code works only once).',
+      );
     }
     const next = run.steps.find((s) => !isFinished(s) && !(s.status === 'skipped' && !opts.sync));
     io.info(
@@ -220,7 +241,10 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
     return biz;
   };
 
-  const handlers: Record<StepId, (spin: Spinner) => Promise<{ detail: Record<string, unknown>; text: string }>> = {
+  const handlers: Record<
+    StepId,
+    (spin: Spinner) => Promise<{ detail: Record<string, unknown>; text: string }>
+  > = {
     signup: async (spin) => {
       if (!opts.configId) {
         throw new ConfigError('No Embedded Signup configuration id (configId).', {
@@ -352,7 +376,10 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
           { hint: 'Check that the token belongs to this app, then run `wacx onboard` again.' },
         );
       }
-      return { detail: { subscribed_apps: ids }, text: `App ${opts.appId} subscribed to WABA ${wabaId}'s webhooks` };
+      return {
+        detail: { subscribed_apps: ids },
+        text: `App ${opts.appId} subscribed to WABA ${wabaId}'s webhooks`,
+      };
     },
 
     webhook_fields: async () => {
@@ -389,7 +416,12 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
         phoneNumberId: r.phoneNumberId!,
       });
       return {
-        detail: { app_id: opts.appId, config_id: opts.configId ?? null, waba_id: r.wabaId, phone_number_id: r.phoneNumberId },
+        detail: {
+          app_id: opts.appId,
+          config_id: opts.configId ?? null,
+          waba_id: r.wabaId,
+          phone_number_id: r.phoneNumberId,
+        },
         text: 'Profile saved (appId, configId, wabaId, phoneNumberId)',
       };
     },
@@ -399,17 +431,33 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
     const type = SYNC_STEPS[step];
     const r = state.get(runId);
     const graph = await needBiz();
-    // a request accepted during this run but not recorded as done (interrupted right after): adopt it
-    const earlier = acceptedSync(ctx.state.db, r.phoneNumberId!, type, r.startedAt);
-    const res = earlier
-      ? { requestId: earlier.requestId ?? '', requestedAt: earlier.requestedAt }
-      : await requestSync({ graph, db: ctx.state.db, clock }, r.phoneNumberId!, type, {
-          ...(r.onboardedAt !== null ? { onboardedAt: r.onboardedAt } : {}),
-          signal: ctx.signal,
-        });
+    // Already requested for this onboarding (by an interrupted run, or `wacx history sync`): Meta allows one
+    // call per type, so a second one is refused locally (no API call) and the earlier request is kept.
+    const earlier = acceptedSync(ctx.state.db, r.phoneNumberId!, type, r.onboardedAt ?? r.startedAt);
+    if (earlier) {
+      io.warn(`${alreadyRequestedError(type, earlier).message} Not requesting it again.`);
+      return {
+        detail: {
+          sync_type: type,
+          request_id: earlier.requestId,
+          requested_at: iso(earlier.requestedAt),
+          reused: true,
+        },
+        text: `${capital(SYNC_LABEL[type])} already requested (request id ${earlier.requestId}): not repeated`,
+      };
+    }
+    const res = await requestSync({ graph, db: ctx.state.db, clock }, r.phoneNumberId!, type, {
+      ...(r.onboardedAt !== null ? { onboardedAt: r.onboardedAt } : {}),
+      signal: ctx.signal,
+    });
     return {
-      detail: { sync_type: type, request_id: res.requestId, requested_at: iso(res.requestedAt) },
-      text: `${SYNC_LABEL[type][0]!.toUpperCase()}${SYNC_LABEL[type].slice(1)} requested (request id ${res.requestId})`,
+      detail: {
+        sync_type: type,
+        request_id: res.requestId,
+        requested_at: iso(res.requestedAt),
+        reused: false,
+      },
+      text: `${capital(SYNC_LABEL[type])} requested (request id ${res.requestId})`,
     };
   }
 
@@ -448,14 +496,23 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       spin.succeed(text);
     } catch (error) {
       const cancelled = ctx.signal.aborted;
-      state.setStep(runId, id, cancelled ? 'pending' : 'failed', clock.now(), undefined, cancelled ? null : errText(error));
+      state.setStep(
+        runId,
+        id,
+        cancelled ? 'pending' : 'failed',
+        clock.now(),
+        undefined,
+        cancelled ? null : errText(error),
+      );
       spin.fail(`${STEP_TITLES[id]}: ${cancelled ? 'cancelled' : 'failed'}`);
       if (error instanceof WebhookFieldsError) for (const line of error.fix) io.info(`  ${line}`);
       throw new OnboardingFailed(report(state.get(runId), ran, resumed, error), error);
     }
     if (id === 'history_sync') {
       io.info(
-        io.style.dim('  Keep the WhatsApp Business app open on the phone while it syncs (it can take several minutes).'),
+        io.style.dim(
+          '  Keep the WhatsApp Business app open on the phone while it syncs (it can take several minutes).',
+        ),
       );
     }
   }
@@ -463,6 +520,10 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
   const final = state.get(runId);
   if (final.steps.every(isFinished)) state.complete(runId, clock.now());
   return report(state.get(runId), ran, resumed);
+}
+
+function capital(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
 function errText(error: unknown): string {

@@ -104,7 +104,11 @@ function sameState(a: string, b: string): boolean {
  * A loopback HTTP server (127.0.0.1, ephemeral port unless `port`) receiving the OAuth redirect
  * `${redirectUri}?code=…&state=…` (or `?error=…&error_description=…`). Only the first callback counts.
  */
-export async function startCallbackServer(options: { state: string; port?: number; host?: string }): Promise<CallbackServer> {
+export async function startCallbackServer(options: {
+  state: string;
+  port?: number;
+  host?: string;
+}): Promise<CallbackServer> {
   const host = options.host ?? '127.0.0.1';
   let settle: { resolve: (r: CallbackResult) => void; reject: (e: Error) => void } | undefined;
   let outcome: { ok: CallbackResult } | { error: Error } | undefined;
@@ -123,7 +127,12 @@ export async function startCallbackServer(options: { state: string; port?: numbe
       return;
     }
     if (outcome) {
-      page(res, 410, 'Already handled', 'This signup callback was already received. You can close this window.');
+      page(
+        res,
+        410,
+        'Already handled',
+        'This signup callback was already received. You can close this window.',
+      );
       return;
     }
     const q = url.searchParams;
@@ -152,10 +161,17 @@ export async function startCallbackServer(options: { state: string; port?: numbe
     const code = q.get('code');
     if (!code) {
       page(res, 400, 'Missing code', 'The callback carried no code.');
-      finish({ error: new WacxError('The signup callback carried no code.', { hint: 'Run `wacx onboard` again.' }) });
+      finish({
+        error: new WacxError('The signup callback carried no code.', { hint: 'Run `wacx onboard` again.' }),
+      });
       return;
     }
-    page(res, 200, 'Signup received', 'wacx received the signup and is finishing the onboarding. You can close this window.');
+    page(
+      res,
+      200,
+      'Signup received',
+      'wacx received the signup and is finishing the onboarding. You can close this window.',
+    );
     finish({ ok: { code, state } });
   };
 
@@ -239,7 +255,8 @@ export function formatMs(ms: number): string {
 /** "90", "90s", "5m", "1h", "500ms" → ms. */
 export function parseDuration(value: string, location: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$/i.exec(value.trim());
-  if (!m) throw new UsageError(`"${value}" is not a duration.`, { location, hint: 'Use e.g. 90s, 10m or 1h.' });
+  if (!m)
+    throw new UsageError(`"${value}" is not a duration.`, { location, hint: 'Use e.g. 90s, 10m or 1h.' });
   const n = Number(m[1]);
   const unit = (m[2] ?? 's').toLowerCase();
   const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'h' ? 3_600_000 : 60_000);

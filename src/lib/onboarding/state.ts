@@ -85,12 +85,16 @@ export class OnboardingState {
   }
 
   latest(): RunState | undefined {
-    const row = this.db.prepare('SELECT * FROM onboarding_runs ORDER BY id DESC LIMIT 1').get() as RunRow | undefined;
+    const row = this.db.prepare('SELECT * FROM onboarding_runs ORDER BY id DESC LIMIT 1').get() as
+      | RunRow
+      | undefined;
     return row ? this.load(row) : undefined;
   }
 
   get(runId: number): RunState {
-    const row = this.db.prepare('SELECT * FROM onboarding_runs WHERE id = ?').get(runId) as RunRow | undefined;
+    const row = this.db.prepare('SELECT * FROM onboarding_runs WHERE id = ?').get(runId) as
+      | RunRow
+      | undefined;
     if (!row) throw new Error(`No onboarding run ${runId}.`);
     return this.load(row);
   }
@@ -148,12 +152,16 @@ export class OnboardingState {
     };
     for (const [k, v] of Object.entries(ids)) {
       if (v === undefined || !cols[k]) continue;
-      this.db.prepare(`UPDATE onboarding_runs SET ${cols[k]} = ?, updated_at = ? WHERE id = ?`).run(v, now, runId);
+      this.db
+        .prepare(`UPDATE onboarding_runs SET ${cols[k]} = ?, updated_at = ? WHERE id = ?`)
+        .run(v, now, runId);
     }
   }
 
   complete(runId: number, now: number): void {
-    this.db.prepare('UPDATE onboarding_runs SET completed_at = ?, updated_at = ? WHERE id = ?').run(now, now, runId);
+    this.db
+      .prepare('UPDATE onboarding_runs SET completed_at = ?, updated_at = ? WHERE id = ?')
+      .run(now, now, runId);
   }
 
   private load(row: RunRow): RunState {

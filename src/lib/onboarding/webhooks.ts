@@ -2,7 +2,12 @@ import { WacxError } from '../errors.js';
 import type { Graph } from '../graph/index.js';
 
 /** App-level webhook fields coexistence needs before the one-shot syncs (meta-cloud-api.md §1.5 step 4, §8.5). */
-export const REQUIRED_WEBHOOK_FIELDS = ['history', 'smb_app_state_sync', 'smb_message_echoes', 'account_update'] as const;
+export const REQUIRED_WEBHOOK_FIELDS = [
+  'history',
+  'smb_app_state_sync',
+  'smb_message_echoes',
+  'account_update',
+] as const;
 
 export interface WebhookFieldsReport {
   object: string | null;
@@ -13,7 +18,11 @@ export interface WebhookFieldsReport {
 }
 
 /** Reads `GET /{app-id}/subscriptions` (app token) and lists the required fields that are missing. */
-export async function checkWebhookFields(graph: Graph, appId: string, appToken: string): Promise<WebhookFieldsReport> {
+export async function checkWebhookFields(
+  graph: Graph,
+  appId: string,
+  appToken: string,
+): Promise<WebhookFieldsReport> {
   const subs = await graph.appSubscriptions.list(appId, appToken);
   const waba = subs.find((s) => s.object === 'whatsapp_business_account');
   const fields = (waba?.fields ?? []).map((f) => f.name);
@@ -55,7 +64,9 @@ export class WebhookFieldsError extends WacxError {
   constructor(missing: string[], fix: string[]) {
     super(
       `The app's webhook subscription lacks ${missing.join(', ')}: the history and contact syncs would be lost, so wacx stopped before requesting them.`,
-      { hint: 'Subscribe the fields (App Dashboard › WhatsApp › Configuration, or POST /{app-id}/subscriptions), then run `wacx onboard` again.' },
+      {
+        hint: 'Subscribe the fields (App Dashboard › WhatsApp › Configuration, or POST /{app-id}/subscriptions), then run `wacx onboard` again.',
+      },
     );
     this.missing = missing;
     this.fix = fix;

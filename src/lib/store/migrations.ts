@@ -1,12 +1,22 @@
 import type { Migration } from './index.js';
 import { CAMPAIGN_MIGRATIONS } from './schema/campaigns.js';
 import { EVENT_MIGRATIONS } from './schema/events.js';
+import { ONBOARDING_MIGRATIONS } from './schema/onboarding.js';
 import { SYNC_MIGRATIONS } from './schema/syncs.js';
+import { TEMPLATE_MIGRATIONS } from './schema/templates.js';
 
 /**
  * All migrations. Each domain owns an id range so that they never collide:
  *   100–199 webhook events (webhooks, history status, doctor)
  *   200–299 coexistence sync requests (onboarding, history sync)
  *   300–399 campaigns ledger (send)
+ *   400–499 template edit and deletion history (templates plan/push)
+ *   500–599 onboarding progress (onboard)
  */
-export const MIGRATIONS: readonly Migration[] = [...EVENT_MIGRATIONS, ...SYNC_MIGRATIONS, ...CAMPAIGN_MIGRATIONS];
+export const MIGRATIONS: readonly Migration[] = [
+  ...EVENT_MIGRATIONS,
+  ...SYNC_MIGRATIONS,
+  ...CAMPAIGN_MIGRATIONS,
+  ...TEMPLATE_MIGRATIONS,
+  ...ONBOARDING_MIGRATIONS,
+];

@@ -4,7 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, stringify } from 'yaml';
+import { Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { canonicalize } from './canonical.js';
@@ -160,7 +160,7 @@ function zodProblems(
   value: unknown,
 ): { path: string; message: string; atKey: boolean; severity: 'error' | 'warning' }[] {
   const out: { path: string; message: string; atKey: boolean; severity: 'error' | 'warning' }[] = [];
-  const result = TemplateFileSchema.safeParse(value);
+  const result = TemplateFileSchema.safeParse(value, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = formatPath(issue.path);
@@ -269,18 +269,20 @@ export function parseTemplateText(text: string, file: string): LoadedTemplate {
     return { file, definition: undefined, problems };
   }
 
-  const reported = new Set<string>();
-  for (const z of zodProblems(value)) {
-    const pos = locator.locate(parsePath(z.path), z.atKey);
-    push(pos.line, pos.column, z.path, z.severity, z.message);
-    if (z.severity === 'error') reported.add(z.path);
-  }
+  // Meta's rules come first: they check every value they use, with messages in their own words.
   const ruleProblems: RuleProblem[] = checkTemplate(value);
   for (const r of ruleProblems) {
-    // The schema already said what is wrong with this value (e.g. wrong type): don't say it twice.
-    if ([...reported].some((p) => p === r.path || (p !== '' && r.path.startsWith(`${p}.`)))) continue;
     const pos = locator.locate(parsePath(r.path));
     push(pos.line, pos.column, r.path, r.severity, r.message, r.subcode ?? null);
+  }
+  // The schema adds unknown keys, and any shape problem the rules did not already report there or above.
+  const ruleErrorPaths = ruleProblems.filter((r) => r.severity === 'error').map((r) => r.path);
+  const covered = (path: string) =>
+    ruleErrorPaths.some((p) => p === path || path.startsWith(`${p}.`) || path.startsWith(`${p}[`));
+  for (const z of zodProblems(value)) {
+    if (!z.atKey && covered(z.path)) continue;
+    const pos = locator.locate(parsePath(z.path), z.atKey);
+    push(pos.line, pos.column, z.path, z.severity, z.message);
   }
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return { file, definition: canonicalize(value as TemplateDefinition), problems };
@@ -370,9 +372,29 @@ export const templateKey = (name: string, language: string) => `${name}\u0000${l
 /** The file name `pull` uses: `<name>.<language>.yaml`. */
 export const templateFileName = (name: string, language: string) => `${name}.${language}.yaml`;
 
+/** Example lists written inline (`body_text: [[Pablo, A-1001]]`), as in Meta's documentation. */
+const FLOW_KEYS = new Set(['header_text', 'header_handle', 'body_text']);
+
 /** A template file's text: YAML (the default) or JSON, from the canonical definition. */
 export function stringifyTemplate(def: TemplateDefinition, format: 'yaml' | 'json' = 'yaml'): string {
   const canonical = canonicalize(def);
   if (format === 'json') return `${JSON.stringify(canonical, null, 2)}\n`;
-  return stringify(canonical, { lineWidth: 0, blockQuote: 'literal', indentSeq: true });
+  const doc = new Document(canonical);
+  visit(doc, {
+    Pair(_, pair, path) {
+      if (!isScalar(pair.key) || !isSeq(pair.value)) return;
+      const key = String(pair.key.value);
+      const inButton =
+        key === 'example' && path.some((n) => isPair(n) && isScalar(n.key) && n.key.value === 'buttons');
+      if (FLOW_KEYS.has(key) || inButton) {
+        pair.value.flow = true;
+        visit(pair.value, {
+          Seq(_k, seq) {
+            seq.flow = true;
+          },
+        });
+      }
+    },
+  });
+  return doc.toString({ lineWidth: 0, blockQuote: 'literal', indentSeq: true, flowCollectionPadding: false });
 }

@@ -218,7 +218,7 @@ function updateBlock(
   if (changes.includes('category')) {
     return {
       code: 'category_change_approved',
-      reason: `the category of an APPROVED template cannot change (${r.category} → ${def.category}); create a new template name instead`,
+      reason: `the category of an APPROVED template cannot change (${String(r.category).toUpperCase()} → ${def.category}); create a new template name instead`,
     };
   }
   const recent = history.approvedEditTimes(r.id, now - EDIT_WINDOW_LONG_MS);

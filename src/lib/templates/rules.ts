@@ -813,7 +813,6 @@ function checkButtons(c: Obj, path: string, ctx: Ctx): void {
     const n = counts.get(type) ?? 0;
     if (n > max) p.error(`${path}.buttons`, `${n} ${type} buttons; at most ${max} allowed`);
   };
-  limit('QUICK_REPLY', LIMITS.quickReplyMax);
   limit('URL', LIMITS.urlButtonsMax);
   limit('PHONE_NUMBER', LIMITS.phoneButtonsMax);
   limit('COPY_CODE', LIMITS.copyCodeButtonsMax);

@@ -15,7 +15,11 @@ export type RejectReason =
   | 'invalid_json';
 
 /** Rejections that count as signature failures (for the doctor). */
-export const SIGNATURE_FAILURES: readonly RejectReason[] = ['missing_signature', 'malformed_signature', 'bad_signature'];
+export const SIGNATURE_FAILURES: readonly RejectReason[] = [
+  'missing_signature',
+  'malformed_signature',
+  'bad_signature',
+];
 
 export interface StoredEvent {
   id: number;
@@ -96,8 +100,13 @@ class Statements {
   readonly insertHistoryError;
   readonly insertAccountUpdate;
   readonly insertTemplateStatus;
+  readonly deletePayload;
+  /** Runs a closure in a transaction (a savepoint inside an outer one); built once per connection. */
+  readonly inTransaction: (fn: () => IngestResult) => IngestResult;
 
   constructor(db: Db) {
+    this.inTransaction = db.transaction((fn: () => IngestResult) => fn());
+    this.deletePayload = db.prepare('DELETE FROM webhook_payloads WHERE id = ?');
     this.insertPayload = db.prepare(
       'INSERT INTO webhook_payloads (received_at, body_sha256, body, signature_verified, source) VALUES (?, ?, ?, ?, ?)',
     );
@@ -214,14 +223,16 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
 
   const parsed = parsePayload(payload);
   const s = statements(db);
-  const write = db.transaction((): IngestResult => {
+  return s.inTransaction((): IngestResult => {
     let payloadId: number | undefined;
     const stored: StoredEvent[] = [];
     let duplicates = 0;
     for (const ev of parsed) {
       if (payloadId === undefined) {
         const sha = createHash('sha256').update(raw).digest('hex');
-        payloadId = Number(s.insertPayload.run(receivedAt, sha, text, verified ? 1 : 0, opts.source ?? 'http').lastInsertRowid);
+        payloadId = Number(
+          s.insertPayload.run(receivedAt, sha, text, verified ? 1 : 0, opts.source ?? 'http').lastInsertRowid,
+        );
       }
       const res = s.insertEvent.run(
         payloadId,
@@ -257,12 +268,11 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
     }
     if (stored.length === 0) {
       // A redelivery: keep nothing of it (the payload row goes too).
-      if (payloadId !== undefined) db.prepare('DELETE FROM webhook_payloads WHERE id = ?').run(payloadId);
+      if (payloadId !== undefined) s.deletePayload.run(payloadId);
       return { outcome: 'duplicate', events: [], duplicates, httpStatus: 200 };
     }
     return { outcome: 'stored', events: stored, duplicates, httpStatus: 200 };
   });
-  return write();
 }
 
 function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt: number): void {
@@ -271,7 +281,9 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
     case 'status': {
       const r = ev.row;
       const callback =
-        r.callbackData ?? (s.callbackForWamid.get(r.wamid) as { callback_data: string } | undefined)?.callback_data ?? null;
+        r.callbackData ??
+        (s.callbackForWamid.get(r.wamid) as { callback_data: string } | undefined)?.callback_data ??
+        null;
       s.insertStatus.run(
         eventId,
         pn,
@@ -290,7 +302,17 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
     }
     case 'message': {
       const r = ev.row;
-      s.insertInbound.run(eventId, pn, r.wamid, r.from, r.fromUserId, r.type, r.text, r.timestamp, r.errorCode);
+      s.insertInbound.run(
+        eventId,
+        pn,
+        r.wamid,
+        r.from,
+        r.fromUserId,
+        r.type,
+        r.text,
+        r.timestamp,
+        r.errorCode,
+      );
       if (r.optOut) {
         const o = r.optOut;
         s.insertOptOut.run(eventId, pn, o.recipient, o.optedOut ? 1 : 0, o.source, o.keyword, o.at);
@@ -309,12 +331,30 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
     }
     case 'contact': {
       const r = ev.row;
-      s.insertContact.run(eventId, pn, r.action, r.phoneNumber, r.userId, r.fullName, r.firstName, r.timestamp);
+      s.insertContact.run(
+        eventId,
+        pn,
+        r.action,
+        r.phoneNumber,
+        r.userId,
+        r.fullName,
+        r.firstName,
+        r.timestamp,
+      );
       return;
     }
     case 'history_chunk': {
       const r = ev.row;
-      s.insertChunk.run(eventId, pn, r.phase, r.chunkOrder, r.progress, r.threads, r.messages.length, receivedAt);
+      s.insertChunk.run(
+        eventId,
+        pn,
+        r.phase,
+        r.chunkOrder,
+        r.progress,
+        r.threads,
+        r.messages.length,
+        receivedAt,
+      );
       for (const m of r.messages) {
         s.insertHistoryMessage.run(
           eventId,
@@ -334,7 +374,18 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
     }
     case 'history_media': {
       const r = ev.row;
-      s.updateHistoryMedia.run(eventId, pn, r.wamid, r.from, r.to, r.type, r.text, r.timestamp, r.mediaId, r.mimeType);
+      s.updateHistoryMedia.run(
+        eventId,
+        pn,
+        r.wamid,
+        r.from,
+        r.to,
+        r.type,
+        r.text,
+        r.timestamp,
+        r.mediaId,
+        r.mimeType,
+      );
       return;
     }
     case 'history_error': {
@@ -344,7 +395,15 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
     }
     case 'account_update': {
       const r = ev.row;
-      s.insertAccountUpdate.run(eventId, ev.wabaId, r.phoneNumber, r.event, r.reason, r.initiatedBy, ev.occurredAt ?? receivedAt);
+      s.insertAccountUpdate.run(
+        eventId,
+        ev.wabaId,
+        r.phoneNumber,
+        r.event,
+        r.reason,
+        r.initiatedBy,
+        ev.occurredAt ?? receivedAt,
+      );
       return;
     }
     case 'template_status': {

@@ -99,7 +99,9 @@ export function ingestNdjson(
       if (result.outcome === 'rejected') {
         const reason = result.reason!;
         if (reason === 'invalid_json' || reason === 'too_large') {
-          throw new UsageError(`${describeRejection(reason)}; nothing was imported.`, { location: `${opts.name}:${l.line}` });
+          throw new UsageError(`${describeRejection(reason)}; nothing was imported.`, {
+            location: `${opts.name}:${l.line}`,
+          });
         }
         report.rejected++;
         report.rejectedLines.push({ line: l.line, reason, message: describeRejection(reason) });

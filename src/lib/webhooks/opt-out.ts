@@ -5,30 +5,64 @@
  */
 const OPT_OUT_WORDS = [
   // English
-  'STOP', 'STOP ALL', 'STOPALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'OPT OUT', 'OPTOUT', 'OPT-OUT',
-  'STOP PROMOTIONS', 'REMOVE ME',
+  'STOP',
+  'STOP ALL',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'OPT OUT',
+  'OPTOUT',
+  'OPT-OUT',
+  'STOP PROMOTIONS',
+  'REMOVE ME',
   // Spanish
-  'BAJA', 'DAR DE BAJA', 'DARME DE BAJA', 'PARAR', 'ALTO', 'CANCELAR', 'DETENER',
+  'BAJA',
+  'DAR DE BAJA',
+  'DARME DE BAJA',
+  'PARAR',
+  'ALTO',
+  'CANCELAR',
+  'DETENER',
   // Portuguese
-  'SAIR', 'PARE', 'DESCADASTRAR', 'CANCELAR INSCRIÇÃO',
+  'SAIR',
+  'PARE',
+  'DESCADASTRAR',
+  'CANCELAR INSCRIÇÃO',
   // French
-  'ARRÊT', 'ARRÊTER', 'DÉSABONNER', 'DÉSINSCRIRE', 'DÉSINSCRIPTION',
+  'ARRÊT',
+  'ARRÊTER',
+  'DÉSABONNER',
+  'DÉSINSCRIRE',
+  'DÉSINSCRIPTION',
   // German
-  'STOPP', 'ABMELDEN', 'ABBESTELLEN',
+  'STOPP',
+  'ABMELDEN',
+  'ABBESTELLEN',
   // Italian
-  'BASTA', 'DISISCRIVI', 'DISISCRIVIMI', 'CANCELLAMI',
+  'BASTA',
+  'DISISCRIVI',
+  'DISISCRIVIMI',
+  'CANCELLAMI',
   // Dutch
-  'AFMELDEN', 'UITSCHRIJVEN',
+  'AFMELDEN',
+  'UITSCHRIJVEN',
   // Indonesian / Malay
   'BERHENTI',
   // Turkish
-  'DUR', 'İPTAL',
+  'DUR',
+  'İPTAL',
   // Russian
-  'СТОП', 'ОТПИСАТЬСЯ',
+  'СТОП',
+  'ОТПИСАТЬСЯ',
   // Arabic
-  'توقف', 'إلغاء الاشتراك',
+  'توقف',
+  'إلغاء الاشتراك',
   // Hindi
-  'बंद', 'बंद करो', 'बंद करें',
+  'बंद',
+  'बंद करो',
+  'बंद करें',
 ] as const;
 
 const OPT_IN_WORDS = ['START', 'UNSTOP', 'SUBSCRIBE', 'RESUME', 'ALTA', 'INICIAR'] as const;

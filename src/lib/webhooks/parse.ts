@@ -192,9 +192,9 @@ export function messageText(m: Obj): string | null {
   if (type === 'text' && inner) return str(inner.body);
   if (type === 'button' && inner) return str(inner.text) ?? str(inner.payload);
   if (type === 'interactive' && inner) {
-    const reply = (isObj(inner.button_reply) ? inner.button_reply : isObj(inner.list_reply) ? inner.list_reply : undefined) as
-      | Obj
-      | undefined;
+    const reply = (
+      isObj(inner.button_reply) ? inner.button_reply : isObj(inner.list_reply) ? inner.list_reply : undefined
+    ) as Obj | undefined;
     return reply ? str(reply.title) : null;
   }
   if (inner && typeof inner.caption === 'string') return inner.caption;
@@ -205,7 +205,11 @@ function errorOf(v: unknown): { code: number | null; title: string | null; detai
   const e = arr(v)[0];
   if (!isObj(e)) return null;
   const data = isObj(e.error_data) ? e.error_data : undefined;
-  return { code: int(e.code), title: str(e.title) ?? str(e.message), details: data ? str(data.details) : null };
+  return {
+    code: int(e.code),
+    title: str(e.title) ?? str(e.message),
+    details: data ? str(data.details) : null,
+  };
 }
 
 const digits = (s: string | null): string | null => (s ? s.replace(/\D/g, '') || null : null);
@@ -231,7 +235,11 @@ function base(ctx: Ctx, key: string, summary: string, data: unknown, occurredAt:
 
 function unparsed(ctx: Ctx, value: unknown, why: string): ParsedEvent {
   const key = `${ctx.field}/raw/${hashOf({ waba: ctx.wabaId, time: ctx.entryTime, value })}`;
-  return { ...base(ctx, key, `${ctx.field}: ${why} (stored raw)`, value, ctx.entryTime), kind: 'unparsed', row: null };
+  return {
+    ...base(ctx, key, `${ctx.field}: ${why} (stored raw)`, value, ctx.entryTime),
+    kind: 'unparsed',
+    row: null,
+  };
 }
 
 function parseMessagesValue(ctx: Ctx, value: Obj): ParsedEvent[] {
@@ -271,7 +279,8 @@ function parseMessagesValue(ctx: Ctx, value: Obj): ParsedEvent[] {
     const text = messageText(m);
     const from = str(m.from) || null;
     const timestamp = secondsToMs(m.timestamp) ?? ctx.entryTime ?? 0;
-    const keyword = type === 'text' || type === 'button' || type === 'interactive' ? optOutKeyword(text) : null;
+    const keyword =
+      type === 'text' || type === 'button' || type === 'interactive' ? optOutKeyword(text) : null;
     const recipient = digits(from);
     const row: InboundRow = {
       wamid: str(m.id)!,
@@ -292,7 +301,8 @@ function parseMessagesValue(ctx: Ctx, value: Obj): ParsedEvent[] {
     }`;
     out.push({ ...base(ctx, key, summary, m, timestamp), kind: 'message', row });
   }
-  if (!Array.isArray(value.statuses) && !Array.isArray(value.messages)) out.push(unparsed(ctx, value, 'unknown kind'));
+  if (!Array.isArray(value.statuses) && !Array.isArray(value.messages))
+    out.push(unparsed(ctx, value, 'unknown kind'));
   return out;
 }
 
@@ -344,7 +354,13 @@ function parseEchoes(ctx: Ctx, value: Obj): ParsedEvent[] {
     };
     const key = `smb_message_echoes/${ctx.phoneNumberId ?? ''}/${row.wamid}/${row.type}`;
     out.push({
-      ...base(ctx, key, `echo ${row.type} to ${row.to ?? '?'} (sent from the Business App)`, m, row.timestamp),
+      ...base(
+        ctx,
+        key,
+        `echo ${row.type} to ${row.to ?? '?'} (sent from the Business App)`,
+        m,
+        row.timestamp,
+      ),
       kind: 'echo',
       row,
     });
@@ -372,7 +388,9 @@ function parseStateSync(ctx: Ctx, value: Obj): ParsedEvent[] {
       timestamp: secondsToMs(meta.timestamp),
     };
     const key = `smb_app_state_sync/${ctx.phoneNumberId ?? ''}/${hashOf(s)}`;
-    const who = row.fullName ? `${row.fullName} (${row.phoneNumber ?? row.userId ?? '?'})` : (row.phoneNumber ?? row.userId ?? '?');
+    const who = row.fullName
+      ? `${row.fullName} (${row.phoneNumber ?? row.userId ?? '?'})`
+      : (row.phoneNumber ?? row.userId ?? '?');
     out.push({ ...base(ctx, key, `contact ${row.action} ${who}`, s, row.timestamp), kind: 'contact', row });
   }
   return out;
@@ -532,7 +550,13 @@ export function parsePayload(payload: unknown): ParsedEvent[] {
     const entryTime = secondsToMs(entryObj.time);
     const changes = arr(entryObj.changes);
     if (changes.length === 0) {
-      events.push(unparsed({ field: '(entry)', wabaId, entryTime, phoneNumberId: null }, entry, 'entry without changes'));
+      events.push(
+        unparsed(
+          { field: '(entry)', wabaId, entryTime, phoneNumberId: null },
+          entry,
+          'entry without changes',
+        ),
+      );
       continue;
     }
     for (const change of changes) {

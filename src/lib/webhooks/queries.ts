@@ -79,7 +79,9 @@ export function syncHealth(db: Db, phoneNumberId?: string): SyncHealth {
     )
     .get(...pnArgs) as { last: number | null };
   const last = db
-    .prepare('SELECT event, reason, initiated_by AS initiatedBy, at FROM account_updates ORDER BY at DESC, id DESC LIMIT 1')
+    .prepare(
+      'SELECT event, reason, initiated_by AS initiatedBy, at FROM account_updates ORDER BY at DESC, id DESC LIMIT 1',
+    )
     .get() as SyncHealth['lastAccountUpdate'] | undefined;
   const offRow = db
     .prepare(
@@ -89,7 +91,9 @@ export function syncHealth(db: Db, phoneNumberId?: string): SyncHealth {
     .get() as { event: string } | undefined;
   const placeholders = SIGNATURE_FAILURES.map(() => '?').join(', ');
   const sig = db
-    .prepare(`SELECT COUNT(*) AS n, MAX(at) AS last FROM webhook_rejections WHERE reason IN (${placeholders})`)
+    .prepare(
+      `SELECT COUNT(*) AS n, MAX(at) AS last FROM webhook_rejections WHERE reason IN (${placeholders})`,
+    )
     .get(...SIGNATURE_FAILURES) as { n: number; last: number | null };
   return {
     eventCount: ev.n,
@@ -106,6 +110,11 @@ export function syncHealth(db: Db, phoneNumberId?: string): SyncHealth {
 // History import status
 
 export type SyncState = 'not_requested' | 'requested' | 'in_progress' | 'complete' | 'declined' | 'failed';
+
+export interface MissingChunk {
+  phase: number | null;
+  chunkOrder: number;
+}
 
 export interface PhaseStatus {
   phase: number;
@@ -138,10 +147,21 @@ export interface HistorySyncStatus extends SyncRequestInfo {
   threads: number;
   /** Distinct messages received. */
   messages: number;
-  /** Gaps in chunk_order (chunks not received yet, or lost). */
-  missingChunks: number[];
+  /**
+   * Gaps in chunk_order (chunks not received yet, or lost). Meta does not say whether chunk_order counts per
+   * phase or across phases: when two phases share a number it is per phase (`phase` set), otherwise the numbers
+   * are taken as one sequence (`phase` null).
+   */
+  missingChunks: MissingChunk[];
+  chunkNumbering: 'per_phase' | 'global';
   mediaFollowUps: number;
-  declined: { code: number | null; title: string | null; details: string | null; at: number; meaning: string } | null;
+  declined: {
+    code: number | null;
+    title: string | null;
+    details: string | null;
+    at: number;
+    meaning: string;
+  } | null;
   lastEventAt: number | null;
 }
 
@@ -186,7 +206,9 @@ function requestInfo(db: Db, phoneNumberId: string | undefined, type: SyncKind):
       `SELECT error_code, error_message, requested_at FROM sync_requests WHERE ${where} AND outcome != 'accepted'
        ORDER BY requested_at DESC, id DESC LIMIT 1`,
     )
-    .get(...args) as { error_code: number | null; error_message: string | null; requested_at: number } | undefined;
+    .get(...args) as
+    | { error_code: number | null; error_message: string | null; requested_at: number }
+    | undefined;
   const error =
     failed && (!accepted || failed.requested_at > accepted.requested_at)
       ? { code: failed.error_code, message: failed.error_message, at: failed.requested_at }
@@ -214,9 +236,9 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
   const pnAnd = phoneNumberId ? ' AND phone_number_id = ?' : '';
   const args = phoneNumberId ? [phoneNumberId] : [];
 
-  const onb = db
-    .prepare(`SELECT MAX(onboarded_at) AS at FROM sync_onboardings${pnWhere}`)
-    .get(...args) as { at: number | null };
+  const onb = db.prepare(`SELECT MAX(onboarded_at) AS at FROM sync_onboardings${pnWhere}`).get(...args) as {
+    at: number | null;
+  };
   const onboardedAt = onb.at ?? null;
 
   // history
@@ -251,7 +273,16 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
     const p = c.phase ?? 0;
     let ph = phases.get(p);
     if (!ph) {
-      ph = { phase: p, covers: 'unknown phase', chunks: 0, chunkOrders: [], threads: 0, messages: 0, progress: null, lastAt: null };
+      ph = {
+        phase: p,
+        covers: 'unknown phase',
+        chunks: 0,
+        chunkOrders: [],
+        threads: 0,
+        messages: 0,
+        progress: null,
+        lastAt: null,
+      };
       phases.set(p, ph);
     }
     ph.chunks++;
@@ -276,13 +307,23 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
     )
     .get(...args) as { messages: number; threads: number; media: number | null };
   const declinedRow = db
-    .prepare(`SELECT code, title, details, received_at FROM history_errors WHERE 1 = 1${pnAnd} ORDER BY id DESC LIMIT 1`)
-    .get(...args) as { code: number | null; title: string | null; details: string | null; received_at: number } | undefined;
+    .prepare(
+      `SELECT code, title, details, received_at FROM history_errors WHERE 1 = 1${pnAnd} ORDER BY id DESC LIMIT 1`,
+    )
+    .get(...args) as
+    | { code: number | null; title: string | null; details: string | null; received_at: number }
+    | undefined;
   const lastHistory = db
     .prepare(`SELECT MAX(received_at) AS at FROM webhook_events WHERE field = 'history'${pnAnd}`)
     .get(...args) as { at: number | null };
   const hReq = requestInfo(db, phoneNumberId, 'history');
-  const missing = missingChunkOrders(orders);
+  // per-phase numbering shows as the same chunk_order in two phases
+  const perPhase = new Set(orders).size < orders.length;
+  const missing: MissingChunk[] = perPhase
+    ? [...phases.values()].flatMap((p) =>
+        missingChunkOrders(p.chunkOrders).map((chunkOrder) => ({ phase: p.phase, chunkOrder })),
+      )
+    : missingChunkOrders(orders).map((chunkOrder) => ({ phase: null, chunkOrder }));
   const done = progress === 100 && missing.length === 0;
   const declined = declinedRow
     ? {
@@ -344,6 +385,7 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
       threads: counts.threads,
       messages: counts.messages,
       missingChunks: missing,
+      chunkNumbering: perPhase ? 'per_phase' : 'global',
       mediaFollowUps: counts.media ?? 0,
       declined,
       lastEventAt: lastHistory.at ?? null,

@@ -85,20 +85,32 @@ export function verifyHandshake(query: URLSearchParams, verifyToken: string | un
  * The POST part on its own (no HTTP server): verify, store, and the status to answer. Used by the server,
  * and usable as the sandbox's in-process `webhookSink`.
  */
+function ingestHttp(
+  options: WebhookHandlerOptions,
+  rawBody: Buffer | string,
+  headers: Record<string, string | string[] | undefined>,
+): IngestResult {
+  const sigHeader = headers['x-hub-signature-256'] ?? headers['X-Hub-Signature-256'];
+  const signature = Array.isArray(sigHeader) ? sigHeader[0] : sigHeader;
+  return ingestPayload(options.db, rawBody, {
+    signature: signature ?? null,
+    appSecret: options.appSecret,
+    requireSignature: true,
+    receivedAt: options.clock?.now() ?? Date.now(),
+    source: 'http',
+    maxBytes: options.maxBytes ?? MAX_BODY_BYTES,
+  });
+}
+
+/**
+ * The POST part on its own (no HTTP server): verify, store, and the status to answer (`.httpStatus`). Used as
+ * the sandbox's in-process `webhookSink`.
+ */
 export function createWebhookSink(
   options: WebhookHandlerOptions,
 ): (rawBody: Buffer | string, headers: Record<string, string | string[] | undefined>) => IngestResult {
   return (rawBody, headers) => {
-    const sigHeader = headers['x-hub-signature-256'] ?? headers['X-Hub-Signature-256'];
-    const signature = Array.isArray(sigHeader) ? sigHeader[0] : sigHeader;
-    const result = ingestPayload(options.db, rawBody, {
-      signature: signature ?? null,
-      appSecret: options.appSecret,
-      requireSignature: true,
-      receivedAt: options.clock?.now() ?? Date.now(),
-      source: 'http',
-      maxBytes: options.maxBytes ?? MAX_BODY_BYTES,
-    });
+    const result = ingestHttp(options, rawBody, headers);
     for (const e of result.events) options.onEvent?.(e);
     return result;
   };
@@ -109,14 +121,58 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const path = options.path ?? '/webhook';
   const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
   const stats: WebhookServerStats = { requests: 0, stored: 0, duplicates: 0, rejected: 0, events: 0 };
-  const sink = createWebhookSink(options);
   let closing = false;
   let inFlight = 0;
   let drained: (() => void) | undefined;
 
-  const finish = (res: ServerResponse, started: bigint, o: Omit<RequestOutcome, 'ms' | 'status'>, status: number, body = '') => {
+  // Group commit: bodies complete in the same turn of the event loop are stored in ONE transaction (each
+  // payload a savepoint inside it), then answered. Nothing is answered before its transaction committed.
+  type Pending = {
+    raw: Buffer;
+    headers: Record<string, string | string[] | undefined>;
+    done: (r: IngestResult | null) => void;
+  };
+  let queue: Pending[] = [];
+  const storeBatch = options.db.transaction((batch: Pending[]) => batch.map((p) => ingestHttp(options, p.raw, p.headers)));
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    let results: (IngestResult | null)[];
+    try {
+      results = storeBatch(batch);
+    } catch {
+      // one bad apple must not fail the others: retry them one by one
+      results = batch.map((p) => {
+        try {
+          return ingestHttp(options, p.raw, p.headers);
+        } catch {
+          return null;
+        }
+      });
+    }
+    batch.forEach((p, i) => {
+      const r = results[i] ?? null;
+      if (r) for (const e of r.events) options.onEvent?.(e);
+      p.done(r);
+    });
+  };
+  const enqueue = (raw: Buffer, headers: Pending['headers'], done: Pending['done']) => {
+    queue.push({ raw, headers, done });
+    if (queue.length === 1) setImmediate(flush);
+  };
+
+  const finish = (
+    res: ServerResponse,
+    started: bigint,
+    o: Omit<RequestOutcome, 'ms' | 'status'>,
+    status: number,
+    body = '',
+  ) => {
     if (closing) res.setHeader('Connection', 'close');
-    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    res.writeHead(status, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+    });
     res.end(body);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     options.onRequest?.({ ...o, status, ms });
@@ -146,7 +202,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     }
     if (method === 'GET') {
       const challenge = verifyHandshake(url.searchParams, options.verifyToken);
-      if (challenge === null) finish(res, started, { ...base, outcome: 'verify_refused' }, 403, 'Forbidden\n');
+      if (challenge === null)
+        finish(res, started, { ...base, outcome: 'verify_refused' }, 403, 'Forbidden\n');
       else finish(res, started, { ...base, outcome: 'verified' }, 200, challenge);
       return;
     }
@@ -193,32 +250,32 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     });
     req.on('end', () => {
       if (overflow) return;
-      let result: IngestResult;
-      try {
-        result = sink(Buffer.concat(chunks, size), req.headers);
-      } catch {
-        // the store failed (disk full, locked…): 500 so that Meta retries later
-        finish(res, started, { ...base, outcome: 'rejected' }, 500, 'Internal error\n');
-        return;
-      }
-      if (result.outcome === 'stored') stats.stored++;
-      else if (result.outcome === 'duplicate') stats.duplicates++;
-      else stats.rejected++;
-      stats.events += result.events.length;
-      const body = result.outcome === 'rejected' ? `Rejected: ${result.reason}\n` : 'OK\n';
-      finish(
-        res,
-        started,
-        {
-          method,
-          outcome: result.outcome,
-          reason: result.reason,
-          events: result.events.length,
-          duplicates: result.duplicates,
-        },
-        result.httpStatus,
-        body,
-      );
+      enqueue(Buffer.concat(chunks, size), req.headers, (result) => {
+        if (result === null) {
+          // the store failed (disk full, locked…): 500 so that Meta retries later
+          stats.rejected++;
+          finish(res, started, { ...base, outcome: 'rejected' }, 500, 'Internal error\n');
+          return;
+        }
+        if (result.outcome === 'stored') stats.stored++;
+        else if (result.outcome === 'duplicate') stats.duplicates++;
+        else stats.rejected++;
+        stats.events += result.events.length;
+        const body = result.outcome === 'rejected' ? `Rejected: ${result.reason}\n` : 'OK\n';
+        finish(
+          res,
+          started,
+          {
+            method,
+            outcome: result.outcome,
+            reason: result.reason,
+            events: result.events.length,
+            duplicates: result.duplicates,
+          },
+          result.httpStatus,
+          body,
+        );
+      });
     });
   };
 

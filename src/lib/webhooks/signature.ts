@@ -19,10 +19,12 @@ export function verifySignature(
   header: string | null | undefined,
   appSecret: string,
 ): { ok: true } | { ok: false; reason: SignatureFailure } {
-  if (header === undefined || header === null || header.trim() === '') return { ok: false, reason: 'missing_signature' };
+  if (header === undefined || header === null || header.trim() === '')
+    return { ok: false, reason: 'missing_signature' };
   const value = header.trim();
   const eq = value.indexOf('=');
-  if (eq < 0 || value.slice(0, eq).toLowerCase() !== 'sha256') return { ok: false, reason: 'malformed_signature' };
+  if (eq < 0 || value.slice(0, eq).toLowerCase() !== 'sha256')
+    return { ok: false, reason: 'malformed_signature' };
   const hex = value.slice(eq + 1);
   if (!HEX.test(hex) || hex.length % 2 !== 0) return { ok: false, reason: 'malformed_signature' };
   const given = Buffer.from(hex, 'hex');

@@ -1,7 +1,8 @@
 import { DEFAULT_API_VERSION } from '../../graph/client.js';
 import type { PhoneNumber } from '../../graph/types.js';
+import { parseGraphTime } from '../../history/sync.js';
 import { apiVersionState, suggestedVersion } from '../api-versions.js';
-import { isoDate, parseMetaTime } from '../format.js';
+import { isoDate } from '../format.js';
 import type { CheckDefinition, DoctorFacts, Outcome } from '../types.js';
 import { describeError, fail, fixForError, pass, skip, unavailable, warn } from './common.js';
 
@@ -91,7 +92,7 @@ export const NUMBER_CHECKS: CheckDefinition[] = [
       const p = got.node;
       const facts = `is_on_biz_app ${p.is_on_biz_app ?? 'unknown'}, platform_type ${p.platform_type ?? 'unknown'}`;
       if (isCoexistence(p)) {
-        const at = parseMetaTime(p.last_onboarded_time);
+        const at = parseGraphTime(p.last_onboarded_time);
         return pass(`${facts}${at ? `, onboarded ${isoDate(at)}` : ''}`);
       }
       if (p.is_on_biz_app === true) {

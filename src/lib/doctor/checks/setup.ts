@@ -51,11 +51,11 @@ export const SETUP_CHECKS: CheckDefinition[] = [
       if (eol && Date.parse(`${eol}T00:00:00Z`) <= f.now) {
         return {
           status: 'warn',
-          detail: `Node.js ${f.nodeVersion}: this release line reached end of life on ${eol} (no more security fixes)`,
+          detail: `${f.nodeVersion}: this release line reached end of life on ${eol} (no more security fixes)`,
           fix: 'Upgrade to a maintained LTS release (Node.js 22 or 24).',
         };
       }
-      return pass(`Node.js ${f.nodeVersion}`);
+      return pass(f.nodeVersion);
     },
   },
   {

@@ -1,6 +1,6 @@
-import { SYNC_WINDOW_MS } from '../../history/sync.js';
+import { parseGraphTime, SYNC_WINDOW_MS } from '../../history/sync.js';
 import type { ContactSyncStatus, HistorySyncStatus } from '../../webhooks/queries.js';
-import { ago, formatDuration, parseMetaTime, plural, TIME } from '../format.js';
+import { ago, formatDuration, plural, TIME } from '../format.js';
 import type { CheckDefinition, DoctorFacts, Outcome, StoreFacts } from '../types.js';
 import { fail, pass, skip, warn } from './common.js';
 
@@ -45,11 +45,16 @@ function storeOf(f: DoctorFacts, needEvents: boolean): StoreFacts | Outcome {
 }
 const isOutcome = (v: StoreFacts | Outcome): v is Outcome => 'status' in v;
 
-/** When the number was onboarded: the store's record, else the phone node's last_onboarded_time. */
+/**
+ * When the number was (last) onboarded, the start of its 24-hour sync window: the later of the store's record
+ * and the phone node's last_onboarded_time (a re-onboarding moves the window).
+ */
 export function onboardedAt(f: DoctorFacts): number | null {
   const fromStore = f.store.state === 'ok' ? f.store.value.history.onboardedAt : null;
-  if (fromStore) return fromStore;
-  return f.phone.state === 'ok' ? parseMetaTime(f.phone.value.last_onboarded_time) : null;
+  const fromApi = f.phone.state === 'ok' ? (parseGraphTime(f.phone.value.last_onboarded_time) ?? null) : null;
+  if (fromStore === null) return fromApi;
+  if (fromApi === null) return fromStore;
+  return Math.max(fromStore, fromApi);
 }
 
 type SyncPart = HistorySyncStatus | ContactSyncStatus;

@@ -18,8 +18,8 @@ function label(t: MessageTemplate): string {
 function reason(t: MessageTemplate): string {
   const parts: string[] = [];
   if (t.rejected_reason && t.rejected_reason !== 'NONE') parts.push(t.rejected_reason);
-  if (t.quality_score?.score && t.quality_score.score !== 'UNKNOWN')
-    parts.push(`quality ${t.quality_score.score}`);
+  const q = t.quality_score?.score;
+  if (q === 'RED' || q === 'YELLOW') parts.push(`quality ${q}`);
   return parts.length ? parts.join(', ') : 'no reason given';
 }
 
@@ -92,7 +92,8 @@ export const TEMPLATE_CHECKS: CheckDefinition[] = [
       if (isOutcome(list)) return list;
       const disabled = byStatus(list, 'DISABLED');
       if (disabled.length === 0) return pass('none');
-      return fail(
+      // A warning, not a failure: nothing can re-enable it, so it must not fail every run from now on.
+      return warn(
         named(disabled),
         'Disabled templates cannot be sent (132016) or edited: create a new template under a new name and switch campaigns to it.',
       );

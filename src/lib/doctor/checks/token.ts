@@ -25,6 +25,12 @@ export const TOKEN_CHECKS: CheckDefinition[] = [
       if (f.token.state === 'error') {
         const e = f.token.error;
         if (e.network) return skip(`API unreachable: ${e.message}`);
+        if (/appsecret_proof/i.test(e.message)) {
+          return fail(
+            `the API refuses the appsecret_proof, so the app secret does not belong to the token's app: ${describeError(e)}`,
+            `Set the secret of app ${f.config.appId.value ?? '(the token’s app)'} from App Dashboard › App settings › Basic: WACX_APP_SECRET, or store it with \`wacx auth login\`.`,
+          );
+        }
         const revoked = e.code === 190 || e.code === 0 || e.code === 102;
         return fail(
           revoked

@@ -1,0 +1,766 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { Clock } from '../clock.js';
+import { ConfigError, ExitCode, UsageError, WacxError } from '../errors.js';
+import type { Graph } from '../graph/index.js';
+import { templateMessageBody } from '../graph/resources/messages.js';
+import type { MessageTemplate } from '../graph/types.js';
+import type { Io } from '../io/io.js';
+import { Store } from '../store/index.js';
+import { syncHealth } from '../webhooks/queries.js';
+import { Engine, type EngineOutcome } from './engine.js';
+import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
+import { findPhoneColumn, findProblems, ingest, type Problem, readHeader, type RowShape } from './ingest.js';
+import { type Campaign, type Counts, type IngestRow, Ledger } from './ledger.js';
+import { type MapSpec, parseMapSpec, renderComponents, resolveSlots } from './mapping.js';
+import { readExcludeFile, storeOptOuts } from './opt-outs.js';
+import { meaningOfCode, meaningOfSkip, SendOutput, type Snapshot, type Summary } from './output.js';
+import { Pacer, PairLimiter } from './pacer.js';
+import { checkDefaultCountry } from './phone.js';
+import { defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
+import { callbackData, reconcileUnknown } from './reconcile.js';
+import { writeReport } from './report.js';
+import { fetchApprovedTemplate } from './template.js';
+import { graphTransport } from './transport.js';
+import { INVALID_REASONS, type RowOutcome, type SkipReason, type Slot, type StopReason } from './types.js';
+
+export interface SendRequest {
+  csvPath: string;
+  template: string;
+  language: string;
+  map: readonly string[];
+  phoneColumn: string | null;
+  defaultCountry: string | null;
+  rate: number | null;
+  force: boolean;
+  campaignId: string | null;
+  exclude: string | null;
+  strict: boolean;
+  dryRun: boolean;
+  report: string | null;
+  resendUnknown: boolean;
+  maxInFlight: number | null;
+}
+
+export interface ResumeRequest {
+  rate: number | null;
+  force: boolean;
+  resendUnknown: boolean;
+  report: string | null;
+  maxInFlight: number | null;
+  strict: boolean;
+}
+
+/** What the commands give the campaign domain. */
+export interface RunEnv {
+  io: Io;
+  json: boolean;
+  clock: Clock;
+  signal: AbortSignal;
+  /** The API core for management calls (template, phone number). */
+  graph: () => Promise<Graph>;
+  /** The API core for sends, over an undici Pool of `connections` connections; closed by the caller's cleanup. */
+  sendGraph: (connections: number) => Promise<Graph>;
+  store: () => Promise<Store>;
+  phoneNumberId: () => string;
+  wabaId: () => string;
+  host?: string;
+  pid?: number;
+  /** A lease whose heartbeat is older than this is taken over (default 30 s). */
+  leaseStaleMs?: number;
+}
+
+export const LEASE_STALE_MS = 30_000;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+}
+
+async function statCsv(path: string): Promise<{ size: number; mtimeMs: number }> {
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new UsageError(`${path} is not a file.`, { location: '--csv' });
+    return { size: s.size, mtimeMs: Math.round(s.mtimeMs) };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') {
+      throw new UsageError(`Cannot read ${path}: no such file.`, { location: '--csv' });
+    }
+    throw error;
+  }
+}
+
+function problemsError(problems: readonly Problem[], count: number, csvName: string): UsageError {
+  const shown = problems
+    .slice(0, 20)
+    .map((p) => `  ${csvName}:${p.line}: ${p.message}`)
+    .join('\n');
+  const more = count > 20 ? `\n  … and ${count - 20} more` : '';
+  const first = problems[0]!;
+  return new UsageError(
+    `${count} invalid row${count === 1 ? '' : 's'} (--strict): nothing was sent.\n${shown}${more}`,
+    {
+      location: `${csvName}:${first.line}`,
+      hint: 'Fix these rows, or run without --strict to skip them and send the rest.',
+    },
+  );
+}
+
+function sameSlots(a: readonly Slot[], b: readonly Slot[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every(
+    (s, i) =>
+      s.component === b[i]!.component &&
+      s.name === b[i]!.name &&
+      s.kind === b[i]!.kind &&
+      s.columnIndex === b[i]!.columnIndex &&
+      s.buttonIndex === b[i]!.buttonIndex &&
+      s.named === b[i]!.named,
+  );
+}
+
+function mapKey(specs: readonly MapSpec[]): string {
+  return JSON.stringify([...specs].map((s) => [s.column, s.param]).sort());
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** `wacx send`: validates everything, then creates or resumes the campaign and sends it. Returns the exit code. */
+export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<number> {
+  const csvPath = resolve(req.csvPath);
+  const csvName = basename(csvPath);
+  const csv = await statCsv(csvPath);
+  const defaultCountry = checkDefaultCountry(req.defaultCountry);
+  const specs = req.map.map(parseMapSpec);
+  const phoneNumberId = env.phoneNumberId();
+  const wabaId = env.wabaId();
+  const csvSha256 = await fileSha256(csvPath);
+  const id = req.campaignId
+    ? checkCampaignId(req.campaignId)
+    : deriveCampaignId(csvSha256, req.template, req.language, phoneNumberId);
+  const exclude = req.exclude ? resolve(req.exclude) : null;
+
+  if (req.dryRun) return dryRun(req, env, { csvPath, csvName, defaultCountry, specs, phoneNumberId, wabaId, id, exclude });
+
+  const store = await env.store();
+  const ledger = new Ledger(store.db);
+  const existing = ledger.find(id);
+  if (existing) {
+    const mismatch =
+      existing.template !== req.template
+        ? `template ${existing.template}`
+        : existing.language !== req.language
+          ? `language ${existing.language}`
+          : existing.phoneNumberId !== phoneNumberId
+            ? `phone number ${existing.phoneNumberId}`
+            : existing.csvSha256 !== csvSha256
+              ? `another CSV (${existing.csvPath})`
+              : mapKey(existing.options.map) !== mapKey(specs)
+                ? `other --map options (${existing.options.map.map((m) => `${m.column}=${m.param}`).join(' ') || 'none'})`
+                : (existing.options.defaultCountry ?? null) !== (defaultCountry ?? null)
+                  ? `--default-country ${existing.options.defaultCountry ?? '(none)'}`
+                  : null;
+    if (mismatch) {
+      throw new UsageError(`Campaign "${id}" already exists with ${mismatch}.`, {
+        location: '--campaign',
+        hint: `Resume it with \`wacx campaigns resume ${id}\`, or choose a new --campaign id.`,
+      });
+    }
+    if (exclude && exclude !== existing.options.exclude) {
+      env.io.warn(`Campaign ${id} was started with ${existing.options.exclude ? `--exclude ${existing.options.exclude}` : 'no --exclude'}; using the new --exclude for the rows not sent yet.`);
+    }
+    env.io.info(`Resuming campaign ${id} (started ${new Date(existing.createdAt).toISOString()}).`);
+    return runCampaign(ledger, store, existing, { ...req, exclude: exclude ?? existing.options.exclude }, env);
+  }
+
+  if (!req.campaignId) {
+    // The same list for the same template, but with different content: running it as a new campaign would send
+    // the message again to everyone already reached. Make that an explicit choice.
+    const sibling = ledger
+      .list()
+      .find(
+        (c) =>
+          c.csvPath === csvPath &&
+          c.template === req.template &&
+          c.language === req.language &&
+          c.phoneNumberId === phoneNumberId,
+      );
+    if (sibling) {
+      throw new UsageError(
+        `${csvName} changed since campaign ${sibling.id} was started from it: running it again would message again everyone that campaign reached.`,
+        {
+          location: '--csv',
+          hint: `To continue the old campaign: \`wacx campaigns resume ${sibling.id}\`. To send the new file anyway, name a new campaign with --campaign ID.`,
+        },
+      );
+    }
+  }
+
+  const graph = await env.graph();
+  const template = await fetchApprovedTemplate(graph, wabaId, req.template, req.language, env.signal);
+  const header = await readHeader(csvPath);
+  const phoneIndex = findPhoneColumn(header.columns, req.phoneColumn, csvName);
+  const slots = resolveSlots(template, header.columns, specs, csvName);
+  const shape: RowShape = { columns: header.columns, phoneIndex, slots, defaultCountry };
+  // the rate is checked before anything is written
+  const pn = await graph.phoneNumbers.get(phoneNumberId, THROUGHPUT_FIELDS, env.signal);
+  resolveRate(req.rate, req.force, numberThroughput(pn));
+  if (exclude) await readExcludeFile(exclude, defaultCountry);
+  if (req.strict) {
+    const found = await findProblems(csvPath, shape, { offset: header.end, lines: header.endLines, nextRow: 1 }, 20);
+    if (found.count > 0) throw problemsError(found.problems, found.count, csvName);
+  }
+  const now = env.clock.now();
+  const created = ledger.create(
+    {
+      id,
+      template: req.template,
+      language: req.language,
+      phoneNumberId,
+      wabaId,
+      csvPath,
+      csvSize: csv.size,
+      csvMtime: csv.mtimeMs,
+      csvSha256,
+      options: { map: specs, phoneColumn: header.columns[phoneIndex]!, defaultCountry, exclude, slots },
+      templateSnapshot: template,
+    },
+    now,
+  );
+  ledger.ingestBatch(
+    created.cid,
+    [],
+    { offset: header.end, line: header.endLines, nextRow: 1, done: false, columns: header.columns },
+    now,
+  );
+  const campaign = ledger.find(id)!;
+  return runCampaign(ledger, store, campaign, { ...req, exclude, strict: false }, env, { template, pn });
+}
+
+/** `wacx campaigns resume ID`. */
+export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv): Promise<number> {
+  const store = await env.store();
+  const ledger = new Ledger(store.db);
+  const campaign = ledger.find(id);
+  if (!campaign) {
+    throw new UsageError(`No campaign "${id}" in the ledger.`, { hint: 'List them with `wacx campaigns list`.' });
+  }
+  return runCampaign(ledger, store, campaign, { ...req, exclude: campaign.options.exclude }, env);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface RunOptions {
+  rate: number | null;
+  force: boolean;
+  resendUnknown: boolean;
+  report: string | null;
+  maxInFlight: number | null;
+  strict: boolean;
+  exclude: string | null;
+}
+
+/** Counts kept up to date while sending (the ledger holds the truth; this is for progress). */
+class Tally {
+  counts: Counts;
+  answered = 0;
+  lastAnswerAt: number | null = null;
+  private samples: { t: number; n: number }[] = [];
+  constructor(counts: Counts) {
+    this.counts = { ...counts };
+  }
+  outcome(o: EngineOutcome, now: number): void {
+    this.counts.pending--;
+    this.counts[o.state]++;
+    if (o.state !== 'skipped') {
+      this.answered++;
+      this.lastAnswerAt = now;
+    }
+  }
+  ingested(rows: readonly IngestRow[]): void {
+    for (const r of rows) {
+      this.counts.total++;
+      this.counts[r.state]++;
+    }
+  }
+  /** Answers per second over the last ~5 s. */
+  rate(now: number): number {
+    this.samples.push({ t: now, n: this.answered });
+    while (this.samples.length > 2 && now - this.samples[0]!.t > 5000) this.samples.shift();
+    const first = this.samples[0]!;
+    const dt = now - first.t;
+    return dt > 0 ? ((this.answered - first.n) * 1000) / dt : 0;
+  }
+}
+
+function ingestOutcome(r: IngestRow): RowOutcome {
+  return {
+    row: r.row,
+    line: r.line,
+    recipient: r.recipient ?? r.input,
+    state: r.state,
+    reason: r.reason,
+    errorCode: null,
+    errorTitle: null,
+    wamid: null,
+    attempts: 0,
+  };
+}
+
+async function runCampaign(
+  ledger: Ledger,
+  store: Store,
+  campaign: Campaign,
+  opts: RunOptions,
+  env: RunEnv,
+  prefetched: { template?: MessageTemplate; pn?: Awaited<ReturnType<Graph['phoneNumbers']['get']>> } = {},
+): Promise<number> {
+  const { io, clock } = env;
+  const started = clock.now();
+  const csvName = basename(campaign.csvPath);
+  const cid = campaign.cid;
+  const graph = await env.graph();
+  if (!campaign.wabaId) throw new ConfigError(`Campaign ${campaign.id} has no WABA id.`);
+  const template =
+    prefetched.template ??
+    (await fetchApprovedTemplate(graph, campaign.wabaId, campaign.template, campaign.language, env.signal));
+  const columns = campaign.columns ?? [];
+  const phoneIndex = findPhoneColumn(columns, campaign.options.phoneColumn, csvName);
+  const slots = resolveSlots(template, columns, campaign.options.map, csvName);
+  if (!sameSlots(slots, campaign.options.slots)) {
+    throw new UsageError(
+      `Template "${campaign.template}" (${campaign.language}) changed since campaign ${campaign.id} started: its parameters are not the same any more.`,
+      { location: '--template', hint: 'Start a new campaign (--campaign NEW-ID) for the new version of the template.' },
+    );
+  }
+  const defaultCountry = checkDefaultCountry(campaign.options.defaultCountry);
+  const shape: RowShape = { columns, phoneIndex, slots, defaultCountry };
+
+  const pn = prefetched.pn ?? (await graph.phoneNumbers.get(campaign.phoneNumberId, THROUGHPUT_FIELDS, env.signal));
+  const limit = numberThroughput(pn);
+  const rate = resolveRate(opts.rate, opts.force, limit);
+  if (opts.maxInFlight !== null && !(Number.isInteger(opts.maxInFlight) && opts.maxInFlight > 0)) {
+    throw new UsageError(`--max-in-flight must be a positive integer.`, { location: '--max-in-flight' });
+  }
+  const window = opts.maxInFlight ?? defaultWindow(rate);
+
+  if (!campaign.ingestDone) {
+    // the rest of the CSV is read while sending: it must be the file the campaign was created from
+    const now = await statCsv(campaign.csvPath);
+    if (now.size !== campaign.csvSize || now.mtimeMs !== campaign.csvMtime) {
+      if ((await fileSha256(campaign.csvPath)) !== campaign.csvSha256) {
+        throw new WacxError(`${csvName} changed since campaign ${campaign.id} started, and not all of it was read.`, {
+          hint: 'Restore the original file to resume, or start a new campaign with --campaign NEW-ID.',
+        });
+      }
+    }
+    if (opts.strict) {
+      const from = { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow };
+      const found = await findProblems(campaign.csvPath, shape, from, 20);
+      if (found.count > 0) throw problemsError(found.problems, found.count, csvName);
+    }
+  }
+  let excluded = new Set<string>();
+  if (opts.exclude) {
+    const ex = await readExcludeFile(opts.exclude, defaultCountry);
+    excluded = ex.numbers;
+    if (ex.invalid.length > 0) {
+      io.warn(`${basename(opts.exclude)}: ${ex.invalid.length} line(s) are not phone numbers (first: line ${ex.invalid[0]!.line}).`);
+    }
+  }
+
+  const output = new SendOutput(io, campaign.id, { json: env.json });
+  const health = syncHealth(store.db, campaign.phoneNumberId);
+  if (health.offboardedWithoutReconnect) {
+    const stop: StopReason = {
+      kind: 'offboarded',
+      code: null,
+      title: 'Number offboarded',
+      message: 'The webhook store shows ACCOUNT_OFFBOARDED without a later ACCOUNT_RECONNECTED: sends would fail.',
+      hint: 'Reconnect the number in the WhatsApp Business App (or re-onboard), check `wacx doctor`, then run again.',
+    };
+    const counts = ledger.counts(cid);
+    ledger.setStatus(cid, 'stopped', clock.now(), { stopReason: stop });
+    const summary = buildSummary(ledger, campaign, counts, {
+      status: 'stopped',
+      exitCode: ExitCode.FAILED,
+      durationMs: clock.now() - started,
+      requests: 0,
+      achievedRate: null,
+      targetRate: rate,
+      stop,
+      report: null,
+    });
+    output.summary(summary);
+    return ExitCode.FAILED;
+  }
+
+  // ---- the lease: one run per campaign ----
+  const me = { owner: randomUUID(), host: env.host ?? hostname(), pid: env.pid ?? process.pid };
+  const lease = ledger.acquireLease(cid, me, clock.now(), env.leaseStaleMs ?? LEASE_STALE_MS, isAlive);
+  if (!lease.ok) {
+    const ago = Math.max(0, Math.round((clock.now() - lease.holder.heartbeat) / 1000));
+    throw new WacxError(
+      `Campaign ${campaign.id} is already being sent by pid ${lease.holder.pid} on ${lease.holder.host} (heartbeat ${ago} s ago): not starting a second run.`,
+      {
+        hint: `Wait for it to finish (\`wacx campaigns show ${campaign.id}\`). A run that died is taken over once its process is gone, or after ${Math.round((env.leaseStaleMs ?? LEASE_STALE_MS) / 1000)} s without heartbeat.`,
+      },
+    );
+  }
+  if (lease.tookOver) {
+    io.info(`Taking over campaign ${campaign.id} from a run that stopped (pid ${lease.tookOver.pid} on ${lease.tookOver.host}).`);
+  }
+
+  const stopIngest = new AbortController();
+  const onAbort = () => stopIngest.abort();
+  env.signal.addEventListener('abort', onAbort);
+  let optOutTimer: NodeJS.Timeout | undefined;
+  let result: Awaited<ReturnType<Engine['run']>>;
+  let ingestError: unknown;
+  let tally: Tally;
+  try {
+    // ---- what the previous run left ----
+    const now = clock.now();
+    const wasInFlight = ledger.inFlightToUnknown(cid, now);
+    const rec = reconcileUnknown(store.db, ledger, cid, campaign.id, now);
+    if (wasInFlight > 0 || rec.checked > 0) {
+      io.info(
+        `${wasInFlight > 0 ? `${wasInFlight} row(s) were in flight when the previous run stopped. ` : ''}` +
+          `Reconciled from status webhooks: ${rec.sent} sent, ${rec.failed} failed, ${rec.stillUnknown} still unknown.`,
+      );
+    }
+    if (opts.resendUnknown) {
+      const n = ledger.unknownToPending(cid, now);
+      if (n > 0) io.warn(`--resend-unknown: ${n} row(s) whose outcome is unknown will be sent again (they may get it twice).`);
+    } else if (rec.stillUnknown > 0) {
+      io.warn(
+        `${rec.stillUnknown} row(s) have an unknown outcome and are not re-sent (see \`wacx campaigns show ${campaign.id}\`; --resend-unknown to send them again).`,
+      );
+    }
+    ledger.durable();
+    ledger.setStatus(cid, 'running', now, { started: true, stopReason: null });
+    tally = new Tally(ledger.counts(cid));
+
+    let optOuts = storeOptOuts(store.db);
+    optOutTimer = setInterval(() => {
+      optOuts = storeOptOuts(store.db);
+    }, 30_000);
+    optOutTimer.unref();
+
+    const sendGraph = await env.sendGraph(Math.min(window, 128));
+    const transport = graphTransport(sendGraph, {
+      phoneNumberId: campaign.phoneNumberId,
+      template: campaign.template,
+      language: campaign.language,
+      slots,
+      campaignId: campaign.id,
+    });
+    let ingestDone = campaign.ingestDone;
+    const t = tally;
+    const engine = new Engine({
+      ledger,
+      cid,
+      clock,
+      signal: env.signal,
+      transport,
+      pacer: new Pacer(rate, clock.now()),
+      pair: new PairLimiter(),
+      window,
+      leaseOwner: me.owner,
+      ingestDone: () => ingestDone,
+      blocked: (r) =>
+        excluded.has(r)
+          ? 'excluded: listed in --exclude'
+          : optOuts.has(r)
+            ? 'opted_out: the recipient opted out (inbound STOP or marketing preference)'
+            : null,
+      onOutcome: (o) => {
+        t.outcome(o, clock.now());
+        output.row(o, csvName);
+      },
+      onNotice: (n) => output.notice(n, clock.now()),
+    });
+    const ingesting = ingestDone
+      ? Promise.resolve()
+      : ingest({
+          ledger,
+          cid,
+          path: campaign.csvPath,
+          shape,
+          from: { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow },
+          clock,
+          excluded,
+          optedOut: optOuts,
+          signal: stopIngest.signal,
+          onBatch: (rows) => {
+            t.ingested(rows);
+            for (const r of rows) if (r.state === 'skipped') output.row(ingestOutcome(r), csvName);
+            engine.notify();
+          },
+        }).then(
+          (r) => {
+            if (!r.aborted) ingestDone = true;
+            engine.notify();
+          },
+          (error: unknown) => {
+            ingestError = error;
+            ingestDone = true; // nothing more will come: let the engine finish what it has
+            engine.notify();
+          },
+        );
+    if (!env.json) {
+      output.info(
+        `Sending ${campaign.template} (${campaign.language}) from ${csvName} as campaign ${campaign.id}: ` +
+          `${rate} msg/s (${limit.source}), up to ${window} in flight.`,
+      );
+    }
+    output.startProgress(
+      (): Snapshot => ({
+        counts: { ...t.counts, in_flight: engine.outstanding, pending: t.counts.pending - engine.outstanding },
+        outstanding: engine.outstanding,
+        rate: t.rate(clock.now()),
+        targetRate: rate,
+        ingesting: !ingestDone,
+      }),
+    );
+    result = await engine.run();
+    stopIngest.abort();
+    await ingesting;
+  } finally {
+    env.signal.removeEventListener('abort', onAbort);
+    if (optOutTimer) clearInterval(optOutTimer);
+    output.stopProgress();
+    ledger.releaseLease(cid, me.owner);
+  }
+
+  // ---- the end of this run ----
+  const end = clock.now();
+  const counts = ledger.counts(cid);
+  let stop = result.stop;
+  if (!stop && result.leaseLost) {
+    stop = {
+      kind: 'lease',
+      code: null,
+      title: 'Lease lost',
+      message: 'Another run took this campaign over (this one looked dead): stopped sending.',
+      hint: `Check \`wacx campaigns show ${campaign.id}\`.`,
+    };
+  }
+  if (!stop && ingestError) {
+    stop = {
+      kind: 'input',
+      code: null,
+      title: 'CSV unreadable',
+      message: ingestError instanceof Error ? ingestError.message : String(ingestError),
+      hint: 'Restore the CSV, then run the same command again to resume.',
+    };
+  }
+  const invalid = ledger
+    .skipsByReason(cid)
+    .filter((k) => INVALID_REASONS.has(k.reason as SkipReason))
+    .reduce((n, k) => n + k.count, 0);
+  let status: Summary['status'];
+  let exitCode: number;
+  if (result.cancelled) {
+    status = 'cancelled';
+    exitCode = ExitCode.CANCELLED;
+  } else if (stop) {
+    status = 'stopped';
+    exitCode = stop.kind === 'api' && stop.code !== null && [0, 190].includes(stop.code) ? ExitCode.AUTH : ExitCode.FAILED;
+  } else if (counts.failed + counts.unknown + counts.pending + counts.in_flight + invalid > 0) {
+    status = 'partial';
+    exitCode = ExitCode.PARTIAL;
+  } else {
+    status = 'completed';
+    exitCode = ExitCode.OK;
+  }
+  const finished = counts.pending + counts.in_flight === 0 && (status === 'completed' || status === 'partial');
+  ledger.setStatus(cid, status === 'partial' ? 'completed' : status, end, {
+    stopReason: stop,
+    activeMs: end - started,
+    finished,
+  });
+  let reportPath: string | null = null;
+  if (opts.report) {
+    reportPath = resolve(opts.report);
+    await writeReport(reportPath, ledger.allRows(cid));
+  }
+  const firstAt = result.firstRequestAt;
+  const lastAt = tally.lastAnswerAt;
+  const achievedRate =
+    firstAt !== null && lastAt !== null && lastAt > firstAt ? (tally.answered * 1000) / (lastAt - firstAt) : null;
+  output.summary(
+    buildSummary(ledger, campaign, counts, {
+      status,
+      exitCode,
+      durationMs: end - started,
+      requests: result.requests,
+      achievedRate,
+      targetRate: rate,
+      stop,
+      report: reportPath,
+    }),
+  );
+  return exitCode;
+}
+
+export function buildSummary(
+  ledger: Ledger,
+  campaign: Campaign,
+  counts: Counts,
+  s: Pick<Summary, 'status' | 'exitCode' | 'durationMs' | 'requests' | 'achievedRate' | 'targetRate' | 'stop' | 'report'> & {
+    rendered?: number;
+  },
+): Summary {
+  return {
+    campaign: campaign.id,
+    template: campaign.template,
+    language: campaign.language,
+    counts,
+    failedByCode: ledger
+      .failuresByCode(campaign.cid)
+      .map((f) => ({ code: f.code, title: f.title, meaning: meaningOfCode(f.code), count: f.count })),
+    skippedByReason: ledger
+      .skipsByReason(campaign.cid)
+      .map((k) => ({ reason: k.reason, meaning: meaningOfSkip(k.reason), count: k.count })),
+    unknownRows: ledger.rowsInState(campaign.cid, 'unknown', 100),
+    ...s,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/**
+ * `--dry-run`: everything a real run checks (template, mapping, rate, every row), every message rendered, nothing
+ * sent and nothing written to the profile's ledger (rows go through a temporary database, which also dedupes
+ * recipients with bounded memory whatever the file size).
+ */
+async function dryRun(
+  req: SendRequest,
+  env: RunEnv,
+  c: {
+    csvPath: string;
+    csvName: string;
+    defaultCountry: ReturnType<typeof checkDefaultCountry>;
+    specs: MapSpec[];
+    phoneNumberId: string;
+    wabaId: string;
+    id: string;
+    exclude: string | null;
+  },
+): Promise<number> {
+  const { io, clock } = env;
+  const started = clock.now();
+  const graph = await env.graph();
+  const template = await fetchApprovedTemplate(graph, c.wabaId, req.template, req.language, env.signal);
+  const header = await readHeader(c.csvPath);
+  const phoneIndex = findPhoneColumn(header.columns, req.phoneColumn, c.csvName);
+  const slots = resolveSlots(template, header.columns, c.specs, c.csvName);
+  const shape: RowShape = { columns: header.columns, phoneIndex, slots, defaultCountry: c.defaultCountry };
+  const pn = await graph.phoneNumbers.get(c.phoneNumberId, THROUGHPUT_FIELDS, env.signal);
+  const rate = resolveRate(req.rate, req.force, numberThroughput(pn));
+  if (req.strict) {
+    const found = await findProblems(c.csvPath, shape, { offset: header.end, lines: header.endLines, nextRow: 1 }, 20);
+    if (found.count > 0) throw problemsError(found.problems, found.count, c.csvName);
+  }
+  const excluded = c.exclude ? (await readExcludeFile(c.exclude, c.defaultCountry)).numbers : new Set<string>();
+  const optedOut = storeOptOuts((await env.store()).db);
+
+  const dir = await mkdtemp(join(tmpdir(), 'wacx-dry-run-'));
+  const temp = Store.open(join(dir, 'dry-run.db'));
+  try {
+    temp.db.pragma('synchronous = OFF');
+    const ledger = new Ledger(temp.db);
+    const campaign = ledger.create(
+      {
+        id: c.id,
+        template: req.template,
+        language: req.language,
+        phoneNumberId: c.phoneNumberId,
+        wabaId: c.wabaId,
+        csvPath: c.csvPath,
+        csvSize: 0,
+        csvMtime: 0,
+        csvSha256: '',
+        options: { map: c.specs, phoneColumn: header.columns[phoneIndex]!, defaultCountry: c.defaultCountry, exclude: c.exclude, slots },
+        templateSnapshot: template,
+      },
+      clock.now(),
+    );
+    const output = new SendOutput(io, c.id, { json: env.json });
+    await ingest({
+      ledger,
+      cid: campaign.cid,
+      path: c.csvPath,
+      shape,
+      from: { offset: header.end, lines: header.endLines, nextRow: 1 },
+      clock,
+      excluded,
+      optedOut,
+      signal: env.signal,
+      batchRows: 5000,
+      batchMs: 1000,
+      onBatch: (rows) => {
+        for (const r of rows) if (r.state === 'skipped') output.row(ingestOutcome(r), c.csvName);
+      },
+    });
+    // render every message exactly as it would be sent
+    let rendered = 0;
+    let cursor = 0;
+    const previews = env.json ? 0 : 3;
+    for (;;) {
+      const rows = ledger.pendingAfter(campaign.cid, cursor, 1000);
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        const body = templateMessageBody({
+          to: `+${r.recipient}`,
+          name: req.template,
+          language: req.language,
+          components: renderComponents(slots, r.params),
+          bizOpaqueCallbackData: callbackData(c.id, r.row),
+        });
+        const text = JSON.stringify(body);
+        rendered++;
+        if (env.json) {
+          io.printJson({ type: 'message', campaign: c.id, row: r.row, line: r.line, to: r.recipient, body }, { ndjson: true });
+        } else if (rendered <= previews) {
+          io.out(`row ${r.row} (line ${r.line}): ${text}`);
+        }
+        cursor = r.row;
+      }
+      if (env.signal.aborted) break;
+      if (io.streams.stdout.writableNeedDrain) {
+        await new Promise((done) => io.streams.stdout.once('drain', done));
+      }
+    }
+    const counts = ledger.counts(campaign.cid);
+    const invalid = ledger
+      .skipsByReason(campaign.cid)
+      .filter((k) => INVALID_REASONS.has(k.reason as SkipReason))
+      .reduce((n, k) => n + k.count, 0);
+    const exitCode = env.signal.aborted ? ExitCode.CANCELLED : invalid > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+    output.summary(
+      buildSummary(ledger, campaign, counts, {
+        status: 'dry_run',
+        exitCode,
+        durationMs: clock.now() - started,
+        requests: 0,
+        achievedRate: null,
+        targetRate: rate,
+        stop: null,
+        report: null,
+        rendered,
+      }),
+    );
+    return exitCode;
+  } finally {
+    temp.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,513 @@
+import type { Clock } from '../clock.js';
+import { classify, type Verdict } from './classify.js';
+import type { Ledger, PendingRow, RowUpdate } from './ledger.js';
+import { type Pacer, type PairLimiter, pairBackoffMs } from './pacer.js';
+import type { RowOutcome, RowState, StopReason } from './types.js';
+
+/**
+ * The sending loop of a campaign.
+ *
+ * One loop plans which rows leave next (pacing, pair limiter, in-flight window), writes their `in_flight` marks
+ * in ONE transaction together with the outcomes that came back since the last one (group commit, fsync'ed:
+ * see ledger.ts), and only after that COMMIT lets the requests leave, each at its absolute deadline. So:
+ * - a request never leaves before the ledger says it may have left;
+ * - at most `window` rows are `in_flight` at any time: after a crash, at most that many rows are unknown;
+ * - the database sees one transaction per few milliseconds, not one per message.
+ */
+
+export type SendResult =
+  | { kind: 'accepted'; wamid: string; messageStatus: string | null }
+  | { kind: 'error'; error: unknown };
+
+export interface Transport {
+  send(row: PendingRow): Promise<SendResult>;
+}
+
+/** A final outcome produced by the engine (sent, failed, unknown, or skipped at dispatch time). */
+export type EngineOutcome = RowOutcome & { state: Exclude<RowState, 'pending' | 'in_flight'> };
+
+export interface EngineNotice {
+  type: 'throttled' | 'pair' | 'transient' | 'network';
+  row: number;
+  code: number | null;
+  title: string;
+  /** For throttling: the rate after the decrease. */
+  rate?: number;
+  waitMs?: number;
+}
+
+export interface EngineOptions {
+  ledger: Ledger;
+  cid: number;
+  clock: Clock;
+  /** Ctrl+C / SIGTERM: stop planning, let in-flight requests finish, checkpoint. */
+  signal: AbortSignal;
+  transport: Transport;
+  pacer: Pacer;
+  pair: PairLimiter;
+  /** Maximum rows in flight (planned + sent without an answer). */
+  window: number;
+  /** Rows due within this many ms are planned (and committed) together. */
+  horizonMs?: number;
+  /** Outcomes wait at most this long before being committed. */
+  flushMs?: number;
+  /** When the window is nearly full, wait this long for more free slots before committing a small batch. */
+  gatherMs?: number;
+  leaseOwner: string;
+  heartbeatMs?: number;
+  /** Whether the whole CSV is in the ledger (else more pending rows may come). */
+  ingestDone: () => boolean;
+  /** A reason to skip a recipient at dispatch time (opted out meanwhile), or null. */
+  blocked?: (recipient: string) => string | null;
+  onOutcome?: (o: EngineOutcome) => void;
+  onNotice?: (n: EngineNotice) => void;
+  /** Attempts per row for throttling answers before the row fails. */
+  maxThrottleRetries?: number;
+  maxTransientRetries?: number;
+  maxPairRetries?: number;
+  /** Consecutive network failures (nothing sent) before the run stops. */
+  maxNetworkFailures?: number;
+}
+
+export interface EngineResult {
+  stop: StopReason | null;
+  cancelled: boolean;
+  leaseLost: boolean;
+  /** Requests that left during this run. */
+  requests: number;
+  firstRequestAt: number | null;
+}
+
+interface Work {
+  row: PendingRow;
+  notBefore: number;
+  throttled: number;
+  transient: number;
+  pairFailures: number;
+}
+
+interface Planned {
+  work: Work;
+  at: number;
+}
+
+export class Engine {
+  private readonly o: Required<
+    Omit<EngineOptions, 'blocked' | 'onOutcome' | 'onNotice'>
+  > &
+    Pick<EngineOptions, 'blocked' | 'onOutcome' | 'onNotice'>;
+  private queue: Work[] = [];
+  private head = 0;
+  private cursor = 0;
+  /** The last refill found no more rows and the whole CSV was already in the ledger. */
+  private drained = false;
+  /** The last refill found no more rows while the CSV was still being read: look again at dryUntil. */
+  private dryUntil = 0;
+  private retries: Work[] = [];
+  private planned: Planned[] = [];
+  private inFlight = 0;
+  private updates: RowUpdate[] = [];
+  private firstUpdateAt = 0;
+  private lastHeartbeat = 0;
+  private lastPlanAt = Number.NEGATIVE_INFINITY;
+  private networkFailures = 0;
+  private stopReason: StopReason | null = null;
+  private leaseLost = false;
+  private waker: (() => void) | null = null;
+  private requests = 0;
+  private firstRequestAt: number | null = null;
+  private readonly batchMin: number;
+
+  constructor(options: EngineOptions) {
+    this.o = {
+      horizonMs: 10,
+      flushMs: 5,
+      gatherMs: 2,
+      heartbeatMs: 2000,
+      maxThrottleRetries: 30,
+      maxTransientRetries: 5,
+      maxPairRetries: 5,
+      maxNetworkFailures: 20,
+      ...options,
+    };
+    this.batchMin = Math.max(1, Math.floor(this.o.window / 4));
+  }
+
+  /** Wakes the loop: new rows were ingested, or something else changed. */
+  notify(): void {
+    this.dryUntil = 0;
+    const w = this.waker;
+    this.waker = null;
+    w?.();
+  }
+
+  /** Number of rows planned or sent without an answer. */
+  get outstanding(): number {
+    return this.inFlight + this.planned.length;
+  }
+
+  async run(): Promise<EngineResult> {
+    const { clock } = this.o;
+    this.lastHeartbeat = clock.now();
+    const onAbort = () => this.notify();
+    this.o.signal.addEventListener('abort', onAbort);
+    try {
+      for (;;) {
+        const now = clock.now();
+        if (this.stopReason || this.leaseLost || this.o.signal.aborted) {
+          // rows committed as in_flight but not sent yet go back to pending
+          for (const p of this.planned) this.update(p.work.row.row, 'pending', 'not sent: the run stopped before it left', now);
+          this.planned = [];
+          if (this.inFlight === 0) {
+            this.flush(now, false);
+            break;
+          }
+          await this.wait(Number.POSITIVE_INFINITY);
+          continue;
+        }
+        this.refill(now);
+        const fresh = this.plan(now);
+        const heartbeatDue = now - this.lastHeartbeat >= this.o.heartbeatMs;
+        const flushDue =
+          this.updates.length > 0 && (now - this.firstUpdateAt >= this.o.flushMs || this.updates.length >= 1024);
+        if (fresh.length > 0 || flushDue || heartbeatDue) {
+          if (!this.flush(now, heartbeatDue, fresh)) continue; // lease lost: stop path
+          for (const p of fresh) this.planned.push(p);
+        }
+        this.dispatchDue(clock.now());
+        if (this.finished()) {
+          this.flush(clock.now(), false);
+          break;
+        }
+        await this.wait(this.nextWake(clock.now()));
+      }
+    } finally {
+      this.o.signal.removeEventListener('abort', onAbort);
+    }
+    return {
+      stop: this.stopReason,
+      cancelled: this.o.signal.aborted && !this.stopReason,
+      leaseLost: this.leaseLost,
+      requests: this.requests,
+      firstRequestAt: this.firstRequestAt,
+    };
+  }
+
+  private finished(): boolean {
+    return (
+      this.drained &&
+      this.head >= this.queue.length &&
+      this.retries.length === 0 &&
+      this.planned.length === 0 &&
+      this.inFlight === 0
+    );
+  }
+
+  private refill(now: number): void {
+    const available = this.queue.length - this.head;
+    if (this.drained || available >= this.o.window * 2 || now < this.dryUntil) return;
+    const limit = Math.max(256, this.o.window * 4);
+    const doneBefore = this.o.ingestDone();
+    const rows = this.o.ledger.pendingAfter(this.o.cid, this.cursor, limit);
+    if (this.head > 4096) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    for (const row of rows) {
+      this.queue.push({ row, notBefore: 0, throttled: 0, transient: 0, pairFailures: 0 });
+      this.cursor = row.row;
+    }
+    if (rows.length < limit) {
+      if (doneBefore) this.drained = true;
+      else this.dryUntil = now + 20; // the CSV is still being read; notify() looks again sooner
+    }
+  }
+
+  /** The next candidate due by `until` (retries first), without taking it. */
+  private peek(until: number): { work: Work; from: 'retry' | 'queue' } | null {
+    const r = this.retries[0];
+    if (r && r.notBefore <= until) return { work: r, from: 'retry' };
+    const q = this.queue[this.head];
+    if (q) return { work: q, from: 'queue' };
+    return null;
+  }
+
+  private take(from: 'retry' | 'queue'): void {
+    if (from === 'retry') this.retries.shift();
+    else this.head++;
+  }
+
+  private requeue(work: Work): void {
+    // sorted by notBefore (stable)
+    let lo = 0;
+    let hi = this.retries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.retries[mid]!.notBefore <= work.notBefore) lo = mid + 1;
+      else hi = mid;
+    }
+    this.retries.splice(lo, 0, work);
+  }
+
+  private plan(now: number): Planned[] {
+    const out: Planned[] = [];
+    const free = this.o.window - this.outstanding;
+    if (free <= 0) return out;
+    // window-bound (pacing off): gather completions into bigger batches, one commit each
+    if (free < this.batchMin && this.inFlight > 0 && now < this.lastPlanAt + this.o.gatherMs) return out;
+    const until = now + this.o.horizonMs;
+    while (this.outstanding + out.length < this.o.window) {
+      const c = this.peek(until);
+      if (!c) break;
+      const slot = this.o.pacer.nextAt(now);
+      if (slot > until) break;
+      const { work } = c;
+      const pairAt = this.o.pair.earliest(work.row.recipient, now);
+      const at = Math.max(slot, work.notBefore, pairAt);
+      if (at > until) {
+        // this recipient must wait (pair limit or backoff): park it, keep the slot for the next row
+        this.take(c.from);
+        work.notBefore = at;
+        this.requeue(work);
+        continue;
+      }
+      this.take(c.from);
+      const blocked = this.o.blocked?.(work.row.recipient) ?? null;
+      if (blocked) {
+        this.update(work.row.row, 'skipped', blocked, now);
+        this.emit(work, 'skipped', { reason: blocked });
+        continue;
+      }
+      this.o.pacer.take(at);
+      this.o.pair.record(work.row.recipient, at);
+      out.push({ work, at });
+    }
+    if (out.length > 0) this.lastPlanAt = now;
+    return out;
+  }
+
+  /** One group commit. Returns false when the lease was lost. */
+  private flush(now: number, heartbeat: boolean, fresh: readonly Planned[] = []): boolean {
+    if (this.updates.length === 0 && fresh.length === 0 && !heartbeat) return true;
+    const ok = this.o.ledger.commit(
+      this.o.cid,
+      {
+        updates: this.updates,
+        intents: fresh.map((p) => p.work.row.row),
+        ...(heartbeat ? { heartbeatOwner: this.o.leaseOwner } : {}),
+      },
+      now,
+    );
+    this.updates = [];
+    if (heartbeat) this.lastHeartbeat = now;
+    if (!ok) {
+      this.leaseLost = true;
+      // the rows just marked will not leave: another run owns the campaign now, it will settle them
+      return false;
+    }
+    for (const p of fresh) p.work.row.attempts++;
+    return true;
+  }
+
+  private dispatchDue(now: number): void {
+    if (this.planned.length === 0) return;
+    const keep: Planned[] = [];
+    for (const p of this.planned) {
+      if (p.at <= now + 0.5) this.dispatch(p.work, now);
+      else keep.push(p);
+    }
+    this.planned = keep;
+  }
+
+  private dispatch(work: Work, now: number): void {
+    this.inFlight++;
+    this.requests++;
+    this.firstRequestAt ??= now;
+    let sending: Promise<SendResult>;
+    try {
+      sending = this.o.transport.send(work.row);
+    } catch (error) {
+      sending = Promise.resolve({ kind: 'error', error });
+    }
+    sending.then(
+      (r) => this.settle(work, r),
+      (error: unknown) => this.settle(work, { kind: 'error', error }),
+    );
+  }
+
+  private settle(work: Work, result: SendResult): void {
+    this.inFlight--;
+    const now = this.o.clock.now();
+    if (result.kind === 'accepted') {
+      this.networkFailures = 0;
+      this.update(work.row.row, 'sent', null, now, { wamid: result.wamid, messageStatus: result.messageStatus });
+      this.emit(work, 'sent', { wamid: result.wamid });
+    } else {
+      this.onError(work, classify(result.error), now);
+    }
+    this.notify();
+  }
+
+  private onError(work: Work, v: Verdict, now: number): void {
+    const row = work.row.row;
+    if (v.type !== 'retry' || v.scope !== 'network') this.networkFailures = 0;
+    switch (v.type) {
+      case 'failed':
+        this.update(row, 'failed', v.message, now, { errorCode: v.code, errorTitle: v.title });
+        this.emit(work, 'failed', { reason: v.message, errorCode: v.code, errorTitle: v.title });
+        return;
+      case 'unknown':
+        this.update(row, 'unknown', v.message, now);
+        this.emit(work, 'unknown', { reason: v.message });
+        return;
+      case 'stop':
+        this.stopReason ??= v.reason;
+        this.update(row, 'pending', `not sent: ${v.reason.title}`, now);
+        return;
+      case 'retry':
+        break;
+    }
+    const fail = (code: number | null, title: string, why: string) => {
+      this.update(row, 'failed', why, now, { errorCode: code, errorTitle: title });
+      this.emit(work, 'failed', { reason: why, errorCode: code, errorTitle: title });
+    };
+    switch (v.scope) {
+      case 'throttle': {
+        this.o.pacer.throttled(now, v.retryAfterMs);
+        work.throttled++;
+        if (work.throttled > this.o.maxThrottleRetries) {
+          fail(v.code, v.title, `still throttled after ${work.throttled} attempts`);
+          return;
+        }
+        work.notBefore = this.o.pacer.pausedUntil;
+        this.o.onNotice?.({
+          type: 'throttled',
+          row,
+          code: v.code,
+          title: v.title,
+          rate: this.o.pacer.rate,
+          waitMs: Math.max(0, this.o.pacer.pausedUntil - now),
+        });
+        break;
+      }
+      case 'pair': {
+        const wait = pairBackoffMs(work.pairFailures);
+        work.pairFailures++;
+        if (work.pairFailures > this.o.maxPairRetries) {
+          fail(v.code, v.title, `pair rate limit still hit after ${work.pairFailures} attempts`);
+          return;
+        }
+        work.notBefore = now + wait;
+        this.o.onNotice?.({ type: 'pair', row, code: v.code, title: v.title, waitMs: wait });
+        break;
+      }
+      case 'transient': {
+        work.transient++;
+        if (work.transient > this.o.maxTransientRetries) {
+          fail(v.code, v.title, `refused ${work.transient} times with a temporary error`);
+          return;
+        }
+        this.o.pacer.pause(now, v.pauseMs);
+        work.notBefore = now + v.pauseMs;
+        this.o.onNotice?.({ type: 'transient', row, code: v.code, title: v.title, waitMs: v.pauseMs });
+        break;
+      }
+      case 'network': {
+        this.networkFailures++;
+        if (this.networkFailures >= this.o.maxNetworkFailures) {
+          this.stopReason ??= {
+            kind: 'network',
+            code: null,
+            title: 'Network unavailable',
+            message: `${this.networkFailures} requests in a row could not reach the API: ${v.title}`,
+            hint: 'Check the network and the Graph URL, then run the same command again to resume.',
+          };
+          this.update(row, 'pending', 'not sent: network unavailable', now);
+          return;
+        }
+        const wait = Math.min(30_000, 250 * 2 ** Math.min(this.networkFailures, 8));
+        this.o.pacer.pause(now, wait);
+        work.notBefore = now + wait;
+        this.o.onNotice?.({ type: 'network', row, code: null, title: v.title, waitMs: wait });
+        break;
+      }
+    }
+    // back to pending in the ledger; the row waits in memory until notBefore
+    this.update(row, 'pending', `retry: ${v.code ?? ''} ${v.title}`.trim(), now);
+    this.requeue(work);
+  }
+
+  private update(
+    row: number,
+    state: RowState,
+    reason: string | null,
+    now: number,
+    extra: { wamid?: string; messageStatus?: string | null; errorCode?: number | null; errorTitle?: string | null } = {},
+  ): void {
+    if (this.updates.length === 0) this.firstUpdateAt = now;
+    this.updates.push({
+      row,
+      state,
+      reason,
+      errorCode: extra.errorCode ?? null,
+      errorTitle: extra.errorTitle ?? null,
+      wamid: extra.wamid ?? null,
+      messageStatus: extra.messageStatus ?? null,
+    });
+  }
+
+  private emit(
+    work: Work,
+    state: EngineOutcome['state'],
+    extra: { reason?: string; errorCode?: number | null; errorTitle?: string | null; wamid?: string },
+  ): void {
+    this.o.onOutcome?.({
+      row: work.row.row,
+      line: work.row.line,
+      recipient: work.row.recipient,
+      state,
+      reason: extra.reason ?? null,
+      errorCode: extra.errorCode ?? null,
+      errorTitle: extra.errorTitle ?? null,
+      wamid: extra.wamid ?? null,
+      attempts: work.row.attempts,
+    });
+  }
+
+  private nextWake(now: number): number {
+    let at = Number.POSITIVE_INFINITY;
+    for (const p of this.planned) at = Math.min(at, p.at);
+    if (this.updates.length > 0) at = Math.min(at, this.firstUpdateAt + this.o.flushMs);
+    at = Math.min(at, this.lastHeartbeat + this.o.heartbeatMs);
+    const free = this.o.window - this.outstanding;
+    const hasWork = this.head < this.queue.length || this.retries.length > 0;
+    if (free > 0 && hasWork) {
+      if (free < this.batchMin && this.inFlight > 0) at = Math.min(at, this.lastPlanAt + this.o.gatherMs);
+      else {
+        let next = this.o.pacer.nextAt(now) - this.o.horizonMs;
+        const r = this.retries[0];
+        if (this.head >= this.queue.length && r) next = Math.max(next, r.notBefore - this.o.horizonMs);
+        at = Math.min(at, next);
+      }
+    }
+    if (!hasWork && !this.drained) at = Math.min(at, Math.max(now, this.dryUntil));
+    return at;
+  }
+
+  private wait(until: number): Promise<void> {
+    const now = this.o.clock.now();
+    if (until <= now) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const ac = new AbortController();
+      const done = () => {
+        if (this.waker === done) this.waker = null;
+        ac.abort();
+        resolve();
+      };
+      this.waker = done;
+      if (until !== Number.POSITIVE_INFINITY) {
+        this.o.clock.sleep(until - now, ac.signal).then(done, () => {});
+      }
+    });
+  }
+}

@@ -1,0 +1,279 @@
+import { errorCodeInfo } from '../graph/error-codes.js';
+import type { Io } from '../io/io.js';
+import type { EngineNotice } from './engine.js';
+import type { Counts } from './ledger.js';
+import { INVALID_REASONS, type RowOutcome, SKIP_REASON_TEXT, type SkipReason, type StopReason } from './types.js';
+
+/** Everything a finished run reports, for people (stdout table) and for `--json` (one summary line). */
+export interface Summary {
+  campaign: string;
+  template: string;
+  language: string;
+  status: 'completed' | 'stopped' | 'cancelled' | 'partial' | 'dry_run';
+  exitCode: number;
+  counts: Counts;
+  failedByCode: { code: number | null; title: string | null; meaning: string | null; count: number }[];
+  skippedByReason: { reason: string; meaning: string | null; count: number }[];
+  unknownRows: RowOutcome[];
+  durationMs: number;
+  /** Requests answered per second while sending (this run). */
+  achievedRate: number | null;
+  targetRate: number | null;
+  requests: number;
+  stop: StopReason | null;
+  report: string | null;
+  /** Dry run: messages rendered. */
+  rendered?: number;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+export interface Snapshot {
+  counts: Counts;
+  outstanding: number;
+  /** Messages answered per second over the last few seconds. */
+  rate: number;
+  targetRate: number;
+  ingesting: boolean;
+}
+
+/**
+ * Output of `wacx send` and `wacx campaigns resume`: on a TTY a progress bar on stderr (rate, counts, ETA);
+ * without a TTY one plain line every 10 s; with --json one NDJSON line per row outcome and a summary line on stdout.
+ */
+export class SendOutput {
+  private readonly json: boolean;
+  private invalidShown = 0;
+  private invalidHidden = 0;
+  private lastNoticeAt = 0;
+  private barShown = false;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly io: Io,
+    private readonly campaign: string,
+    options: { json: boolean; maxInvalidShown?: number } = { json: false },
+  ) {
+    this.json = options.json;
+    this.maxInvalid = options.maxInvalidShown ?? 20;
+  }
+  private readonly maxInvalid: number;
+
+  /** One row outcome: an NDJSON line with --json; invalid rows as warnings for people. */
+  row(o: RowOutcome, csvName: string): void {
+    if (this.json) {
+      this.io.printJson(rowJson(this.campaign, o), { ndjson: true });
+      return;
+    }
+    if (o.state === 'skipped' && o.reason) {
+      const kind = o.reason.split(':')[0] as SkipReason;
+      if (INVALID_REASONS.has(kind)) {
+        if (this.invalidShown < this.maxInvalid) {
+          this.invalidShown++;
+          this.above(() => this.io.warn(`${csvName}:${o.line}: skipped, ${o.reason!.slice(kind.length + 2)}`));
+        } else this.invalidHidden++;
+      }
+    }
+  }
+
+  /** Throttling and retries, for people (at most one line every 5 s). */
+  notice(n: EngineNotice, now: number): void {
+    if (this.json || now - this.lastNoticeAt < 5000) return;
+    this.lastNoticeAt = now;
+    const wait = n.waitMs !== undefined ? ` (waiting ${(n.waitMs / 1000).toFixed(1)} s)` : '';
+    const text =
+      n.type === 'throttled'
+        ? `Throughput limit hit (${n.code} ${n.title}): pausing, rate lowered to ${n.rate?.toFixed(1)} msg/s, then back up gradually${wait}.`
+        : n.type === 'pair'
+          ? `Pair rate limit for one recipient (row ${n.row}): that recipient waits${wait}.`
+          : n.type === 'network'
+            ? `Network error, nothing was sent: retrying${wait}. ${n.title}`
+            : `Temporary error ${n.code ?? ''} ${n.title}: retrying${wait}.`;
+    this.above(() => this.io.warn(text));
+  }
+
+  info(message: string): void {
+    this.above(() => this.io.info(message));
+  }
+
+  /** Starts the periodic progress display (TTY: redrawn bar; otherwise a plain line every 10 s). */
+  startProgress(snapshot: () => Snapshot): void {
+    const live = this.io.live;
+    const every = live ? 250 : 10_000;
+    this.timer = setInterval(() => {
+      const s = snapshot();
+      if (live) {
+        this.io.streams.stderr.write(`\r\x1b[K${progressLine(s, true)}`);
+        this.barShown = true;
+      } else {
+        this.io.info(progressLine(s, false));
+      }
+    }, every);
+    this.timer.unref();
+  }
+
+  stopProgress(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.clearBar();
+  }
+
+  private clearBar(): void {
+    if (this.barShown) {
+      this.io.streams.stderr.write('\r\x1b[K');
+      this.barShown = false;
+    }
+  }
+
+  /** Prints a line for people without garbling the progress bar. */
+  private above(print: () => void): void {
+    this.clearBar();
+    print();
+  }
+
+  summary(s: Summary): void {
+    this.stopProgress();
+    if (this.invalidHidden > 0 && !this.json) {
+      this.io.warn(`… and ${fmt(this.invalidHidden)} more invalid rows (see \`wacx campaigns show ${this.campaign}\` or --report).`);
+    }
+    if (this.json) {
+      this.io.printJson(summaryJson(s), { ndjson: true });
+      return;
+    }
+    const io = this.io;
+    const c = s.counts;
+    const head =
+      s.status === 'dry_run'
+        ? `Dry run of campaign ${s.campaign} (${s.template}, ${s.language}): nothing was sent.`
+        : s.status === 'completed'
+          ? `Campaign ${s.campaign} (${s.template}, ${s.language}) completed in ${formatDuration(s.durationMs)}.`
+          : s.status === 'partial'
+            ? `Campaign ${s.campaign} (${s.template}, ${s.language}) finished in ${formatDuration(s.durationMs)}, not everything was sent.`
+            : s.status === 'cancelled'
+              ? `Campaign ${s.campaign} (${s.template}, ${s.language}) cancelled after ${formatDuration(s.durationMs)}: state saved, resume with \`wacx campaigns resume ${s.campaign}\`.`
+              : `Campaign ${s.campaign} (${s.template}, ${s.language}) STOPPED after ${formatDuration(s.durationMs)}.`;
+    io.out(head);
+    const rows: [string, string][] = [];
+    if (s.status === 'dry_run') rows.push(['would send', fmt(c.pending)]);
+    else rows.push(['sent', fmt(c.sent)]);
+    rows.push(['failed', fmt(c.failed)]);
+    rows.push(['skipped', fmt(c.skipped)]);
+    rows.push(['unknown', fmt(c.unknown)]);
+    if (s.status !== 'dry_run' && c.pending + c.in_flight > 0) rows.push(['not sent yet', fmt(c.pending + c.in_flight)]);
+    rows.push(['rows', fmt(c.total)]);
+    for (const [k, v] of rows) io.out(`  ${k.padEnd(13)}${v.padStart(10)}`);
+    if (s.failedByCode.length > 0) {
+      io.out('Failed by error code:');
+      for (const f of s.failedByCode) {
+        io.out(`  ${String(f.code ?? '-').padEnd(8)} ${fmt(f.count).padStart(8)}  ${f.meaning ?? f.title ?? ''}`);
+      }
+    }
+    if (s.skippedByReason.length > 0) {
+      io.out('Skipped:');
+      for (const k of s.skippedByReason) io.out(`  ${fmt(k.count).padStart(8)}  ${k.meaning ?? k.reason}`);
+    }
+    if (s.unknownRows.length > 0) {
+      io.out(`Unknown outcome (the request may have been accepted; never re-sent without --resend-unknown):`);
+      for (const u of s.unknownRows.slice(0, 10)) io.out(`  row ${u.row} (line ${u.line}) ${u.recipient ?? ''}`);
+      if (c.unknown > 10) io.out(`  … ${fmt(c.unknown - 10)} more`);
+      io.out(`  → settle them from status webhooks with \`wacx campaigns reconcile ${s.campaign}\``);
+    }
+    if (s.status !== 'dry_run') {
+      const rate =
+        s.achievedRate !== null ? `${s.achievedRate.toFixed(1)} msg/s` : '-';
+      io.out(
+        `Duration ${formatDuration(s.durationMs)}, ${fmt(s.requests)} requests, achieved rate ${rate}${
+          s.targetRate !== null ? ` (target ${s.targetRate.toFixed(s.targetRate < 100 ? 1 : 0)})` : ''
+        }.`,
+      );
+    } else if (s.targetRate) {
+      io.out(
+        `At ${s.targetRate.toFixed(1)} msg/s this takes about ${formatDuration((c.pending / s.targetRate) * 1000)}. ${fmt(s.rendered ?? 0)} messages rendered.`,
+      );
+    }
+    if (s.stop) {
+      io.error(`Stopped: ${s.stop.code !== null ? `${s.stop.code} ` : ''}${s.stop.title}. ${s.stop.message}`);
+      if (s.stop.hint) io.info(`  ${io.style.cyan('→')} ${s.stop.hint}`);
+      io.info(`  ${io.style.cyan('→')} When fixed, run the same command again (or \`wacx campaigns resume ${s.campaign}\`).`);
+    }
+    if (s.report) io.info(`Report written to ${s.report}`);
+  }
+}
+
+export function progressLine(s: Snapshot, bar: boolean): string {
+  const c = s.counts;
+  const done = c.sent + c.failed + c.skipped + c.unknown;
+  const total = c.total;
+  const pct = total > 0 ? Math.floor((done / total) * 100) : 0;
+  const remaining = c.pending + c.in_flight;
+  const eta = s.rate > 0 ? formatDuration((remaining / s.rate) * 1000) : '-';
+  const width = 24;
+  const filled = total > 0 ? Math.round((done / total) * width) : 0;
+  const gauge = bar ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
+  return (
+    `${gauge}${pct}% ${fmt(done)}/${fmt(total)}${s.ingesting ? '+' : ''} · ${s.rate.toFixed(1)}/s (target ${s.targetRate.toFixed(1)}) · ` +
+    `sent ${fmt(c.sent)} failed ${fmt(c.failed)} skipped ${fmt(c.skipped)} unknown ${fmt(c.unknown)} · ETA ${eta}`
+  );
+}
+
+export function rowJson(campaign: string, o: RowOutcome): Record<string, unknown> {
+  return {
+    type: 'row',
+    campaign,
+    row: o.row,
+    line: o.line,
+    to: o.recipient,
+    status: o.state,
+    reason: o.reason,
+    error_code: o.errorCode,
+    error_title: o.errorTitle,
+    wamid: o.wamid,
+  };
+}
+
+export function summaryJson(s: Summary): Record<string, unknown> {
+  return {
+    type: 'summary',
+    campaign: s.campaign,
+    template: s.template,
+    language: s.language,
+    status: s.status,
+    exit_code: s.exitCode,
+    rows: s.counts.total,
+    sent: s.counts.sent,
+    failed: s.counts.failed,
+    skipped: s.counts.skipped,
+    unknown: s.counts.unknown,
+    pending: s.counts.pending + s.counts.in_flight,
+    failed_by_code: s.failedByCode.map((f) => ({ code: f.code, title: f.title, meaning: f.meaning, count: f.count })),
+    skipped_by_reason: s.skippedByReason.map((k) => ({ reason: k.reason, meaning: k.meaning, count: k.count })),
+    unknown_rows: s.unknownRows.map((u) => ({ row: u.row, line: u.line, to: u.recipient, reason: u.reason })),
+    duration_ms: Math.round(s.durationMs),
+    requests: s.requests,
+    achieved_rate: s.achievedRate === null ? null : Math.round(s.achievedRate * 100) / 100,
+    target_rate: s.targetRate,
+    stop: s.stop
+      ? { kind: s.stop.kind, code: s.stop.code, title: s.stop.title, message: s.stop.message, hint: s.stop.hint }
+      : null,
+    report: s.report,
+    rendered: s.rendered ?? null,
+  };
+}
+
+export function meaningOfCode(code: number | null): string | null {
+  if (code === null) return null;
+  const info = errorCodeInfo(code);
+  return info ? `${info.title}: ${info.hint}` : null;
+}
+
+export function meaningOfSkip(reason: string): string | null {
+  return SKIP_REASON_TEXT[reason as SkipReason] ?? null;
+}

@@ -1,0 +1,51 @@
+import { UsageError } from '../errors.js';
+import type { PhoneNumber } from '../graph/types.js';
+
+/** Fields of the phone number node that decide the throughput (meta-cloud-api.md §3.1, §4.1). */
+export const THROUGHPUT_FIELDS = [
+  'id',
+  'display_phone_number',
+  'is_on_biz_app',
+  'platform_type',
+  'throughput',
+  'status',
+] as const;
+
+export interface Throughput {
+  /** Messages per second the API allows this number. */
+  mps: number;
+  /** Why, for people: "coexistence number (is_on_biz_app)", "throughput level STANDARD", … */
+  source: string;
+}
+
+/** Coexistence numbers have a fixed 20 mps; otherwise STANDARD 80 and HIGH 1,000 (§4.1). */
+export function numberThroughput(pn: Pick<PhoneNumber, 'is_on_biz_app' | 'throughput'>): Throughput {
+  if (pn.is_on_biz_app) return { mps: 20, source: 'coexistence number (is_on_biz_app): fixed 20 msg/s' };
+  const level = pn.throughput?.level;
+  if (level === 'HIGH') return { mps: 1000, source: 'throughput level HIGH: 1,000 msg/s' };
+  if (level === 'STANDARD') return { mps: 80, source: 'throughput level STANDARD: 80 msg/s' };
+  return { mps: 80, source: `throughput level ${level ?? 'not reported'}: assuming 80 msg/s` };
+}
+
+/** The default rate stays this much under the number's limit (inbound messages count toward it too). */
+export const SAFETY_MARGIN = 0.05;
+
+/** The rate to send at: `--rate` (at most the number's limit unless --force), else the limit minus the margin. */
+export function resolveRate(requested: number | null, force: boolean, limit: Throughput): number {
+  if (requested === null) return Math.max(1, Math.floor(limit.mps * (1 - SAFETY_MARGIN) * 100) / 100);
+  if (!(requested > 0) || !Number.isFinite(requested)) {
+    throw new UsageError(`--rate must be a positive number of messages per second, got ${requested}.`, { location: '--rate' });
+  }
+  if (requested > limit.mps && !force) {
+    throw new UsageError(`--rate ${requested} is above this number's throughput (${limit.source}).`, {
+      location: '--rate',
+      hint: `Use --rate ${limit.mps} or less; pass --force only if Meta raised this number's limit (sends over the limit fail with 130429).`,
+    });
+  }
+  return requested;
+}
+
+/** Requests in flight by default: about half a second of sending, at least 8, at most 512. */
+export function defaultWindow(rate: number): number {
+  return Math.min(512, Math.max(8, Math.ceil(rate * 0.5)));
+}

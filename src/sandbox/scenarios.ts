@@ -1,0 +1,188 @@
+/**
+ * Scenarios: named situations applied at start (`--scenario name[:k=v,…]`) or at any time through
+ * `POST /__sandbox/scenario {name, …params}`.
+ */
+import { accountEvent } from './activity.js';
+import type { SandboxCore } from './core.js';
+import { pauseTemplate } from './routes-messages.js';
+import { SEED } from './seed.js';
+
+export const SCENARIOS = [
+  'none',
+  'history_declined',
+  'signup_declined',
+  'primary_inactivity',
+  'partner_removed',
+  'device_change',
+  'token_revoked',
+  'template_paused',
+  'faults',
+  'app_unsubscribed',
+  'missing_webhook_fields',
+  'webhook_duplicates',
+] as const;
+
+export class ScenarioError extends Error {}
+
+/** `name`, `name:value` (the main parameter) or `name:k=v,k=v`. */
+export function parseScenarioSpec(spec: string): { name: string; params: Record<string, unknown> } {
+  const i = spec.indexOf(':');
+  if (i === -1) return { name: spec.trim(), params: {} };
+  const name = spec.slice(0, i).trim();
+  const rest = spec.slice(i + 1).trim();
+  const params: Record<string, unknown> = {};
+  if (!rest.includes('=')) {
+    params[MAIN_PARAM[name] ?? 'value'] = rest;
+    return { name, params };
+  }
+  for (const part of rest.split(',')) {
+    const [k, ...v] = part.split('=');
+    if (!k?.trim()) continue;
+    const raw = v.join('=').trim();
+    const num = Number(raw);
+    params[k.trim()] = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(num) ? num : raw;
+  }
+  return { name, params };
+}
+
+const MAIN_PARAM: Record<string, string> = {
+  template_paused: 'name',
+  token_revoked: 'token',
+  primary_inactivity: 'phone_number_id',
+  device_change: 'phone_number_id',
+  partner_removed: 'reason',
+  webhook_duplicates: 'rate',
+};
+
+function num(v: unknown, dflt: number, name: string): number {
+  if (v === undefined || v === null || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new ScenarioError(`${name} must be a number`);
+  return n;
+}
+
+function rate(v: unknown, name: string): number {
+  const n = num(v, 0, name);
+  if (n < 0 || n > 1) throw new ScenarioError(`${name} must be between 0 and 1`);
+  return n;
+}
+
+function numberParam(core: SandboxCore, params: Record<string, unknown>) {
+  const id = String(params.phone_number_id ?? SEED.phoneNumbers.coex.id);
+  const n = core.world.numbers.get(id);
+  if (!n) throw new ScenarioError(`unknown phone_number_id ${id}`);
+  return n;
+}
+
+export function applyScenario(core: SandboxCore, name: string, params: Record<string, unknown> = {}): Record<string, unknown> {
+  const w = core.world;
+  const s = core.scenarios;
+  let result: Record<string, unknown> = {};
+  switch (name) {
+    case 'none':
+      s.historyDeclined = false;
+      s.signupDeclined = false;
+      s.faults = { errorRate: 0, resetRate: 0, latencyMs: 0, path: null, resetMode: 'after' };
+      core.webhooks.config.duplicateRate = 0;
+      break;
+    case 'history_declined':
+      s.historyDeclined = params.enabled !== false;
+      break;
+    case 'signup_declined':
+      s.signupDeclined = params.enabled !== false;
+      break;
+    case 'primary_inactivity':
+    case 'partner_removed': {
+      const n = numberParam(core, params);
+      const reason = name === 'primary_inactivity' ? 'PRIMARY_INACTIVITY' : String(params.reason ?? 'ACCOUNT_DISCONNECTED');
+      const initiatedBy = String(params.initiated_by ?? (reason === 'PRIMARY_INACTIVITY' || reason === 'COMPANION_INACTIVITY' ? 'SYSTEM' : 'USER'));
+      n.offboarded = true;
+      n.status = 'DISCONNECTED';
+      n.platformType = 'NOT_APPLICABLE';
+      accountEvent(core, {
+        phone_number: n.e164,
+        event: 'PARTNER_REMOVED',
+        disconnection_info: { reason, initiated_by: initiatedBy },
+      });
+      result = { phone_number_id: n.id, reason, initiated_by: initiatedBy };
+      break;
+    }
+    case 'device_change': {
+      const n = numberParam(core, params);
+      const after = num(params.reconnect_after_ms, 10_000, 'reconnect_after_ms');
+      n.offboarded = true;
+      accountEvent(core, { event: 'ACCOUNT_OFFBOARDED' });
+      if (params.reconnect !== false) {
+        core.scheduler.after(after, () => {
+          n.offboarded = false;
+          accountEvent(core, { event: 'ACCOUNT_RECONNECTED' });
+        });
+      }
+      result = { phone_number_id: n.id, reconnect_at: params.reconnect === false ? null : core.clock.now() + after };
+      break;
+    }
+    case 'token_revoked': {
+      const which = String(params.token ?? SEED.token);
+      const revoked: string[] = [];
+      for (const t of w.tokens.values()) {
+        if (which === 'all' || t.token === which) {
+          t.revoked = true;
+          revoked.push(`${t.token.slice(0, 8)}…`);
+        }
+      }
+      if (revoked.length === 0) throw new ScenarioError('no such token');
+      result = { revoked: revoked.length };
+      break;
+    }
+    case 'template_paused': {
+      const tname = params.name ?? params.value;
+      if (typeof tname !== 'string' || !tname) throw new ScenarioError('template_paused needs {name}');
+      const targets = [...w.templates.values()].filter(
+        (t) => t.name === tname && (params.language === undefined || t.language === params.language),
+      );
+      if (targets.length === 0) throw new ScenarioError(`no template named ${tname}`);
+      const after = num(params.after_sends, 0, 'after_sends');
+      for (const t of targets) {
+        if (after > 0) t.pauseAfter = after;
+        else pauseTemplate(core, t);
+      }
+      result = { templates: targets.map((t) => t.id), after_sends: after };
+      break;
+    }
+    case 'faults': {
+      const mode = params.reset_mode ?? 'after';
+      if (mode !== 'after' && mode !== 'before') throw new ScenarioError('reset_mode must be after or before');
+      s.faults = {
+        errorRate: rate(params.error_rate, 'error_rate'),
+        resetRate: rate(params.reset_rate, 'reset_rate'),
+        latencyMs: num(params.latency_ms, 0, 'latency_ms'),
+        path: typeof params.path === 'string' && params.path ? params.path : null,
+        resetMode: mode,
+      };
+      result = { ...s.faults };
+      break;
+    }
+    case 'app_unsubscribed':
+      w.subscribedApps.delete(SEED.app.id);
+      break;
+    case 'missing_webhook_fields': {
+      const drop = Array.isArray(params.fields)
+        ? params.fields.map(String)
+        : typeof params.fields === 'string'
+          ? params.fields.split(/[,\s]+/)
+          : ['history', 'smb_app_state_sync', 'smb_message_echoes'];
+      if (w.appSubscription) w.appSubscription.fields = w.appSubscription.fields.filter((f) => !drop.includes(f));
+      result = { removed: drop, fields: w.appSubscription?.fields ?? [] };
+      break;
+    }
+    case 'webhook_duplicates':
+      core.webhooks.config.duplicateRate = params.rate === undefined ? 1 : rate(params.rate, 'rate');
+      result = { rate: core.webhooks.config.duplicateRate };
+      break;
+    default:
+      throw new ScenarioError(`unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
+  }
+  s.applied.push({ name, params, at: core.clock.now() });
+  core.log(`scenario ${name} applied`);
+  return { scenario: name, applied: true, ...result };
+}

@@ -1,0 +1,36 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { countBy, ledgerRows, writeOrdersCsv } from './helpers.js';
+
+let sb: TestSandbox;
+beforeAll(async () => {
+  sb = await startTestSandbox();
+});
+afterAll(async () => {
+  await sb?.close();
+});
+
+describe('wacx send', () => {
+  it('sends every row once, with callback data, and exits 0', async () => {
+    await sb.control('reset', {});
+    await sb.control(`numbers/${sb.seed.phoneNumbers.coex.id}`, { pair_limit: false });
+    const csv = writeOrdersCsv(sb.home, 30);
+    const db = join(sb.home, 'ledger.db');
+    const r = await runCli(
+      ['send', '--csv', csv, '--template', 'order_update', '--language', 'en_US', '--map', 'name=1', '--map', 'order=2', '--rate', '20'],
+      { env: sb.env({ WACX_DB: db }) },
+    );
+    console.log(r.stdout, r.stderr);
+    expect(r.stderr + r.stdout).toContain("completed");
+    expect(r.code).toBe(0);
+    const msgs = await sb.control<{ to: string; callback_data: string; parameters: string[] }[]>('messages');
+    expect(msgs).toHaveLength(30);
+    expect(new Set(msgs.map((m) => m.to)).size).toBe(30);
+    const rows = ledgerRows(db);
+    expect(countBy(rows, (r) => r.state)).toEqual({ sent: 30 });
+    const first = msgs.find((m) => m.callback_data.endsWith(':1'))!;
+    expect(first.parameters).toEqual(['Name 0', 'A-0']);
+  });
+});

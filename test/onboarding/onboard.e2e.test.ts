@@ -1,0 +1,378 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/lib/clock.js';
+import { runCli } from '../helpers/cli.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { freshUserEnv, httpGet, scan, signupCode, startCli } from './helpers.js';
+
+let sb: TestSandbox;
+let env: NodeJS.ProcessEnv;
+let dbPath: string;
+/** A request trace line (--verbose) calling /register. */
+const REGISTER_CALL = /^> \w+ \S*\/register\b/m;
+const URL_RE = /(http:\/\/127\.0\.0\.1:\d+\/v\d+\.0\/dialog\/oauth\?\S+)/;
+
+beforeEach(async () => {
+  sb = await startTestSandbox();
+  dbPath = join(sb.home, 'wacx.db');
+  env = freshUserEnv(sb, dbPath);
+});
+afterEach(async () => {
+  await sb.close();
+});
+
+const PENDING = () => sb.seed.phoneNumbers.pending.id;
+const world = () =>
+  sb.control<{ numbers: { id: string; sync_requests: Record<string, { requestId: string }> }[] }>('world');
+const syncsAt = async (id: string) => (await world()).numbers.find((n) => n.id === id)!.sync_requests;
+const profileFile = () => {
+  const path = join(sb.home, '.config', 'wacx', 'config.json');
+  return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+};
+const localSyncs = () => {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db
+      .prepare('SELECT phone_number_id, sync_type, outcome, request_id FROM sync_requests ORDER BY id')
+      .all() as {
+      phone_number_id: string;
+      sync_type: string;
+      outcome: string;
+      request_id: string | null;
+    }[];
+  } finally {
+    db.close();
+  }
+};
+/** The coexistence number seeded at start and the one the signup onboards must not share a second. */
+const letTimePass = () => sb.control('clock', { advance_ms: 2000 });
+
+describe('wacx onboard end to end (sandbox)', () => {
+  it('QR scan → exchange → discover → subscribe → webhook fields → contact + history sync → profile', async () => {
+    await letTimePass();
+    const cli = startCli(['onboard', '--json', '--qr', '--verbose'], { env });
+    const [, url] = await cli.waitFor(URL_RE);
+    const u = new URL(url!);
+    expect(u.searchParams.get('client_id')).toBe(sb.seed.app.id);
+    expect(u.searchParams.get('config_id')).toBe(sb.seed.configId);
+    expect(u.searchParams.get('response_type')).toBe('code');
+    expect(u.searchParams.get('override_default_response_type')).toBe('true');
+    expect(JSON.parse(u.searchParams.get('extras')!)).toEqual({
+      setup: {},
+      featureType: 'whatsapp_business_app_onboarding',
+      sessionInfoVersion: '3',
+    });
+    expect(u.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const redirect = u.searchParams.get('redirect_uri')!;
+    expect(redirect).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+    await cli.waitFor(/[▄▀█]{8}/); // the QR code (asked with --qr)
+
+    const { callbackStatus } = await scan(url!);
+    expect(callbackStatus).toBe(200);
+    const r = await cli.done;
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({
+      ok: true,
+      complete: true,
+      resumed: false,
+      app_id: sb.seed.app.id,
+      config_id: sb.seed.configId,
+      waba_id: sb.seed.waba.id,
+      phone_number_id: PENDING(),
+      display_phone_number: sb.seed.phoneNumbers.pending.display,
+      next_steps: ['wacx history status --watch', 'wacx doctor'],
+      error: null,
+    });
+    expect(
+      out.steps.map((s: { id: string; status: string; ran: boolean }) => [s.id, s.status, s.ran]),
+    ).toEqual([
+      ['signup', 'done', true],
+      ['exchange', 'done', true],
+      ['discover', 'done', true],
+      ['subscribe', 'done', true],
+      ['webhook_fields', 'done', true],
+      ['contact_sync', 'done', true],
+      ['history_sync', 'done', true],
+      ['profile', 'done', true],
+    ]);
+    expect(out.steps[2].detail).toMatchObject({
+      waba_from: 'debug_token',
+      is_on_biz_app: true,
+      platform_type: 'CLOUD_API',
+    });
+
+    // the sandbox received exactly one request of each sync, with the ids wacx reports and recorded
+    const remote = await syncsAt(PENDING());
+    expect(out.syncs.contacts.request_id).toBe(remote.smb_app_state_sync!.requestId);
+    expect(out.syncs.history.request_id).toBe(remote.history!.requestId);
+    expect(localSyncs()).toEqual([
+      {
+        phone_number_id: PENDING(),
+        sync_type: 'smb_app_state_sync',
+        outcome: 'accepted',
+        request_id: out.syncs.contacts.request_id,
+      },
+      {
+        phone_number_id: PENDING(),
+        sync_type: 'history',
+        outcome: 'accepted',
+        request_id: out.syncs.history.request_id,
+      },
+    ]);
+    // never /register (the --verbose traces show every call); contacts before history
+    expect(r.stderr).toMatch(/^> POST \S*\/subscribed_apps/m);
+    expect(r.stderr).not.toMatch(REGISTER_CALL);
+    expect(r.stderr.indexOf('Contact sync requested')).toBeLessThan(
+      r.stderr.indexOf('History sync requested'),
+    );
+
+    // the business token is the profile's secret (file: no keychain in tests), ids saved; token never printed
+    const profile = profileFile().profiles.default;
+    expect(profile.secrets.token).toMatch(/^EAASANDBOXBIZ/);
+    expect(profile.settings).toMatchObject({
+      appId: sb.seed.app.id,
+      configId: sb.seed.configId,
+      wabaId: sb.seed.waba.id,
+      phoneNumberId: PENDING(),
+    });
+    expect(r.stdout + r.stderr).not.toContain(profile.secrets.token);
+    // the callback server is closed
+    await expect(httpGet(redirect)).rejects.toThrow(/ECONNREFUSED/);
+
+    // re-running changes nothing: no exchange, no second sync
+    const again = await runCli(['onboard', '--json'], { env });
+    expect(again.code).toBe(0);
+    const second = JSON.parse(again.stdout);
+    expect(second).toMatchObject({ complete: true, resumed: true, phone_number_id: PENDING() });
+    expect(second.steps.every((s: { ran: boolean }) => !s.ran)).toBe(true);
+    expect(again.stderr).toContain('already complete');
+    expect(await syncsAt(PENDING())).toEqual(remote);
+    expect(localSyncs()).toHaveLength(2);
+  });
+
+  it('prints the next steps for people (no --json)', async () => {
+    const code = await signupCode(sb);
+    const r = await runCli(['onboard', '--code', code], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      `Onboarded ${sb.seed.phoneNumbers.pending.display} (phone number id ${PENDING()}`,
+    );
+    expect(r.stdout).toMatch(/Contact sync request id: \w+/);
+    expect(r.stdout).toContain('wacx history status --watch');
+    expect(r.stdout).toContain('wacx doctor');
+    expect(r.stderr).toContain('skipped (--code given)');
+  });
+
+  it('a wrong state is refused: nothing exchanged, no token stored', async () => {
+    const cli = startCli(['onboard', '--json'], { env });
+    const [, url] = await cli.waitFor(URL_RE);
+    const dialog = await httpGet(url!);
+    expect(dialog.status).toBe(302);
+    const forged = new URL(dialog.location!);
+    const code = forged.searchParams.get('code')!;
+    forged.searchParams.set('state', 'forged-state');
+    expect((await httpGet(forged.href)).status).toBe(400);
+    const r = await cli.done;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('wrong state');
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(false);
+    expect(out.steps.find((s: { id: string }) => s.id === 'signup').status).toBe('failed');
+    expect(out.steps.find((s: { id: string }) => s.id === 'exchange').status).toBe('pending');
+    expect(profileFile().profiles?.default?.secrets?.token).toBeUndefined();
+    // the code was never spent: it can still be exchanged
+    const exchange = await httpGet(
+      `${sb.url}/v25.0/oauth/access_token?client_id=${sb.seed.app.id}&client_secret=${sb.seed.app.secret}&code=${code}`,
+    );
+    expect(exchange.status).toBe(200);
+  });
+
+  it('an expired code (31 s later) is explained; nothing stored; the exchange stays to do', async () => {
+    const code = await signupCode(sb);
+    await sb.control('clock', { advance_ms: 31_000 });
+    const r = await runCli(['onboard', '--code', code, '--json'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Meta refused the code \(.*expired.*\): a code lives 30 seconds and works once/);
+    expect(r.stderr).toContain('Get a fresh code');
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.find((s: { id: string }) => s.id === 'exchange')).toMatchObject({
+      status: 'failed',
+      ran: true,
+    });
+    expect(out.error.message).toContain('expired');
+    expect(profileFile().profiles?.default?.secrets?.token).toBeUndefined();
+  });
+
+  it('a non-coexistence number stops with a clear message, never registers it; a re-run resumes after the exchange', async () => {
+    const code = await signupCode(sb);
+    const cloud = sb.seed.phoneNumbers.cloud.id;
+    const r = await runCli(['onboard', '--code', code, '--phone-number-id', cloud, '--json', '--verbose'], {
+      env,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${sb.seed.phoneNumbers.cloud.display} (${cloud}`);
+    expect(r.stderr).toContain('is not a coexistence number (is_on_biz_app false, platform_type CLOUD_API)');
+    expect(r.stderr).toContain('Cloud API-only number');
+    expect(r.stderr).not.toMatch(REGISTER_CALL);
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.map((s: { status: string }) => s.status)).toEqual([
+      'skipped',
+      'done',
+      'failed',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+    ]);
+    expect(await syncsAt(cloud)).toEqual({});
+
+    // resume with the right number: the exchange (a spent code) is not repeated
+    const again = await runCli(['onboard', '--phone-number-id', PENDING(), '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    const done = JSON.parse(again.stdout);
+    expect(done).toMatchObject({
+      resumed: true,
+      complete: true,
+      phone_number_id: PENDING(),
+      run_id: out.run_id,
+    });
+    expect(done.steps.filter((s: { ran: boolean }) => s.ran).map((s: { id: string }) => s.id)).toEqual([
+      'discover',
+      'subscribe',
+      'webhook_fields',
+      'contact_sync',
+      'history_sync',
+      'profile',
+    ]);
+    expect(again.stderr).toContain('Resuming onboarding run');
+  });
+
+  it('a second sync attempt is refused locally (no API call) and the earlier request is kept', async () => {
+    const code = await signupCode(sb);
+    // the contact sync was already requested for this onboarding (e.g. by `wacx history sync`), same store
+    const { requestSync } = await import('../../src/lib/history/sync.js');
+    const { Graph } = await import('../../src/lib/graph/index.js');
+    const { Store } = await import('../../src/lib/store/index.js');
+    const store = Store.open(dbPath);
+    const graph = Graph.create({ baseUrl: sb.url, token: sb.seed.token });
+    const first = await requestSync(
+      { graph, db: store.db, clock: { now: () => Date.now(), sleep: async () => {} } },
+      PENDING(),
+      'smb_app_state_sync',
+    );
+    await graph.close();
+    store.close();
+
+    const r = await runCli(['onboard', '--code', code, '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /The contact sync was already requested for this number on .* \(request id \w+\); Meta allows it only once per onboarding \(it would answer 2593107\)\. Not requesting it again\./,
+    );
+    const out = JSON.parse(r.stdout);
+    expect(out.syncs.contacts.request_id).toBe(first.requestId);
+    expect(out.steps.find((s: { id: string }) => s.id === 'contact_sync').detail.reused).toBe(true);
+    expect(out.steps.find((s: { id: string }) => s.id === 'history_sync').detail.reused).toBe(false);
+    const remote = await syncsAt(PENDING());
+    expect(remote.smb_app_state_sync!.requestId).toBe(first.requestId);
+    expect(localSyncs().filter((s) => s.sync_type === 'smb_app_state_sync')).toHaveLength(1);
+  });
+
+  it('--no-sync, then a sync after 24 h: the API refusal (2593108) is explained', async () => {
+    const code = await signupCode(sb);
+    const r1 = await runCli(['onboard', '--code', code, '--no-sync', '--json'], { env });
+    expect(r1.code, r1.stderr).toBe(0);
+    const o1 = JSON.parse(r1.stdout);
+    expect(o1.complete).toBe(false);
+    expect(
+      o1.steps.filter((s: { status: string }) => s.status === 'skipped').map((s: { id: string }) => s.id),
+    ).toEqual(['signup', 'contact_sync', 'history_sync']);
+    expect(profileFile().profiles.default.settings.phoneNumberId).toBe(PENDING());
+
+    await sb.control('clock', { advance_ms: 24 * 3_600_000 + 60_000 });
+    const r2 = await runCli(['onboard', '--json'], { env });
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toContain('outside the 24-hour window after onboarding (2593108)');
+    expect(r2.stderr).toContain('complete the onboarding again');
+    const o2 = JSON.parse(r2.stdout);
+    expect(o2).toMatchObject({ resumed: true, complete: false, error: { code: 2593108 } });
+    expect(o2.steps.find((s: { id: string }) => s.id === 'contact_sync').status).toBe('failed');
+    // not reached: still skipped from the first run
+    expect(o2.steps.find((s: { id: string }) => s.id === 'history_sync')).toMatchObject({ status: 'skipped', ran: false });
+    expect(await syncsAt(PENDING())).toEqual({});
+  });
+
+  it('a sync after 24 h by the local clock is refused locally, before any API call', async () => {
+    const code = await signupCode(sb);
+    expect((await runCli(['onboard', '--code', code, '--no-sync'], { env })).code).toBe(0);
+    const later = new FakeClock(Date.now() + 25 * 3_600_000);
+    const r = await runCli(['onboard', '--json'], { env, clock: later });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/The 24-hour sync window closed .* ago .*\(2593108\)/);
+    expect(await syncsAt(PENDING())).toEqual({});
+    expect(localSyncs()).toEqual([]);
+  });
+
+  it('stops before the syncs when the app lacks webhook fields, saying how to fix it', async () => {
+    await sb.control('scenario', {
+      name: 'missing_webhook_fields',
+      fields: ['history', 'smb_message_echoes'],
+    });
+    const code = await signupCode(sb);
+    const r = await runCli(['onboard', '--code', code, '--json'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Missing webhook fields: history, smb_message_echoes.');
+    expect(r.stderr).toContain('App Dashboard: your app › WhatsApp › Configuration › Webhook fields');
+    expect(r.stderr).toContain(`curl -X POST '${sb.url}/v25.0/${sb.seed.app.id}/subscriptions'`);
+    expect(r.stdout + r.stderr).not.toContain(sb.seed.app.secret);
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.find((s: { id: string }) => s.id === 'webhook_fields').status).toBe('failed');
+    expect(await syncsAt(PENDING())).toEqual({});
+  });
+
+  it('Ctrl+C while waiting exits 130 with the server closed; the next run resumes and finishes', async () => {
+    const ac = new AbortController();
+    const cli = startCli(['onboard'], { env, signal: ac.signal });
+    const [, url] = await cli.waitFor(URL_RE);
+    const redirect = new URL(url!).searchParams.get('redirect_uri')!;
+    ac.abort(Object.assign(new Error('Interrupted by SIGINT'), { name: 'AbortError' }));
+    const r = await cli.done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('Cancelled');
+    await expect(httpGet(redirect)).rejects.toThrow(/ECONNREFUSED/);
+
+    await letTimePass();
+    const next = startCli(['onboard', '--json'], { env });
+    const [, url2] = await next.waitFor(URL_RE);
+    expect(url2).not.toBe(url);
+    await scan(url2!);
+    const r2 = await next.done;
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(JSON.parse(r2.stdout)).toMatchObject({
+      resumed: true,
+      complete: true,
+      phone_number_id: PENDING(),
+    });
+  });
+
+  it('times out waiting for the callback (--timeout) and closes the server', async () => {
+    const cli = startCli(['onboard', '--timeout', '300ms'], { env });
+    const [, url] = await cli.waitFor(URL_RE);
+    const r = await cli.done;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('No signup callback within 300 ms');
+    await expect(httpGet(new URL(url!).searchParams.get('redirect_uri')!)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('names what is missing: app id (exit 4), bad flags (exit 2)', async () => {
+    const { WACX_APP_ID: _a, ...noApp } = env;
+    const r = await runCli(['onboard'], { env: noApp });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('--app-id');
+    expect((await runCli(['onboard', '--timeout', 'soon'], { env })).code).toBe(2);
+    expect((await runCli(['onboard', '--callback-port', 'x'], { env })).code).toBe(2);
+  });
+});
