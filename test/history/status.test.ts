@@ -50,8 +50,9 @@ describe('history import status from webhooks', () => {
       state: 'in_progress',
       progress: 100,
       done: false,
-      missingChunks: [1, 2, 3],
+      chunkNumbering: 'global',
     });
+    expect(s.history.missingChunks.map((m) => m.chunkOrder)).toEqual([1, 2, 3]);
     expect(statusExitCode(s)).toBe(8);
     ingest(historyChunk(0, 1, 20, [thread('16505550001', 3, 'a'), thread('16505550002', 1, 'b')]));
     ingest(historyChunk(1, 3, 75, [thread('16505550003', 4, 'c')]));

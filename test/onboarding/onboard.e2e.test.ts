@@ -259,11 +259,10 @@ describe('wacx onboard end to end (sandbox)', () => {
     const { Store } = await import('../../src/lib/store/index.js');
     const store = Store.open(dbPath);
     const graph = Graph.create({ baseUrl: sb.url, token: sb.seed.token });
-    const first = await requestSync(
-      { graph, db: store.db, clock: { now: () => Date.now(), sleep: async () => {} } },
-      PENDING(),
-      'smb_app_state_sync',
-    );
+    // made at the sandbox's time (its clock ran ahead a little with the signup)
+    const at = (await sb.control<{ now: number }>('world')).now + 500;
+    const clock = { now: () => at, sleep: async () => {} };
+    const first = await requestSync({ graph, db: store.db, clock }, PENDING(), 'smb_app_state_sync');
     await graph.close();
     store.close();
 

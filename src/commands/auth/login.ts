@@ -192,7 +192,12 @@ export async function run(opts: LoginOptions, deps: Deps): Promise<number> {
       valid: true,
       check,
       stored,
-      saved: given,
+      saved: {
+        graphUrl: given.graphUrl ?? null,
+        appId: given.appId ?? null,
+        wabaId: given.wabaId ?? null,
+        phoneNumberId: given.phoneNumberId ?? null,
+      },
       configPath: settings.profiles.path,
     });
   } else {

@@ -593,8 +593,11 @@ async function runCampaign(
   }
   const firstAt = result.firstRequestAt;
   const lastAt = tally.lastAnswerAt;
+  // N answers span N - 1 intervals
   const achievedRate =
-    firstAt !== null && lastAt !== null && lastAt > firstAt ? (tally.answered * 1000) / (lastAt - firstAt) : null;
+    firstAt !== null && lastAt !== null && lastAt > firstAt && tally.answered > 1
+      ? ((tally.answered - 1) * 1000) / (lastAt - firstAt)
+      : null;
   output.summary(
     buildSummary(ledger, campaign, counts, {
       status,

@@ -1,0 +1,143 @@
+// Shared helpers of the bench/send-*.bench.mjs benchmarks: a sandbox in its own process, CSV generation,
+// running the built CLI as a child process. Plain JS against ../dist (run `npm run build` first).
+import { spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT = join(here, '..');
+export const BIN = join(ROOT, 'bin', 'wacx.js');
+const { SEED } = await import(join(ROOT, 'dist', 'sandbox', 'seed.js'));
+export { SEED };
+
+/** Starts the sandbox in a child process (so that it does not share the sender's event loop). */
+export async function startSandboxProcess(options = {}) {
+  const script = `
+    const { startSandbox } = await import(${JSON.stringify(join(ROOT, 'dist', 'sandbox', 'index.js'))});
+    const s = await startSandbox(${JSON.stringify({ quiet: true, statusDelayMs: 20, reviewDelayMs: 50, ...options })});
+    process.stdout.write(JSON.stringify({ url: s.url }) + '\\n');
+    process.on('SIGTERM', async () => { await s.close(); process.exit(0); });
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let buf = '';
+  const url = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)).url);
+    });
+    child.on('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+  });
+  const control = async (path, body) => {
+    const res = await fetch(`${url}/__sandbox/${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`control ${path}: HTTP ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+  };
+  return {
+    url,
+    pid: child.pid,
+    control,
+    close: async () => {
+      child.kill('SIGTERM');
+      await once(child, 'exit').catch(() => {});
+    },
+  };
+}
+
+/** A temporary directory, removed by cleanup(). */
+export function tempDir(prefix = 'wacx-bench-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A distinct valid German mobile number per index (E.164 digits). */
+export function phone(i) {
+  return `49151${String(10_000_000 + i).padStart(8, '0')}`;
+}
+
+/** Writes an order_update CSV with n rows (phone,name,order), streamed. */
+export async function writeCsv(path, n, offset = 0) {
+  const out = createWriteStream(path);
+  const write = async (s) => {
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  await write('phone,name,order\n');
+  let chunk = '';
+  for (let i = 0; i < n; i++) {
+    chunk += `+${phone(i + offset)},Name ${i},"A-${i}, express"\n`;
+    if (chunk.length > 1 << 16) {
+      await write(chunk);
+      chunk = '';
+    }
+  }
+  await write(chunk);
+  out.end();
+  await once(out, 'finish');
+  return path;
+}
+
+/** The CLI environment for a sandbox: temp HOME, sandbox URL, seeded token and ids. */
+export function cliEnv(url, home, extra = {}) {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    WACX_KEYCHAIN: '0',
+    NO_COLOR: '1',
+    CI: 'true',
+    WACX_GRAPH_URL: url,
+    WACX_TOKEN: SEED.token,
+    WACX_APP_ID: SEED.app.id,
+    WACX_APP_SECRET: SEED.app.secret,
+    WACX_WABA_ID: SEED.waba.id,
+    WACX_PHONE_NUMBER_ID: SEED.phoneNumbers.coex.id,
+    WACX_DB: join(home, 'wacx.db'),
+    ...extra,
+  };
+}
+
+/** Runs `node bin/wacx.js …args`; resolves with code, stdout, stderr, wall ms and peak RSS (KiB, Linux). */
+export function runWacx(args, env, { onStdout, timeoutMs = 600_000, nodeArgs = [] } = {}) {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      onStdout?.(String(d), child);
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started, child });
+    });
+  });
+}
+
+/** The NDJSON summary line of a `wacx send --json` run. */
+export function summaryOf(stdout) {
+  const lines = stdout.trim().split('\n').filter(Boolean);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    try {
+      const o = JSON.parse(lines[i]);
+      if (o.type === 'summary') return o;
+    } catch {}
+  }
+  return null;
+}
+
+export function fmt(n, digits = 0) {
+  return Number(n).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
