@@ -19,7 +19,10 @@ if (process.argv[2] === '--serve') {
     }
   });
 } else {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { execArgv: process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], {
+    execArgv: process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const { url } = await new Promise((resolve, reject) => {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
@@ -52,7 +55,15 @@ if (process.argv[2] === '--serve') {
       template: {
         name: 'order_update',
         language: { code: 'en_US' },
-        components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }, { type: 'text', text: `A-${n}` }] }],
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'Ana' },
+              { type: 'text', text: `A-${n}` },
+            ],
+          },
+        ],
       },
       biz_opaque_callback_data: `bench:${n}`,
     });
@@ -66,7 +77,12 @@ if (process.argv[2] === '--serve') {
   const worker = async () => {
     while (!stop) {
       const t0 = performance.now();
-      const res = await pool.request({ path: `/v25.0/${phone}/messages`, method: 'POST', headers, body: body() });
+      const res = await pool.request({
+        path: `/v25.0/${phone}/messages`,
+        method: 'POST',
+        headers,
+        body: body(),
+      });
       await res.body.text();
       if (!measuring) continue;
       latencies.push(performance.now() - t0);
@@ -91,7 +107,8 @@ if (process.argv[2] === '--serve') {
   const counts = await control(`send-counts?phone_number_id=${phone}`);
   child.send('stop');
   latencies.sort((a, b) => a - b);
-  const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(1);
+  const pct = (p) =>
+    latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]?.toFixed(1);
   const rps = okCount / elapsed;
   process.stdout.write(
     `sandbox message sends: ${Math.round(rps)} req/s accepted over ${elapsed.toFixed(1)} s ` +

@@ -5,7 +5,7 @@
 // Usage: node bench/startup.bench.mjs [runs]   (npm run bench builds dist/ first)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -63,9 +63,16 @@ try {
     ['wacx --help', help, help / node],
     ['wacx --version', version, version / node],
   ];
+  const cores = typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
+  const load = loadavg()[0];
   process.stdout.write(
-    `start-up, median of ${RUNS} runs (Node ${process.versions.node}, ${process.platform})\n`,
+    `start-up, median of ${RUNS} runs (Node ${process.versions.node}, ${process.platform}, ${cores} cores, load ${load.toFixed(1)})\n`,
   );
+  if (load > cores) {
+    process.stdout.write(
+      `  note: the machine is busy (load ${load.toFixed(1)} > ${cores} cores): figures are inflated\n`,
+    );
+  }
   for (const [name, ms, ratio] of rows) {
     const min = Math.min(...times.get(name));
     process.stdout.write(

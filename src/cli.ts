@@ -49,9 +49,10 @@ interface RunState {
 
 function buildProgram(
   deps: Deps,
-  target: CommandSpec | undefined,
+  words: readonly string[],
   state: RunState,
 ): { program: Command; loaded: Promise<void> } {
+  const target = findTarget(words);
   const program = new Command('wacx')
     .description(
       'Operations toolkit for WhatsApp Business coexistence (Business App + Cloud API on one number).',
@@ -86,6 +87,8 @@ function buildProgram(
       }
       parent = g;
     }
+    // Verbs of other groups are never shown nor run: skip building them (`wacx --help` stays fast).
+    if (spec.path.length === 2 && spec.path[0] !== words[0]) continue;
     const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
     if (spec === target) loaded = spec.load().then((m) => m.register(cmd, deps));
   }
@@ -194,9 +197,8 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   const deps = new Deps(init);
   // chalk is loaded only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it
   if (deps.io.color) await preloadChalk();
-  const target = findTarget(commandWords(args));
   const state: RunState = { stderr: [] };
-  const { program, loaded } = buildProgram(deps, target, state);
+  const { program, loaded } = buildProgram(deps, commandWords(args), state);
   try {
     await loaded;
     configureAll(program, deps, state);

@@ -26,9 +26,16 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--port <n>', 'port to listen on (0 = any free port)', '8787')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--webhook-url <url>', 'POST signed webhooks here (default: the sandbox keeps them itself)')
-    .option('--app-secret <secret>', 'app secret used to sign webhooks and check appsecret_proof', SEED.app.secret)
+    .option(
+      '--app-secret <secret>',
+      'app secret used to sign webhooks and check appsecret_proof',
+      SEED.app.secret,
+    )
     .option('--verify-token <token>', 'verify token of the webhook handshake', SEED.verifyToken)
-    .option('--scenario <name>', `apply a scenario at start: ${SCENARIOS.join(', ')} (parameters: name:key=value,…)`)
+    .option(
+      '--scenario <name>',
+      `apply a scenario at start: ${SCENARIOS.join(', ')} (parameters: name:key=value,…)`,
+    )
     .option('--review-delay <ms>', 'template review delay, PENDING -> APPROVED/REJECTED', '2000')
     .option('--status-delay <ms>', 'pacing of sent -> delivered -> read status webhooks', '500')
     .option('--require-appsecret-proof', 'reject calls without a valid appsecret_proof')
@@ -54,7 +61,9 @@ function intOption(value: string | undefined, flag: string, min: number, max: nu
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be a whole number between ${min} and ${max}, got "${value}".`, { location: flag });
+    throw new UsageError(`${flag} must be a whole number between ${min} and ${max}, got "${value}".`, {
+      location: flag,
+    });
   }
   return n;
 }
@@ -71,12 +80,18 @@ export async function run(opts: Opts, deps: Deps): Promise<number> {
     } catch {
       ok = false;
     }
-    if (!ok) throw new UsageError(`--webhook-url must be an http(s) URL, got "${opts.webhookUrl}".`, { location: '--webhook-url' });
+    if (!ok)
+      throw new UsageError(`--webhook-url must be an http(s) URL, got "${opts.webhookUrl}".`, {
+        location: '--webhook-url',
+      });
   }
   if (opts.scenario !== undefined) {
     const { name } = parseScenarioSpec(opts.scenario);
     if (!(SCENARIOS as readonly string[]).includes(name)) {
-      throw new UsageError(`Unknown scenario "${name}".`, { location: '--scenario', hint: `Use one of: ${SCENARIOS.join(', ')}.` });
+      throw new UsageError(`Unknown scenario "${name}".`, {
+        location: '--scenario',
+        hint: `Use one of: ${SCENARIOS.join(', ')}.`,
+      });
     }
   }
   if (opts.appSecret !== undefined && opts.appSecret.length < 8) {
@@ -147,7 +162,12 @@ export function describeWorld(url: string, appSecret: string, verifyToken: strin
       cloud_api: { id: p.cloud.id, display: p.cloud.display, mps: p.cloud.mps },
       pending_business_app: { id: p.pending.id, display: p.pending.display },
     },
-    templates: SEED.templates.map((t) => ({ id: t.id, name: t.name, language: t.language, status: t.status })),
+    templates: SEED.templates.map((t) => ({
+      id: t.id,
+      name: t.name,
+      language: t.language,
+      status: t.status,
+    })),
     env,
     config_commands: [
       `wacx config set graphUrl ${url} --profile sandbox`,
@@ -169,9 +189,15 @@ function humanWorld(w: ReturnType<typeof describeWorld>): string {
     ['Business id', w.business_id],
     ['WABA id', `${w.waba.id} (${w.waba.name})`],
     ['Token', w.token],
-    ['Coexistence number', `${w.phone_numbers.coexistence.id} ${w.phone_numbers.coexistence.display} (20 msg/s)`],
+    [
+      'Coexistence number',
+      `${w.phone_numbers.coexistence.id} ${w.phone_numbers.coexistence.display} (20 msg/s)`,
+    ],
     ['Cloud API number', `${w.phone_numbers.cloud_api.id} ${w.phone_numbers.cloud_api.display} (80 msg/s)`],
-    ['Pending App number', `${w.phone_numbers.pending_business_app.id} ${w.phone_numbers.pending_business_app.display} (Embedded Signup)`],
+    [
+      'Pending App number',
+      `${w.phone_numbers.pending_business_app.id} ${w.phone_numbers.pending_business_app.display} (Embedded Signup)`,
+    ],
     ['Configuration id', w.config_id],
     ['Verify token', w.verify_token],
     ['Templates', w.templates.map((t) => `${t.name}/${t.language}`).join(', ')],

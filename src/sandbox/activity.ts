@@ -35,9 +35,7 @@ export function scheduleStatuses(
     category: pricingCategory,
   };
   const conversation =
-    version < 24
-      ? { id: `CONVERSATION_${msg.to}`, origin: { type: pricingCategory } }
-      : undefined;
+    version < 24 ? { id: `CONVERSATION_${msg.to}`, origin: { type: pricingCategory } } : undefined;
   const cb = msg.callback_data;
   const status = (s: string, extra?: Record<string, unknown>) => {
     const o: Record<string, unknown> = {
@@ -251,7 +249,11 @@ export function historyDeclinedValue(core: SandboxCore, n: NumberState) {
 }
 
 /** Schedules the webhooks of a contact (`smb_app_state_sync`) or history sync request. */
-export function scheduleSync(core: SandboxCore, n: NumberState, type: 'smb_app_state_sync' | 'history'): void {
+export function scheduleSync(
+  core: SandboxCore,
+  n: NumberState,
+  type: 'smb_app_state_sync' | 'history',
+): void {
   const d = core.historyDelayMs;
   const onboardedAt = n.lastOnboardedTime ?? core.clock.now();
   if (type === 'smb_app_state_sync') {
@@ -261,12 +263,16 @@ export function scheduleSync(core: SandboxCore, n: NumberState, type: 'smb_app_s
     return;
   }
   if (core.scenarios.historyDeclined) {
-    core.scheduler.after(d, () => core.emit('history', historyDeclinedValue(core, n), { phoneNumberId: n.id }));
+    core.scheduler.after(d, () =>
+      core.emit('history', historyDeclinedValue(core, n), { phoneNumberId: n.id }),
+    );
     return;
   }
   HISTORY_DELIVERY_ORDER.forEach((idx, i) => {
     core.scheduler.after(d * (i + 1), () =>
-      core.emit('history', historyChunkValue(core, n, HISTORY_CHUNKS[idx]!, onboardedAt), { phoneNumberId: n.id }),
+      core.emit('history', historyChunkValue(core, n, HISTORY_CHUNKS[idx]!, onboardedAt), {
+        phoneNumberId: n.id,
+      }),
     );
   });
   core.scheduler.after(d * (HISTORY_DELIVERY_ORDER.length + 1), () =>
@@ -312,13 +318,19 @@ export async function seedActivity(core: SandboxCore): Promise<void> {
     core.emit('history', historyDeclinedValue(core, n), { phoneNumberId: n.id });
   } else {
     for (const idx of HISTORY_DELIVERY_ORDER) {
-      core.emit('history', historyChunkValue(core, n, HISTORY_CHUNKS[idx]!, onboardedAt), { phoneNumberId: n.id });
+      core.emit('history', historyChunkValue(core, n, HISTORY_CHUNKS[idx]!, onboardedAt), {
+        phoneNumberId: n.id,
+      });
     }
     core.emit('history', historyMediaValue(core, n, onboardedAt), { phoneNumberId: n.id });
   }
   const contact = SEED.contacts[0]!;
-  core.emit('smb_message_echoes', echoValue(core, n, contact.wa_id, 'See you tomorrow at the shop!', now - 60_000), {
-    phoneNumberId: n.id,
-  });
+  core.emit(
+    'smb_message_echoes',
+    echoValue(core, n, contact.wa_id, 'See you tomorrow at the shop!', now - 60_000),
+    {
+      phoneNumberId: n.id,
+    },
+  );
   await core.webhooks.idle();
 }

@@ -3,7 +3,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { templateStatusUpdate } from './activity.js';
 import type { Result, SandboxCore } from './core.js';
 import type { ParsedRequest } from './http.js';
-import { ScenarioError, applyScenario } from './scenarios.js';
+import { applyScenario, ScenarioError } from './scenarios.js';
 import { SEED } from './seed.js';
 import { ALL_WEBHOOK_FIELDS } from './world.js';
 
@@ -46,12 +46,21 @@ function numberSummary(core: SandboxCore) {
 function sendCounts(core: SandboxCore, id: string) {
   const n = core.world.numbers.get(id);
   if (!n) return null;
-  const seconds = [...n.counts.entries()].map(([second, c]) => ({ second, accepted: c.accepted, throttled: c.throttled }));
+  const seconds = [...n.counts.entries()].map(([second, c]) => ({
+    second,
+    accepted: c.accepted,
+    throttled: c.throttled,
+  }));
   const max = seconds.reduce((m, s) => Math.max(m, s.accepted), 0);
   return { phone_number_id: n.id, mps: n.mps, max_per_second: max, seconds };
 }
 
-function applyEmitDefaults(core: SandboxCore, field: string, value: Record<string, unknown>, phoneId: string): void {
+function applyEmitDefaults(
+  core: SandboxCore,
+  field: string,
+  value: Record<string, unknown>,
+  phoneId: string,
+): void {
   const n = core.world.numbers.get(phoneId);
   if (!n) return;
   const messagingFields = ['messages', 'smb_message_echoes', 'history', 'smb_app_state_sync'];
@@ -90,7 +99,9 @@ function applyEmitDefaults(core: SandboxCore, field: string, value: Record<strin
 function verifyOwnSignature(core: SandboxCore, req: ParsedRequest): boolean {
   const sig = req.headers['x-hub-signature-256'];
   if (typeof sig !== 'string') return false;
-  const expected = Buffer.from(`sha256=${createHmac('sha256', core.appSecret).update(req.rawBody, 'utf8').digest('hex')}`);
+  const expected = Buffer.from(
+    `sha256=${createHmac('sha256', core.appSecret).update(req.rawBody, 'utf8').digest('hex')}`,
+  );
   const got = Buffer.from(sig);
   return expected.length === got.length && timingSafeEqual(expected, got);
 }
@@ -160,8 +171,14 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
       }
       case 'scenario': {
         if (method !== 'POST') return bad('POST {name, ...params}', 405);
-        const { name, ...params } = body;
+        // {name, ...params}; a scenario parameter that is itself called "name" (template_paused) can be given
+        // as {"params": {"name": …}} or as "template"
+        const { name, params: nested, ...rest } = body;
         if (typeof name !== 'string') return bad('name is required');
+        const params: Record<string, unknown> = {
+          ...rest,
+          ...(nested && typeof nested === 'object' ? (nested as Record<string, unknown>) : {}),
+        };
         const result = applyScenario(core, name, params);
         await core.webhooks.idle();
         return { json: result };
@@ -174,7 +191,13 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
           core.scheduler.advance(ms);
           await core.webhooks.idle();
         }
-        return { json: { now: core.clock.now(), offset_ms: core.clock.offsetMs, frozen: core.clock.frozenAt !== null } };
+        return {
+          json: {
+            now: core.clock.now(),
+            offset_ms: core.clock.offsetMs,
+            frozen: core.clock.frozenAt !== null,
+          },
+        };
       }
       case 'flush': {
         const rounds = await flush(core);
@@ -207,12 +230,16 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
           templateStatusUpdate(core, t, t.status);
           await core.webhooks.idle();
         }
-        return { json: { id: t.id, name: t.name, language: t.language, status: t.status, category: t.category } };
+        return {
+          json: { id: t.id, name: t.name, language: t.language, status: t.status, category: t.category },
+        };
       }
       case 'limits': {
         if (method === 'POST') {
-          if (body.management_per_hour !== undefined) w.limits.managementPerHour = Number(body.management_per_hour);
-          if (body.templates_per_hour !== undefined) w.limits.templatesPerHour = Number(body.templates_per_hour);
+          if (body.management_per_hour !== undefined)
+            w.limits.managementPerHour = Number(body.management_per_hour);
+          if (body.templates_per_hour !== undefined)
+            w.limits.templatesPerHour = Number(body.templates_per_hour);
           if (body.template_count !== undefined) w.limits.templateCount = Number(body.template_count);
         }
         return { json: w.limits };
@@ -222,7 +249,8 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
         const field = body.field;
         const value = body.value;
         if (typeof field !== 'string' || !field) return bad('field is required');
-        if (!value || typeof value !== 'object' || Array.isArray(value)) return bad('value must be an object');
+        if (!value || typeof value !== 'object' || Array.isArray(value))
+          return bad('value must be an object');
         const phoneId = String(body.phone_number_id ?? SEED.phoneNumbers.coex.id);
         const v = value as Record<string, unknown>;
         applyEmitDefaults(core, field, v, phoneId);
@@ -231,7 +259,9 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
           withTime: field === 'account_update' || field.startsWith('message_template'),
         });
         await core.webhooks.idle();
-        return { json: { id: record.id, field, status: record.status, skipped: record.skipped, body: record.body } };
+        return {
+          json: { id: record.id, field, status: record.status, skipped: record.skipped, body: record.body },
+        };
       }
       case 'reset': {
         core.scheduler.clear();
@@ -241,6 +271,7 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
         core.scenarios.signupDeclined = false;
         core.scenarios.faults = { errorRate: 0, resetRate: 0, latencyMs: 0, path: null, resetMode: 'after' };
         core.scenarios.applied = [];
+        core.webhooks.config.duplicateRate = core.options.webhookDuplicateRate ?? 0;
         core.clock.offsetMs = 0;
         core.clock.frozenAt = null;
         core.resetWorld();

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { SandboxClock, Scheduler } from './clock.js';
 import { gerr, SandboxGraphError, unknownPath } from './errors.js';
 import {
+  asciiJson,
   BadBody,
   BodyTooLarge,
-  asciiJson,
   newTraceId,
   type ParsedRequest,
   parseBody,
@@ -113,7 +113,8 @@ export class SandboxCore {
     this.random = mulberry32(options.randomSeed ?? 0x5eed);
     this.logFn = options.quiet
       ? undefined
-      : (options.log ?? (options.quiet === false ? (l: string) => process.stderr.write(`${l}\n`) : undefined));
+      : (options.log ??
+        (options.quiet === false ? (l: string) => process.stderr.write(`${l}\n`) : undefined));
     this.scheduler = new Scheduler(this.clock);
     this.webhooks = new WebhookDispatcher(
       {
@@ -161,9 +162,16 @@ export class SandboxCore {
   async listen(): Promise<void> {
     const server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
-        this.log(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        this.log(
+          `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
         if (!res.headersSent) {
-          send(res, 500, asciiJson(gerr(1, 'An unknown error occurred', { transient: true }).body(newTraceId())), {});
+          send(
+            res,
+            500,
+            asciiJson(gerr(1, 'An unknown error occurred', { transient: true }).body(newTraceId())),
+            {},
+          );
         } else res.destroy();
       });
     });
@@ -256,9 +264,13 @@ export class SandboxCore {
       if (!vm) throw unknownPath(pathname);
       const v = Number(vm[1]);
       if (v < MIN_VERSION || v > MAX_VERSION) {
-        throw gerr(2635, `You are calling a deprecated or unknown version of the Graph API (${segs[0]}). The sandbox accepts v${MIN_VERSION}.0 to v${MAX_VERSION}.0.`, {
-          type: 'OAuthException',
-        });
+        throw gerr(
+          2635,
+          `You are calling a deprecated or unknown version of the Graph API (${segs[0]}). The sandbox accepts v${MIN_VERSION}.0 to v${MAX_VERSION}.0.`,
+          {
+            type: 'OAuthException',
+          },
+        );
       }
       headers['facebook-api-version'] = segs[0]!;
       result = await this.graphRouter!(this, { req: parsed, version: segs[0]!, traceId, headers });
@@ -272,7 +284,8 @@ export class SandboxCore {
       req.socket.destroy();
       return;
     }
-    if (this.logFn) this.log(`${method} ${redactPath(full)} -> ${result.status ?? (result.redirect ? 302 : 200)}`);
+    if (this.logFn)
+      this.log(`${method} ${redactPath(full)} -> ${result.status ?? (result.redirect ? 302 : 200)}`);
     this.write(res, result, headers);
   }
 
@@ -444,7 +457,10 @@ export class SandboxCore {
     entry.changes = [{ value, field }];
     const envelope = { object: 'whatsapp_business_account', entry: [entry] };
     const target = this.destination(field, opts.phoneNumberId ?? null);
-    const record = this.webhooks.deliver(field, envelope, { ...target, phoneNumberId: opts.phoneNumberId ?? null });
+    const record = this.webhooks.deliver(field, envelope, {
+      ...target,
+      phoneNumberId: opts.phoneNumberId ?? null,
+    });
     this.log(`webhook ${record.id} ${field}${target.skipped ? ` (not sent: ${target.skipped})` : ''}`);
     return record;
   }
@@ -456,8 +472,9 @@ export class SandboxCore {
     if (!wabaSub && field !== 'account_update') {
       return { url: null, skipped: 'the app is not subscribed to the WABA (subscribed_apps)' };
     }
-    if (!sub || !sub.active) return { url: null, skipped: 'the app has no webhook subscription' };
-    if (!sub.fields.includes(field)) return { url: null, skipped: `the app is not subscribed to the field ${field}` };
+    if (!sub?.active) return { url: null, skipped: 'the app has no webhook subscription' };
+    if (!sub.fields.includes(field))
+      return { url: null, skipped: `the app is not subscribed to the field ${field}` };
     if (field === 'messages' || field === 'smb_message_echoes') {
       const n = phoneNumberId ? w.numbers.get(phoneNumberId) : undefined;
       if (n?.webhookOverride) return { url: n.webhookOverride.uri, skipped: null };
@@ -489,7 +506,11 @@ export class SandboxCore {
       let ids = new Set<unknown>();
       const send = () => {
         if (batch.length === 0) return;
-        this.emit('messages', { messaging_product: 'whatsapp', metadata: this.metadata(n), statuses: batch }, { phoneNumberId: phoneId });
+        this.emit(
+          'messages',
+          { messaging_product: 'whatsapp', metadata: this.metadata(n), statuses: batch },
+          { phoneNumberId: phoneId },
+        );
         batch = [];
         ids = new Set();
       };

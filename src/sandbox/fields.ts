@@ -153,7 +153,7 @@ export function renderPhone(core: SandboxCore, n: NumberState, fields: string[],
 
 export const WABA_DEFAULT_FIELDS = ['id', 'name'];
 
-export function wabaField(core: SandboxCore, field: string, version: string): unknown {
+export function wabaField(_core: SandboxCore, field: string, version: string): unknown {
   switch (field) {
     case 'id':
       return SEED.waba.id;

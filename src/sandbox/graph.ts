@@ -18,7 +18,13 @@ import {
 } from './routes-accounts.js';
 import { sendMessage } from './routes-messages.js';
 import { accessToken, debugToken, dialog } from './routes-oauth.js';
-import { createTemplate, deleteTemplates, editTemplate, getTemplateNode, listTemplates } from './routes-templates.js';
+import {
+  createTemplate,
+  deleteTemplates,
+  editTemplate,
+  getTemplateNode,
+  listTemplates,
+} from './routes-templates.js';
 import { SEED } from './seed.js';
 
 export function graphRouter(core: SandboxCore, ctx: Ctx): Result | Promise<Result> {
@@ -48,7 +54,10 @@ export function graphRouter(core: SandboxCore, ctx: Ctx): Result | Promise<Resul
   }
   if (id === SEED.businessId) {
     if (edge === undefined && method === 'GET') return getBusiness(core, ctx);
-    if ((edge === 'owned_whatsapp_business_accounts' || edge === 'client_whatsapp_business_accounts') && method === 'GET') {
+    if (
+      (edge === 'owned_whatsapp_business_accounts' || edge === 'client_whatsapp_business_accounts') &&
+      method === 'GET'
+    ) {
       return businessWabas(core, ctx);
     }
     throw unknownPath(ctx.req.pathname);

@@ -1,6 +1,7 @@
 /** Small node:http helpers for the sandbox server (no client code, no undici). */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const NON_ASCII = /[\u0080-\uffff]/g;
 const HAS_NON_ASCII = /[\u0080-\uffff]/;
@@ -8,7 +9,8 @@ const HAS_NON_ASCII = /[\u0080-\uffff]/;
 /** JSON with every non-ASCII UTF-16 unit written as \uXXXX (and optionally `/` as `\/`), like Meta's bodies. */
 export function asciiJson(value: unknown, escapeSlashes = false): string {
   let s = JSON.stringify(value);
-  if (HAS_NON_ASCII.test(s)) s = s.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (HAS_NON_ASCII.test(s))
+    s = s.replace(NON_ASCII, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (escapeSlashes) s = s.replace(/\//g, '\\/');
   return s;
 }
@@ -58,7 +60,9 @@ export function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 }
@@ -70,7 +74,8 @@ export function parseBody(raw: string, contentType: string | undefined): Params 
   if (!raw) return {};
   const ct = (contentType ?? '').toLowerCase();
   if (ct.includes('application/x-www-form-urlencoded')) return parseQuery(raw);
-  if (ct.includes('multipart/form-data')) throw new BadBody('multipart bodies are not supported by the sandbox');
+  if (ct.includes('multipart/form-data'))
+    throw new BadBody('multipart bodies are not supported by the sandbox');
   try {
     const v: unknown = JSON.parse(raw);
     if (v && typeof v === 'object' && !Array.isArray(v)) return v as Params;
@@ -105,7 +110,11 @@ export function param(req: ParsedRequest, name: string): unknown {
 export function strParam(req: ParsedRequest, name: string): string | undefined {
   const v = param(req, name);
   if (v === undefined || v === null) return undefined;
-  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+  return typeof v === 'string'
+    ? v
+    : typeof v === 'number' || typeof v === 'boolean'
+      ? String(v)
+      : JSON.stringify(v);
 }
 
 /** A parameter that may be a JSON string (form bodies) or already an object/array. */

@@ -8,7 +8,8 @@ export function encodeCursor(id: string): string {
 
 function decodeCursor(cursor: string): string {
   const s = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!s.startsWith('sbx:')) throw gerr(100, `Invalid cursor: ${cursor}`, { details: 'The after/before cursor is not valid.' });
+  if (!s.startsWith('sbx:'))
+    throw gerr(100, `Invalid cursor: ${cursor}`, { details: 'The after/before cursor is not valid.' });
   return s.slice(4);
 }
 
@@ -24,7 +25,8 @@ export function paginate<T extends { id: string }>(
   let limit = defaultLimit;
   if (q.limit !== undefined) {
     const n = Number(q.limit);
-    if (!Number.isInteger(n) || n < 0) throw gerr(100, 'Invalid parameter', { details: `limit must be a positive integer, got ${q.limit}` });
+    if (!Number.isInteger(n) || n < 0)
+      throw gerr(100, 'Invalid parameter', { details: `limit must be a positive integer, got ${q.limit}` });
     limit = Math.min(Math.max(n, 1), maxLimit);
   }
   let start = 0;
@@ -50,7 +52,14 @@ export function paginate<T extends { id: string }>(
   const paging: Record<string, unknown> = { cursors: { before: first, after: last } };
   const base = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) {
-    if (k === 'after' || k === 'before' || k === 'access_token' || k === 'appsecret_proof' || k === 'appsecret_time') continue;
+    if (
+      k === 'after' ||
+      k === 'before' ||
+      k === 'access_token' ||
+      k === 'appsecret_proof' ||
+      k === 'appsecret_time'
+    )
+      continue;
     base.set(k, v);
   }
   if (!base.has('limit')) base.set('limit', String(limit));

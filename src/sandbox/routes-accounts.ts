@@ -57,7 +57,9 @@ export function smbAppData(core: SandboxCore, ctx: Ctx, n: NumberState): Result 
   if (product !== 'whatsapp') throw invalidParam('messaging_product must be "whatsapp"');
   const type = strParam(ctx.req, 'sync_type');
   if (type !== 'smb_app_state_sync' && type !== 'history') {
-    throw invalidParam(`sync_type must be smb_app_state_sync or history, got ${JSON.stringify(type ?? null)}`);
+    throw invalidParam(
+      `sync_type must be smb_app_state_sync or history, got ${JSON.stringify(type ?? null)}`,
+    );
   }
   if (!core.world.isCoexistence(n) || n.offboarded) {
     throw invalidParam(
@@ -104,7 +106,8 @@ function registrationBudget(core: SandboxCore, n: NumberState): void {
 export function register(core: SandboxCore, ctx: Ctx, n: NumberState): Result {
   core.authenticate(ctx);
   if (n.isOnBizApp) throw coexRefusal(n, 'registered');
-  if (strParam(ctx.req, 'messaging_product') !== 'whatsapp') throw invalidParam('messaging_product must be "whatsapp"');
+  if (strParam(ctx.req, 'messaging_product') !== 'whatsapp')
+    throw invalidParam('messaging_product must be "whatsapp"');
   const pin = strParam(ctx.req, 'pin');
   if (!pin || !/^\d{6}$/.test(pin)) throw invalidParam('pin must be a 6-digit number');
   registrationBudget(core, n);
@@ -191,12 +194,20 @@ export async function subscribedApps(core: SandboxCore, ctx: Ctx): Promise<Resul
 export function getApp(core: SandboxCore, ctx: Ctx): Result {
   core.authenticate(ctx, 'allowed');
   return {
-    json: { id: SEED.app.id, name: SEED.app.name, link: `https://www.facebook.com/games/?app_id=${SEED.app.id}` },
+    json: {
+      id: SEED.app.id,
+      name: SEED.app.name,
+      link: `https://www.facebook.com/games/?app_id=${SEED.app.id}`,
+    },
   };
 }
 
 function splitFields(v: unknown): string[] {
-  if (Array.isArray(v)) return v.map(String).map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v))
+    return v
+      .map(String)
+      .map((s) => s.trim())
+      .filter(Boolean);
   if (typeof v === 'string') {
     const t = v.trim();
     if (t.startsWith('[')) {
@@ -247,7 +258,8 @@ export async function appSubscriptions(core: SandboxCore, ctx: Ctx): Promise<Res
     if (unknown.length > 0) throw invalidParam(`Unknown webhook field(s): ${unknown.join(', ')}`);
     const v = await core.webhooks.verifyCallback(callbackUrl, verifyToken);
     if (!v.ok) throw gerr(2200, `Callback verification failed with the following errors: ${v.reason}`);
-    const prev = w.appSubscription && w.appSubscription.callbackUrl === callbackUrl ? w.appSubscription.fields : [];
+    const prev =
+      w.appSubscription && w.appSubscription.callbackUrl === callbackUrl ? w.appSubscription.fields : [];
     w.appSubscription = {
       object,
       callbackUrl,
@@ -310,7 +322,8 @@ export function me(core: SandboxCore, ctx: Ctx): Result {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
     if (f === 'id') out.id = auth.token.userId;
-    else if (f === 'name') out.name = auth.token.kind === 'system' ? 'wacx sandbox system user' : 'Business integration user';
+    else if (f === 'name')
+      out.name = auth.token.kind === 'system' ? 'wacx sandbox system user' : 'Business integration user';
     else if (f === 'client_business_id') out.client_business_id = SEED.businessId;
     else throw gerr(100, `Tried accessing nonexisting field (${f}) on node type (User)`);
   }

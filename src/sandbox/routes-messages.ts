@@ -80,10 +80,13 @@ function checkTextParams(where: string, params: Obj[], t: TemplateState, expecte
     if (!isObj(p)) throw invalidParam(`${where}: parameter ${i} must be an object`);
     const type = String(p.type ?? '').toLowerCase();
     if (type !== 'text' && type !== 'currency' && type !== 'date_time') {
-      throw formatMismatch(`${where}: Format mismatch, expected TEXT, received ${type.toUpperCase() || 'UNKNOWN'}`);
+      throw formatMismatch(
+        `${where}: Format mismatch, expected TEXT, received ${type.toUpperCase() || 'UNKNOWN'}`,
+      );
     }
     if (type === 'text') {
-      if (typeof p.text !== 'string' || p.text === '') throw missing(`${where}: parameter ${i} of type text requires "text"`);
+      if (typeof p.text !== 'string' || p.text === '')
+        throw missing(`${where}: parameter ${i} of type text requires "text"`);
       if (SPACES_OR_NEWLINES.test(p.text)) {
         throw gerr(132018, 'There was an issue with the parameters in your template.', {
           details: `${where}: Param text cannot have new-line/tab characters or more than 4 consecutive spaces`,
@@ -93,15 +96,21 @@ function checkTextParams(where: string, params: Obj[], t: TemplateState, expecte
     const pname = p.parameter_name;
     if (named) {
       if (typeof pname !== 'string' || pname === '') {
-        throw formatMismatch(`${where}: the template uses named parameters; parameter ${i} has no parameter_name (expected one of ${expected.join(', ')})`);
+        throw formatMismatch(
+          `${where}: the template uses named parameters; parameter ${i} has no parameter_name (expected one of ${expected.join(', ')})`,
+        );
       }
       if (!expected.includes(pname)) {
-        throw formatMismatch(`${where}: parameter_name (${pname}) is not in the template (expected ${expected.join(', ')})`);
+        throw formatMismatch(
+          `${where}: parameter_name (${pname}) is not in the template (expected ${expected.join(', ')})`,
+        );
       }
       if (seen.has(pname)) throw formatMismatch(`${where}: parameter_name (${pname}) is given twice`);
       seen.add(pname);
     } else if (pname !== undefined) {
-      throw formatMismatch(`${where}: the template uses positional parameters ({{1}}); remove parameter_name (${String(pname)})`);
+      throw formatMismatch(
+        `${where}: the template uses positional parameters ({{1}}); remove parameter_name (${String(pname)})`,
+      );
     }
     values.push(paramValue(p));
   });
@@ -123,7 +132,8 @@ function hydrate(text: string, expected: string[], values: string[]): string {
 
 /** Validates a template send against the stored template; returns the body parameter values. */
 function validateTemplate(t: TemplateState, components: unknown): string[] {
-  if (components !== undefined && !Array.isArray(components)) throw invalidParam('template.components must be an array');
+  if (components !== undefined && !Array.isArray(components))
+    throw invalidParam('template.components must be an array');
   const comps = (components ?? []) as unknown[];
   let header: Obj | undefined;
   let body: Obj | undefined;
@@ -135,7 +145,8 @@ function validateTemplate(t: TemplateState, components: unknown): string[] {
     else if (type === 'body') body = c;
     else if (type === 'button') {
       const idx = Number(c.index);
-      if (!Number.isInteger(idx) || idx < 0) throw invalidParam('button components need an "index" (0-based, as a string)');
+      if (!Number.isInteger(idx) || idx < 0)
+        throw invalidParam('button components need an "index" (0-based, as a string)');
       buttons.set(idx, c);
     } else if (type !== 'carousel' && type !== 'limited_time_offer') {
       throw invalidParam(`Unknown template component type ${JSON.stringify(c.type)}`);
@@ -157,10 +168,15 @@ function validateTemplate(t: TemplateState, components: unknown): string[] {
     const p = hp[0]!;
     const expectedType = hf === 'GIF' ? 'video' : hf.toLowerCase();
     const type = String(p.type ?? '').toLowerCase();
-    if (type !== expectedType) throw formatMismatch(`header: Format mismatch, expected ${hf}, received ${type.toUpperCase() || 'UNKNOWN'}`);
+    if (type !== expectedType)
+      throw formatMismatch(
+        `header: Format mismatch, expected ${hf}, received ${type.toUpperCase() || 'UNKNOWN'}`,
+      );
     const media = p[expectedType];
     if (!isObj(media) || (typeof media.id !== 'string' && typeof media.link !== 'string')) {
-      throw missing(`header: a ${expectedType} parameter requires ${expectedType}.id or ${expectedType}.link`);
+      throw missing(
+        `header: a ${expectedType} parameter requires ${expectedType}.id or ${expectedType}.link`,
+      );
     }
   } else if (hf !== 'LOCATION' && hf !== 'PRODUCT') {
     checkTextParams('header', params(header), t, v.header);
@@ -171,18 +187,24 @@ function validateTemplate(t: TemplateState, components: unknown): string[] {
   const hydrated = hydrate(v.bodyText, v.body, values);
   const max = v.onlyBody ? 32_768 : 1024;
   if ([...hydrated].length > max) {
-    throw gerr(132005, 'Translated text too long', { details: `body: the text with parameters is longer than ${max} characters` });
+    throw gerr(132005, 'Translated text too long', {
+      details: `body: the text with parameters is longer than ${max} characters`,
+    });
   }
 
   // buttons
-  const templateButtons = (t.components.find((c) => String(c.type).toUpperCase() === 'BUTTONS')?.buttons ?? []) as Obj[];
+  const templateButtons = (t.components.find((c) => String(c.type).toUpperCase() === 'BUTTONS')?.buttons ??
+    []) as Obj[];
   for (const b of v.buttons) {
     const given = buttons.get(b.index);
     const bp = params(given);
-    if (bp.length !== b.vars.length) throw countMismatch(`button at index ${b.index}`, bp.length, b.vars.length);
+    if (bp.length !== b.vars.length)
+      throw countMismatch(`button at index ${b.index}`, bp.length, b.vars.length);
     const p = bp[0]!;
     if (String(p.type ?? '').toLowerCase() !== 'text' || typeof p.text !== 'string' || p.text === '') {
-      throw formatMismatch(`button at index ${b.index}: a URL button parameter must be {type: "text", text: "…"}`);
+      throw formatMismatch(
+        `button at index ${b.index}: a URL button parameter must be {type: "text", text: "…"}`,
+      );
     }
   }
   for (const [idx, c] of buttons) {
@@ -190,7 +212,15 @@ function validateTemplate(t: TemplateState, components: unknown): string[] {
     if (!tb) throw countMismatch(`button at index ${idx}`, params(c).length, 0);
     const hasVars = v.buttons.some((b) => b.index === idx);
     const type = String(tb.type ?? '').toUpperCase();
-    if (!hasVars && type !== 'QUICK_REPLY' && type !== 'COPY_CODE' && type !== 'FLOW' && type !== 'OTP' && type !== 'CATALOG' && type !== 'MPM') {
+    if (
+      !hasVars &&
+      type !== 'QUICK_REPLY' &&
+      type !== 'COPY_CODE' &&
+      type !== 'FLOW' &&
+      type !== 'OTP' &&
+      type !== 'CATALOG' &&
+      type !== 'MPM'
+    ) {
       throw countMismatch(`button at index ${idx}`, params(c).length, 0);
     }
   }
@@ -239,14 +269,20 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
   }
   n.windowCount++;
 
-  if (body.messaging_product !== 'whatsapp') throw invalidParam('The parameter messaging_product is required and must be "whatsapp".');
+  if (body.messaging_product !== 'whatsapp')
+    throw invalidParam('The parameter messaging_product is required and must be "whatsapp".');
   const to = body.to;
   if (typeof to !== 'string' || to.trim() === '') throw invalidParam('The parameter to is required.');
   const wa = to.replace(/[^\d]/g, '');
   if (wa.length < 8 || wa.length > 15 || /[^\d\s+().-]/.test(to)) {
-    throw gerr(131009, 'Parameter value is not valid', { details: `to: ${JSON.stringify(to)} is not a valid WhatsApp phone number` });
+    throw gerr(131009, 'Parameter value is not valid', {
+      details: `to: ${JSON.stringify(to)} is not a valid WhatsApp phone number`,
+    });
   }
-  if (wa === n.e164) throw gerr(131021, 'Recipient cannot be sender', { details: 'Sender and recipient phone number is the same.' });
+  if (wa === n.e164)
+    throw gerr(131021, 'Recipient cannot be sender', {
+      details: 'Sender and recipient phone number is the same.',
+    });
   const cb = body.biz_opaque_callback_data;
   if (cb !== undefined && (typeof cb !== 'string' || cb.length > 512)) {
     throw invalidParam('biz_opaque_callback_data must be a string of at most 512 characters');
@@ -270,7 +306,8 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
     }
     if (t.status === 'DISABLED') {
       throw gerr(132016, 'Template is disabled', {
-        details: 'Template has been paused too many times due to low quality and is now permanently disabled.',
+        details:
+          'Template has been paused too many times due to low quality and is now permanently disabled.',
       });
     }
     if (t.status !== 'APPROVED') {
@@ -292,11 +329,14 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
     const last = core.world.csw.get(`${n.id}|${wa}`);
     if (last === undefined || now - last > 24 * 3_600_000) {
       throw gerr(131047, 'Re-engagement message', {
-        details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+        details:
+          'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
       });
     }
   } else {
-    throw invalidParam(`Param type must be one of template, ${[...FREE_FORM_TYPES].join(', ')}; got ${JSON.stringify(type)}`);
+    throw invalidParam(
+      `Param type must be one of template, ${[...FREE_FORM_TYPES].join(', ')}; got ${JSON.stringify(type)}`,
+    );
   }
 
   if (n.pairLimit) {
@@ -334,7 +374,8 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
     callback_data: typeof cb === 'string' ? cb : null,
     at: now,
   };
-  if (template && tpl && tpl.components !== undefined) (msg as AcceptedMessage & { components?: unknown }).components = tpl.components;
+  if (template && tpl && tpl.components !== undefined)
+    (msg as AcceptedMessage & { components?: unknown }).components = tpl.components;
   const log = core.world.messages;
   log.push(msg);
   if (log.length > MAX_LOG) log.splice(0, log.length - MAX_LOG);
@@ -346,7 +387,13 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
     }
   }
   if (n.statuses) {
-    scheduleStatuses(core, n, msg, template ? template.category.toLowerCase() : 'service', Number(ctx.version.slice(1, 3)));
+    scheduleStatuses(
+      core,
+      n,
+      msg,
+      template ? template.category.toLowerCase() : 'service',
+      Number(ctx.version.slice(1, 3)),
+    );
   }
   const input = JSON.stringify(to);
   return {

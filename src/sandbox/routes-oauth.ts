@@ -22,13 +22,16 @@ function withParams(uri: string, params: Record<string, string>): string {
 
 /**
  * `GET /{version}/dialog/oauth` — "scanning" the Embedded Signup QR code. Completes the signup of the
- * pending Business-App number (or `sandbox_phone_number_id`), sends PARTNER_ADDED and redirects to
+ * pending Business-App number (or `sandbox_phone_number_id`), delivers PARTNER_ADDED and redirects to
  * redirect_uri with a single-use code (30 s) and the state.
  */
-export function dialog(core: SandboxCore, ctx: Ctx): Result {
+export async function dialog(core: SandboxCore, ctx: Ctx): Promise<Result> {
   const q = ctx.req.query;
   if (q.client_id !== SEED.app.id) {
-    return { status: 400, html: page('Invalid App ID', `The app id ${q.client_id ?? '(none)'} is not known to the sandbox.`) };
+    return {
+      status: 400,
+      html: page('Invalid App ID', `The app id ${q.client_id ?? '(none)'} is not known to the sandbox.`),
+    };
   }
   const redirect = q.redirect_uri;
   let redirectOk = false;
@@ -41,10 +44,16 @@ export function dialog(core: SandboxCore, ctx: Ctx): Result {
     return { status: 400, html: page('URL blocked', 'redirect_uri is missing or not a valid http(s) URL.') };
   }
   if (q.config_id !== undefined && q.config_id !== SEED.configId) {
-    return { status: 400, html: page('Invalid configuration', `The configuration ${q.config_id} does not exist.`) };
+    return {
+      status: 400,
+      html: page('Invalid configuration', `The configuration ${q.config_id} does not exist.`),
+    };
   }
   if ((q.response_type ?? 'code') !== 'code') {
-    return { status: 400, html: page('Unsupported response_type', 'The sandbox supports response_type=code only.') };
+    return {
+      status: 400,
+      html: page('Unsupported response_type', 'The sandbox supports response_type=code only.'),
+    };
   }
   const state = q.state ?? '';
   if (core.scenarios.signupDeclined) {
@@ -60,7 +69,11 @@ export function dialog(core: SandboxCore, ctx: Ctx): Result {
   }
   const numberId = q.sandbox_phone_number_id ?? SEED.phoneNumbers.pending.id;
   const n = core.world.numbers.get(numberId);
-  if (!n) return { status: 400, html: page('Unknown number', `Phone number ${numberId} does not exist in the sandbox.`) };
+  if (!n)
+    return {
+      status: 400,
+      html: page('Unknown number', `Phone number ${numberId} does not exist in the sandbox.`),
+    };
   const now = core.clock.now();
   n.inWaba = true;
   n.isOnBizApp = true;
@@ -70,8 +83,16 @@ export function dialog(core: SandboxCore, ctx: Ctx): Result {
   n.lastOnboardedTime = now;
   n.syncRequests.clear();
   partnerAdded(core);
+  // PARTNER_ADDED is delivered before the browser is redirected (keeps onboarding flows deterministic)
+  await core.webhooks.idle();
   const code = `AQ${randomBytes(24).toString('base64url')}`;
-  core.world.codes.set(code, { code, createdAt: now, used: false, redirectUri: redirect!, phoneNumberId: n.id });
+  core.world.codes.set(code, {
+    code,
+    createdAt: now,
+    used: false,
+    redirectUri: redirect!,
+    phoneNumberId: n.id,
+  });
   core.log(`embedded signup completed for ${n.display}; redirecting with a code`);
   return { redirect: withParams(redirect!, { code, state }) };
 }
@@ -129,7 +150,10 @@ export function tokenInfo(core: SandboxCore, input: string): Record<string, unkn
   }
   const granular: { scope: string; target_ids: string[] }[] = [];
   for (const scope of t.scopes) {
-    granular.push({ scope, target_ids: scope === 'business_management' ? t.targets.business : t.targets.waba });
+    granular.push({
+      scope,
+      target_ids: scope === 'business_management' ? t.targets.business : t.targets.waba,
+    });
   }
   const data: Record<string, unknown> = {
     app_id: SEED.app.id,

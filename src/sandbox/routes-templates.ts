@@ -2,8 +2,13 @@
 import { checkTemplate } from '../lib/templates/rules.js';
 import { templateStatusUpdate } from './activity.js';
 import type { Ctx, Result, SandboxCore } from './core.js';
-import { gerr, invalidParam, SandboxGraphError } from './errors.js';
-import { parseFields, renderTemplate, TEMPLATE_DEFAULT_FIELDS, TEMPLATE_LIST_DEFAULT_FIELDS } from './fields.js';
+import { gerr, invalidParam, type SandboxGraphError } from './errors.js';
+import {
+  parseFields,
+  renderTemplate,
+  TEMPLATE_DEFAULT_FIELDS,
+  TEMPLATE_LIST_DEFAULT_FIELDS,
+} from './fields.js';
 import { jsonParam, type ParsedRequest, strParam } from './http.js';
 import { paginate } from './paging.js';
 import { SEED } from './seed.js';
@@ -34,7 +39,8 @@ function ruleError(def: unknown): SandboxGraphError | null {
 // ---------------------------------------------------------------- review
 
 const SHORTENERS = /\b(bit\.ly|tinyurl\.com|goo\.gl|ow\.ly|t\.co|is\.gd|buff\.ly)\//i;
-const PROMOTIONAL = /(\bsale\b|\bdiscount|\d+\s?% off|\boffer\b|\bpromo|\bcoupon|\bdeal\b|\bfree gift\b|\bbuy now\b)/i;
+const PROMOTIONAL =
+  /(\bsale\b|\bdiscount|\d+\s?% off|\boffer\b|\bpromo|\bcoupon|\bdeal\b|\bfree gift\b|\bbuy now\b)/i;
 const SCAMMY = /(guaranteed (income|returns)|\blottery\b|\bcrypto\b|you (have )?won\b|\bwire transfer\b)/i;
 
 function templateText(t: TemplateState): string {
@@ -55,13 +61,20 @@ function templateText(t: TemplateState): string {
  * The sandbox's review rules (a few realistic rejections): shortened links -> INVALID_FORMAT,
  * promotional wording in a UTILITY/AUTHENTICATION template -> INCORRECT_CATEGORY, scam wording -> SCAM.
  */
-export function reviewOutcome(t: TemplateState): { status: 'APPROVED' | 'REJECTED'; reason: string; info?: Record<string, string> } {
+export function reviewOutcome(t: TemplateState): {
+  status: 'APPROVED' | 'REJECTED';
+  reason: string;
+  info?: Record<string, string>;
+} {
   const text = templateText(t);
   if (SHORTENERS.test(text)) {
     return {
       status: 'REJECTED',
       reason: 'INVALID_FORMAT',
-      info: { reason: 'Shortened URLs are not allowed.', recommendation: 'Use the full URL on your own domain.' },
+      info: {
+        reason: 'Shortened URLs are not allowed.',
+        recommendation: 'Use the full URL on your own domain.',
+      },
     };
   }
   if (SCAMMY.test(text)) return { status: 'REJECTED', reason: 'SCAM' };
@@ -76,7 +89,7 @@ export function scheduleReview(core: SandboxCore, t: TemplateState): void {
   const editsAtSchedule = t.edits.length;
   core.scheduler.after(core.reviewDelayMs, () => {
     const cur = core.world.templates.get(id);
-    if (!cur || cur.status !== 'PENDING' || cur.edits.length !== editsAtSchedule) return;
+    if (cur?.status !== 'PENDING' || cur.edits.length !== editsAtSchedule) return;
     const outcome = reviewOutcome(cur);
     cur.status = outcome.status;
     cur.rejectedReason = outcome.reason;
@@ -114,26 +127,36 @@ export function createTemplate(core: SandboxCore, ctx: Ctx): Result {
     });
   }
   if (w.templates.size >= w.limits.templateCount) {
-    throw invalidParam(`The WhatsApp Business Account reached its limit of ${w.limits.templateCount} message templates.`, {
-      subcode: 2388019,
-      userTitle: 'Message template limit reached',
-    });
+    throw invalidParam(
+      `The WhatsApp Business Account reached its limit of ${w.limits.templateCount} message templates.`,
+      {
+        subcode: 2388019,
+        userTitle: 'Message template limit reached',
+      },
+    );
   }
   const name = def.name as string;
   const language = def.language as string;
   for (const t of w.templates.values()) {
     if (t.name === name && t.language === language) {
-      throw invalidParam(`There is already ${language} content for this template. You can create a new template and try again.`, {
-        subcode: 2388024,
-        userTitle: 'Content in This Language Already Exists',
-        userMessage: `There is already ${language} content for this template. You can create a new template and try again.`,
-      });
+      throw invalidParam(
+        `There is already ${language} content for this template. You can create a new template and try again.`,
+        {
+          subcode: 2388024,
+          userTitle: 'Content in This Language Already Exists',
+          userMessage: `There is already ${language} content for this template. You can create a new template and try again.`,
+        },
+      );
     }
   }
   const deletedAt = w.deletedNames.get(`${name}|${language}`);
   if (deletedAt !== undefined && now - deletedAt < 30 * DAY) {
     const msg = `New ${language} content can't be added while the existing ${language} content is being deleted. Try again in 4 weeks or create a new message template.`;
-    throw invalidParam(msg, { subcode: 2388023, userTitle: 'Message Template Being Deleted', userMessage: msg });
+    throw invalidParam(msg, {
+      subcode: 2388023,
+      userTitle: 'Message Template Being Deleted',
+      userMessage: msg,
+    });
   }
   w.templateCreates.push(now);
   const components = def.components as Record<string, unknown>[];
@@ -144,7 +167,8 @@ export function createTemplate(core: SandboxCore, ctx: Ctx): Result {
     language,
     category,
     status: 'PENDING',
-    parameterFormat: String(def.parameter_format ?? 'POSITIONAL').toUpperCase() === 'NAMED' ? 'NAMED' : 'POSITIONAL',
+    parameterFormat:
+      String(def.parameter_format ?? 'POSITIONAL').toUpperCase() === 'NAMED' ? 'NAMED' : 'POSITIONAL',
     components,
     rejectedReason: 'NONE',
     qualityScore: 'UNKNOWN',
@@ -194,14 +218,25 @@ export function listTemplates(core: SandboxCore, ctx: Ctx): Result {
       if (category && !category.has(t.category)) return false;
       if (language && !language.has(t.language.toUpperCase())) return false;
       if (quality && !quality.has(t.qualityScore)) return false;
-      if (search && !t.name.toLowerCase().includes(search) && !t.vars.bodyText.toLowerCase().includes(search)) {
+      if (
+        search &&
+        !t.name.toLowerCase().includes(search) &&
+        !t.vars.bodyText.toLowerCase().includes(search)
+      ) {
         return false;
       }
       if (content && !t.vars.bodyText.toLowerCase().includes(content)) return false;
       return true;
     })
     .sort((a, b) => b.createdAt - a.createdAt || (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
-  const page: Record<string, unknown> = paginate(core, ctx, items, (t) => renderTemplate(t, fields), 25, 1000);
+  const page: Record<string, unknown> = paginate(
+    core,
+    ctx,
+    items,
+    (t) => renderTemplate(t, fields),
+    25,
+    1000,
+  );
   if ((q.summary ?? '').includes('total_count')) page.summary = { total_count: items.length };
   return { json: page };
 }
@@ -221,7 +256,8 @@ export function deleteTemplates(core: SandboxCore, ctx: Ctx): Result {
     if (name !== undefined || hsmId !== undefined) {
       throw invalidParam('hsm_ids cannot be combined with name or hsm_id');
     }
-    if (!Array.isArray(hsmIdsRaw) || hsmIdsRaw.length === 0) throw invalidParam('hsm_ids must be a non-empty JSON array of ids');
+    if (!Array.isArray(hsmIdsRaw) || hsmIdsRaw.length === 0)
+      throw invalidParam('hsm_ids must be a non-empty JSON array of ids');
     if (hsmIdsRaw.length > 100) throw invalidParam('hsm_ids accepts at most 100 ids');
     targets = hsmIdsRaw.map((id) => {
       const t = w.templates.get(String(id));
@@ -232,7 +268,8 @@ export function deleteTemplates(core: SandboxCore, ctx: Ctx): Result {
     if (!name) throw invalidParam('name is required (or hsm_ids)');
     if (hsmId !== undefined) {
       const t = w.templates.get(hsmId);
-      if (!t || t.name !== name) throw invalidParam(`Message template ${name} with id ${hsmId} was not found`);
+      if (!t || t.name !== name)
+        throw invalidParam(`Message template ${name} with id ${hsmId} was not found`);
       targets = [t];
     } else {
       targets = [...w.templates.values()].filter((t) => t.name === name);
@@ -241,9 +278,12 @@ export function deleteTemplates(core: SandboxCore, ctx: Ctx): Result {
   }
   const disabled = targets.find((t) => t.status === 'DISABLED');
   if (disabled) {
-    throw invalidParam(`Message template ${disabled.name} (${disabled.language}) is DISABLED and cannot be deleted.`, {
-      userTitle: 'Disabled templates cannot be deleted',
-    });
+    throw invalidParam(
+      `Message template ${disabled.name} (${disabled.language}) is DISABLED and cannot be deleted.`,
+      {
+        userTitle: 'Disabled templates cannot be deleted',
+      },
+    );
   }
   const now = core.clock.now();
   for (const t of targets) {
@@ -270,13 +310,21 @@ export function editTemplate(core: SandboxCore, ctx: Ctx, t: TemplateState): Res
   const keys = Object.keys(req.body).filter((k) => !IGNORED_KEYS.has(k));
   const bad = keys.filter((k) => !EDITABLE_KEYS.has(k));
   if (bad.length > 0) {
-    throw invalidParam(`Only category, components, message_send_ttl_seconds and parameter_format can be edited (got ${bad.join(', ')})`);
+    throw invalidParam(
+      `Only category, components, message_send_ttl_seconds and parameter_format can be edited (got ${bad.join(', ')})`,
+    );
   }
-  if (keys.length === 0) throw invalidParam('Nothing to edit: pass category, components, message_send_ttl_seconds or parameter_format');
+  if (keys.length === 0)
+    throw invalidParam(
+      'Nothing to edit: pass category, components, message_send_ttl_seconds or parameter_format',
+    );
   if (!['APPROVED', 'REJECTED', 'PAUSED'].includes(t.status)) {
-    throw invalidParam(`Templates with status ${t.status} cannot be edited; only APPROVED, REJECTED or PAUSED templates can.`, {
-      userTitle: 'Template cannot be edited',
-    });
+    throw invalidParam(
+      `Templates with status ${t.status} cannot be edited; only APPROVED, REJECTED or PAUSED templates can.`,
+      {
+        userTitle: 'Template cannot be edited',
+      },
+    );
   }
   const now = core.clock.now();
   const newCategory = req.body.category !== undefined ? String(req.body.category).toUpperCase() : t.category;
@@ -308,7 +356,8 @@ export function editTemplate(core: SandboxCore, ctx: Ctx, t: TemplateState): Res
     components,
     parameter_format: req.body.parameter_format ?? t.parameterFormat,
   };
-  const ttl = req.body.message_send_ttl_seconds !== undefined ? numberParam(req, 'message_send_ttl_seconds') : t.ttl;
+  const ttl =
+    req.body.message_send_ttl_seconds !== undefined ? numberParam(req, 'message_send_ttl_seconds') : t.ttl;
   if (ttl !== undefined) def.message_send_ttl_seconds = ttl;
   const err = ruleError(def);
   if (err) throw err;
@@ -318,7 +367,12 @@ export function editTemplate(core: SandboxCore, ctx: Ctx, t: TemplateState): Res
   t.components = components as Record<string, unknown>[];
   t.parameterFormat = String(def.parameter_format).toUpperCase() === 'NAMED' ? 'NAMED' : 'POSITIONAL';
   t.ttl = typeof ttl === 'number' ? ttl : undefined;
-  t.vars = computeVars({ name: t.name, language: t.language, category: t.category, components: t.components });
+  t.vars = computeVars({
+    name: t.name,
+    language: t.language,
+    category: t.category,
+    components: t.components,
+  });
   t.status = 'PENDING';
   t.rejectedReason = 'NONE';
   scheduleReview(core, t);

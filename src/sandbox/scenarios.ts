@@ -40,7 +40,8 @@ export function parseScenarioSpec(spec: string): { name: string; params: Record<
     if (!k?.trim()) continue;
     const raw = v.join('=').trim();
     const num = Number(raw);
-    params[k.trim()] = raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(num) ? num : raw;
+    params[k.trim()] =
+      raw === 'true' ? true : raw === 'false' ? false : raw !== '' && Number.isFinite(num) ? num : raw;
   }
   return { name, params };
 }
@@ -74,7 +75,11 @@ function numberParam(core: SandboxCore, params: Record<string, unknown>) {
   return n;
 }
 
-export function applyScenario(core: SandboxCore, name: string, params: Record<string, unknown> = {}): Record<string, unknown> {
+export function applyScenario(
+  core: SandboxCore,
+  name: string,
+  params: Record<string, unknown> = {},
+): Record<string, unknown> {
   const w = core.world;
   const s = core.scenarios;
   let result: Record<string, unknown> = {};
@@ -94,8 +99,14 @@ export function applyScenario(core: SandboxCore, name: string, params: Record<st
     case 'primary_inactivity':
     case 'partner_removed': {
       const n = numberParam(core, params);
-      const reason = name === 'primary_inactivity' ? 'PRIMARY_INACTIVITY' : String(params.reason ?? 'ACCOUNT_DISCONNECTED');
-      const initiatedBy = String(params.initiated_by ?? (reason === 'PRIMARY_INACTIVITY' || reason === 'COMPANION_INACTIVITY' ? 'SYSTEM' : 'USER'));
+      const reason =
+        name === 'primary_inactivity'
+          ? 'PRIMARY_INACTIVITY'
+          : String(params.reason ?? 'ACCOUNT_DISCONNECTED');
+      const initiatedBy = String(
+        params.initiated_by ??
+          (reason === 'PRIMARY_INACTIVITY' || reason === 'COMPANION_INACTIVITY' ? 'SYSTEM' : 'USER'),
+      );
       n.offboarded = true;
       n.status = 'DISCONNECTED';
       n.platformType = 'NOT_APPLICABLE';
@@ -118,7 +129,10 @@ export function applyScenario(core: SandboxCore, name: string, params: Record<st
           accountEvent(core, { event: 'ACCOUNT_RECONNECTED' });
         });
       }
-      result = { phone_number_id: n.id, reconnect_at: params.reconnect === false ? null : core.clock.now() + after };
+      result = {
+        phone_number_id: n.id,
+        reconnect_at: params.reconnect === false ? null : core.clock.now() + after,
+      };
       break;
     }
     case 'token_revoked': {
@@ -135,7 +149,7 @@ export function applyScenario(core: SandboxCore, name: string, params: Record<st
       break;
     }
     case 'template_paused': {
-      const tname = params.name ?? params.value;
+      const tname = params.name ?? params.template ?? params.template_name ?? params.value;
       if (typeof tname !== 'string' || !tname) throw new ScenarioError('template_paused needs {name}');
       const targets = [...w.templates.values()].filter(
         (t) => t.name === tname && (params.language === undefined || t.language === params.language),
@@ -151,7 +165,8 @@ export function applyScenario(core: SandboxCore, name: string, params: Record<st
     }
     case 'faults': {
       const mode = params.reset_mode ?? 'after';
-      if (mode !== 'after' && mode !== 'before') throw new ScenarioError('reset_mode must be after or before');
+      if (mode !== 'after' && mode !== 'before')
+        throw new ScenarioError('reset_mode must be after or before');
       s.faults = {
         errorRate: rate(params.error_rate, 'error_rate'),
         resetRate: rate(params.reset_rate, 'reset_rate'),
@@ -171,7 +186,8 @@ export function applyScenario(core: SandboxCore, name: string, params: Record<st
         : typeof params.fields === 'string'
           ? params.fields.split(/[,\s]+/)
           : ['history', 'smb_app_state_sync', 'smb_message_echoes'];
-      if (w.appSubscription) w.appSubscription.fields = w.appSubscription.fields.filter((f) => !drop.includes(f));
+      if (w.appSubscription)
+        w.appSubscription.fields = w.appSubscription.fields.filter((f) => !drop.includes(f));
       result = { removed: drop, fields: w.appSubscription?.fields ?? [] };
       break;
     }

@@ -133,7 +133,7 @@ export class WebhookDispatcher {
     try {
       target = new URL(url);
     } catch {
-      return { ok: false, reason: 'The URL couldn\'t be validated. Callback URL is not a valid URL' };
+      return { ok: false, reason: "The URL couldn't be validated. Callback URL is not a valid URL" };
     }
     target.searchParams.set('hub.mode', 'subscribe');
     target.searchParams.set('hub.challenge', challenge);
@@ -142,11 +142,14 @@ export class WebhookDispatcher {
       const res = await this.request('GET', target, undefined, {});
       if (res.status !== 200) return { ok: false, reason: `HTTP Status Code = ${res.status}` };
       if (res.body.trim() !== challenge) {
-        return { ok: false, reason: 'The URL couldn\'t be validated. Response does not match challenge' };
+        return { ok: false, reason: "The URL couldn't be validated. Response does not match challenge" };
       }
       return { ok: true, reason: 'ok' };
     } catch (error) {
-      return { ok: false, reason: `The URL couldn't be validated: ${error instanceof Error ? error.message : String(error)}` };
+      return {
+        ok: false,
+        reason: `The URL couldn't be validated: ${error instanceof Error ? error.message : String(error)}`,
+      };
     }
   }
 
@@ -232,7 +235,11 @@ export class WebhookDispatcher {
     if (status === 200) {
       record.state = 'delivered';
       record.delivered_at = this.host.clock.now();
-      if (record.duplicate_of === null && this.config.duplicateRate > 0 && this.host.random() < this.config.duplicateRate) {
+      if (
+        record.duplicate_of === null &&
+        this.config.duplicateRate > 0 &&
+        this.host.random() < this.config.duplicateRate
+      ) {
         const copy: DeliveryRecord = {
           ...record,
           id: `wh_${this.nextId++}`,
@@ -250,7 +257,9 @@ export class WebhookDispatcher {
     }
     if (record.attempts >= this.config.maxAttempts) {
       record.state = 'failed';
-      this.host.log(`webhook ${record.id} (${record.field}) failed after ${record.attempts} attempts: ${record.error}`);
+      this.host.log(
+        `webhook ${record.id} (${record.field}) failed after ${record.attempts} attempts: ${record.error}`,
+      );
       return;
     }
     record.state = 'retrying';
@@ -276,13 +285,16 @@ export class WebhookDispatcher {
         {
           method,
           agent,
-          headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          headers:
+            body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
           timeout: this.config.timeoutMs,
         },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+          );
           res.on('error', reject);
         },
       );

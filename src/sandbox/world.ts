@@ -214,7 +214,8 @@ export class World {
     );
     for (const t of SEED.templates) {
       const components = JSON.parse(JSON.stringify(t.components)) as Record<string, unknown>[];
-      const parameterFormat = 'parameter_format' in t && t.parameter_format === 'NAMED' ? 'NAMED' : 'POSITIONAL';
+      const parameterFormat =
+        'parameter_format' in t && t.parameter_format === 'NAMED' ? 'NAMED' : 'POSITIONAL';
       this.templates.set(t.id, {
         id: t.id,
         name: t.name,

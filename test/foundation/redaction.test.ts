@@ -75,12 +75,16 @@ describe('secrets never leak (env, profile file, keychain)', () => {
     home.cleanup();
   });
 
-  const exec = async (args: string[], extra: { env?: NodeJS.ProcessEnv; stdin?: string } = {}) => {
+  const exec = async (
+    args: string[],
+    extra: { env?: NodeJS.ProcessEnv; stdin?: string; tty?: boolean } = {},
+  ) => {
     const result = await run(args, {
       env: { ...env, ...extra.env },
       keychain,
       clock: new FakeClock(),
       ...(extra.stdin !== undefined ? { stdin: extra.stdin } : {}),
+      ...(extra.tty ? { tty: true } : {}),
     });
     outputs.push({ args, result });
     return result;
@@ -115,6 +119,16 @@ describe('secrets never leak (env, profile file, keychain)', () => {
     });
     // a successful login whose answer echoes the token
     await exec(['--profile', 'newp', 'auth', 'login', '--token-stdin', '--verbose'], { stdin: NEW_TOKEN });
+    // the same on a live terminal: the spinner (ora) writes the echoed token itself
+    await exec(['--profile', 'newp', 'auth', 'login', '--token-stdin', '--no-input'], {
+      stdin: NEW_TOKEN,
+      tty: true,
+      env: { CI: '' },
+    });
+    await exec(['--profile', 'kcp', 'auth', 'status', '--verbose'], {
+      tty: true,
+      env: { CI: '', NO_COLOR: '' },
+    });
     // user input echoed back by error messages (commander and ours)
     for (const secret of [ENV_TOKEN, FILE_TOKEN, KC_TOKEN]) {
       await exec([secret], withEnv);

@@ -2,7 +2,7 @@
  * A sandbox for tests: `startTestSandbox()` starts `startSandbox()` on an ephemeral loopback port with fast
  * asynchronous pacing, plus a temporary HOME, and gives the CLI environment pointing at it.
  */
-import { startSandbox, type SandboxOptions } from '../../src/sandbox/index.js';
+import { type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { tempHome } from './cli.js';
 
@@ -13,6 +13,7 @@ export interface TestSandbox {
   env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   home: string;
   /** GET `/__sandbox/${path}` without a body, POST with one; returns the parsed JSON answer (throws on non-2xx). */
+  // biome-ignore lint/suspicious/noExplicitAny: control answers are ad-hoc JSON read by tests
   control<T = any>(path: string, body?: unknown): Promise<T>;
   /** Runs pending asynchronous work (reviews, statuses, syncs, retries) to completion. */
   flush(): Promise<void>;
@@ -20,7 +21,13 @@ export interface TestSandbox {
 }
 
 export async function startTestSandbox(opts: SandboxOptions = {}): Promise<TestSandbox> {
-  const sandbox = await startSandbox({ reviewDelayMs: 50, statusDelayMs: 20, historyDelayMs: 10, quiet: true, ...opts });
+  const sandbox = await startSandbox({
+    reviewDelayMs: 50,
+    statusDelayMs: 20,
+    historyDelayMs: 10,
+    quiet: true,
+    ...opts,
+  });
   const home = tempHome();
   const appSecret = opts.appSecret ?? SEED.app.secret;
   return {

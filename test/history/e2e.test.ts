@@ -22,10 +22,13 @@ async function setup(): Promise<{
   const sb = await startTestSandbox({ webhookUrl: `http://127.0.0.1:${port}/webhook` });
   const env = sb.env({ WACX_DB: join(sb.home, 'wacx.db') });
   const controller = new AbortController();
-  const serving = runCli(['webhooks', 'serve', '--port', String(port), '--verify-token', sb.seed.verifyToken], {
-    env,
-    signal: controller.signal,
-  });
+  const serving = runCli(
+    ['webhooks', 'serve', '--port', String(port), '--verify-token', sb.seed.verifyToken],
+    {
+      env,
+      signal: controller.signal,
+    },
+  );
   const deadline = Date.now() + 5000;
   for (;;) {
     const ok = await fetch(

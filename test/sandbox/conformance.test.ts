@@ -15,7 +15,8 @@ import { type Answer, graph, orderUpdate, startReceiver } from './util.js';
 const KNOWN_DEVIATIONS: { pointer: RegExp; reason: string }[] = [
   {
     pointer: /^\/data\/\d+\/status: "CONNECTED" not in enum/,
-    reason: 'phone numbers answer status CONNECTED (meta-cloud-api.md §3.1); the spec enum of the list item lacks it',
+    reason:
+      'phone numbers answer status CONNECTED (meta-cloud-api.md §3.1); the spec enum of the list item lacks it',
   },
 ];
 
@@ -53,8 +54,12 @@ describe.skipIf(!specAvailable)('sandbox conformance with Meta OpenAPI v23.0', (
   }
 
   it('the error schema itself rejects a malformed envelope (the checker can fail)', () => {
-    expect(validate({ error: { message: 'x', code: '100' } }, schemaByName('GraphAPIError')).length).toBeGreaterThan(0);
-    expect(validate({ data: [{ id: 1 }] }, responseSchema(WABA + '/phone_numbers', 'get', 200)).length).toBeGreaterThan(0);
+    expect(
+      validate({ error: { message: 'x', code: '100' } }, schemaByName('GraphAPIError')).length,
+    ).toBeGreaterThan(0);
+    expect(
+      validate({ data: [{ id: 1 }] }, responseSchema(WABA + '/phone_numbers', 'get', 200)).length,
+    ).toBeGreaterThan(0);
   });
 
   it('GET phone number node: default fields, every documented field, and errors', async () => {
@@ -71,9 +76,13 @@ describe.skipIf(!specAvailable)('sandbox conformance with Meta OpenAPI v23.0', (
   it('POST phone number node (webhook_configuration)', async () => {
     const rx = await startReceiver();
     try {
-      const ok = await g.post(P.cloud.id, { webhook_configuration: { override_callback_uri: rx.url, verify_token: SEED.verifyToken } });
+      const ok = await g.post(P.cloud.id, {
+        webhook_configuration: { override_callback_uri: rx.url, verify_token: SEED.verifyToken },
+      });
       check(ok, PHONE, 'post', 200);
-      const bad = await g.post(P.cloud.id, { webhook_configuration: { override_callback_uri: rx.url, verify_token: 'wrong' } });
+      const bad = await g.post(P.cloud.id, {
+        webhook_configuration: { override_callback_uri: rx.url, verify_token: 'wrong' },
+      });
       check(bad, PHONE, 'post', 400);
     } finally {
       await rx.close();
@@ -94,7 +103,9 @@ describe.skipIf(!specAvailable)('sandbox conformance with Meta OpenAPI v23.0', (
   });
 
   it('GET WABA phone_numbers with cursor paging', async () => {
-    const first = await g.get(`${SEED.waba.id}/phone_numbers?limit=1&fields=id,display_phone_number,verified_name,status,quality_rating,code_verification_status,account_mode`);
+    const first = await g.get(
+      `${SEED.waba.id}/phone_numbers?limit=1&fields=id,display_phone_number,verified_name,status,quality_rating,code_verification_status,account_mode`,
+    );
     check(first, WABA + '/phone_numbers', 'get', 200);
     expect(first.body.paging.next).toBeTypeOf('string');
     const second = await g.get(first.body.paging.next);
@@ -106,7 +117,10 @@ describe.skipIf(!specAvailable)('sandbox conformance with Meta OpenAPI v23.0', (
     check(await g.get(`${SEED.waba.id}/subscribed_apps`), WABA + '/subscribed_apps', 'get', 200);
     check(await g.post(`${SEED.waba.id}/subscribed_apps`), WABA + '/subscribed_apps', 'post', 200);
     check(
-      await g.post(`${SEED.waba.id}/subscribed_apps`, { override_callback_uri: 'http://127.0.0.1:9/nothing', verify_token: 'x' }),
+      await g.post(`${SEED.waba.id}/subscribed_apps`, {
+        override_callback_uri: 'http://127.0.0.1:9/nothing',
+        verify_token: 'x',
+      }),
       WABA + '/subscribed_apps',
       'post',
       400,
@@ -121,10 +135,22 @@ describe.skipIf(!specAvailable)('sandbox conformance with Meta OpenAPI v23.0', (
       name: 'conformance_notice',
       language: 'en_US',
       category: 'UTILITY',
-      components: [{ type: 'BODY', text: 'Hi {{1}}, your appointment is confirmed.', example: { body_text: [['Ana']] } }],
+      components: [
+        { type: 'BODY', text: 'Hi {{1}}, your appointment is confirmed.', example: { body_text: [['Ana']] } },
+      ],
     });
     check(created, T, 'post', 200);
-    check(await g.post(`${SEED.waba.id}/message_templates`, { name: 'Bad Name', language: 'en_US', category: 'UTILITY', components: [] }), T, 'post', 400);
+    check(
+      await g.post(`${SEED.waba.id}/message_templates`, {
+        name: 'Bad Name',
+        language: 'en_US',
+        category: 'UTILITY',
+        components: [],
+      }),
+      T,
+      'post',
+      400,
+    );
     const list = await g.get(`${SEED.waba.id}/message_templates?limit=2`);
     check(list, T, 'get', 200);
     check(await g.get(list.body.paging.next), T, 'get', 200);
@@ -132,7 +158,14 @@ describe.skipIf(!specAvailable)('sandbox conformance with Meta OpenAPI v23.0', (
     const node = '/{Version}/{TEMPLATE_ID}';
     check(await g.get(created.body.id), node, 'get', 200);
     await sb.flush();
-    check(await g.post(created.body.id, { components: [{ type: 'BODY', text: 'Hello {{1}}, see you soon.', example: { body_text: [['Ana']] } }] }), node, 'post', 200);
+    check(
+      await g.post(created.body.id, {
+        components: [{ type: 'BODY', text: 'Hello {{1}}, see you soon.', example: { body_text: [['Ana']] } }],
+      }),
+      node,
+      'post',
+      200,
+    );
     check(await g.post(created.body.id, { name: 'renamed' }), node, 'post', 400);
     check(await g.del(`${SEED.waba.id}/message_templates?name=conformance_notice`), T, 'delete', 200);
     check(await g.del(`${SEED.waba.id}/message_templates?name=conformance_notice`), T, 'delete', 400);
@@ -141,18 +174,34 @@ describe.skipIf(!specAvailable)('sandbox conformance with Meta OpenAPI v23.0', (
   it('messages: accepted send and the documented error answers', async () => {
     const M = PHONE + '/messages';
     check(await g.post(`${P.coex.id}/messages`, orderUpdate('+16505550101', 'conf:1')), M, 'post', 200);
-    const missing = await g.post(`${P.coex.id}/messages`, { ...orderUpdate('+16505550102'), template: { name: 'nope', language: { code: 'en_US' } } });
+    const missing = await g.post(`${P.coex.id}/messages`, {
+      ...orderUpdate('+16505550102'),
+      template: { name: 'nope', language: { code: 'en_US' } },
+    });
     check(missing, M, 'post', 404);
     expect(missing.body.error.code).toBe(132001);
-    const count = await g.post(`${P.coex.id}/messages`, { ...orderUpdate('+16505550103'), template: { name: 'order_update', language: { code: 'en_US' } } });
+    const count = await g.post(`${P.coex.id}/messages`, {
+      ...orderUpdate('+16505550103'),
+      template: { name: 'order_update', language: { code: 'en_US' } },
+    });
     check(count, M, 'post', 400);
     expect(count.body.error.code).toBe(132000);
   });
 
   it('register / deregister: success on the Cloud API number, refusals on the coexistence number', async () => {
     check(await g.post(`${P.cloud.id}/deregister`), PHONE + '/deregister', 'post', 200);
-    check(await g.post(`${P.cloud.id}/register`, { messaging_product: 'whatsapp', pin: '123456' }), PHONE + '/register', 'post', 200);
-    check(await g.post(`${P.coex.id}/register`, { messaging_product: 'whatsapp', pin: '123456' }), PHONE + '/register', 'post', 400);
+    check(
+      await g.post(`${P.cloud.id}/register`, { messaging_product: 'whatsapp', pin: '123456' }),
+      PHONE + '/register',
+      'post',
+      200,
+    );
+    check(
+      await g.post(`${P.coex.id}/register`, { messaging_product: 'whatsapp', pin: '123456' }),
+      PHONE + '/register',
+      'post',
+      400,
+    );
     check(await g.post(`${P.coex.id}/deregister`), PHONE + '/deregister', 'post', 400);
   });
 
@@ -178,7 +227,9 @@ describe.skipIf(!specAvailable)('sandbox conformance with Meta OpenAPI v23.0', (
       expect(a.status).toBe(200);
       await s2.flush();
       const statusHooks = rx.received.filter((r) => r.body?.entry?.[0]?.changes?.[0]?.field === 'messages');
-      const seen = statusHooks.flatMap((r) => r.body.entry[0].changes[0].value.statuses.map((s: { status: string }) => s.status));
+      const seen = statusHooks.flatMap((r) =>
+        r.body.entry[0].changes[0].value.statuses.map((s: { status: string }) => s.status),
+      );
       expect(seen).toEqual(['sent', 'delivered', 'read']);
       for (const r of statusHooks) expect(problems(r.body, schemaByName('WebhookPayload'))).toEqual([]);
     } finally {

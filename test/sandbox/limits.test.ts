@@ -26,7 +26,11 @@ describe('throughput per number (130429)', () => {
   it('the coexistence number accepts 20 sends in a one-second window, the 21st gets 130429', async () => {
     await sb.control(`numbers/${COEX}`, { pair_limit: false });
     await alignToSecond();
-    const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => g.post(`${COEX}/messages`, orderUpdate(`+1650555${String(2000 + i)}`))));
+    const answers = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        g.post(`${COEX}/messages`, orderUpdate(`+1650555${String(2000 + i)}`)),
+      ),
+    );
     const ok = answers.filter((a) => a.status === 200).length;
     const throttled = answers.filter((a) => a.status === 400 && a.body.error.code === 130429);
     expect(ok).toBe(20);
@@ -42,7 +46,11 @@ describe('throughput per number (130429)', () => {
     await sb.control(`numbers/${CLOUD}`, { pair_limit: false });
     await alignToSecond();
     const burst = (n: number, offset: number) =>
-      Promise.all(Array.from({ length: n }, (_, i) => g.post(`${CLOUD}/messages`, orderUpdate(`+1650556${String(offset + i).padStart(4, '0')}`))));
+      Promise.all(
+        Array.from({ length: n }, (_, i) =>
+          g.post(`${CLOUD}/messages`, orderUpdate(`+1650556${String(offset + i).padStart(4, '0')}`)),
+        ),
+      );
     const first = await burst(85, 0);
     expect(first.filter((a) => a.status === 200)).toHaveLength(80);
     await sb.control('clock', { advance_ms: 1000 });
@@ -56,7 +64,9 @@ describe('throughput per number (130429)', () => {
     g = graph(sb.url);
     await sb.control(`numbers/${COEX}`, { mps: 2, pair_limit: false });
     await alignToSecond();
-    const answers = await Promise.all([1, 2, 3].map((i) => g.post(`${COEX}/messages`, orderUpdate(`+165055570${i}0`))));
+    const answers = await Promise.all(
+      [1, 2, 3].map((i) => g.post(`${COEX}/messages`, orderUpdate(`+165055570${i}0`))),
+    );
     expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 429]);
   });
 });
@@ -92,7 +102,8 @@ describe('pair rate limit (131056)', () => {
 
   it('pair_limit false disables it', async () => {
     await sb.control(`numbers/${COEX}`, { mps: 1000, pair_limit: false });
-    for (let i = 0; i < 50; i++) expect((await g.post(`${COEX}/messages`, orderUpdate('+16505558200'))).status).toBe(200);
+    for (let i = 0; i < 50; i++)
+      expect((await g.post(`${COEX}/messages`, orderUpdate('+16505558200'))).status).toBe(200);
   });
 });
 
@@ -119,7 +130,8 @@ describe('management rate limit (80007) and X-Business-Use-Case-Usage', () => {
 });
 
 describe('smb_app_data: once per type, within 24 h, coexistence only', () => {
-  const sync = (id: string, type: string) => g.post(`${id}/smb_app_data`, { messaging_product: 'whatsapp', sync_type: type });
+  const sync = (id: string, type: string) =>
+    g.post(`${id}/smb_app_data`, { messaging_product: 'whatsapp', sync_type: type });
 
   it('accepts each type once, then answers 2593107', async () => {
     const first = await sync(COEX, 'smb_app_state_sync');
@@ -157,7 +169,9 @@ describe('register / deregister', () => {
     }
     for (let i = 0; i < 10; i++) {
       const edge = i % 2 === 0 ? 'deregister' : 'register';
-      expect((await g.post(`${CLOUD}/${edge}`, { messaging_product: 'whatsapp', pin: '123456' })).status).toBe(200);
+      expect(
+        (await g.post(`${CLOUD}/${edge}`, { messaging_product: 'whatsapp', pin: '123456' })).status,
+      ).toBe(200);
     }
     expect((await g.post(`${CLOUD}/deregister`)).body.error.code).toBe(133016);
   });
@@ -173,10 +187,24 @@ describe('template limits', () => {
   });
 
   it('an approved template can be edited once per 24 h and 10 times per 30 days', async () => {
+    await sb.control('clock', { freeze: true }); // reviews finish only when the test moves time
     const id = '6000000000000002';
     const edit = (n: number) =>
-      g.post(id, { components: [{ type: 'BODY', text: `Hi {{1}}, your order {{2}} has shipped (v${n}).`, example: { body_text: [['A', 'B']] } }] });
-    expect((await edit(1)).body).toMatchObject({ success: true, id, name: 'order_update', category: 'UTILITY' });
+      g.post(id, {
+        components: [
+          {
+            type: 'BODY',
+            text: `Hi {{1}}, your order {{2}} has shipped (v${n}).`,
+            example: { body_text: [['A', 'B']] },
+          },
+        ],
+      });
+    expect((await edit(1)).body).toMatchObject({
+      success: true,
+      id,
+      name: 'order_update',
+      category: 'UTILITY',
+    });
     expect((await g.get(`${id}?fields=status`)).body.status).toBe('PENDING');
     // pending: not editable
     expect((await edit(2)).body.error.code).toBe(100);
@@ -197,10 +225,13 @@ describe('template limits', () => {
   });
 
   it('the category of an approved template cannot change; DISABLED templates cannot be edited', async () => {
-    expect((await g.post('6000000000000002', { category: 'MARKETING' })).body.error.error_data.details).toMatch(/category/);
-    expect((await g.post('6000000000000008', { components: [{ type: 'BODY', text: 'x' }] })).body.error.error_data.details).toMatch(
-      /DISABLED/,
-    );
+    expect(
+      (await g.post('6000000000000002', { category: 'MARKETING' })).body.error.error_data.details,
+    ).toMatch(/category/);
+    expect(
+      (await g.post('6000000000000008', { components: [{ type: 'BODY', text: 'x' }] })).body.error.error_data
+        .details,
+    ).toMatch(/DISABLED/);
   });
 
   it('at most N templates per WABA (2388019) and 100 creates per hour', async () => {
@@ -228,7 +259,9 @@ describe('Embedded Signup codes: single use, 30 s life', () => {
     return new URL(a.headers.get('location')!).searchParams.get('code')!;
   }
   const exchange = (c: string) =>
-    graph(sb.url, { token: null }).get(`oauth/access_token?client_id=1000000000000001&client_secret=${encodeURIComponent(sb.seed.app.secret)}&code=${c}`);
+    graph(sb.url, { token: null }).get(
+      `oauth/access_token?client_id=1000000000000001&client_secret=${encodeURIComponent(sb.seed.app.secret)}&code=${c}`,
+    );
 
   it('a code works once', async () => {
     const c = await code();

@@ -20,7 +20,9 @@ afterAll(async () => {
 });
 
 const send = (body: unknown) => g.post(`${COEX}/messages`, body);
-const body = (...texts: string[]) => [{ type: 'body', parameters: texts.map((text) => ({ type: 'text', text })) }];
+const body = (...texts: string[]) => [
+  { type: 'body', parameters: texts.map((text) => ({ type: 'text', text })) },
+];
 
 describe('template sends', () => {
   it('accepts a valid send and records it for inspection', async () => {
@@ -47,22 +49,54 @@ describe('template sends', () => {
   it.each([
     ['unknown template', templateSend('+16505550001', 'no_such_template', 'en_US'), 404, 132001],
     ['known template, unknown language', templateSend('+16505550001', 'hello_world', 'fr'), 404, 132001],
-    ['too few body parameters', templateSend('+16505550001', 'order_update', 'en_US', body('Ana')), 400, 132000],
-    ['too many body parameters', templateSend('+16505550001', 'order_update', 'en_US', body('a', 'b', 'c')), 400, 132000],
-    ['parameters for a template without variables', templateSend('+16505550001', 'hello_world', 'en_US', body('x')), 400, 132000],
+    [
+      'too few body parameters',
+      templateSend('+16505550001', 'order_update', 'en_US', body('Ana')),
+      400,
+      132000,
+    ],
+    [
+      'too many body parameters',
+      templateSend('+16505550001', 'order_update', 'en_US', body('a', 'b', 'c')),
+      400,
+      132000,
+    ],
+    [
+      'parameters for a template without variables',
+      templateSend('+16505550001', 'hello_world', 'en_US', body('x')),
+      400,
+      132000,
+    ],
     [
       'named parameters for a positional template',
       templateSend('+16505550001', 'order_update', 'en_US', [
-        { type: 'body', parameters: [{ type: 'text', parameter_name: 'a', text: 'x' }, { type: 'text', parameter_name: 'b', text: 'y' }] },
+        {
+          type: 'body',
+          parameters: [
+            { type: 'text', parameter_name: 'a', text: 'x' },
+            { type: 'text', parameter_name: 'b', text: 'y' },
+          ],
+        },
       ]),
       400,
       132012,
     ],
-    ['positional parameters for a named template', templateSend('+16505550001', 'appointment_reminder', 'en_US', body('Ana', 'May 1')), 400, 132012],
+    [
+      'positional parameters for a named template',
+      templateSend('+16505550001', 'appointment_reminder', 'en_US', body('Ana', 'May 1')),
+      400,
+      132012,
+    ],
     [
       'an unknown parameter_name',
       templateSend('+16505550001', 'appointment_reminder', 'en_US', [
-        { type: 'body', parameters: [{ type: 'text', parameter_name: 'first_name', text: 'A' }, { type: 'text', parameter_name: 'day', text: 'B' }] },
+        {
+          type: 'body',
+          parameters: [
+            { type: 'text', parameter_name: 'first_name', text: 'A' },
+            { type: 'text', parameter_name: 'day', text: 'B' },
+          ],
+        },
       ]),
       400,
       132012,
@@ -76,15 +110,49 @@ describe('template sends', () => {
       400,
       132012,
     ],
-    ['a missing URL button parameter', templateSend('+16505550001', 'spring_sale', 'en_US', body('Ana', 'CODE')), 400, 132000],
+    [
+      'a missing URL button parameter',
+      templateSend('+16505550001', 'spring_sale', 'en_US', body('Ana', 'CODE')),
+      400,
+      132000,
+    ],
     ['a PAUSED template', templateSend('+16505550001', 'seasonal_promo', 'en_US'), 400, 132015],
     ['a DISABLED template', templateSend('+16505550001', 'legacy_welcome', 'en_US'), 400, 132016],
-    ['a parameter with a newline', templateSend('+16505550001', 'order_update', 'en_US', body('Ana\nB', 'x')), 400, 132018],
-    ['no template name', { messaging_product: 'whatsapp', to: '+16505550001', type: 'template', template: { language: { code: 'en_US' } } }, 400, 131008],
-    ['no messaging_product', { to: '+16505550001', type: 'template', template: { name: 'hello_world', language: { code: 'en_US' } } }, 400, 100],
+    [
+      'a parameter with a newline',
+      templateSend('+16505550001', 'order_update', 'en_US', body('Ana\nB', 'x')),
+      400,
+      132018,
+    ],
+    [
+      'no template name',
+      {
+        messaging_product: 'whatsapp',
+        to: '+16505550001',
+        type: 'template',
+        template: { language: { code: 'en_US' } },
+      },
+      400,
+      131008,
+    ],
+    [
+      'no messaging_product',
+      {
+        to: '+16505550001',
+        type: 'template',
+        template: { name: 'hello_world', language: { code: 'en_US' } },
+      },
+      400,
+      100,
+    ],
     ['an invalid recipient', templateSend('not a number', 'hello_world', 'en_US'), 400, 131009],
     ['the business number itself', templateSend('+15550100001', 'hello_world', 'en_US'), 400, 131021],
-    ['callback data over 512 characters', { ...templateSend('+16505550001', 'hello_world', 'en_US'), biz_opaque_callback_data: 'x'.repeat(513) }, 400, 100],
+    [
+      'callback data over 512 characters',
+      { ...templateSend('+16505550001', 'hello_world', 'en_US'), biz_opaque_callback_data: 'x'.repeat(513) },
+      400,
+      100,
+    ],
   ])('refuses %s', async (_name, payload, status, code) => {
     const a = await send(payload);
     expect(a.status).toBe(status);
@@ -96,7 +164,13 @@ describe('template sends', () => {
   it('accepts named parameters in any order, media headers and URL buttons', async () => {
     const named = await send(
       templateSend('+16505550002', 'appointment_reminder', 'en_US', [
-        { type: 'body', parameters: [{ type: 'text', parameter_name: 'date', text: 'May 1' }, { type: 'text', parameter_name: 'first_name', text: 'Ana' }] },
+        {
+          type: 'body',
+          parameters: [
+            { type: 'text', parameter_name: 'date', text: 'May 1' },
+            { type: 'text', parameter_name: 'first_name', text: 'Ana' },
+          ],
+        },
       ]),
     );
     expect(named.status).toBe(200);
@@ -104,7 +178,12 @@ describe('template sends', () => {
     expect(list.at(-1).parameters).toEqual(['Ana', 'May 1']);
     const media = await send(
       templateSend('+16505550002', 'order_receipt', 'en_US', [
-        { type: 'header', parameters: [{ type: 'document', document: { link: 'https://example.com/r.pdf', filename: 'r.pdf' } }] },
+        {
+          type: 'header',
+          parameters: [
+            { type: 'document', document: { link: 'https://example.com/r.pdf', filename: 'r.pdf' } },
+          ],
+        },
         ...body('Ana'),
       ]),
     );
@@ -113,7 +192,12 @@ describe('template sends', () => {
       templateSend('+16505550002', 'spring_sale', 'en_US', [
         ...body('Ana', 'SPRING20'),
         { type: 'button', sub_type: 'url', index: '1', parameters: [{ type: 'text', text: 'spring' }] },
-        { type: 'button', sub_type: 'quick_reply', index: '0', parameters: [{ type: 'payload', payload: 'stop' }] },
+        {
+          type: 'button',
+          sub_type: 'quick_reply',
+          index: '0',
+          parameters: [{ type: 'payload', payload: 'stop' }],
+        },
       ]),
     );
     expect(button.status, button.text).toBe(200);
@@ -122,10 +206,18 @@ describe('template sends', () => {
 
 describe('free-form messages and the customer service window', () => {
   it('refuses text outside the 24 h window (131047) and accepts it after the user wrote', async () => {
-    const text = { messaging_product: 'whatsapp', to: '+16505550003', type: 'text', text: { body: 'Hello!' } };
+    const text = {
+      messaging_product: 'whatsapp',
+      to: '+16505550003',
+      type: 'text',
+      text: { body: 'Hello!' },
+    };
     const before = await send(text);
     expect(before.body.error.code).toBe(131047);
-    await sb.control('emit', { field: 'messages', value: { messages: [{ from: '16505550003', type: 'text', text: { body: 'hi' } }] } });
+    await sb.control('emit', {
+      field: 'messages',
+      value: { messages: [{ from: '16505550003', type: 'text', text: { body: 'hi' } }] },
+    });
     const after = await send(text);
     expect(after.status).toBe(200);
     expect(after.body.messages[0].message_status).toBeUndefined();
@@ -147,12 +239,24 @@ describe('status webhooks', () => {
     const okIds = of(ok.body.messages[0].id);
     expect(okIds.map((s: { status: string }) => s.status)).toEqual(['sent', 'delivered', 'read']);
     for (const s of okIds) expect(s.biz_opaque_callback_data).toBe('cb:ok');
-    expect(okIds[0].pricing).toEqual({ billable: true, pricing_model: 'PMP', type: 'regular', category: 'utility' });
+    expect(okIds[0].pricing).toEqual({
+      billable: true,
+      pricing_model: 'PMP',
+      type: 'regular',
+      category: 'utility',
+    });
     expect(okIds[0].conversation).toBeUndefined();
     const failed = of(fail.body.messages[0].id);
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ status: 'failed', biz_opaque_callback_data: 'cb:fail', errors: [{ code: 131026 }] });
-    expect(of(unread.body.messages[0].id).map((s: { status: string }) => s.status)).toEqual(['sent', 'delivered']);
+    expect(failed[0]).toMatchObject({
+      status: 'failed',
+      biz_opaque_callback_data: 'cb:fail',
+      errors: [{ code: 131026 }],
+    });
+    expect(of(unread.body.messages[0].id).map((s: { status: string }) => s.status)).toEqual([
+      'sent',
+      'delivered',
+    ]);
   });
 
   it('includes conversation on versions before v24.0', async () => {

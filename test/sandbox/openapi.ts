@@ -9,9 +9,17 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const SPEC_PATH = resolve(repoRoot, '..', 'shared', 'reference', 'openapi', 'business-messaging-api_v23.0.yaml');
+export const SPEC_PATH = resolve(
+  repoRoot,
+  '..',
+  'shared',
+  'reference',
+  'openapi',
+  'business-messaging-api_v23.0.yaml',
+);
 export const specAvailable = existsSync(SPEC_PATH);
 
+// biome-ignore lint/suspicious/noExplicitAny: JSON schemas are navigated dynamically
 type Schema = Record<string, any>;
 let spec: Schema | undefined;
 
@@ -24,6 +32,7 @@ function deref(s: Schema): Schema {
   let cur = s;
   for (let i = 0; i < 20 && cur && typeof cur.$ref === 'string'; i++) {
     const parts = (cur.$ref as string).replace(/^#\//, '').split('/');
+    // biome-ignore lint/suspicious/noExplicitAny: walking a parsed YAML document
     let node: any = loadSpec();
     for (const p of parts) node = node?.[p.replace(/~1/g, '/').replace(/~0/g, '~')];
     if (!node) throw new Error(`unresolved $ref ${cur.$ref}`);
@@ -65,13 +74,15 @@ export function validate(value: unknown, schema: Schema | undefined, at = ''): s
   const out: string[] = [];
   if (s.allOf) for (const sub of s.allOf) out.push(...validate(value, sub, at));
   if (s.anyOf) {
-    if (!s.anyOf.some((sub: Schema) => validate(value, sub, at).length === 0)) out.push(`${at || '/'}: matches none of anyOf`);
+    if (!s.anyOf.some((sub: Schema) => validate(value, sub, at).length === 0))
+      out.push(`${at || '/'}: matches none of anyOf`);
   }
   if (s.oneOf) {
     const matching = s.oneOf.filter((sub: Schema) => validate(value, sub, at).length === 0).length;
     if (matching !== 1) out.push(`${at || '/'}: matches ${matching} of oneOf (expected exactly 1)`);
   }
-  if (value === null && (s.nullable === true || (Array.isArray(s.type) && s.type.includes('null')))) return out;
+  if (value === null && (s.nullable === true || (Array.isArray(s.type) && s.type.includes('null'))))
+    return out;
   if (s.type !== undefined) {
     const types: string[] = Array.isArray(s.type) ? s.type : [s.type];
     if (!types.some((t) => typeMatches(value, t))) {
@@ -79,17 +90,26 @@ export function validate(value: unknown, schema: Schema | undefined, at = ''): s
       return out;
     }
   }
-  if (s.enum && !s.enum.includes(value)) out.push(`${at || '/'}: ${JSON.stringify(value)} not in enum ${JSON.stringify(s.enum)}`);
-  if (s.const !== undefined && s.const !== value) out.push(`${at || '/'}: expected const ${JSON.stringify(s.const)}`);
+  if (s.enum && !s.enum.includes(value))
+    out.push(`${at || '/'}: ${JSON.stringify(value)} not in enum ${JSON.stringify(s.enum)}`);
+  if (s.const !== undefined && s.const !== value)
+    out.push(`${at || '/'}: expected const ${JSON.stringify(s.const)}`);
   if (typeof value === 'string') {
-    if (s.pattern && !new RegExp(s.pattern).test(value)) out.push(`${at}: ${JSON.stringify(value)} does not match ${s.pattern}`);
-    if (s.minLength !== undefined && value.length < s.minLength) out.push(`${at}: shorter than ${s.minLength}`);
-    if (s.maxLength !== undefined && value.length > s.maxLength) out.push(`${at}: longer than ${s.maxLength}`);
+    if (s.pattern && !new RegExp(s.pattern).test(value))
+      out.push(`${at}: ${JSON.stringify(value)} does not match ${s.pattern}`);
+    if (s.minLength !== undefined && value.length < s.minLength)
+      out.push(`${at}: shorter than ${s.minLength}`);
+    if (s.maxLength !== undefined && value.length > s.maxLength)
+      out.push(`${at}: longer than ${s.maxLength}`);
   }
   if (Array.isArray(value)) {
-    if (s.minItems !== undefined && value.length < s.minItems) out.push(`${at}: fewer than ${s.minItems} items`);
-    if (s.maxItems !== undefined && value.length > s.maxItems) out.push(`${at}: more than ${s.maxItems} items`);
-    if (s.items) value.forEach((item, i) => out.push(...validate(item, s.items, `${at}/${i}`)));
+    if (s.minItems !== undefined && value.length < s.minItems)
+      out.push(`${at}: fewer than ${s.minItems} items`);
+    if (s.maxItems !== undefined && value.length > s.maxItems)
+      out.push(`${at}: more than ${s.maxItems} items`);
+    if (s.items) {
+      for (const [i, item] of value.entries()) out.push(...validate(item, s.items, `${at}/${i}`));
+    }
   }
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const obj = value as Record<string, unknown>;

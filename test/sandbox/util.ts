@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SEED } from '../../src/sandbox/seed.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: Graph answers are ad-hoc JSON read by tests
 export interface Answer<T = any> {
   status: number;
   headers: Headers;
@@ -14,7 +15,12 @@ export interface Answer<T = any> {
 export function graph(baseUrl: string, opts: { token?: string | null; version?: string } = {}) {
   const version = opts.version ?? 'v25.0';
   const token = opts.token === undefined ? SEED.token : opts.token;
-  const call = async (method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<Answer> => {
+  const call = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Answer> => {
     const headers: Record<string, string> = { ...extraHeaders };
     if (token) headers.authorization = `Bearer ${token}`;
     let payload: string | undefined;
@@ -40,12 +46,19 @@ export function graph(baseUrl: string, opts: { token?: string | null; version?: 
   };
   return {
     get: (path: string, headers?: Record<string, string>) => call('GET', path, undefined, headers),
-    post: (path: string, body?: unknown, headers?: Record<string, string>) => call('POST', path, body ?? {}, headers),
+    post: (path: string, body?: unknown, headers?: Record<string, string>) =>
+      call('POST', path, body ?? {}, headers),
     del: (path: string) => call('DELETE', path),
   };
 }
 
-export function templateSend(to: string, name: string, language: string, components?: unknown[], cb?: string) {
+export function templateSend(
+  to: string,
+  name: string,
+  language: string,
+  components?: unknown[],
+  cb?: string,
+) {
   return {
     messaging_product: 'whatsapp',
     recipient_type: 'individual',
@@ -61,7 +74,15 @@ export const orderUpdate = (to: string, cb?: string) =>
     to,
     'order_update',
     'en_US',
-    [{ type: 'body', parameters: [{ type: 'text', text: 'Ana' }, { type: 'text', text: 'A-1001' }] }],
+    [
+      {
+        type: 'body',
+        parameters: [
+          { type: 'text', text: 'Ana' },
+          { type: 'text', text: 'A-1001' },
+        ],
+      },
+    ],
     cb,
   );
 
@@ -70,6 +91,7 @@ export interface Received {
   url: string;
   headers: http.IncomingHttpHeaders;
   raw: string;
+  // biome-ignore lint/suspicious/noExplicitAny: webhook bodies are ad-hoc JSON read by tests
   body: any;
 }
 
@@ -120,14 +142,21 @@ export async function startReceiver(
   };
 }
 
-export function validSignature(raw: string, signature: string | string[] | undefined, secret = SEED.app.secret): boolean {
+export function validSignature(
+  raw: string,
+  signature: string | string[] | undefined,
+  secret: string = SEED.app.secret,
+): boolean {
   if (typeof signature !== 'string') return false;
   const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(raw, 'utf8').digest('hex')}`);
   const got = Buffer.from(signature);
   return expected.length === got.length && timingSafeEqual(expected, got);
 }
 
-export async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
+export async function waitFor<T>(
+  fn: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 5000,
+): Promise<T> {
   const started = Date.now();
   for (;;) {
     const v = await fn();

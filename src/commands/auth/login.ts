@@ -156,7 +156,7 @@ export async function run(opts: LoginOptions, deps: Deps): Promise<number> {
       signal: deps.signal,
     });
   } catch (error) {
-    spinner.fail('Could not check the token.');
+    spinner.stop();
     throw error;
   }
   for (const w of check.warnings) deps.io.warn(w);

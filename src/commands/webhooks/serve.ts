@@ -68,42 +68,60 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   }
   const store = await deps.store();
 
-  const onEvent = (e: StoredEvent) => {
-    if (deps.globals.json) {
-      io.printJson(
-        {
-          type: 'event',
-          id: e.id,
-          field: e.field,
-          kind: e.kind,
-          parsed: e.parsed,
-          waba_id: e.wabaId,
-          phone_number_id: e.phoneNumberId,
-          occurred_at: e.occurredAt === null ? null : new Date(e.occurredAt).toISOString(),
-          received_at: new Date(e.receivedAt).toISOString(),
-          summary: e.summary,
-        },
-        { ndjson: true },
-      );
+  // Output is buffered per turn of the event loop: under load, one write per batch instead of one per event.
+  const outLines: string[] = [];
+  const errLines: string[] = [];
+  let flushScheduled = false;
+  const flushOutput = () => {
+    flushScheduled = false;
+    if (outLines.length) io.write(outLines.splice(0).join(''));
+    if (errLines.length) io.info(errLines.splice(0).join('\n'));
+  };
+  const emit = (err: string | null, json: Record<string, unknown> | null) => {
+    if (err !== null) errLines.push(err);
+    if (json !== null && deps.globals.json) outLines.push(`${JSON.stringify(json)}\n`);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flushOutput);
     }
-    io.info(
+  };
+  const warn = (m: string) => `${io.style.yellow('!')} ${m}`;
+
+  const onEvent = (e: StoredEvent) => {
+    emit(
       `${io.style.dim(new Date(e.receivedAt).toISOString())} ${e.parsed ? '' : io.style.yellow('unparsed ')}${e.summary}`,
+      {
+        type: 'event',
+        id: e.id,
+        field: e.field,
+        kind: e.kind,
+        parsed: e.parsed,
+        waba_id: e.wabaId,
+        phone_number_id: e.phoneNumberId,
+        occurred_at: e.occurredAt === null ? null : new Date(e.occurredAt).toISOString(),
+        received_at: new Date(e.receivedAt).toISOString(),
+        summary: e.summary,
+      },
     );
   };
   const onRequest = (r: RequestOutcome) => {
     if (r.outcome === 'rejected') {
-      io.warn(
-        `Rejected a POST (HTTP ${r.status}): ${r.reason ? describeRejection(r.reason) : 'store error'}.`,
+      emit(
+        warn(
+          `Rejected a POST (HTTP ${r.status}): ${r.reason ? describeRejection(r.reason) : 'store error'}.`,
+        ),
+        {
+          type: 'rejected',
+          status: r.status,
+          reason: r.reason ?? null,
+        },
       );
-      if (deps.globals.json) {
-        io.printJson({ type: 'rejected', status: r.status, reason: r.reason ?? null }, { ndjson: true });
-      }
     } else if (r.outcome === 'duplicate') {
-      io.debug(`Duplicate delivery (${r.duplicates} events already stored).`);
+      if (io.verbose) emit(io.style.dim(`Duplicate delivery (${r.duplicates} events already stored).`), null);
     } else if (r.outcome === 'verified') {
-      io.success('Answered the verification handshake.');
+      emit(`${io.style.green('✓')} Answered the verification handshake.`, null);
     } else if (r.outcome === 'verify_refused') {
-      io.warn('Refused a verification handshake (wrong hub.verify_token or hub.mode).');
+      emit(warn('Refused a verification handshake (wrong hub.verify_token or hub.mode).'), null);
     }
   };
 
@@ -145,8 +163,10 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
     if (deps.signal.aborted) resolve();
     else deps.signal.addEventListener('abort', () => resolve(), { once: true });
   });
+  flushOutput();
   io.info('Stopping: finishing in-flight requests…');
   await server.close();
+  flushOutput();
   const s = server.stats;
   io.info(
     `Stopped. ${s.events} events stored from ${s.stored} deliveries, ${s.duplicates} duplicate deliveries, ${s.rejected} rejected.`,

@@ -608,6 +608,7 @@ async function runCampaign(
       targetRate: rate,
       stop,
       report: reportPath,
+      commits: result.commits,
     }),
   );
   return exitCode;
@@ -619,6 +620,7 @@ export function buildSummary(
   counts: Counts,
   s: Pick<Summary, 'status' | 'exitCode' | 'durationMs' | 'requests' | 'achievedRate' | 'targetRate' | 'stop' | 'report'> & {
     rendered?: number;
+    commits?: number;
   },
 ): Summary {
   return {

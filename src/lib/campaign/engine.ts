@@ -75,6 +75,8 @@ export interface EngineResult {
   leaseLost: boolean;
   /** Requests that left during this run. */
   requests: number;
+  /** Group commits (transactions) written during this run. */
+  commits: number;
   firstRequestAt: number | null;
 }
 
@@ -115,14 +117,18 @@ export class Engine {
   private leaseLost = false;
   private waker: (() => void) | null = null;
   private requests = 0;
+  private commits = 0;
   private firstRequestAt: number | null = null;
+  /** The armed timer: its deadline and generation (a newer wait() makes older timers no-ops). */
+  private timerAt = Number.POSITIVE_INFINITY;
+  private generation = 0;
   private readonly batchMin: number;
 
   constructor(options: EngineOptions) {
     this.o = {
       horizonMs: 10,
-      flushMs: 5,
-      gatherMs: 2,
+      flushMs: 20,
+      gatherMs: 5,
       heartbeatMs: 2000,
       maxThrottleRetries: 30,
       maxTransientRetries: 5,
@@ -189,6 +195,7 @@ export class Engine {
       cancelled: this.o.signal.aborted && !this.stopReason,
       leaseLost: this.leaseLost,
       requests: this.requests,
+      commits: this.commits,
       firstRequestAt: this.firstRequestAt,
     };
   }
@@ -299,6 +306,7 @@ export class Engine {
       now,
     );
     this.updates = [];
+    this.commits++;
     if (heartbeat) this.lastHeartbeat = now;
     if (!ok) {
       this.leaseLost = true;
@@ -494,20 +502,26 @@ export class Engine {
     return at;
   }
 
+  /**
+   * Sleeps until `until`, or until notify(). Timers are not cancelled (that costs an AbortController and an
+   * AbortError per wake-up, thousands per second when the window is the limit): a timer armed for an earlier or
+   * equal deadline is reused, and a stale timer that fires later is a no-op.
+   */
   private wait(until: number): Promise<void> {
     const now = this.o.clock.now();
     if (until <= now) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const ac = new AbortController();
-      const done = () => {
-        if (this.waker === done) this.waker = null;
-        ac.abort();
-        resolve();
-      };
-      this.waker = done;
-      if (until !== Number.POSITIVE_INFINITY) {
-        this.o.clock.sleep(until - now, ac.signal).then(done, () => {});
-      }
+      this.waker = resolve;
+      if (until === Number.POSITIVE_INFINITY) return;
+      if (this.timerAt <= until && this.timerAt > now) return; // the armed timer fires first: it wakes us
+      const gen = ++this.generation;
+      this.timerAt = until;
+      this.o.clock.sleep(until - now).then(() => {
+        if (gen === this.generation) this.timerAt = Number.POSITIVE_INFINITY;
+        const w = this.waker;
+        this.waker = null;
+        w?.();
+      });
     });
   }
 }

@@ -24,6 +24,8 @@ export interface Summary {
   report: string | null;
   /** Dry run: messages rendered. */
   rendered?: number;
+  /** Group commits written to the ledger during this run. */
+  commits?: number;
 }
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -265,6 +267,7 @@ export function summaryJson(s: Summary): Record<string, unknown> {
       : null,
     report: s.report,
     rendered: s.rendered ?? null,
+    commits: s.commits ?? null,
   };
 }
 

@@ -2,18 +2,22 @@
  * Pacing maths for bulk sends, pure and clock-free (every method takes `now`), tested with a fake clock.
  *
  * - Absolute deadlines: message i of an epoch leaves at `epoch + i × interval`, so timer lateness never
- *   accumulates (no drift). The interval is `(1000 + GUARD_MS) / rate`: any `rate` consecutive messages span at
- *   least 1000 + GUARD_MS ms, which leaves room for network jitter before a one-second window at the API could
- *   count `rate + 1` (mean rate = rate × 1000 / 1005, within 0.5 % of the target).
+ *   accumulates (no drift). The interval is `(1000 + MARGIN_MS) / rate`: `rate` consecutive messages span
+ *   1000 + MARGIN_MS ms (mean rate = rate × 1000 / 1005, 0.5 % under the target), which leaves room to catch up
+ *   after a stall.
  * - A sliding-window guard: the k-th message never leaves less than 1000 + GUARD_MS ms after the (k − rate)-th,
- *   so catching up after a stall never puts more than `rate` messages in any one second.
+ *   so catching up never puts more than `rate` messages in any one second, even with GUARD_MS of network
+ *   jitter between us and the API's one-second windows.
  * - Bounded catch-up: when the schedule is more than MAX_LAG_MS behind (the window was full, the list was still
  *   being read), the epoch moves forward instead of bursting the backlog.
  * - AIMD on 130429: a throttling answer pauses everything (backoff 0.5 s doubling up to 8 s, or Retry-After) and
  *   halves the rate; each second without throttling then adds 10 % of the target back (gradual return).
  */
 
-export const GUARD_MS = 5;
+/** Spacing margin of the schedule: `rate` messages take 1000 + MARGIN_MS ms. */
+export const MARGIN_MS = 5;
+/** The sliding-window guard: never more than `rate` messages within 1000 + GUARD_MS ms. */
+export const GUARD_MS = 2;
 export const MAX_LAG_MS = 100;
 const MAX_RING = 100_000;
 
@@ -51,7 +55,7 @@ export class Pacer {
   }
 
   private get interval(): number {
-    return (1000 + GUARD_MS) / this.currentRate;
+    return (1000 + MARGIN_MS) / this.currentRate;
   }
 
   private rebase(at: number): void {

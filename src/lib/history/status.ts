@@ -139,9 +139,7 @@ export function statusLines(s: HistoryStatus, now: number): string[] {
   lines.push(
     `  received    ${h.chunks} chunks, ${h.threads} conversations, ${h.messages} messages, ${h.mediaFollowUps} media follow-ups`,
   );
-  lines.push(
-    `  missing     ${h.missingChunks.length === 0 ? 'none' : missingText(h.missingChunks)}`,
-  );
+  lines.push(`  missing     ${h.missingChunks.length === 0 ? 'none' : missingText(h.missingChunks)}`);
   lines.push('Contacts');
   lines.push(
     `  requested   ${c.requestedAt === null ? 'no' : `${iso(c.requestedAt)}${c.requestId ? ` (request id ${c.requestId})` : ''}`}`,

@@ -178,8 +178,10 @@ export class Io {
       };
     }
     const { default: ora } = await import('ora');
+    // ora writes to the stream itself: redact every text before it gets there
+    const r = (t: string | undefined) => (t === undefined ? undefined : this.redactor.redact(t));
     const s = ora({
-      text,
+      text: r(text),
       stream: this.streams.stderr,
       color: 'cyan',
       isEnabled: true,
@@ -187,11 +189,11 @@ export class Io {
     }).start();
     return {
       update: (t) => {
-        s.text = t;
+        s.text = r(t) ?? '';
       },
-      succeed: (t) => s.succeed(t),
-      fail: (t) => s.fail(t),
-      warn: (t) => s.warn(t),
+      succeed: (t) => s.succeed(r(t)),
+      fail: (t) => s.fail(r(t)),
+      warn: (t) => s.warn(r(t)),
       stop: () => s.stop(),
     };
   }

@@ -456,7 +456,9 @@ function parseHistory(ctx: Ctx, value: Obj): ParsedEvent[] {
     const summary = `history phase ${row.phase ?? '?'} chunk ${row.chunkOrder ?? '?'} progress ${row.progress ?? '?'}% (${
       row.threads
     } threads, ${messages.length} messages)`;
-    out.push({ ...base(ctx, key, summary, h, ctx.entryTime), kind: 'history_chunk', row });
+    // the chunk itself stays in the raw payload; the event keeps its metadata (chunks can be large)
+    const data = { metadata: h.metadata ?? null, threads: row.threads, messages: messages.length };
+    out.push({ ...base(ctx, key, summary, data, ctx.entryTime), kind: 'history_chunk', row });
   }
   // Media follow-ups: value.messages[] (user → business) or value.message_echoes[] (business → user)
   for (const listKey of ['messages', 'message_echoes'] as const) {

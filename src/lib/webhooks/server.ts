@@ -133,7 +133,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     done: (r: IngestResult | null) => void;
   };
   let queue: Pending[] = [];
-  const storeBatch = options.db.transaction((batch: Pending[]) => batch.map((p) => ingestHttp(options, p.raw, p.headers)));
+  const storeBatch = options.db.transaction((batch: Pending[]) =>
+    batch.map((p) => ingestHttp(options, p.raw, p.headers)),
+  );
   const flush = () => {
     const batch = queue;
     queue = [];

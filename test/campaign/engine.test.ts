@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { Engine, type SendResult } from '../../src/lib/campaign/engine.js';
+import { Ledger, type PendingRow } from '../../src/lib/campaign/ledger.js';
+import { Pacer, PairLimiter } from '../../src/lib/campaign/pacer.js';
+import { GraphApiError, UnknownOutcomeError } from '../../src/lib/graph/errors.js';
+import { Store } from '../../src/lib/store/index.js';
+import { phone } from './helpers.js';
+import { SimClock } from './sim-clock.js';
+
+const apiError = (code: number, status = 400, type: string | undefined = 'OAuthException') =>
+  new GraphApiError({ status, body: { code, message: `(#${code}) error`, ...(type ? { type } : {}) } });
+
+interface Sent {
+  row: number;
+  at: number;
+  stateAtSend: string;
+  inFlightAtSend: number;
+}
+
+function setup(n: number) {
+  const clock = new SimClock();
+  const store = Store.open(':memory:');
+  const ledger = new Ledger(store.db);
+  const c = ledger.create(
+    {
+      id: 'c1',
+      template: 'order_update',
+      language: 'en_US',
+      phoneNumberId: '1',
+      wabaId: '2',
+      csvPath: '/x.csv',
+      csvSize: 0,
+      csvMtime: 0,
+      csvSha256: '',
+      options: { map: [], phoneColumn: 'phone', defaultCountry: null, exclude: null, slots: [] },
+      templateSnapshot: { id: 't', name: 'order_update', language: 'en_US', category: 'UTILITY', status: 'APPROVED', components: [] },
+    },
+    clock.now(),
+  );
+  const rows = Array.from({ length: n }, (_, i) => ({
+    row: i + 1,
+    line: i + 2,
+    recipient: phone(i),
+    input: null,
+    params: '[]',
+    state: 'pending' as const,
+    reason: null,
+  }));
+  ledger.ingestBatch(c.cid, rows, { offset: 0, line: 0, nextRow: n + 1, done: true }, clock.now());
+  ledger.acquireLease(c.cid, { owner: 'me', host: 'h', pid: 1 }, clock.now(), 30_000, () => true);
+  const state = store.db.prepare('SELECT state FROM campaign_rows WHERE cid = ? AND row = ?').pluck();
+  const inFlight = store.db.prepare("SELECT COUNT(*) FROM campaign_rows WHERE cid = ? AND state = 'in_flight'").pluck();
+  const sent: Sent[] = [];
+  let outstanding = 0;
+  let maxOutstanding = 0;
+  /** A transport answering after `latency` ms with what `answer` says. */
+  const transport = (answer: (row: PendingRow, attempt: number, now: number) => SendResult | Error, latency = 20) => {
+    const attempts = new Map<number, number>();
+    return {
+      send: async (row: PendingRow): Promise<SendResult> => {
+        outstanding++;
+        maxOutstanding = Math.max(maxOutstanding, outstanding);
+        sent.push({
+          row: row.row,
+          at: clock.now(),
+          stateAtSend: state.get(c.cid, row.row) as string,
+          inFlightAtSend: inFlight.get(c.cid) as number,
+        });
+        const k = (attempts.get(row.row) ?? 0) + 1;
+        attempts.set(row.row, k);
+        const a = answer(row, k, clock.now());
+        await clock.sleep(latency);
+        outstanding--;
+        return a instanceof Error ? { kind: 'error', error: a } : a;
+      },
+    };
+  };
+  const ok = (row: PendingRow): SendResult => ({ kind: 'accepted', wamid: `wamid.${row.row}`, messageStatus: 'accepted' });
+  const counts = () => ledger.counts(c.cid);
+  const engine = (opts: Partial<ConstructorParameters<typeof Engine>[0]> & Pick<ConstructorParameters<typeof Engine>[0], 'transport'>) =>
+    new Engine({
+      ledger,
+      cid: c.cid,
+      clock,
+      signal: new AbortController().signal,
+      pacer: new Pacer(opts.pacer ? opts.pacer.target : 50, clock.now()),
+      pair: new PairLimiter(),
+      window: 16,
+      leaseOwner: 'me',
+      ingestDone: () => true,
+      ...opts,
+    });
+  return { clock, store, ledger, cid: c.cid, sent, transport, ok, counts, engine, maxOutstanding: () => maxOutstanding, state };
+}
+
+function perSecondMax(times: number[]): number {
+  const t = [...times].sort((a, b) => a - b);
+  let max = 0;
+  let j = 0;
+  for (let i = 0; i < t.length; i++) {
+    while (t[i]! - t[j]! >= 1000) j++;
+    max = Math.max(max, i - j + 1);
+  }
+  return max;
+}
+
+describe('Engine', () => {
+  it('commits each row as in flight before its request leaves, sends every row once, and group-commits', async () => {
+    const s = setup(300);
+    const e = s.engine({ transport: s.transport(s.ok), pacer: new Pacer(100, s.clock.now()), window: 32 });
+    const r = await s.clock.run(e.run());
+    expect(r.stop).toBeNull();
+    expect(s.sent).toHaveLength(300);
+    expect(new Set(s.sent.map((x) => x.row)).size).toBe(300);
+    expect(s.sent.every((x) => x.stateAtSend === 'in_flight')).toBe(true);
+    expect(s.counts().sent).toBe(300);
+    expect(r.commits).toBeLessThan(150); // not one transaction per message
+  });
+
+  it('never has more rows in flight than the window', async () => {
+    const s = setup(200);
+    const e = s.engine({ transport: s.transport(s.ok, 500), pacer: new Pacer(1000, s.clock.now()), window: 12 });
+    await s.clock.run(e.run());
+    expect(s.maxOutstanding()).toBeLessThanOrEqual(12);
+    expect(Math.max(...s.sent.map((x) => x.inFlightAtSend))).toBeLessThanOrEqual(12);
+    expect(s.counts().sent).toBe(200);
+  });
+
+  it('paces at the target with absolute deadlines: mean within 1 %, no second above the target', async () => {
+    const s = setup(1500);
+    const e = s.engine({ transport: s.transport(s.ok, 35), pacer: new Pacer(50, s.clock.now()), window: 32 });
+    await s.clock.run(e.run());
+    const times = s.sent.map((x) => x.at);
+    const mean = ((times.length - 1) * 1000) / (times.at(-1)! - times[0]!);
+    expect(Math.abs(mean - 50) / 50).toBeLessThan(0.01);
+    expect(perSecondMax(times)).toBeLessThanOrEqual(50);
+  });
+
+  it('on a 10 s storm of 130429 pauses everything and slows down, then returns to the target; nothing is lost or doubled', async () => {
+    const s = setup(2000);
+    const t0 = s.clock.now();
+    const stormFrom = t0 + 5000;
+    const stormTo = t0 + 15_000;
+    const accepted: number[] = [];
+    const e = s.engine({
+      transport: s.transport((row, _k, now) => {
+        if (now >= stormFrom && now < stormTo) return apiError(130429);
+        accepted.push(now);
+        return s.ok(row);
+      }, 30),
+      pacer: new Pacer(40, t0),
+      window: 32,
+    });
+    const r = await s.clock.run(e.run());
+    expect(r.stop).toBeNull();
+    expect(s.counts().sent).toBe(2000);
+    const accRows = s.sent.filter((x) => x.at < stormFrom || x.at >= stormTo).map((x) => x.row);
+    expect(new Set(accRows).size).toBe(accRows.length); // accepted once each
+    // during the storm the sender backs off: far fewer attempts than at full rate
+    const inStorm = s.sent.filter((x) => x.at >= stormFrom && x.at < stormTo).length;
+    expect(inStorm).toBeLessThan(40 * 10 * 0.25);
+    // after the storm the rate comes back to the target within ~20 s
+    const late = accepted.filter((t) => t >= stormTo + 20_000 && t < stormTo + 30_000);
+    expect(late.length / 10).toBeGreaterThan(40 * 0.95);
+    expect(perSecondMax(accepted)).toBeLessThanOrEqual(40);
+  });
+
+  it('on 131056 only that recipient waits (4^n s, at least 6 s); the others continue', async () => {
+    const s = setup(100);
+    const e = s.engine({
+      transport: s.transport((row, k) => (row.row === 5 && k <= 3 ? apiError(131056) : s.ok(row))),
+      pacer: new Pacer(20, s.clock.now()),
+    });
+    await s.clock.run(e.run());
+    const five = s.sent.filter((x) => x.row === 5).map((x) => x.at);
+    expect(five).toHaveLength(4);
+    expect(five[1]! - five[0]!).toBeGreaterThanOrEqual(6000);
+    expect(five[2]! - five[1]!).toBeGreaterThanOrEqual(6000);
+    expect(five[3]! - five[2]!).toBeGreaterThanOrEqual(16_000);
+    // row 6 did not wait for row 5
+    expect(s.sent.find((x) => x.row === 6)!.at - five[0]!).toBeLessThan(200);
+    expect(s.counts().sent).toBe(100);
+  });
+
+  for (const code of [190, 131048, 132015, 132016, 133010, 368, 131042, 131031]) {
+    it(`stops on ${code}: no new request, in-flight ones finish, the row stays pending`, async () => {
+      const s = setup(200);
+      const e = s.engine({
+        transport: s.transport((row) => (row.row === 20 ? apiError(code, code === 190 ? 401 : 400) : s.ok(row)), 100),
+        pacer: new Pacer(100, s.clock.now()),
+        window: 8,
+      });
+      const r = await s.clock.run(e.run());
+      expect(r.stop?.code).toBe(code);
+      const errorAt = s.sent.find((x) => x.row === 20)!.at + 100;
+      expect(s.sent.filter((x) => x.at > errorAt)).toHaveLength(0);
+      expect(s.state.get(s.cid, 20)).toBe('pending');
+      const c = s.counts();
+      expect(c.in_flight).toBe(0);
+      expect(c.sent + c.pending).toBe(200);
+      expect(c.sent).toBe(s.sent.length - 1);
+    });
+  }
+
+  it('never retries an unknown outcome; a 5xx with a Graph error body is retried, a 502 without one is unknown', async () => {
+    const s = setup(30);
+    const e = s.engine({
+      transport: s.transport((row, k) =>
+        row.row === 3
+          ? new UnknownOutcomeError('socket hang up')
+          : row.row === 4 && k === 1
+            ? apiError(2, 503)
+            : row.row === 5
+              ? apiError(0, 502, undefined)
+              : s.ok(row),
+      ),
+    });
+    await s.clock.run(e.run());
+    expect(s.sent.filter((x) => x.row === 3)).toHaveLength(1);
+    expect(s.sent.filter((x) => x.row === 4)).toHaveLength(2);
+    expect(s.sent.filter((x) => x.row === 5)).toHaveLength(1);
+    expect(s.state.get(s.cid, 3)).toBe('unknown');
+    expect(s.state.get(s.cid, 4)).toBe('sent');
+    expect(s.state.get(s.cid, 5)).toBe('unknown');
+  });
+
+  it('fails a row on a row-level error (e.g. 131026) and goes on', async () => {
+    const s = setup(10);
+    const e = s.engine({ transport: s.transport((row) => (row.row === 2 ? apiError(131026) : s.ok(row))) });
+    const r = await s.clock.run(e.run());
+    expect(r.stop).toBeNull();
+    expect(s.counts()).toMatchObject({ sent: 9, failed: 1 });
+  });
+
+  it('on abort stops planning, lets in-flight requests finish, and puts planned rows back to pending', async () => {
+    const s = setup(500);
+    const ac = new AbortController();
+    const e = s.engine({ transport: s.transport(s.ok, 300), pacer: new Pacer(100, s.clock.now()), window: 64, signal: ac.signal });
+    const at = s.clock.now() + 1000;
+    void s.clock.sleep(1000).then(() => ac.abort());
+    const r = await s.clock.run(e.run());
+    expect(r.cancelled).toBe(true);
+    expect(s.sent.every((x) => x.at <= at)).toBe(true);
+    const c = s.counts();
+    expect(c.in_flight).toBe(0);
+    expect(c.sent).toBe(s.sent.length);
+    expect(c.sent + c.pending).toBe(500);
+  });
+
+  it('skips a recipient who opted out meanwhile, at dispatch time', async () => {
+    const s = setup(10);
+    const e = s.engine({ transport: s.transport(s.ok), blocked: (r) => (r === phone(3) ? 'opted_out: STOP' : null) });
+    await s.clock.run(e.run());
+    expect(s.state.get(s.cid, 4)).toBe('skipped');
+    expect(s.sent.map((x) => x.row)).not.toContain(4);
+  });
+
+  it('stops when the lease was taken over by another run', async () => {
+    const s = setup(400);
+    const e = s.engine({ transport: s.transport(s.ok), pacer: new Pacer(50, s.clock.now()), heartbeatMs: 500 });
+    void s.clock.sleep(2000).then(() =>
+      s.ledger.acquireLease(s.cid, { owner: 'other', host: 'h2', pid: 2 }, s.clock.now() + 60_000, 30_000, () => false),
+    );
+    const r = await s.clock.run(e.run());
+    expect(r.leaseLost).toBe(true);
+    expect(s.sent.length).toBeLessThan(200);
+    expect(s.counts().in_flight).toBe(0);
+  });
+});

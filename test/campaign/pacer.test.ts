@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { GUARD_MS, Pacer, PairLimiter, pairBackoffMs } from '../../src/lib/campaign/pacer.js';
+
+/** Runs a pacer like the engine does: each message leaves at nextAt (plus `late` ms of timer lateness). */
+function departures(rate: number, seconds: number, late: (i: number) => number = () => 0): number[] {
+  const t0 = 1_000_000;
+  const p = new Pacer(rate, t0);
+  const out: number[] = [];
+  let now = t0;
+  while (now < t0 + seconds * 1000) {
+    const at = p.nextAt(now);
+    now = Math.max(now, at) + late(out.length);
+    if (now >= t0 + seconds * 1000) break;
+    p.take(now);
+    out.push(now);
+  }
+  return out;
+}
+
+function maxInWindow(times: readonly number[], windowMs = 1000): number {
+  let max = 0;
+  let j = 0;
+  for (let i = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= windowMs) j++;
+    max = Math.max(max, i - j + 1);
+  }
+  return max;
+}
+
+describe('Pacer', () => {
+  for (const rate of [20, 80, 1000]) {
+    it(`holds ${rate} msg/s on average within 1 % and never more than ${rate} in any one second`, () => {
+      const t = departures(rate, 60);
+      const mean = t.length / 60;
+      expect(Math.abs(mean - rate) / rate).toBeLessThan(0.01);
+      expect(maxInWindow(t)).toBeLessThanOrEqual(rate);
+      // any `rate` consecutive departures span more than a second plus the jitter guard
+      for (let i = rate; i < t.length; i += 7) expect(t[i]! - t[i - rate]!).toBeGreaterThanOrEqual(1000 + GUARD_MS - 1e-6);
+    });
+  }
+
+  it('does not drift when timers fire late (absolute deadlines)', () => {
+    // every wake-up 3 ms late: the schedule does not accumulate the lateness
+    const t = departures(20, 60, () => 3);
+    expect(Math.abs(t.length / 60 - 20) / 20).toBeLessThan(0.01);
+  });
+
+  it('catches up after a short stall without ever exceeding the rate in a one-second window', () => {
+    // a 20 ms stall every 5 s (GC, a commit): fully caught up
+    const t = departures(100, 60, (i) => (i % 500 === 499 ? 20 : 0));
+    expect(maxInWindow(t)).toBeLessThanOrEqual(100);
+    expect(Math.abs(t.length / 60 - 100)).toBeLessThan(1);
+    expect(t.length / 60).toBeGreaterThan(departures(100, 60).length / 60 - 0.3);
+  });
+
+  it('bounds the catch-up after a long stall (no burst of the whole backlog)', () => {
+    // a 2 s stall every 5 s: only MAX_LAG_MS of backlog is caught up, and no second holds more than the rate
+    const t = departures(100, 60, (i) => (i % 300 === 299 ? 2000 : 0));
+    expect(maxInWindow(t)).toBeLessThanOrEqual(100);
+    const burst = maxInWindow(t, 50);
+    expect(burst).toBeLessThanOrEqual(Math.ceil(100 * 0.1) + 5 + 1); // MAX_LAG_MS (100 ms) of messages + one interval
+  });
+
+  it('halves the rate and pauses on throttling, counts one episode per second, then returns gradually', () => {
+    const p = new Pacer(80, 0);
+    p.throttled(10_000);
+    expect(p.rate).toBe(40);
+    expect(p.pausedUntil).toBe(10_500);
+    p.throttled(10_200); // answers of requests already in flight: same episode
+    expect(p.rate).toBe(40);
+    expect(p.throttleEpisodes).toBe(1);
+    expect(p.nextAt(10_100)).toBeGreaterThanOrEqual(10_500);
+    p.throttled(11_600); // a new episode: longer pause, lower rate
+    expect(p.rate).toBe(20);
+    expect(p.pausedUntil).toBe(12_600);
+    // recovery: +10 % of the target per second without throttling
+    const rates: number[] = [];
+    for (let t = 12_600; t <= 22_600; t += 1000) {
+      p.nextAt(t);
+      rates.push(p.rate);
+    }
+    expect(rates[0]).toBeLessThan(80);
+    expect(rates.at(-1)).toBe(80);
+    for (let i = 1; i < rates.length; i++) expect(rates[i]! - rates[i - 1]!).toBeLessThanOrEqual(8 + 1e-9);
+  });
+
+  it('honours Retry-After when it is longer than the backoff', () => {
+    const p = new Pacer(20, 0);
+    p.throttled(1000, 5000);
+    expect(p.pausedUntil).toBe(6000);
+  });
+});
+
+describe('PairLimiter', () => {
+  it('keeps 6 s between two messages to one recipient and forgets old entries', () => {
+    const pair = new PairLimiter();
+    expect(pair.earliest('491', 0)).toBe(0);
+    pair.record('491', 100);
+    expect(pair.earliest('491', 200)).toBe(6100);
+    expect(pair.earliest('492', 200)).toBe(200);
+    expect(pair.earliest('491', 7000)).toBe(7000);
+    expect(pair.size).toBe(0);
+  });
+
+  it('backs off 4^n seconds after 131056, never less than the pair interval', () => {
+    expect([0, 1, 2, 3, 4].map(pairBackoffMs)).toEqual([6000, 6000, 16_000, 64_000, 256_000]);
+  });
+});
