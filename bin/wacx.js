@@ -31,5 +31,5 @@ if (major < 20) {
     streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
     signal: controller.signal,
   });
-  process.exitCode = controller.signal.aborted && code === 0 ? 130 : code;
+  process.exitCode = code;
 }

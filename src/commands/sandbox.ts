@@ -17,6 +17,7 @@ interface Opts {
   statusDelay?: string;
   requireAppsecretProof?: boolean;
   seedActivity?: boolean;
+  problemTemplates?: boolean;
   quiet?: boolean;
 }
 
@@ -40,6 +41,7 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--status-delay <ms>', 'pacing of sent -> delivered -> read status webhooks', '500')
     .option('--require-appsecret-proof', 'reject calls without a valid appsecret_proof')
     .option('--seed-activity', 'start with onboarding activity for the coexistence number (webhooks)')
+    .option('--no-problem-templates', 'do not seed the PAUSED and DISABLED templates (a fully healthy world)')
     .option('--quiet', 'do not log requests and webhooks on stderr')
     .addHelpText(
       'after',
@@ -112,6 +114,7 @@ export async function run(opts: Opts, deps: Deps): Promise<number> {
     ...(statusDelayMs !== undefined ? { statusDelayMs } : {}),
     requireAppSecretProof: Boolean(opts.requireAppsecretProof),
     seedActivity: Boolean(opts.seedActivity),
+    problemTemplates: opts.problemTemplates !== false,
     ...(opts.quiet ? { quiet: true } : { log: (line: string) => io.info(io.style.dim(line)) }),
   });
   try {
@@ -125,6 +128,7 @@ export async function run(opts: Opts, deps: Deps): Promise<number> {
       io.success(`Sandbox running at ${sandbox.url} (Ctrl+C to stop)`);
       stdout.write(humanWorld(world));
     }
+    deps.stopsOnSignal = true;
     await new Promise<void>((resolve) => {
       if (deps.signal.aborted) resolve();
       else deps.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -22,6 +22,9 @@ export interface GlobalOptions {
   sandbox: boolean;
 }
 
+/** In-process webhook delivery: the raw body and headers; answers the HTTP status a receiver would. */
+export type WebhookSink = (rawBody: string, headers: Record<string, string>) => Promise<number>;
+
 /** A sandbox running in this process for `--sandbox` (see src/sandbox). */
 export interface InProcessSandbox {
   url: string;
@@ -41,7 +44,7 @@ export interface DepsInit {
   /** Aborted on Ctrl+C / SIGTERM by bin/wacx.js. */
   signal?: AbortSignal;
   /** Starts the in-process sandbox for --sandbox; injectable for tests. */
-  startSandbox?: (env: NodeJS.ProcessEnv) => Promise<InProcessSandbox>;
+  startSandbox?: (env: NodeJS.ProcessEnv, webhookSink: WebhookSink) => Promise<InProcessSandbox>;
   /** The secret backend instead of the OS keychain (tests); null = none (the 0600 file). */
   keychain?: SecretBackend | null;
 }
@@ -60,6 +63,8 @@ export class Deps {
   readonly version = VERSION;
   globals: GlobalOptions = { json: false, color: true, input: true, verbose: false, sandbox: false };
   exitCode = 0;
+  /** Set by long-running servers (sandbox, webhooks serve): Ctrl+C / SIGTERM is their normal stop (exit 0, not 130). */
+  stopsOnSignal = false;
   /** Settings given by a command's own flags (e.g. --waba-id), highest precedence. */
   private flagSettings: Partial<Record<SettingKey, string>> = {};
   private configInstance: Config | undefined;
@@ -67,7 +72,7 @@ export class Deps {
   private storeInstance: Store | undefined;
   private sandbox: InProcessSandbox | undefined;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
-  private readonly startSandboxImpl: (env: NodeJS.ProcessEnv) => Promise<InProcessSandbox>;
+  private readonly startSandboxImpl: (env: NodeJS.ProcessEnv, webhookSink: WebhookSink) => Promise<InProcessSandbox>;
   private readonly keychainInit: SecretBackend | null | undefined;
   private keychainBackend: Promise<SecretBackend | undefined> | undefined;
 
@@ -83,9 +88,9 @@ export class Deps {
     this.signal = init.signal ?? new AbortController().signal;
     this.startSandboxImpl =
       init.startSandbox ??
-      (async (env) => {
+      (async (env, webhookSink) => {
         const { startInProcessSandbox } = await import('../sandbox/in-process.js');
-        return startInProcessSandbox({ env });
+        return startInProcessSandbox({ env, webhookSink });
       });
   }
 
@@ -101,8 +106,31 @@ export class Deps {
   async prepare(): Promise<void> {
     await preloadConf();
     if (!this.globals.sandbox || this.sandbox) return;
-    this.sandbox = await this.startSandboxImpl(this.env);
+    // The sandbox's webhooks go straight into this run's store. Deliveries made while it is still starting
+    // (its seeded activity) are queued and stored as soon as the store can be opened.
+    const early: { raw: string; headers: Record<string, string> }[] = [];
+    let started = false;
+    const sink: WebhookSink = async (raw, headers) => {
+      if (!started) {
+        early.push({ raw, headers });
+        return 200;
+      }
+      return this.ingestSandboxWebhook(raw, headers);
+    };
+    this.sandbox = await this.startSandboxImpl(this.env, sink);
+    started = true;
     this.onCleanup(() => this.sandbox?.close());
+    for (const delivery of early.splice(0)) await this.ingestSandboxWebhook(delivery.raw, delivery.headers);
+  }
+
+  private async ingestSandboxWebhook(raw: string, headers: Record<string, string>): Promise<number> {
+    const { ingestPayload } = await import('./webhooks/ingest.js');
+    const store = await this.store();
+    return ingestPayload(store.db, raw, {
+      signature: headers['x-hub-signature-256'] ?? null,
+      appSecret: this.sandbox?.secrets.appSecret ?? '',
+      source: 'sandbox',
+    }).httpStatus;
   }
 
   /**

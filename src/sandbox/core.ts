@@ -150,6 +150,7 @@ export class SandboxCore {
       appSecret: this.appSecret,
       callbackUrl: this.options.webhookUrl ?? this.receiverUrl,
       verifyToken: this.verifyToken,
+      problemTemplates: this.options.problemTemplates ?? true,
     });
   }
 

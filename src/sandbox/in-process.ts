@@ -31,6 +31,7 @@ export async function startInProcessSandbox(options: {
       host: '127.0.0.1',
       quiet: true,
       seedActivity: true,
+      problemTemplates: false,
       reviewDelayMs: intEnv(env, 'WACX_SANDBOX_REVIEW_DELAY_MS', 300),
       statusDelayMs: intEnv(env, 'WACX_SANDBOX_STATUS_DELAY_MS', 100),
       historyDelayMs: intEnv(env, 'WACX_SANDBOX_HISTORY_DELAY_MS', 50),

@@ -23,6 +23,8 @@ export interface SandboxOptions {
   requireAppSecretProof?: boolean;
   /** Emit an already-onboarded activity stream for the coexistence number at start (awaited). */
   seedActivity?: boolean;
+  /** Seed the PAUSED and DISABLED templates (default true); the healthy world of --sandbox and the demo has none. */
+  problemTemplates?: boolean;
   /** No log lines at all. */
   quiet?: boolean;
   /** Receives one line per request and event (default: none unless quiet === false, then stderr). */

@@ -169,7 +169,13 @@ export class World {
 
   constructor(
     now: number,
-    options: { appSecret: string; callbackUrl: string; verifyToken: string; statuses?: boolean },
+    options: {
+      appSecret: string;
+      callbackUrl: string;
+      verifyToken: string;
+      statuses?: boolean;
+      problemTemplates?: boolean;
+    },
   ) {
     this.appSecret = options.appSecret;
     const p = SEED.phoneNumbers;
@@ -213,6 +219,7 @@ export class World {
       }),
     );
     for (const t of SEED.templates) {
+      if (options.problemTemplates === false && t.status !== 'APPROVED') continue;
       const components = JSON.parse(JSON.stringify(t.components)) as Record<string, unknown>[];
       const parameterFormat =
         'parameter_format' in t && t.parameter_format === 'NAMED' ? 'NAMED' : 'POSITIONAL';
