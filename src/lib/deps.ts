@@ -72,7 +72,10 @@ export class Deps {
   private storeInstance: Store | undefined;
   private sandbox: InProcessSandbox | undefined;
   private readonly cleanups: (() => Promise<void> | void)[] = [];
-  private readonly startSandboxImpl: (env: NodeJS.ProcessEnv, webhookSink: WebhookSink) => Promise<InProcessSandbox>;
+  private readonly startSandboxImpl: (
+    env: NodeJS.ProcessEnv,
+    webhookSink: WebhookSink,
+  ) => Promise<InProcessSandbox>;
   private readonly keychainInit: SecretBackend | null | undefined;
   private keychainBackend: Promise<SecretBackend | undefined> | undefined;
 

@@ -44,7 +44,10 @@ export class GraphApiError extends Error {
     this.fbtraceId = body.fbtrace_id;
     this.retryAfterSeconds = init.retryAfterSeconds;
     // Only a real envelope code is looked up: a proxy's HTML 502 has none (and code 0 means AuthException).
-    const info = typeof body.code === 'number' ? errorCodeInfo(body.code) : undefined;
+    // A known subcode (e.g. 2388019 inside a code-100 answer) is more specific than the code.
+    const info =
+      (typeof body.error_subcode === 'number' ? errorCodeInfo(body.error_subcode) : undefined) ??
+      (typeof body.code === 'number' ? errorCodeInfo(body.code) : undefined);
     this.category = info?.category ?? categoryForStatus(status, body.is_transient === true);
     this.retryable = info?.retryable ?? (status === 429 || status >= 500 || body.is_transient === true);
     this.userTitle = body.error_user_title;
