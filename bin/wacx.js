@@ -13,6 +13,13 @@ if (major < 20) {
   } catch {
     // a read-only cache directory only costs speed
   }
+  // `wacx … | head` closes the pipe early: that is not an error, stop quietly.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const controller = new AbortController();
   let interrupts = 0;
   // First Ctrl+C (or SIGTERM): abort deps.signal so the command stops cleanly (checkpoints, exit 130).

@@ -209,7 +209,8 @@ function render(report: EligibilityReport, deps: Deps): void {
   const { fail, warn } = report.summary;
   if (report.eligible) {
     io.out(s.green(`Eligible${warn ? ` (${warn} warning${warn === 1 ? '' : 's'})` : ''}.`));
-    io.out(s.dim('Next: `wacx onboard`'));
+    const already = report.checks.find((c) => c.id === 'live_platform')?.status === 'warn';
+    if (!already) io.out(s.dim('Next: `wacx onboard`'));
   } else {
     io.out(s.red(`Not eligible: ${fail} check${fail === 1 ? '' : 's'} failed.`));
   }

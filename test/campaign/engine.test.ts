@@ -106,15 +106,24 @@ function perSecondMax(times: number[]): number {
 
 describe('Engine', () => {
   it('commits each row as in flight before its request leaves, sends every row once, and group-commits', async () => {
-    const s = setup(300);
-    const e = s.engine({ transport: s.transport(s.ok), pacer: new Pacer(100, s.clock.now()), window: 32 });
+    const s = setup(3000);
+    const e = s.engine({ transport: s.transport(s.ok), pacer: new Pacer(1000, s.clock.now()), window: 64 });
     const r = await s.clock.run(e.run());
     expect(r.stop).toBeNull();
-    expect(s.sent).toHaveLength(300);
-    expect(new Set(s.sent.map((x) => x.row)).size).toBe(300);
+    expect(s.sent).toHaveLength(3000);
+    expect(new Set(s.sent.map((x) => x.row)).size).toBe(3000);
     expect(s.sent.every((x) => x.stateAtSend === 'in_flight')).toBe(true);
-    expect(s.counts().sent).toBe(300);
-    expect(r.commits).toBeLessThan(150); // not one transaction per message
+    expect(s.counts().sent).toBe(3000);
+    // one transaction per batch of ~10 ms (intents + the outcomes that came back), not two per message
+    expect(r.commits).toBeLessThan(3000 / 5);
+  });
+
+  it('at low rates puts the outcomes in the same commit as the next intent', async () => {
+    const s = setup(200);
+    const e = s.engine({ transport: s.transport(s.ok), pacer: new Pacer(20, s.clock.now()) });
+    const r = await s.clock.run(e.run());
+    expect(s.counts().sent).toBe(200);
+    expect(r.commits).toBeLessThanOrEqual(200 + 5);
   });
 
   it('never has more rows in flight than the window', async () => {

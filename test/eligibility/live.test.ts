@@ -25,7 +25,11 @@ describe('wacx eligibility: live facts from the API (sandbox)', () => {
     expect(r.code).toBe(1);
     expect(r.by('live_platform')).toMatchObject({
       status: 'fail',
-      details: { phone_number_id: sb.seed.phoneNumbers.cloud.id, is_on_biz_app: false, platform_type: 'CLOUD_API' },
+      details: {
+        phone_number_id: sb.seed.phoneNumbers.cloud.id,
+        is_on_biz_app: false,
+        platform_type: 'CLOUD_API',
+      },
     });
     expect(r.by('live_platform').reason).toContain('Already a Cloud API number');
     expect(r.by('live_status')).toMatchObject({ status: 'pass', details: { status: 'CONNECTED' } });
@@ -47,9 +51,16 @@ describe('wacx eligibility: live facts from the API (sandbox)', () => {
   });
 
   it('a token the API rejects skips the live checks (code 190), local checks still decide', async () => {
-    const r = await check([sb.seed.phoneNumbers.cloud.display], sb.env({ WACX_TOKEN: 'EAAnotavalidtoken0000000000000' }));
+    const r = await check(
+      [sb.seed.phoneNumbers.cloud.display],
+      sb.env({ WACX_TOKEN: 'EAAnotavalidtoken0000000000000' }),
+    );
     expect(r.code).toBe(0);
-    expect(r.report.checks.filter((c) => c.id.startsWith('live_')).map((c) => c.status)).toEqual(['skip', 'skip', 'skip']);
+    expect(r.report.checks.filter((c) => c.id.startsWith('live_')).map((c) => c.status)).toEqual([
+      'skip',
+      'skip',
+      'skip',
+    ]);
     expect(r.by('live_platform').reason).toContain('code 190');
   });
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
+import type { Prompter } from '../../src/lib/io/prompter.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { freshUserEnv, httpGet, scan, signupCode, startCli } from './helpers.js';
@@ -300,7 +301,10 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(o2).toMatchObject({ resumed: true, complete: false, error: { code: 2593108 } });
     expect(o2.steps.find((s: { id: string }) => s.id === 'contact_sync').status).toBe('failed');
     // not reached: still skipped from the first run
-    expect(o2.steps.find((s: { id: string }) => s.id === 'history_sync')).toMatchObject({ status: 'skipped', ran: false });
+    expect(o2.steps.find((s: { id: string }) => s.id === 'history_sync')).toMatchObject({
+      status: 'skipped',
+      ran: false,
+    });
     expect(await syncsAt(PENDING())).toEqual({});
   });
 
@@ -364,6 +368,40 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('No signup callback within 300 ms');
     await expect(httpGet(new URL(url!).searchParams.get('redirect_uri')!)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('on a TTY, asks which number when the WABA has several coexistence numbers', async () => {
+    const code = await signupCode(sb);
+    const asked: { message: string; flag: string; choices: string[] }[] = [];
+    const prompter: Prompter = {
+      input: async () => '',
+      password: async () => '',
+      confirm: async () => false,
+      async select(q) {
+        asked.push({ message: q.message, flag: q.flag, choices: q.choices.map((c) => c.value) });
+        return q.choices.find((c) => c.value === sb.seed.phoneNumbers.coex.id)!.value;
+      },
+    };
+    const { CI: _ci, ...ttyEnv } = env;
+    const r = await runCli(['onboard', '--code', code, '--waba-id', sb.seed.waba.id, '--no-sync', '--json'], {
+      env: ttyEnv,
+      tty: true,
+      prompter,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(asked).toEqual([
+      {
+        message: 'Several coexistence numbers: which one did you just onboard?',
+        flag: '--phone-number-id',
+        choices: [PENDING(), sb.seed.phoneNumbers.coex.id], // most recently onboarded first
+      },
+    ]);
+    const out = JSON.parse(r.stdout);
+    expect(out.phone_number_id).toBe(sb.seed.phoneNumbers.coex.id);
+    expect(out.steps.find((s: { id: string }) => s.id === 'discover').detail).toMatchObject({
+      waba_from: 'flag',
+      picked_by: 'prompt',
+    });
   });
 
   it('names what is missing: app id (exit 4), bad flags (exit 2)', async () => {

@@ -2,9 +2,13 @@ import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, systemClock } from '../../src/lib/clock.js';
 import { CancelledError } from '../../src/lib/errors.js';
+import type { Graph } from '../../src/lib/graph/index.js';
+import type { PhoneNumber } from '../../src/lib/graph/types.js';
+import type { Prompter } from '../../src/lib/io/prompter.js';
 import {
   buildSignupUrl,
   dialogBaseFor,
+  discover,
   isFinished,
   OnboardingState,
   parseDuration,
@@ -163,5 +167,79 @@ describe('webhook fields fix', () => {
     expect(lines).toContain("callback_url='https://hooks.example.com/wa'");
     for (const f of REQUIRED_WEBHOOK_FIELDS) expect(lines).toMatch(new RegExp(`fields=[a-z_,]*${f}`));
     expect(lines).toContain('access_token="42|$WACX_APP_SECRET"');
+  });
+});
+
+describe('discover (which number)', () => {
+  const n = (id: string, time: string | undefined, coex = true): PhoneNumber => ({
+    id,
+    display_phone_number: `+1 555 ${id}`,
+    is_on_biz_app: coex,
+    platform_type: coex ? 'CLOUD_API' : 'NOT_APPLICABLE',
+    ...(time ? { last_onboarded_time: time } : {}),
+  });
+  const graph = (numbers: PhoneNumber[], wabas = ['W1']) =>
+    ({
+      oauth: {
+        debugToken: async () => ({
+          granular_scopes: [{ scope: 'whatsapp_business_management', target_ids: wabas }],
+        }),
+      },
+      phoneNumbers: {
+        async *list() {
+          yield* numbers;
+        },
+        get: async (id: string) => numbers.find((x) => x.id === id)!,
+      },
+    }) as unknown as Graph;
+  const noPrompt: Prompter = {
+    input: async () => '',
+    password: async () => '',
+    confirm: async () => false,
+    select: async (q) => {
+      throw new Error(`unexpected prompt ${q.flag}`);
+    },
+  };
+  const ctx = (g: Graph, prompter = noPrompt, interactive = false) => ({
+    graph: g,
+    appToken: 'A|S',
+    businessToken: 'T',
+    prompter,
+    interactive,
+    info: () => undefined,
+  });
+
+  it('takes the WABA from the granular scopes and the only coexistence number', async () => {
+    const d = await discover(ctx(graph([n('1', undefined, false), n('2', '2026-11-24T10:00:00+0000')])), {});
+    expect(d).toMatchObject({
+      wabaId: 'W1',
+      wabaFrom: 'debug_token',
+      pickedBy: 'only',
+      onboardedAt: Date.UTC(2026, 10, 24, 10),
+    });
+    expect(d.number.id).toBe('2');
+  });
+
+  it('without a TTY picks the most recently onboarded; a tie is a usage error naming --phone-number-id', async () => {
+    const later = await discover(
+      ctx(graph([n('1', '2026-11-24T10:00:00+0000'), n('2', '2026-11-24T10:00:05+0000')])),
+      {},
+    );
+    expect(later).toMatchObject({ pickedBy: 'newest', number: { id: '2' } });
+    await expect(
+      discover(ctx(graph([n('1', '2026-11-24T10:00:05+0000'), n('2', '2026-11-24T10:00:05+0000')])), {}),
+    ).rejects.toThrow(/--phone-number-id/);
+  });
+
+  it('asks which WABA when the token grants several, naming --waba-id without a TTY', async () => {
+    await expect(discover(ctx(graph([n('1', undefined)], ['W1', 'W2'])), {})).rejects.toThrow(
+      /unexpected prompt --waba-id/,
+    );
+  });
+
+  it('no coexistence number at all stops with the facts', async () => {
+    await expect(discover(ctx(graph([n('1', undefined, false)])), { wabaId: 'W9' })).rejects.toThrow(
+      /WABA W9 has no coexistence number \(\+1 555 1 \(1\): is_on_biz_app false, NOT_APPLICABLE\)/,
+    );
   });
 });

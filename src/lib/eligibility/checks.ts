@@ -92,7 +92,7 @@ export function countryCheck(phone: ParsedPhone, p: CoexistencePolicy): CheckRes
     return check(
       'country',
       'pass',
-      `+${phone.callingCode} (${phone.regions.join(', ') || 'no region'}): no country of this calling code is excluded under ${p.id}.`,
+      `+${phone.callingCode} (${regionList(phone.regions)}): no country of this calling code is excluded under ${p.id}.`,
       details,
     );
   }
@@ -102,6 +102,13 @@ export function countryCheck(phone: ParsedPhone, p: CoexistencePolicy): CheckRes
       ? ` (excluded under 2025-02, lifted on ${history.liftedOn})`
       : '';
   return check('country', 'pass', `${phone.country}: not excluded under ${p.id}${note}.`, details);
+}
+
+function regionList(regions: string[]): string {
+  if (regions.length === 0) return 'no region';
+  return regions.length <= 4
+    ? regions.join(', ')
+    : `${regions.slice(0, 3).join(', ')} and ${regions.length - 3} more`;
 }
 
 export function appVersionCheck(version: string): CheckResult {

@@ -168,7 +168,8 @@ export class Io {
 
   /** A spinner on a live TTY; plain start/end lines otherwise. */
   async spinner(text: string): Promise<Spinner> {
-    if (!this.live || this.json) {
+    // A pseudo-terminal that reports 0 columns makes ora redraw endlessly: plain lines there too.
+    if (!this.live || this.json || !this.streams.stderr.columns) {
       return {
         update() {},
         succeed: (t) => this.success(t ?? text),

@@ -118,7 +118,12 @@ function syncOf(
   return { request_id: String(s.detail.request_id ?? ''), requested_at: String(s.detail.requested_at ?? '') };
 }
 
-export function report(run: RunState, ran: Set<StepId>, resumed: boolean, error?: unknown): OnboardResult {
+export function buildResult(
+  run: RunState,
+  ran: Set<StepId>,
+  resumed: boolean,
+  error?: unknown,
+): OnboardResult {
   const complete = run.completedAt !== null;
   const err =
     error === undefined
@@ -189,7 +194,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       io.success(
         `Onboarding of ${run.displayPhoneNumber ?? run.phoneNumberId} already complete (${iso(run.completedAt)}): nothing to do.`,
       );
-      return report(run, new Set(), true);
+      return buildResult(run, new Set(), true);
     }
     resumed = true;
     const done = (id: StepId) => isFinished(run!.steps.find((s) => s.id === id)!);
@@ -264,8 +269,12 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
           state: oauthState,
         });
         spin.stop();
-        io.info('Open this URL (or scan the QR code) on a device logged in to Facebook, then choose');
-        io.info('"Connect your existing WhatsApp Business app" and confirm in the Business App:');
+        io.info(
+          `Open this URL in a browser on this computer (the signup comes back to ${server.redirectUri}),`,
+        );
+        io.info(
+          'log in to Facebook, choose "Connect your existing WhatsApp Business app", then confirm on the phone:',
+        );
         io.info('');
         io.info(`  ${url}`);
         io.info('');
@@ -506,7 +515,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       );
       spin.fail(`${STEP_TITLES[id]}: ${cancelled ? 'cancelled' : 'failed'}`);
       if (error instanceof WebhookFieldsError) for (const line of error.fix) io.info(`  ${line}`);
-      throw new OnboardingFailed(report(state.get(runId), ran, resumed, error), error);
+      throw new OnboardingFailed(buildResult(state.get(runId), ran, resumed, error), error);
     }
     if (id === 'history_sync') {
       io.info(
@@ -519,7 +528,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
 
   const final = state.get(runId);
   if (final.steps.every(isFinished)) state.complete(runId, clock.now());
-  return report(state.get(runId), ran, resumed);
+  return buildResult(state.get(runId), ran, resumed);
 }
 
 function capital(s: string): string {
