@@ -31,7 +31,7 @@ export function register(cmd: Command, deps: Deps): void {
       `
 The app secret (to verify signatures) comes from the profile or WACX_APP_SECRET.
 Events print one line each on stderr; with --json, one NDJSON object per event on stdout.
-Stops cleanly on Ctrl+C / SIGTERM: in-flight requests finish, every acknowledged event is on disk.
+Stops cleanly on Ctrl+C / SIGTERM (exit 0): in-flight requests finish, every acknowledged event is on disk.
 
 Examples:
   $ WACX_VERIFY_TOKEN=s3cret wacx webhooks serve --port 8080
@@ -152,6 +152,8 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
     }
     throw error;
   }
+  // Ctrl+C / SIGTERM is this command's normal way to stop: exit 0 once everything is on disk.
+  deps.stopsOnSignal = true;
   io.success(`Listening on ${server.url} (database ${store.path})`);
   io.info(
     io.style.dim('Point your Meta app callback URL here (through a tunnel or reverse proxy). Ctrl+C stops.'),
@@ -185,5 +187,5 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
     );
   }
   store.close();
-  return ExitCode.CANCELLED;
+  return ExitCode.OK;
 }
