@@ -7,7 +7,7 @@ import { Store } from '../../src/lib/store/index.js';
 import { phone } from './helpers.js';
 import { SimClock } from './sim-clock.js';
 
-const apiError = (code: number, status = 400, type: string | undefined = 'OAuthException') =>
+const apiError = (code: number, status = 400, type: string | null = 'OAuthException') =>
   new GraphApiError({ status, body: { code, message: `(#${code}) error`, ...(type ? { type } : {}) } });
 
 interface Sent {
@@ -220,7 +220,7 @@ describe('Engine', () => {
           : row.row === 4 && k === 1
             ? apiError(2, 503)
             : row.row === 5
-              ? apiError(0, 502, undefined)
+              ? apiError(0, 502, null)
               : s.ok(row),
       ),
     });

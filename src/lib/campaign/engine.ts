@@ -15,6 +15,9 @@ import type { RowOutcome, RowState, StopReason } from './types.js';
  * - the database sees one transaction per few milliseconds, not one per message.
  */
 
+/** The next batch is planned and committed this long before its first departure. */
+const PLAN_LEAD_MS = 1;
+
 export type SendResult =
   | { kind: 'accepted'; wamid: string; messageStatus: string | null }
   | { kind: 'error'; error: unknown };
@@ -121,13 +124,14 @@ export class Engine {
   private firstRequestAt: number | null = null;
   /** The armed timer: its deadline and generation (a newer wait() makes older timers no-ops). */
   private timerAt = Number.POSITIVE_INFINITY;
+  private spins = 0;
   private generation = 0;
   private readonly batchMin: number;
 
   constructor(options: EngineOptions) {
     this.o = {
       horizonMs: 10,
-      flushMs: 20,
+      flushMs: 100,
       gatherMs: 5,
       heartbeatMs: 2000,
       maxThrottleRetries: 30,
@@ -171,6 +175,7 @@ export class Engine {
           await this.wait(Number.POSITIVE_INFINITY);
           continue;
         }
+        this.dispatchDue(now);
         this.refill(now);
         const fresh = this.plan(now);
         const heartbeatDue = now - this.lastHeartbeat >= this.o.heartbeatMs;
@@ -260,9 +265,11 @@ export class Engine {
     const out: Planned[] = [];
     const free = this.o.window - this.outstanding;
     if (free <= 0) return out;
+    // paced: the next batch (the next horizonMs of departures) is planned once the last one has left
+    if (this.planned.length > 0) return out;
     // window-bound (pacing off): gather completions into bigger batches, one commit each
     if (free < this.batchMin && this.inFlight > 0 && now < this.lastPlanAt + this.o.gatherMs) return out;
-    const until = now + this.o.horizonMs;
+    const until = now + this.o.horizonMs + 1e-6;
     while (this.outstanding + out.length < this.o.window) {
       const c = this.peek(until);
       if (!c) break;
@@ -489,13 +496,14 @@ export class Engine {
     at = Math.min(at, this.lastHeartbeat + this.o.heartbeatMs);
     const free = this.o.window - this.outstanding;
     const hasWork = this.head < this.queue.length || this.retries.length > 0;
-    if (free > 0 && hasWork) {
+    if (free > 0 && hasWork && this.planned.length === 0) {
       if (free < this.batchMin && this.inFlight > 0) at = Math.min(at, this.lastPlanAt + this.o.gatherMs);
       else {
-        let next = this.o.pacer.nextAt(now) - this.o.horizonMs;
+        // plan (and commit) just before the next departure is due
+        let next = this.o.pacer.nextAt(now) - PLAN_LEAD_MS;
         const r = this.retries[0];
-        if (this.head >= this.queue.length && r) next = Math.max(next, r.notBefore - this.o.horizonMs);
-        at = Math.min(at, next);
+        if (this.head >= this.queue.length && r) next = Math.max(next, r.notBefore - PLAN_LEAD_MS);
+        at = Math.min(at, Math.max(next, now + 0.001));
       }
     }
     if (!hasWork && !this.drained) at = Math.min(at, Math.max(now, this.dryUntil));
@@ -509,7 +517,13 @@ export class Engine {
    */
   private wait(until: number): Promise<void> {
     const now = this.o.clock.now();
-    if (until <= now) return Promise.resolve();
+    if (until <= now) {
+      // nothing to wait for: go round again, but let I/O and timers run now and then
+      if (++this.spins < 64) return Promise.resolve();
+      this.spins = 0;
+      return new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.spins = 0;
     return new Promise<void>((resolve) => {
       this.waker = resolve;
       if (until === Number.POSITIVE_INFINITY) return;
