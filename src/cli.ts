@@ -204,7 +204,8 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
     configureAll(program, deps, state);
     await program.parseAsync([...args], { from: 'user' });
     await flushCommanderErrors(deps, state);
-    if (deps.signal.aborted && deps.exitCode === ExitCode.OK && !deps.stopsOnSignal) return ExitCode.CANCELLED;
+    if (deps.signal.aborted && deps.exitCode === ExitCode.OK && !deps.stopsOnSignal)
+      return ExitCode.CANCELLED;
     return deps.exitCode;
   } catch (error) {
     await flushCommanderErrors(deps, state);

@@ -5,7 +5,12 @@ export class OAuth {
   constructor(private readonly client: GraphClient) {}
 
   /** Exchanges an Embedded Signup code (30 s life) for a business token. */
-  async exchangeCode(params: { appId: string; appSecret: string; code: string; redirectUri?: string }): Promise<AccessTokenResponse> {
+  async exchangeCode(params: {
+    appId: string;
+    appSecret: string;
+    code: string;
+    redirectUri?: string;
+  }): Promise<AccessTokenResponse> {
     const data = await this.client.request<AccessTokenResponse | string>({
       method: 'GET',
       path: 'oauth/access_token',

@@ -4,7 +4,11 @@ import { PHONE_NUMBER_FIELDS, type PhoneNumber, type SuccessResponse } from '../
 export class PhoneNumbers {
   constructor(private readonly client: GraphClient) {}
 
-  get(phoneNumberId: string, fields: readonly string[] = PHONE_NUMBER_FIELDS, signal?: AbortSignal): Promise<PhoneNumber> {
+  get(
+    phoneNumberId: string,
+    fields: readonly string[] = PHONE_NUMBER_FIELDS,
+    signal?: AbortSignal,
+  ): Promise<PhoneNumber> {
     return this.client.request<PhoneNumber>({
       method: 'GET',
       path: graphPath(phoneNumberId),
@@ -22,11 +26,17 @@ export class PhoneNumbers {
   }
 
   /** Sets the phone-number-level webhook override. */
-  setWebhookOverride(phoneNumberId: string, overrideCallbackUri: string, verifyToken: string): Promise<SuccessResponse> {
+  setWebhookOverride(
+    phoneNumberId: string,
+    overrideCallbackUri: string,
+    verifyToken: string,
+  ): Promise<SuccessResponse> {
     return this.client.request<SuccessResponse>({
       method: 'POST',
       path: graphPath(phoneNumberId),
-      body: { webhook_configuration: { override_callback_uri: overrideCallbackUri, verify_token: verifyToken } },
+      body: {
+        webhook_configuration: { override_callback_uri: overrideCallbackUri, verify_token: verifyToken },
+      },
       idempotent: true,
     });
   }

@@ -25,7 +25,11 @@ export class Templates {
   constructor(private readonly client: GraphClient) {}
 
   /** All templates matching the filter, as an async iterator over cursor pages. */
-  list(wabaId: string, filter: TemplateListFilter = {}, fields: readonly string[] = TEMPLATE_FIELDS): AsyncGenerator<MessageTemplate> {
+  list(
+    wabaId: string,
+    filter: TemplateListFilter = {},
+    fields: readonly string[] = TEMPLATE_FIELDS,
+  ): AsyncGenerator<MessageTemplate> {
     return this.client.paginate<MessageTemplate>({
       path: graphPath(wabaId, 'message_templates'),
       query: {

@@ -1,13 +1,24 @@
 import { type GraphClient, graphPath } from '../client.js';
 import type { AppSubscription, Page, SubscribedApp, SuccessResponse, Waba } from '../types.js';
 
-export const WABA_FIELDS = ['id', 'name', 'timezone_id', 'message_template_namespace', 'account_review_status', 'health_status'];
+export const WABA_FIELDS = [
+  'id',
+  'name',
+  'timezone_id',
+  'message_template_namespace',
+  'account_review_status',
+  'health_status',
+];
 
 export class WabaResource {
   constructor(private readonly client: GraphClient) {}
 
   get(wabaId: string, fields: readonly string[] = WABA_FIELDS): Promise<Waba> {
-    return this.client.request<Waba>({ method: 'GET', path: graphPath(wabaId), query: { fields: fields.join(',') } });
+    return this.client.request<Waba>({
+      method: 'GET',
+      path: graphPath(wabaId),
+      query: { fields: fields.join(',') },
+    });
   }
 
   async subscribedApps(wabaId: string): Promise<SubscribedApp[]> {
@@ -19,17 +30,25 @@ export class WabaResource {
   }
 
   /** Subscribes the token's app to the WABA's webhooks (idempotent on Meta's side). */
-  subscribeApp(wabaId: string, override?: { overrideCallbackUri: string; verifyToken: string }): Promise<SuccessResponse> {
+  subscribeApp(
+    wabaId: string,
+    override?: { overrideCallbackUri: string; verifyToken: string },
+  ): Promise<SuccessResponse> {
     return this.client.request<SuccessResponse>({
       method: 'POST',
       path: graphPath(wabaId, 'subscribed_apps'),
-      body: override ? { override_callback_uri: override.overrideCallbackUri, verify_token: override.verifyToken } : undefined,
+      body: override
+        ? { override_callback_uri: override.overrideCallbackUri, verify_token: override.verifyToken }
+        : undefined,
       idempotent: true,
     });
   }
 
   unsubscribeApp(wabaId: string): Promise<SuccessResponse> {
-    return this.client.request<SuccessResponse>({ method: 'DELETE', path: graphPath(wabaId, 'subscribed_apps') });
+    return this.client.request<SuccessResponse>({
+      method: 'DELETE',
+      path: graphPath(wabaId, 'subscribed_apps'),
+    });
   }
 }
 
