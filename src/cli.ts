@@ -1,9 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS, type CommandSpec, GROUPS } from './commands/registry.js';
 import { Deps, type DepsInit, type GlobalOptions } from './lib/deps.js';
-import { ExitCode, UsageError } from './lib/errors.js';
+import { ExitCode, UsageError, WacxError } from './lib/errors.js';
 import { EXIT_CODE_TABLE, exitCodeFor } from './lib/exit-codes.js';
-import { GraphApiError } from './lib/graph/errors.js';
+import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from './lib/graph/errors.js';
 import { API_VERSION_PATTERN } from './lib/graph/url.js';
 import { preloadChalk } from './lib/io/io.js';
 
@@ -184,9 +184,13 @@ export function reportError(deps: Deps, error: unknown): void {
   }
   const hint = (error as { hint?: unknown }).hint;
   if (typeof hint === 'string' && hint) io.info(`  ${io.style.cyan('→')} ${hint}`);
-  if (io.verbose && error instanceof Error && error.stack && !(error instanceof UsageError)) {
-    io.info(io.style.dim(error.stack));
-  }
+  // A stack trace helps only with errors nobody planned for; the others already say what to do.
+  const expected =
+    error instanceof WacxError ||
+    error instanceof GraphApiError ||
+    error instanceof GraphNetworkError ||
+    error instanceof UnknownOutcomeError;
+  if (io.verbose && !expected && error instanceof Error && error.stack) io.info(io.style.dim(error.stack));
 }
 
 /**
@@ -216,7 +220,11 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
       if (error.code === 'commander.executeSubCommandAsync') return ExitCode.OK;
       return ExitCode.USAGE;
     }
-    if (deps.signal.aborted && exitCodeFor(error) !== ExitCode.USAGE) {
+    // Ctrl+C during a prompt or an interrupted request: no error text, just the fact.
+    if (
+      exitCodeFor(error) === ExitCode.CANCELLED ||
+      (deps.signal.aborted && exitCodeFor(error) !== ExitCode.USAGE)
+    ) {
       deps.io.info('Cancelled.');
       return ExitCode.CANCELLED;
     }

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { action } from '../cli.js';
 import type { Deps } from '../lib/deps.js';
@@ -111,8 +110,8 @@ export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
   const options = doctorOptions(opts);
   deps.setFlagSettings({ wabaId: opts.wabaId, phoneNumberId: opts.phoneNumberId });
   const config = deps.config();
-  // Same path as deps.store(); the doctor opens the database only when it exists (it never creates one).
-  const storePath = deps.env.WACX_DB ?? join(config.profiles.dir, 'profiles', config.profileName, 'wacx.db');
+  // The doctor opens the database only when it exists (it never creates one).
+  const storePath = deps.storePath();
   const spinner = deps.globals.json ? undefined : await deps.io.spinner('Running checks…');
   let report: Awaited<ReturnType<typeof runDoctor>>;
   try {

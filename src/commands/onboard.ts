@@ -94,7 +94,7 @@ export async function run(
     throw new ConfigError(
       'No app secret: it is needed to exchange the code and to read the app’s webhook fields.',
       {
-        hint: 'Set WACX_APP_SECRET, or run `wacx config set appSecret` (kept in the keychain).',
+        hint: 'Export WACX_APP_SECRET=<your app secret> (App Dashboard › App settings › Basic); after onboarding `wacx auth login --app-secret` can store it.',
       },
     );
   }

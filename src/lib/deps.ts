@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, systemClock } from './clock.js';
 import { Config } from './config/index.js';
-import { preloadConf } from './config/profiles.js';
+import { DEFAULT_PROFILE, preloadConf } from './config/profiles.js';
 import { Redactor } from './config/redact.js';
 import { openKeychain, type SecretBackend } from './config/secrets.js';
 import { SECRET_ENV, SECRET_KEYS, type SettingKey } from './config/settings.js';
@@ -229,11 +230,21 @@ export class Deps {
   }
 
   /** The profile's embedded database, migrated on first open. */
+  /** Where the profile's database lives: `profiles/<name>/wacx.db` beside the config file, or WACX_DB. */
+  storePath(): string {
+    const config = this.config();
+    return this.env.WACX_DB ?? join(config.profiles.dir, 'profiles', config.profileName, 'wacx.db');
+  }
+
   async store(): Promise<Store> {
     if (!this.storeInstance) {
       const { Store } = await import('./store/index.js');
       const config = this.config();
-      const path = this.env.WACX_DB ?? join(config.profiles.dir, 'profiles', config.profileName, 'wacx.db');
+      const path = this.storePath();
+      // A mistyped --profile would otherwise silently start an empty database.
+      if (!this.sandbox && !existsSync(path) && config.profileName !== DEFAULT_PROFILE && !config.profile()) {
+        this.io.warn(`Profile "${config.profileName}" does not exist: starting a new database at ${path}.`);
+      }
       this.storeInstance = Store.open(path);
       this.onCleanup(() => this.storeInstance?.close());
     }

@@ -30,7 +30,8 @@ export class UsageError extends WacxError {
   /** Where the problem is, e.g. `contacts.csv:12:3` or `--rate`. */
   readonly location: string | undefined;
   constructor(message: string, options: { hint?: string; location?: string; cause?: unknown } = {}) {
-    super(options.location ? `${options.location}: ${message}` : message, options);
+    const located = options.location && !message.startsWith(options.location);
+    super(located ? `${options.location}: ${message}` : message, options);
     this.location = options.location;
   }
 }

@@ -1,5 +1,7 @@
-import { writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
 /** A valid, distinct German mobile number per index (E.164 digits). */
@@ -46,4 +48,65 @@ export function countBy<T>(items: readonly T[], key: (t: T) => string): Record<s
   const out: Record<string, number> = {};
   for (const i of items) out[key(i)] = (out[key(i)] ?? 0) + 1;
   return out;
+}
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'wacx.js');
+
+/** The built CLI must exist (`npm run build`): the crash tests kill it as a real process. */
+export function requireBuild(): void {
+  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
+    throw new Error('dist/cli.js is missing: run `npm run build` before the campaign crash tests.');
+  }
+}
+
+export interface Spawned {
+  child: ChildProcess;
+  /** Row outcome lines seen on stdout so far (NDJSON with --json). */
+  rows: () => number;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs `node bin/wacx.js …args` as a child process. */
+export function spawnWacx(args: string[], env: NodeJS.ProcessEnv): Spawned {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let rows = 0;
+  child.stdout!.on('data', (d: Buffer) => {
+    const s = d.toString('utf8');
+    out += s;
+    for (let i = s.indexOf('"type":"row"'); i !== -1; i = s.indexOf('"type":"row"', i + 1)) rows++;
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString('utf8');
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, rows: () => rows, stdout: () => out, stderr: () => err, exit };
+}
+
+/** Resolves when `cond()` holds (polled), or after `timeoutMs`. */
+export async function until(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return cond();
+}
+
+/** A seeded pseudo-random generator (mulberry32), so that a failing run can be replayed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -3,7 +3,38 @@ import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
 import { UsageError } from '../../lib/errors.js';
 import type { MessageTemplate } from '../../lib/graph/types.js';
+import { isTemplateLanguage, suggestLanguage } from '../../lib/templates/languages.js';
 import { parseList, templateToJson } from '../../lib/templates/render.js';
+import { TEMPLATE_CATEGORIES } from '../../lib/templates/rules.js';
+
+const TEMPLATE_STATUSES = [
+  'APPROVED',
+  'ARCHIVED',
+  'DELETED',
+  'DISABLED',
+  'IN_APPEAL',
+  'LIMIT_EXCEEDED',
+  'PAUSED',
+  'PENDING',
+  'PENDING_DELETION',
+  'REJECTED',
+];
+
+/** A filter value Meta would silently match nothing with is a typo: say so instead of "no templates". */
+function checkFilter(
+  flag: string,
+  values: string[] | undefined,
+  valid: (v: string) => boolean,
+  allowed: string,
+): void {
+  const bad = values?.find((v) => !valid(v));
+  if (bad === undefined) return;
+  const suggestion = flag === '--language' ? suggestLanguage(bad) : null;
+  throw new UsageError(`unknown value "${bad}".`, {
+    location: flag,
+    hint: suggestion ? `Did you mean ${suggestion}?` : `Allowed: ${allowed}.`,
+  });
+}
 
 interface Options {
   status?: string;
@@ -49,6 +80,13 @@ export async function run(opts: Options, deps: Deps): Promise<number> {
       location: '--limit',
     });
   }
+  const status = parseList(opts.status, true);
+  const category = parseList(opts.category, true);
+  const language = parseList(opts.language);
+  checkFilter('--status', status, (v) => TEMPLATE_STATUSES.includes(v), TEMPLATE_STATUSES.join(', '));
+  const categories: readonly string[] = TEMPLATE_CATEGORIES;
+  checkFilter('--category', category, (v) => categories.includes(v), TEMPLATE_CATEGORIES.join(', '));
+  checkFilter('--language', language, isTemplateLanguage, "Meta's language codes such as en_US, pt_BR, es");
   deps.setFlagSettings({ wabaId: opts.wabaId });
   const wabaId = deps.config().require('wabaId', '--waba-id');
   const graph = await deps.graph();
@@ -56,9 +94,9 @@ export async function run(opts: Options, deps: Deps): Promise<number> {
   let more = false;
   const iterator = graph.templates.list(wabaId, {
     name: opts.name,
-    status: parseList(opts.status, true),
-    category: parseList(opts.category, true),
-    language: parseList(opts.language),
+    status,
+    category,
+    language,
     limit: opts.all ? 100 : Math.min(limit, 100),
   });
   for await (const t of iterator) {

@@ -5,22 +5,22 @@ import { basename, join, resolve } from 'node:path';
 import type { Clock } from '../clock.js';
 import { ConfigError, ExitCode, UsageError, WacxError } from '../errors.js';
 import type { Graph } from '../graph/index.js';
-import { templateMessageBody } from '../graph/resources/messages.js';
 import type { MessageTemplate } from '../graph/types.js';
 import type { Io } from '../io/io.js';
 import { Store } from '../store/index.js';
 import { syncHealth } from '../webhooks/queries.js';
 import { Engine, type EngineOutcome } from './engine.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
-import { findPhoneColumn, findProblems, ingest, type Problem, readHeader, type RowShape } from './ingest.js';
+import { findPhoneColumn, type Problem, readHeader, type RowShape } from './ingest.js';
 import { type Campaign, type Counts, type IngestRow, Ledger } from './ledger.js';
-import { type MapSpec, parseMapSpec, renderComponents, resolveSlots } from './mapping.js';
+import { type ReadTask, runRead } from './reader.js';
+import { type MapSpec, parseMapSpec, resolveSlots } from './mapping.js';
 import { readExcludeFile, storeOptOuts } from './opt-outs.js';
 import { meaningOfCode, meaningOfSkip, SendOutput, type Snapshot, type Summary } from './output.js';
 import { Pacer, PairLimiter } from './pacer.js';
 import { checkDefaultCountry } from './phone.js';
 import { defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
-import { callbackData, reconcileUnknown } from './reconcile.js';
+import { reconcileUnknown } from './reconcile.js';
 import { writeReport } from './report.js';
 import { fetchApprovedTemplate } from './template.js';
 import { graphTransport } from './transport.js';
@@ -110,6 +110,15 @@ function problemsError(problems: readonly Problem[], count: number, csvName: str
       hint: 'Fix these rows, or run without --strict to skip them and send the rest.',
     },
   );
+}
+
+/** `--strict`: every row of the file (from `from`) is checked before anything is sent; throws with the first problems. */
+async function strictCheck(path: string, shape: RowShape, from: ReadTask['from'], csvName: string): Promise<void> {
+  const r = await runRead(
+    { kind: 'problems', dbPath: '', cid: 0, path, shape, from, excluded: [], optedOut: [], batchRows: 0, batchMs: 0, problemLimit: 20 },
+    {},
+  );
+  if (r.problems && r.problems.count > 0) throw problemsError(r.problems.problems, r.problems.count, csvName);
 }
 
 function sameSlots(a: readonly Slot[], b: readonly Slot[]): boolean {
@@ -213,8 +222,7 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
   resolveRate(req.rate, req.force, numberThroughput(pn));
   if (exclude) await readExcludeFile(exclude, defaultCountry);
   if (req.strict) {
-    const found = await findProblems(csvPath, shape, { offset: header.end, lines: header.endLines, nextRow: 1 }, 20);
-    if (found.count > 0) throw problemsError(found.problems, found.count, csvName);
+    await strictCheck(csvPath, shape, { offset: header.end, lines: header.endLines, nextRow: 1 }, csvName);
   }
   const now = env.clock.now();
   const created = ledger.create(
@@ -283,11 +291,10 @@ class Tally {
       this.lastAnswerAt = now;
     }
   }
-  ingested(rows: readonly IngestRow[]): void {
-    for (const r of rows) {
-      this.counts.total++;
-      this.counts[r.state]++;
-    }
+  ingested(pending: number, skipped: readonly IngestRow[]): void {
+    this.counts.total += pending + skipped.length;
+    this.counts.pending += pending;
+    this.counts.skipped += skipped.length;
   }
   /** Answers per second over the last ~5 s. */
   rate(now: number): number {
@@ -362,8 +369,7 @@ async function runCampaign(
     }
     if (opts.strict) {
       const from = { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow };
-      const found = await findProblems(campaign.csvPath, shape, from, 20);
-      if (found.count > 0) throw problemsError(found.problems, found.count, csvName);
+      await strictCheck(campaign.csvPath, shape, from, csvName);
     }
   }
   let excluded = new Set<string>();
@@ -488,22 +494,28 @@ async function runCampaign(
     });
     const ingesting = ingestDone
       ? Promise.resolve()
-      : ingest({
-          ledger,
-          cid,
-          path: campaign.csvPath,
-          shape,
-          from: { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow },
-          clock,
-          excluded,
-          optedOut: optOuts,
-          signal: stopIngest.signal,
-          onBatch: (rows) => {
-            t.ingested(rows);
-            for (const r of rows) if (r.state === 'skipped') output.row(ingestOutcome(r), csvName);
-            engine.notify();
+      : runRead(
+          {
+            kind: 'ingest',
+            dbPath: store.path,
+            cid,
+            path: campaign.csvPath,
+            shape,
+            from: { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow },
+            excluded: [...excluded],
+            optedOut: [...optOuts],
+            batchRows: 500,
+            batchMs: 10,
           },
-        }).then(
+          {
+            onBatch: (pending, skipped) => {
+              t.ingested(pending, skipped);
+              for (const r of skipped) output.row(ingestOutcome(r), csvName);
+              engine.notify();
+            },
+          },
+          stopIngest.signal,
+        ).then(
           (r) => {
             if (!r.aborted) ingestDone = true;
             engine.notify();
@@ -671,16 +683,17 @@ async function dryRun(
   const pn = await graph.phoneNumbers.get(c.phoneNumberId, THROUGHPUT_FIELDS, env.signal);
   const rate = resolveRate(req.rate, req.force, numberThroughput(pn));
   if (req.strict) {
-    const found = await findProblems(c.csvPath, shape, { offset: header.end, lines: header.endLines, nextRow: 1 }, 20);
-    if (found.count > 0) throw problemsError(found.problems, found.count, c.csvName);
+    await strictCheck(c.csvPath, shape, { offset: header.end, lines: header.endLines, nextRow: 1 }, c.csvName);
   }
   const excluded = c.exclude ? (await readExcludeFile(c.exclude, c.defaultCountry)).numbers : new Set<string>();
   const optedOut = storeOptOuts((await env.store()).db);
 
   const dir = await mkdtemp(join(tmpdir(), 'wacx-dry-run-'));
-  const temp = Store.open(join(dir, 'dry-run.db'));
+  const dbPath = join(dir, 'dry-run.db');
+  const temp = Store.open(dbPath);
   try {
     temp.db.pragma('synchronous = OFF');
+    temp.db.pragma('cache_size = -4000');
     const ledger = new Ledger(temp.db);
     const campaign = ledger.create(
       {
@@ -699,51 +712,35 @@ async function dryRun(
       clock.now(),
     );
     const output = new SendOutput(io, c.id, { json: env.json });
-    await ingest({
-      ledger,
-      cid: campaign.cid,
-      path: c.csvPath,
-      shape,
-      from: { offset: header.end, lines: header.endLines, nextRow: 1 },
-      clock,
-      excluded,
-      optedOut,
-      signal: env.signal,
-      batchRows: 5000,
-      batchMs: 1000,
-      onBatch: (rows) => {
-        for (const r of rows) if (r.state === 'skipped') output.row(ingestOutcome(r), c.csvName);
-      },
-    });
-    // render every message exactly as it would be sent
+    // read and render every message exactly as it would be sent (in the reader worker: bounded memory)
     let rendered = 0;
-    let cursor = 0;
-    const previews = env.json ? 0 : 3;
-    for (;;) {
-      const rows = ledger.pendingAfter(campaign.cid, cursor, 1000);
-      if (rows.length === 0) break;
-      for (const r of rows) {
-        const body = templateMessageBody({
-          to: `+${r.recipient}`,
-          name: req.template,
-          language: req.language,
-          components: renderComponents(slots, r.params),
-          bizOpaqueCallbackData: callbackData(c.id, r.row),
-        });
-        const text = JSON.stringify(body);
-        rendered++;
-        if (env.json) {
-          io.printJson({ type: 'message', campaign: c.id, row: r.row, line: r.line, to: r.recipient, body }, { ndjson: true });
-        } else if (rendered <= previews) {
-          io.out(`row ${r.row} (line ${r.line}): ${text}`);
-        }
-        cursor = r.row;
-      }
-      if (env.signal.aborted) break;
-      if (io.streams.stdout.writableNeedDrain) {
-        await new Promise((done) => io.streams.stdout.once('drain', done));
-      }
-    }
+    const stdout = io.streams.stdout;
+    await runRead(
+      {
+        kind: 'ingest',
+        dbPath,
+        cid: campaign.cid,
+        path: c.csvPath,
+        shape,
+        from: { offset: header.end, lines: header.endLines, nextRow: 1 },
+        excluded: [...excluded],
+        optedOut: [...optedOut],
+        batchRows: 1000,
+        batchMs: 50,
+        render: { campaignId: c.id, template: req.template, language: req.language, json: env.json, previews: 3 },
+      },
+      {
+        onBatch: (_pending, skipped) => {
+          for (const r of skipped) output.row(ingestOutcome(r), c.csvName);
+        },
+        onRendered: async (lines, count) => {
+          rendered = count;
+          if (lines.length > 0) io.write(`${lines.join('\n')}\n`);
+          if (stdout.writableNeedDrain) await new Promise((done) => stdout.once('drain', done));
+        },
+      },
+      env.signal,
+    );
     const counts = ledger.counts(campaign.cid);
     const invalid = ledger
       .skipsByReason(campaign.cid)

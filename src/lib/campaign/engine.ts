@@ -15,6 +15,8 @@ import type { RowOutcome, RowState, StopReason } from './types.js';
  * - the database sees one transaction per few milliseconds, not one per message.
  */
 
+const TIMER_DONE = new Error('engine finished');
+
 /** The next batch is planned and committed this long before its first departure. */
 const PLAN_LEAD_MS = 1;
 
@@ -86,6 +88,8 @@ export interface EngineResult {
 interface Work {
   row: PendingRow;
   notBefore: number;
+  /** When the current attempt left (for the pair limiter). */
+  sentAt?: number;
   throttled: number;
   transient: number;
   pairFailures: number;
@@ -125,6 +129,8 @@ export class Engine {
   /** The armed timer: its deadline and generation (a newer wait() makes older timers no-ops). */
   private timerAt = Number.POSITIVE_INFINITY;
   private spins = 0;
+  /** Pending timers, cancelled when the run ends (so that they do not keep the process alive). */
+  private readonly timers = new Set<AbortController>();
   private generation = 0;
   private readonly batchMin: number;
 
@@ -194,6 +200,8 @@ export class Engine {
       }
     } finally {
       this.o.signal.removeEventListener('abort', onAbort);
+      for (const ac of this.timers) ac.abort(TIMER_DONE);
+      this.timers.clear();
     }
     return {
       stop: this.stopReason,
@@ -294,6 +302,7 @@ export class Engine {
       }
       this.o.pacer.take(at);
       this.o.pair.record(work.row.recipient, at);
+      work.sentAt = at;
       out.push({ work, at });
     }
     if (out.length > 0) this.lastPlanAt = now;
@@ -355,6 +364,7 @@ export class Engine {
     const now = this.o.clock.now();
     if (result.kind === 'accepted') {
       this.networkFailures = 0;
+      this.recordHealth(now, false);
       this.update(work.row.row, 'sent', null, now, { wamid: result.wamid, messageStatus: result.messageStatus });
       this.emit(work, 'sent', { wamid: result.wamid });
     } else {
@@ -363,8 +373,35 @@ export class Engine {
     this.notify();
   }
 
+  /** Answers of the last one to two seconds: ok vs refused with a temporary error (for the global pause). */
+  private health = { start: 0, ok: 0, bad: 0, prevOk: 0, prevBad: 0 };
+
+  private recordHealth(now: number, bad: boolean): void {
+    const h = this.health;
+    if (now - h.start >= 1000) {
+      const recent = now - h.start < 2000;
+      h.prevOk = recent ? h.ok : 0;
+      h.prevBad = recent ? h.bad : 0;
+      h.ok = 0;
+      h.bad = 0;
+      h.start = now;
+    }
+    if (bad) h.bad++;
+    else h.ok++;
+  }
+
+  /** Most recent answers are temporary errors: pause everything rather than hammer a struggling API. */
+  private unhealthy(): boolean {
+    const h = this.health;
+    const bad = h.bad + h.prevBad;
+    const total = bad + h.ok + h.prevOk;
+    return total >= 5 && bad / total > 0.5;
+  }
+
   private onError(work: Work, v: Verdict, now: number): void {
     const row = work.row.row;
+    const temporary = v.type === 'retry' && (v.scope === 'transient' || v.scope === 'network');
+    this.recordHealth(now, temporary);
     if (v.type !== 'retry' || v.scope !== 'network') this.networkFailures = 0;
     switch (v.type) {
       case 'failed':
@@ -380,6 +417,8 @@ export class Engine {
         this.update(row, 'pending', `not sent: ${v.reason.title}`, now);
         return;
       case 'retry':
+        // refused: that attempt does not count toward the recipient's pair limit
+        if (work.sentAt !== undefined && v.scope !== 'pair') this.o.pair.forget(work.row.recipient, work.sentAt);
         break;
     }
     const fail = (code: number | null, title: string, why: string) => {
@@ -422,9 +461,11 @@ export class Engine {
           fail(v.code, v.title, `refused ${work.transient} times with a temporary error`);
           return;
         }
-        this.o.pacer.pause(now, v.pauseMs);
-        work.notBefore = now + v.pauseMs;
-        this.o.onNotice?.({ type: 'transient', row, code: v.code, title: v.title, waitMs: v.pauseMs });
+        // this row waits (1, 2, 4 … s); everything pauses only when most answers are errors, or on 131057
+        const wait = v.code === 131057 ? v.pauseMs : v.pauseMs * 2 ** (work.transient - 1);
+        work.notBefore = now + wait;
+        if (v.code === 131057 || this.unhealthy()) this.o.pacer.pause(now, v.pauseMs);
+        this.o.onNotice?.({ type: 'transient', row, code: v.code, title: v.title, waitMs: wait });
         break;
       }
       case 'network': {
@@ -441,7 +482,7 @@ export class Engine {
           return;
         }
         const wait = Math.min(30_000, 250 * 2 ** Math.min(this.networkFailures, 8));
-        this.o.pacer.pause(now, wait);
+        if (this.networkFailures >= 3 || this.unhealthy()) this.o.pacer.pause(now, wait);
         work.notBefore = now + wait;
         this.o.onNotice?.({ type: 'network', row, code: null, title: v.title, waitMs: wait });
         break;
@@ -530,12 +571,18 @@ export class Engine {
       if (this.timerAt <= until && this.timerAt > now) return; // the armed timer fires first: it wakes us
       const gen = ++this.generation;
       this.timerAt = until;
-      this.o.clock.sleep(until - now).then(() => {
-        if (gen === this.generation) this.timerAt = Number.POSITIVE_INFINITY;
-        const w = this.waker;
-        this.waker = null;
-        w?.();
-      });
+      const ac = new AbortController();
+      this.timers.add(ac);
+      this.o.clock.sleep(until - now, ac.signal).then(
+        () => {
+          this.timers.delete(ac);
+          if (gen === this.generation) this.timerAt = Number.POSITIVE_INFINITY;
+          const w = this.waker;
+          this.waker = null;
+          w?.();
+        },
+        () => this.timers.delete(ac),
+      );
     });
   }
 }

@@ -16,7 +16,7 @@ export function checkCampaignId(id: string): string {
 /** sha256 of a file, streamed. */
 export async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 16 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 

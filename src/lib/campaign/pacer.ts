@@ -153,6 +153,11 @@ export class PairLimiter {
     this.fifo.push({ recipient, at });
   }
 
+  /** The message that left at `at` was certainly not accepted (throttled, refused): it does not count. */
+  forget(recipient: string, at: number): void {
+    if (this.last.get(recipient) === at) this.last.delete(recipient);
+  }
+
   get size(): number {
     return this.last.size;
   }

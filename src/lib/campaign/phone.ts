@@ -30,7 +30,7 @@ export function normalisePhone(raw: string, defaultCountry: CountryCode | null):
   let input = value;
   const compact = value.replace(SEPARATORS, '');
   if (compact.startsWith('00')) input = `+${compact.slice(2)}`;
-  else if (!compact.startsWith('+') && !defaultCountry && /^\d+$/.test(compact)) input = `+${compact}`;
+  else if (!compact.startsWith('+') && !defaultCountry && /^[1-9]\d+$/.test(compact)) input = `+${compact}`;
   if (!input.startsWith('+') && !defaultCountry) {
     return { ok: false, reason: `"${value}" has no country code (pass --default-country or write +CC…)` };
   }

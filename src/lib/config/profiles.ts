@@ -29,7 +29,28 @@ let confConstructor: ConfConstructor | undefined;
  * start-up: the CLI awaits this before a command runs; `wacx --help` never pays for it.
  */
 export async function preloadConf(): Promise<void> {
-  confConstructor ??= (await import('conf')).default;
+  if (confConstructor) return;
+  const dropNewHandlers = signalHandlerSnapshot();
+  confConstructor = (await import('conf')).default;
+  dropNewHandlers();
+}
+
+const HANDLED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGBREAK'] as const;
+
+/**
+ * conf's atomic writes load when-exit, which hooks every signal and re-raises it on the process: with the
+ * CLI's own handler in place, that second signal reads as a person's second Ctrl+C and forces exit 130
+ * in the middle of a graceful shutdown. Signals are the CLI's business: the returned function drops the
+ * handlers added since the snapshot (when-exit still cleans its temp files on 'exit').
+ */
+function signalHandlerSnapshot(): () => void {
+  const before = new Map(HANDLED_SIGNALS.map((s) => [s, process.listeners(s)] as const));
+  return () => {
+    for (const [signal, listeners] of before) {
+      for (const l of process.listeners(signal))
+        if (!listeners.includes(l)) process.removeListener(signal, l);
+    }
+  };
 }
 
 function loadConf(): ConfConstructor {
@@ -37,7 +58,12 @@ function loadConf(): ConfConstructor {
     // Outside the CLI (library use, unit tests) without preloadConf(): Node >= 20.19 can require() ESM.
     try {
       const require = createRequire(import.meta.url);
+      const before = new Map(HANDLED_SIGNALS.map((s) => [s, process.listeners(s)] as const));
       confConstructor = (require('conf') as { default: ConfConstructor }).default;
+      for (const [signal, listeners] of before) {
+        for (const l of process.listeners(signal))
+          if (!listeners.includes(l)) process.removeListener(signal, l);
+      }
     } catch (error) {
       throw new ConfigError('The profile store is not loaded.', {
         hint: 'Call `await preloadConf()` before opening profiles (Node < 20.19 cannot require ES modules).',

@@ -85,6 +85,8 @@ export const ERROR_CODES: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, E
   [2388073, c('Template footer format incorrect', 'template', false, 'Footers take no variables and at most 60 characters.')],
   [2388293, c('Too many variables for the template length', 'template', false, 'Add more words around the variables, or use fewer variables.')],
   [2388299, c('Variables at the start or end of the body', 'template', false, 'Move the leading or trailing variable inside the sentence.')],
+  [2388024, c('Template already exists in this language', 'template', false, 'A template with this name and language exists: change it with `wacx templates update`, or manage files with `wacx templates plan|push`.')],
+  [2635, c('API version not available', 'parameter', false, 'This Graph API version is deprecated or unknown: use --api-version v25.0 (or `wacx config set apiVersion v25.0`).')],
   [2388019, c('Template count limit', 'template', false, 'The WABA has reached its template limit: delete unused templates.')],
   [2593107, c('Synchronization request limit exceeded', 'coexistence', false, 'Each sync can be requested once: the business must offboard and onboard again to sync again.')],
   [2593108, c('Synchronization request outside of the 24 h window', 'coexistence', false, 'Syncs are allowed within 24 h of onboarding: the business must offboard and onboard again.')],

@@ -48,11 +48,17 @@ export class GraphApiError extends Error {
     const info =
       (typeof body.error_subcode === 'number' ? errorCodeInfo(body.error_subcode) : undefined) ??
       (typeof body.code === 'number' ? errorCodeInfo(body.code) : undefined);
-    this.category = info?.category ?? categoryForStatus(status, body.is_transient === true);
+    // Meta answers a wrong app secret with a plain code 100 ("Invalid appsecret_proof…"): it is a credential problem.
+    const badProof = /appsecret_proof/i.test(body.message ?? '');
+    this.category = badProof
+      ? 'auth'
+      : (info?.category ?? categoryForStatus(status, body.is_transient === true));
     this.retryable = info?.retryable ?? (status === 429 || status >= 500 || body.is_transient === true);
     this.userTitle = body.error_user_title;
     this.userMessage = body.error_user_msg;
-    this.hint = info?.hint ?? body.error_user_msg ?? hintForStatus(status);
+    this.hint = badProof
+      ? "The app secret does not match the token's app: check WACX_APP_SECRET or the app secret stored with `wacx auth login`."
+      : (info?.hint ?? body.error_user_msg ?? hintForStatus(status));
   }
 }
 

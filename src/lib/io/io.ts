@@ -1,7 +1,17 @@
 import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
+import { stripVTControlCharacters } from 'node:util';
 import type { ChalkInstance } from 'chalk';
 import { Redactor } from '../config/redact.js';
+
+/** The part of an ora spinner that Io drives while other lines are printed. */
+interface OraSpinner {
+  readonly isSpinning: boolean;
+  clear(): unknown;
+  render(): unknown;
+  start(): unknown;
+  stop(): unknown;
+}
 
 type ChalkModule = typeof import('chalk');
 let chalkModule: ChalkModule | undefined;
@@ -79,6 +89,7 @@ export class Io {
   json: boolean;
   verbose: boolean;
   private colorFlag: boolean;
+  private activeSpinner: OraSpinner | undefined;
   private inputFlag: boolean;
   private chalk: ChalkInstance | undefined;
 
@@ -138,7 +149,9 @@ export class Io {
 
   /** Raw, redacted write to stdout (data). */
   write(text: string): void {
-    this.streams.stdout.write(this.redactor.redact(text));
+    // `style` colours for stderr; data redirected to a file or pipe must not carry escape codes.
+    const plain = this.stdoutIsTTY ? text : stripVTControlCharacters(text);
+    this.streams.stdout.write(this.redactor.redact(plain));
   }
   /** One line of data on stdout. */
   out(line = ''): void {
@@ -150,7 +163,22 @@ export class Io {
   }
   /** A line for people on stderr. */
   info(message: string): void {
+    // A line printed while a spinner runs goes above it instead of through it.
+    this.activeSpinner?.clear();
     this.streams.stderr.write(`${this.redactor.redact(message)}\n`);
+    this.activeSpinner?.render();
+  }
+
+  /** Runs `fn` (e.g. a prompt) with the running spinner stopped, then starts it again. */
+  async withSpinnerPaused<T>(fn: () => Promise<T>): Promise<T> {
+    const spinner = this.activeSpinner;
+    if (!spinner?.isSpinning) return fn();
+    spinner.stop();
+    try {
+      return await fn();
+    } finally {
+      spinner.start();
+    }
   }
   success(message: string): void {
     this.info(`${this.style.green('✓')} ${message}`);
@@ -188,14 +216,30 @@ export class Io {
       isEnabled: true,
       discardStdin: false,
     }).start();
+    this.activeSpinner = s;
+    const done = () => {
+      if (this.activeSpinner === s) this.activeSpinner = undefined;
+    };
     return {
       update: (t) => {
         s.text = r(t) ?? '';
       },
-      succeed: (t) => s.succeed(r(t)),
-      fail: (t) => s.fail(r(t)),
-      warn: (t) => s.warn(r(t)),
-      stop: () => s.stop(),
+      succeed: (t) => {
+        done();
+        s.succeed(r(t));
+      },
+      fail: (t) => {
+        done();
+        s.fail(r(t));
+      },
+      warn: (t) => {
+        done();
+        s.warn(r(t));
+      },
+      stop: () => {
+        done();
+        s.stop();
+      },
     };
   }
 

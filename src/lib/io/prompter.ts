@@ -34,31 +34,38 @@ export function inquirerPrompter(io: Io): Prompter {
     async input(q) {
       ensure(q.flag, q.message);
       const { input } = await import('@inquirer/prompts');
-      return input(
-        {
-          message: q.message,
-          ...(q.default !== undefined ? { default: q.default } : {}),
-          ...(q.validate ? { validate: q.validate } : {}),
-        },
-        ctx(),
+      return io.withSpinnerPaused(() =>
+        input(
+          {
+            message: q.message,
+            ...(q.default !== undefined ? { default: q.default } : {}),
+            ...(q.validate ? { validate: q.validate } : {}),
+          },
+          ctx(),
+        ),
       );
     },
     async password(q) {
       ensure(q.flag, q.message);
       const { password } = await import('@inquirer/prompts');
-      return password({ message: q.message, mask: '*' }, ctx());
+      return io.withSpinnerPaused(() => password({ message: q.message, mask: '*' }, ctx()));
     },
     async confirm(q) {
       ensure(q.flag, q.message);
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: q.message, default: q.default ?? false }, ctx());
+      return io.withSpinnerPaused(() => confirm({ message: q.message, default: q.default ?? false }, ctx()));
     },
     async select(q) {
       ensure(q.flag, q.message);
       const { select } = await import('@inquirer/prompts');
-      return select(
-        { message: q.message, choices: q.choices.map((c) => ({ value: c.value, name: c.name ?? c.value })) },
-        ctx(),
+      return io.withSpinnerPaused(() =>
+        select(
+          {
+            message: q.message,
+            choices: q.choices.map((c) => ({ value: c.value, name: c.name ?? c.value })),
+          },
+          ctx(),
+        ),
       );
     },
   };

@@ -231,6 +231,18 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/** JSON.parse's complaint and its character offset, or undefined when the text is valid JSON. */
+function strictJsonError(text: string): { message: string; offset: number } | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const offset = Number(/at position (\d+)/.exec(message)?.[1] ?? 0);
+    return { message: message.replace(/ in JSON at position \d+.*$/, ''), offset };
+  }
+}
+
 /** Parses one template file's text. Never throws: every problem is returned, located. */
 export function parseTemplateText(text: string, file: string): LoadedTemplate {
   const lines = new LineCounter();
@@ -259,6 +271,14 @@ export function parseTemplateText(text: string, file: string): LoadedTemplate {
       'error',
       `invalid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${firstLine(e.message)}`,
     );
+  }
+  // YAML accepts what JSON does not (trailing commas, comments): a .json file must be strict JSON.
+  if (problems.length === 0 && file.endsWith('.json')) {
+    const error = strictJsonError(text);
+    if (error) {
+      const pos = lines.linePos(error.offset);
+      push(pos.line, pos.col, '', 'error', `invalid JSON: ${error.message}`);
+    }
   }
   if (problems.length > 0) return { file, definition: undefined, problems };
 

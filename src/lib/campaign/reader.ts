@@ -1,0 +1,185 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { templateMessageBody } from '../graph/resources/messages.js';
+import { Store } from '../store/index.js';
+import { findProblems, ingest, type Problem, type RowShape } from './ingest.js';
+import { type IngestRow, Ledger } from './ledger.js';
+import { renderComponents } from './mapping.js';
+import { callbackData } from './reconcile.js';
+
+/**
+ * Reading the CSV (parsing, phone normalisation, validation, dedupe into the ledger) runs in a worker thread when
+ * the compiled worker is available: its heap is capped (resourceLimits), so that memory stays flat whatever the
+ * file size, and the sending loop on the main thread keeps its pace while a big file is read. When the worker file
+ * is not there (running from TypeScript sources, e.g. in tests) the same code runs on the main thread.
+ */
+
+export interface ReadTask {
+  kind: 'ingest' | 'problems';
+  dbPath: string;
+  cid: number;
+  path: string;
+  shape: RowShape;
+  from: { offset: number; lines: number; nextRow: number };
+  excluded: string[];
+  optedOut: string[];
+  batchRows: number;
+  batchMs: number;
+  /** Dry run: after reading, render every pending message. */
+  render?: { campaignId: string; template: string; language: string; json: boolean; previews: number } | undefined;
+  problemLimit?: number;
+}
+
+export type ReadMessage =
+  | { type: 'batch'; pending: number; skipped: IngestRow[] }
+  | { type: 'rendered'; lines: string[]; count: number }
+  | { type: 'problems'; problems: Problem[]; count: number }
+  | { type: 'done'; aborted: boolean }
+  | { type: 'error'; message: string };
+
+export interface ReadHandlers {
+  onBatch?: (pending: number, skipped: readonly IngestRow[]) => void;
+  /** Rendered messages (dry run): NDJSON lines with --json, else the first previews. */
+  onRendered?: (lines: readonly string[], count: number) => void | Promise<void>;
+}
+
+/** Worker heap limits: enough for a record of MAX_RECORD_CHARS, small enough to keep memory flat. */
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 };
+
+/** Runs a read task; resolves when done. `signal` stops it between batches. */
+export async function runRead(
+  task: ReadTask,
+  handlers: ReadHandlers,
+  signal?: AbortSignal,
+): Promise<{ aborted: boolean; problems?: { problems: Problem[]; count: number } }> {
+  const workerFile = fileURLToPath(new URL('./read-worker.js', import.meta.url));
+  if (!existsSync(workerFile) || process.env.WACX_READ_IN_THREAD === '1') return runInThread(task, handlers, signal);
+  const worker = new Worker(workerFile, { workerData: task, resourceLimits: RESOURCE_LIMITS });
+  const onAbort = () => worker.postMessage('stop');
+  signal?.addEventListener('abort', onAbort);
+  try {
+    return await new Promise((resolve, reject) => {
+      let problems: { problems: Problem[]; count: number } | undefined;
+      let chain: Promise<void> = Promise.resolve();
+      worker.on('message', (m: ReadMessage) => {
+        chain = chain.then(async () => {
+          if (m.type === 'batch') handlers.onBatch?.(m.pending, m.skipped);
+          else if (m.type === 'rendered') await handlers.onRendered?.(m.lines, m.count);
+          else if (m.type === 'problems') problems = { problems: m.problems, count: m.count };
+          else if (m.type === 'done') resolve({ aborted: m.aborted, ...(problems ? { problems } : {}) });
+          else if (m.type === 'error') reject(new Error(m.message));
+        });
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => {
+        void chain.then(() => reject(new Error(`the CSV reader stopped unexpectedly (exit ${code})`)));
+      });
+    });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await worker.terminate();
+  }
+}
+
+/** The task itself (in the worker, or on the main thread); `post` receives every message. */
+export async function executeRead(task: ReadTask, post: (m: ReadMessage) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (task.kind === 'problems') {
+    const found = await findProblems(task.path, task.shape, task.from, task.problemLimit ?? 20);
+    await post({ type: 'problems', problems: found.problems, count: found.count });
+    await post({ type: 'done', aborted: false });
+    return;
+  }
+  const store = Store.open(task.dbPath, { migrations: [] });
+  try {
+    // reading can always start again from the stored offset: no fsync per batch needed here
+    store.db.pragma('synchronous = NORMAL');
+    store.db.pragma('cache_size = -4000');
+    const ledger = new Ledger(store.db);
+    const pendingPosts: Promise<void>[] = [];
+    const r = await ingest({
+      ledger,
+      cid: task.cid,
+      path: task.path,
+      shape: task.shape,
+      from: task.from,
+      clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
+      excluded: new Set(task.excluded),
+      optedOut: new Set(task.optedOut),
+      ...(signal ? { signal } : {}),
+      batchRows: task.batchRows,
+      batchMs: task.batchMs,
+      onBatch: (rows) => {
+        let pending = 0;
+        const skipped: IngestRow[] = [];
+        for (const row of rows) {
+          if (row.state === 'pending') pending++;
+          else skipped.push(row);
+        }
+        const p = post({ type: 'batch', pending, skipped });
+        if (p) pendingPosts.push(p);
+      },
+    });
+    await Promise.all(pendingPosts);
+    if (task.render && !r.aborted) await renderAll(ledger, task, post, signal);
+    await post({ type: 'done', aborted: r.aborted || Boolean(signal?.aborted) });
+  } finally {
+    store.close();
+  }
+}
+
+async function renderAll(
+  ledger: Ledger,
+  task: ReadTask,
+  post: (m: ReadMessage) => void | Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  const r = task.render!;
+  const slots = task.shape.slots;
+  let cursor = 0;
+  let count = 0;
+  for (;;) {
+    const rows = ledger.pendingAfter(task.cid, cursor, 200);
+    if (rows.length === 0) break;
+    const lines: string[] = [];
+    for (const row of rows) {
+      const body = templateMessageBody({
+        to: `+${row.recipient}`,
+        name: r.template,
+        language: r.language,
+        components: renderComponents(slots, row.params),
+        bizOpaqueCallbackData: callbackData(r.campaignId, row.row),
+      });
+      count++;
+      if (r.json) {
+        lines.push(
+          JSON.stringify({ type: 'message', campaign: r.campaignId, row: row.row, line: row.line, to: row.recipient, body }),
+        );
+      } else if (count <= r.previews) {
+        lines.push(`row ${row.row} (line ${row.line}): ${JSON.stringify(body)}`);
+      }
+      cursor = row.row;
+    }
+    await post({ type: 'rendered', lines, count });
+    if (signal?.aborted) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function runInThread(
+  task: ReadTask,
+  handlers: ReadHandlers,
+  signal?: AbortSignal,
+): Promise<{ aborted: boolean; problems?: { problems: Problem[]; count: number } }> {
+  let result: { aborted: boolean; problems?: { problems: Problem[]; count: number } } = { aborted: false };
+  return executeRead(
+    task,
+    async (m) => {
+      if (m.type === 'batch') handlers.onBatch?.(m.pending, m.skipped);
+      else if (m.type === 'rendered') await handlers.onRendered?.(m.lines, m.count);
+      else if (m.type === 'problems') result = { ...result, problems: { problems: m.problems, count: m.count } };
+      else if (m.type === 'done') result = { ...result, aborted: m.aborted };
+    },
+    signal,
+  ).then(() => result);
+}

@@ -1,0 +1,174 @@
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { emptyCounts } from '../../src/lib/campaign/ledger.js';
+import { parseMapSpec, renderComponents, resolveSlots } from '../../src/lib/campaign/mapping.js';
+import { SendOutput } from '../../src/lib/campaign/output.js';
+import { normalisePhone } from '../../src/lib/campaign/phone.js';
+import { numberThroughput, resolveRate } from '../../src/lib/campaign/rate.js';
+import { csvCell } from '../../src/lib/campaign/report.js';
+import { UsageError } from '../../src/lib/errors.js';
+import type { MessageTemplate } from '../../src/lib/graph/types.js';
+import { Io } from '../../src/lib/io/io.js';
+
+describe('csvCell (report escaping)', () => {
+  it('neutralises cells that a spreadsheet would evaluate, and quotes per RFC 4180', () => {
+    expect(csvCell('=1+2')).toBe("'=1+2");
+    expect(csvCell('+49151')).toBe("'+49151");
+    expect(csvCell('-5')).toBe("'-5");
+    expect(csvCell('@cmd')).toBe("'@cmd");
+    expect(csvCell('\tx')).toBe("'\tx");
+    expect(csvCell('\rx')).toBe(`"'\rx"`);
+    expect(csvCell('=HYPERLINK("a","b")')).toBe(`"'=HYPERLINK(""a"",""b"")"`);
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('plain')).toBe('plain');
+    expect(csvCell(null)).toBe('');
+    expect(csvCell(42)).toBe('42');
+  });
+});
+
+describe('normalisePhone', () => {
+  it('normalises to E.164 digits', () => {
+    expect(normalisePhone('+49 151 1234 5678', null)).toEqual({ ok: true, e164: '4915112345678' });
+    expect(normalisePhone('0049 (151) 12345678', null)).toEqual({ ok: true, e164: '4915112345678' });
+    expect(normalisePhone('4915112345678', null)).toEqual({ ok: true, e164: '4915112345678' });
+    expect(normalisePhone('0151 12345678', 'DE')).toEqual({ ok: true, e164: '4915112345678' });
+    expect(normalisePhone('(202) 555-0123', 'US')).toEqual({ ok: true, e164: '12025550123' });
+  });
+  it('explains what is wrong', () => {
+    expect(normalisePhone('', null)).toMatchObject({ ok: false, reason: 'empty phone number' });
+    expect(normalisePhone('0151 12345678', null)).toMatchObject({ ok: false, reason: expect.stringMatching(/no country code/) });
+    expect(normalisePhone('+49151', null)).toMatchObject({ ok: false, reason: expect.stringMatching(/not a valid/) });
+  });
+});
+
+describe('throughput and rate', () => {
+  it('reads the limit from the phone number node', () => {
+    expect(numberThroughput({ is_on_biz_app: true, throughput: { level: 'STANDARD' } }).mps).toBe(20);
+    expect(numberThroughput({ is_on_biz_app: false, throughput: { level: 'STANDARD' } }).mps).toBe(80);
+    expect(numberThroughput({ throughput: { level: 'HIGH' } }).mps).toBe(1000);
+  });
+  it('defaults to the limit minus 5 %, lets --rate lower it, and exceed it only with --force', () => {
+    const coex = numberThroughput({ is_on_biz_app: true });
+    expect(resolveRate(null, false, coex)).toBe(19);
+    expect(resolveRate(null, false, numberThroughput({ throughput: { level: 'HIGH' } }))).toBe(950);
+    expect(resolveRate(5, false, coex)).toBe(5);
+    expect(() => resolveRate(25, false, coex)).toThrow(UsageError);
+    expect(resolveRate(25, true, coex)).toBe(25);
+  });
+});
+
+const T = (components: MessageTemplate['components'], extra: Partial<MessageTemplate> = {}): MessageTemplate => ({
+  id: '1',
+  name: 't',
+  language: 'en_US',
+  category: 'UTILITY',
+  status: 'APPROVED',
+  components,
+  ...extra,
+});
+
+describe('mapping', () => {
+  const order = T([{ type: 'BODY', text: 'Hi {{1}}, your order {{2}} has shipped.' }]);
+  it('maps positional parameters, in order, whatever the order of --map', () => {
+    const slots = resolveSlots(order, ['phone', 'order', 'name'], ['order=body.2', 'name=1'].map(parseMapSpec), 'x.csv');
+    expect(slots.map((s) => [s.name, s.column])).toEqual([
+      ['1', 'name'],
+      ['2', 'order'],
+    ]);
+    expect(renderComponents(slots, ['Ana', 'A-1'])).toEqual([
+      { type: 'body', parameters: [{ type: 'text', text: 'Ana' }, { type: 'text', text: 'A-1' }] },
+    ]);
+  });
+  it('maps named parameters by column name without --map', () => {
+    const t = T([{ type: 'BODY', text: 'Hi {{first_name}} on {{date}}' }], { parameter_format: 'NAMED' });
+    const slots = resolveSlots(t, ['phone', 'date', 'First_Name'], [], 'x.csv');
+    expect(renderComponents(slots, ['Ana', 'May 2'])).toEqual([
+      {
+        type: 'body',
+        parameters: [
+          { type: 'text', parameter_name: 'first_name', text: 'Ana' },
+          { type: 'text', parameter_name: 'date', text: 'May 2' },
+        ],
+      },
+    ]);
+  });
+  it('fills header text, media headers, URL, copy-code and quick-reply buttons', () => {
+    const t = T([
+      { type: 'HEADER', format: 'IMAGE' },
+      { type: 'BODY', text: 'Code {{1}}' },
+      {
+        type: 'BUTTONS',
+        buttons: [
+          { type: 'URL', text: 'Go', url: 'https://x.example/{{1}}' },
+          { type: 'COPY_CODE', example: 'ABC' },
+          { type: 'QUICK_REPLY', text: 'Stop' },
+        ],
+      },
+    ]);
+    const cols = ['phone', 'img', 'code', 'slug', 'coupon', 'payload'];
+    const specs = ['img=header', 'code=1', 'slug=button.0', 'coupon=button.1', 'payload=button.2'].map(parseMapSpec);
+    const slots = resolveSlots(t, cols, specs, 'x.csv');
+    expect(renderComponents(slots, ['https://x.example/a.png', 'C', 'go', 'SAVE10', 'stop'])).toEqual([
+      { type: 'header', parameters: [{ type: 'image', image: { link: 'https://x.example/a.png' } }] },
+      { type: 'body', parameters: [{ type: 'text', text: 'C' }] },
+      { type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: 'go' }] },
+      { type: 'button', sub_type: 'copy_code', index: '1', parameters: [{ type: 'coupon_code', coupon_code: 'SAVE10' }] },
+      { type: 'button', sub_type: 'quick_reply', index: '2', parameters: [{ type: 'payload', payload: 'stop' }] },
+    ]);
+  });
+  it('refuses templates it cannot fill and mappings that do not fit', () => {
+    expect(() => resolveSlots(T([{ type: 'HEADER', format: 'LOCATION' }, { type: 'BODY', text: 'x' }]), ['phone'], [], 'x.csv')).toThrow(
+      /LOCATION header/,
+    );
+    expect(() => resolveSlots(order, ['phone', 'a'], [parseMapSpec('a=1')], 'x.csv')).toThrow(/takes body \{\{2\}\}/);
+    expect(() => parseMapSpec('nothing')).toThrow(/COLUMN=PARAM/);
+  });
+});
+
+describe('progress output', () => {
+  afterEach(() => vi.useRealTimers());
+  const snapshot = () => ({
+    counts: { ...emptyCounts(), total: 100, sent: 40, failed: 2, pending: 58 },
+    outstanding: 3,
+    rate: 19.5,
+    targetRate: 19,
+    ingesting: false,
+  });
+  function io(tty: boolean) {
+    const stderr = new PassThrough() as PassThrough & { isTTY?: boolean };
+    const stdout = new PassThrough() as PassThrough & { isTTY?: boolean };
+    if (tty) stderr.isTTY = true;
+    let err = '';
+    stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const env: NodeJS.ProcessEnv = tty ? {} : { CI: 'true' };
+    return { io: new Io({ stdin: new PassThrough(), stdout, stderr }, { env }), err: () => err };
+  }
+
+  it('without a TTY prints one plain line every 10 s', () => {
+    vi.useFakeTimers();
+    const o = io(false);
+    const out = new SendOutput(o.io, 'c1', { json: false });
+    out.startProgress(snapshot);
+    vi.advanceTimersByTime(9_999);
+    expect(o.err()).toBe('');
+    vi.advanceTimersByTime(1);
+    expect(o.err()).toMatch(/^42% 42\/100 · 19\.5\/s \(target 19\.0\) · sent 40 failed 2 skipped 0 unknown 0 · ETA 3s\n$/);
+    vi.advanceTimersByTime(20_000);
+    expect(o.err().split('\n').filter(Boolean)).toHaveLength(3);
+    out.stopProgress();
+  });
+
+  it('on a TTY redraws a progress bar with rate, counts and ETA', () => {
+    vi.useFakeTimers();
+    const o = io(true);
+    const out = new SendOutput(o.io, 'c1', { json: false });
+    out.startProgress(snapshot);
+    vi.advanceTimersByTime(1000);
+    expect(o.err()).toContain('\r\x1b[K[##########--------------] 42% 42/100');
+    expect(o.err()).toContain('ETA 3s');
+    expect(o.err()).not.toContain('\n');
+    out.stopProgress();
+  });
+});
