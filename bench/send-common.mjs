@@ -1,8 +1,8 @@
 // Shared helpers of the bench/send-*.bench.mjs benchmarks: a sandbox in its own process, CSV generation,
 // running the built CLI as a child process. Plain JS against ../dist (run `npm run build` first).
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(here, '..');
 export const BIN = join(ROOT, 'bin', 'wacx.js');
 const { SEED } = await import(join(ROOT, 'dist', 'sandbox', 'seed.js'));
+
 export { SEED };
 
 /** Starts the sandbox in a child process (so that it does not share the sender's event loop). */
@@ -21,7 +22,9 @@ export async function startSandboxProcess(options = {}) {
     process.stdout.write(JSON.stringify({ url: s.url }) + '\\n');
     process.on('SIGTERM', async () => { await s.close(); process.exit(0); });
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let buf = '';
   const url = await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
@@ -108,7 +111,10 @@ export function cliEnv(url, home, extra = {}) {
 export function runWacx(args, env, { onStdout, timeoutMs = 600_000, nodeArgs = [] } = {}) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => {

@@ -9,7 +9,7 @@ export interface SendOptions {
   csv: string;
   template: string;
   language: string;
-  map: string[];
+  map?: string[];
   phoneColumn?: string;
   defaultCountry?: string;
   rate?: string;
@@ -25,7 +25,7 @@ export interface SendOptions {
   wabaId?: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 export function register(cmd: Command, deps: Deps): void {
   cmd
@@ -40,19 +40,30 @@ export function register(cmd: Command, deps: Deps): void {
       '--map <COLUMN=PARAM>',
       'fill a template parameter from a column (repeatable): PARAM is 1, body.2, first_name, header, header.1, button.0',
       collect,
-      [],
     )
     .option('--phone-column <column>', 'column with the phone numbers (default: phone, to, wa_id, mobile, …)')
     .option('--default-country <CC>', 'country of numbers written without +CC (ISO code, e.g. DE)')
-    .option('--rate <n>', "messages per second (default: the number's throughput minus 5 %; never above it without --force)")
+    .option(
+      '--rate <n>',
+      "messages per second (default: the number's throughput minus 5 %; never above it without --force)",
+    )
     .option('--force', "allow --rate above the number's throughput")
-    .option('--campaign <id>', 'campaign id (default: derived from the CSV content, template, language and number)')
+    .option(
+      '--campaign <id>',
+      'campaign id (default: derived from the CSV content, template, language and number)',
+    )
     .option('--exclude <file>', 'phone numbers never to message (one per line, or a CSV with a phone column)')
     .option('--strict', 'refuse the whole run (exit 2) if any row is invalid, before anything is sent')
     .option('--dry-run', 'validate everything and render every message; send nothing')
     .option('--report <file>', "write every row's outcome as CSV (spreadsheet-safe)")
-    .option('--resend-unknown', 'send again the rows whose outcome is unknown (they may get the message twice)')
-    .option('--max-in-flight <n>', 'requests in flight at most (default: about half a second of sending)')
+    .option(
+      '--resend-unknown',
+      'send again the rows whose outcome is unknown (they may get the message twice)',
+    )
+    .option(
+      '--max-in-flight <n>',
+      'requests waiting for an answer, at most (default: what the answer time needs)',
+    )
     .option('--phone-number-id <id>', 'sending phone number id (default: the profile setting)')
     .option('--waba-id <id>', 'WABA id (default: the profile setting)')
     .addHelpText(

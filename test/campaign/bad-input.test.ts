@@ -34,7 +34,20 @@ function csv(content: string): { path: string; name: string } {
 
 async function send(path: string, extra: string[] = [], db = join(sb.home, `ledger-${n}.db`)) {
   const r = await runCli(
-    ['send', '--csv', path, '--template', 'order_update', '--language', 'en_US', '--map', 'name=1', '--map', 'order=2', ...extra],
+    [
+      'send',
+      '--csv',
+      path,
+      '--template',
+      'order_update',
+      '--language',
+      'en_US',
+      '--map',
+      'name=1',
+      '--map',
+      'order=2',
+      ...extra,
+    ],
     { env: sb.env({ WACX_DB: db }) },
   );
   return { ...r, db };
@@ -54,22 +67,72 @@ async function nothingSent(db: string): Promise<void> {
 }
 
 const CORPUS: { name: string; content: string; line: number; says: RegExp; extra?: string[] }[] = [
-  { name: 'invalid phone number', content: `${HEADER}\n${ok(1)}\n+49151,Bad,A-2\n${ok(3)}\n`, line: 3, says: /not a valid phone number/ },
-  { name: 'letters in the phone column', content: `${HEADER}\n${ok(1)}\n${ok(2)}\ncall me,Bad,A-3\n`, line: 4, says: /valid phone number|country code/ },
-  { name: 'missing parameter (empty cell)', content: `${HEADER}\n${ok(1)}\n${ok(2)}\n+${phone(3)},,A-3\n`, line: 4, says: /missing body \{\{1\}\}/ },
-  { name: 'too many fields', content: `${HEADER}\n${ok(1)}\n${ok(2)}\n${ok(3)}\n${ok(4)},extra\n`, line: 5, says: /4 fields, the header has 3/ },
-  { name: 'too few fields', content: `${HEADER}\n+${phone(1)},Name\n${ok(2)}\n`, line: 2, says: /2 fields, the header has 3/ },
-  { name: 'broken closing quote', content: `${HEADER}\n${ok(1)}\n+${phone(2)},"Na"me,A-2\n${ok(3)}\n`, line: 3, says: /broken quoting/ },
-  { name: 'quote never closed', content: `${HEADER}\n${ok(1)}\n${ok(2)}\n+${phone(3)},"Name,A-3\n${ok(4)}\n`, line: 4, says: /never closed/ },
-  { name: 'quote inside an unquoted field', content: `${HEADER}\n${ok(1)}\n+${phone(2)},Na"me,A-2\n`, line: 3, says: /quote inside an unquoted field/ },
+  {
+    name: 'invalid phone number',
+    content: `${HEADER}\n${ok(1)}\n+49151,Bad,A-2\n${ok(3)}\n`,
+    line: 3,
+    says: /not a valid phone number/,
+  },
+  {
+    name: 'letters in the phone column',
+    content: `${HEADER}\n${ok(1)}\n${ok(2)}\ncall me,Bad,A-3\n`,
+    line: 4,
+    says: /valid phone number|country code/,
+  },
+  {
+    name: 'missing parameter (empty cell)',
+    content: `${HEADER}\n${ok(1)}\n${ok(2)}\n+${phone(3)},,A-3\n`,
+    line: 4,
+    says: /missing body \{\{1\}\}/,
+  },
+  {
+    name: 'too many fields',
+    content: `${HEADER}\n${ok(1)}\n${ok(2)}\n${ok(3)}\n${ok(4)},extra\n`,
+    line: 5,
+    says: /4 fields, the header has 3/,
+  },
+  {
+    name: 'too few fields',
+    content: `${HEADER}\n+${phone(1)},Name\n${ok(2)}\n`,
+    line: 2,
+    says: /2 fields, the header has 3/,
+  },
+  {
+    name: 'broken closing quote',
+    content: `${HEADER}\n${ok(1)}\n+${phone(2)},"Na"me,A-2\n${ok(3)}\n`,
+    line: 3,
+    says: /broken quoting/,
+  },
+  {
+    name: 'quote never closed',
+    content: `${HEADER}\n${ok(1)}\n${ok(2)}\n+${phone(3)},"Name,A-3\n${ok(4)}\n`,
+    line: 4,
+    says: /never closed/,
+  },
+  {
+    name: 'quote inside an unquoted field',
+    content: `${HEADER}\n${ok(1)}\n+${phone(2)},Na"me,A-2\n`,
+    line: 3,
+    says: /quote inside an unquoted field/,
+  },
   {
     name: 'line break inside a parameter',
     content: `${HEADER}\n${ok(1)}\n+${phone(2)},"two\nlines",A-2\n${ok(3)}\n`,
     line: 3,
     says: /line break/,
   },
-  { name: 'five spaces in a parameter', content: `${HEADER}\n${ok(1)}\n+${phone(2)},a     b,A-2\n`, line: 3, says: /more than 4 spaces/ },
-  { name: 'national number without --default-country', content: `${HEADER}\n${ok(1)}\n0151 23456789,Nat,A-2\n`, line: 3, says: /no country code/ },
+  {
+    name: 'five spaces in a parameter',
+    content: `${HEADER}\n${ok(1)}\n+${phone(2)},a     b,A-2\n`,
+    line: 3,
+    says: /more than 4 spaces/,
+  },
+  {
+    name: 'national number without --default-country',
+    content: `${HEADER}\n${ok(1)}\n0151 23456789,Nat,A-2\n`,
+    line: 3,
+    says: /no country code/,
+  },
   {
     name: 'BOM and CRLF, error after a quoted field spanning lines',
     content: `\ufeff${HEADER}\r\n+${phone(1)},"Multi\r\nLine",A-1\r\n${ok(2)}\r\n+4915,Bad,A-3\r\n`,
@@ -91,7 +154,9 @@ describe('bad CSV rows: with --strict, exit 2, the line named, nothing sent', ()
   }
 
   it('without --strict, invalid rows are skipped and reported with their lines; the rest is sent; exit 3', async () => {
-    const f = csv(`${HEADER}\n${ok(1)}\n+49151,Bad,A-2\n${ok(3)}\n+${phone(4)},"x"y,A-4\n${ok(5)}\n${ok(1)}\n`);
+    const f = csv(
+      `${HEADER}\n${ok(1)}\n+49151,Bad,A-2\n${ok(3)}\n+${phone(4)},"x"y,A-4\n${ok(5)}\n${ok(1)}\n`,
+    );
     const r = await send(f.path, ['--rate', '20']);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain(`${f.name}:3: skipped`);
@@ -99,7 +164,12 @@ describe('bad CSV rows: with --strict, exit 2, the line named, nothing sent', ()
     const msgs = await sb.control<{ to: string }[]>('messages');
     expect(msgs.map((m) => m.to).sort()).toEqual([phone(1), phone(3), phone(5)].sort());
     const states = countBy(ledgerRows(r.db), (x) => `${x.state}:${x.reason?.split(':')[0] ?? ''}`);
-    expect(states).toEqual({ 'sent:': 3, 'skipped:invalid_phone': 1, 'skipped:malformed_csv': 1, 'skipped:duplicate': 1 });
+    expect(states).toEqual({
+      'sent:': 3,
+      'skipped:invalid_phone': 1,
+      'skipped:malformed_csv': 1,
+      'skipped:duplicate': 1,
+    });
     expect(r.stdout).toMatch(/sent\s+3/);
   });
 });
@@ -107,11 +177,35 @@ describe('bad CSV rows: with --strict, exit 2, the line named, nothing sent', ()
 describe('bad files and flags: exit 2 before anything is sent', () => {
   const cases: { name: string; file?: string; args?: string[]; says: RegExp; code?: number }[] = [
     { name: 'empty file', file: '', says: /empty/ },
-    { name: 'no phone column', file: 'name,order\nA,B\n', says: /No phone column.*--phone-column|--phone-column/s },
-    { name: 'mapped column missing', file: `${HEADER}\n${ok(1)}\n`, args: ['--map', 'nope=1'], says: /no column "nope"/ },
-    { name: 'parameter the template does not take', file: `${HEADER}\n${ok(1)}\n`, args: ['--map', 'name=3'], says: /no parameter "3"/ },
-    { name: 'unknown country', file: `${HEADER}\n${ok(1)}\n`, args: ['--default-country', 'XX'], says: /--default-country/ },
-    { name: 'rate above the throughput', file: `${HEADER}\n${ok(1)}\n`, args: ['--rate', '100'], says: /--rate.*above.*20/s },
+    {
+      name: 'no phone column',
+      file: 'name,order\nA,B\n',
+      says: /No phone column.*--phone-column|--phone-column/s,
+    },
+    {
+      name: 'mapped column missing',
+      file: `${HEADER}\n${ok(1)}\n`,
+      args: ['--map', 'nope=1'],
+      says: /no column "nope"/,
+    },
+    {
+      name: 'parameter the template does not take',
+      file: `${HEADER}\n${ok(1)}\n`,
+      args: ['--map', 'name=3'],
+      says: /no parameter "3"/,
+    },
+    {
+      name: 'unknown country',
+      file: `${HEADER}\n${ok(1)}\n`,
+      args: ['--default-country', 'XX'],
+      says: /--default-country/,
+    },
+    {
+      name: 'rate above the throughput',
+      file: `${HEADER}\n${ok(1)}\n`,
+      args: ['--rate', '100'],
+      says: /--rate.*above.*20/s,
+    },
     { name: 'bad --rate', file: `${HEADER}\n${ok(1)}\n`, args: ['--rate', 'fast'], says: /--rate/ },
   ];
   for (const c of cases) {
@@ -126,9 +220,12 @@ describe('bad files and flags: exit 2 before anything is sent', () => {
 
   it('a required parameter without a column', async () => {
     const f = csv(`phone,name\n${`+${phone(1)},A`}\n`);
-    const r = await runCli(['send', '--csv', f.path, '--template', 'order_update', '--language', 'en_US', '--map', 'name=1'], {
-      env: sb.env({ WACX_DB: join(sb.home, 'x.db') }),
-    });
+    const r = await runCli(
+      ['send', '--csv', f.path, '--template', 'order_update', '--language', 'en_US', '--map', 'name=1'],
+      {
+        env: sb.env({ WACX_DB: join(sb.home, 'x.db') }),
+      },
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/takes body \{\{2\}\}, but no CSV column is mapped to it/);
     expect(r.stderr).toMatch(/--map COLUMN=2/);
@@ -147,9 +244,24 @@ describe('bad files and flags: exit 2 before anything is sent', () => {
     const a = await runCli(['send', '--csv', f.path, '--template', 'nope', '--language', 'en_US'], { env });
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/--template.*does not exist/);
-    const b = await runCli(['send', '--csv', f.path, '--template', 'order_update', '--language', 'fr', '--map', 'name=1', '--map', 'order=2'], {
-      env,
-    });
+    const b = await runCli(
+      [
+        'send',
+        '--csv',
+        f.path,
+        '--template',
+        'order_update',
+        '--language',
+        'fr',
+        '--map',
+        'name=1',
+        '--map',
+        'order=2',
+      ],
+      {
+        env,
+      },
+    );
     expect(b.code).toBe(2);
     expect(b.stderr).toMatch(/--language.*no "fr" version.*en_US/);
     await nothingSent(join(sb.home, 'y.db'));

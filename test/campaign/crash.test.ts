@@ -65,8 +65,12 @@ async function crashRun(options: { faults: boolean; seed: number }) {
     ];
     const inFlightAtKill: number[] = [];
     const inFlight = () =>
-      store!.db.prepare("SELECT COUNT(*) FROM campaign_rows WHERE state = 'in_flight'").pluck().get() as number;
-    const accepted = async () => sb.control<Accepted[]>(`messages?phone_number_id=${SEED.phoneNumbers.coex.id}`);
+      store!.db
+        .prepare("SELECT COUNT(*) FROM campaign_rows WHERE state = 'in_flight'")
+        .pluck()
+        .get() as number;
+    const accepted = async () =>
+      sb.control<Accepted[]>(`messages?phone_number_id=${SEED.phoneNumbers.coex.id}`);
     let kills = 0;
     for (let k = 0; k < KILLS; k++) {
       const run = spawnWacx(args, env);
@@ -76,7 +80,7 @@ async function crashRun(options: { faults: boolean; seed: number }) {
         await new Promise((r) => setTimeout(r, 50 + random() * 400));
       } else {
         const target = 40 + Math.floor(random() * 180);
-        await until(() => run.rows() >= target, 15_000);
+        await until(() => run.rows() >= target || run.exited(), 15_000);
       }
       run.child.kill('SIGKILL');
       const exit = await run.exit;
@@ -96,7 +100,10 @@ async function crashRun(options: { faults: boolean; seed: number }) {
     const rows = ledgerRows(dbPath);
     expect(rows).toHaveLength(ROWS);
     const states = countBy(rows, (r) => r.state);
-    expect(Object.keys(states).every((s) => ['sent', 'failed', 'unknown'].includes(s)), JSON.stringify(states)).toBe(true);
+    expect(
+      Object.keys(states).every((s) => ['sent', 'failed', 'unknown'].includes(s)),
+      JSON.stringify(states),
+    ).toBe(true);
     const unknownBefore = states.unknown ?? 0;
     const totalInFlightAtKills = inFlightAtKill.reduce((a, b) => a + b, 0);
     expect(unknownBefore).toBeLessThanOrEqual(totalInFlightAtKills);
@@ -106,20 +113,21 @@ async function crashRun(options: { faults: boolean; seed: number }) {
     const acceptedRows = new Set(acc.map((m) => Number(m.callback_data!.split(':').at(-1))));
     // a row the ledger says was sent was accepted; an accepted row is sent or unknown, never pending or failed
     for (const r of rows) {
-      if (r.state === 'sent') expect(acceptedRows.has(r.row), `row ${r.row} sent but not accepted`).toBe(true);
+      if (r.state === 'sent')
+        expect(acceptedRows.has(r.row), `row ${r.row} sent but not accepted`).toBe(true);
       if (acceptedRows.has(r.row)) expect(['sent', 'unknown']).toContain(r.state);
     }
 
     // statuses reach the store; reconcile settles every unknown row that was accepted
     await sb.flush();
     const campaign = store.db.prepare('SELECT id FROM campaigns').pluck().get() as string;
-    const t0 = Date.now();
     const rec = spawnWacx(['campaigns', 'reconcile', campaign, '--json'], env);
     await rec.exit;
     const settled = JSON.parse(rec.stdout()) as { still_unknown: number; sent: number };
     const afterRec = ledgerRows(dbPath);
     for (const r of afterRec) {
-      if (r.state === 'unknown') expect(acceptedRows.has(r.row), `row ${r.row} accepted but still unknown`).toBe(false);
+      if (r.state === 'unknown')
+        expect(acceptedRows.has(r.row), `row ${r.row} accepted but still unknown`).toBe(false);
     }
     expect(settled.still_unknown).toBe(afterRec.filter((r) => r.state === 'unknown').length);
 
@@ -136,7 +144,7 @@ async function crashRun(options: { faults: boolean; seed: number }) {
     const finalStates = countBy(final, (r) => r.state);
     expect(finalStates.unknown ?? 0).toBe(0);
     expect(finalStates.pending ?? 0).toBe(0);
-    expect(acc.length).toBe((finalStates.sent ?? 0));
+    expect(acc.length).toBe(finalStates.sent ?? 0);
     if (!options.faults) expect(acc.length).toBe(ROWS);
     return { kills, inFlightAtKill, unknownBefore, states: finalStates };
   } finally {
@@ -160,14 +168,29 @@ describe('crash safety (SIGKILL at random points, resume each time)', () => {
 });
 
 describe('SIGTERM', () => {
-  it('stops scheduling, lets in-flight requests finish, checkpoints, exits 130; resume completes', { timeout: 30_000 }, async () => {
+  it('stops scheduling, lets in-flight requests finish, checkpoints, exits 130; resume completes', {
+    timeout: 30_000,
+  }, async () => {
     const sb = await startTestSandbox();
     try {
       await sb.control(`numbers/${SEED.phoneNumbers.coex.id}`, { pair_limit: false, statuses: false });
       const dbPath = join(sb.home, 'ledger.db');
       const env = sb.env({ WACX_DB: dbPath });
       const csv = writeOrdersCsv(sb.home, 60);
-      const args = ['send', '--csv', csv, '--template', 'order_update', '--language', 'en_US', '--map', 'name=1', '--map', 'order=2', '--json'];
+      const args = [
+        'send',
+        '--csv',
+        csv,
+        '--template',
+        'order_update',
+        '--language',
+        'en_US',
+        '--map',
+        'name=1',
+        '--map',
+        'order=2',
+        '--json',
+      ];
       const run = spawnWacx(args, env);
       await until(() => run.rows() >= 10, 10_000);
       run.child.kill('SIGTERM');

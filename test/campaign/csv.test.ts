@@ -27,7 +27,9 @@ describe('readCsv', () => {
     expect(summary(ev)).toEqual(['1:phone|name', '3:+4915112345678|a', '6:+4915112345670|c']);
   });
   it('reports a broken closing quote at its line and keeps reading the next lines', async () => {
-    const ev = await read('phone,name\n+4915112345678,a\n+4915112345679,"bad"x\n+4915112345670,c\n+4915112345671,d\n');
+    const ev = await read(
+      'phone,name\n+4915112345678,a\n+4915112345679,"bad"x\n+4915112345670,c\n+4915112345671,d\n',
+    );
     expect(summary(ev)).toEqual([
       '1:phone|name',
       '2:+4915112345678|a',
@@ -38,7 +40,12 @@ describe('readCsv', () => {
   });
   it('reports a quote never closed at the line where it opens', async () => {
     const ev = await read('phone,name\n+4915112345678,a\n+4915112345679,"open\n+4915112345670,c\n');
-    expect(summary(ev)).toEqual(['1:phone|name', '2:+4915112345678|a', '3:ERR CSV_QUOTE_NOT_CLOSED', '4:+4915112345670|c']);
+    expect(summary(ev)).toEqual([
+      '1:phone|name',
+      '2:+4915112345678|a',
+      '3:ERR CSV_QUOTE_NOT_CLOSED',
+      '4:+4915112345670|c',
+    ]);
   });
   it('reports a quote inside an unquoted field', async () => {
     const ev = await read('phone,name\n+4915112345679,ab"c\n+4915112345670,c\n');

@@ -20,7 +20,10 @@ beforeAll(async () => {
     statusDelayMs: 5,
     webhookSink: async (raw, headers) => {
       if (!sink) return 200;
-      ingestPayload(sink.db, raw, { signature: headers['x-hub-signature-256'] ?? null, appSecret: SEED.app.secret });
+      ingestPayload(sink.db, raw, {
+        signature: headers['x-hub-signature-256'] ?? null,
+        appSecret: SEED.app.secret,
+      });
       return 200;
     },
   });
@@ -56,7 +59,8 @@ const orderArgs = (csv: string, extra: string[] = []) => [
 ];
 const cli = (args: string[], opts: { signal?: AbortSignal } = {}) =>
   runCli(args, { env: sb.env({ WACX_DB: dbPath }), ...opts });
-const accepted = () => sb.control<{ to: string; callback_data: string; parameters: string[]; components?: unknown }[]>('messages');
+const accepted = () =>
+  sb.control<{ to: string; callback_data: string; parameters: string[]; components?: unknown }[]>('messages');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('output', () => {
@@ -64,28 +68,81 @@ describe('output', () => {
     const csv = writeOrdersCsv(sb.home, 4, `j${k}.csv`, '+49151,Bad,A-9\n');
     const r = await cli([...orderArgs(csv), '--json']);
     expect(r.code).toBe(3);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const rows = lines.filter((l) => l.type === 'row');
     expect(rows).toHaveLength(5);
     expect(Object.keys(rows[0]!).sort()).toEqual(
-      ['campaign', 'error_code', 'error_title', 'line', 'reason', 'row', 'status', 'to', 'type', 'wamid'].sort(),
+      [
+        'campaign',
+        'error_code',
+        'error_title',
+        'line',
+        'reason',
+        'row',
+        'status',
+        'to',
+        'type',
+        'wamid',
+      ].sort(),
     );
     expect(countBy(rows, (l) => String(l.status))).toEqual({ sent: 4, skipped: 1 });
     expect(rows.find((l) => l.status === 'skipped')).toMatchObject({ line: 6, row: 5, to: '+49151' });
     const summary = lines.at(-1)!;
-    expect(summary).toMatchObject({ type: 'summary', status: 'partial', exit_code: 3, sent: 4, skipped: 1, unknown: 0, failed: 0 });
-    for (const key of ['failed_by_code', 'skipped_by_reason', 'unknown_rows', 'duration_ms', 'achieved_rate', 'stop', 'report']) {
+    expect(summary).toMatchObject({
+      type: 'summary',
+      status: 'partial',
+      exit_code: 3,
+      sent: 4,
+      skipped: 1,
+      unknown: 0,
+      failed: 0,
+    });
+    for (const key of [
+      'failed_by_code',
+      'skipped_by_reason',
+      'unknown_rows',
+      'duration_ms',
+      'achieved_rate',
+      'stop',
+      'report',
+    ]) {
       expect(summary).toHaveProperty(key);
     }
-    expect(summary.skipped_by_reason).toEqual([{ reason: 'invalid_phone', meaning: 'invalid phone number', count: 1 }]);
+    expect(summary.skipped_by_reason).toEqual([
+      { reason: 'invalid_phone', meaning: 'invalid phone number', count: 1 },
+    ]);
   });
 
   it('the final summary gives sent, failed by code with its meaning, skipped with reasons, unknown, duration and rate', async () => {
     // a parameter so long that the hydrated body exceeds 1,024 characters: the API refuses that row (132005)
-    const lines = ['phone,name,code,slug', `+${phone(1)},A,C1,s`, `+${phone(2)},${'x'.repeat(1100)},C2,s`, `+${phone(1)},Dup,C3,s`];
+    const lines = [
+      'phone,name,code,slug',
+      `+${phone(1)},A,C1,s`,
+      `+${phone(2)},${'x'.repeat(1100)},C2,s`,
+      `+${phone(1)},Dup,C3,s`,
+    ];
     const csv = join(sb.home, `s${k}.csv`);
     writeFileSync(csv, `${lines.join('\n')}\n`);
-    const r = await cli(['send', '--csv', csv, '--template', 'spring_sale', '--language', 'en_US', '--map', 'name=1', '--map', 'code=2', '--map', 'slug=button.1', '--rate', '20']);
+    const r = await cli([
+      'send',
+      '--csv',
+      csv,
+      '--template',
+      'spring_sale',
+      '--language',
+      'en_US',
+      '--map',
+      'name=1',
+      '--map',
+      'code=2',
+      '--map',
+      'slug=button.1',
+      '--rate',
+      '20',
+    ]);
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(/sent\s+1\b/);
     expect(r.stdout).toMatch(/failed\s+1\b/);
@@ -96,7 +153,11 @@ describe('output', () => {
 
   it('--report writes every row, with spreadsheet formulas neutralised', async () => {
     const evil = ['=HYPERLINK("http://x","y")', '+1+2', '-2+3', '@SUM(A1)', '\tx'];
-    const lines = ['phone,name,order', `+${phone(1)},A,1`, ...evil.map((e, i) => `"${e.replace(/"/g, '""')}",N${i},${i}`)];
+    const lines = [
+      'phone,name,order',
+      `+${phone(1)},A,1`,
+      ...evil.map((e, i) => `"${e.replace(/"/g, '""')}",N${i},${i}`),
+    ];
     const csv = join(sb.home, `r${k}.csv`);
     writeFileSync(csv, `${lines.join('\n')}\n`);
     const report = join(sb.home, `report-${k}.csv`);
@@ -122,7 +183,10 @@ describe('opt-outs', () => {
     const exclude = join(sb.home, `exclude-${k}.txt`);
     writeFileSync(exclude, `phone\n+${phone(1)}\n00${phone(2)}\n`);
     // recipient 3 writes STOP (field messages → opt-out in the webhook store)
-    await sb.control('emit', { field: 'messages', value: { messages: [{ from: phone(3), type: 'text', text: { body: 'STOP' } }] } });
+    await sb.control('emit', {
+      field: 'messages',
+      value: { messages: [{ from: phone(3), type: 'text', text: { body: 'STOP' } }] },
+    });
     await sb.flush();
     const r = await cli([...orderArgs(csv), '--exclude', exclude, '--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -138,7 +202,10 @@ describe('dry run', () => {
     const csv = writeOrdersCsv(sb.home, 5, `d${k}.csv`, `+${phone(0)},Dup,x\n`);
     const r = await cli([...orderArgs(csv), '--dry-run', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const messages = lines.filter((l) => l.type === 'message');
     expect(messages).toHaveLength(5);
     expect(messages[0]!.body).toEqual({
@@ -149,11 +216,25 @@ describe('dry run', () => {
       template: {
         name: 'order_update',
         language: { code: 'en_US' },
-        components: [{ type: 'body', parameters: [{ type: 'text', text: 'Name 0' }, { type: 'text', text: 'A-0' }] }],
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'Name 0' },
+              { type: 'text', text: 'A-0' },
+            ],
+          },
+        ],
       },
       biz_opaque_callback_data: expect.stringMatching(/^order_update-[0-9a-f]{10}:1$/),
     });
-    expect(lines.at(-1)).toMatchObject({ type: 'summary', status: 'dry_run', rendered: 5, skipped: 1, pending: 5 });
+    expect(lines.at(-1)).toMatchObject({
+      type: 'summary',
+      status: 'dry_run',
+      rendered: 5,
+      skipped: 1,
+      pending: 5,
+    });
     expect(await accepted()).toHaveLength(0);
     expect(sink!.db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get()).toBe(0);
   });
@@ -163,18 +244,67 @@ describe('templates with named parameters, buttons and media headers', () => {
   it('fills named parameters by column name, URL buttons and document headers', async () => {
     const a = join(sb.home, `named-${k}.csv`);
     writeFileSync(a, `to,first_name,date\n+${phone(1)},Ana,May 2\n`);
-    expect((await cli(['send', '--csv', a, '--template', 'appointment_reminder', '--language', 'en_US', '--rate', '20'])).code).toBe(0);
+    expect(
+      (
+        await cli([
+          'send',
+          '--csv',
+          a,
+          '--template',
+          'appointment_reminder',
+          '--language',
+          'en_US',
+          '--rate',
+          '20',
+        ])
+      ).code,
+    ).toBe(0);
     const b = join(sb.home, `sale-${k}.csv`);
     writeFileSync(b, `phone,name,code,slug\n+${phone(2)},Bo,SPRING20,spring\n`);
-    const rb = await cli(['send', '--csv', b, '--template', 'spring_sale', '--language', 'en_US', '--map', 'name=1', '--map', 'code=2', '--map', 'slug=button.1', '--rate', '20']);
+    const rb = await cli([
+      'send',
+      '--csv',
+      b,
+      '--template',
+      'spring_sale',
+      '--language',
+      'en_US',
+      '--map',
+      'name=1',
+      '--map',
+      'code=2',
+      '--map',
+      'slug=button.1',
+      '--rate',
+      '20',
+    ]);
     expect(rb.code, rb.stderr).toBe(0);
     const c = join(sb.home, `receipt-${k}.csv`);
     writeFileSync(c, `phone,name,pdf\n+${phone(3)},Cy,https://example.com/r.pdf\n`);
-    const rc = await cli(['send', '--csv', c, '--template', 'order_receipt', '--language', 'en_US', '--map', 'name=1', '--map', 'pdf=header', '--rate', '20']);
+    const rc = await cli([
+      'send',
+      '--csv',
+      c,
+      '--template',
+      'order_receipt',
+      '--language',
+      'en_US',
+      '--map',
+      'name=1',
+      '--map',
+      'pdf=header',
+      '--rate',
+      '20',
+    ]);
     expect(rc.code, rc.stderr).toBe(0);
     const msgs = await accepted();
     expect(msgs.map((m) => m.parameters)).toEqual([['Ana', 'May 2'], ['Bo', 'SPRING20'], ['Cy']]);
-    expect(msgs[1]!.components).toContainEqual({ type: 'button', sub_type: 'url', index: '1', parameters: [{ type: 'text', text: 'spring' }] });
+    expect(msgs[1]!.components).toContainEqual({
+      type: 'button',
+      sub_type: 'url',
+      index: '1',
+      parameters: [{ type: 'text', text: 'spring' }],
+    });
     expect(msgs[2]!.components).toContainEqual({
       type: 'header',
       parameters: [{ type: 'document', document: { link: 'https://example.com/r.pdf' } }],
@@ -225,13 +355,20 @@ describe('resume, lease, stop conditions', () => {
 
   it('stops when the template is paused mid-campaign (exit 1, clear report), then resumes once it is approved again', async () => {
     const csv = writeOrdersCsv(sb.home, 30, `p${k}.csv`);
-    await sb.control('scenario', { name: 'template_paused', template: 'order_update', language: 'en_US', after_sends: 10 });
+    await sb.control('scenario', {
+      name: 'template_paused',
+      template: 'order_update',
+      language: 'en_US',
+      after_sends: 10,
+    });
     const r = await cli(orderArgs(csv, ['--max-in-flight', '1']));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Stopped: 132015 Template paused/);
     expect(r.stderr).toMatch(/→ When fixed, run the same command again/);
     expect(countBy(ledgerRows(dbPath), (x) => x.state)).toEqual({ sent: 10, pending: 20 });
-    const id = (JSON.parse((await cli(['campaigns', 'list', '--json'])).stdout) as { id: string; status: string }[])[0]!;
+    const id = (
+      JSON.parse((await cli(['campaigns', 'list', '--json'])).stdout) as { id: string; status: string }[]
+    )[0]!;
     expect(id.status).toBe('stopped');
     const tpl = SEED.templates.find((t) => t.name === 'order_update' && t.language === 'en_US')!;
     await sb.control(`templates/${tpl.id}`, { status: 'APPROVED' });
@@ -251,7 +388,7 @@ describe('resume, lease, stop conditions', () => {
     expect(r.stderr).toMatch(/ACCOUNT_OFFBOARDED without a later ACCOUNT_RECONNECTED/);
     expect(await accepted()).toHaveLength(0);
     // without the webhook in the store, the API's 133010 stops the run
-    sink!.db.prepare("DELETE FROM account_updates").run();
+    sink!.db.prepare('DELETE FROM account_updates').run();
     const r2 = await cli(orderArgs(csv));
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/Stopped: 133010/);
@@ -318,7 +455,10 @@ describe('resume, lease, stop conditions', () => {
     expect(r.code).toBe(3);
     await sb.control('scenario', { name: 'faults', reset_rate: 0 });
     await sb.flush();
-    const show = JSON.parse((await cli(['campaigns', 'show', JSON.parse(r.stdout.trim().split('\n').at(-1)!).campaign, '--json'])).stdout);
+    const show = JSON.parse(
+      (await cli(['campaigns', 'show', JSON.parse(r.stdout.trim().split('\n').at(-1)!).campaign, '--json']))
+        .stdout,
+    );
     expect(show).toMatchObject({ unknown: 5, sent: 0 });
     expect(show.unknown_rows).toHaveLength(5);
     const rec = await cli(['campaigns', 'reconcile', show.id]);
@@ -338,9 +478,18 @@ describe('campaigns list / show', () => {
     await cli(orderArgs(csv));
     const list = await cli(['campaigns', 'list']);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/^order_update-[0-9a-f]{10}\tcompleted\torder_update\ten_US\t4\t3\t0\t1\t0\t0\t/m);
+    expect(list.stdout).toMatch(
+      /^order_update-[0-9a-f]{10}\tcompleted\torder_update\ten_US\t4\t3\t0\t1\t0\t0\t/m,
+    );
     const json = JSON.parse((await cli(['campaigns', 'list', '--json'])).stdout) as Record<string, unknown>[];
-    expect(json[0]).toMatchObject({ rows: 4, sent: 3, skipped: 1, unknown: 0, pending: 0, status: 'completed' });
+    expect(json[0]).toMatchObject({
+      rows: 4,
+      sent: 3,
+      skipped: 1,
+      unknown: 0,
+      pending: 0,
+      status: 'completed',
+    });
     const show = await cli(['campaigns', 'show', String(json[0]!.id)]);
     expect(show.stdout).toMatch(/rows\s+4: sent 3, failed 0, skipped 1, unknown 0, pending 0/);
     expect(show.stdout).toMatch(/1\s+invalid phone number/);

@@ -37,7 +37,9 @@ export function ledgerRows(dbPath: string, campaign?: string): LedgerRow[] {
       ? (db.prepare('SELECT cid FROM campaigns WHERE id = ?').pluck().get(campaign) as number)
       : (db.prepare('SELECT cid FROM campaigns ORDER BY cid DESC LIMIT 1').pluck().get() as number);
     return db
-      .prepare('SELECT row, line, recipient, state, reason, error_code, wamid, attempts FROM campaign_rows WHERE cid = ? ORDER BY row')
+      .prepare(
+        'SELECT row, line, recipient, state, reason, error_code, wamid, attempts FROM campaign_rows WHERE cid = ? ORDER BY row',
+      )
       .all(cid) as LedgerRow[];
   } finally {
     db.close();
@@ -67,6 +69,7 @@ export interface Spawned {
   stdout: () => string;
   stderr: () => string;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  exited: () => boolean;
 }
 
 /** Runs `node bin/wacx.js …args` as a child process. */
@@ -83,10 +86,14 @@ export function spawnWacx(args: string[], env: NodeJS.ProcessEnv): Spawned {
   child.stderr!.on('data', (d: Buffer) => {
     err += d.toString('utf8');
   });
+  let exited = false;
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    child.on('exit', (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
   );
-  return { child, rows: () => rows, stdout: () => out, stderr: () => err, exit };
+  return { child, rows: () => rows, stdout: () => out, stderr: () => err, exit, exited: () => exited };
 }
 
 /** Resolves when `cond()` holds (polled), or after `timeoutMs`. */

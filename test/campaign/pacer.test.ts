@@ -1,18 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { GUARD_MS, Pacer, PairLimiter, pairBackoffMs } from '../../src/lib/campaign/pacer.js';
+import {
+  guardMs,
+  MAX_LAG_MS,
+  Pacer,
+  PairLimiter,
+  pairBackoffMs,
+  SLOW_START_MS,
+} from '../../src/lib/campaign/pacer.js';
 
-/** Runs a pacer like the engine does: each message leaves at nextAt (plus `late` ms of timer lateness). */
+/**
+ * Runs a pacer like the engine does: a message is planned at nextAt, leaves `late(i)` ms after it (timer lateness,
+ * a stall), and never before the sliding-window guard on actual departures admits it.
+ */
 function departures(rate: number, seconds: number, late: (i: number) => number = () => 0): number[] {
   const t0 = 1_000_000;
   const p = new Pacer(rate, t0);
   const out: number[] = [];
   let now = t0;
-  while (now < t0 + seconds * 1000) {
+  for (;;) {
     const at = p.nextAt(now);
-    now = Math.max(now, at) + late(out.length);
-    if (now >= t0 + seconds * 1000) break;
-    p.take(now);
-    out.push(now);
+    p.take(at);
+    let actual = Math.max(now, at) + late(out.length);
+    actual = Math.max(actual, p.admitAt(actual));
+    if (actual >= t0 + seconds * 1000) break;
+    p.sent(actual);
+    out.push(actual);
+    now = actual;
   }
   return out;
 }
@@ -31,13 +44,26 @@ describe('Pacer', () => {
   for (const rate of [20, 80, 1000]) {
     it(`holds ${rate} msg/s on average within 1 % and never more than ${rate} in any one second`, () => {
       const t = departures(rate, 60);
-      const mean = t.length / 60;
+      const mean = (t.length - 1) / ((t.at(-1)! - t[0]!) / 1000);
       expect(Math.abs(mean - rate) / rate).toBeLessThan(0.01);
       expect(maxInWindow(t)).toBeLessThanOrEqual(rate);
       // any `rate` consecutive departures span more than a second plus the jitter guard
-      for (let i = rate; i < t.length; i += 7) expect(t[i]! - t[i - rate]!).toBeGreaterThanOrEqual(1000 + GUARD_MS - 1e-6);
+      for (let i = rate; i < t.length; i += 7)
+        expect(t[i]! - t[i - rate]!).toBeGreaterThanOrEqual(1000 + guardMs(rate) - 1e-6);
     });
   }
+
+  it('starts at half the rate from 200 msg/s on, and reaches the full rate within the slow start', () => {
+    const t = departures(1000, 2);
+    const first = t.filter((x) => x < t[0]! + 100).length;
+    expect(first).toBeGreaterThan(55);
+    expect(first).toBeLessThan(80);
+    const after = t.filter(
+      (x) => x >= t[0]! + SLOW_START_MS + 100 && x < t[0]! + SLOW_START_MS + 1100,
+    ).length;
+    expect(after).toBeGreaterThan(985);
+    expect(departures(80, 1).filter((x) => x < 1_000_000 + 100).length).toBe(8); // no slow start below 200 msg/s
+  });
 
   it('does not drift when timers fire late (absolute deadlines)', () => {
     // every wake-up 3 ms late: the schedule does not accumulate the lateness
@@ -46,11 +72,11 @@ describe('Pacer', () => {
   });
 
   it('catches up after a short stall without ever exceeding the rate in a one-second window', () => {
-    // a 20 ms stall every 5 s (GC, a commit): fully caught up
-    const t = departures(100, 60, (i) => (i % 500 === 499 ? 20 : 0));
+    // a 10 ms stall every 5 s (GC, a commit): fully caught up
+    const t = departures(100, 60, (i) => (i % 500 === 499 ? 10 : 0));
     expect(maxInWindow(t)).toBeLessThanOrEqual(100);
     expect(Math.abs(t.length / 60 - 100)).toBeLessThan(1);
-    expect(t.length / 60).toBeGreaterThan(departures(100, 60).length / 60 - 0.3);
+    expect(t.length / 60).toBeGreaterThan(departures(100, 60).length / 60 - 0.05);
   });
 
   it('bounds the catch-up after a long stall (no burst of the whole backlog)', () => {
@@ -58,7 +84,7 @@ describe('Pacer', () => {
     const t = departures(100, 60, (i) => (i % 300 === 299 ? 2000 : 0));
     expect(maxInWindow(t)).toBeLessThanOrEqual(100);
     const burst = maxInWindow(t, 50);
-    expect(burst).toBeLessThanOrEqual(Math.ceil(100 * 0.1) + 5 + 1); // MAX_LAG_MS (100 ms) of messages + one interval
+    expect(burst).toBeLessThanOrEqual(Math.ceil((100 * (MAX_LAG_MS + 50)) / 1000) + 1); // MAX_LAG_MS of backlog + 50 ms
   });
 
   it('halves the rate and pauses on throttling, counts one episode per second, then returns gradually', () => {

@@ -19,11 +19,24 @@ describe('wacx send', () => {
     const csv = writeOrdersCsv(sb.home, 30);
     const db = join(sb.home, 'ledger.db');
     const r = await runCli(
-      ['send', '--csv', csv, '--template', 'order_update', '--language', 'en_US', '--map', 'name=1', '--map', 'order=2', '--rate', '20'],
+      [
+        'send',
+        '--csv',
+        csv,
+        '--template',
+        'order_update',
+        '--language',
+        'en_US',
+        '--map',
+        'name=1',
+        '--map',
+        'order=2',
+        '--rate',
+        '20',
+      ],
       { env: sb.env({ WACX_DB: db }) },
     );
-    console.log(r.stdout, r.stderr);
-    expect(r.stderr + r.stdout).toContain("completed");
+    expect(r.stderr + r.stdout).toContain('completed');
     expect(r.code).toBe(0);
     const msgs = await sb.control<{ to: string; callback_data: string; parameters: string[] }[]>('messages');
     expect(msgs).toHaveLength(30);

@@ -17,7 +17,9 @@ beforeAll(() => requireBuild());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('130429 storm', () => {
-  it('backs off globally, recovers to the target rate, sends every row once', { timeout: 60_000 }, async () => {
+  it('backs off globally, recovers to the target rate, sends every row once', {
+    timeout: 60_000,
+  }, async () => {
     const sb = await startTestSandbox();
     try {
       const pn = SEED.phoneNumbers.coex.id;
@@ -25,7 +27,19 @@ describe('130429 storm', () => {
       await sb.control(`numbers/${pn}`, { mps: RATE, pair_limit: false, statuses: false });
       const csv = writeOrdersCsv(sb.home, 2200);
       const env = sb.env({ WACX_DB: join(sb.home, 'ledger.db') });
-      const args = ['send', '--csv', csv, '--template', 'order_update', '--language', 'en_US', '--map', 'name=1', '--map', 'order=2'];
+      const args = [
+        'send',
+        '--csv',
+        csv,
+        '--template',
+        'order_update',
+        '--language',
+        'en_US',
+        '--map',
+        'name=1',
+        '--map',
+        'order=2',
+      ];
       args.push('--rate', String(RATE), '--force', '--json');
 
       let run = spawnWacx(args, env);
@@ -54,12 +68,14 @@ describe('130429 storm', () => {
       expect(at(sec(stormStart) - 1).accepted).toBeGreaterThanOrEqual(RATE * 0.9);
       // during the storm the sender backs off: after its first second, far fewer attempts than the target
       let stormAttempts = 0;
-      for (let s = sec(stormStart) + 2; s < sec(stormEnd) - 1; s++) stormAttempts += at(s).accepted + at(s).throttled;
+      for (let s = sec(stormStart) + 2; s < sec(stormEnd) - 1; s++)
+        stormAttempts += at(s).accepted + at(s).throttled;
       const stormSeconds = sec(stormEnd) - 1 - (sec(stormStart) + 2);
       expect(stormAttempts / stormSeconds).toBeLessThan(RATE * 0.3);
       // after the storm the rate comes back to the target
       let recovered = false;
-      for (let s = sec(stormEnd) + 1; s <= sec(stormEnd) + 15; s++) if (at(s).accepted >= RATE * 0.9) recovered = true;
+      for (let s = sec(stormEnd) + 1; s <= sec(stormEnd) + 15; s++)
+        if (at(s).accepted >= RATE * 0.9) recovered = true;
       expect(recovered, JSON.stringify(counts.seconds.slice(-25))).toBe(true);
 
       const msgs = await sb.control<{ to: string }[]>(`messages?phone_number_id=${pn}`);

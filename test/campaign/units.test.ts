@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { emptyCounts } from '../../src/lib/campaign/ledger.js';
+import { emptyCounts, Ledger } from '../../src/lib/campaign/ledger.js';
 import { parseMapSpec, renderComponents, resolveSlots } from '../../src/lib/campaign/mapping.js';
 import { SendOutput } from '../../src/lib/campaign/output.js';
 import { normalisePhone } from '../../src/lib/campaign/phone.js';
@@ -9,6 +9,7 @@ import { csvCell } from '../../src/lib/campaign/report.js';
 import { UsageError } from '../../src/lib/errors.js';
 import type { MessageTemplate } from '../../src/lib/graph/types.js';
 import { Io } from '../../src/lib/io/io.js';
+import { Store } from '../../src/lib/store/index.js';
 
 describe('csvCell (report escaping)', () => {
   it('neutralises cells that a spreadsheet would evaluate, and quotes per RFC 4180', () => {
@@ -36,8 +37,14 @@ describe('normalisePhone', () => {
   });
   it('explains what is wrong', () => {
     expect(normalisePhone('', null)).toMatchObject({ ok: false, reason: 'empty phone number' });
-    expect(normalisePhone('0151 12345678', null)).toMatchObject({ ok: false, reason: expect.stringMatching(/no country code/) });
-    expect(normalisePhone('+49151', null)).toMatchObject({ ok: false, reason: expect.stringMatching(/not a valid/) });
+    expect(normalisePhone('0151 12345678', null)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/no country code/),
+    });
+    expect(normalisePhone('+49151', null)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/not a valid/),
+    });
   });
 });
 
@@ -57,7 +64,10 @@ describe('throughput and rate', () => {
   });
 });
 
-const T = (components: MessageTemplate['components'], extra: Partial<MessageTemplate> = {}): MessageTemplate => ({
+const T = (
+  components: MessageTemplate['components'],
+  extra: Partial<MessageTemplate> = {},
+): MessageTemplate => ({
   id: '1',
   name: 't',
   language: 'en_US',
@@ -70,13 +80,24 @@ const T = (components: MessageTemplate['components'], extra: Partial<MessageTemp
 describe('mapping', () => {
   const order = T([{ type: 'BODY', text: 'Hi {{1}}, your order {{2}} has shipped.' }]);
   it('maps positional parameters, in order, whatever the order of --map', () => {
-    const slots = resolveSlots(order, ['phone', 'order', 'name'], ['order=body.2', 'name=1'].map(parseMapSpec), 'x.csv');
+    const slots = resolveSlots(
+      order,
+      ['phone', 'order', 'name'],
+      ['order=body.2', 'name=1'].map(parseMapSpec),
+      'x.csv',
+    );
     expect(slots.map((s) => [s.name, s.column])).toEqual([
       ['1', 'name'],
       ['2', 'order'],
     ]);
     expect(renderComponents(slots, ['Ana', 'A-1'])).toEqual([
-      { type: 'body', parameters: [{ type: 'text', text: 'Ana' }, { type: 'text', text: 'A-1' }] },
+      {
+        type: 'body',
+        parameters: [
+          { type: 'text', text: 'Ana' },
+          { type: 'text', text: 'A-1' },
+        ],
+      },
     ]);
   });
   it('maps named parameters by column name without --map', () => {
@@ -106,21 +127,43 @@ describe('mapping', () => {
       },
     ]);
     const cols = ['phone', 'img', 'code', 'slug', 'coupon', 'payload'];
-    const specs = ['img=header', 'code=1', 'slug=button.0', 'coupon=button.1', 'payload=button.2'].map(parseMapSpec);
+    const specs = ['img=header', 'code=1', 'slug=button.0', 'coupon=button.1', 'payload=button.2'].map(
+      parseMapSpec,
+    );
     const slots = resolveSlots(t, cols, specs, 'x.csv');
     expect(renderComponents(slots, ['https://x.example/a.png', 'C', 'go', 'SAVE10', 'stop'])).toEqual([
       { type: 'header', parameters: [{ type: 'image', image: { link: 'https://x.example/a.png' } }] },
       { type: 'body', parameters: [{ type: 'text', text: 'C' }] },
       { type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: 'go' }] },
-      { type: 'button', sub_type: 'copy_code', index: '1', parameters: [{ type: 'coupon_code', coupon_code: 'SAVE10' }] },
-      { type: 'button', sub_type: 'quick_reply', index: '2', parameters: [{ type: 'payload', payload: 'stop' }] },
+      {
+        type: 'button',
+        sub_type: 'copy_code',
+        index: '1',
+        parameters: [{ type: 'coupon_code', coupon_code: 'SAVE10' }],
+      },
+      {
+        type: 'button',
+        sub_type: 'quick_reply',
+        index: '2',
+        parameters: [{ type: 'payload', payload: 'stop' }],
+      },
     ]);
   });
   it('refuses templates it cannot fill and mappings that do not fit', () => {
-    expect(() => resolveSlots(T([{ type: 'HEADER', format: 'LOCATION' }, { type: 'BODY', text: 'x' }]), ['phone'], [], 'x.csv')).toThrow(
-      /LOCATION header/,
+    expect(() =>
+      resolveSlots(
+        T([
+          { type: 'HEADER', format: 'LOCATION' },
+          { type: 'BODY', text: 'x' },
+        ]),
+        ['phone'],
+        [],
+        'x.csv',
+      ),
+    ).toThrow(/LOCATION header/);
+    expect(() => resolveSlots(order, ['phone', 'a'], [parseMapSpec('a=1')], 'x.csv')).toThrow(
+      /takes body \{\{2\}\}/,
     );
-    expect(() => resolveSlots(order, ['phone', 'a'], [parseMapSpec('a=1')], 'x.csv')).toThrow(/takes body \{\{2\}\}/);
     expect(() => parseMapSpec('nothing')).toThrow(/COLUMN=PARAM/);
   });
 });
@@ -154,7 +197,9 @@ describe('progress output', () => {
     vi.advanceTimersByTime(9_999);
     expect(o.err()).toBe('');
     vi.advanceTimersByTime(1);
-    expect(o.err()).toMatch(/^42% 42\/100 · 19\.5\/s \(target 19\.0\) · sent 40 failed 2 skipped 0 unknown 0 · ETA 3s\n$/);
+    expect(o.err()).toMatch(
+      /^42% 42\/100 · 19\.5\/s \(target 19\.0\) · sent 40 failed 2 skipped 0 unknown 0 · ETA 3s\n$/,
+    );
     vi.advanceTimersByTime(20_000);
     expect(o.err().split('\n').filter(Boolean)).toHaveLength(3);
     out.stopProgress();
@@ -170,5 +215,63 @@ describe('progress output', () => {
     expect(o.err()).toContain('ETA 3s');
     expect(o.err()).not.toContain('\n');
     out.stopProgress();
+  });
+});
+
+describe('campaign lease', () => {
+  function ledger() {
+    const store = Store.open(':memory:');
+    const l = new Ledger(store.db);
+    const c = l.create(
+      {
+        id: 'c1',
+        template: 't',
+        language: 'en',
+        phoneNumberId: '1',
+        wabaId: '2',
+        csvPath: '/x.csv',
+        csvSize: 0,
+        csvMtime: 0,
+        csvSha256: '',
+        options: { map: [], phoneColumn: 'phone', defaultCountry: null, exclude: null, slots: [] },
+        templateSnapshot: {
+          id: 't',
+          name: 't',
+          language: 'en',
+          category: 'UTILITY',
+          status: 'APPROVED',
+          components: [],
+        },
+      },
+      0,
+    );
+    return { l, cid: c.cid };
+  }
+  const me = { owner: 'a', host: 'h1', pid: 100 };
+  const other = { owner: 'b', host: 'h1', pid: 200 };
+
+  it('refuses a second live run, and takes over a dead or silent one', () => {
+    const { l, cid } = ledger();
+    expect(l.acquireLease(cid, me, 1000, 30_000, () => true)).toEqual({ ok: true, tookOver: null });
+    // same host, pid alive, fresh heartbeat: refused
+    expect(l.acquireLease(cid, other, 2000, 30_000, () => true)).toEqual({
+      ok: false,
+      holder: { host: 'h1', pid: 100, heartbeat: 1000 },
+    });
+    // the holder's process is gone: taken over at once
+    expect(l.acquireLease(cid, other, 3000, 30_000, (pid) => pid !== 100)).toMatchObject({
+      ok: true,
+      tookOver: { pid: 100 },
+    });
+    // another host, heartbeat older than 30 s: taken over
+    const far = { owner: 'c', host: 'h2', pid: 300 };
+    expect(l.acquireLease(cid, far, 20_000, 30_000, () => true).ok).toBe(false);
+    expect(l.acquireLease(cid, far, 40_000, 30_000, () => true)).toMatchObject({
+      ok: true,
+      tookOver: { host: 'h1', pid: 200 },
+    });
+    // the old holder's next heartbeat fails: it knows it lost the campaign
+    expect(l.commit(cid, { updates: [], intents: [], heartbeatOwner: 'b' }, 41_000)).toBe(false);
+    expect(l.commit(cid, { updates: [], intents: [], heartbeatOwner: 'c' }, 41_000)).toBe(true);
   });
 });

@@ -6,7 +6,10 @@ import type { Deps } from '../../lib/deps.js';
 export function register(cmd: Command, deps: Deps): void {
   cmd
     .description('List the campaigns in the ledger with their counts')
-    .addHelpText('after', '\nExamples:\n  $ wacx campaigns list\n  $ wacx campaigns list --json | jq \'.[] | select(.unknown > 0)\'')
+    .addHelpText(
+      'after',
+      "\nExamples:\n  $ wacx campaigns list\n  $ wacx campaigns list --json | jq '.[] | select(.unknown > 0)'",
+    )
     .action(action(deps, () => run(deps)));
 }
 
@@ -38,7 +41,19 @@ export async function run(deps: Deps): Promise<number> {
     return 0;
   }
   deps.io.table(
-    ['ID', 'STATUS', 'TEMPLATE', 'LANG', 'ROWS', 'SENT', 'FAILED', 'SKIPPED', 'UNKNOWN', 'PENDING', 'UPDATED'],
+    [
+      'ID',
+      'STATUS',
+      'TEMPLATE',
+      'LANG',
+      'ROWS',
+      'SENT',
+      'FAILED',
+      'SKIPPED',
+      'UNKNOWN',
+      'PENDING',
+      'UPDATED',
+    ],
     list.map((c) => [
       c.id,
       c.status,

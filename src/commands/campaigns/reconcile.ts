@@ -11,7 +11,10 @@ export function register(cmd: Command, deps: Deps): void {
         '<campaign>:<row>). Exit 0 when none is left unknown, 3 otherwise.',
     )
     .argument('<id>', 'campaign id')
-    .addHelpText('after', '\nExamples:\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e --json',
+    )
     .action(action(deps, (id: string) => run(id, deps)));
 }
 

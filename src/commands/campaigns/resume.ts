@@ -41,7 +41,9 @@ function num(value: string | undefined, flag: string, integer = false): number |
   if (value === undefined) return null;
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}".`, { location: flag });
+    throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}".`, {
+      location: flag,
+    });
   }
   return n;
 }

@@ -6,10 +6,15 @@ import type { Deps } from '../../lib/deps.js';
 
 export function register(cmd: Command, deps: Deps): void {
   cmd
-    .description("Show a campaign: counts, failures by error code, skipped rows by reason, and the unknown rows")
+    .description(
+      'Show a campaign: counts, failures by error code, skipped rows by reason, and the unknown rows',
+    )
     .argument('<id>', 'campaign id')
     .option('--all', 'list every unknown row (default: the first 50)')
-    .addHelpText('after', '\nExamples:\n  $ wacx campaigns show order_update-3f9a1c2b7e\n  $ wacx campaigns show order_update-3f9a1c2b7e --json')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ wacx campaigns show order_update-3f9a1c2b7e\n  $ wacx campaigns show order_update-3f9a1c2b7e --json',
+    )
     .action(action(deps, (id: string, opts: { all?: boolean }) => run(id, opts, deps)));
 }
 
@@ -34,9 +39,16 @@ export async function run(id: string, opts: { all?: boolean }, deps: Deps): Prom
       in_flight: d.counts.in_flight,
       failed_by_code: d.failedByCode,
       skipped_by_reason: d.skippedByReason,
-      unknown_rows: d.unknownRows.map((u) => ({ row: u.row, line: u.line, to: u.recipient, reason: u.reason })),
+      unknown_rows: d.unknownRows.map((u) => ({
+        row: u.row,
+        line: u.line,
+        to: u.recipient,
+        reason: u.reason,
+      })),
       stop: d.stop,
-      running: d.running ? { host: d.running.host, pid: d.running.pid, heartbeat_age_ms: d.running.heartbeatAgoMs } : null,
+      running: d.running
+        ? { host: d.running.host, pid: d.running.pid, heartbeat_age_ms: d.running.heartbeatAgoMs }
+        : null,
       runs: d.runs,
       active_ms: d.activeMs,
       created_at: new Date(d.createdAt).toISOString(),
@@ -56,7 +68,10 @@ export async function run(id: string, opts: { all?: boolean }, deps: Deps): Prom
   );
   if (d.failedByCode.length > 0) {
     io.out('Failed by error code:');
-    for (const f of d.failedByCode) io.out(`  ${String(f.code ?? '-').padEnd(8)} ${String(f.count).padStart(8)}  ${f.meaning ?? f.title ?? ''}`);
+    for (const f of d.failedByCode)
+      io.out(
+        `  ${String(f.code ?? '-').padEnd(8)} ${String(f.count).padStart(8)}  ${f.meaning ?? f.title ?? ''}`,
+      );
   }
   if (d.skippedByReason.length > 0) {
     io.out('Skipped:');
@@ -64,9 +79,12 @@ export async function run(id: string, opts: { all?: boolean }, deps: Deps): Prom
   }
   if (d.unknownRows.length > 0) {
     io.out('Unknown outcome (may or may not have been accepted):');
-    for (const u of d.unknownRows) io.out(`  row ${u.row} (line ${u.line}) ${u.recipient ?? ''}  ${u.reason ?? ''}`);
+    for (const u of d.unknownRows)
+      io.out(`  row ${u.row} (line ${u.line}) ${u.recipient ?? ''}  ${u.reason ?? ''}`);
     if (c.unknown > d.unknownRows.length) io.out(`  … ${c.unknown - d.unknownRows.length} more (--all)`);
-    io.info(`  → \`wacx campaigns reconcile ${d.id}\` settles them from status webhooks; \`wacx campaigns resume ${d.id} --resend-unknown\` sends them again.`);
+    io.info(
+      `  → \`wacx campaigns reconcile ${d.id}\` settles them from status webhooks; \`wacx campaigns resume ${d.id} --resend-unknown\` sends them again.`,
+    );
   }
   if (d.stop) {
     io.out(`Stopped: ${d.stop.code !== null ? `${d.stop.code} ` : ''}${d.stop.title}. ${d.stop.message}`);

@@ -9,22 +9,24 @@ import type { MessageTemplate } from '../graph/types.js';
 import type { Io } from '../io/io.js';
 import { Store } from '../store/index.js';
 import { syncHealth } from '../webhooks/queries.js';
+import { startCheckpointer } from './checkpointer.js';
 import { Engine, type EngineOutcome } from './engine.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
-import { findPhoneColumn, type Problem, readHeader, type RowShape } from './ingest.js';
+import { findPhoneColumn, type Problem, type RowShape, readHeader } from './ingest.js';
 import { type Campaign, type Counts, type IngestRow, Ledger } from './ledger.js';
-import { type ReadTask, runRead } from './reader.js';
 import { type MapSpec, parseMapSpec, resolveSlots } from './mapping.js';
 import { readExcludeFile, storeOptOuts } from './opt-outs.js';
 import { meaningOfCode, meaningOfSkip, SendOutput, type Snapshot, type Summary } from './output.js';
 import { Pacer, PairLimiter } from './pacer.js';
 import { checkDefaultCountry } from './phone.js';
 import { defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
+import { type ReadTask, runRead } from './reader.js';
 import { reconcileUnknown } from './reconcile.js';
 import { writeReport } from './report.js';
 import { fetchApprovedTemplate } from './template.js';
 import { graphTransport } from './transport.js';
 import { INVALID_REASONS, type RowOutcome, type SkipReason, type Slot, type StopReason } from './types.js';
+import { type Committer, startWriter } from './writer.js';
 
 export interface SendRequest {
   csvPath: string;
@@ -113,9 +115,26 @@ function problemsError(problems: readonly Problem[], count: number, csvName: str
 }
 
 /** `--strict`: every row of the file (from `from`) is checked before anything is sent; throws with the first problems. */
-async function strictCheck(path: string, shape: RowShape, from: ReadTask['from'], csvName: string): Promise<void> {
+async function strictCheck(
+  path: string,
+  shape: RowShape,
+  from: ReadTask['from'],
+  csvName: string,
+): Promise<void> {
   const r = await runRead(
-    { kind: 'problems', dbPath: '', cid: 0, path, shape, from, excluded: [], optedOut: [], batchRows: 0, batchMs: 0, problemLimit: 20 },
+    {
+      kind: 'problems',
+      dbPath: '',
+      cid: 0,
+      path,
+      shape,
+      from,
+      excluded: [],
+      optedOut: [],
+      batchRows: 0,
+      batchMs: 0,
+      problemLimit: 20,
+    },
     {},
   );
   if (r.problems && r.problems.count > 0) throw problemsError(r.problems.problems, r.problems.count, csvName);
@@ -155,37 +174,52 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
     : deriveCampaignId(csvSha256, req.template, req.language, phoneNumberId);
   const exclude = req.exclude ? resolve(req.exclude) : null;
 
-  if (req.dryRun) return dryRun(req, env, { csvPath, csvName, defaultCountry, specs, phoneNumberId, wabaId, id, exclude });
+  if (req.dryRun)
+    return dryRun(req, env, { csvPath, csvName, defaultCountry, specs, phoneNumberId, wabaId, id, exclude });
 
   const store = await env.store();
   const ledger = new Ledger(store.db);
   const existing = ledger.find(id);
   if (existing) {
-    const mismatch =
+    const mismatch: [string, string] | null =
       existing.template !== req.template
-        ? `template ${existing.template}`
+        ? ['--template', `template ${existing.template}`]
         : existing.language !== req.language
-          ? `language ${existing.language}`
+          ? ['--language', `language ${existing.language}`]
           : existing.phoneNumberId !== phoneNumberId
-            ? `phone number ${existing.phoneNumberId}`
+            ? ['--phone-number-id', `phone number ${existing.phoneNumberId}`]
             : existing.csvSha256 !== csvSha256
-              ? `another CSV (${existing.csvPath})`
+              ? ['--csv', `another CSV (${existing.csvPath})`]
               : mapKey(existing.options.map) !== mapKey(specs)
-                ? `other --map options (${existing.options.map.map((m) => `${m.column}=${m.param}`).join(' ') || 'none'})`
+                ? [
+                    '--map',
+                    `other --map options (${existing.options.map.map((m) => `${m.column}=${m.param}`).join(' ') || 'none'})`,
+                  ]
                 : (existing.options.defaultCountry ?? null) !== (defaultCountry ?? null)
-                  ? `--default-country ${existing.options.defaultCountry ?? '(none)'}`
+                  ? ['--default-country', `--default-country ${existing.options.defaultCountry ?? '(none)'}`]
                   : null;
     if (mismatch) {
-      throw new UsageError(`Campaign "${id}" already exists with ${mismatch}.`, {
-        location: '--campaign',
-        hint: `Resume it with \`wacx campaigns resume ${id}\`, or choose a new --campaign id.`,
-      });
+      throw new UsageError(
+        `Campaign "${id}" ${req.campaignId ? '' : '(this CSV, template and number) '}was started with ${mismatch[1]}: the rows it has not sent yet would not be the same messages.`,
+        {
+          location: mismatch[0],
+          hint: `Run it as it was started (or \`wacx campaigns resume ${id}\`); for a new campaign pass --campaign NEW-ID (recipients it already reached would get the message again).`,
+        },
+      );
     }
     if (exclude && exclude !== existing.options.exclude) {
-      env.io.warn(`Campaign ${id} was started with ${existing.options.exclude ? `--exclude ${existing.options.exclude}` : 'no --exclude'}; using the new --exclude for the rows not sent yet.`);
+      env.io.warn(
+        `Campaign ${id} was started with ${existing.options.exclude ? `--exclude ${existing.options.exclude}` : 'no --exclude'}; using the new --exclude for the rows not sent yet.`,
+      );
     }
     env.io.info(`Resuming campaign ${id} (started ${new Date(existing.createdAt).toISOString()}).`);
-    return runCampaign(ledger, store, existing, { ...req, exclude: exclude ?? existing.options.exclude }, env);
+    return runCampaign(
+      ledger,
+      store,
+      existing,
+      { ...req, exclude: exclude ?? existing.options.exclude },
+      env,
+    );
   }
 
   if (!req.campaignId) {
@@ -257,7 +291,9 @@ export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv
   const ledger = new Ledger(store.db);
   const campaign = ledger.find(id);
   if (!campaign) {
-    throw new UsageError(`No campaign "${id}" in the ledger.`, { hint: 'List them with `wacx campaigns list`.' });
+    throw new UsageError(`No campaign "${id}" in the ledger.`, {
+      hint: 'List them with `wacx campaigns list`.',
+    });
   }
   return runCampaign(ledger, store, campaign, { ...req, exclude: campaign.options.exclude }, env);
 }
@@ -279,9 +315,10 @@ class Tally {
   counts: Counts;
   answered = 0;
   lastAnswerAt: number | null = null;
-  private samples: { t: number; n: number }[] = [];
-  constructor(counts: Counts) {
+  private samples: { t: number; n: number }[];
+  constructor(counts: Counts, now: number) {
     this.counts = { ...counts };
+    this.samples = [{ t: now, n: 0 }];
   }
   outcome(o: EngineOutcome, now: number): void {
     this.counts.pending--;
@@ -343,13 +380,17 @@ async function runCampaign(
   if (!sameSlots(slots, campaign.options.slots)) {
     throw new UsageError(
       `Template "${campaign.template}" (${campaign.language}) changed since campaign ${campaign.id} started: its parameters are not the same any more.`,
-      { location: '--template', hint: 'Start a new campaign (--campaign NEW-ID) for the new version of the template.' },
+      {
+        location: '--template',
+        hint: 'Start a new campaign (--campaign NEW-ID) for the new version of the template.',
+      },
     );
   }
   const defaultCountry = checkDefaultCountry(campaign.options.defaultCountry);
   const shape: RowShape = { columns, phoneIndex, slots, defaultCountry };
 
-  const pn = prefetched.pn ?? (await graph.phoneNumbers.get(campaign.phoneNumberId, THROUGHPUT_FIELDS, env.signal));
+  const pn =
+    prefetched.pn ?? (await graph.phoneNumbers.get(campaign.phoneNumberId, THROUGHPUT_FIELDS, env.signal));
   const limit = numberThroughput(pn);
   const rate = resolveRate(opts.rate, opts.force, limit);
   if (opts.maxInFlight !== null && !(Number.isInteger(opts.maxInFlight) && opts.maxInFlight > 0)) {
@@ -362,9 +403,12 @@ async function runCampaign(
     const now = await statCsv(campaign.csvPath);
     if (now.size !== campaign.csvSize || now.mtimeMs !== campaign.csvMtime) {
       if ((await fileSha256(campaign.csvPath)) !== campaign.csvSha256) {
-        throw new WacxError(`${csvName} changed since campaign ${campaign.id} started, and not all of it was read.`, {
-          hint: 'Restore the original file to resume, or start a new campaign with --campaign NEW-ID.',
-        });
+        throw new WacxError(
+          `${csvName} changed since campaign ${campaign.id} started, and not all of it was read.`,
+          {
+            hint: 'Restore the original file to resume, or start a new campaign with --campaign NEW-ID.',
+          },
+        );
       }
     }
     if (opts.strict) {
@@ -377,7 +421,9 @@ async function runCampaign(
     const ex = await readExcludeFile(opts.exclude, defaultCountry);
     excluded = ex.numbers;
     if (ex.invalid.length > 0) {
-      io.warn(`${basename(opts.exclude)}: ${ex.invalid.length} line(s) are not phone numbers (first: line ${ex.invalid[0]!.line}).`);
+      io.warn(
+        `${basename(opts.exclude)}: ${ex.invalid.length} line(s) are not phone numbers (first: line ${ex.invalid[0]!.line}).`,
+      );
     }
   }
 
@@ -388,7 +434,8 @@ async function runCampaign(
       kind: 'offboarded',
       code: null,
       title: 'Number offboarded',
-      message: 'The webhook store shows ACCOUNT_OFFBOARDED without a later ACCOUNT_RECONNECTED: sends would fail.',
+      message:
+        'The webhook store shows ACCOUNT_OFFBOARDED without a later ACCOUNT_RECONNECTED: sends would fail.',
       hint: 'Reconnect the number in the WhatsApp Business App (or re-onboard), check `wacx doctor`, then run again.',
     };
     const counts = ledger.counts(cid);
@@ -420,13 +467,17 @@ async function runCampaign(
     );
   }
   if (lease.tookOver) {
-    io.info(`Taking over campaign ${campaign.id} from a run that stopped (pid ${lease.tookOver.pid} on ${lease.tookOver.host}).`);
+    io.info(
+      `Taking over campaign ${campaign.id} from a run that stopped (pid ${lease.tookOver.pid} on ${lease.tookOver.host}).`,
+    );
   }
 
   const stopIngest = new AbortController();
   const onAbort = () => stopIngest.abort();
   env.signal.addEventListener('abort', onAbort);
   let optOutTimer: NodeJS.Timeout | undefined;
+  let stopCheckpointer: (() => Promise<void>) | undefined;
+  let committer: Committer | null = null;
   let result: Awaited<ReturnType<Engine['run']>>;
   let ingestError: unknown;
   let tally: Tally;
@@ -443,15 +494,20 @@ async function runCampaign(
     }
     if (opts.resendUnknown) {
       const n = ledger.unknownToPending(cid, now);
-      if (n > 0) io.warn(`--resend-unknown: ${n} row(s) whose outcome is unknown will be sent again (they may get it twice).`);
+      if (n > 0)
+        io.warn(
+          `--resend-unknown: ${n} row(s) whose outcome is unknown will be sent again (they may get it twice).`,
+        );
     } else if (rec.stillUnknown > 0) {
       io.warn(
         `${rec.stillUnknown} row(s) have an unknown outcome and are not re-sent (see \`wacx campaigns show ${campaign.id}\`; --resend-unknown to send them again).`,
       );
     }
     ledger.durable();
+    stopCheckpointer = await startCheckpointer(store.db, store.path);
+    committer = startWriter(store.path, cid);
     ledger.setStatus(cid, 'running', now, { started: true, stopReason: null });
-    tally = new Tally(ledger.counts(cid));
+    tally = new Tally(ledger.counts(cid), clock.now());
 
     let optOuts = storeOptOuts(store.db);
     optOutTimer = setInterval(() => {
@@ -479,6 +535,7 @@ async function runCampaign(
       pair: new PairLimiter(),
       window,
       leaseOwner: me.owner,
+      committer,
       ingestDone: () => ingestDone,
       blocked: (r) =>
         excluded.has(r)
@@ -534,7 +591,11 @@ async function runCampaign(
     }
     output.startProgress(
       (): Snapshot => ({
-        counts: { ...t.counts, in_flight: engine.outstanding, pending: t.counts.pending - engine.outstanding },
+        counts: {
+          ...t.counts,
+          in_flight: engine.outstanding,
+          pending: t.counts.pending - engine.outstanding,
+        },
         outstanding: engine.outstanding,
         rate: t.rate(clock.now()),
         targetRate: rate,
@@ -548,7 +609,9 @@ async function runCampaign(
     env.signal.removeEventListener('abort', onAbort);
     if (optOutTimer) clearInterval(optOutTimer);
     output.stopProgress();
+    await committer?.close();
     ledger.releaseLease(cid, me.owner);
+    await stopCheckpointer?.();
   }
 
   // ---- the end of this run ----
@@ -584,7 +647,10 @@ async function runCampaign(
     exitCode = ExitCode.CANCELLED;
   } else if (stop) {
     status = 'stopped';
-    exitCode = stop.kind === 'api' && stop.code !== null && [0, 190].includes(stop.code) ? ExitCode.AUTH : ExitCode.FAILED;
+    exitCode =
+      stop.kind === 'api' && stop.code !== null && [0, 190].includes(stop.code)
+        ? ExitCode.AUTH
+        : ExitCode.FAILED;
   } else if (counts.failed + counts.unknown + counts.pending + counts.in_flight + invalid > 0) {
     status = 'partial';
     exitCode = ExitCode.PARTIAL;
@@ -592,7 +658,8 @@ async function runCampaign(
     status = 'completed';
     exitCode = ExitCode.OK;
   }
-  const finished = counts.pending + counts.in_flight === 0 && (status === 'completed' || status === 'partial');
+  const finished =
+    counts.pending + counts.in_flight === 0 && (status === 'completed' || status === 'partial');
   ledger.setStatus(cid, status === 'partial' ? 'completed' : status, end, {
     stopReason: stop,
     activeMs: end - started,
@@ -630,7 +697,10 @@ export function buildSummary(
   ledger: Ledger,
   campaign: Campaign,
   counts: Counts,
-  s: Pick<Summary, 'status' | 'exitCode' | 'durationMs' | 'requests' | 'achievedRate' | 'targetRate' | 'stop' | 'report'> & {
+  s: Pick<
+    Summary,
+    'status' | 'exitCode' | 'durationMs' | 'requests' | 'achievedRate' | 'targetRate' | 'stop' | 'report'
+  > & {
     rendered?: number;
     commits?: number;
   },
@@ -683,9 +753,16 @@ async function dryRun(
   const pn = await graph.phoneNumbers.get(c.phoneNumberId, THROUGHPUT_FIELDS, env.signal);
   const rate = resolveRate(req.rate, req.force, numberThroughput(pn));
   if (req.strict) {
-    await strictCheck(c.csvPath, shape, { offset: header.end, lines: header.endLines, nextRow: 1 }, c.csvName);
+    await strictCheck(
+      c.csvPath,
+      shape,
+      { offset: header.end, lines: header.endLines, nextRow: 1 },
+      c.csvName,
+    );
   }
-  const excluded = c.exclude ? (await readExcludeFile(c.exclude, c.defaultCountry)).numbers : new Set<string>();
+  const excluded = c.exclude
+    ? (await readExcludeFile(c.exclude, c.defaultCountry)).numbers
+    : new Set<string>();
   const optedOut = storeOptOuts((await env.store()).db);
 
   const dir = await mkdtemp(join(tmpdir(), 'wacx-dry-run-'));
@@ -706,7 +783,13 @@ async function dryRun(
         csvSize: 0,
         csvMtime: 0,
         csvSha256: '',
-        options: { map: c.specs, phoneColumn: header.columns[phoneIndex]!, defaultCountry: c.defaultCountry, exclude: c.exclude, slots },
+        options: {
+          map: c.specs,
+          phoneColumn: header.columns[phoneIndex]!,
+          defaultCountry: c.defaultCountry,
+          exclude: c.exclude,
+          slots,
+        },
         templateSnapshot: template,
       },
       clock.now(),
@@ -727,7 +810,13 @@ async function dryRun(
         optedOut: [...optedOut],
         batchRows: 1000,
         batchMs: 50,
-        render: { campaignId: c.id, template: req.template, language: req.language, json: env.json, previews: 3 },
+        render: {
+          campaignId: c.id,
+          template: req.template,
+          language: req.language,
+          json: env.json,
+          previews: 3,
+        },
       },
       {
         onBatch: (_pending, skipped) => {

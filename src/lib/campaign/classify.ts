@@ -51,7 +51,8 @@ function hasEnvelope(e: GraphApiError): boolean {
 
 export function classify(error: unknown): Verdict {
   if (error instanceof UnknownOutcomeError) return { type: 'unknown', message: error.message };
-  if (error instanceof GraphNetworkError) return { type: 'retry', scope: 'network', code: null, title: error.message };
+  if (error instanceof GraphNetworkError)
+    return { type: 'retry', scope: 'network', code: null, title: error.message };
   if (!(error instanceof GraphApiError)) {
     return { type: 'unknown', message: error instanceof Error ? error.message : String(error) };
   }
@@ -59,7 +60,8 @@ export function classify(error: unknown): Verdict {
   const info = errorCodeInfo(e.code);
   const title = info?.title ?? e.message;
   if (!hasEnvelope(e)) {
-    if (e.status === 429) return { type: 'retry', scope: 'throttle', code: 130429, title: 'HTTP 429', retryAfterMs: ms(e) };
+    if (e.status === 429)
+      return { type: 'retry', scope: 'throttle', code: 130429, title: 'HTTP 429', retryAfterMs: ms(e) };
     // a gateway or proxy answered (502, 504, an HTML page): the backend may have processed the request
     return { type: 'unknown', message: `HTTP ${e.status} without a Graph error body: ${e.message}` };
   }

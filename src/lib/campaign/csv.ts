@@ -107,7 +107,8 @@ class LineTracker {
 const QUOTE_MESSAGES: Record<string, string> = {
   CSV_INVALID_CLOSING_QUOTE: 'broken quoting: a closing quote is followed by other characters',
   CSV_QUOTE_NOT_CLOSED: 'broken quoting: a quote is opened and never closed',
-  INVALID_OPENING_QUOTE: 'broken quoting: a quote inside an unquoted field (wrap the field in quotes and double the quote)',
+  INVALID_OPENING_QUOTE:
+    'broken quoting: a quote inside an unquoted field (wrap the field in quotes and double the quote)',
   CSV_INVALID_OPENING_QUOTE: 'broken quoting: a quote inside an unquoted field',
   CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE: 'broken quoting: characters after a closing quote',
   CSV_MAX_RECORD_SIZE: `record longer than ${MAX_RECORD_CHARS} characters (probably a quote that is never closed)`,
@@ -211,7 +212,8 @@ export async function* readCsv(path: string, options: ReadCsvOptions = {}): Asyn
 }
 
 function errorCode(error: unknown): string | undefined {
-  if (!error || typeof error !== 'object' || !('code' in error) || typeof error.code !== 'string') return undefined;
+  if (!error || typeof error !== 'object' || !('code' in error) || typeof error.code !== 'string')
+    return undefined;
   return error.code.startsWith('CSV_') || error.code === 'INVALID_OPENING_QUOTE' ? error.code : undefined;
 }
 

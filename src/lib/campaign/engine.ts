@@ -1,8 +1,9 @@
 import type { Clock } from '../clock.js';
 import { classify, type Verdict } from './classify.js';
-import type { Ledger, PendingRow, RowUpdate } from './ledger.js';
+import type { CommitBatch, Ledger, PendingRow, RowUpdate } from './ledger.js';
 import { type Pacer, type PairLimiter, pairBackoffMs } from './pacer.js';
 import type { RowOutcome, RowState, StopReason } from './types.js';
+import type { Committer } from './writer.js';
 
 /**
  * The sending loop of a campaign.
@@ -16,6 +17,9 @@ import type { RowOutcome, RowState, StopReason } from './types.js';
  */
 
 const TIMER_DONE = new Error('engine finished');
+
+/** An answer this much slower than the fastest recent ones means the API paused and got a bunch at once. */
+const ARRIVAL_SLACK_MS = 5;
 
 /** The next batch is planned and committed this long before its first departure. */
 const PLAN_LEAD_MS = 1;
@@ -60,6 +64,12 @@ export interface EngineOptions {
   gatherMs?: number;
   leaseOwner: string;
   heartbeatMs?: number;
+  /**
+   * Writes the group commits in another thread (writer.ts). Without it the loop commits synchronously. With it, a
+   * batch is planned `commitLeadMs` before its first departure, so that its commit is confirmed in time.
+   */
+  committer?: Committer | null;
+  commitLeadMs?: number;
   /** Whether the whole CSV is in the ledger (else more pending rows may come). */
   ingestDone: () => boolean;
   /** A reason to skip a recipient at dispatch time (opted out meanwhile), or null. */
@@ -88,8 +98,12 @@ export interface EngineResult {
 interface Work {
   row: PendingRow;
   notBefore: number;
-  /** When the current attempt left (for the pair limiter). */
+  /** When the current attempt was planned to leave (for the pair limiter). */
   sentAt?: number;
+  /** When it actually left (for the answer time). */
+  leftAt?: number;
+  /** Its departure number in the pacer. */
+  seq?: number;
   throttled: number;
   transient: number;
   pairFailures: number;
@@ -98,13 +112,16 @@ interface Work {
 interface Planned {
   work: Work;
   at: number;
+  /** Its in_flight mark is committed: it may leave. */
+  ready: boolean;
 }
 
 export class Engine {
-  private readonly o: Required<
-    Omit<EngineOptions, 'blocked' | 'onOutcome' | 'onNotice'>
-  > &
-    Pick<EngineOptions, 'blocked' | 'onOutcome' | 'onNotice'>;
+  private readonly o: Required<Omit<EngineOptions, 'blocked' | 'onOutcome' | 'onNotice' | 'committer'>> &
+    Pick<EngineOptions, 'blocked' | 'onOutcome' | 'onNotice' | 'committer'>;
+  /** Commits sent to the writer thread and not confirmed yet. */
+  private pendingCommits = 0;
+  private commitFailure: Error | null = null;
   private queue: Work[] = [];
   private head = 0;
   private cursor = 0;
@@ -132,21 +149,40 @@ export class Engine {
   /** Pending timers, cancelled when the run ends (so that they do not keep the process alive). */
   private readonly timers = new Set<AbortController>();
   private generation = 0;
-  private readonly batchMin: number;
+  /** Smoothed answer time (ms), for the in-flight window. */
+  private latency = 50;
+  /** A slowly rising minimum of the answer times (ms). */
+  private fastest = 50;
 
   constructor(options: EngineOptions) {
     this.o = {
-      horizonMs: 10,
+      // at high rates plan (and commit) 20 ms of departures at a time, else 10 ms
+      horizonMs: options.pacer.target >= 400 ? 20 : 10,
       flushMs: 100,
       gatherMs: 5,
       heartbeatMs: 2000,
+      commitLeadMs: options.committer ? 15 : 0,
       maxThrottleRetries: 30,
       maxTransientRetries: 5,
       maxPairRetries: 5,
       maxNetworkFailures: 20,
       ...options,
     };
-    this.batchMin = Math.max(1, Math.floor(this.o.window / 4));
+  }
+
+  /**
+   * The in-flight window in use: what the rate needs at the observed answer time (twice the smoothed latency,
+   * plus 20 ms), at most `window`. Against a slow API (Meta answers in a few hundred ms) it opens up; against a
+   * fast one it stays small, so that a pause of the receiver never leaves a big bunch of requests queued to
+   * arrive at once.
+   */
+  private get window(): number {
+    const needed = Math.ceil((this.o.pacer.rate * (2 * this.latency + 20)) / 1000) + 2;
+    return Math.min(this.o.window, Math.max(4, needed));
+  }
+
+  private get batchMin(): number {
+    return Math.max(1, Math.floor(this.window / 4));
   }
 
   /** Wakes the loop: new rows were ingested, or something else changed. */
@@ -170,12 +206,22 @@ export class Engine {
     try {
       for (;;) {
         const now = clock.now();
+        if (this.commitFailure && !this.stopReason) {
+          this.stopReason = {
+            kind: 'input',
+            code: null,
+            title: 'Ledger write failed',
+            message: this.commitFailure.message,
+            hint: 'Check the disk (space, permissions) of the profile database, then run the same command again.',
+          };
+        }
         if (this.stopReason || this.leaseLost || this.o.signal.aborted) {
-          // rows committed as in_flight but not sent yet go back to pending
-          for (const p of this.planned) this.update(p.work.row.row, 'pending', 'not sent: the run stopped before it left', now);
+          // rows marked in_flight but not sent yet go back to pending
+          for (const p of this.planned)
+            this.update(p.work.row.row, 'pending', 'not sent: the run stopped before it left', now);
           this.planned = [];
-          if (this.inFlight === 0) {
-            this.flush(now, false);
+          if (this.inFlight === 0 && this.pendingCommits === 0) {
+            await this.finalFlush(now);
             break;
           }
           await this.wait(Number.POSITIVE_INFINITY);
@@ -186,14 +232,14 @@ export class Engine {
         const fresh = this.plan(now);
         const heartbeatDue = now - this.lastHeartbeat >= this.o.heartbeatMs;
         const flushDue =
-          this.updates.length > 0 && (now - this.firstUpdateAt >= this.o.flushMs || this.updates.length >= 1024);
+          this.updates.length > 0 &&
+          (now - this.firstUpdateAt >= this.o.flushMs || this.updates.length >= 1024);
         if (fresh.length > 0 || flushDue || heartbeatDue) {
           if (!this.flush(now, heartbeatDue, fresh)) continue; // lease lost: stop path
-          for (const p of fresh) this.planned.push(p);
         }
         this.dispatchDue(clock.now());
         if (this.finished()) {
-          this.flush(clock.now(), false);
+          await this.finalFlush(clock.now());
           break;
         }
         await this.wait(this.nextWake(clock.now()));
@@ -216,6 +262,7 @@ export class Engine {
   private finished(): boolean {
     return (
       this.drained &&
+      this.pendingCommits === 0 &&
       this.head >= this.queue.length &&
       this.retries.length === 0 &&
       this.planned.length === 0 &&
@@ -225,8 +272,8 @@ export class Engine {
 
   private refill(now: number): void {
     const available = this.queue.length - this.head;
-    if (this.drained || available >= this.o.window * 2 || now < this.dryUntil) return;
-    const limit = Math.max(256, this.o.window * 4);
+    if (this.drained || available >= this.window * 2 || now < this.dryUntil) return;
+    const limit = Math.max(256, this.window * 4);
     const doneBefore = this.o.ingestDone();
     const rows = this.o.ledger.pendingAfter(this.o.cid, this.cursor, limit);
     if (this.head > 4096) {
@@ -271,16 +318,25 @@ export class Engine {
 
   private plan(now: number): Planned[] {
     const out: Planned[] = [];
-    const free = this.o.window - this.outstanding;
-    if (free <= 0) return out;
-    // paced: the next batch (the next horizonMs of departures) is planned once the last one has left
-    if (this.planned.length > 0) return out;
+    const window = this.window;
+    const free = window - this.outstanding;
+    if (free <= 0) {
+      // the API is slower than the rate: no credit builds up meanwhile (no burst when it answers again)
+      this.o.pacer.idle(now);
+      return out;
+    }
+    // paced: the next batch (the next horizonMs of departures) is planned once the last one has (nearly) left
+    const lastAt = this.lastPlannedAt();
+    if (this.planned.length > 0 && lastAt > now + this.o.commitLeadMs) return out;
     // window-bound (pacing off): gather completions into bigger batches, one commit each
     if (free < this.batchMin && this.inFlight > 0 && now < this.lastPlanAt + this.o.gatherMs) return out;
-    const until = now + this.o.horizonMs + 1e-6;
-    while (this.outstanding + out.length < this.o.window) {
+    const until = now + this.o.commitLeadMs + this.o.horizonMs + 1e-6;
+    while (this.outstanding + out.length < window) {
       const c = this.peek(until);
-      if (!c) break;
+      if (!c) {
+        if (out.length === 0 && this.outstanding === 0) this.o.pacer.idle(now);
+        break;
+      }
       const slot = this.o.pacer.nextAt(now);
       if (slot > until) break;
       const { work } = c;
@@ -303,47 +359,91 @@ export class Engine {
       this.o.pacer.take(at);
       this.o.pair.record(work.row.recipient, at);
       work.sentAt = at;
-      out.push({ work, at });
+      out.push({ work, at, ready: false });
     }
     if (out.length > 0) this.lastPlanAt = now;
     return out;
   }
 
-  /** One group commit. Returns false when the lease was lost. */
-  private flush(now: number, heartbeat: boolean, fresh: readonly Planned[] = []): boolean {
+  /**
+   * One group commit: the outcomes since the last one, the in_flight marks of `fresh`, the heartbeat. `fresh` rows
+   * join the planned ones; they may leave once the commit is confirmed (at once when it is synchronous).
+   * Returns false when the lease was lost.
+   */
+  private flush(now: number, heartbeat: boolean, fresh: Planned[] = []): boolean {
     if (this.updates.length === 0 && fresh.length === 0 && !heartbeat) return true;
-    const ok = this.o.ledger.commit(
-      this.o.cid,
-      {
-        updates: this.updates,
-        intents: fresh.map((p) => p.work.row.row),
-        ...(heartbeat ? { heartbeatOwner: this.o.leaseOwner } : {}),
-      },
-      now,
-    );
+    const batch: CommitBatch = {
+      updates: this.updates,
+      intents: fresh.map((p) => p.work.row.row),
+      ...(heartbeat ? { heartbeatOwner: this.o.leaseOwner } : {}),
+    };
     this.updates = [];
     this.commits++;
     if (heartbeat) this.lastHeartbeat = now;
+    for (const p of fresh) this.planned.push(p);
+    const result = this.o.committer
+      ? this.o.committer.commit(batch, now)
+      : this.o.ledger.commit(this.o.cid, batch, now);
+    if (typeof result === 'boolean') return this.committed(result, fresh);
+    this.pendingCommits++;
+    result.then(
+      (ok) => {
+        this.pendingCommits--;
+        this.committed(ok, fresh);
+        this.notify();
+      },
+      (error: unknown) => {
+        this.pendingCommits--;
+        this.commitFailure ??= error instanceof Error ? error : new Error(String(error));
+        this.notify();
+      },
+    );
+    return true;
+  }
+
+  private committed(ok: boolean, fresh: readonly Planned[]): boolean {
     if (!ok) {
+      // another run owns the campaign now: the rows just planned will not leave (their marks were not written)
       this.leaseLost = true;
-      // the rows just marked will not leave: another run owns the campaign now, it will settle them
+      this.planned = this.planned.filter((p) => !fresh.includes(p));
       return false;
     }
-    for (const p of fresh) p.work.row.attempts++;
+    for (const p of fresh) {
+      p.ready = true;
+      p.work.row.attempts++;
+    }
     return true;
+  }
+
+  /** The last commit of the run (outcomes), confirmed before returning. */
+  private async finalFlush(now: number): Promise<void> {
+    this.flush(now, false);
+    while (this.pendingCommits > 0) await this.wait(Number.POSITIVE_INFINITY);
   }
 
   private dispatchDue(now: number): void {
     if (this.planned.length === 0) return;
     const keep: Planned[] = [];
     for (const p of this.planned) {
-      if (p.at <= now + 0.5) this.dispatch(p.work, now);
-      else keep.push(p);
+      if (!p.ready || p.at > now + 0.5) {
+        keep.push(p);
+        continue;
+      }
+      // late after a stall? never let it leave bunched with the next ones
+      const admit = this.o.pacer.admitAt(now);
+      if (admit > now + 0.5) {
+        p.at = admit;
+        keep.push(p);
+        continue;
+      }
+      p.work.seq = this.o.pacer.sent(now);
+      this.dispatch(p.work, now);
     }
     this.planned = keep;
   }
 
   private dispatch(work: Work, now: number): void {
+    work.leftAt = now;
     this.inFlight++;
     this.requests++;
     this.firstRequestAt ??= now;
@@ -362,10 +462,24 @@ export class Engine {
   private settle(work: Work, result: SendResult): void {
     this.inFlight--;
     const now = this.o.clock.now();
+    if (work.leftAt !== undefined) {
+      const took = now - work.leftAt;
+      this.latency += 0.2 * (took - this.latency);
+      // the fastest recent answers tell how long a request takes when the API is not paused
+      this.fastest = Math.min(took, this.fastest + 0.01 * Math.max(0, this.latency - this.fastest));
+      // a pause of the API (not a few ms of our own event loop noticing the answer late): count the request at
+      // its estimated arrival
+      if (work.seq !== undefined && took > this.fastest + ARRIVAL_SLACK_MS) {
+        this.o.pacer.arrived(work.seq, Math.max(work.leftAt, now - this.fastest));
+      }
+    }
     if (result.kind === 'accepted') {
       this.networkFailures = 0;
       this.recordHealth(now, false);
-      this.update(work.row.row, 'sent', null, now, { wamid: result.wamid, messageStatus: result.messageStatus });
+      this.update(work.row.row, 'sent', null, now, {
+        wamid: result.wamid,
+        messageStatus: result.messageStatus,
+      });
       this.emit(work, 'sent', { wamid: result.wamid });
     } else {
       this.onError(work, classify(result.error), now);
@@ -418,7 +532,8 @@ export class Engine {
         return;
       case 'retry':
         // refused: that attempt does not count toward the recipient's pair limit
-        if (work.sentAt !== undefined && v.scope !== 'pair') this.o.pair.forget(work.row.recipient, work.sentAt);
+        if (work.sentAt !== undefined && v.scope !== 'pair')
+          this.o.pair.forget(work.row.recipient, work.sentAt);
         break;
     }
     const fail = (code: number | null, title: string, why: string) => {
@@ -498,7 +613,12 @@ export class Engine {
     state: RowState,
     reason: string | null,
     now: number,
-    extra: { wamid?: string; messageStatus?: string | null; errorCode?: number | null; errorTitle?: string | null } = {},
+    extra: {
+      wamid?: string;
+      messageStatus?: string | null;
+      errorCode?: number | null;
+      errorTitle?: string | null;
+    } = {},
   ): void {
     if (this.updates.length === 0) this.firstUpdateAt = now;
     this.updates.push({
@@ -530,20 +650,30 @@ export class Engine {
     });
   }
 
+  private lastPlannedAt(): number {
+    let last = Number.NEGATIVE_INFINITY;
+    for (const p of this.planned) last = Math.max(last, p.at);
+    return last;
+  }
+
   private nextWake(now: number): number {
     let at = Number.POSITIVE_INFINITY;
-    for (const p of this.planned) at = Math.min(at, p.at);
+    for (const p of this.planned) if (p.ready) at = Math.min(at, p.at);
+    // the next batch is planned commitLeadMs before the last planned departure
+    if (this.planned.length > 0 && this.o.commitLeadMs > 0)
+      at = Math.min(at, this.lastPlannedAt() - this.o.commitLeadMs);
     if (this.updates.length > 0) at = Math.min(at, this.firstUpdateAt + this.o.flushMs);
     at = Math.min(at, this.lastHeartbeat + this.o.heartbeatMs);
-    const free = this.o.window - this.outstanding;
+    const free = this.window - this.outstanding;
     const hasWork = this.head < this.queue.length || this.retries.length > 0;
     if (free > 0 && hasWork && this.planned.length === 0) {
       if (free < this.batchMin && this.inFlight > 0) at = Math.min(at, this.lastPlanAt + this.o.gatherMs);
       else {
         // plan (and commit) just before the next departure is due
-        let next = this.o.pacer.nextAt(now) - PLAN_LEAD_MS;
+        const lead = PLAN_LEAD_MS + this.o.commitLeadMs;
+        let next = this.o.pacer.nextAt(now) - lead;
         const r = this.retries[0];
-        if (this.head >= this.queue.length && r) next = Math.max(next, r.notBefore - PLAN_LEAD_MS);
+        if (this.head >= this.queue.length && r) next = Math.max(next, r.notBefore - lead);
         at = Math.min(at, Math.max(next, now + 0.001));
       }
     }

@@ -44,19 +44,43 @@ export function checkRecord(fields: readonly string[], shape: RowShape): Checked
   return { ok: true, recipient: phone.e164, values };
 }
 
-const PHONE_COLUMNS = ['phone', 'phone_number', 'phonenumber', 'to', 'wa_id', 'waid', 'mobile', 'msisdn', 'whatsapp', 'number', 'tel', 'telephone'];
+const PHONE_COLUMNS = [
+  'phone',
+  'phone_number',
+  'phonenumber',
+  'to',
+  'wa_id',
+  'waid',
+  'mobile',
+  'msisdn',
+  'whatsapp',
+  'number',
+  'tel',
+  'telephone',
+];
 
 /** The phone column: `--phone-column`, else the first column with a usual name. */
-export function findPhoneColumn(columns: readonly string[], requested: string | null, csvName: string): number {
-  const norm = (s: string) => s.trim().toLowerCase().replace(/[\s-]+/g, '_');
+export function findPhoneColumn(
+  columns: readonly string[],
+  requested: string | null,
+  csvName: string,
+): number {
+  const norm = (s: string) =>
+    s
+      .trim()
+      .toLowerCase()
+      .replace(/[\s-]+/g, '_');
   if (requested) {
     const exact = columns.indexOf(requested);
     const i = exact >= 0 ? exact : columns.findIndex((c) => norm(c) === norm(requested));
     if (i < 0) {
-      throw new UsageError(`There is no column "${requested}" in the CSV header (columns: ${columns.join(', ')}).`, {
-        location: '--phone-column',
-        hint: `Pass one of the columns of ${csvName}.`,
-      });
+      throw new UsageError(
+        `There is no column "${requested}" in the CSV header (columns: ${columns.join(', ')}).`,
+        {
+          location: '--phone-column',
+          hint: `Pass one of the columns of ${csvName}.`,
+        },
+      );
     }
     return i;
   }
@@ -71,10 +95,14 @@ export function findPhoneColumn(columns: readonly string[], requested: string | 
 }
 
 /** Reads the header (first record). */
-export async function readHeader(path: string): Promise<{ columns: string[]; end: number; endLines: number }> {
+export async function readHeader(
+  path: string,
+): Promise<{ columns: string[]; end: number; endLines: number }> {
   for await (const e of readCsv(path)) {
     if (e.type === 'error') {
-      throw new UsageError(`The header line cannot be read: ${e.message}.`, { location: `${basename(path)}:${e.line}` });
+      throw new UsageError(`The header line cannot be read: ${e.message}.`, {
+        location: `${basename(path)}:${e.line}`,
+      });
     }
     const columns = e.fields.map((f) => f.trim());
     if (columns.length === 0 || columns.every((c) => c === '')) {

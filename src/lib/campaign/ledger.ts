@@ -1,16 +1,26 @@
 import type { Statement } from 'better-sqlite3';
 import type { MessageTemplate } from '../graph/types.js';
 import type { Db } from '../store/index.js';
-import { type CampaignOptions, ROW_STATES, type RowOutcome, type RowState, type StopReason } from './types.js';
+import {
+  type CampaignOptions,
+  ROW_STATES,
+  type RowOutcome,
+  type RowState,
+  type StopReason,
+} from './types.js';
 
 /**
  * The campaign ledger in the profile's SQLite store (tables in src/lib/store/schema/campaigns.ts).
  *
- * Durability: while a campaign sends, the connection runs with `synchronous = FULL` (`durable()`), so every
- * COMMIT fsyncs the WAL before returning. The sender commits a row's `in_flight` mark (together with the
- * outcomes that came back meanwhile, in one transaction per batch of a few milliseconds) and only then lets the
- * request leave: a crash, even of the machine, can lose an outcome (the row is then `in_flight` → `unknown`),
- * never the record that a request may have left.
+ * Durability ("written durably before the request"): while a campaign sends, every group commit runs with
+ * `synchronous = FULL`, so COMMIT returns only after the WAL is fsync'ed. The sender commits the `in_flight` marks
+ * of the rows about to leave (together with the outcomes that came back meanwhile: one transaction per batch of a
+ * few milliseconds, never one per message) and lets their requests leave only once that COMMIT has returned. So a
+ * crash of the process or of the machine can lose an outcome (that row is then `in_flight`, hence `unknown`,
+ * and settled from status webhooks), never the record that a request may have left. (WAL with `synchronous =
+ * NORMAL` would survive a process crash but not a power loss: the mark could vanish while Meta has the message.)
+ * With the compiled CLI the commits run in a writer thread (writer.ts) and WAL checkpoints in another
+ * (checkpointer.ts), so the sending loop never stands still for a disk flush.
  */
 
 export type CampaignStatus = 'ready' | 'running' | 'stopped' | 'cancelled' | 'completed';
@@ -155,6 +165,13 @@ export interface RowUpdate {
   messageStatus: string | null;
 }
 
+/** One group commit of the sending loop. */
+export interface CommitBatch {
+  updates: readonly RowUpdate[];
+  intents: readonly number[];
+  heartbeatOwner?: string;
+}
+
 export type Counts = Record<RowState, number> & { total: number };
 
 export function emptyCounts(): Counts {
@@ -202,13 +219,16 @@ export class Ledger {
         `UPDATE campaign_rows SET state = ?, reason = ?, error_code = ?, error_title = ?, wamid = COALESCE(?, wamid),
          message_status = COALESCE(?, message_status), updated_at = ? WHERE cid = ? AND row = ?`,
       ),
-      heartbeat: db.prepare('UPDATE campaigns SET lease_heartbeat = ?, updated_at = ? WHERE cid = ? AND lease_owner = ?'),
+      heartbeat: db.prepare(
+        'UPDATE campaigns SET lease_heartbeat = ?, updated_at = ? WHERE cid = ? AND lease_owner = ?',
+      ),
     };
   }
 
-  /** Every COMMIT fsyncs (see the file comment). */
+  /** Every COMMIT fsyncs (see the file comment); a bigger page cache is not needed for the ledger's access pattern. */
   durable(): void {
     this.db.pragma('synchronous = FULL');
+    this.db.pragma('cache_size = -8000');
   }
 
   find(id: string): Campaign | undefined {
@@ -217,9 +237,9 @@ export class Ledger {
   }
 
   list(): Campaign[] {
-    return (this.db.prepare('SELECT * FROM campaigns ORDER BY created_at DESC, cid DESC').all() as CampaignRowDb[]).map(
-      toCampaign,
-    );
+    return (
+      this.db.prepare('SELECT * FROM campaigns ORDER BY created_at DESC, cid DESC').all() as CampaignRowDb[]
+    ).map(toCampaign);
   }
 
   create(c: NewCampaign, now: number): Campaign {
@@ -280,27 +300,31 @@ export class Ledger {
     staleMs: number,
     isAlive: (pid: number) => boolean,
   ): LeaseResult {
-    return this.db.transaction((): LeaseResult => {
-      const r = this.db
-        .prepare('SELECT lease_owner, lease_host, lease_pid, lease_heartbeat FROM campaigns WHERE cid = ?')
-        .get(cid) as Pick<CampaignRowDb, 'lease_owner' | 'lease_host' | 'lease_pid' | 'lease_heartbeat'> | undefined;
-      let tookOver: { host: string; pid: number; heartbeat: number } | null = null;
-      if (r?.lease_owner && r.lease_host && r.lease_pid !== null && r.lease_heartbeat !== null) {
-        const holder = { host: r.lease_host, pid: r.lease_pid, heartbeat: r.lease_heartbeat };
-        const dead = holder.host === me.host && !isAlive(holder.pid);
-        const stale = now - holder.heartbeat > staleMs;
-        const self = holder.host === me.host && holder.pid === me.pid && r.lease_owner === me.owner;
-        if (!dead && !stale && !self) return { ok: false, holder };
-        if (!self) tookOver = holder;
-      }
-      this.db
-        .prepare(
-          `UPDATE campaigns SET lease_owner = ?, lease_host = ?, lease_pid = ?, lease_heartbeat = ?, updated_at = ?
+    return this.db
+      .transaction((): LeaseResult => {
+        const r = this.db
+          .prepare('SELECT lease_owner, lease_host, lease_pid, lease_heartbeat FROM campaigns WHERE cid = ?')
+          .get(cid) as
+          | Pick<CampaignRowDb, 'lease_owner' | 'lease_host' | 'lease_pid' | 'lease_heartbeat'>
+          | undefined;
+        let tookOver: { host: string; pid: number; heartbeat: number } | null = null;
+        if (r?.lease_owner && r.lease_host && r.lease_pid !== null && r.lease_heartbeat !== null) {
+          const holder = { host: r.lease_host, pid: r.lease_pid, heartbeat: r.lease_heartbeat };
+          const dead = holder.host === me.host && !isAlive(holder.pid);
+          const stale = now - holder.heartbeat > staleMs;
+          const self = holder.host === me.host && holder.pid === me.pid && r.lease_owner === me.owner;
+          if (!dead && !stale && !self) return { ok: false, holder };
+          if (!self) tookOver = holder;
+        }
+        this.db
+          .prepare(
+            `UPDATE campaigns SET lease_owner = ?, lease_host = ?, lease_pid = ?, lease_heartbeat = ?, updated_at = ?
            WHERE cid = ?`,
-        )
-        .run(me.owner, me.host, me.pid, now, now, cid);
-      return { ok: true, tookOver };
-    }).immediate();
+          )
+          .run(me.owner, me.host, me.pid, now, now, cid);
+        return { ok: true, tookOver };
+      })
+      .immediate();
   }
 
   releaseLease(cid: number, owner: string): void {
@@ -327,13 +351,25 @@ export class Ledger {
     return this.db.transaction((): IngestRow[] => {
       const stored: IngestRow[] = [];
       for (const r of rows) {
-        const res = this.s.insertRow.run(cid, r.row, r.line, r.recipient, r.input, r.params, r.state, r.reason, now);
+        const res = this.s.insertRow.run(
+          cid,
+          r.row,
+          r.line,
+          r.recipient,
+          r.input,
+          r.params,
+          r.state,
+          r.reason,
+          now,
+        );
         if (res.changes === 1) {
           stored.push(r);
           continue;
         }
         if (this.s.rowExists.get(cid, r.row)) continue;
-        const first = this.s.firstWithRecipient.get(cid, r.recipient) as { row: number; line: number } | undefined;
+        const first = this.s.firstWithRecipient.get(cid, r.recipient) as
+          | { row: number; line: number }
+          | undefined;
         const dup: IngestRow = {
           row: r.row,
           line: r.line,
@@ -382,17 +418,23 @@ export class Ledger {
    * One group commit: outcomes that came back, then the `in_flight` marks of the rows about to leave, then the
    * heartbeat. Returns false when the lease was lost (another run took the campaign over).
    */
-  commit(
-    cid: number,
-    batch: { updates: readonly RowUpdate[]; intents: readonly number[]; heartbeatOwner?: string },
-    now: number,
-  ): boolean {
+  commit(cid: number, batch: CommitBatch, now: number): boolean {
     return this.db.transaction((): boolean => {
       const ok =
         batch.heartbeatOwner === undefined ||
         this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
       for (const u of batch.updates) {
-        this.s.update.run(u.state, u.reason, u.errorCode, u.errorTitle, u.wamid, u.messageStatus, now, cid, u.row);
+        this.s.update.run(
+          u.state,
+          u.reason,
+          u.errorCode,
+          u.errorTitle,
+          u.wamid,
+          u.messageStatus,
+          now,
+          cid,
+          u.row,
+        );
       }
       // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
       if (ok) for (const row of batch.intents) this.s.intent.run(now, cid, row);
@@ -464,7 +506,14 @@ export class Ledger {
   /** Settles rows from status webhooks: `sent` (accepted, maybe delivered) or `failed` with the error code. */
   settle(
     cid: number,
-    settled: readonly { row: number; state: 'sent' | 'failed'; wamid: string; status: string; errorCode: number | null; errorTitle: string | null }[],
+    settled: readonly {
+      row: number;
+      state: 'sent' | 'failed';
+      wamid: string;
+      status: string;
+      errorCode: number | null;
+      errorTitle: string | null;
+    }[],
     now: number,
   ): void {
     const stmt = this.db.prepare(
@@ -472,7 +521,8 @@ export class Ledger {
        reason = 'settled from status webhooks', updated_at = ? WHERE cid = ? AND row = ? AND state IN ('unknown', 'in_flight')`,
     );
     this.db.transaction(() => {
-      for (const s of settled) stmt.run(s.state, s.wamid, s.status, s.errorCode, s.errorTitle, now, cid, s.row);
+      for (const s of settled)
+        stmt.run(s.state, s.wamid, s.status, s.errorCode, s.errorTitle, now, cid, s.row);
     })();
   }
 

@@ -26,7 +26,9 @@ export interface CampaignInfo {
 function info(ledger: Ledger, c: Campaign, now: number, staleMs: number): CampaignInfo {
   const lease = c.lease;
   const live =
-    lease && now - lease.heartbeat <= staleMs && !(lease.host === hostname() && !pidAlive(lease.pid)) ? lease : null;
+    lease && now - lease.heartbeat <= staleMs && !(lease.host === hostname() && !pidAlive(lease.pid))
+      ? lease
+      : null;
   return {
     id: c.id,
     status: live ? 'running' : c.status,
@@ -60,7 +62,10 @@ export function listCampaigns(store: Store, clock: Clock, staleMs = LEASE_STALE_
 
 function requireCampaign(ledger: Ledger, id: string): Campaign {
   const c = ledger.find(id);
-  if (!c) throw new UsageError(`No campaign "${id}" in the ledger.`, { hint: 'List them with `wacx campaigns list`.' });
+  if (!c)
+    throw new UsageError(`No campaign "${id}" in the ledger.`, {
+      hint: 'List them with `wacx campaigns list`.',
+    });
   return c;
 }
 
@@ -74,7 +79,13 @@ export interface CampaignDetails extends CampaignInfo {
   finishedAt: number | null;
 }
 
-export function showCampaign(store: Store, clock: Clock, id: string, unknownLimit = 50, staleMs = LEASE_STALE_MS): CampaignDetails {
+export function showCampaign(
+  store: Store,
+  clock: Clock,
+  id: string,
+  unknownLimit = 50,
+  staleMs = LEASE_STALE_MS,
+): CampaignDetails {
   const ledger = new Ledger(store.db);
   const c = requireCampaign(ledger, id);
   return {

@@ -57,16 +57,20 @@ export function templateNeeds(template: MessageTemplate): Need[] {
   });
   const needs: Need[] = [];
   const unsupported = (what: string) =>
-    new UsageError(`Template "${template.name}" (${template.language}) uses ${what}, which \`wacx send\` cannot fill.`, {
-      location: '--template',
-      hint: 'Use a template with text/media headers, a body, and URL, COPY_CODE or QUICK_REPLY buttons.',
-    });
+    new UsageError(
+      `Template "${template.name}" (${template.language}) uses ${what}, which \`wacx send\` cannot fill.`,
+      {
+        location: '--template',
+        hint: 'Use a template with text/media headers, a body, and URL, COPY_CODE or QUICK_REPLY buttons.',
+      },
+    );
   for (const c of template.components ?? []) {
     const type = String(c.type).toUpperCase();
     if (type === 'HEADER') {
       const format = String(c.format ?? 'TEXT').toUpperCase();
       if (format === 'TEXT') {
-        for (const name of vars.header) needs.push({ component: 'header', name, kind: 'text', required: true });
+        for (const name of vars.header)
+          needs.push({ component: 'header', name, kind: 'text', required: true });
       } else if (MEDIA_KINDS[format]) {
         needs.push({ component: 'header', name: '', kind: MEDIA_KINDS[format]!, required: true });
       } else {
@@ -79,11 +83,29 @@ export function templateNeeds(template: MessageTemplate): Need[] {
         const btype = String(b.type).toUpperCase();
         if (!SUPPORTED_BUTTONS.has(btype)) throw unsupported(`a ${btype} button`);
         if (btype === 'URL' && vars.buttons.some((v) => v.index === index)) {
-          needs.push({ component: 'button', name: String(index), buttonIndex: index, kind: 'text', required: true });
+          needs.push({
+            component: 'button',
+            name: String(index),
+            buttonIndex: index,
+            kind: 'text',
+            required: true,
+          });
         } else if (btype === 'COPY_CODE') {
-          needs.push({ component: 'button', name: String(index), buttonIndex: index, kind: 'coupon_code', required: true });
+          needs.push({
+            component: 'button',
+            name: String(index),
+            buttonIndex: index,
+            kind: 'coupon_code',
+            required: true,
+          });
         } else if (btype === 'QUICK_REPLY') {
-          needs.push({ component: 'button', name: String(index), buttonIndex: index, kind: 'payload', required: false });
+          needs.push({
+            component: 'button',
+            name: String(index),
+            buttonIndex: index,
+            kind: 'payload',
+            required: false,
+          });
         }
       });
     } else if (type !== 'FOOTER') {
@@ -119,7 +141,8 @@ function designate(param: string, needs: readonly Need[]): Need[] {
 /** Column names that fill a need without `--map`. */
 function autoColumns(n: Need): string[] {
   if (n.component === 'button') return [`button.${n.buttonIndex}`];
-  if (n.component === 'header') return n.name ? [`header.${n.name}`, 'header', ...(/^\d+$/.test(n.name) ? [] : [n.name])] : ['header'];
+  if (n.component === 'header')
+    return n.name ? [`header.${n.name}`, 'header', ...(/^\d+$/.test(n.name) ? [] : [n.name])] : ['header'];
   return /^\d+$/.test(n.name) ? [`body.${n.name}`, `{{${n.name}}}`, n.name] : [`body.${n.name}`, n.name];
 }
 
@@ -141,10 +164,13 @@ export function resolveSlots(
     if (exact >= 0) return exact;
     const matches = header.map((h, i) => [h, i] as const).filter(([h]) => norm(h) === norm(column));
     if (matches.length === 1) return matches[0]![1];
-    throw new UsageError(`There is no column "${column}" in the CSV header (columns: ${header.join(', ')}).`, {
-      location: where,
-      hint: 'Check the spelling of the column in --map, or the first line of the CSV.',
-    });
+    throw new UsageError(
+      `There is no column "${column}" in the CSV header (columns: ${header.join(', ')}).`,
+      {
+        location: where,
+        hint: 'Check the spelling of the column in --map, or the first line of the CSV.',
+      },
+    );
   };
   const assigned = new Map<Need, { column: string; index: number }>();
   for (const spec of specs) {
@@ -202,10 +228,16 @@ function describeNeeds(needs: readonly Need[]): string {
 }
 
 /** Checks one value for its slot; returns a problem or null. */
-export function checkValue(slot: Slot, value: string): { reason: 'missing_parameter' | 'invalid_parameter'; message: string } | null {
+export function checkValue(
+  slot: Slot,
+  value: string,
+): { reason: 'missing_parameter' | 'invalid_parameter'; message: string } | null {
   if (value === '') {
     return slot.required
-      ? { reason: 'missing_parameter', message: `missing ${slotLabel(slot)} (column "${slot.column}" is empty)` }
+      ? {
+          reason: 'missing_parameter',
+          message: `missing ${slotLabel(slot)} (column "${slot.column}" is empty)`,
+        }
       : null;
   }
   if (slot.kind === 'text' && slot.component !== 'button') {
@@ -224,15 +256,18 @@ export function checkValue(slot: Slot, value: string): { reason: 'missing_parame
       };
     }
   } else if (slot.kind === 'coupon_code' && value.length > 15) {
-    return { reason: 'invalid_parameter', message: `coupon code (column "${slot.column}") is longer than 15 characters` };
+    return {
+      reason: 'invalid_parameter',
+      message: `coupon code (column "${slot.column}") is longer than 15 characters`,
+    };
   }
   return null;
 }
 
 /** Builds the `template.components` of a send from the slot values (in slot order). */
 export function renderComponents(slots: readonly Slot[], values: readonly string[]): TemplateSendComponent[] {
-  let header: TemplateSendParameter[] | undefined;
-  let body: TemplateSendParameter[] | undefined;
+  const header: TemplateSendParameter[] = [];
+  const body: TemplateSendParameter[] = [];
   const buttons: TemplateSendComponent[] = [];
   for (let i = 0; i < slots.length; i++) {
     const s = slots[i]!;
@@ -255,12 +290,12 @@ export function renderComponents(slots: readonly Slot[], values: readonly string
     } else {
       param = { type: s.kind, [s.kind]: /^\d+$/.test(v) ? { id: v } : { link: v } };
     }
-    if (s.component === 'header') (header ??= []).push(param);
-    else (body ??= []).push(param);
+    if (s.component === 'header') header.push(param);
+    else body.push(param);
   }
   const out: TemplateSendComponent[] = [];
-  if (header) out.push({ type: 'header', parameters: header });
-  if (body) out.push({ type: 'body', parameters: body });
+  if (header.length > 0) out.push({ type: 'header', parameters: header });
+  if (body.length > 0) out.push({ type: 'body', parameters: body });
   out.push(...buttons);
   return out;
 }

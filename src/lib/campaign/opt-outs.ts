@@ -27,7 +27,9 @@ export async function readExcludeFile(
       if (first) {
         first = false;
         const names = e.fields.map((f) => f.trim().toLowerCase());
-        const phone = names.findIndex((n) => ['phone', 'phone_number', 'to', 'wa_id', 'number', 'mobile', 'msisdn'].includes(n));
+        const phone = names.findIndex((n) =>
+          ['phone', 'phone_number', 'to', 'wa_id', 'number', 'mobile', 'msisdn'].includes(n),
+        );
         if (phone >= 0) {
           column = phone;
           continue;

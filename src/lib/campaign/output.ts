@@ -2,7 +2,13 @@ import { errorCodeInfo } from '../graph/error-codes.js';
 import type { Io } from '../io/io.js';
 import type { EngineNotice } from './engine.js';
 import type { Counts } from './ledger.js';
-import { INVALID_REASONS, type RowOutcome, SKIP_REASON_TEXT, type SkipReason, type StopReason } from './types.js';
+import {
+  INVALID_REASONS,
+  type RowOutcome,
+  SKIP_REASON_TEXT,
+  type SkipReason,
+  type StopReason,
+} from './types.js';
 
 /** Everything a finished run reports, for people (stdout table) and for `--json` (one summary line). */
 export interface Summary {
@@ -69,10 +75,15 @@ export class SendOutput {
   }
   private readonly maxInvalid: number;
 
+  /** NDJSON lines waiting to be written (one write every few ms, not one per row). */
+  private pending: string[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+
   /** One row outcome: an NDJSON line with --json; invalid rows as warnings for people. */
   row(o: RowOutcome, csvName: string): void {
     if (this.json) {
-      this.io.printJson(rowJson(this.campaign, o), { ndjson: true });
+      this.pending.push(JSON.stringify(rowJson(this.campaign, o)));
+      this.flushTimer ??= setTimeout(() => this.flushRows(), 25);
       return;
     }
     if (o.state === 'skipped' && o.reason) {
@@ -80,7 +91,9 @@ export class SendOutput {
       if (INVALID_REASONS.has(kind)) {
         if (this.invalidShown < this.maxInvalid) {
           this.invalidShown++;
-          this.above(() => this.io.warn(`${csvName}:${o.line}: skipped, ${o.reason!.slice(kind.length + 2)}`));
+          this.above(() =>
+            this.io.warn(`${csvName}:${o.line}: skipped, ${o.reason!.slice(kind.length + 2)}`),
+          );
         } else this.invalidHidden++;
       }
     }
@@ -141,10 +154,23 @@ export class SendOutput {
     print();
   }
 
+  /** Writes the NDJSON lines gathered so far. */
+  flushRows(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.length === 0) return;
+    const text = `${this.pending.join('\n')}\n`;
+    this.pending = [];
+    this.io.write(text);
+  }
+
   summary(s: Summary): void {
     this.stopProgress();
+    this.flushRows();
     if (this.invalidHidden > 0 && !this.json) {
-      this.io.warn(`… and ${fmt(this.invalidHidden)} more invalid rows (see \`wacx campaigns show ${this.campaign}\` or --report).`);
+      this.io.warn(
+        `… and ${fmt(this.invalidHidden)} more invalid rows (see \`wacx campaigns show ${this.campaign}\` or --report).`,
+      );
     }
     if (this.json) {
       this.io.printJson(summaryJson(s), { ndjson: true });
@@ -169,13 +195,16 @@ export class SendOutput {
     rows.push(['failed', fmt(c.failed)]);
     rows.push(['skipped', fmt(c.skipped)]);
     rows.push(['unknown', fmt(c.unknown)]);
-    if (s.status !== 'dry_run' && c.pending + c.in_flight > 0) rows.push(['not sent yet', fmt(c.pending + c.in_flight)]);
+    if (s.status !== 'dry_run' && c.pending + c.in_flight > 0)
+      rows.push(['not sent yet', fmt(c.pending + c.in_flight)]);
     rows.push(['rows', fmt(c.total)]);
     for (const [k, v] of rows) io.out(`  ${k.padEnd(13)}${v.padStart(10)}`);
     if (s.failedByCode.length > 0) {
       io.out('Failed by error code:');
       for (const f of s.failedByCode) {
-        io.out(`  ${String(f.code ?? '-').padEnd(8)} ${fmt(f.count).padStart(8)}  ${f.meaning ?? f.title ?? ''}`);
+        io.out(
+          `  ${String(f.code ?? '-').padEnd(8)} ${fmt(f.count).padStart(8)}  ${f.meaning ?? f.title ?? ''}`,
+        );
       }
     }
     if (s.skippedByReason.length > 0) {
@@ -184,13 +213,13 @@ export class SendOutput {
     }
     if (s.unknownRows.length > 0) {
       io.out(`Unknown outcome (the request may have been accepted; never re-sent without --resend-unknown):`);
-      for (const u of s.unknownRows.slice(0, 10)) io.out(`  row ${u.row} (line ${u.line}) ${u.recipient ?? ''}`);
+      for (const u of s.unknownRows.slice(0, 10))
+        io.out(`  row ${u.row} (line ${u.line}) ${u.recipient ?? ''}`);
       if (c.unknown > 10) io.out(`  … ${fmt(c.unknown - 10)} more`);
       io.out(`  → settle them from status webhooks with \`wacx campaigns reconcile ${s.campaign}\``);
     }
     if (s.status !== 'dry_run') {
-      const rate =
-        s.achievedRate !== null ? `${s.achievedRate.toFixed(1)} msg/s` : '-';
+      const rate = s.achievedRate !== null ? `${s.achievedRate.toFixed(1)} msg/s` : '-';
       io.out(
         `Duration ${formatDuration(s.durationMs)}, ${fmt(s.requests)} requests, achieved rate ${rate}${
           s.targetRate !== null ? ` (target ${s.targetRate.toFixed(s.targetRate < 100 ? 1 : 0)})` : ''
@@ -204,7 +233,9 @@ export class SendOutput {
     if (s.stop) {
       io.error(`Stopped: ${s.stop.code !== null ? `${s.stop.code} ` : ''}${s.stop.title}. ${s.stop.message}`);
       if (s.stop.hint) io.info(`  ${io.style.cyan('→')} ${s.stop.hint}`);
-      io.info(`  ${io.style.cyan('→')} When fixed, run the same command again (or \`wacx campaigns resume ${s.campaign}\`).`);
+      io.info(
+        `  ${io.style.cyan('→')} When fixed, run the same command again (or \`wacx campaigns resume ${s.campaign}\`).`,
+      );
     }
     if (s.report) io.info(`Report written to ${s.report}`);
   }
@@ -255,15 +286,30 @@ export function summaryJson(s: Summary): Record<string, unknown> {
     skipped: s.counts.skipped,
     unknown: s.counts.unknown,
     pending: s.counts.pending + s.counts.in_flight,
-    failed_by_code: s.failedByCode.map((f) => ({ code: f.code, title: f.title, meaning: f.meaning, count: f.count })),
-    skipped_by_reason: s.skippedByReason.map((k) => ({ reason: k.reason, meaning: k.meaning, count: k.count })),
+    failed_by_code: s.failedByCode.map((f) => ({
+      code: f.code,
+      title: f.title,
+      meaning: f.meaning,
+      count: f.count,
+    })),
+    skipped_by_reason: s.skippedByReason.map((k) => ({
+      reason: k.reason,
+      meaning: k.meaning,
+      count: k.count,
+    })),
     unknown_rows: s.unknownRows.map((u) => ({ row: u.row, line: u.line, to: u.recipient, reason: u.reason })),
     duration_ms: Math.round(s.durationMs),
     requests: s.requests,
     achieved_rate: s.achievedRate === null ? null : Math.round(s.achievedRate * 100) / 100,
     target_rate: s.targetRate,
     stop: s.stop
-      ? { kind: s.stop.kind, code: s.stop.code, title: s.stop.title, message: s.stop.message, hint: s.stop.hint }
+      ? {
+          kind: s.stop.kind,
+          code: s.stop.code,
+          title: s.stop.title,
+          message: s.stop.message,
+          hint: s.stop.hint,
+        }
       : null,
     report: s.report,
     rendered: s.rendered ?? null,

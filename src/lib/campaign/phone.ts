@@ -35,6 +35,6 @@ export function normalisePhone(raw: string, defaultCountry: CountryCode | null):
     return { ok: false, reason: `"${value}" has no country code (pass --default-country or write +CC…)` };
   }
   const parsed = parsePhoneNumberFromString(input, defaultCountry ?? undefined);
-  if (!parsed || !parsed.isValid()) return { ok: false, reason: `"${value}" is not a valid phone number` };
+  if (!parsed?.isValid()) return { ok: false, reason: `"${value}" is not a valid phone number` };
   return { ok: true, e164: parsed.number.slice(1) };
 }

@@ -34,7 +34,9 @@ export const SAFETY_MARGIN = 0.05;
 export function resolveRate(requested: number | null, force: boolean, limit: Throughput): number {
   if (requested === null) return Math.max(1, Math.floor(limit.mps * (1 - SAFETY_MARGIN) * 100) / 100);
   if (!(requested > 0) || !Number.isFinite(requested)) {
-    throw new UsageError(`--rate must be a positive number of messages per second, got ${requested}.`, { location: '--rate' });
+    throw new UsageError(`--rate must be a positive number of messages per second, got ${requested}.`, {
+      location: '--rate',
+    });
   }
   if (requested > limit.mps && !force) {
     throw new UsageError(`--rate ${requested} is above this number's throughput (${limit.source}).`, {

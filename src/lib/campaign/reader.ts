@@ -27,7 +27,9 @@ export interface ReadTask {
   batchRows: number;
   batchMs: number;
   /** Dry run: after reading, render every pending message. */
-  render?: { campaignId: string; template: string; language: string; json: boolean; previews: number } | undefined;
+  render?:
+    | { campaignId: string; template: string; language: string; json: boolean; previews: number }
+    | undefined;
   problemLimit?: number;
 }
 
@@ -54,7 +56,8 @@ export async function runRead(
   signal?: AbortSignal,
 ): Promise<{ aborted: boolean; problems?: { problems: Problem[]; count: number } }> {
   const workerFile = fileURLToPath(new URL('./read-worker.js', import.meta.url));
-  if (!existsSync(workerFile) || process.env.WACX_READ_IN_THREAD === '1') return runInThread(task, handlers, signal);
+  if (!existsSync(workerFile) || process.env.WACX_READ_IN_THREAD === '1')
+    return runInThread(task, handlers, signal);
   const worker = new Worker(workerFile, { workerData: task, resourceLimits: RESOURCE_LIMITS });
   const onAbort = () => worker.postMessage('stop');
   signal?.addEventListener('abort', onAbort);
@@ -83,7 +86,11 @@ export async function runRead(
 }
 
 /** The task itself (in the worker, or on the main thread); `post` receives every message. */
-export async function executeRead(task: ReadTask, post: (m: ReadMessage) => void | Promise<void>, signal?: AbortSignal): Promise<void> {
+export async function executeRead(
+  task: ReadTask,
+  post: (m: ReadMessage) => void | Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
   if (task.kind === 'problems') {
     const found = await findProblems(task.path, task.shape, task.from, task.problemLimit ?? 20);
     await post({ type: 'problems', problems: found.problems, count: found.count });
@@ -153,7 +160,14 @@ async function renderAll(
       count++;
       if (r.json) {
         lines.push(
-          JSON.stringify({ type: 'message', campaign: r.campaignId, row: row.row, line: row.line, to: row.recipient, body }),
+          JSON.stringify({
+            type: 'message',
+            campaign: r.campaignId,
+            row: row.row,
+            line: row.line,
+            to: row.recipient,
+            body,
+          }),
         );
       } else if (count <= r.previews) {
         lines.push(`row ${row.row} (line ${row.line}): ${JSON.stringify(body)}`);
@@ -177,7 +191,8 @@ function runInThread(
     async (m) => {
       if (m.type === 'batch') handlers.onBatch?.(m.pending, m.skipped);
       else if (m.type === 'rendered') await handlers.onRendered?.(m.lines, m.count);
-      else if (m.type === 'problems') result = { ...result, problems: { problems: m.problems, count: m.count } };
+      else if (m.type === 'problems')
+        result = { ...result, problems: { problems: m.problems, count: m.count } };
       else if (m.type === 'done') result = { ...result, aborted: m.aborted };
     },
     signal,

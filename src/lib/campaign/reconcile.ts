@@ -22,7 +22,13 @@ export interface ReconcileResult {
  * with a `sent`/`delivered`/`read` status was accepted (→ sent); one with a `failed` status was accepted and then
  * failed (→ failed, never re-sent). Rows without any status stay unknown.
  */
-export function reconcileUnknown(db: Db, ledger: Ledger, cid: number, campaignId: string, now: number): ReconcileResult {
+export function reconcileUnknown(
+  db: Db,
+  ledger: Ledger,
+  cid: number,
+  campaignId: string,
+  now: number,
+): ReconcileResult {
   const unknown = ledger.rowsInState(cid, 'unknown');
   if (unknown.length === 0) return { checked: 0, sent: 0, failed: 0, stillUnknown: 0 };
   const wanted = new Map(unknown.map((u) => [callbackData(campaignId, u.row), u.row]));
@@ -47,7 +53,8 @@ export function reconcileUnknown(db: Db, ledger: Ledger, cid: number, campaignId
     wamid: s.wamid,
     status: s.status,
     errorCode: s.status === 'failed' ? s.errorCode : null,
-    errorTitle: s.status === 'failed' && s.errorCode !== null ? (errorCodeInfo(s.errorCode)?.title ?? null) : null,
+    errorTitle:
+      s.status === 'failed' && s.errorCode !== null ? (errorCodeInfo(s.errorCode)?.title ?? null) : null,
   }));
   ledger.settle(cid, settled, now);
   const failed = settled.filter((s) => s.state === 'failed').length;

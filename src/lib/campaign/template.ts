@@ -35,15 +35,19 @@ export async function fetchApprovedTemplate(
     );
   }
   if (found.status !== 'APPROVED') {
-    const why = found.rejected_reason && found.rejected_reason !== 'NONE' ? ` (${found.rejected_reason})` : '';
-    throw new WacxError(`Template "${name}" (${language}) is ${found.status}${why}, not APPROVED: nothing was sent.`, {
-      hint:
-        found.status === 'PENDING'
-          ? 'Wait for the review (`wacx templates get NAME`), then run the same command again.'
-          : found.status === 'PAUSED'
-            ? 'The template was paused for low quality: edit it or use another template.'
-            : 'Use an APPROVED template (`wacx templates list --status APPROVED`).',
-    });
+    const why =
+      found.rejected_reason && found.rejected_reason !== 'NONE' ? ` (${found.rejected_reason})` : '';
+    throw new WacxError(
+      `Template "${name}" (${language}) is ${found.status}${why}, not APPROVED: nothing was sent.`,
+      {
+        hint:
+          found.status === 'PENDING'
+            ? 'Wait for the review (`wacx templates get NAME`), then run the same command again.'
+            : found.status === 'PAUSED'
+              ? 'The template was paused for low quality: edit it or use another template.'
+              : 'Use an APPROVED template (`wacx templates list --status APPROVED`).',
+      },
+    );
   }
   return found;
 }

@@ -12,7 +12,13 @@ import type { Slot } from './types.js';
  */
 export function graphTransport(
   graph: Graph,
-  o: { phoneNumberId: string; template: string; language: string; slots: readonly Slot[]; campaignId: string },
+  o: {
+    phoneNumberId: string;
+    template: string;
+    language: string;
+    slots: readonly Slot[];
+    campaignId: string;
+  },
 ): Transport {
   return {
     send: (row: PendingRow) =>

@@ -1,7 +1,14 @@
 /** Shared types of the campaign domain (`wacx send`, `wacx campaigns …`). */
 
 export type RowState = 'pending' | 'in_flight' | 'sent' | 'failed' | 'unknown' | 'skipped';
-export const ROW_STATES: readonly RowState[] = ['pending', 'in_flight', 'sent', 'failed', 'unknown', 'skipped'];
+export const ROW_STATES: readonly RowState[] = [
+  'pending',
+  'in_flight',
+  'sent',
+  'failed',
+  'unknown',
+  'skipped',
+];
 
 /** Why a row was skipped (never sent). */
 export type SkipReason =

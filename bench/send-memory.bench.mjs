@@ -1,0 +1,102 @@
+// Memory of `wacx send` on big lists: peak RSS of the whole process (VmHWM: main thread, the CSV reader worker,
+// SQLite) for a 1,000,000-row CSV must stay under 150 MB, and a 5,000,000-row CSV may not need more than 10 %
+// more. Run as --dry-run, which does everything a real run does with the rows (read, validate, normalise phones,
+// dedupe through the ledger, render every message) without sending. `BENCH_ROWS` changes the sizes ("1e6,5e6").
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { BIN, cliEnv, fmt, startSandboxProcess, tempDir, writeCsv } from './send-common.mjs';
+
+const SIZES = (process.env.BENCH_ROWS ?? '1000000,5000000').split(',').map(Number);
+if (process.platform !== 'linux') {
+  console.log('memory: skipped (needs /proc to read the peak RSS)');
+  process.exit(0);
+}
+
+function peakOf(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const sb = await startSandboxProcess();
+const results = [];
+let failed = false;
+try {
+  for (const rows of SIZES) {
+    const dir = tempDir();
+    try {
+      const csv = await writeCsv(`${dir.dir}/big.csv`, rows);
+      const started = performance.now();
+      const child = spawn(
+        process.execPath,
+        [
+          BIN,
+          'send',
+          '--csv',
+          csv,
+          '--template',
+          'order_update',
+          '--language',
+          'en_US',
+          '--map',
+          'name=1',
+          '--map',
+          'order=2',
+          '--dry-run',
+        ],
+        { env: cliEnv(sb.url, dir.dir), stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      child.stderr.on('data', (d) => {
+        err += d;
+      });
+      let peak = 0;
+      const timer = setInterval(() => {
+        peak = Math.max(peak, peakOf(child.pid));
+      }, 50);
+      const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+      clearInterval(timer);
+      const ms = performance.now() - started;
+      const rendered = /(\d[\d,]*) messages rendered/.exec(out)?.[1] ?? '?';
+      results.push({ rows, peak });
+      console.log(
+        `${fmt(rows)} rows (${fmt(csvSize(csv) / 1e6, 0)} MB CSV): peak RSS ${fmt(peak / 1e6, 1)} MB, ${rendered} messages rendered, ` +
+          `${fmt(ms / 1000, 1)} s (${fmt((rows * 1000) / ms)} rows/s), exit ${code}`,
+      );
+      if (code !== 0) {
+        console.log(err.slice(-2000));
+        failed = true;
+      }
+    } finally {
+      dir.cleanup();
+    }
+  }
+} finally {
+  await sb.close();
+}
+const first = results[0];
+if (first && first.rows >= 1_000_000 && first.peak >= 150e6) failed = true;
+for (const r of results.slice(1)) {
+  const growth = r.peak / first.peak - 1;
+  console.log(
+    `${fmt(r.rows)} rows vs ${fmt(first.rows)}: ${(growth * 100).toFixed(1)} % more memory (limit 10 %)`,
+  );
+  if (growth > 0.1) failed = true;
+}
+console.log(failed ? 'memory: MISSED' : 'memory: ok (peak under 150 MB, flat in the number of rows)');
+process.exitCode = failed ? 1 : 0;
+
+function csvSize(path) {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

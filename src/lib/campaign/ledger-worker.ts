@@ -1,0 +1,31 @@
+/**
+ * Worker thread that writes the sending loop's group commits (see writer.ts): each COMMIT, with its fsync of the
+ * WAL (`synchronous = FULL`), happens here; the loop sends a batch's requests only after this thread answered
+ * that the batch is committed.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { type CommitBatch, Ledger } from './ledger.js';
+
+const port = parentPort;
+if (port) {
+  const { dbPath, cid } = workerData as { dbPath: string; cid: number };
+  const db = new Database(dbPath);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('synchronous = FULL');
+  db.pragma('wal_autocheckpoint = 0'); // checkpoints run in the checkpointer thread
+  const ledger = new Ledger(db);
+  port.on('message', (m: { id: number; batch: CommitBatch; now: number } | 'stop') => {
+    if (m === 'stop') {
+      db.close();
+      port.postMessage({ id: -1, ok: true });
+      port.close();
+      return;
+    }
+    try {
+      port.postMessage({ id: m.id, ok: ledger.commit(cid, m.batch, m.now) });
+    } catch (error) {
+      port.postMessage({ id: m.id, error: error instanceof Error ? error.message : String(error) });
+    }
+  });
+}

@@ -1,0 +1,61 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { CommitBatch } from './ledger.js';
+
+/** Writes group commits. `commit` resolves true, or false when the campaign's lease was lost. */
+export interface Committer {
+  commit(batch: CommitBatch, now: number): boolean | Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/**
+ * The ledger writer thread: the sending loop's commits (and their fsyncs) run there, so that the loop never
+ * stands still for a disk flush; a batch's requests leave once the writer confirmed its commit. Returns null when
+ * the compiled worker is not available (TypeScript sources): the loop then commits synchronously itself.
+ */
+export function startWriter(dbPath: string, cid: number): Committer | null {
+  const file = fileURLToPath(new URL('./ledger-worker.js', import.meta.url));
+  if (!existsSync(file) || dbPath === ':memory:' || process.env.WACX_WRITER_IN_THREAD === '1') return null;
+  const worker = new Worker(file, {
+    workerData: { dbPath, cid },
+    resourceLimits: { maxOldGenerationSizeMb: 32 },
+  });
+  const waiting = new Map<number, { resolve: (ok: boolean) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  let failure: Error | null = null;
+  const failAll = (e: Error) => {
+    failure ??= e;
+    for (const w of waiting.values()) w.reject(e);
+    waiting.clear();
+  };
+  worker.on('message', (m: { id: number; ok?: boolean; error?: string }) => {
+    const w = waiting.get(m.id);
+    if (!w) return;
+    waiting.delete(m.id);
+    if (m.error !== undefined) w.reject(new Error(`ledger write failed: ${m.error}`));
+    else w.resolve(m.ok === true);
+  });
+  worker.on('error', (e) => failAll(e));
+  worker.on('exit', (code) => failAll(new Error(`the ledger writer stopped (exit ${code})`)));
+  return {
+    commit(batch, now) {
+      if (failure) return Promise.reject(failure);
+      const id = next++;
+      return new Promise<boolean>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        worker.postMessage({ id, batch, now });
+      });
+    },
+    async close() {
+      if (!failure) {
+        await new Promise<void>((resolve) => {
+          waiting.set(-1, { resolve: () => resolve(), reject: () => resolve() });
+          worker.postMessage('stop');
+          setTimeout(resolve, 2000).unref();
+        });
+      }
+      await worker.terminate();
+    },
+  };
+}
