@@ -18,8 +18,12 @@ import type { Committer } from './writer.js';
 
 const TIMER_DONE = new Error('engine finished');
 
-/** An answer this much slower than the fastest recent ones means the API paused and got a bunch at once. */
-const ARRIVAL_SLACK_MS = 5;
+/**
+ * An answer slower than the fastest recent ones by more than this means the request waited at the API (a pause,
+ * then a bunch processed at once): it is counted as arriving that much before its answer. The slack absorbs the
+ * few milliseconds our own event loop may take to notice an answer.
+ */
+const ARRIVAL_SLACK_MS = 3;
 
 /** The next batch is planned and committed this long before its first departure. */
 const PLAN_LEAD_MS = 1;
@@ -470,7 +474,7 @@ export class Engine {
       // a pause of the API (not a few ms of our own event loop noticing the answer late): count the request at
       // its estimated arrival
       if (work.seq !== undefined && took > this.fastest + ARRIVAL_SLACK_MS) {
-        this.o.pacer.arrived(work.seq, Math.max(work.leftAt, now - this.fastest));
+        this.o.pacer.arrived(work.seq, now - this.fastest - ARRIVAL_SLACK_MS);
       }
     }
     if (result.kind === 'accepted') {
