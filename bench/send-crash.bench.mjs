@@ -1,6 +1,7 @@
 // Crash safety at scale: `wacx send` (the built CLI) is killed with SIGKILL at 300 random points of a campaign
 // and resumed each time; the second half runs with injected faults (5xx answers, connection resets after the
-// request was processed). The sandbox's record of accepted messages must never show a recipient twice; every row
+// request was processed), and three quarters in a 10 s storm of 130429 starts (the number's limit drops to
+// 5 msg/s) while the kills go on. The sandbox's record of accepted messages must never show a recipient twice; every row
 // must end sent, failed or unknown, with no more unknowns than rows in flight at the kills; status webhooks
 // (ingested into the same store) then settle the unknown rows, and --resend-unknown completes the campaign: every
 // recipient got the message exactly once. `BENCH_KILLS` / `BENCH_ROWS` change the size; `BENCH_SEED` the randomness.
@@ -107,10 +108,19 @@ try {
   let inFlightTotal = 0;
   let maxInFlight = 0;
   let faults = false;
+  let storm = null;
   for (let k = 0; k < KILLS; k++) {
     if (!faults && k >= KILLS / 2) {
       await control('scenario', { name: 'faults', error_rate: 0.03, reset_rate: 0.02 });
       faults = true;
+    }
+    if (!storm && k >= (KILLS * 3) / 4) {
+      await control(`numbers/${pn}`, { mps: 5 });
+      storm = { at: Date.now(), over: false };
+      setTimeout(async () => {
+        await control(`numbers/${pn}`, { mps: 1_000_000 });
+        storm.over = true;
+      }, 10_000);
     }
     const r = run(args);
     if (random() < 0.2) {
@@ -138,6 +148,12 @@ try {
       );
     }
   }
+  while (storm && !storm.over) await new Promise((res) => setTimeout(res, 50));
+  const throttled = (await control(`send-counts?phone_number_id=${pn}`)).seconds.reduce(
+    (n, x) => n + x.throttled,
+    0,
+  );
+  check(!storm || throttled > 0, 'the 130429 storm never throttled anything');
   await control('scenario', { name: 'faults', error_rate: 0, reset_rate: 0 });
   const last = run(args);
   const end = await last.exit;
@@ -192,7 +208,8 @@ try {
 
   console.log(
     `${kills} kills (SIGKILL) of a ${fmt(ROWS)}-row campaign in ${fmt((performance.now() - started) / 1000, 1)} s ` +
-      `(faults in the second half: 3 % 503, 2 % resets after processing)`,
+      `(faults in the second half: 3 % 503, 2 % resets after processing; a 10 s storm of 130429 from kill ` +
+      `${Math.ceil((KILLS * 3) / 4)} on: ${fmt(throttled)} requests throttled)`,
   );
   console.log(
     `  rows in flight at a kill: at most ${maxInFlight} (window ${WINDOW}), ${fmt(inFlightTotal)} in total`,

@@ -378,7 +378,8 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
     (msg as AcceptedMessage & { components?: unknown }).components = tpl.components;
   const log = core.world.messages;
   log.push(msg);
-  if (log.length > MAX_LOG) log.splice(0, log.length - MAX_LOG);
+  // trimmed in chunks: one splice per MAX_LOG / 8 messages, not a 200,000-entry copy per message
+  if (log.length > MAX_LOG * 1.125) log.splice(0, log.length - MAX_LOG);
   if (template) {
     template.sends++;
     if (template.pauseAfter !== null) {

@@ -11,6 +11,7 @@ import { Store } from '../store/index.js';
 import { syncHealth } from '../webhooks/queries.js';
 import { startCheckpointer } from './checkpointer.js';
 import { Engine, type EngineOutcome } from './engine.js';
+import { keepHeapTight } from './heap.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
 import { findPhoneColumn, type Problem, type RowShape, readHeader } from './ingest.js';
 import { type Campaign, type Counts, type IngestRow, Ledger } from './ledger.js';
@@ -504,6 +505,7 @@ async function runCampaign(
       );
     }
     ledger.durable();
+    keepHeapTight();
     stopCheckpointer = await startCheckpointer(store.db, store.path);
     committer = startWriter(store.path, cid);
     ledger.setStatus(cid, 'running', now, { started: true, stopReason: null });

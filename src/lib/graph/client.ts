@@ -244,9 +244,34 @@ export class GraphClient {
       url.searchParams.set(key, Array.isArray(value) ? JSON.stringify(value) : String(value));
     }
     if (token && this.appSecret && !url.searchParams.has('appsecret_proof')) {
-      url.searchParams.set('appsecret_proof', appSecretProof(token, this.appSecret));
+      url.searchParams.set('appsecret_proof', this.proofFor(token));
     }
     return url;
+  }
+
+  private lastProof: { token: string; proof: string } | undefined;
+
+  /** The appsecret_proof of a token (one HMAC per token, not per call: bulk sends make thousands a second). */
+  private proofFor(token: string): string {
+    if (this.lastProof?.token !== token) {
+      this.lastProof = { token, proof: appSecretProof(token, this.appSecret ?? '') };
+    }
+    return this.lastProof.proof;
+  }
+
+  private readonly plainUrls = new Map<string, string>();
+
+  /** buildUrl() as a string, remembered for calls without a query (the same send URL, thousands of times). */
+  private urlFor(path: string, query: Record<string, QueryValue> | undefined, token?: string): string {
+    if (query && Object.keys(query).length > 0) return this.buildUrl(path, query, token).href;
+    const key = `${path}\n${token ?? ''}`;
+    let href = this.plainUrls.get(key);
+    if (href === undefined) {
+      href = this.buildUrl(path, {}, token).href;
+      if (this.plainUrls.size >= 64) this.plainUrls.clear();
+      this.plainUrls.set(key, href);
+    }
+    return href;
   }
 
   private async transport(): Promise<{ request: Undici['request']; dispatcher: Dispatcher }> {
@@ -257,7 +282,7 @@ export class GraphClient {
 
   private async once<T>(req: GraphRequest, idempotent: boolean): Promise<GraphResponse<T>> {
     const token = req.token === null ? undefined : (req.token ?? this.token);
-    const url = this.buildUrl(req.path, req.query, token);
+    const url = this.urlFor(req.path, req.query, token);
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json' };
     if (token) headers.authorization = `Bearer ${token}`;
     let body: string | undefined;
@@ -269,12 +294,12 @@ export class GraphClient {
       body = JSON.stringify(req.body);
     }
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
-    const where = `${req.method} ${redactUrl(url)}`;
+    const where = () => `${req.method} ${redactUrl(new URL(url))}`;
     if (req.signal?.aborted) throw abortReason(req.signal);
     const { request, dispatcher } = await this.transport();
     const started = this.clock.now();
     if (this.trace) {
-      this.trace(`> ${where}`);
+      this.trace(`> ${where()}`);
       this.trace(`> user-agent: ${this.userAgent}`);
       if (token) this.trace('> authorization: Bearer ***');
       if (body !== undefined)
@@ -303,7 +328,7 @@ export class GraphClient {
           : error instanceof Error
             ? error.message
             : String(error);
-      const reason = `${where} failed: ${why}`;
+      const reason = `${where()} failed: ${why}`;
       this.trace?.(`< ${reason}`);
       const sent = !(code && NOT_SENT_CODES.has(code));
       // A send that may have reached Meta has an unknown outcome, even when we gave up waiting (Ctrl+C).
@@ -320,7 +345,7 @@ export class GraphClient {
     if (this.trace) {
       const fbTrace = res.headers['x-fb-trace-id'];
       this.trace(
-        `< ${res.statusCode} ${where} (${this.clock.now() - started} ms)${fbTrace ? ` x-fb-trace-id: ${String(fbTrace)}` : ''}`,
+        `< ${res.statusCode} ${where()} (${this.clock.now() - started} ms)${fbTrace ? ` x-fb-trace-id: ${String(fbTrace)}` : ''}`,
       );
     }
     if (res.statusCode < 200 || res.statusCode >= 300) {
