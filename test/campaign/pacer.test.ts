@@ -128,6 +128,22 @@ describe('PairLimiter', () => {
     expect(pair.size).toBe(0);
   });
 
+  it('remembers tens of thousands of recent departures (ring growth), a forgotten one no longer counts', () => {
+    const pair = new PairLimiter();
+    // 50,000 recipients over 5 s (10,000 msg/s), then one of them again
+    for (let i = 0; i < 50_000; i++) pair.record(`49${i}`, i / 10);
+    expect(pair.size).toBe(50_000);
+    expect(pair.earliest('490', 5000)).toBe(6000);
+    expect(pair.earliest('4949999', 5000)).toBeCloseTo(4999.9 + 6000);
+    pair.record('4412345', 5001);
+    expect(pair.earliest('4412345', 5002)).toBe(11_001);
+    pair.forget('4412345', 5001); // refused: that attempt does not count
+    expect(pair.earliest('4412345', 5002)).toBe(5002);
+    // 6 s after the last one, everything is forgotten
+    expect(pair.earliest('4949999', 12_000)).toBe(12_000);
+    expect(pair.size).toBe(0);
+  });
+
   it('backs off 4^n seconds after 131056, never less than the pair interval', () => {
     expect([0, 1, 2, 3, 4].map(pairBackoffMs)).toEqual([6000, 6000, 16_000, 64_000, 256_000]);
   });

@@ -218,45 +218,72 @@ export class Pacer {
 /** One message every 6 s to the same recipient (meta-cloud-api.md §4.2). */
 export const PAIR_INTERVAL_MS = 6000;
 
-/** Remembers recent departures per recipient, bounded to the last PAIR_INTERVAL_MS. */
+/**
+ * Remembers recent departures per recipient, bounded to the last PAIR_INTERVAL_MS. At thousands of messages a
+ * second that is tens of thousands of entries: departures sit in a ring of parallel arrays (no object or boxed
+ * number per message) and the map holds each recipient's latest departure as its position in the ring.
+ */
 export class PairLimiter {
   private readonly last = new Map<string, number>();
-  private readonly fifo: { recipient: string; at: number }[] = [];
+  private recipients: (string | undefined)[] = new Array(1024);
+  private times = new Float64Array(1024);
+  /** Ring positions: departures head … tail − 1 are remembered (indexes taken modulo the capacity). */
   private head = 0;
+  private tail = 0;
 
   constructor(private readonly intervalMs = PAIR_INTERVAL_MS) {}
 
   /** The earliest time a message to `recipient` may leave. */
   earliest(recipient: string, now: number): number {
     this.prune(now);
-    const last = this.last.get(recipient);
-    return last === undefined ? now : Math.max(now, last + this.intervalMs);
+    const seq = this.last.get(recipient);
+    return seq === undefined ? now : Math.max(now, this.timeOf(seq) + this.intervalMs);
   }
 
   record(recipient: string, at: number): void {
-    this.last.set(recipient, at);
-    this.fifo.push({ recipient, at });
+    if (this.tail - this.head === this.times.length) this.grow();
+    const i = this.tail % this.times.length;
+    this.recipients[i] = recipient;
+    this.times[i] = at;
+    this.last.set(recipient, this.tail);
+    this.tail++;
   }
 
   /** The message that left at `at` was certainly not accepted (throttled, refused): it does not count. */
   forget(recipient: string, at: number): void {
-    if (this.last.get(recipient) === at) this.last.delete(recipient);
+    const seq = this.last.get(recipient);
+    if (seq !== undefined && this.timeOf(seq) === at) this.last.delete(recipient);
   }
 
   get size(): number {
     return this.last.size;
   }
 
+  private timeOf(seq: number): number {
+    return this.times[seq % this.times.length]!;
+  }
+
   private prune(now: number): void {
-    while (this.head < this.fifo.length && this.fifo[this.head]!.at + this.intervalMs <= now) {
-      const { recipient, at } = this.fifo[this.head]!;
-      if (this.last.get(recipient) === at) this.last.delete(recipient);
+    while (this.head < this.tail) {
+      const i = this.head % this.times.length;
+      if (this.times[i]! + this.intervalMs > now) break;
+      const recipient = this.recipients[i]!;
+      if (this.last.get(recipient) === this.head) this.last.delete(recipient);
+      this.recipients[i] = undefined;
       this.head++;
     }
-    if (this.head > 1024 && this.head * 2 > this.fifo.length) {
-      this.fifo.splice(0, this.head);
-      this.head = 0;
+  }
+
+  private grow(): void {
+    const n = this.times.length;
+    const recipients: (string | undefined)[] = new Array(n * 2);
+    const times = new Float64Array(n * 2);
+    for (let seq = this.head; seq < this.tail; seq++) {
+      recipients[seq % (n * 2)] = this.recipients[seq % n];
+      times[seq % (n * 2)] = this.times[seq % n]!;
     }
+    this.recipients = recipients;
+    this.times = times;
   }
 }
 
