@@ -1,5 +1,5 @@
-// Memory of `wacx send` on big lists: peak RSS of the whole process (VmHWM: main thread, the CSV reader and
-// ledger writer threads, SQLite) for a 1,000,000-row CSV must stay under 150 MB, and a 5,000,000-row CSV
+// Memory of `wacx send` on big lists: peak RSS of the whole process (VmHWM: main thread, the CSV reader, ledger
+// writer and checkpointer threads, SQLite) for a 1,000,000-row CSV must stay under 150 MB, and a 5,000,000-row CSV
 // may not need more than 10 % more. By default each list is really sent, pacing off, to the sandbox in its own
 // process (5,000,000 rows take about ten minutes); `BENCH_MODE=dry-run` measures --dry-run instead (read,
 // validate, normalise, dedupe through the ledger, render every message, send nothing).

@@ -9,6 +9,7 @@ import type { MessageTemplate } from '../graph/types.js';
 import type { Io } from '../io/io.js';
 import { Store } from '../store/index.js';
 import { syncHealth } from '../webhooks/queries.js';
+import { startCheckpointer } from './checkpointer.js';
 import { Engine, type EngineOutcome } from './engine.js';
 import { keepHeapTight } from './heap.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
@@ -476,6 +477,7 @@ async function runCampaign(
   const onAbort = () => stopIngest.abort();
   env.signal.addEventListener('abort', onAbort);
   let optOutTimer: NodeJS.Timeout | undefined;
+  let stopCheckpointer: (() => Promise<void>) | undefined;
   let committer: Committer | null = null;
   let result: Awaited<ReturnType<Engine['run']>>;
   let ingestError: unknown;
@@ -504,7 +506,8 @@ async function runCampaign(
     }
     ledger.durable();
     keepHeapTight();
-    committer = startWriter(store.db, store.path, cid);
+    stopCheckpointer = await startCheckpointer(store.db, store.path);
+    committer = startWriter(store.path, cid);
     ledger.setStatus(cid, 'running', now, { started: true, stopReason: null });
     tally = new Tally(ledger.counts(cid), clock.now());
 
@@ -610,6 +613,7 @@ async function runCampaign(
     output.stopProgress();
     await committer?.close();
     ledger.releaseLease(cid, me.owner);
+    await stopCheckpointer?.();
   }
 
   // ---- the end of this run ----

@@ -19,8 +19,8 @@ import {
  * crash of the process or of the machine can lose an outcome (that row is then `in_flight`, hence `unknown`,
  * and settled from status webhooks), never the record that a request may have left. (WAL with `synchronous =
  * NORMAL` would survive a process crash but not a power loss: the mark could vanish while Meta has the message.)
- * With the compiled CLI the commits and the WAL checkpoints run in a writer thread (writer.ts), so the sending
- * loop never stands still for a disk flush.
+ * With the compiled CLI the commits run in a writer thread (writer.ts) and WAL checkpoints in another
+ * (checkpointer.ts), so the sending loop never stands still for a disk flush.
  */
 
 export type CampaignStatus = 'ready' | 'running' | 'stopped' | 'cancelled' | 'completed';

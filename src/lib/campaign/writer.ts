@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Db } from '../store/index.js';
 import type { CommitBatch } from './ledger.js';
 
 /** Writes group commits. `commit` resolves true, or false when the campaign's lease was lost. */
@@ -12,20 +11,16 @@ export interface Committer {
 
 /**
  * The ledger writer thread: the sending loop's commits (and their fsyncs) run there, so that the loop never
- * stands still for a disk flush; a batch's requests leave once the writer confirmed its commit. It also runs the
- * WAL checkpoints, between commits: SQLite would otherwise checkpoint inside whichever COMMIT pushes the WAL over
- * 1,000 pages, copying pages into the database file and fsyncing it, tens of milliseconds during which the
- * sending loop (synchronous better-sqlite3 on the main thread, `db`) would stand still. Returns null when the
- * compiled worker is not available (TypeScript sources): the loop then commits synchronously itself.
+ * stands still for a disk flush; a batch's requests leave once the writer confirmed its commit. Returns null when
+ * the compiled worker is not available (TypeScript sources): the loop then commits synchronously itself.
  */
-export function startWriter(db: Db, dbPath: string, cid: number, checkpointEveryMs = 500): Committer | null {
+export function startWriter(dbPath: string, cid: number): Committer | null {
   const file = fileURLToPath(new URL('./ledger-worker.js', import.meta.url));
   if (!existsSync(file) || dbPath === ':memory:' || process.env.WACX_WRITER_IN_THREAD === '1') return null;
   const worker = new Worker(file, {
-    workerData: { dbPath, cid, checkpointEveryMs },
+    workerData: { dbPath, cid },
     resourceLimits: { maxOldGenerationSizeMb: 32 },
   });
-  db.pragma('wal_autocheckpoint = 0');
   const waiting = new Map<number, { resolve: (ok: boolean) => void; reject: (e: Error) => void }>();
   let next = 0;
   let failure: Error | null = null;
@@ -61,7 +56,6 @@ export function startWriter(db: Db, dbPath: string, cid: number, checkpointEvery
         });
       }
       await worker.terminate();
-      db.pragma('wal_autocheckpoint = 1000');
     },
   };
 }
