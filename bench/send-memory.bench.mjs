@@ -3,13 +3,15 @@
 // may not need more than 10 % more. By default each list is really sent, pacing off, to the sandbox in its own
 // process (5,000,000 rows take about ten minutes); `BENCH_MODE=dry-run` measures --dry-run instead (read,
 // validate, normalise, dedupe through the ledger, render every message, send nothing).
-// `BENCH_ROWS` changes the sizes ("1000000,5000000").
+// `BENCH_RATE=1000` sends paced at that rate instead of pacing off. `BENCH_ROWS` changes the sizes
+// ("1000000,5000000").
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { BIN, cliEnv, fmt, SEED, startSandboxProcess, tempDir, writeCsv } from './send-common.mjs';
 
 const SIZES = (process.env.BENCH_ROWS ?? '1000000,5000000').split(',').map(Number);
 const DRY_RUN = process.env.BENCH_MODE === 'dry-run';
+const RATE = process.env.BENCH_RATE ?? '1000000';
 if (process.platform !== 'linux') {
   console.log('memory: skipped (needs /proc to read the peak RSS)');
   process.exit(0);
@@ -52,7 +54,7 @@ try {
           'order=2',
           '--campaign',
           `memory-${rows}`,
-          ...(DRY_RUN ? ['--dry-run'] : ['--rate', '1000000', '--force', '--phone-number-id', pn]),
+          ...(DRY_RUN ? ['--dry-run'] : ['--rate', RATE, '--force', '--phone-number-id', pn]),
         ],
         { env: cliEnv(sb.url, dir.dir), stdio: ['ignore', 'pipe', 'pipe'] },
       );
@@ -76,7 +78,7 @@ try {
         : `${/^\s*sent\s+([\d,]+)/m.exec(out)?.[1] ?? '?'} sent`;
       results.push({ rows, peak });
       console.log(
-        `${fmt(rows)} rows (${fmt(csvSize(csv) / 1e6, 0)} MB CSV): ${DRY_RUN ? '--dry-run' : 'sent'}: peak RSS ${fmt(peak / 1e6, 1)} MB, ${done}, ` +
+        `${fmt(rows)} rows (${fmt(csvSize(csv) / 1e6, 0)} MB CSV): ${DRY_RUN ? '--dry-run' : RATE === '1000000' ? 'sent, pacing off' : `sent at ${RATE} msg/s`}: peak RSS ${fmt(peak / 1e6, 1)} MB, ${done}, ` +
           `${fmt(ms / 1000, 1)} s (${fmt((rows * 1000) / ms)} rows/s), exit ${code}`,
       );
       if (code !== 0) {
