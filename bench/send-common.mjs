@@ -22,15 +22,25 @@ export async function startSandboxProcess(options = {}) {
     process.stdout.write(JSON.stringify({ url: s.url }) + '\\n');
     process.on('SIGTERM', async () => { await s.close(); process.exit(0); });
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+  // BENCH_SANDBOX_NODE_ARGS: node flags for the sandbox process (e.g. --trace-gc, to see its own pauses)
+  const nodeArgs = (process.env.BENCH_SANDBOX_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let buf = '';
+  let found = false;
   const url = await new Promise((resolve, reject) => {
     child.stdout.on('data', (d) => {
+      if (found) {
+        if (nodeArgs.length > 0) process.stderr.write(d);
+        return;
+      }
       buf += d;
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)).url);
+      const line = buf.split('\n').find((l) => l.startsWith('{"url"'));
+      if (line) {
+        found = true;
+        resolve(JSON.parse(line).url);
+      }
     });
     child.on('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
   });
