@@ -162,6 +162,7 @@ function mapKey(specs: readonly MapSpec[]): string {
 
 /** `wacx send`: validates everything, then creates or resumes the campaign and sends it. Returns the exit code. */
 export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<number> {
+  keepHeapTight();
   const csvPath = resolve(req.csvPath);
   const csvName = basename(csvPath);
   const csv = await statCsv(csvPath);
@@ -288,6 +289,7 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
 
 /** `wacx campaigns resume ID`. */
 export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv): Promise<number> {
+  keepHeapTight();
   const store = await env.store();
   const ledger = new Ledger(store.db);
   const campaign = ledger.find(id);
@@ -505,7 +507,6 @@ async function runCampaign(
       );
     }
     ledger.durable();
-    keepHeapTight();
     stopCheckpointer = await startCheckpointer(store.db, store.path);
     committer = startWriter(store.path, cid);
     ledger.setStatus(cid, 'running', now, { started: true, stopReason: null });

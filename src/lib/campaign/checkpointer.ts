@@ -15,7 +15,7 @@ export async function startCheckpointer(db: Db, dbPath: string, everyMs = 500): 
   if (!existsSync(file) || dbPath === ':memory:') return async () => {};
   const worker = new Worker(file, {
     workerData: { dbPath, everyMs },
-    resourceLimits: { maxOldGenerationSizeMb: 16 },
+    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
   });
   worker.on('error', () => {});
   db.pragma('wal_autocheckpoint = 0');

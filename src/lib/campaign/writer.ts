@@ -19,7 +19,7 @@ export function startWriter(dbPath: string, cid: number): Committer | null {
   if (!existsSync(file) || dbPath === ':memory:' || process.env.WACX_WRITER_IN_THREAD === '1') return null;
   const worker = new Worker(file, {
     workerData: { dbPath, cid },
-    resourceLimits: { maxOldGenerationSizeMb: 32 },
+    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
   });
   const waiting = new Map<number, { resolve: (ok: boolean) => void; reject: (e: Error) => void }>();
   let next = 0;
