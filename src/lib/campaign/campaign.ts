@@ -162,7 +162,7 @@ function mapKey(specs: readonly MapSpec[]): string {
 
 /** `wacx send`: validates everything, then creates or resumes the campaign and sends it. Returns the exit code. */
 export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<number> {
-  keepHeapTight();
+  keepHeapTight(req.rate);
   const csvPath = resolve(req.csvPath);
   const csvName = basename(csvPath);
   const csv = await statCsv(csvPath);
@@ -289,7 +289,7 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
 
 /** `wacx campaigns resume ID`. */
 export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv): Promise<number> {
-  keepHeapTight();
+  keepHeapTight(req.rate);
   const store = await env.store();
   const ledger = new Ledger(store.db);
   const campaign = ledger.find(id);
