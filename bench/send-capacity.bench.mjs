@@ -7,6 +7,7 @@ import { Pool } from 'undici';
 import {
   cliEnv,
   fmt,
+  orderSendArgs,
   phone,
   runWacx,
   SEED,
@@ -30,19 +31,7 @@ try {
   await bareLoop(cloud, 20_000, 64, 256);
 
   const csv = await writeCsv(`${dir.dir}/capacity.csv`, ROWS);
-  const args = [
-    'send',
-    '--csv',
-    csv,
-    '--template',
-    'order_update',
-    '--language',
-    'en_US',
-    '--map',
-    'name=1',
-    '--map',
-    'order=2',
-  ];
+  const args = orderSendArgs(csv);
   args.push('--rate', '1000000', '--force', '--phone-number-id', coex, '--json');
   const r = await runWacx(args, cliEnv(sb.url, dir.dir));
   const s = summaryOf(r.stdout);

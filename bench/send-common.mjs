@@ -97,6 +97,24 @@ export async function writeCsv(path, n, offset = 0) {
   return path;
 }
 
+/** `wacx send` of the order_update template (name → {{1}}, order → {{2}}) from `csv`, then `extra`. */
+export function orderSendArgs(csv, ...extra) {
+  return [
+    'send',
+    '--csv',
+    csv,
+    '--template',
+    'order_update',
+    '--language',
+    'en_US',
+    '--map',
+    'name=1',
+    '--map',
+    'order=2',
+    ...extra,
+  ];
+}
+
 /** The CLI environment for a sandbox: temp HOME, sandbox URL, seeded token and ids. */
 export function cliEnv(url, home, extra = {}) {
   return {

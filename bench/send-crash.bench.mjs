@@ -7,7 +7,7 @@
 // recipient got the message exactly once. `BENCH_KILLS` / `BENCH_ROWS` change the size; `BENCH_SEED` the randomness.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { BIN, cliEnv, fmt, ROOT, SEED, tempDir, writeCsv } from './send-common.mjs';
+import { BIN, cliEnv, fmt, orderSendArgs, ROOT, SEED, tempDir, writeCsv } from './send-common.mjs';
 
 const KILLS = Number(process.env.BENCH_KILLS ?? 300);
 const ROWS = Number(process.env.BENCH_ROWS ?? 60_000);
@@ -90,19 +90,7 @@ const started = performance.now();
 try {
   await control(`numbers/${pn}`, { mps: 1_000_000, pair_limit: false });
   const csv = await writeCsv(join(dir.dir, 'crash.csv'), ROWS);
-  const args = [
-    'send',
-    '--csv',
-    csv,
-    '--template',
-    'order_update',
-    '--language',
-    'en_US',
-    '--map',
-    'name=1',
-    '--map',
-    'order=2',
-  ];
+  const args = orderSendArgs(csv);
   args.push('--rate', '100000', '--force', '--max-in-flight', String(WINDOW), '--json');
   let kills = 0;
   let inFlightTotal = 0;

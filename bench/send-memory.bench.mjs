@@ -7,7 +7,16 @@
 // ("1000000,5000000").
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { BIN, cliEnv, fmt, SEED, startSandboxProcess, tempDir, writeCsv } from './send-common.mjs';
+import {
+  BIN,
+  cliEnv,
+  fmt,
+  orderSendArgs,
+  SEED,
+  startSandboxProcess,
+  tempDir,
+  writeCsv,
+} from './send-common.mjs';
 
 const SIZES = (process.env.BENCH_ROWS ?? '1000000,5000000').split(',').map(Number);
 const DRY_RUN = process.env.BENCH_MODE === 'dry-run';
@@ -41,17 +50,7 @@ try {
         process.execPath,
         [
           BIN,
-          'send',
-          '--csv',
-          csv,
-          '--template',
-          'order_update',
-          '--language',
-          'en_US',
-          '--map',
-          'name=1',
-          '--map',
-          'order=2',
+          ...orderSendArgs(csv),
           '--campaign',
           `memory-${rows}`,
           ...(DRY_RUN ? ['--dry-run'] : ['--rate', RATE, '--force', '--phone-number-id', pn]),

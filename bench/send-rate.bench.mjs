@@ -6,6 +6,7 @@
 import {
   cliEnv,
   fmt,
+  orderSendArgs,
   runWacx,
   SEED,
   startSandboxProcess,
@@ -52,19 +53,7 @@ async function warmUp(sb, dir, measured) {
     measured === SEED.phoneNumbers.coex.id ? SEED.phoneNumbers.cloud.id : SEED.phoneNumbers.coex.id;
   await sb.control(`numbers/${other}`, { mps: 1_000_000, statuses: false, pair_limit: false });
   const csv = await writeCsv(`${dir}/warm-up.csv`, 5000, 900_000);
-  const args = [
-    'send',
-    '--csv',
-    csv,
-    '--template',
-    'order_update',
-    '--language',
-    'en_US',
-    '--map',
-    'name=1',
-    '--map',
-    'order=2',
-  ];
+  const args = orderSendArgs(csv);
   args.push('--rate', '100000', '--force', '--phone-number-id', other, '--campaign', 'warm-up');
   const r = await runWacx(args, cliEnv(sb.url, dir));
   if (r.code !== 0) throw new Error(`warm-up failed: ${r.stderr}`);
@@ -81,19 +70,7 @@ for (const t of TARGETS.filter((x) => !only || only.includes(x.rate))) {
     await warmUp(sb, dir.dir, t.number);
     const rows = t.rate * SECONDS;
     const csv = await writeCsv(`${dir.dir}/rate-${t.rate}.csv`, rows);
-    const args = [
-      'send',
-      '--csv',
-      csv,
-      '--template',
-      'order_update',
-      '--language',
-      'en_US',
-      '--map',
-      'name=1',
-      '--map',
-      'order=2',
-    ];
+    const args = orderSendArgs(csv);
     args.push('--rate', String(t.rate), '--phone-number-id', t.number, '--json');
     if (t.force) args.push('--force');
     const r = await runWacx(args, cliEnv(sb.url, dir.dir), { timeoutMs: (SECONDS + 120) * 1000 });

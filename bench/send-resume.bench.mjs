@@ -6,7 +6,16 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { cliEnv, fmt, ROOT, SEED, startSandboxProcess, tempDir, writeCsv } from './send-common.mjs';
+import {
+  cliEnv,
+  fmt,
+  orderSendArgs,
+  ROOT,
+  SEED,
+  startSandboxProcess,
+  tempDir,
+  writeCsv,
+} from './send-common.mjs';
 
 const require = createRequire(join(ROOT, 'package.json'));
 const Database = require('better-sqlite3');
@@ -21,19 +30,7 @@ try {
   await sb.control(`numbers/${pn}`, { mps: 1e9, pair_limit: false, statuses: false });
   const csv = await writeCsv(`${dir.dir}/million.csv`, ROWS);
   const env = cliEnv(sb.url, dir.dir);
-  const args = [
-    'send',
-    '--csv',
-    csv,
-    '--template',
-    'order_update',
-    '--language',
-    'en_US',
-    '--map',
-    'name=1',
-    '--map',
-    'order=2',
-  ];
+  const args = orderSendArgs(csv);
   args.push('--rate', '2000', '--force');
 
   const ledger = () => {

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { countBy, ledgerRows, phone } from './helpers.js';
+import { countBy, ledgerRows, orderSendArgs, phone } from './helpers.js';
 
 let sb: TestSandbox;
 beforeAll(async () => {
@@ -33,23 +33,7 @@ function csv(content: string): { path: string; name: string } {
 }
 
 async function send(path: string, extra: string[] = [], db = join(sb.home, `ledger-${n}.db`)) {
-  const r = await runCli(
-    [
-      'send',
-      '--csv',
-      path,
-      '--template',
-      'order_update',
-      '--language',
-      'en_US',
-      '--map',
-      'name=1',
-      '--map',
-      'order=2',
-      ...extra,
-    ],
-    { env: sb.env({ WACX_DB: db }) },
-  );
+  const r = await runCli([...orderSendArgs(path), ...extra], { env: sb.env({ WACX_DB: db }) });
   return { ...r, db };
 }
 

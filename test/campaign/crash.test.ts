@@ -17,6 +17,7 @@ import {
   countBy,
   type LedgerRow,
   ledgerRows,
+  orderSendArgs,
   requireBuild,
   rng,
   spawnWacx,
@@ -53,25 +54,7 @@ async function crashRun(options: { faults: boolean; seed: number }) {
     await sb.control(`numbers/${SEED.phoneNumbers.coex.id}`, { mps: 100_000, pair_limit: false });
     if (options.faults) await sb.control('scenario', { name: 'faults', error_rate: 0.03, reset_rate: 0.02 });
     const csv = writeOrdersCsv(sb.home, ROWS);
-    const args = [
-      'send',
-      '--csv',
-      csv,
-      '--template',
-      'order_update',
-      '--language',
-      'en_US',
-      '--map',
-      'name=1',
-      '--map',
-      'order=2',
-      '--rate',
-      '100000',
-      '--force',
-      '--max-in-flight',
-      '32',
-      '--json',
-    ];
+    const args = [...orderSendArgs(csv), '--rate', '100000', '--force', '--max-in-flight', '32', '--json'];
     const inFlightAtKill: number[] = [];
     const inFlight = () =>
       store!.db
@@ -193,20 +176,7 @@ describe('SIGTERM', () => {
       const dbPath = join(sb.home, 'ledger.db');
       const env = sb.env({ WACX_DB: dbPath });
       const csv = writeOrdersCsv(sb.home, 60);
-      const args = [
-        'send',
-        '--csv',
-        csv,
-        '--template',
-        'order_update',
-        '--language',
-        'en_US',
-        '--map',
-        'name=1',
-        '--map',
-        'order=2',
-        '--json',
-      ];
+      const args = [...orderSendArgs(csv), '--json'];
       const run = spawnWacx(args, env);
       await until(() => run.rows() >= 10, 10_000);
       run.child.kill('SIGTERM');

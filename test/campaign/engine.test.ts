@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, type SendResult } from '../../src/lib/campaign/engine.js';
-import { Ledger, type PendingRow } from '../../src/lib/campaign/ledger.js';
+import type { PendingRow } from '../../src/lib/campaign/ledger.js';
 import { Pacer, PairLimiter } from '../../src/lib/campaign/pacer.js';
 import { GraphApiError, UnknownOutcomeError } from '../../src/lib/graph/errors.js';
-import { Store } from '../../src/lib/store/index.js';
-import { phone } from './helpers.js';
+import { memoryCampaign, phone } from './helpers.js';
 import { SimClock } from './sim-clock.js';
 
 const apiError = (code: number, status = 400, type: string | null = 'OAuthException') =>
@@ -19,31 +18,7 @@ interface Sent {
 
 function setup(n: number) {
   const clock = new SimClock();
-  const store = Store.open(':memory:');
-  const ledger = new Ledger(store.db);
-  const c = ledger.create(
-    {
-      id: 'c1',
-      template: 'order_update',
-      language: 'en_US',
-      phoneNumberId: '1',
-      wabaId: '2',
-      csvPath: '/x.csv',
-      csvSize: 0,
-      csvMtime: 0,
-      csvSha256: '',
-      options: { map: [], phoneColumn: 'phone', defaultCountry: null, exclude: null, slots: [] },
-      templateSnapshot: {
-        id: 't',
-        name: 'order_update',
-        language: 'en_US',
-        category: 'UTILITY',
-        status: 'APPROVED',
-        components: [],
-      },
-    },
-    clock.now(),
-  );
+  const { store, ledger, cid } = memoryCampaign(clock.now());
   const rows = Array.from({ length: n }, (_, i) => ({
     row: i + 1,
     line: i + 2,
@@ -53,8 +28,8 @@ function setup(n: number) {
     state: 'pending' as const,
     reason: null,
   }));
-  ledger.ingestBatch(c.cid, rows, { offset: 0, line: 0, nextRow: n + 1, done: true }, clock.now());
-  ledger.acquireLease(c.cid, { owner: 'me', host: 'h', pid: 1 }, clock.now(), 30_000, () => true);
+  ledger.ingestBatch(cid, rows, { offset: 0, line: 0, nextRow: n + 1, done: true }, clock.now());
+  ledger.acquireLease(cid, { owner: 'me', host: 'h', pid: 1 }, clock.now(), 30_000, () => true);
   const state = store.db.prepare('SELECT state FROM campaign_rows WHERE cid = ? AND row = ?').pluck();
   const inFlight = store.db
     .prepare("SELECT COUNT(*) FROM campaign_rows WHERE cid = ? AND state = 'in_flight'")
@@ -75,8 +50,8 @@ function setup(n: number) {
         sent.push({
           row: row.row,
           at: clock.now(),
-          stateAtSend: state.get(c.cid, row.row) as string,
-          inFlightAtSend: inFlight.get(c.cid) as number,
+          stateAtSend: state.get(cid, row.row) as string,
+          inFlightAtSend: inFlight.get(cid) as number,
         });
         const k = (attempts.get(row.row) ?? 0) + 1;
         attempts.set(row.row, k);
@@ -92,14 +67,14 @@ function setup(n: number) {
     wamid: `wamid.${row.row}`,
     messageStatus: 'accepted',
   });
-  const counts = () => ledger.counts(c.cid);
+  const counts = () => ledger.counts(cid);
   const engine = (
     opts: Partial<ConstructorParameters<typeof Engine>[0]> &
       Pick<ConstructorParameters<typeof Engine>[0], 'transport'>,
   ) =>
     new Engine({
       ledger,
-      cid: c.cid,
+      cid: cid,
       clock,
       signal: new AbortController().signal,
       pacer: new Pacer(opts.pacer ? opts.pacer.target : 50, clock.now()),
@@ -113,7 +88,7 @@ function setup(n: number) {
     clock,
     store,
     ledger,
-    cid: c.cid,
+    cid: cid,
     sent,
     transport,
     ok,

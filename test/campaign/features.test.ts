@@ -6,7 +6,7 @@ import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { countBy, ledgerRows, phone, writeOrdersCsv } from './helpers.js';
+import { countBy, ledgerRows, orderSendArgs, phone, writeOrdersCsv } from './helpers.js';
 
 /** Webhooks of the sandbox are ingested into the database of the current test (like `wacx webhooks serve`). */
 let sink: Store | undefined;
@@ -41,17 +41,7 @@ beforeEach(async () => {
 });
 
 const orderArgs = (csv: string, extra: string[] = []) => [
-  'send',
-  '--csv',
-  csv,
-  '--template',
-  'order_update',
-  '--language',
-  'en_US',
-  '--map',
-  'name=1',
-  '--map',
-  'order=2',
+  ...orderSendArgs(csv),
   '--rate',
   '500',
   '--force',

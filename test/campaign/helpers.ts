@@ -3,6 +3,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { Ledger } from '../../src/lib/campaign/ledger.js';
+import { Store } from '../../src/lib/store/index.js';
 
 /** A valid, distinct German mobile number per index (E.164 digits). */
 export function phone(i: number): string {
@@ -16,6 +18,54 @@ export function writeOrdersCsv(dir: string, n: number, name = 'orders.csv', extr
   const path = join(dir, name);
   writeFileSync(path, `${lines.join('\n')}\n${extra}`);
   return path;
+}
+
+/** `wacx send` of order_update (name → {{1}}, order → {{2}}) from `csv`, then `extra`. */
+export function orderSendArgs(csv: string, ...extra: string[]): string[] {
+  return [
+    'send',
+    '--csv',
+    csv,
+    '--template',
+    'order_update',
+    '--language',
+    'en_US',
+    '--map',
+    'name=1',
+    '--map',
+    'order=2',
+    ...extra,
+  ];
+}
+
+/** An in-memory store with one order_update campaign (no rows yet) in its ledger. */
+export function memoryCampaign(now: number): { store: Store; ledger: Ledger; cid: number } {
+  const store = Store.open(':memory:');
+  const ledger = new Ledger(store.db);
+  const { cid } = ledger.create(
+    {
+      id: 'c1',
+      template: 'order_update',
+      language: 'en_US',
+      phoneNumberId: '1',
+      wabaId: '2',
+      csvPath: '/x.csv',
+      csvSize: 0,
+      csvMtime: 0,
+      csvSha256: '',
+      options: { map: [], phoneColumn: 'phone', defaultCountry: null, exclude: null, slots: [] },
+      templateSnapshot: {
+        id: 't',
+        name: 'order_update',
+        language: 'en_US',
+        category: 'UTILITY',
+        status: 'APPROVED',
+        components: [],
+      },
+    },
+    now,
+  );
+  return { store, ledger, cid };
 }
 
 export interface LedgerRow {

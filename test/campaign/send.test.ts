@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { countBy, ledgerRows, writeOrdersCsv } from './helpers.js';
+import { countBy, ledgerRows, orderSendArgs, writeOrdersCsv } from './helpers.js';
 
 let sb: TestSandbox;
 beforeAll(async () => {
@@ -18,24 +18,7 @@ describe('wacx send', () => {
     await sb.control(`numbers/${sb.seed.phoneNumbers.coex.id}`, { pair_limit: false });
     const csv = writeOrdersCsv(sb.home, 30);
     const db = join(sb.home, 'ledger.db');
-    const r = await runCli(
-      [
-        'send',
-        '--csv',
-        csv,
-        '--template',
-        'order_update',
-        '--language',
-        'en_US',
-        '--map',
-        'name=1',
-        '--map',
-        'order=2',
-        '--rate',
-        '20',
-      ],
-      { env: sb.env({ WACX_DB: db }) },
-    );
+    const r = await runCli([...orderSendArgs(csv), '--rate', '20'], { env: sb.env({ WACX_DB: db }) });
     expect(r.stderr + r.stdout).toContain('completed');
     expect(r.code).toBe(0);
     const msgs = await sb.control<{ to: string; callback_data: string; parameters: string[] }[]>('messages');

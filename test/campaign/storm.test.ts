@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SEED } from '../../src/sandbox/seed.js';
 import { startTestSandbox } from '../helpers/sandbox.js';
-import { countBy, ledgerRows, requireBuild, spawnWacx, writeOrdersCsv } from './helpers.js';
+import { countBy, ledgerRows, orderSendArgs, requireBuild, spawnWacx, writeOrdersCsv } from './helpers.js';
 
 beforeAll(() => requireBuild());
 
@@ -27,19 +27,7 @@ describe('130429 storm', () => {
       await sb.control(`numbers/${pn}`, { mps: RATE, pair_limit: false, statuses: false });
       const csv = writeOrdersCsv(sb.home, 2200);
       const env = sb.env({ WACX_DB: join(sb.home, 'ledger.db') });
-      const args = [
-        'send',
-        '--csv',
-        csv,
-        '--template',
-        'order_update',
-        '--language',
-        'en_US',
-        '--map',
-        'name=1',
-        '--map',
-        'order=2',
-      ];
+      const args = orderSendArgs(csv);
       args.push('--rate', String(RATE), '--force', '--json');
 
       let run = spawnWacx(args, env);

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { emptyCounts, Ledger } from '../../src/lib/campaign/ledger.js';
+import { emptyCounts } from '../../src/lib/campaign/ledger.js';
 import { parseMapSpec, renderComponents, resolveSlots } from '../../src/lib/campaign/mapping.js';
 import { SendOutput } from '../../src/lib/campaign/output.js';
 import { normalisePhone } from '../../src/lib/campaign/phone.js';
@@ -9,7 +9,7 @@ import { csvCell } from '../../src/lib/campaign/report.js';
 import { UsageError } from '../../src/lib/errors.js';
 import type { MessageTemplate } from '../../src/lib/graph/types.js';
 import { Io } from '../../src/lib/io/io.js';
-import { Store } from '../../src/lib/store/index.js';
+import { memoryCampaign } from './helpers.js';
 
 describe('csvCell (report escaping)', () => {
   it('neutralises cells that a spreadsheet would evaluate, and quotes per RFC 4180', () => {
@@ -220,32 +220,8 @@ describe('progress output', () => {
 
 describe('campaign lease', () => {
   function ledger() {
-    const store = Store.open(':memory:');
-    const l = new Ledger(store.db);
-    const c = l.create(
-      {
-        id: 'c1',
-        template: 't',
-        language: 'en',
-        phoneNumberId: '1',
-        wabaId: '2',
-        csvPath: '/x.csv',
-        csvSize: 0,
-        csvMtime: 0,
-        csvSha256: '',
-        options: { map: [], phoneColumn: 'phone', defaultCountry: null, exclude: null, slots: [] },
-        templateSnapshot: {
-          id: 't',
-          name: 't',
-          language: 'en',
-          category: 'UTILITY',
-          status: 'APPROVED',
-          components: [],
-        },
-      },
-      0,
-    );
-    return { l, cid: c.cid };
+    const { ledger: l, cid } = memoryCampaign(0);
+    return { l, cid };
   }
   const me = { owner: 'a', host: 'h1', pid: 100 };
   const other = { owner: 'b', host: 'h1', pid: 200 };
