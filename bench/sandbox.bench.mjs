@@ -5,6 +5,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { templateMessageBody } from '../dist/lib/graph/resources/messages.js';
+import { orderComponents } from './send-common.mjs';
 
 const TARGET = 5000;
 
@@ -47,26 +49,15 @@ if (process.argv[2] === '--serve') {
   let n = 0;
   const body = () => {
     n++;
-    return JSON.stringify({
-      messaging_product: 'whatsapp',
-      recipient_type: 'individual',
-      to: `+1650${String(1_000_000 + (n % 9_000_000)).padStart(7, '0')}`,
-      type: 'template',
-      template: {
+    return JSON.stringify(
+      templateMessageBody({
+        to: `+1650${String(1_000_000 + (n % 9_000_000)).padStart(7, '0')}`,
         name: 'order_update',
-        language: { code: 'en_US' },
-        components: [
-          {
-            type: 'body',
-            parameters: [
-              { type: 'text', text: 'Ana' },
-              { type: 'text', text: `A-${n}` },
-            ],
-          },
-        ],
-      },
-      biz_opaque_callback_data: `bench:${n}`,
-    });
+        language: 'en_US',
+        components: orderComponents('Ana', `A-${n}`),
+        bizOpaqueCallbackData: `bench:${n}`,
+      }),
+    );
   };
   let ok = 0;
   let failed = 0;

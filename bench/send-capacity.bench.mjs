@@ -4,9 +4,11 @@
 // Pool size and concurrency, same request bodies) against the same sandbox, and the ratio.
 // `BENCH_ROWS` changes the size (default 100,000).
 import { Pool } from 'undici';
+import { templateMessageBody } from '../dist/lib/graph/resources/messages.js';
 import {
   cliEnv,
   fmt,
+  orderComponents,
   orderSendArgs,
   phone,
   runWacx,
@@ -78,26 +80,15 @@ async function bareLoop(pn, n, connections, concurrency) {
   const worker = async () => {
     while (next < n) {
       const i = next++;
-      const body = JSON.stringify({
-        messaging_product: 'whatsapp',
-        recipient_type: 'individual',
-        to: `+${phone(2_000_000 + i)}`,
-        type: 'template',
-        template: {
+      const body = JSON.stringify(
+        templateMessageBody({
+          to: `+${phone(2_000_000 + i)}`,
           name: 'order_update',
-          language: { code: 'en_US' },
-          components: [
-            {
-              type: 'body',
-              parameters: [
-                { type: 'text', text: `Name ${i}` },
-                { type: 'text', text: `A-${i}` },
-              ],
-            },
-          ],
-        },
-        biz_opaque_callback_data: `bare:${i}`,
-      });
+          language: 'en_US',
+          components: orderComponents(`Name ${i}`, `A-${i}`),
+          bizOpaqueCallbackData: `bare:${i}`,
+        }),
+      );
       const res = await pool.request({ method: 'POST', path: `/v25.0/${pn}/messages`, headers, body });
       await res.body.text();
     }

@@ -115,6 +115,19 @@ export function orderSendArgs(csv, ...extra) {
   ];
 }
 
+/** The components of an order_update message ({{1}} name, {{2}} order). */
+export function orderComponents(name, order) {
+  return [
+    {
+      type: 'body',
+      parameters: [
+        { type: 'text', text: name },
+        { type: 'text', text: order },
+      ],
+    },
+  ];
+}
+
 /** The CLI environment for a sandbox: temp HOME, sandbox URL, seeded token and ids. */
 export function cliEnv(url, home, extra = {}) {
   return {

@@ -40,6 +40,24 @@ beforeEach(async () => {
   sink = Store.open(dbPath);
 });
 
+/** spring_sale: name → {{1}}, code → {{2}}, slug → its URL button's parameter. */
+const saleArgs = (csv: string) => [
+  'send',
+  '--csv',
+  csv,
+  '--template',
+  'spring_sale',
+  '--language',
+  'en_US',
+  '--map',
+  'name=1',
+  '--map',
+  'code=2',
+  '--map',
+  'slug=button.1',
+  '--rate',
+  '20',
+];
 const orderArgs = (csv: string, extra: string[] = []) => [
   ...orderSendArgs(csv),
   '--rate',
@@ -116,23 +134,7 @@ describe('output', () => {
     ];
     const csv = join(sb.home, `s${k}.csv`);
     writeFileSync(csv, `${lines.join('\n')}\n`);
-    const r = await cli([
-      'send',
-      '--csv',
-      csv,
-      '--template',
-      'spring_sale',
-      '--language',
-      'en_US',
-      '--map',
-      'name=1',
-      '--map',
-      'code=2',
-      '--map',
-      'slug=button.1',
-      '--rate',
-      '20',
-    ]);
+    const r = await cli(saleArgs(csv));
     expect(r.code, r.stdout + r.stderr).toBe(3);
     expect(r.stdout).toMatch(/sent\s+1\b/);
     expect(r.stdout).toMatch(/failed\s+1\b/);
@@ -251,23 +253,7 @@ describe('templates with named parameters, buttons and media headers', () => {
     ).toBe(0);
     const b = join(sb.home, `sale-${k}.csv`);
     writeFileSync(b, `phone,name,code,slug\n+${phone(2)},Bo,SPRING20,spring\n`);
-    const rb = await cli([
-      'send',
-      '--csv',
-      b,
-      '--template',
-      'spring_sale',
-      '--language',
-      'en_US',
-      '--map',
-      'name=1',
-      '--map',
-      'code=2',
-      '--map',
-      'slug=button.1',
-      '--rate',
-      '20',
-    ]);
+    const rb = await cli(saleArgs(b));
     expect(rb.code, rb.stderr).toBe(0);
     const c = join(sb.home, `receipt-${k}.csv`);
     writeFileSync(c, `phone,name,pdf\n+${phone(3)},Cy,https://example.com/r.pdf\n`);
