@@ -5,6 +5,7 @@ import { ExitCode, UsageError, WacxError } from './lib/errors.js';
 import { EXIT_CODE_TABLE, exitCodeFor } from './lib/exit-codes.js';
 import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from './lib/graph/errors.js';
 import { API_VERSION_PATTERN } from './lib/graph/url.js';
+import { keepHeapTight } from './lib/heap.js';
 import { preloadChalk } from './lib/io/io.js';
 
 /** Global options that take a value: skipped when looking for the command words in argv. */
@@ -90,7 +91,10 @@ function buildProgram(
     // Verbs of other groups are never shown nor run: skip building them (`wacx --help` stays fast).
     if (spec.path.length === 2 && spec.path[0] !== words[0]) continue;
     const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
-    if (spec === target) loaded = spec.load().then((m) => m.register(cmd, deps));
+    if (spec === target) {
+      if (spec.tightHeap) keepHeapTight();
+      loaded = spec.load().then((m) => m.register(cmd, deps));
+    }
   }
   program
     .command('help')

@@ -11,6 +11,8 @@ export interface CommandSpec {
   path: readonly string[];
   summary: string;
   load: () => Promise<CommandModule>;
+  /** Long runs with a memory cap: V8 is told to keep its heaps small before the command's modules load. */
+  tightHeap?: true;
 }
 
 export const GROUPS: Record<string, string> = {
@@ -131,6 +133,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['send'],
     summary: 'Send a template to every row of a CSV, paced, resumable, never twice',
     load: () => import('./send.js'),
+    tightHeap: true,
   },
   {
     path: ['campaigns', 'list'],
@@ -146,6 +149,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['campaigns', 'resume'],
     summary: 'Continue a stopped campaign',
     load: () => import('./campaigns/resume.js'),
+    tightHeap: true,
   },
   {
     path: ['campaigns', 'reconcile'],

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { emptyCounts } from '../../src/lib/campaign/ledger.js';
 import { parseMapSpec, renderComponents, resolveSlots } from '../../src/lib/campaign/mapping.js';
-import { SendOutput } from '../../src/lib/campaign/output.js';
+import { formatCount, SendOutput } from '../../src/lib/campaign/output.js';
 import { normalisePhone } from '../../src/lib/campaign/phone.js';
 import { numberThroughput, resolveRate } from '../../src/lib/campaign/rate.js';
 import { csvCell } from '../../src/lib/campaign/report.js';
@@ -165,6 +165,19 @@ describe('mapping', () => {
       /takes body \{\{2\}\}/,
     );
     expect(() => parseMapSpec('nothing')).toThrow(/COLUMN=PARAM/);
+  });
+});
+
+describe('formatCount', () => {
+  it('groups thousands without ICU', () => {
+    expect([0, 999, 1000, 1234567, 5_000_000, -4321].map(formatCount)).toEqual([
+      '0',
+      '999',
+      '1,000',
+      '1,234,567',
+      '5,000,000',
+      '-4,321',
+    ]);
   });
 });
 

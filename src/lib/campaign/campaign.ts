@@ -6,12 +6,12 @@ import type { Clock } from '../clock.js';
 import { ConfigError, ExitCode, UsageError, WacxError } from '../errors.js';
 import type { Graph } from '../graph/index.js';
 import type { MessageTemplate } from '../graph/types.js';
+import { favourMemoryAtRate } from '../heap.js';
 import type { Io } from '../io/io.js';
 import { Store } from '../store/index.js';
 import { syncHealth } from '../webhooks/queries.js';
 import { startCheckpointer } from './checkpointer.js';
 import { Engine, type EngineOutcome } from './engine.js';
-import { keepHeapTight } from './heap.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
 import { findPhoneColumn, type Problem, type RowShape, readHeader } from './ingest.js';
 import { type Campaign, type Counts, type IngestRow, Ledger } from './ledger.js';
@@ -162,7 +162,7 @@ function mapKey(specs: readonly MapSpec[]): string {
 
 /** `wacx send`: validates everything, then creates or resumes the campaign and sends it. Returns the exit code. */
 export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<number> {
-  keepHeapTight(req.rate);
+  favourMemoryAtRate(req.rate);
   const csvPath = resolve(req.csvPath);
   const csvName = basename(csvPath);
   const csv = await statCsv(csvPath);
@@ -289,7 +289,7 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
 
 /** `wacx campaigns resume ID`. */
 export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv): Promise<number> {
-  keepHeapTight(req.rate);
+  favourMemoryAtRate(req.rate);
   const store = await env.store();
   const ledger = new Ledger(store.db);
   const campaign = ledger.find(id);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../heap.js';
 import type { Db } from '../store/index.js';
 
 /**
@@ -13,7 +13,7 @@ import type { Db } from '../store/index.js';
 export async function startCheckpointer(db: Db, dbPath: string, everyMs = 500): Promise<() => Promise<void>> {
   const file = fileURLToPath(new URL('./checkpoint-worker.js', import.meta.url));
   if (!existsSync(file) || dbPath === ':memory:') return async () => {};
-  const worker = new Worker(file, {
+  const worker = startWorkerThread(file, {
     workerData: { dbPath, everyMs },
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
   });

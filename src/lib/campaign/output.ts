@@ -34,7 +34,13 @@ export interface Summary {
   commits?: number;
 }
 
-const fmt = (n: number) => n.toLocaleString('en-US');
+/**
+ * 1234567 → "1,234,567" (counts). Not toLocaleString: its first call loads ICU's locale data, ~5 MB of memory for
+ * the rest of a long send.
+ */
+export function formatCount(n: number): string {
+  return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -169,7 +175,7 @@ export class SendOutput {
     this.flushRows();
     if (this.invalidHidden > 0 && !this.json) {
       this.io.warn(
-        `… and ${fmt(this.invalidHidden)} more invalid rows (see \`wacx campaigns show ${this.campaign}\` or --report).`,
+        `… and ${formatCount(this.invalidHidden)} more invalid rows (see \`wacx campaigns show ${this.campaign}\` or --report).`,
       );
     }
     if (this.json) {
@@ -190,44 +196,45 @@ export class SendOutput {
               : `Campaign ${s.campaign} (${s.template}, ${s.language}) STOPPED after ${formatDuration(s.durationMs)}.`;
     io.out(head);
     const rows: [string, string][] = [];
-    if (s.status === 'dry_run') rows.push(['would send', fmt(c.pending)]);
-    else rows.push(['sent', fmt(c.sent)]);
-    rows.push(['failed', fmt(c.failed)]);
-    rows.push(['skipped', fmt(c.skipped)]);
-    rows.push(['unknown', fmt(c.unknown)]);
+    if (s.status === 'dry_run') rows.push(['would send', formatCount(c.pending)]);
+    else rows.push(['sent', formatCount(c.sent)]);
+    rows.push(['failed', formatCount(c.failed)]);
+    rows.push(['skipped', formatCount(c.skipped)]);
+    rows.push(['unknown', formatCount(c.unknown)]);
     if (s.status !== 'dry_run' && c.pending + c.in_flight > 0)
-      rows.push(['not sent yet', fmt(c.pending + c.in_flight)]);
-    rows.push(['rows', fmt(c.total)]);
+      rows.push(['not sent yet', formatCount(c.pending + c.in_flight)]);
+    rows.push(['rows', formatCount(c.total)]);
     for (const [k, v] of rows) io.out(`  ${k.padEnd(13)}${v.padStart(10)}`);
     if (s.failedByCode.length > 0) {
       io.out('Failed by error code:');
       for (const f of s.failedByCode) {
         io.out(
-          `  ${String(f.code ?? '-').padEnd(8)} ${fmt(f.count).padStart(8)}  ${f.meaning ?? f.title ?? ''}`,
+          `  ${String(f.code ?? '-').padEnd(8)} ${formatCount(f.count).padStart(8)}  ${f.meaning ?? f.title ?? ''}`,
         );
       }
     }
     if (s.skippedByReason.length > 0) {
       io.out('Skipped:');
-      for (const k of s.skippedByReason) io.out(`  ${fmt(k.count).padStart(8)}  ${k.meaning ?? k.reason}`);
+      for (const k of s.skippedByReason)
+        io.out(`  ${formatCount(k.count).padStart(8)}  ${k.meaning ?? k.reason}`);
     }
     if (s.unknownRows.length > 0) {
       io.out(`Unknown outcome (the request may have been accepted; never re-sent without --resend-unknown):`);
       for (const u of s.unknownRows.slice(0, 10))
         io.out(`  row ${u.row} (line ${u.line}) ${u.recipient ?? ''}`);
-      if (c.unknown > 10) io.out(`  … ${fmt(c.unknown - 10)} more`);
+      if (c.unknown > 10) io.out(`  … ${formatCount(c.unknown - 10)} more`);
       io.out(`  → settle them from status webhooks with \`wacx campaigns reconcile ${s.campaign}\``);
     }
     if (s.status !== 'dry_run') {
       const rate = s.achievedRate !== null ? `${s.achievedRate.toFixed(1)} msg/s` : '-';
       io.out(
-        `Duration ${formatDuration(s.durationMs)}, ${fmt(s.requests)} requests, achieved rate ${rate}${
+        `Duration ${formatDuration(s.durationMs)}, ${formatCount(s.requests)} requests, achieved rate ${rate}${
           s.targetRate !== null ? ` (target ${s.targetRate.toFixed(s.targetRate < 100 ? 1 : 0)})` : ''
         }.`,
       );
     } else if (s.targetRate) {
       io.out(
-        `At ${s.targetRate.toFixed(1)} msg/s this takes about ${formatDuration((c.pending / s.targetRate) * 1000)}. ${fmt(s.rendered ?? 0)} messages rendered.`,
+        `At ${s.targetRate.toFixed(1)} msg/s this takes about ${formatDuration((c.pending / s.targetRate) * 1000)}. ${formatCount(s.rendered ?? 0)} messages rendered.`,
       );
     }
     if (s.stop) {
@@ -252,8 +259,8 @@ export function progressLine(s: Snapshot, bar: boolean): string {
   const filled = total > 0 ? Math.round((done / total) * width) : 0;
   const gauge = bar ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
   return (
-    `${gauge}${pct}% ${fmt(done)}/${fmt(total)}${s.ingesting ? '+' : ''} · ${s.rate.toFixed(1)}/s (target ${s.targetRate.toFixed(1)}) · ` +
-    `sent ${fmt(c.sent)} failed ${fmt(c.failed)} skipped ${fmt(c.skipped)} unknown ${fmt(c.unknown)} · ETA ${eta}`
+    `${gauge}${pct}% ${formatCount(done)}/${formatCount(total)}${s.ingesting ? '+' : ''} · ${s.rate.toFixed(1)}/s (target ${s.targetRate.toFixed(1)}) · ` +
+    `sent ${formatCount(c.sent)} failed ${formatCount(c.failed)} skipped ${formatCount(c.skipped)} unknown ${formatCount(c.unknown)} · ETA ${eta}`
   );
 }
 

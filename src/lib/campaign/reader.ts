@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { templateMessageBody } from '../graph/resources/messages.js';
+import { startWorkerThread } from '../heap.js';
 import { Store } from '../store/index.js';
 import { findProblems, ingest, type Problem, type RowShape } from './ingest.js';
 import { type IngestRow, Ledger } from './ledger.js';
@@ -58,7 +58,7 @@ export async function runRead(
   const workerFile = fileURLToPath(new URL('./read-worker.js', import.meta.url));
   if (!existsSync(workerFile) || process.env.WACX_READ_IN_THREAD === '1')
     return runInThread(task, handlers, signal);
-  const worker = new Worker(workerFile, { workerData: task, resourceLimits: RESOURCE_LIMITS });
+  const worker = startWorkerThread(workerFile, { workerData: task, resourceLimits: RESOURCE_LIMITS });
   const onAbort = () => worker.postMessage('stop');
   signal?.addEventListener('abort', onAbort);
   try {

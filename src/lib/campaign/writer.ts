@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../heap.js';
 import type { CommitBatch } from './ledger.js';
 
 /** Writes group commits. `commit` resolves true, or false when the campaign's lease was lost. */
@@ -17,7 +17,7 @@ export interface Committer {
 export function startWriter(dbPath: string, cid: number): Committer | null {
   const file = fileURLToPath(new URL('./ledger-worker.js', import.meta.url));
   if (!existsSync(file) || dbPath === ':memory:' || process.env.WACX_WRITER_IN_THREAD === '1') return null;
-  const worker = new Worker(file, {
+  const worker = startWorkerThread(file, {
     workerData: { dbPath, cid },
     resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
   });
