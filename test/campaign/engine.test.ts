@@ -198,6 +198,23 @@ describe('Engine', () => {
     expect(perSecondMax(times)).toBeLessThanOrEqual(50);
   });
 
+  it('counts a cold first request (new connection, cold code at both ends) as arriving just before its answer', async () => {
+    const s = setup(60);
+    const arrivals: number[] = [];
+    const transport = {
+      send: async (row: PendingRow): Promise<SendResult> => {
+        await s.clock.sleep(arrivals.length === 0 ? 30 : 1); // on its way to the API
+        arrivals.push(s.clock.now());
+        await s.clock.sleep(2);
+        return s.ok(row);
+      },
+    };
+    const e = s.engine({ transport, pacer: new Pacer(20, s.clock.now()), window: 4 });
+    await s.clock.run(e.run());
+    expect(arrivals).toHaveLength(60);
+    expect(perSecondMax(arrivals)).toBeLessThanOrEqual(20);
+  });
+
   it('on a 10 s storm of 130429 pauses everything and slows down, then returns to the target; nothing is lost or doubled', async () => {
     const s = setup(2000);
     const t0 = s.clock.now();

@@ -471,9 +471,13 @@ export class Engine {
       this.latency += 0.2 * (took - this.latency);
       // the fastest recent answers tell how long a request takes when the API is not paused
       this.fastest = Math.min(took, this.fastest + 0.01 * Math.max(0, this.latency - this.fastest));
-      // a pause of the API (not a few ms of our own event loop noticing the answer late): count the request at
-      // its estimated arrival
-      if (work.seq !== undefined && took > this.fastest + ARRIVAL_SLACK_MS) {
+      if (work.seq === 0) {
+        // the first request also opened a connection and met cold code at both ends: how long it took to reach
+        // the API is unknown, so it counts as arriving just before its answer
+        this.o.pacer.arrived(0, now - ARRIVAL_SLACK_MS);
+      } else if (work.seq !== undefined && took > this.fastest + ARRIVAL_SLACK_MS) {
+        // a pause of the API (not a few ms of our own event loop noticing the answer late): count the request at
+        // its estimated arrival
         this.o.pacer.arrived(work.seq, now - this.fastest - ARRIVAL_SLACK_MS);
       }
     }

@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const HEAP_JS = join(ROOT, 'dist', 'lib', 'heap.js');
+
+/**
+ * V8 flags are process-wide, so each case runs in its own node process: it starts a worker thread the way the
+ * campaign does, then allocates objects that survive scavenges (what loading modules and sending do) and reports
+ * the main thread's young generation size in MB.
+ */
+async function youngGenerationAfterChurn(tight: boolean): Promise<number> {
+  if (!existsSync(HEAP_JS)) throw new Error('dist/lib/heap.js is missing: run `npm run build` first.');
+  const script = `
+    import { getHeapSpaceStatistics } from 'node:v8';
+    import { keepHeapTight, startWorkerThread } from ${JSON.stringify(HEAP_JS)};
+    if (${tight}) keepHeapTight();
+    const worker = startWorkerThread(
+      'import("node:worker_threads").then((w) => w.parentPort.postMessage("up"))',
+      { eval: true },
+    );
+    await new Promise((resolve) => worker.once('message', resolve));
+    const kept = [];
+    for (let i = 0; i < 2e6; i++) { const o = { i, s: 'x' + i }; if (i % 4 === 0) kept.push(o); }
+    await worker.terminate();
+    const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+    console.log(space.space_size / 1048576, kept.length);
+  `;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+  return Number(stdout.split(' ')[0]);
+}
+
+describe('keepHeapTight', () => {
+  it('keeps the young generation at its starting size, also after a worker thread started', async () => {
+    expect(await youngGenerationAfterChurn(true)).toBeLessThanOrEqual(4);
+  });
+
+  it('without it V8 grows the young generation (the case above can fail)', async () => {
+    expect(await youngGenerationAfterChurn(false)).toBeGreaterThanOrEqual(8);
+  });
+});
