@@ -1,15 +1,15 @@
 import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS, type CommandSpec, GROUPS } from './commands/registry.js';
+import { validateSetting } from './lib/config/settings.js';
 import { Deps, type DepsInit, type GlobalOptions } from './lib/deps.js';
 import { ExitCode, UsageError, WacxError } from './lib/errors.js';
 import { EXIT_CODE_TABLE, exitCodeFor } from './lib/exit-codes.js';
 import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from './lib/graph/errors.js';
-import { API_VERSION_PATTERN } from './lib/graph/url.js';
 import { keepHeapTight } from './lib/heap.js';
 import { preloadChalk } from './lib/io/io.js';
 
 /** Global options that take a value: skipped when looking for the command words in argv. */
-const VALUE_OPTIONS = new Set(['--profile', '--api-version']);
+const VALUE_OPTIONS = new Set(['--profile', '--api-version', '--jq']);
 
 /** The command words of argv (before the first option that is not global), e.g. ['templates', 'list']. */
 function commandWords(args: readonly string[]): string[] {
@@ -60,7 +60,8 @@ function buildProgram(
     )
     .version(deps.version, '-V, --version', 'print the version')
     .option('--profile <name>', 'configuration profile to use (env WACX_PROFILE)')
-    .option('--json', 'print machine-readable JSON on stdout')
+    .option('--json', 'print machine-readable JSON on stdout (failures too)')
+    .option('--jq <expression>', 'filter the JSON output with jq (implies --json)')
     .option('--no-color', 'disable colour (also NO_COLOR, CLICOLOR=0)')
     .option('--no-input', 'never prompt; a missing value is a usage error')
     .option('--verbose', 'print redacted request traces on stderr')
@@ -112,20 +113,60 @@ function buildProgram(
           throw new UsageError(`Unknown command "${words.join(' ')}".`, { hint: 'Run `wacx --help`.' });
         cmd = next;
       }
-      deps.io.write(cmd.helpInformation());
+      // outputHelp (not helpInformation) also prints the command's added sections: examples, exit codes
+      cmd.outputHelp();
+    });
+
+  program
+    .command('completion')
+    .description('print the shell completion script (bash, zsh, fish or powershell)')
+    .argument('<shell>', 'bash, zsh, fish or powershell')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Install it once:',
+        "  bash:  echo 'source <(wacx completion bash)' >> ~/.bashrc   (needs the bash-completion package)",
+        "  zsh:   echo 'source <(wacx completion zsh)' >> ~/.zshrc",
+        '  fish:  wacx completion fish > ~/.config/fish/completions/wacx.fish',
+      ].join('\n'),
+    )
+    .action(async (shell: string) => {
+      const { printCompletionScript } = await import('./cli/completion.js');
+      await printCompletionScript(deps, shell);
+    });
+  program
+    .command('complete', { hidden: true })
+    .description('print completion candidates (called by the completion script)')
+    .argument('[words...]')
+    .helpOption(false)
+    .action(async (typed: string[]) => {
+      const { printCompletions } = await import('./cli/completion.js');
+      await printCompletions(deps, program, typed);
     });
 
   program.hook('preAction', async (_this, actionCmd) => {
     state.current = actionCmd;
     const o = actionCmd.optsWithGlobals() as Partial<GlobalOptions>;
-    if (o.apiVersion !== undefined && !API_VERSION_PATTERN.test(o.apiVersion)) {
-      throw new UsageError(`Invalid API version "${o.apiVersion}": use the form v25.0.`, {
-        location: '--api-version',
-      });
+    if (o.apiVersion !== undefined) validateSetting('apiVersion', o.apiVersion, '--api-version');
+    if (o.sandbox && target?.changesConfig) {
+      throw new UsageError(
+        `\`wacx ${target.path.join(' ')}\` changes a profile, and the sandbox's profile is thrown away after the run.`,
+        {
+          location: '--sandbox',
+          hint: 'Run it without --sandbox, or start `wacx sandbox` and log in to it.',
+        },
+      );
+    }
+    if (o.jq !== undefined) {
+      const { checkJqFilter } = await import('./lib/io/jq.js');
+      await checkJqFilter(o.jq);
     }
     deps.applyGlobals({
+      createsProfile: Boolean(target?.createsProfile),
       profile: o.profile,
-      json: Boolean(o.json),
+      json: Boolean(o.json) || o.jq !== undefined,
+      jq: o.jq,
       color: o.color !== false,
       input: o.input !== false,
       verbose: Boolean(o.verbose),
@@ -197,6 +238,51 @@ export function reportError(deps: Deps, error: unknown): void {
   if (io.verbose && !expected && error instanceof Error && error.stack) io.info(io.style.dim(error.stack));
 }
 
+/** `--json` or `--jq` anywhere in argv: errors are then JSON too, even those found before options are parsed. */
+function wantsJson(deps: Deps, args: readonly string[]): boolean {
+  return deps.globals.json || args.some((a) => a === '--json' || a === '--jq' || a.startsWith('--jq='));
+}
+
+/** The error as data, on stdout with --json (as gh does): every key present, null when it does not apply. */
+export function errorJson(error: unknown, exitCode: number) {
+  const graph = error instanceof GraphApiError ? error : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    error: {
+      message: error instanceof CommanderError ? message.replace(/^error:\s*/, '') : message,
+      type: error instanceof CommanderError ? 'UsageError' : error instanceof Error ? error.name : 'Error',
+      exitCode,
+      location: error instanceof UsageError ? (error.location ?? null) : null,
+      hint: (error as { hint?: unknown }).hint ?? null,
+      graph: graph
+        ? {
+            status: graph.status,
+            code: graph.code,
+            subcode: graph.subcode ?? null,
+            type: graph.type ?? null,
+            category: graph.category,
+            fbtraceId: graph.fbtraceId ?? null,
+          }
+        : null,
+    },
+  };
+}
+
+/** Straight to stdout, redacted: the error object is not the output a --jq filter was written for. */
+function printErrorJson(deps: Deps, error: unknown, exitCode: number): void {
+  const text = `${JSON.stringify(errorJson(error, exitCode), null, 2)}\n`;
+  deps.io.streams.stdout.write(deps.redactor.redact(text));
+}
+
+/** `wacx` alone, or a group alone (`wacx templates`): its help on stdout, exit 0, as gh does. */
+function bareHelpTarget(program: Command, args: readonly string[]): Command | undefined {
+  if (args.some((a) => a.startsWith('-') && !['--no-color', '--json'].includes(a))) return undefined;
+  const words = args.filter((a) => !a.startsWith('-'));
+  if (words.length === 0) return program;
+  if (words.length === 1 && words[0]! in GROUPS) return program.commands.find((c) => c.name() === words[0]);
+  return undefined;
+}
+
 /**
  * Runs the CLI. Never calls process.exit: returns the exit code (bin/wacx.js sets process.exitCode).
  * `args` are the user's arguments, without node and the script path.
@@ -210,20 +296,38 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   try {
     await loaded;
     configureAll(program, deps, state);
+    const bare = bareHelpTarget(program, args);
+    if (bare) {
+      bare.outputHelp();
+      return ExitCode.OK;
+    }
     await program.parseAsync([...args], { from: 'user' });
     await flushCommanderErrors(deps, state);
+    await deps.io.flush();
+    if (deps.io.jqError) {
+      deps.io.error(deps.io.jqError.message);
+      return deps.exitCode === ExitCode.OK ? ExitCode.FAILED : deps.exitCode;
+    }
     if (deps.signal.aborted && deps.exitCode === ExitCode.OK && !deps.stopsOnSignal)
       return ExitCode.CANCELLED;
     return deps.exitCode;
   } catch (error) {
-    await flushCommanderErrors(deps, state);
+    await deps.io.flush();
     if (error instanceof CommanderError) {
-      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code))
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) {
+        await flushCommanderErrors(deps, state);
         return ExitCode.OK;
-      // "wacx templates" with no verb: commander prints the group help and signals an error
-      if (error.code === 'commander.executeSubCommandAsync') return ExitCode.OK;
+      }
+      if (wantsJson(deps, args)) {
+        state.stderr.length = 0;
+        printErrorJson(deps, error, ExitCode.USAGE);
+        deps.io.error(error.message.replace(/^error:\s*/, ''));
+        return ExitCode.USAGE;
+      }
+      await flushCommanderErrors(deps, state);
       return ExitCode.USAGE;
     }
+    await flushCommanderErrors(deps, state);
     // Ctrl+C during a prompt or an interrupted request: no error text, just the fact.
     if (
       exitCodeFor(error) === ExitCode.CANCELLED ||
@@ -233,6 +337,7 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
       return ExitCode.CANCELLED;
     }
     await deps.primeRedactor();
+    if (wantsJson(deps, args) && !deps.io.wroteData) printErrorJson(deps, error, exitCodeFor(error));
     reportError(deps, error);
     if (wantsUsageLine(error) && state.current) deps.io.info(usageLine(state.current));
     return exitCodeFor(error);

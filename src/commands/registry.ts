@@ -13,6 +13,10 @@ export interface CommandSpec {
   load: () => Promise<CommandModule>;
   /** Long runs with a memory cap: V8 is told to keep its heaps small before the command's modules load. */
   tightHeap?: true;
+  /** May create the profile named by --profile (any other command refuses a profile that does not exist). */
+  createsProfile?: true;
+  /** Changes the profile file or the keychain: refused with --sandbox, whose profile is thrown away. */
+  changesConfig?: true;
 }
 
 export const GROUPS: Record<string, string> = {
@@ -30,13 +34,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['auth', 'login'],
     summary: 'Store and check an access token for a profile',
     load: () => import('./auth/login.js'),
+    createsProfile: true,
+    changesConfig: true,
   },
   {
     path: ['auth', 'status'],
     summary: 'Show the profile, where each value comes from, and whether the token works',
     load: () => import('./auth/status.js'),
   },
-  { path: ['auth', 'logout'], summary: "Forget a profile's secrets", load: () => import('./auth/logout.js') },
+  {
+    path: ['auth', 'logout'],
+    summary: "Forget a profile's secrets",
+    load: () => import('./auth/logout.js'),
+    changesConfig: true,
+  },
   {
     path: ['config', 'list'],
     summary: 'List every setting with its value and source',
@@ -47,11 +58,14 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['config', 'set'],
     summary: 'Change a setting of the profile',
     load: () => import('./config/set.js'),
+    createsProfile: true,
+    changesConfig: true,
   },
   {
     path: ['config', 'unset'],
     summary: 'Remove a setting from the profile',
     load: () => import('./config/unset.js'),
+    changesConfig: true,
   },
   {
     path: ['sandbox'],
@@ -67,6 +81,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['onboard'],
     summary: 'Onboard a Business App number (Embedded Signup QR code, code exchange, webhooks, syncs)',
     load: () => import('./onboard.js'),
+    createsProfile: true,
   },
   {
     path: ['history', 'sync'],

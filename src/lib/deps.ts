@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, systemClock } from './clock.js';
 import { Config } from './config/index.js';
-import { DEFAULT_PROFILE, preloadConf } from './config/profiles.js';
+import { preloadConf } from './config/profiles.js';
 import { Redactor } from './config/redact.js';
 import { openKeychain, type SecretBackend } from './config/secrets.js';
 import { SECRET_ENV, SECRET_KEYS, type SettingKey } from './config/settings.js';
@@ -16,11 +16,15 @@ import { VERSION } from './version.js';
 export interface GlobalOptions {
   profile?: string;
   json: boolean;
+  /** --jq: a jq filter over the JSON output (implies json). */
+  jq?: string;
   color: boolean;
   input: boolean;
   verbose: boolean;
   apiVersion?: string;
   sandbox: boolean;
+  /** The command may create the profile it is given (see CommandSpec.createsProfile). */
+  createsProfile?: boolean;
 }
 
 /** In-process webhook delivery: the raw body and headers; answers the HTTP status a receiver would. */
@@ -121,9 +125,17 @@ export class Deps {
       }
       return this.ingestSandboxWebhook(raw, headers);
     };
-    this.sandbox = await this.startSandboxImpl(this.env, sink);
+    const sandbox = await this.startSandboxImpl(this.env, sink);
+    this.sandbox = sandbox;
     started = true;
-    this.onCleanup(() => this.sandbox?.close());
+    // `wacx … --sandbox | head -1` ends the process from the EPIPE handler, before any cleanup runs:
+    // the throw-away directory must still go.
+    const removeDir = () => rmSync(sandbox.configDir, { recursive: true, force: true });
+    process.once('exit', removeDir);
+    this.onCleanup(async () => {
+      await sandbox.close();
+      process.off('exit', removeDir);
+    });
     for (const delivery of early.splice(0)) await this.ingestSandboxWebhook(delivery.raw, delivery.headers);
   }
 
@@ -192,6 +204,7 @@ export class Deps {
         redactor: this.redactor,
         warn: (m) => this.io.warn(m),
         keychain: sandbox ? null : this.keychain(env),
+        createsProfile: sandbox !== undefined || this.globals.createsProfile,
       });
     }
     return this.configInstance;
@@ -239,13 +252,7 @@ export class Deps {
   async store(): Promise<Store> {
     if (!this.storeInstance) {
       const { Store } = await import('./store/index.js');
-      const config = this.config();
-      const path = this.storePath();
-      // A mistyped --profile would otherwise silently start an empty database.
-      if (!this.sandbox && !existsSync(path) && config.profileName !== DEFAULT_PROFILE && !config.profile()) {
-        this.io.warn(`Profile "${config.profileName}" does not exist: starting a new database at ${path}.`);
-      }
-      this.storeInstance = Store.open(path);
+      this.storeInstance = Store.open(this.storePath());
       this.onCleanup(() => this.storeInstance?.close());
     }
     return this.storeInstance;

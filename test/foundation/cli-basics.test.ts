@@ -78,7 +78,7 @@ describe('cli basics', () => {
     [['auth', 'login', '--token'], 'argument missing', 'Usage: wacx auth login [options]'],
     [
       ['config', 'set', 'apiVersion', 'v2'],
-      'Invalid apiVersion',
+      'Invalid API version "v2"',
       'Usage: wacx config set [options] <key> <value>',
     ],
     [

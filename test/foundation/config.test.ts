@@ -225,6 +225,7 @@ describe('secrets: env > keychain > 0600 file', () => {
     const config = new Config({
       env: { ...env },
       flags: { profile: 'fallback' },
+      createsProfile: true,
       keychain,
       warn: (m) => warnings.push(m),
     });

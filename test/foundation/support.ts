@@ -124,11 +124,11 @@ type Tty = { isTTY?: boolean; columns?: number };
 /** Runs the real main() in-process with memory streams; like test/helpers/cli.ts plus any DepsInit field. */
 export async function run(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; stdin?: string; tty?: boolean } & Partial<
+  options: { env: NodeJS.ProcessEnv; stdin?: string; tty?: boolean; columns?: number } & Partial<
     Omit<DepsInit, 'env' | 'streams'>
   >,
 ): Promise<RunResult> {
-  const { env, stdin: input, tty, ...init } = options;
+  const { env, stdin: input, tty, columns = 80, ...init } = options;
   const stdout = new PassThrough() as PassThrough & Tty;
   const stderr = new PassThrough() as PassThrough & Tty;
   const stdin = Readable.from(input === undefined ? [] : [input]) as Readable & Tty;
@@ -138,7 +138,7 @@ export async function run(
     for (const s of [stdout, stderr]) {
       Object.assign(s, {
         isTTY: true,
-        columns: 80,
+        columns,
         rows: 24,
         cursorTo: () => true,
         moveCursor: () => true,

@@ -8,10 +8,12 @@ import {
   SECRET_ENV,
   SECRET_KEYS,
   SETTING_ENV,
+  SETTING_FLAG,
   SETTING_KEYS,
   type SecretKey,
   type SettingKey,
   type Source,
+  validateSetting,
 } from './settings.js';
 
 export * from './profiles.js';
@@ -31,6 +33,11 @@ export interface ConfigOptions {
    * By default the OS keychain when available (see secrets.ts), opened on first use.
    */
   keychain?: SecretBackend | null | Promise<SecretBackend | undefined>;
+  /**
+   * The running command may create the profile (`auth login`, `config set`, `onboard`); for every other one a
+   * profile named by --profile or WACX_PROFILE that does not exist is an error, not an empty profile.
+   */
+  createsProfile?: boolean;
 }
 
 export interface DescribedValue {
@@ -66,10 +73,26 @@ export class Config {
       this.keychain = Promise.resolve(options.keychain).then((k) => k ?? undefined);
     }
     for (const key of SECRET_KEYS) this.redactor.add(this.env[SECRET_ENV[key]]);
-    const explicit = this.flags.profile || this.env.WACX_PROFILE;
-    if (explicit && !PROFILE_NAME.test(explicit)) {
-      throw new UsageError(`Invalid profile name "${explicit}": use letters, digits, "-" and "_".`, {
-        location: this.flags.profile ? '--profile' : 'WACX_PROFILE',
+    const explicit = this.flags.profile ?? this.env.WACX_PROFILE;
+    const origin = this.flags.profile !== undefined ? '--profile' : 'WACX_PROFILE';
+    if (explicit !== undefined && !PROFILE_NAME.test(explicit)) {
+      throw new UsageError(
+        explicit === ''
+          ? 'Empty profile name.'
+          : `Invalid profile name "${explicit}": use letters, digits, "-" and "_".`,
+        { location: origin },
+      );
+    }
+    if (
+      explicit !== undefined &&
+      !options.createsProfile &&
+      explicit !== DEFAULT_PROFILE &&
+      !this.profiles.get(explicit)
+    ) {
+      const names = this.profiles.names();
+      throw new UsageError(`Profile "${explicit}" does not exist.`, {
+        location: origin,
+        hint: `${names.length > 0 ? `Profiles: ${names.join(', ')}. ` : ''}Create it with \`wacx auth login --profile ${explicit}\`.`,
       });
     }
     // Secrets kept in the file are known to the redactor from the start, whatever the command prints.
@@ -98,8 +121,25 @@ export class Config {
     return this.profiles.get(this.profileName);
   }
 
+  /**
+   * A setting with its source, checked where it entered: a malformed id, version or URL from a flag, the
+   * environment or the profile file is a UsageError naming that place, never silently used or ignored.
+   */
   setting(key: SettingKey): Resolved {
-    return resolveSetting(key, { flags: this.flags, env: this.env, profile: this.profile()?.settings ?? {} });
+    const resolved = resolveSetting(key, {
+      flags: this.flags,
+      env: this.env,
+      profile: this.profile()?.settings ?? {},
+    });
+    if (resolved.value === undefined || resolved.source === 'default') return resolved;
+    return { ...resolved, value: validateSetting(key, resolved.value, this.origin(key, resolved.source)) };
+  }
+
+  /** Where a value came from, as a user would look for it: the flag, the variable, or the profile file. */
+  private origin(key: SettingKey, source: Source): string {
+    if (source === 'flag') return SETTING_FLAG[key];
+    if (source === 'env') return SETTING_ENV[key];
+    return `${this.profiles.path} (profile "${this.profileName}", ${key})`;
   }
 
   get(key: SettingKey): string | undefined {
@@ -233,7 +273,12 @@ export class Config {
   /** Every setting and secret with its source, secrets redacted: for `config list` and `auth status`. */
   async describe(): Promise<DescribedValue[]> {
     const rows: DescribedValue[] = SETTING_KEYS.map((key) => {
-      const r = this.setting(key);
+      // Listing shows a stored value even when it is invalid: that is how the user finds and fixes it.
+      const r = resolveSetting(key, {
+        flags: this.flags,
+        env: this.env,
+        profile: this.profile()?.settings ?? {},
+      });
       return { key, value: r.value ?? null, source: r.source, secret: false };
     });
     for (const key of SECRET_KEYS) {

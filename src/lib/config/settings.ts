@@ -5,6 +5,7 @@ import {
   DEFAULT_GRAPH_URL,
   validateBaseUrl,
 } from '../graph/url.js';
+import { LATEST_KNOWN_VERSION, oldestKnownVersion, versionMajor } from '../graph/versions.js';
 
 /** Non-secret settings of a profile. */
 export const SETTING_KEYS = [
@@ -101,40 +102,71 @@ export function normalizeKey(input: string): SettingKey | SecretKey | undefined 
 
 const NUMERIC_ID = /^\d{1,32}$/;
 
-/**
- * Checks a value before it is stored (`wacx config set`): API version form, https (or loopback http) Graph URL,
- * numeric Meta ids. Returns the normalised value; throws a UsageError naming the key.
- */
-export function validateSetting(key: SettingKey, raw: string): string {
-  const value = raw.trim();
-  if (value === '')
-    throw new UsageError(`Empty value for ${key}.`, {
-      hint: `To remove it, run \`wacx config unset ${key}\`.`,
+/** The command-line flag that sets each key, for messages that name where a bad value came from. */
+export const SETTING_FLAG: Record<SettingKey, string> = {
+  graphUrl: '--graph-url',
+  apiVersion: '--api-version',
+  appId: '--app-id',
+  wabaId: '--waba-id',
+  phoneNumberId: '--phone-number-id',
+  configId: '--config-id',
+  businessId: '--business-id',
+};
+
+/** A Graph API version: the form vNN.0 (also 25, v25, 25.0), a version Meta has published or the next one. */
+function validateApiVersion(value: string): string {
+  const m = /^v?(\d{1,3})(?:\.0)?$/i.exec(value);
+  const version = m ? `v${Number(m[1])}.0` : value;
+  const known = `Known versions: ${oldestKnownVersion()} to ${LATEST_KNOWN_VERSION}; the default is ${DEFAULT_API_VERSION}.`;
+  if (!API_VERSION_PATTERN.test(version))
+    throw new UsageError(`Invalid API version "${value}": use the form ${DEFAULT_API_VERSION}.`, {
+      hint: known,
     });
+  const major = Number(m![1]);
+  if (major > versionMajor(LATEST_KNOWN_VERSION) + 1)
+    throw new UsageError(`Graph API ${version} does not exist yet.`, { hint: known });
+  if (major < versionMajor(oldestKnownVersion()))
+    throw new UsageError(`Graph API ${version} has expired: Meta no longer answers it.`, { hint: known });
+  return version;
+}
+
+/**
+ * Checks a setting's value wherever it enters (flag, environment, profile file, `wacx config set`): API
+ * version form and range, https (or loopback http) Graph URL, numeric Meta ids. Returns the normalised
+ * value; throws a UsageError whose location names where the value came from.
+ */
+export function validateSetting(key: SettingKey, raw: string, origin?: string): string {
+  const value = raw.trim();
+  const located = (error: unknown): UsageError => {
+    const e = error as UsageError;
+    return new UsageError(e.message, { hint: e.hint, ...(origin ? { location: origin } : {}) });
+  };
+  if (value === '')
+    throw located(
+      new UsageError(`Empty value for ${key}.`, {
+        hint: `To remove it, run \`wacx config unset ${key}\`.`,
+      }),
+    );
   switch (key) {
-    case 'apiVersion': {
-      // accept 25, v25, 25.0 for v25.0
-      const m = /^v?(\d{2})(?:\.0)?$/i.exec(value);
-      const v = m ? `v${m[1]}.0` : value;
-      if (!API_VERSION_PATTERN.test(v)) {
-        throw new UsageError(`Invalid apiVersion "${value}": use the form v25.0.`, {
-          hint: `The default is ${DEFAULT_API_VERSION}; see Meta's Graph API changelog for the versions still available.`,
-        });
+    case 'apiVersion':
+      try {
+        return validateApiVersion(value);
+      } catch (error) {
+        throw located(error);
       }
-      return v;
-    }
-    case 'graphUrl': {
+    case 'graphUrl':
       try {
         return validateBaseUrl(value).href.replace(/\/+$/, '');
       } catch (error) {
-        throw new UsageError((error as Error).message, { hint: (error as { hint?: string }).hint });
+        throw located(error);
       }
-    }
     default:
       if (!NUMERIC_ID.test(value)) {
-        throw new UsageError(`Invalid ${key} "${value}": Meta ids are numbers, e.g. 106540352242922.`, {
-          hint: `Copy the ${SETTING_DESCRIPTIONS[key]} from Meta's App Dashboard or WhatsApp Manager.`,
-        });
+        throw located(
+          new UsageError(`Invalid ${key} "${value}": Meta ids are numbers, e.g. 106540352242922.`, {
+            hint: `Copy the ${SETTING_DESCRIPTIONS[key]} from Meta's App Dashboard or WhatsApp Manager.`,
+          }),
+        );
       }
       return value;
   }

@@ -2,7 +2,7 @@ import { evaluate, exitCodeOf } from './checks/index.js';
 import { type GatherInput, gatherFacts } from './gather.js';
 import { type CheckResult, DEFAULT_DOCTOR_OPTIONS, type DoctorFacts, type DoctorOptions } from './types.js';
 
-export { API_VERSIONS, apiVersionState } from './api-versions.js';
+export { API_VERSIONS, apiVersionState } from '../graph/versions.js';
 export {
   CHECKS,
   evaluate,

@@ -29,6 +29,11 @@ export function validateBaseUrl(raw: string): URL {
     });
   }
   if (url.protocol === 'https:') return url;
+  if (url.protocol !== 'http:') {
+    throw new ConfigError(`Refusing Graph URL "${raw}": ${url.protocol.replace(/:$/, '')}:// is not HTTP.`, {
+      hint: 'Use https://graph.facebook.com, or http://127.0.0.1:PORT for a local sandbox.',
+    });
+  }
   if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
   throw new ConfigError(`Refusing Graph URL "${raw}": plain http is only allowed for loopback hosts.`, {
     hint: 'Use https://, or http://127.0.0.1:PORT for a local sandbox.',

@@ -36,6 +36,34 @@ function chalkSync(): ChalkModule | undefined {
   return chalkModule;
 }
 
+const COLUMN_GAP = '  ';
+/** No column is cut narrower than this (a header of 3 letters and an ellipsis stay readable). */
+const MIN_COLUMN = 6;
+
+/** Column widths that fit `columns` characters: the widest column gives way first. */
+export function fitColumns(natural: readonly number[], columns: number | undefined): number[] {
+  const widths = [...natural];
+  if (!columns) return widths;
+  let total = widths.reduce((a, b) => a + b, 0) + COLUMN_GAP.length * (widths.length - 1);
+  while (total > columns) {
+    let widest = 0;
+    for (let i = 1; i < widths.length; i++) if (widths[i]! > widths[widest]!) widest = i;
+    if (widths[widest]! <= MIN_COLUMN) break;
+    widths[widest]!--;
+    total--;
+  }
+  return widths;
+}
+
+function truncate(cell: string, width: number): string {
+  return cell.length <= width ? cell : `${cell.slice(0, Math.max(0, width - 1))}…`;
+}
+
+function isJsonText(text: string): boolean {
+  const first = text.trimStart()[0];
+  return first === '{' || first === '[' || first === '"';
+}
+
 /** Builders of chalk that take arguments and return a styler: `style.hex('#f00')('text')`. */
 const STYLE_BUILDERS = new Set(['rgb', 'hex', 'ansi256', 'bgRgb', 'bgHex', 'bgAnsi256']);
 
@@ -67,6 +95,8 @@ export interface IoOptions {
   /** false when --no-input was given. */
   input?: boolean;
   verbose?: boolean;
+  /** A jq filter applied to every JSON document or NDJSON line written to stdout (--jq). */
+  jq?: string;
   redactor?: Redactor;
 }
 
@@ -92,6 +122,11 @@ export class Io {
   private activeSpinner: OraSpinner | undefined;
   private inputFlag: boolean;
   private chalk: ChalkInstance | undefined;
+  private jqFilter: string | undefined;
+  /** Writes waiting for jq, in order: jq runs asynchronously, stdout keeps the order of the writes. */
+  private jqQueue: Promise<void> = Promise.resolve();
+  /** The first error jq reported while filtering output (a runtime error of the filter). */
+  jqError: Error | undefined;
 
   constructor(streams: IoStreams, options: IoOptions) {
     this.streams = streams;
@@ -104,8 +139,15 @@ export class Io {
   }
 
   /** Applies the global flags once commander has parsed them. */
-  configure(options: { json?: boolean; color?: boolean; input?: boolean; verbose?: boolean }): void {
+  configure(options: {
+    json?: boolean;
+    color?: boolean;
+    input?: boolean;
+    verbose?: boolean;
+    jq?: string | undefined;
+  }): void {
     if (options.json !== undefined) this.json = options.json;
+    if (options.jq !== undefined) this.jqFilter = options.jq;
     if (options.color !== undefined) this.colorFlag = options.color;
     if (options.input !== undefined) this.inputFlag = options.input;
     if (options.verbose !== undefined) this.verbose = options.verbose;
@@ -147,11 +189,45 @@ export class Io {
     return this.chalk;
   }
 
-  /** Raw, redacted write to stdout (data). */
+  /** Raw, redacted write to stdout (data). With --jq, JSON written with --json goes through the filter first. */
   write(text: string): void {
+    if (this.jqFilter !== undefined && this.json) {
+      const filter = this.jqFilter;
+      this.jqQueue = this.jqQueue.then(() => this.writeFiltered(text, filter));
+      return;
+    }
+    this.writePlain(text);
+  }
+
+  /** Whether the command already wrote data: a failure then is told by that output, not by a second document. */
+  wroteData = false;
+
+  private writePlain(text: string): void {
+    this.wroteData = true;
     // `style` colours for stderr; data redirected to a file or pipe must not carry escape codes.
     const plain = this.stdoutIsTTY ? text : stripVTControlCharacters(text);
     this.streams.stdout.write(this.redactor.redact(plain));
+  }
+
+  /**
+   * jq reads the text as a stream of JSON values (one document, or many NDJSON lines) like `jq -r` would;
+   * text that is not JSON (help) passes unchanged. A failing filter stops filtering and is reported once.
+   */
+  private async writeFiltered(text: string, filter: string): Promise<void> {
+    if (this.jqError) return;
+    if (!isJsonText(text)) return this.writePlain(text);
+    try {
+      const { runJq } = await import('./jq.js');
+      // One compact line per result keeps NDJSON streams line-oriented, as `gh --jq` does.
+      this.writePlain(await runJq(text, filter));
+    } catch (error) {
+      this.jqError = error as Error;
+    }
+  }
+
+  /** Waits until every write queued for jq reached stdout. */
+  async flush(): Promise<void> {
+    await this.jqQueue;
   }
   /** One line of data on stdout. */
   out(line = ''): void {
@@ -251,18 +327,19 @@ export class Io {
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  /** Aligned columns on a TTY, tab-separated when piped. */
+  /** Aligned columns on a TTY, cut to the terminal's width with an ellipsis; tab-separated and whole when piped. */
   table(headers: string[], rows: (string | number | null | undefined)[][]): void {
     const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))));
     if (!this.stdoutIsTTY) {
       for (const r of cells) this.out(r.join('\t'));
       return;
     }
-    const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+    const natural = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+    const widths = fitColumns(natural, this.streams.stdout.columns);
     const line = (r: string[]) =>
       r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
+        .map((c, i) => truncate(c, widths[i] ?? 0).padEnd(widths[i] ?? 0))
+        .join(COLUMN_GAP)
         .trimEnd();
     this.out(this.style.bold(line(headers)));
     for (const r of cells) this.out(line(r));

@@ -1,5 +1,5 @@
 /**
- * Graph API versions and the day each stops working (meta-cloud-api.md §8.1, Meta's changelog as of Jul 2026).
+ * Wire-format facts of the API core, without the HTTP client: Graph API versions and the day each stops working (meta-cloud-api.md §8.1, Meta's changelog as of Jul 2026).
  * `availableUntil` null = no end date announced yet.
  */
 export interface ApiVersionInfo {
@@ -25,6 +25,16 @@ function major(version: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** The major number of a version of the table (v25.0 → 25). */
+export function versionMajor(version: string): number {
+  return major(version) ?? Number.NaN;
+}
+
+/** The oldest version in the table (older ones expired before it was written). */
+export function oldestKnownVersion(): string {
+  return API_VERSIONS[API_VERSIONS.length - 1]!.version;
+}
+
 export type VersionState =
   | { state: 'current'; info: ApiVersionInfo; daysLeft: number | null }
   | { state: 'ending'; info: ApiVersionInfo; daysLeft: number }
@@ -38,8 +48,8 @@ export function apiVersionState(version: string, now: number, warnDays: number):
   if (n === null) return { state: 'invalid', version };
   const info = API_VERSIONS.find((v) => v.version === version);
   if (!info) {
-    const newest = major(LATEST_KNOWN_VERSION)!;
-    const oldest = major(API_VERSIONS[API_VERSIONS.length - 1]!.version)!;
+    const newest = versionMajor(LATEST_KNOWN_VERSION);
+    const oldest = versionMajor(oldestKnownVersion());
     if (n > newest) return { state: 'newer', version };
     if (n < oldest) return { state: 'expired', info: null, endedOn: null };
     return { state: 'invalid', version };
