@@ -6,6 +6,8 @@ import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Ledger } from '../../src/lib/campaign/ledger.js';
+import { Store } from '../../src/lib/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { countBy, ledgerRows, orderSendArgs, phone } from './helpers.js';
@@ -377,6 +379,76 @@ describe('files are checked before the first request: exit 2 naming the flag and
     });
     expect(b.code, b.stderr).toBe(2);
     expect(b.stderr).toMatch(/--phone-column: There is no column "mobile"/);
+  });
+
+  it('--template and --language that Meta could not have, and --rate above any number, before the first request', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n`);
+    const env = offline(join(sb.home, 'names.db'));
+    const args = (template: string, language: string, ...extra: string[]) => [
+      'send',
+      '--csv',
+      f.path,
+      '--template',
+      template,
+      '--language',
+      language,
+      ...extra,
+    ];
+    const name = await runCli(args('Order-Update', 'en_US'), { env });
+    expect(name.code, name.stderr).toBe(2);
+    expect(name.stderr).toMatch(/--template: "Order-Update" cannot be a template name/);
+    const lang = await runCli(args('order_update', 'en-US'), { env });
+    expect(lang.code, lang.stderr).toBe(2);
+    expect(lang.stderr).toMatch(/--language: "en-US" is not a template language code/);
+    expect(lang.stderr).toContain('Did you mean --language en_US?');
+    const rate = await runCli(args('order_update', 'en_US', '--rate', '5000'), { env });
+    expect(rate.code, rate.stderr).toBe(2);
+    expect(rate.stderr).toMatch(/✗ --rate 5000 is above the highest throughput a number can have/);
+    const resume = await runCli(['campaigns', 'resume', 'any', '--rate', '5000'], { env });
+    expect(resume.code, resume.stderr).toBe(2);
+    expect(resume.stderr).toMatch(/--rate 5000 is above/);
+  });
+
+  it('a resumed campaign whose CSV changed is refused before the first request', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n${ok(2)}\n`);
+    const db = join(sb.home, 'changed.db');
+    const store = Store.open(db);
+    const ledger = new Ledger(store.db);
+    const { cid } = ledger.create(
+      {
+        id: 'changed',
+        template: 'order_update',
+        language: 'en_US',
+        phoneNumberId: sb.seed.phoneNumbers.coex.id,
+        wabaId: sb.seed.waba.id,
+        csvPath: f.path,
+        csvSize: 1,
+        csvMtime: 0,
+        csvSha256: 'not-this-file',
+        options: { map: [], phoneColumn: 'phone', defaultCountry: null, exclude: null, slots: [] },
+        templateSnapshot: {
+          id: 't',
+          name: 'order_update',
+          language: 'en_US',
+          category: 'UTILITY',
+          status: 'APPROVED',
+          components: [],
+        },
+      },
+      Date.now(),
+    );
+    const columns = HEADER.split(',');
+    ledger.ingestBatch(
+      cid,
+      [],
+      { offset: HEADER.length + 1, line: 1, nextRow: 1, done: false, columns },
+      Date.now(),
+    );
+    store.close();
+    const r = await runCli(['campaigns', 'resume', 'changed'], { env: offline(db) });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`${f.name} changed since campaign changed started`));
+    expect(r.stderr).not.toMatch(/127\.0\.0\.1:9|connection refused/);
   });
 
   it('the same checks for `campaigns resume --report`', async () => {

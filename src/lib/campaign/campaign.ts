@@ -21,11 +21,11 @@ import { type ExcludeList, readExcludeFile, storeOptOuts } from './opt-outs.js';
 import { meaningOfCode, meaningOfSkip, SendOutput, type Snapshot, type Summary } from './output.js';
 import { Pacer, PairLimiter } from './pacer.js';
 import { checkDefaultCountry } from './phone.js';
-import { defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
+import { checkRateCeiling, defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
 import { type ReadTask, runRead } from './reader.js';
 import { reconcileUnknown } from './reconcile.js';
 import { writeReport } from './report.js';
-import { fetchApprovedTemplate } from './template.js';
+import { checkTemplateRef, fetchApprovedTemplate } from './template.js';
 import { graphTransport } from './transport.js';
 import { INVALID_REASONS, type RowOutcome, type SkipReason, type Slot, type StopReason } from './types.js';
 import { type Committer, startWriter } from './writer.js';
@@ -182,6 +182,8 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
   const csv = await statCsv(csvPath);
   const defaultCountry = checkDefaultCountry(req.defaultCountry);
   const specs = req.map.map(parseMapSpec);
+  checkTemplateRef(req.template, req.language);
+  checkRateCeiling(req.rate, req.force);
   const report = await reportPath(req.report);
   const exclude = req.exclude ? resolve(req.exclude) : null;
   const excludeList = exclude ? await readExcludeFile(exclude, defaultCountry) : undefined;
@@ -330,6 +332,7 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
 /** `wacx campaigns resume ID`. */
 export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv): Promise<number> {
   favourMemoryAtRate(req.rate);
+  checkRateCeiling(req.rate, req.force);
   const report = await reportPath(req.report);
   const store = await env.store();
   const ledger = new Ledger(store.db);
@@ -464,37 +467,12 @@ async function runCampaign(
   if (opts.maxInFlight !== null && !(Number.isInteger(opts.maxInFlight) && opts.maxInFlight > 0)) {
     throw new UsageError(`--max-in-flight must be a positive integer.`, { location: '--max-in-flight' });
   }
-  const exclude =
-    prefetched.exclude ??
-    (opts.exclude
-      ? await readExcludeFile(opts.exclude, checkDefaultCountry(campaign.options.defaultCountry))
-      : null);
-  const graph = await env.graph();
   if (!campaign.wabaId) throw new ConfigError(`Campaign ${campaign.id} has no WABA id.`);
-  const template =
-    prefetched.template ??
-    (await fetchApprovedTemplate(graph, campaign.wabaId, campaign.template, campaign.language, env.signal));
+  const defaultCountry = checkDefaultCountry(campaign.options.defaultCountry);
+  const exclude =
+    prefetched.exclude ?? (opts.exclude ? await readExcludeFile(opts.exclude, defaultCountry) : null);
   const columns = campaign.columns ?? [];
   const phoneIndex = findPhoneColumn(columns, campaign.options.phoneColumn, csvName);
-  const slots = resolveSlots(template, columns, campaign.options.map, csvName);
-  if (!sameSlots(slots, campaign.options.slots)) {
-    throw new UsageError(
-      `Template "${campaign.template}" (${campaign.language}) changed since campaign ${campaign.id} started: its parameters are not the same any more.`,
-      {
-        location: '--template',
-        hint: 'Start a new campaign (--campaign NEW-ID) for the new version of the template.',
-      },
-    );
-  }
-  const defaultCountry = checkDefaultCountry(campaign.options.defaultCountry);
-  const shape: RowShape = { columns, phoneIndex, slots, defaultCountry };
-
-  const pn =
-    prefetched.pn ?? (await graph.phoneNumbers.get(campaign.phoneNumberId, THROUGHPUT_FIELDS, env.signal));
-  const limit = numberThroughput(pn);
-  const rate = resolveRate(opts.rate, opts.force, limit);
-  const window = opts.maxInFlight ?? defaultWindow(rate);
-
   if (!campaign.ingestDone) {
     // the rest of the CSV is read while sending: it must be the file the campaign was created from
     const now = await statCsv(campaign.csvPath);
@@ -508,10 +486,33 @@ async function runCampaign(
         );
       }
     }
-    if (opts.strict) {
-      const from = { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow };
-      await strictCheck(campaign.csvPath, shape, from, csvName);
-    }
+  }
+
+  const graph = await env.graph();
+  const template =
+    prefetched.template ??
+    (await fetchApprovedTemplate(graph, campaign.wabaId, campaign.template, campaign.language, env.signal));
+  const slots = resolveSlots(template, columns, campaign.options.map, csvName);
+  if (!sameSlots(slots, campaign.options.slots)) {
+    throw new UsageError(
+      `Template "${campaign.template}" (${campaign.language}) changed since campaign ${campaign.id} started: its parameters are not the same any more.`,
+      {
+        location: '--template',
+        hint: 'Start a new campaign (--campaign NEW-ID) for the new version of the template.',
+      },
+    );
+  }
+  const shape: RowShape = { columns, phoneIndex, slots, defaultCountry };
+
+  const pn =
+    prefetched.pn ?? (await graph.phoneNumbers.get(campaign.phoneNumberId, THROUGHPUT_FIELDS, env.signal));
+  const limit = numberThroughput(pn);
+  const rate = resolveRate(opts.rate, opts.force, limit);
+  const window = opts.maxInFlight ?? defaultWindow(rate);
+
+  if (!campaign.ingestDone && opts.strict) {
+    const from = { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow };
+    await strictCheck(campaign.csvPath, shape, from, csvName);
   }
   const excluded = exclude?.numbers ?? new Set<string>();
   if (opts.exclude && exclude && exclude.invalid.length > 0) {
