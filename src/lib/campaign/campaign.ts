@@ -748,7 +748,7 @@ async function runCampaign(
     await writeRunReport(
       opts.report,
       ledger.allRows(cid),
-      `Nothing is lost: run \`wacx campaigns resume ${campaign.id} --report FILE\` with a writable FILE (nothing is sent again).`,
+      `The ledger has every row: \`wacx campaigns resume ${campaign.id} --report FILE\` with a writable FILE writes it (rows already sent are never sent again).`,
     ).catch((error: unknown) => {
       reportError = error;
     });
