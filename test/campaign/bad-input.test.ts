@@ -2,7 +2,7 @@
  * A corpus of broken CSVs and bad invocations. Each case: the message names the line (file.csv:N) or the flag,
  * the exit code is 2 (with --strict for row problems), and nothing is sent nor written to the ledger.
  */
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -409,58 +409,85 @@ describe('files are checked before the first request: exit 2 naming the flag and
     expect(resume.stderr).toMatch(/--rate 5000 is above/);
   });
 
+  /** A campaign in the ledger at `db`, from `csvPath`, with nothing read yet (as `send` leaves it before sending). */
+  function storedCampaign(db: string, id: string, csvPath: string, csvSha256: string): void {
+    const store = Store.open(db);
+    try {
+      const ledger = new Ledger(store.db);
+      const { cid } = ledger.create(
+        {
+          id,
+          template: 'order_update',
+          language: 'en_US',
+          phoneNumberId: sb.seed.phoneNumbers.coex.id,
+          wabaId: sb.seed.waba.id,
+          csvPath,
+          csvSize: 1,
+          csvMtime: 0,
+          csvSha256,
+          options: { map: [], phoneColumn: 'phone', defaultCountry: null, exclude: null, slots: [] },
+          templateSnapshot: {
+            id: 't',
+            name: 'order_update',
+            language: 'en_US',
+            category: 'UTILITY',
+            status: 'APPROVED',
+            components: [],
+          },
+        },
+        Date.now(),
+      );
+      const columns = HEADER.split(',');
+      const header = { offset: HEADER.length + 1, line: 1, nextRow: 1, done: false, columns };
+      ledger.ingestBatch(cid, [], header, Date.now());
+    } finally {
+      store.close();
+    }
+  }
+
   it('a resumed campaign whose CSV changed is refused before the first request', async () => {
     const f = csv(`${HEADER}\n${ok(1)}\n${ok(2)}\n`);
     const db = join(sb.home, 'changed.db');
-    const store = Store.open(db);
-    const ledger = new Ledger(store.db);
-    const { cid } = ledger.create(
-      {
-        id: 'changed',
-        template: 'order_update',
-        language: 'en_US',
-        phoneNumberId: sb.seed.phoneNumbers.coex.id,
-        wabaId: sb.seed.waba.id,
-        csvPath: f.path,
-        csvSize: 1,
-        csvMtime: 0,
-        csvSha256: 'not-this-file',
-        options: { map: [], phoneColumn: 'phone', defaultCountry: null, exclude: null, slots: [] },
-        templateSnapshot: {
-          id: 't',
-          name: 'order_update',
-          language: 'en_US',
-          category: 'UTILITY',
-          status: 'APPROVED',
-          components: [],
-        },
-      },
-      Date.now(),
-    );
-    const columns = HEADER.split(',');
-    ledger.ingestBatch(
-      cid,
-      [],
-      { offset: HEADER.length + 1, line: 1, nextRow: 1, done: false, columns },
-      Date.now(),
-    );
-    store.close();
+    storedCampaign(db, 'changed', f.path, 'not-this-file');
     const r = await runCli(['campaigns', 'resume', 'changed'], { env: offline(db) });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`${f.name} changed since campaign changed started`));
     expect(r.stderr).not.toMatch(/127\.0\.0\.1:9|connection refused/);
   });
 
-  it('the same checks for `campaigns resume --report`', async () => {
-    const r = await runCli(
-      ['campaigns', 'resume', 'any-campaign', '--report', join(sb.home, 'nope', 'r.csv')],
+  it('the same --report checks for `campaigns resume`', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n`);
+    const db = join(sb.home, 'resume.db');
+    storedCampaign(db, 'resumed', f.path, 'any');
+    const env = offline(db);
+    const missing = await runCli(
+      ['campaigns', 'resume', 'resumed', '--report', join(sb.home, 'nope', 'r.csv')],
       {
-        env: offline(join(sb.home, 'resume.db')),
+        env,
       },
     );
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toMatch(
       /--report: Cannot write the report .*nope\/r\.csv: the directory .*nope does not exist/,
     );
+    const input = await runCli(['campaigns', 'resume', 'resumed', '--report', f.path], { env });
+    expect(input.code, input.stderr).toBe(2);
+    expect(input.stderr).toContain(
+      `--report: ${f.path} is also the campaign's CSV: the report would replace it.`,
+    );
+  });
+
+  it('a --report that names the --csv or --exclude file is refused (the report would replace it)', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n`);
+    const env = offline(join(sb.home, 'same.db'));
+    const a = await runCli([...orderSendArgs(f.path), '--report', f.path], { env });
+    expect(a.code, a.stderr).toBe(2);
+    expect(a.stderr).toContain(`--report: ${f.path} is also the --csv file: the report would replace it.`);
+    const exclude = join(sb.home, `exclude-${n}.txt`);
+    writeFileSync(exclude, `+${phone(9)}\n`);
+    const b = await runCli([...orderSendArgs(f.path), '--exclude', exclude, '--report', exclude], { env });
+    expect(b.code, b.stderr).toBe(2);
+    expect(b.stderr).toContain('is also the --exclude file');
+    expect(readFileSync(f.path, 'utf8')).toBe(`${HEADER}\n${ok(1)}\n`);
   });
 });

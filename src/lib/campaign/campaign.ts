@@ -92,10 +92,23 @@ async function statCsv(path: string): Promise<{ size: number; mtimeMs: number }>
   return { size: s.size, mtimeMs: Math.round(s.mtimeMs) };
 }
 
-/** `--report PATH` resolved, after checking that it can be written (before anything is sent). */
-async function reportPath(report: string | null): Promise<string | null> {
+/**
+ * `--report PATH` resolved, after checking that it can be written (before anything is sent) and is none of the
+ * campaign's input files (the report replaces the file it names).
+ */
+async function reportPath(
+  report: string | null,
+  inputs: readonly [what: string, path: string | null][],
+): Promise<string | null> {
   if (report === null) return null;
   const path = resolve(report);
+  const input = inputs.find(([, p]) => p === path);
+  if (input) {
+    throw new UsageError(`${path} is also ${input[0]}: the report would replace it.`, {
+      location: '--report',
+      hint: 'Give the report another file name.',
+    });
+  }
   await checkReportPath(path);
   return path;
 }
@@ -184,8 +197,11 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
   const specs = req.map.map(parseMapSpec);
   checkTemplateRef(req.template, req.language);
   checkRateCeiling(req.rate, req.force);
-  const report = await reportPath(req.report);
   const exclude = req.exclude ? resolve(req.exclude) : null;
+  const report = await reportPath(req.report, [
+    ['the --csv file', csvPath],
+    ['the --exclude file', exclude],
+  ]);
   const excludeList = exclude ? await readExcludeFile(exclude, defaultCountry) : undefined;
   const header = await readHeader(csvPath);
   const phoneIndex = findPhoneColumn(header.columns, req.phoneColumn, csvName);
@@ -333,7 +349,6 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
 export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv): Promise<number> {
   favourMemoryAtRate(req.rate);
   checkRateCeiling(req.rate, req.force);
-  const report = await reportPath(req.report);
   const store = await env.store();
   const ledger = new Ledger(store.db);
   const campaign = ledger.find(id);
@@ -342,6 +357,10 @@ export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv
       hint: 'List them with `wacx campaigns list`.',
     });
   }
+  const report = await reportPath(req.report, [
+    ["the campaign's CSV", campaign.csvPath],
+    ["the campaign's --exclude file", campaign.options.exclude],
+  ]);
   return withLease(ledger, campaign, env, (owner) =>
     runCampaign(ledger, store, campaign, { ...req, report, exclude: campaign.options.exclude }, env, owner),
   );
