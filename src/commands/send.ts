@@ -55,7 +55,10 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--exclude <file>', 'phone numbers never to message (one per line, or a CSV with a phone column)')
     .option('--strict', 'refuse the whole run (exit 2) if any row is invalid, before anything is sent')
     .option('--dry-run', 'validate everything and render every message; send nothing')
-    .option('--report <file>', "write every row's outcome as CSV (spreadsheet-safe)")
+    .option(
+      '--report <file>',
+      "write every row's outcome as CSV (spreadsheet-safe, owner-only); with --dry-run, what each row would be",
+    )
     .option(
       '--resend-unknown',
       'send again the rows whose outcome is unknown (they may get the message twice)',

@@ -2,10 +2,12 @@
  * A corpus of broken CSVs and bad invocations. Each case: the message names the line (file.csv:N) or the flag,
  * the exit code is 2 (with --strict for row problems), and nothing is sent nor written to the ledger.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Ledger } from '../../src/lib/campaign/ledger.js';
+import { Store } from '../../src/lib/store/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { countBy, ledgerRows, orderSendArgs, phone } from './helpers.js';
@@ -259,5 +261,233 @@ describe('bad files and flags: exit 2 before anything is sent', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/PAUSED, not APPROVED: nothing was sent/);
     await nothingSent(join(sb.home, 'z.db'));
+  });
+});
+
+describe('files are checked before the first request: exit 2 naming the flag and the path', () => {
+  // No API at this address: a check made after the first request would fail with a network error (exit 1) instead.
+  const offline = (db: string) => ({ ...sb.env({ WACX_DB: db }), WACX_GRAPH_URL: 'http://127.0.0.1:9' });
+  const root = process.getuid?.() === 0;
+  const sysfsWriteOnly = '/sys/bus/pci/rescan';
+
+  function place(name: string): string {
+    const dir = join(sb.home, `${name}-${++n}`);
+    mkdirSync(dir);
+    return dir;
+  }
+  function readOnlyDir(): string {
+    const dir = place('ro');
+    chmodSync(dir, 0o555);
+    return dir;
+  }
+  function unreadableFile(content: string): string {
+    const path = join(place('unreadable'), 'file.csv');
+    writeFileSync(path, content);
+    chmodSync(path, 0o000);
+    return path;
+  }
+
+  const cases: { name: string; skip?: boolean; args: () => string[]; flag: string; says: RegExp }[] = [
+    {
+      name: '--report in a directory that does not exist',
+      args: () => ['--report', join(sb.home, 'no-such-dir', 'out.csv')],
+      flag: '--report',
+      says: /Cannot write the report .*no-such-dir\/out\.csv: the directory .*no-such-dir does not exist/,
+    },
+    {
+      name: '--report naming a directory',
+      args: () => ['--report', place('reports')],
+      flag: '--report',
+      says: /reports-\d+ is a directory/,
+    },
+    {
+      name: '--report under a file',
+      args: () => ['--report', join(csv('x').path, 'out.csv')],
+      flag: '--report',
+      says: /Cannot write the report .*broken-\d+\.csv\/out\.csv: a part of .* is not a directory/,
+    },
+    {
+      name: '--report in a read-only directory',
+      skip: root,
+      args: () => ['--report', join(readOnlyDir(), 'out.csv')],
+      flag: '--report',
+      says: /Cannot write the report .*ro-\d+\/out\.csv: permission denied/,
+    },
+    {
+      name: '--report in a place not even root can write (sysfs)',
+      skip: !existsSync('/sys/kernel'),
+      args: () => ['--report', '/sys/wacx-report.csv'],
+      flag: '--report',
+      says: /Cannot write the report \/sys\/wacx-report\.csv: permission denied/,
+    },
+    {
+      name: '--exclude naming a directory',
+      args: () => ['--exclude', place('exclude')],
+      flag: '--exclude',
+      says: /Cannot read .*exclude-\d+: it is a directory/,
+    },
+    {
+      name: '--exclude without read permission',
+      skip: root,
+      args: () => ['--exclude', unreadableFile(`+${phone(1)}\n`)],
+      flag: '--exclude',
+      says: /Cannot read .*file\.csv: permission denied/,
+    },
+    {
+      name: '--exclude that not even root can read (sysfs)',
+      skip: !existsSync(sysfsWriteOnly),
+      args: () => ['--exclude', sysfsWriteOnly],
+      flag: '--exclude',
+      says: /Cannot read \/sys\/bus\/pci\/rescan: permission denied/,
+    },
+  ];
+  for (const c of cases) {
+    it.skipIf(c.skip)(c.name, async () => {
+      const f = csv(`${HEADER}\n${ok(1)}\n`);
+      const db = join(sb.home, `preflight-${n}.db`);
+      const r = await runCli([...orderSendArgs(f.path), ...c.args()], { env: offline(db) });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${c.flag}: `);
+      expect(r.stderr).toMatch(c.says);
+      expect(r.stderr).not.toMatch(/\.tmp|ENOENT|EISDIR|EACCES/);
+      await nothingSent(db);
+    });
+  }
+
+  it.skipIf(root)('--csv without read permission', async () => {
+    const path = unreadableFile(`${HEADER}\n${ok(1)}\n`);
+    const r = await runCli(orderSendArgs(path), { env: offline(join(sb.home, 'csv-perm.db')) });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--csv: Cannot read .*file\.csv: permission denied/);
+  });
+
+  it.skipIf(!existsSync(sysfsWriteOnly))('--csv that not even root can read (sysfs)', async () => {
+    const r = await runCli(orderSendArgs(sysfsWriteOnly), { env: offline(join(sb.home, 'csv-sys.db')) });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--csv: Cannot read \/sys\/bus\/pci\/rescan: permission denied/);
+  });
+
+  it('a --map column missing from the CSV header, and --phone-column, are checked before the template is fetched', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n`);
+    const a = await runCli([...orderSendArgs(f.path), '--map', 'nope=1'], {
+      env: offline(join(sb.home, 'm.db')),
+    });
+    expect(a.code, a.stderr).toBe(2);
+    expect(a.stderr).toMatch(new RegExp(`${f.name}:1: There is no column "nope"`));
+    const b = await runCli([...orderSendArgs(f.path), '--phone-column', 'mobile'], {
+      env: offline(join(sb.home, 'm.db')),
+    });
+    expect(b.code, b.stderr).toBe(2);
+    expect(b.stderr).toMatch(/--phone-column: There is no column "mobile"/);
+  });
+
+  it('--template and --language that Meta could not have, and --rate above any number, before the first request', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n`);
+    const env = offline(join(sb.home, 'names.db'));
+    const args = (template: string, language: string, ...extra: string[]) => [
+      'send',
+      '--csv',
+      f.path,
+      '--template',
+      template,
+      '--language',
+      language,
+      ...extra,
+    ];
+    const name = await runCli(args('Order-Update', 'en_US'), { env });
+    expect(name.code, name.stderr).toBe(2);
+    expect(name.stderr).toMatch(/--template: "Order-Update" cannot be a template name/);
+    const lang = await runCli(args('order_update', 'en-US'), { env });
+    expect(lang.code, lang.stderr).toBe(2);
+    expect(lang.stderr).toMatch(/--language: "en-US" is not a template language code/);
+    expect(lang.stderr).toContain('Did you mean --language en_US?');
+    const rate = await runCli(args('order_update', 'en_US', '--rate', '5000'), { env });
+    expect(rate.code, rate.stderr).toBe(2);
+    expect(rate.stderr).toMatch(/✗ --rate 5000 is above the highest throughput a number can have/);
+    const resume = await runCli(['campaigns', 'resume', 'any', '--rate', '5000'], { env });
+    expect(resume.code, resume.stderr).toBe(2);
+    expect(resume.stderr).toMatch(/--rate 5000 is above/);
+  });
+
+  /** A campaign in the ledger at `db`, from `csvPath`, with nothing read yet (as `send` leaves it before sending). */
+  function storedCampaign(db: string, id: string, csvPath: string, csvSha256: string): void {
+    const store = Store.open(db);
+    try {
+      const ledger = new Ledger(store.db);
+      const { cid } = ledger.create(
+        {
+          id,
+          template: 'order_update',
+          language: 'en_US',
+          phoneNumberId: sb.seed.phoneNumbers.coex.id,
+          wabaId: sb.seed.waba.id,
+          csvPath,
+          csvSize: 1,
+          csvMtime: 0,
+          csvSha256,
+          options: { map: [], phoneColumn: 'phone', defaultCountry: null, exclude: null, slots: [] },
+          templateSnapshot: {
+            id: 't',
+            name: 'order_update',
+            language: 'en_US',
+            category: 'UTILITY',
+            status: 'APPROVED',
+            components: [],
+          },
+        },
+        Date.now(),
+      );
+      const columns = HEADER.split(',');
+      const header = { offset: HEADER.length + 1, line: 1, nextRow: 1, done: false, columns };
+      ledger.ingestBatch(cid, [], header, Date.now());
+    } finally {
+      store.close();
+    }
+  }
+
+  it('a resumed campaign whose CSV changed is refused before the first request', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n${ok(2)}\n`);
+    const db = join(sb.home, 'changed.db');
+    storedCampaign(db, 'changed', f.path, 'not-this-file');
+    const r = await runCli(['campaigns', 'resume', 'changed'], { env: offline(db) });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`${f.name} changed since campaign changed started`));
+    expect(r.stderr).not.toMatch(/127\.0\.0\.1:9|connection refused/);
+  });
+
+  it('the same --report checks for `campaigns resume`', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n`);
+    const db = join(sb.home, 'resume.db');
+    storedCampaign(db, 'resumed', f.path, 'any');
+    const env = offline(db);
+    const missing = await runCli(
+      ['campaigns', 'resume', 'resumed', '--report', join(sb.home, 'nope', 'r.csv')],
+      {
+        env,
+      },
+    );
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toMatch(
+      /--report: Cannot write the report .*nope\/r\.csv: the directory .*nope does not exist/,
+    );
+    const input = await runCli(['campaigns', 'resume', 'resumed', '--report', f.path], { env });
+    expect(input.code, input.stderr).toBe(2);
+    expect(input.stderr).toContain(
+      `--report: ${f.path} is also the campaign's CSV: the report would replace it.`,
+    );
+  });
+
+  it('a --report that names the --csv or --exclude file is refused (the report would replace it)', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n`);
+    const env = offline(join(sb.home, 'same.db'));
+    const a = await runCli([...orderSendArgs(f.path), '--report', f.path], { env });
+    expect(a.code, a.stderr).toBe(2);
+    expect(a.stderr).toContain(`--report: ${f.path} is also the --csv file: the report would replace it.`);
+    const exclude = join(sb.home, `exclude-${n}.txt`);
+    writeFileSync(exclude, `+${phone(9)}\n`);
+    const b = await runCli([...orderSendArgs(f.path), '--exclude', exclude, '--report', exclude], { env });
+    expect(b.code, b.stderr).toBe(2);
+    expect(b.stderr).toContain('is also the --exclude file');
+    expect(readFileSync(f.path, 'utf8')).toBe(`${HEADER}\n${ok(1)}\n`);
   });
 });

@@ -1,6 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Clock, systemClock } from '../../src/lib/clock.js';
 import { Store } from '../../src/lib/store/index.js';
 import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
 import { SEED } from '../../src/sandbox/seed.js';
@@ -167,6 +168,43 @@ describe('output', () => {
     expect(rows[6]).toMatch(/^6,7,'\tx,skipped/);
     for (const row of rows.slice(1)) expect(row).not.toMatch(/(^|,)[=+\-@\t\r]/);
   });
+  it('the report is readable by its owner only (it holds customer data), also when it replaces a file', async () => {
+    const csv = writeOrdersCsv(sb.home, 2, `m${k}.csv`);
+    const report = join(sb.home, `mode-${k}.csv`);
+    writeFileSync(report, 'old\n', { mode: 0o644 });
+    const r = await cli([...orderArgs(csv), '--report', report]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(statSync(report).mode & 0o777).toBe(0o600);
+    expect(readFileSync(report, 'utf8')).toMatch(/^row,line,recipient,status/);
+  });
+
+  it('a report that cannot be written at the end is named with --report and its path, after the summary', async () => {
+    const csv = writeOrdersCsv(sb.home, 6, `w${k}.csv`);
+    const dir = join(sb.home, `vanishing-${k}`);
+    mkdirSync(dir);
+    const report = join(dir, 'out.csv');
+    // the directory disappears while sending (the engine's first pacing wait), after the check at the start
+    let removed = false;
+    const clock: Clock = {
+      now: () => systemClock.now(),
+      sleep: (ms, signal) => {
+        if (!removed) rmSync(dir, { recursive: true, force: true });
+        removed = true;
+        return systemClock.sleep(ms, signal);
+      },
+    };
+    const r = await runCli([...orderSendArgs(csv), '--rate', '20', '--report', report], {
+      env: sb.env({ WACX_DB: dbPath }),
+      clock,
+    });
+    expect(removed).toBe(true);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/completed in/);
+    expect(r.stderr).toContain(`Cannot write the report --report ${report}: no such file or directory`);
+    expect(r.stderr).toMatch(/campaigns resume order_update-\w+ --report FILE/);
+    expect(r.stderr).not.toMatch(/\.tmp|ENOENT/);
+    expect(await accepted()).toHaveLength(6);
+  });
 });
 
 describe('opt-outs', () => {
@@ -229,6 +267,27 @@ describe('dry run', () => {
     });
     expect(await accepted()).toHaveLength(0);
     expect(sink!.db.prepare('SELECT COUNT(*) FROM campaigns').pluck().get()).toBe(0);
+  });
+
+  it('--dry-run --report writes every row as the run would start (0600), and says so', async () => {
+    const csv = writeOrdersCsv(sb.home, 3, `dr${k}.csv`, `+49151,Bad,x\n+${phone(0)},Dup,x\n`);
+    const report = join(sb.home, `dry-report-${k}.csv`);
+    const r = await cli([...orderArgs(csv), '--dry-run', '--report', report]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(`Report written to ${report}`);
+    expect(statSync(report).mode & 0o777).toBe(0o600);
+    const rows = readFileSync(report, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('row,line,recipient,status,error_code,error_title,reason,wamid,attempts');
+    expect(rows.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).toEqual([
+      `1,2,${phone(0)},pending`,
+      `2,3,${phone(1)},pending`,
+      `3,4,${phone(2)},pending`,
+      "4,5,'+49151,skipped",
+      `5,6,${phone(0)},skipped`,
+    ]);
+    expect(await accepted()).toHaveLength(0);
+    const json = await cli([...orderArgs(csv), '--dry-run', '--report', report, '--json']);
+    expect(JSON.parse(json.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'dry_run', report });
   });
 });
 
@@ -327,6 +386,29 @@ describe('resume, lease, stop conditions', () => {
     const msgs = await accepted();
     expect(new Set(msgs.map((m) => m.to)).size).toBe(msgs.length);
     expect(msgs).toHaveLength(30);
+  });
+
+  it('a run of a campaign that another live run holds is refused first: no "Resuming" line, nothing sent', async () => {
+    const csv = writeOrdersCsv(sb.home, 3, `h${k}.csv`);
+    const first = await cli([...orderArgs(csv), '--json']);
+    expect(first.code, first.stderr).toBe(0);
+    const id = JSON.parse(first.stdout.trim().split('\n').at(-1)!).campaign as string;
+    // another run, on another host, sending right now
+    sink!.db
+      .prepare(
+        "UPDATE campaigns SET lease_owner = 'other', lease_host = 'other-host', lease_pid = 4242, lease_heartbeat = ? WHERE id = ?",
+      )
+      .run(Date.now(), id);
+    await sb.control('reset', {});
+    for (const args of [orderArgs(csv), ['campaigns', 'resume', id]]) {
+      const r = await cli(args);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(
+        /^✗ Campaign .* is already being sent by pid 4242 on other-host .*not starting a second run/,
+      );
+      expect(r.stderr).not.toMatch(/Resuming|Sending/);
+    }
+    expect(await accepted()).toHaveLength(0);
   });
 
   it('stops when the template is paused mid-campaign (exit 1, clear report), then resumes once it is approved again', async () => {

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/lib/clock.js';
 import { Store } from '../../src/lib/store/index.js';
 import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
 import { runCli, tempHome } from '../helpers/cli.js';
@@ -190,6 +191,51 @@ describe('wacx history sync / status', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { history: { progress: number } });
     expect(objs.map((o) => o.history.progress)).toEqual([30, 60]); // one line per change
+  });
+
+  it('status --watch --timeout: stops waiting when the time is up and exits 8 while still in progress', async () => {
+    deliver(historyChunk(0, 1, 30, [{ id: '1', messages: [{ id: 'a', from: '1' }] }]));
+    const clock = new FakeClock(Date.now());
+    const started = clock.now();
+    const r = await runCli(['history', 'status', '--watch', '--interval', '7', '--timeout', '1m'], {
+      env,
+      clock,
+    });
+    expect(r.code, r.stderr).toBe(8);
+    expect(clock.now() - started).toBe(60_000);
+    // every wait is the interval, the last one only what is left of the timeout
+    expect(clock.sleeps).toEqual([...Array(8).fill(7000), 4000]);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1); // one line per change, and nothing changed
+    expect(r.stderr).toContain(
+      'Stopped watching after 1m (--timeout): the history import is not complete yet (in_progress).',
+    );
+
+    const json = await runCli(['history', 'status', '--watch', '--timeout', '10s', '--json'], {
+      env,
+      clock: new FakeClock(Date.now()),
+    });
+    expect(json.code).toBe(8);
+    expect(JSON.parse(json.stdout.trim().split('\n').at(-1)!)).toMatchObject({
+      state: 'in_progress',
+      exit_code: 8,
+    });
+  });
+
+  it('status --watch --timeout: a complete import exits 0 before the timeout', async () => {
+    deliver(historyChunk(0, 1, 100, [{ id: '1', messages: [{ id: 'a', from: '1' }] }]));
+    const clock = new FakeClock(Date.now());
+    const r = await runCli(['history', 'status', '--watch', '--timeout', '1h'], { env, clock });
+    expect(r.code, r.stderr).toBe(0);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('status: rejects a bad --timeout, and --timeout without --watch', async () => {
+    const bad = await runCli(['history', 'status', '--watch', '--timeout', 'soon'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--timeout: "soon" is not a duration/);
+    const alone = await runCli(['history', 'status', '--timeout', '5m'], { env });
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('✗ --timeout only applies with --watch.');
   });
 
   it('status: rejects a bad --interval', async () => {

@@ -262,3 +262,87 @@ describe('templates create / update / delete', () => {
 function readFile(p: string): string {
   return readFileSync(p, 'utf8');
 }
+
+describe('templates push --prune: deletes are confirmed like `templates delete`', () => {
+  const NEW = `name: delivery_window
+language: en_US
+category: UTILITY
+components:
+  - type: BODY
+    text: Hi {{1}}, your delivery is planned between {{2}} and 6 pm today.
+    example:
+      body_text: [["Pablo", "2 pm"]]
+`;
+  let tpl: string;
+  beforeAll(async () => {
+    await sb.control('reset', {});
+    // the WABA's templates as files, minus two (deleted by --prune), plus one new (created)
+    tpl = mkdtempSync(join(dir, 'push-'));
+    expect((await runCli(['templates', 'pull', tpl], { env: sb.env() })).code).toBe(0);
+    rmSync(join(tpl, 'hello_world.en_US.yaml'));
+    rmSync(join(tpl, 'seasonal_promo.en_US.yaml'));
+    writeFileSync(join(tpl, 'delivery_window.en_US.yaml'), NEW);
+  });
+  const names = async () => (await world()).map((t) => t.name);
+
+  it('off a terminal, without --yes: exit 2 naming --yes, the plan shown, nothing applied (not even the create)', async () => {
+    const before = await world();
+    const r = await runCli(['templates', 'push', tpl, '--prune'], { env: sb.env() });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--yes: Refusing to delete 2 template(s) without confirmation: pass --yes.');
+    expect(r.stderr).toMatch(/cannot be reused for 30 days/);
+    expect(r.stdout).toMatch(/delete\thello_world\ten_US/);
+    expect(r.stdout).toMatch(/create\tdelivery_window\ten_US/);
+    expect(await world()).toEqual(before);
+    const noInput = await runCli(['templates', 'push', tpl, '--prune', '--no-input'], {
+      env: sb.env({ CI: '' }),
+      tty: true,
+    });
+    expect(noInput.code, noInput.stderr).toBe(2);
+    expect(await world()).toEqual(before);
+  });
+
+  it('--dry-run and plan need no --yes', async () => {
+    const before = await world();
+    const dry = await runCli(['templates', 'push', tpl, '--prune', '--dry-run', '--json'], { env: sb.env() });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout).summary).toMatchObject({ create: 1, delete: 2 });
+    expect((await runCli(['templates', 'plan', tpl, '--prune'], { env: sb.env() })).code).toBe(0);
+    expect(await world()).toEqual(before);
+  });
+
+  it('on a terminal it shows the plan and asks; "no" applies nothing (exit 130)', async () => {
+    const before = await world();
+    const prompter = scriptedPrompter([['Delete 2 template(s)', false]]);
+    const r = await runCli(['templates', 'push', tpl, '--prune'], {
+      env: sb.env({ CI: '' }),
+      tty: true,
+      prompter,
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(prompter.asked).toEqual([
+      'Delete 2 template(s): hello_world (en_US, APPROVED), seasonal_promo (en_US, PAUSED)? Deleting is permanent, and the name of a deleted APPROVED template cannot be reused for 30 days.',
+    ]);
+    expect(r.stdout).toMatch(/delete\s+hello_world/);
+    expect(r.stderr).toContain('Cancelled.');
+    expect(await world()).toEqual(before);
+  });
+
+  it('"yes" on a terminal, or --yes anywhere, applies the plan', async () => {
+    const r = await runCli(['templates', 'push', tpl, '--prune'], {
+      env: sb.env({ CI: '' }),
+      tty: true,
+      prompter: scriptedPrompter([['Delete 2 template(s)', true]]),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await names()).toContain('delivery_window');
+    expect(await names()).not.toContain('hello_world');
+    expect(await names()).not.toContain('seasonal_promo');
+
+    rmSync(join(tpl, 'order_receipt.en_US.yaml'));
+    const yes = await runCli(['templates', 'push', tpl, '--prune', '--yes', '--json'], { env: sb.env() });
+    expect(yes.code, yes.stderr).toBe(0);
+    expect(JSON.parse(yes.stdout)).toMatchObject({ applied: 1, failed: 0 });
+    expect(await names()).not.toContain('order_receipt');
+  });
+});

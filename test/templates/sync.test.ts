@@ -264,9 +264,12 @@ describe('push', () => {
     );
     unlinkSync(join(dir, 'seasonal_promo.en_US.yaml'));
 
-    const r = await runCli(['templates', 'push', dir, '--prune', '--wait', '--timeout', '20s', '--json'], {
-      env: sb.env(),
-    });
+    const r = await runCli(
+      ['templates', 'push', dir, '--prune', '--yes', '--wait', '--timeout', '20s', '--json'],
+      {
+        env: sb.env(),
+      },
+    );
     expect(r.stderr).toBe(
       '! 1 warning(s) in the template files; run `wacx templates lint ' + dir + '` to see them.\n',
     );

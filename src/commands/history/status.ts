@@ -9,11 +9,13 @@ import {
   statusLines,
   statusSummary,
 } from '../../lib/history/status.js';
+import { parseDuration } from '../../lib/onboarding/signup.js';
 import { historyStatus } from '../../lib/webhooks/queries.js';
 
 interface StatusOptions {
   watch?: boolean;
   interval: string;
+  timeout?: string;
   phoneNumberId?: string;
 }
 
@@ -25,6 +27,10 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--watch', 'keep updating until the import is complete, declined or failed')
     .option('--interval <seconds>', 'seconds between updates with --watch', '2')
     .option(
+      '--timeout <duration>',
+      'with --watch: stop waiting after this long (e.g. 30m, 2h); exit 8 if still in progress',
+    )
+    .option(
       '--phone-number-id <id>',
       'business phone number id (env WACX_PHONE_NUMBER_ID; default: all numbers)',
     )
@@ -34,11 +40,13 @@ export function register(cmd: Command, deps: Deps): void {
 Reads the local store filled by \`wacx webhooks serve\` / \`wacx webhooks ingest\`. History is complete when a chunk
 reports progress 100 and no chunk_order is missing.
 
-Exit codes: 0 complete, 8 still in progress, 1 declined (2593109), failed or not requested, 130 Ctrl+C.
+Exit codes: 0 complete, 8 still in progress (also when --watch --timeout runs out), 1 declined (2593109),
+failed or not requested, 130 Ctrl+C.
 
 Examples:
   $ wacx history status
   $ wacx history status --watch --interval 5
+  $ wacx history status --watch --timeout 30m    # in cron or CI: never waits forever
   $ wacx history status --json | jq .history.progress`,
     )
     .action(action(deps, (opts: StatusOptions) => run(opts, deps)));
@@ -50,6 +58,13 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
   if (!Number.isFinite(interval) || interval <= 0 || interval > 3600) {
     throw new UsageError(`"${opts.interval}" is not a number of seconds between 0 and 3600.`, {
       location: '--interval',
+    });
+  }
+  const timeoutMs = opts.timeout === undefined ? null : parseDuration(opts.timeout, '--timeout');
+  if (timeoutMs !== null && !opts.watch) {
+    throw new UsageError('--timeout only applies with --watch.', {
+      location: '--timeout',
+      hint: 'Add --watch, or drop --timeout.',
     });
   }
   deps.setFlagSettings({ phoneNumberId: opts.phoneNumberId });
@@ -65,6 +80,7 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
     return finalHint(deps, s);
   }
 
+  const deadline = timeoutMs === null ? null : deps.clock.now() + timeoutMs;
   const redraw = io.stdoutIsTTY && !io.ci && !deps.globals.json;
   let drawn = 0;
   let last = '';
@@ -87,8 +103,15 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
       last = line;
     }
     if (!isPending(s.history.state)) return finalHint(deps, s);
+    const left = deadline === null ? Number.POSITIVE_INFINITY : deadline - deps.clock.now();
+    if (left <= 0) {
+      io.warn(
+        `Stopped watching after ${opts.timeout} (--timeout): the history import is not complete yet (${s.history.state}).`,
+      );
+      return finalHint(deps, s);
+    }
     try {
-      await deps.clock.sleep(interval * 1000, deps.signal);
+      await deps.clock.sleep(Math.min(interval * 1000, left), deps.signal);
     } catch {
       io.info('Stopped watching.');
       return ExitCode.CANCELLED;

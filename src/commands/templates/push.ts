@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
-import { ExitCode } from '../../lib/errors.js';
+import { CancelledError, ExitCode, UsageError } from '../../lib/errors.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
+import type { Plan } from '../../lib/templates/plan.js';
 import { applyPlan, type PushResult, type ReviewState, waitForReviews } from '../../lib/templates/push.js';
 import {
   parseDuration,
@@ -20,6 +21,7 @@ interface Options {
   dryRun?: boolean;
   wait?: boolean;
   timeout?: string;
+  yes?: boolean;
   wabaId?: string;
 }
 
@@ -33,21 +35,24 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--dry-run', 'show what would be done; send nothing')
     .option('--wait', "wait for Meta's review of created and edited templates")
     .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 10m, 1h)', '10m')
+    .option('-y, --yes', 'delete without asking (with --prune; required when not on a terminal)')
     .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
     .addHelpText(
       'after',
       `
 Only the needed write calls are made, one per created, edited or deleted template. Blocked entries are not
-sent. Non-interactive: safe for CI.
+sent. When the plan deletes templates (--prune), push shows the plan and asks on a terminal; elsewhere it
+needs --yes, and without it applies nothing (exit 2).
 
 Exit codes: 0 all applied (and approved, with --wait); 1 a write failed or was blocked, or a review was
-REJECTED (the reason is printed); 2 invalid template files (nothing sent); 3 some writes applied, others
+REJECTED (the reason is printed); 2 invalid template files, or deletes without --yes off a terminal (nothing
+sent); 3 some writes applied, others
 failed or blocked; 8 still PENDING when --timeout ran out.
 
 Examples:
   $ wacx templates push templates/ --dry-run
   $ wacx templates push templates/ --wait --timeout 15m
-  $ wacx templates push templates/ --prune --json`,
+  $ wacx templates push templates/ --prune --yes --json`,
     )
     .action(action(deps, (dir: string, opts: Options) => run(dir, opts, deps)));
 }
@@ -97,6 +102,7 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
     }
     return 0;
   }
+  if (!opts.yes) await confirmDeletes(deps, plan, dir);
 
   const results = await applyPlan({
     graph,
@@ -165,6 +171,33 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
   if (rejected.length > 0) return ExitCode.FAILED;
   if (pending.length > 0) return ExitCode.PENDING;
   return 0;
+}
+
+/**
+ * Deleting is permanent (and an APPROVED name is blocked for 30 days): like `templates delete`, a plan that deletes
+ * is shown and confirmed on a terminal, and needs --yes elsewhere. Nothing is applied until then.
+ */
+async function confirmDeletes(deps: Deps, plan: Plan, dir: string): Promise<void> {
+  const deletes = plan.entries.filter((e) => e.action === 'delete');
+  if (deletes.length === 0) return;
+  const io = deps.io;
+  if (!deps.globals.json) printPlan(io, plan);
+  const approved = deletes.some((e) => e.status === 'APPROVED');
+  const why = `Deleting is permanent${approved ? ', and the name of a deleted APPROVED template cannot be reused for 30 days' : ''}.`;
+  if (!io.interactive) {
+    throw new UsageError(
+      `Refusing to delete ${deletes.length} template(s) without confirmation: pass --yes. Nothing was applied.`,
+      { location: '--yes', hint: `${why} See the plan with \`wacx templates plan ${dir} --prune\`.` },
+    );
+  }
+  const shown = deletes.slice(0, 5).map((e) => `${e.name} (${e.language}, ${e.status ?? '?'})`);
+  const more = deletes.length > shown.length ? ` and ${deletes.length - shown.length} more` : '';
+  const ok = await deps.prompter.confirm({
+    message: `Delete ${deletes.length} template(s): ${shown.join(', ')}${more}? ${why}`,
+    flag: '--yes',
+    default: false,
+  });
+  if (!ok) throw new CancelledError('Nothing was applied.');
 }
 
 function reportResult(deps: Deps, r: PushResult): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Clock } from '../clock.js';
@@ -12,19 +12,20 @@ import { Store } from '../store/index.js';
 import { syncHealth } from '../webhooks/queries.js';
 import { startCheckpointer } from './checkpointer.js';
 import { Engine, type EngineOutcome } from './engine.js';
+import { checkReadable, checkReportPath, fileProblem } from './files.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
 import { findPhoneColumn, type Problem, type RowShape, readHeader } from './ingest.js';
 import { type Campaign, type Counts, type IngestRow, Ledger } from './ledger.js';
-import { type MapSpec, parseMapSpec, resolveSlots } from './mapping.js';
-import { readExcludeFile, storeOptOuts } from './opt-outs.js';
+import { checkMappedColumns, type MapSpec, parseMapSpec, resolveSlots } from './mapping.js';
+import { type ExcludeList, readExcludeFile, storeOptOuts } from './opt-outs.js';
 import { meaningOfCode, meaningOfSkip, SendOutput, type Snapshot, type Summary } from './output.js';
 import { Pacer, PairLimiter } from './pacer.js';
 import { checkDefaultCountry } from './phone.js';
-import { defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
+import { checkRateCeiling, defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
 import { type ReadTask, runRead } from './reader.js';
 import { reconcileUnknown } from './reconcile.js';
 import { writeReport } from './report.js';
-import { fetchApprovedTemplate } from './template.js';
+import { checkTemplateRef, fetchApprovedTemplate } from './template.js';
 import { graphTransport } from './transport.js';
 import { INVALID_REASONS, type RowOutcome, type SkipReason, type Slot, type StopReason } from './types.js';
 import { type Committer, startWriter } from './writer.js';
@@ -87,15 +88,40 @@ function isAlive(pid: number): boolean {
 }
 
 async function statCsv(path: string): Promise<{ size: number; mtimeMs: number }> {
+  const s = await checkReadable(path, '--csv');
+  return { size: s.size, mtimeMs: Math.round(s.mtimeMs) };
+}
+
+/**
+ * `--report PATH` resolved, after checking that it can be written (before anything is sent) and is none of the
+ * campaign's input files (the report replaces the file it names).
+ */
+async function reportPath(
+  report: string | null,
+  inputs: readonly [what: string, path: string | null][],
+): Promise<string | null> {
+  if (report === null) return null;
+  const path = resolve(report);
+  const input = inputs.find(([, p]) => p === path);
+  if (input) {
+    throw new UsageError(`${path} is also ${input[0]}: the report would replace it.`, {
+      location: '--report',
+      hint: 'Give the report another file name.',
+    });
+  }
+  await checkReportPath(path);
+  return path;
+}
+
+/** Writes the report at the end of a run; a failure (rare after the check at the start) names --report and the path. */
+async function writeRunReport(path: string, rows: Iterable<RowOutcome>, retry: string): Promise<void> {
   try {
-    const s = await stat(path);
-    if (!s.isFile()) throw new UsageError(`${path} is not a file.`, { location: '--csv' });
-    return { size: s.size, mtimeMs: Math.round(s.mtimeMs) };
+    await writeReport(path, rows);
   } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') {
-      throw new UsageError(`Cannot read ${path}: no such file.`, { location: '--csv' });
-    }
-    throw error;
+    throw new WacxError(`Cannot write the report --report ${path}: ${fileProblem(path, error)}.`, {
+      cause: error,
+      hint: retry,
+    });
   }
 }
 
@@ -163,21 +189,46 @@ function mapKey(specs: readonly MapSpec[]): string {
 /** `wacx send`: validates everything, then creates or resumes the campaign and sends it. Returns the exit code. */
 export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<number> {
   favourMemoryAtRate(req.rate);
+  // ---- everything that can be checked before the first request ----
   const csvPath = resolve(req.csvPath);
   const csvName = basename(csvPath);
   const csv = await statCsv(csvPath);
   const defaultCountry = checkDefaultCountry(req.defaultCountry);
   const specs = req.map.map(parseMapSpec);
+  checkTemplateRef(req.template, req.language);
+  checkRateCeiling(req.rate, req.force);
+  const exclude = req.exclude ? resolve(req.exclude) : null;
+  const report = await reportPath(req.report, [
+    ['the --csv file', csvPath],
+    ['the --exclude file', exclude],
+  ]);
+  const excludeList = exclude ? await readExcludeFile(exclude, defaultCountry) : undefined;
+  const header = await readHeader(csvPath);
+  const phoneIndex = findPhoneColumn(header.columns, req.phoneColumn, csvName);
+  checkMappedColumns(header.columns, specs, csvName);
   const phoneNumberId = env.phoneNumberId();
   const wabaId = env.wabaId();
   const csvSha256 = await fileSha256(csvPath);
   const id = req.campaignId
     ? checkCampaignId(req.campaignId)
     : deriveCampaignId(csvSha256, req.template, req.language, phoneNumberId);
-  const exclude = req.exclude ? resolve(req.exclude) : null;
 
-  if (req.dryRun)
-    return dryRun(req, env, { csvPath, csvName, defaultCountry, specs, phoneNumberId, wabaId, id, exclude });
+  if (req.dryRun) {
+    return dryRun(req, env, {
+      csvPath,
+      csvName,
+      defaultCountry,
+      specs,
+      phoneNumberId,
+      wabaId,
+      id,
+      exclude,
+      excluded: excludeList?.numbers ?? new Set(),
+      header,
+      phoneIndex,
+      report,
+    });
+  }
 
   const store = await env.store();
   const ledger = new Ledger(store.db);
@@ -209,19 +260,23 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
         },
       );
     }
-    if (exclude && exclude !== existing.options.exclude) {
-      env.io.warn(
-        `Campaign ${id} was started with ${existing.options.exclude ? `--exclude ${existing.options.exclude}` : 'no --exclude'}; using the new --exclude for the rows not sent yet.`,
+    return withLease(ledger, existing, env, (owner) => {
+      if (exclude && exclude !== existing.options.exclude) {
+        env.io.warn(
+          `Campaign ${id} was started with ${existing.options.exclude ? `--exclude ${existing.options.exclude}` : 'no --exclude'}; using the new --exclude for the rows not sent yet.`,
+        );
+      }
+      env.io.info(`Resuming campaign ${id} (started ${new Date(existing.createdAt).toISOString()}).`);
+      return runCampaign(
+        ledger,
+        store,
+        existing,
+        { ...req, report, exclude: exclude ?? existing.options.exclude },
+        env,
+        owner,
+        { exclude: excludeList },
       );
-    }
-    env.io.info(`Resuming campaign ${id} (started ${new Date(existing.createdAt).toISOString()}).`);
-    return runCampaign(
-      ledger,
-      store,
-      existing,
-      { ...req, exclude: exclude ?? existing.options.exclude },
-      env,
-    );
+    });
   }
 
   if (!req.campaignId) {
@@ -249,14 +304,11 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
 
   const graph = await env.graph();
   const template = await fetchApprovedTemplate(graph, wabaId, req.template, req.language, env.signal);
-  const header = await readHeader(csvPath);
-  const phoneIndex = findPhoneColumn(header.columns, req.phoneColumn, csvName);
   const slots = resolveSlots(template, header.columns, specs, csvName);
   const shape: RowShape = { columns: header.columns, phoneIndex, slots, defaultCountry };
   // the rate is checked before anything is written
   const pn = await graph.phoneNumbers.get(phoneNumberId, THROUGHPUT_FIELDS, env.signal);
   resolveRate(req.rate, req.force, numberThroughput(pn));
-  if (exclude) await readExcludeFile(exclude, defaultCountry);
   if (req.strict) {
     await strictCheck(csvPath, shape, { offset: header.end, lines: header.endLines, nextRow: 1 }, csvName);
   }
@@ -284,12 +336,19 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
     now,
   );
   const campaign = ledger.find(id)!;
-  return runCampaign(ledger, store, campaign, { ...req, exclude, strict: false }, env, { template, pn });
+  return withLease(ledger, campaign, env, (owner) =>
+    runCampaign(ledger, store, campaign, { ...req, report, exclude, strict: false }, env, owner, {
+      template,
+      pn,
+      exclude: excludeList,
+    }),
+  );
 }
 
 /** `wacx campaigns resume ID`. */
 export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv): Promise<number> {
   favourMemoryAtRate(req.rate);
+  checkRateCeiling(req.rate, req.force);
   const store = await env.store();
   const ledger = new Ledger(store.db);
   const campaign = ledger.find(id);
@@ -298,7 +357,54 @@ export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv
       hint: 'List them with `wacx campaigns list`.',
     });
   }
-  return runCampaign(ledger, store, campaign, { ...req, exclude: campaign.options.exclude }, env);
+  const report = await reportPath(req.report, [
+    ["the campaign's CSV", campaign.csvPath],
+    ["the campaign's --exclude file", campaign.options.exclude],
+  ]);
+  return withLease(ledger, campaign, env, (owner) =>
+    runCampaign(ledger, store, campaign, { ...req, report, exclude: campaign.options.exclude }, env, owner),
+  );
+}
+
+/**
+ * Runs `body` holding the campaign's lease, taken before anything is printed or requested: a second run of a
+ * campaign that is being sent is refused first.
+ */
+async function withLease(
+  ledger: Ledger,
+  campaign: Campaign,
+  env: RunEnv,
+  body: (owner: string) => Promise<number>,
+): Promise<number> {
+  const owner = randomUUID();
+  takeLease(ledger, campaign, owner, env);
+  try {
+    return await body(owner);
+  } finally {
+    ledger.releaseLease(campaign.cid, owner);
+  }
+}
+
+/** Takes the lease, or renews the one `owner` holds; throws when another live run holds it. */
+function takeLease(ledger: Ledger, campaign: Campaign, owner: string, env: RunEnv): void {
+  const { clock } = env;
+  const staleMs = env.leaseStaleMs ?? LEASE_STALE_MS;
+  const me = { owner, host: env.host ?? hostname(), pid: env.pid ?? process.pid };
+  const lease = ledger.acquireLease(campaign.cid, me, clock.now(), staleMs, isAlive);
+  if (!lease.ok) {
+    const ago = Math.max(0, Math.round((clock.now() - lease.holder.heartbeat) / 1000));
+    throw new WacxError(
+      `Campaign ${campaign.id} is already being sent by pid ${lease.holder.pid} on ${lease.holder.host} (heartbeat ${ago} s ago): not starting a second run.`,
+      {
+        hint: `Wait for it to finish (\`wacx campaigns show ${campaign.id}\`). A run that died is taken over once its process is gone, or after ${Math.round(staleMs / 1000)} s without heartbeat.`,
+      },
+    );
+  }
+  if (lease.tookOver) {
+    env.io.info(
+      `Taking over campaign ${campaign.id} from a run that stopped (pid ${lease.tookOver.pid} on ${lease.tookOver.host}).`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -366,41 +472,26 @@ async function runCampaign(
   campaign: Campaign,
   opts: RunOptions,
   env: RunEnv,
-  prefetched: { template?: MessageTemplate; pn?: Awaited<ReturnType<Graph['phoneNumbers']['get']>> } = {},
+  leaseOwner: string,
+  prefetched: {
+    template?: MessageTemplate;
+    pn?: Awaited<ReturnType<Graph['phoneNumbers']['get']>>;
+    exclude?: ExcludeList | undefined;
+  } = {},
 ): Promise<number> {
   const { io, clock } = env;
   const started = clock.now();
   const csvName = basename(campaign.csvPath);
   const cid = campaign.cid;
-  const graph = await env.graph();
-  if (!campaign.wabaId) throw new ConfigError(`Campaign ${campaign.id} has no WABA id.`);
-  const template =
-    prefetched.template ??
-    (await fetchApprovedTemplate(graph, campaign.wabaId, campaign.template, campaign.language, env.signal));
-  const columns = campaign.columns ?? [];
-  const phoneIndex = findPhoneColumn(columns, campaign.options.phoneColumn, csvName);
-  const slots = resolveSlots(template, columns, campaign.options.map, csvName);
-  if (!sameSlots(slots, campaign.options.slots)) {
-    throw new UsageError(
-      `Template "${campaign.template}" (${campaign.language}) changed since campaign ${campaign.id} started: its parameters are not the same any more.`,
-      {
-        location: '--template',
-        hint: 'Start a new campaign (--campaign NEW-ID) for the new version of the template.',
-      },
-    );
-  }
-  const defaultCountry = checkDefaultCountry(campaign.options.defaultCountry);
-  const shape: RowShape = { columns, phoneIndex, slots, defaultCountry };
-
-  const pn =
-    prefetched.pn ?? (await graph.phoneNumbers.get(campaign.phoneNumberId, THROUGHPUT_FIELDS, env.signal));
-  const limit = numberThroughput(pn);
-  const rate = resolveRate(opts.rate, opts.force, limit);
   if (opts.maxInFlight !== null && !(Number.isInteger(opts.maxInFlight) && opts.maxInFlight > 0)) {
     throw new UsageError(`--max-in-flight must be a positive integer.`, { location: '--max-in-flight' });
   }
-  const window = opts.maxInFlight ?? defaultWindow(rate);
-
+  if (!campaign.wabaId) throw new ConfigError(`Campaign ${campaign.id} has no WABA id.`);
+  const defaultCountry = checkDefaultCountry(campaign.options.defaultCountry);
+  const exclude =
+    prefetched.exclude ?? (opts.exclude ? await readExcludeFile(opts.exclude, defaultCountry) : null);
+  const columns = campaign.columns ?? [];
+  const phoneIndex = findPhoneColumn(columns, campaign.options.phoneColumn, csvName);
   if (!campaign.ingestDone) {
     // the rest of the CSV is read while sending: it must be the file the campaign was created from
     const now = await statCsv(campaign.csvPath);
@@ -414,20 +505,39 @@ async function runCampaign(
         );
       }
     }
-    if (opts.strict) {
-      const from = { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow };
-      await strictCheck(campaign.csvPath, shape, from, csvName);
-    }
   }
-  let excluded = new Set<string>();
-  if (opts.exclude) {
-    const ex = await readExcludeFile(opts.exclude, defaultCountry);
-    excluded = ex.numbers;
-    if (ex.invalid.length > 0) {
-      io.warn(
-        `${basename(opts.exclude)}: ${ex.invalid.length} line(s) are not phone numbers (first: line ${ex.invalid[0]!.line}).`,
-      );
-    }
+
+  const graph = await env.graph();
+  const template =
+    prefetched.template ??
+    (await fetchApprovedTemplate(graph, campaign.wabaId, campaign.template, campaign.language, env.signal));
+  const slots = resolveSlots(template, columns, campaign.options.map, csvName);
+  if (!sameSlots(slots, campaign.options.slots)) {
+    throw new UsageError(
+      `Template "${campaign.template}" (${campaign.language}) changed since campaign ${campaign.id} started: its parameters are not the same any more.`,
+      {
+        location: '--template',
+        hint: 'Start a new campaign (--campaign NEW-ID) for the new version of the template.',
+      },
+    );
+  }
+  const shape: RowShape = { columns, phoneIndex, slots, defaultCountry };
+
+  const pn =
+    prefetched.pn ?? (await graph.phoneNumbers.get(campaign.phoneNumberId, THROUGHPUT_FIELDS, env.signal));
+  const limit = numberThroughput(pn);
+  const rate = resolveRate(opts.rate, opts.force, limit);
+  const window = opts.maxInFlight ?? defaultWindow(rate);
+
+  if (!campaign.ingestDone && opts.strict) {
+    const from = { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow };
+    await strictCheck(campaign.csvPath, shape, from, csvName);
+  }
+  const excluded = exclude?.numbers ?? new Set<string>();
+  if (opts.exclude && exclude && exclude.invalid.length > 0) {
+    io.warn(
+      `${basename(opts.exclude)}: ${exclude.invalid.length} line(s) are not phone numbers (first: line ${exclude.invalid[0]!.line}).`,
+    );
   }
 
   const output = new SendOutput(io, campaign.id, { json: env.json });
@@ -457,23 +567,8 @@ async function runCampaign(
     return ExitCode.FAILED;
   }
 
-  // ---- the lease: one run per campaign ----
-  const me = { owner: randomUUID(), host: env.host ?? hostname(), pid: env.pid ?? process.pid };
-  const lease = ledger.acquireLease(cid, me, clock.now(), env.leaseStaleMs ?? LEASE_STALE_MS, isAlive);
-  if (!lease.ok) {
-    const ago = Math.max(0, Math.round((clock.now() - lease.holder.heartbeat) / 1000));
-    throw new WacxError(
-      `Campaign ${campaign.id} is already being sent by pid ${lease.holder.pid} on ${lease.holder.host} (heartbeat ${ago} s ago): not starting a second run.`,
-      {
-        hint: `Wait for it to finish (\`wacx campaigns show ${campaign.id}\`). A run that died is taken over once its process is gone, or after ${Math.round((env.leaseStaleMs ?? LEASE_STALE_MS) / 1000)} s without heartbeat.`,
-      },
-    );
-  }
-  if (lease.tookOver) {
-    io.info(
-      `Taking over campaign ${campaign.id} from a run that stopped (pid ${lease.tookOver.pid} on ${lease.tookOver.host}).`,
-    );
-  }
+  // the checks above (a --strict read of a large file) may outlast the lease's stale time: renew it before sending
+  takeLease(ledger, campaign, leaseOwner, env);
 
   const stopIngest = new AbortController();
   const onAbort = () => stopIngest.abort();
@@ -537,7 +632,7 @@ async function runCampaign(
       pacer: new Pacer(rate, clock.now()),
       pair: new PairLimiter(),
       window,
-      leaseOwner: me.owner,
+      leaseOwner,
       committer,
       ingestDone: () => ingestDone,
       blocked: (r) =>
@@ -613,7 +708,6 @@ async function runCampaign(
     if (optOutTimer) clearInterval(optOutTimer);
     output.stopProgress();
     await committer?.close();
-    ledger.releaseLease(cid, me.owner);
     await stopCheckpointer?.();
   }
 
@@ -668,10 +762,15 @@ async function runCampaign(
     activeMs: end - started,
     finished,
   });
-  let reportPath: string | null = null;
+  let reportError: unknown;
   if (opts.report) {
-    reportPath = resolve(opts.report);
-    await writeReport(reportPath, ledger.allRows(cid));
+    await writeRunReport(
+      opts.report,
+      ledger.allRows(cid),
+      `The ledger has every row: \`wacx campaigns resume ${campaign.id} --report FILE\` with a writable FILE writes it (rows already sent are never sent again).`,
+    ).catch((error: unknown) => {
+      reportError = error;
+    });
   }
   const firstAt = result.firstRequestAt;
   const lastAt = tally.lastAnswerAt;
@@ -689,10 +788,11 @@ async function runCampaign(
       achievedRate,
       targetRate: rate,
       stop,
-      report: reportPath,
+      report: reportError ? null : opts.report,
       commits: result.commits,
     }),
   );
+  if (reportError) throw reportError;
   return exitCode;
 }
 
@@ -743,14 +843,17 @@ async function dryRun(
     wabaId: string;
     id: string;
     exclude: string | null;
+    excluded: ReadonlySet<string>;
+    header: Awaited<ReturnType<typeof readHeader>>;
+    phoneIndex: number;
+    report: string | null;
   },
 ): Promise<number> {
   const { io, clock } = env;
+  const { header, phoneIndex, excluded } = c;
   const started = clock.now();
   const graph = await env.graph();
   const template = await fetchApprovedTemplate(graph, c.wabaId, req.template, req.language, env.signal);
-  const header = await readHeader(c.csvPath);
-  const phoneIndex = findPhoneColumn(header.columns, req.phoneColumn, c.csvName);
   const slots = resolveSlots(template, header.columns, c.specs, c.csvName);
   const shape: RowShape = { columns: header.columns, phoneIndex, slots, defaultCountry: c.defaultCountry };
   const pn = await graph.phoneNumbers.get(c.phoneNumberId, THROUGHPUT_FIELDS, env.signal);
@@ -763,9 +866,6 @@ async function dryRun(
       c.csvName,
     );
   }
-  const excluded = c.exclude
-    ? (await readExcludeFile(c.exclude, c.defaultCountry)).numbers
-    : new Set<string>();
   const optedOut = storeOptOuts((await env.store()).db);
 
   const dir = await mkdtemp(join(tmpdir(), 'wacx-dry-run-'));
@@ -839,6 +939,14 @@ async function dryRun(
       .filter((k) => INVALID_REASONS.has(k.reason as SkipReason))
       .reduce((n, k) => n + k.count, 0);
     const exitCode = env.signal.aborted ? ExitCode.CANCELLED : invalid > 0 ? ExitCode.PARTIAL : ExitCode.OK;
+    // every row as this run would start: pending (to be sent) or skipped, with why
+    if (c.report) {
+      await writeRunReport(
+        c.report,
+        ledger.allRows(campaign.cid),
+        'Nothing was sent: run the dry run again with a writable --report FILE.',
+      );
+    }
     output.summary(
       buildSummary(ledger, campaign, counts, {
         status: 'dry_run',
@@ -848,7 +956,7 @@ async function dryRun(
         achievedRate: null,
         targetRate: rate,
         stop: null,
-        report: null,
+        report: c.report,
         rendered,
       }),
     );

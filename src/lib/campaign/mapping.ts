@@ -146,6 +146,27 @@ function autoColumns(n: Need): string[] {
   return /^\d+$/.test(n.name) ? [`body.${n.name}`, `{{${n.name}}}`, n.name] : [`body.${n.name}`, n.name];
 }
 
+/** The index of a `--map` column in the CSV header (exact, else the one matching without case and separators). */
+function columnIndex(header: readonly string[], column: string, csvName: string): number {
+  const exact = header.indexOf(column);
+  if (exact >= 0) return exact;
+  const matches = header.map((h, i) => [h, i] as const).filter(([h]) => norm(h) === norm(column));
+  if (matches.length === 1) return matches[0]![1];
+  throw new UsageError(`There is no column "${column}" in the CSV header (columns: ${header.join(', ')}).`, {
+    location: `${csvName}:1`,
+    hint: 'Check the spelling of the column in --map, or the first line of the CSV.',
+  });
+}
+
+/** Every `--map` column is in the CSV header: checked before the template is fetched. */
+export function checkMappedColumns(
+  header: readonly string[],
+  specs: readonly MapSpec[],
+  csvName: string,
+): void {
+  for (const spec of specs) columnIndex(header, spec.column, csvName);
+}
+
 /**
  * Resolves the slots of a campaign: every parameter the template takes, each with the CSV column that fills it.
  * Throws a UsageError (exit 2) when a mapped column or parameter does not exist, or a required parameter has
@@ -159,19 +180,6 @@ export function resolveSlots(
 ): Slot[] {
   const needs = templateNeeds(template);
   const named = template.parameter_format === 'NAMED';
-  const columnIndex = (column: string, where: string): number => {
-    const exact = header.indexOf(column);
-    if (exact >= 0) return exact;
-    const matches = header.map((h, i) => [h, i] as const).filter(([h]) => norm(h) === norm(column));
-    if (matches.length === 1) return matches[0]![1];
-    throw new UsageError(
-      `There is no column "${column}" in the CSV header (columns: ${header.join(', ')}).`,
-      {
-        location: where,
-        hint: 'Check the spelling of the column in --map, or the first line of the CSV.',
-      },
-    );
-  };
   const assigned = new Map<Need, { column: string; index: number }>();
   for (const spec of specs) {
     const targets = designate(spec.param, needs);
@@ -181,7 +189,7 @@ export function resolveSlots(
         { location: '--map', hint: 'Map each column to one of the parameters listed.' },
       );
     }
-    const index = columnIndex(spec.column, `${csvName}:1`);
+    const index = columnIndex(header, spec.column, csvName);
     for (const t of targets) assigned.set(t, { column: header[index]!, index });
   }
   for (const n of needs) {

@@ -1,9 +1,15 @@
 import type { CountryCode } from 'libphonenumber-js';
-import { UsageError } from '../errors.js';
 import type { Db } from '../store/index.js';
 import { optedOutRecipients } from '../webhooks/queries.js';
 import { isBlankRecord, readCsv } from './csv.js';
+import { unreadable } from './files.js';
 import { normalisePhone } from './phone.js';
+
+export interface ExcludeList {
+  numbers: Set<string>;
+  /** Lines that are not phone numbers. */
+  invalid: { line: number; value: string }[];
+}
 
 /**
  * Reads `--exclude FILE`: one phone number per line, or a CSV whose column "phone" (or first column) holds them.
@@ -12,7 +18,7 @@ import { normalisePhone } from './phone.js';
 export async function readExcludeFile(
   path: string,
   defaultCountry: CountryCode | null,
-): Promise<{ numbers: Set<string>; invalid: { line: number; value: string }[] }> {
+): Promise<ExcludeList> {
   const numbers = new Set<string>();
   const invalid: { line: number; value: string }[] = [];
   let column = 0;
@@ -42,9 +48,7 @@ export async function readExcludeFile(
       else invalid.push({ line: e.line, value });
     }
   } catch (error) {
-    if ((error as { code?: string }).code === 'ENOENT') {
-      throw new UsageError(`Cannot read ${path}: no such file.`, { location: '--exclude' });
-    }
+    if ((error as NodeJS.ErrnoException).syscall) throw unreadable(path, '--exclude', error);
     throw error;
   }
   return { numbers, invalid };

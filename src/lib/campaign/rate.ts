@@ -11,6 +11,9 @@ export const THROUGHPUT_FIELDS = [
   'status',
 ] as const;
 
+/** The highest throughput the API gives any number (HIGH, §4.1). */
+export const MAX_THROUGHPUT = 1000;
+
 export interface Throughput {
   /** Messages per second the API allows this number. */
   mps: number;
@@ -22,13 +25,26 @@ export interface Throughput {
 export function numberThroughput(pn: Pick<PhoneNumber, 'is_on_biz_app' | 'throughput'>): Throughput {
   if (pn.is_on_biz_app) return { mps: 20, source: 'coexistence number (is_on_biz_app): fixed 20 msg/s' };
   const level = pn.throughput?.level;
-  if (level === 'HIGH') return { mps: 1000, source: 'throughput level HIGH: 1,000 msg/s' };
+  if (level === 'HIGH') return { mps: MAX_THROUGHPUT, source: 'throughput level HIGH: 1,000 msg/s' };
   if (level === 'STANDARD') return { mps: 80, source: 'throughput level STANDARD: 80 msg/s' };
   return { mps: 80, source: `throughput level ${level ?? 'not reported'}: assuming 80 msg/s` };
 }
 
 /** The default rate stays this much under the number's limit (inbound messages count toward it too). */
 export const SAFETY_MARGIN = 0.05;
+
+/** `--rate` above what any number may send is refused before the number is looked up. */
+export function checkRateCeiling(requested: number | null, force: boolean): void {
+  if (requested !== null && requested > MAX_THROUGHPUT && !force) {
+    throw new UsageError(
+      `--rate ${requested} is above the highest throughput a number can have (${MAX_THROUGHPUT} msg/s).`,
+      {
+        location: '--rate',
+        hint: `Use --rate ${MAX_THROUGHPUT} or less; pass --force only if Meta raised this number's limit (sends over the limit fail with 130429).`,
+      },
+    );
+  }
+}
 
 /** The rate to send at: `--rate` (at most the number's limit unless --force), else the limit minus the margin. */
 export function resolveRate(requested: number | null, force: boolean, limit: Throughput): number {

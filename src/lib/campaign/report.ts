@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import { reportTempPath } from './files.js';
 import type { RowOutcome } from './types.js';
 
 /**
@@ -32,10 +33,15 @@ export function reportLine(o: RowOutcome): string {
     .join(',');
 }
 
-/** Writes every row's outcome (streamed from the ledger) to `path`, atomically (temp file, then rename). */
+/**
+ * Writes every row's outcome (streamed from the ledger) to `path`, atomically (temp file, then rename), readable by
+ * the owner only (it holds customers' numbers).
+ */
 export async function writeReport(path: string, rows: Iterable<RowOutcome>): Promise<number> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  const out = createWriteStream(tmp, { encoding: 'utf8', mode: 0o600 });
+  const tmp = reportTempPath(path);
+  // a leftover temporary file would keep its mode: start from a new one
+  await rm(tmp, { force: true });
+  const out = createWriteStream(tmp, { encoding: 'utf8', mode: 0o600, flags: 'wx' });
   let n = 0;
   try {
     if (!out.write(`${REPORT_COLUMNS.join(',')}\n`)) await once(out, 'drain');

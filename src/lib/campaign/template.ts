@@ -1,6 +1,27 @@
 import { UsageError, WacxError } from '../errors.js';
 import type { Graph } from '../graph/index.js';
 import type { MessageTemplate } from '../graph/types.js';
+import { isTemplateLanguage, suggestLanguage } from '../templates/languages.js';
+import { NAME_PATTERN } from '../templates/rules.js';
+
+/** `--template` and `--language` are names Meta could have: checked before the template is looked up. */
+export function checkTemplateRef(name: string, language: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw new UsageError(
+      `"${name}" cannot be a template name: names have only lowercase letters, digits and underscores.`,
+      { location: '--template', hint: 'List the templates with `wacx templates list`.' },
+    );
+  }
+  if (!isTemplateLanguage(language)) {
+    const suggestion = suggestLanguage(language);
+    throw new UsageError(`"${language}" is not a template language code.`, {
+      location: '--language',
+      hint: suggestion
+        ? `Did you mean --language ${suggestion}? Codes are case-sensitive, with an underscore.`
+        : 'Use one of the codes in `wacx templates list` (en_US, pt_BR, es, …).',
+    });
+  }
+}
 
 /**
  * Fetches the template by exact name and language. Nothing is sent unless it exists (exit 2 otherwise) and is
