@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { COMMANDS, type CommandSpec, GROUPS } from './commands/registry.js';
 import { validateSetting } from './lib/config/settings.js';
 import { Deps, type DepsInit, type GlobalOptions } from './lib/deps.js';
-import { ExitCode, UsageError, WacxError } from './lib/errors.js';
+import { CancelledError, ExitCode, UsageError, WacxError } from './lib/errors.js';
 import { EXIT_CODE_TABLE, exitCodeFor } from './lib/exit-codes.js';
 import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from './lib/graph/errors.js';
 import { keepHeapTight } from './lib/heap.js';
@@ -333,7 +333,8 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
       exitCodeFor(error) === ExitCode.CANCELLED ||
       (deps.signal.aborted && exitCodeFor(error) !== ExitCode.USAGE)
     ) {
-      deps.io.info('Cancelled.');
+      // A CancelledError may say what was left undone ("Nothing was applied."); other cancellations just stop.
+      deps.io.info(error instanceof CancelledError ? error.message : 'Cancelled.');
       return ExitCode.CANCELLED;
     }
     await deps.primeRedactor();
