@@ -324,7 +324,7 @@ components:
       'Delete 2 template(s): hello_world (en_US, APPROVED), seasonal_promo (en_US, PAUSED)? Deleting is permanent, and the name of a deleted APPROVED template cannot be reused for 30 days.',
     ]);
     expect(r.stdout).toMatch(/delete\s+hello_world/);
-    expect(r.stderr).toContain('Cancelled.');
+    expect(r.stderr).toContain('Nothing was applied.');
     expect(await world()).toEqual(before);
   });
 
