@@ -245,7 +245,7 @@ export class Deps {
       if (!this.sandbox && !existsSync(path) && config.profileName !== DEFAULT_PROFILE && !config.profile()) {
         this.io.warn(`Profile "${config.profileName}" does not exist: starting a new database at ${path}.`);
       }
-      this.storeInstance = Store.open(path);
+      this.storeInstance = Store.open(path, { origin: this.env.WACX_DB ? 'WACX_DB' : undefined });
       this.onCleanup(() => this.storeInstance?.close());
     }
     return this.storeInstance;
