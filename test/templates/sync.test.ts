@@ -369,7 +369,7 @@ describe('pull into a place it cannot write: exit 2 naming the directory, before
     const r = await pull('/etc/passwd');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
-      '/etc/passwd: Cannot write templates into this directory: it exists and is not a directory.',
+      '/etc/passwd: Cannot create a directory for the templates here: it exists and is not a directory.',
     );
   });
 
@@ -382,14 +382,20 @@ describe('pull into a place it cannot write: exit 2 naming the directory, before
     expect(r.stderr).toContain(`${dir}: Cannot write templates into this directory: permission denied.`);
     const sub = await pull(join(dir, 'templates'));
     expect(sub.code).toBe(2);
-    expect(sub.stderr).toContain(`${join(dir, 'templates')}: Cannot write templates into this directory:`);
+    expect(sub.stderr).toContain(
+      `${join(dir, 'templates')}: Cannot create a directory for the templates here:`,
+    );
   });
 
   it('under /proc it fails at once instead of retrying forever', { timeout: 10_000 }, async () => {
-    for (const dir of ['/proc/wacx-test', '/proc/wacx-test/templates', '/proc']) {
-      const r = await pull(dir);
+    for (const [dir, what] of [
+      ['/proc/wacx-test', 'Cannot create a directory for the templates here'],
+      ['/proc/wacx-test/templates', 'Cannot create a directory for the templates here'],
+      ['/proc', 'Cannot write templates into this directory'],
+    ]) {
+      const r = await pull(dir!);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`${dir}: Cannot write templates into this directory:`);
+      expect(r.stderr).toContain(`${dir}: ${what}:`);
     }
   });
 });

@@ -33,15 +33,21 @@ export interface PullResult {
 
 /** Creates `dir` when missing and proves files can be written into it, before anything is fetched. */
 function prepareDirectory(dir: string): void {
-  try {
-    makeDirectory(dir, 0o777);
-    assertWritableDirectory(dir);
-  } catch (error) {
-    throw new UsageError(`Cannot write templates into this directory: ${fsReason(error)}.`, {
+  const fail = (what: string, error: unknown) =>
+    new UsageError(`${what}: ${fsReason(error)}.`, {
       location: dir,
       hint: 'Pass a directory you can write to (it is created when missing).',
       cause: error,
     });
+  try {
+    makeDirectory(dir, 0o777);
+  } catch (error) {
+    throw fail('Cannot create a directory for the templates here', error);
+  }
+  try {
+    assertWritableDirectory(dir);
+  } catch (error) {
+    throw fail('Cannot write templates into this directory', error);
   }
 }
 
