@@ -47,7 +47,7 @@ const NAMES: Partial<Record<NodeJS.Platform, string>> = {
   win32: 'Windows Credential Manager',
 };
 
-export function keychainDisabled(env: NodeJS.ProcessEnv): boolean {
+function keychainDisabled(env: NodeJS.ProcessEnv): boolean {
   return env.WACX_KEYCHAIN === '0' || env.WACX_KEYCHAIN === 'false';
 }
 
