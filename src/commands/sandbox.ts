@@ -3,7 +3,7 @@ import { action } from '../cli.js';
 import type { Deps } from '../lib/deps.js';
 import { UsageError } from '../lib/errors.js';
 import { SCENARIOS, startSandbox } from '../sandbox/index.js';
-import { parseScenarioSpec } from '../sandbox/scenarios.js';
+import { parseScenarioSpec, ScenarioError } from '../sandbox/scenarios.js';
 import { SEED } from '../sandbox/seed.js';
 
 interface Opts {
@@ -116,6 +116,8 @@ export async function run(opts: Opts, deps: Deps): Promise<number> {
     seedActivity: Boolean(opts.seedActivity),
     problemTemplates: opts.problemTemplates !== false,
     ...(opts.quiet ? { quiet: true } : { log: (line: string) => io.info(io.style.dim(line)) }),
+  }).catch((error: unknown) => {
+    throw startError(error, opts.scenario, port, host);
   });
   try {
     const world = describeWorld(sandbox.url, sandbox.appSecret, opts.verifyToken ?? SEED.verifyToken);
@@ -138,6 +140,38 @@ export async function run(opts: Opts, deps: Deps): Promise<number> {
   }
   io.info('Sandbox stopped.');
   return 0;
+}
+
+/** A bad scenario parameter or a port that cannot be listened on, as a usage error naming the flag. */
+function startError(
+  error: unknown,
+  scenario: string | undefined,
+  port: number | undefined,
+  host: string,
+): unknown {
+  if (error instanceof ScenarioError) {
+    return new UsageError(`${error.message} (in "${scenario}").`, { location: '--scenario', cause: error });
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new UsageError(`Port ${port} on ${host} is already in use.`, {
+      location: '--port',
+      hint: 'Stop what listens there, pass another --port, or --port 0 for any free port.',
+      cause: error,
+    });
+  if (code === 'EACCES')
+    return new UsageError(`Not allowed to listen on port ${port} (ports below 1024 need privileges).`, {
+      location: '--port',
+      hint: 'Pass a port from 1024 up, or --port 0 for any free port.',
+      cause: error,
+    });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new UsageError(`Cannot listen on "${host}": not an address of this machine.`, {
+      location: '--host',
+      hint: 'Use 127.0.0.1 (the default), ::1, or an address of one of its interfaces.',
+      cause: error,
+    });
+  return error;
 }
 
 export function describeWorld(url: string, appSecret: string, verifyToken: string) {

@@ -4,7 +4,7 @@ import { type Clock, systemClock } from './clock.js';
 import { Config } from './config/index.js';
 import { preloadConf } from './config/profiles.js';
 import { Redactor } from './config/redact.js';
-import { openKeychain, type SecretBackend } from './config/secrets.js';
+import { type KeychainProbe, probeKeychain, type SecretBackend } from './config/secrets.js';
 import { SECRET_ENV, SECRET_KEYS, type SettingKey } from './config/settings.js';
 import type { Graph } from './graph/index.js';
 import { Io, type IoStreams } from './io/io.js';
@@ -51,7 +51,7 @@ export interface DepsInit {
   /** Starts the in-process sandbox for --sandbox; injectable for tests. */
   startSandbox?: (env: NodeJS.ProcessEnv, webhookSink: WebhookSink) => Promise<InProcessSandbox>;
   /** The secret backend instead of the OS keychain (tests); null = none (the 0600 file). */
-  keychain?: SecretBackend | null;
+  keychain?: SecretBackend | KeychainProbe | null;
 }
 
 /**
@@ -81,8 +81,8 @@ export class Deps {
     env: NodeJS.ProcessEnv,
     webhookSink: WebhookSink,
   ) => Promise<InProcessSandbox>;
-  private readonly keychainInit: SecretBackend | null | undefined;
-  private keychainBackend: Promise<SecretBackend | undefined> | undefined;
+  private readonly keychainInit: SecretBackend | KeychainProbe | null | undefined;
+  private keychainBackend: Promise<KeychainProbe> | undefined;
 
   constructor(init: DepsInit) {
     this.env = init.env;
@@ -163,9 +163,9 @@ export class Deps {
   }
 
   /** The OS keychain (or the injected backend), opened once per run and shared by every Config. */
-  private keychain(env: NodeJS.ProcessEnv): Promise<SecretBackend | undefined> {
-    if (this.keychainInit !== undefined) return Promise.resolve(this.keychainInit ?? undefined);
-    this.keychainBackend ??= openKeychain(env);
+  private keychain(env: NodeJS.ProcessEnv): Promise<SecretBackend | KeychainProbe | null> {
+    if (this.keychainInit !== undefined) return Promise.resolve(this.keychainInit);
+    this.keychainBackend ??= probeKeychain(env);
     return this.keychainBackend;
   }
 
@@ -252,7 +252,7 @@ export class Deps {
   async store(): Promise<Store> {
     if (!this.storeInstance) {
       const { Store } = await import('./store/index.js');
-      this.storeInstance = Store.open(this.storePath());
+      this.storeInstance = Store.open(this.storePath(), { origin: this.env.WACX_DB ? 'WACX_DB' : undefined });
       this.onCleanup(() => this.storeInstance?.close());
     }
     return this.storeInstance;

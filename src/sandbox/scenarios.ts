@@ -58,13 +58,13 @@ const MAIN_PARAM: Record<string, string> = {
 function num(v: unknown, dflt: number, name: string): number {
   if (v === undefined || v === null || v === '') return dflt;
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new ScenarioError(`${name} must be a number`);
+  if (!Number.isFinite(n)) throw new ScenarioError(`${name} must be a number, got "${String(v)}"`);
   return n;
 }
 
 function rate(v: unknown, name: string): number {
   const n = num(v, 0, name);
-  if (n < 0 || n > 1) throw new ScenarioError(`${name} must be between 0 and 1`);
+  if (n < 0 || n > 1) throw new ScenarioError(`${name} must be between 0 and 1, got ${n}`);
   return n;
 }
 
@@ -166,7 +166,7 @@ export function applyScenario(
     case 'faults': {
       const mode = params.reset_mode ?? 'after';
       if (mode !== 'after' && mode !== 'before')
-        throw new ScenarioError('reset_mode must be after or before');
+        throw new ScenarioError(`reset_mode must be after or before, got "${String(mode)}"`);
       s.faults = {
         errorRate: rate(params.error_rate, 'error_rate'),
         resetRate: rate(params.reset_rate, 'reset_rate'),

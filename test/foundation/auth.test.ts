@@ -3,6 +3,12 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
+import {
+  type KeychainSystem,
+  type KeyringModule,
+  openKeychain,
+  probeKeychain,
+} from '../../src/lib/config/secrets.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
 import { tempHome } from '../helpers/cli.js';
 import { FakeKeychain, graphError, json, run, startServer, type TestServer } from './support.js';
@@ -276,5 +282,130 @@ describe('auth with an environment token', () => {
     const r = await run(['auth', 'logout'], { env: { ...home.env, WACX_TOKEN: GOOD } });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('WACX_TOKEN is still set in the environment');
+  });
+});
+
+/**
+ * A stand-in for @napi-rs/keyring. `store: 'keyutils'` behaves like its Linux fallback to the kernel keyring,
+ * which accepts every read and write but rejects the Secret Service "target" modifier.
+ */
+function keyringSystem(
+  platform: NodeJS.Platform,
+  store: 'keyutils' | 'native',
+): KeychainSystem & { loads: number } {
+  const saved = new Map<string, string>();
+  class Entry {
+    constructor(
+      private readonly service: string,
+      private readonly account: string,
+    ) {}
+    static withTarget(_target: string, service: string, account: string): Entry {
+      if (store === 'keyutils') throw new Error("Value of 'target' is invalid: unknown key");
+      return new Entry(service, account);
+    }
+    getPassword(): string | null {
+      return saved.get(`${this.service}/${this.account}`) ?? null;
+    }
+    setPassword(password: string): void {
+      saved.set(`${this.service}/${this.account}`, password);
+    }
+    deletePassword(): boolean {
+      return saved.delete(`${this.service}/${this.account}`);
+    }
+  }
+  const system = {
+    platform,
+    loads: 0,
+    load: async (): Promise<KeyringModule> => {
+      system.loads++;
+      return { Entry };
+    },
+  };
+  return system;
+}
+
+describe('secrets: only a persistent OS keychain counts as one', () => {
+  const home = tempHome();
+  const { WACX_KEYCHAIN: _off, ...keychainOn } = home.env;
+  const cfg = join(home.home, 'cfg');
+  const env = { ...keychainOn, WACX_CONFIG_DIR: cfg };
+  afterAll(() => home.cleanup());
+
+  it('on Linux, the kernel keyring the library falls back to (no Secret Service) is not used', async () => {
+    const probe = await probeKeychain(env, keyringSystem('linux', 'keyutils'));
+    expect(probe.backend).toBeUndefined();
+    expect(probe.why).toBe('no persistent keychain on this machine (no Secret Service: no D-Bus session)');
+    const withBus = await probeKeychain(
+      { ...env, DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus' },
+      keyringSystem('linux', 'keyutils'),
+    );
+    expect(withBus.why).toContain('no Secret Service answers on the D-Bus session bus');
+    expect(await openKeychain(env, keyringSystem('linux', 'keyutils'))).toBeUndefined();
+  });
+
+  it('Secret Service on Linux, the macOS Keychain and the Windows Credential Manager are used, by name', async () => {
+    for (const [platform, name] of [
+      ['linux', 'Secret Service (D-Bus)'],
+      ['darwin', 'macOS Keychain'],
+      ['win32', 'Windows Credential Manager'],
+    ] as const) {
+      const { backend } = await probeKeychain(env, keyringSystem(platform, 'native'));
+      expect(backend?.name).toBe(name);
+      await backend!.set('default', 'token', GOOD);
+      expect(await backend!.get('default', 'token')).toBe(GOOD);
+    }
+  });
+
+  it('WACX_KEYCHAIN=0 still disables the keychain without loading the library', async () => {
+    const system = keyringSystem('darwin', 'native');
+    const probe = await probeKeychain({ ...env, WACX_KEYCHAIN: '0' }, system);
+    expect(probe).toEqual({ backend: undefined, why: 'the OS keychain is disabled (WACX_KEYCHAIN=0)' });
+    expect(system.loads).toBe(0);
+  });
+
+  it('login on headless Linux keeps the token in the 0600 file with the warning; status says where and why', async () => {
+    const keychain = await probeKeychain(env, keyringSystem('linux', 'keyutils'));
+    const server = await fakeGraph();
+    try {
+      const login = await run(['auth', 'login', '--token', GOOD, '--graph-url', server.url], {
+        env,
+        keychain,
+      });
+      expect(login.code).toBe(0);
+      expect(login.stderr).toContain(
+        `are kept in ${join(cfg, 'config.json')} (mode 0600) because no persistent keychain on this machine (no Secret Service: no D-Bus session)`,
+      );
+      expect(JSON.parse(readFileSync(join(cfg, 'config.json'), 'utf8')).profiles.default.secrets).toEqual({
+        token: GOOD,
+      });
+
+      const status = await run(['auth', 'status', '--no-check'], { env, keychain });
+      expect(status.code).toBe(0);
+      expect(status.stderr).toContain(
+        `Secrets: file ${join(cfg, 'config.json')} (0600) — no persistent keychain on this machine (no Secret Service: no D-Bus session)`,
+      );
+      const json = await run(['auth', 'status', '--no-check', '--json'], { env, keychain });
+      expect(JSON.parse(json.stdout).secrets).toEqual({
+        storage: 'file',
+        path: join(cfg, 'config.json'),
+        keychain: null,
+        why: 'no persistent keychain on this machine (no Secret Service: no D-Bus session)',
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('status names the keychain when there is one, and the switch when WACX_KEYCHAIN=0', async () => {
+    const keychain = await probeKeychain(env, keyringSystem('darwin', 'native'));
+    const status = await run(['auth', 'status', '--no-check', '--json'], { env, keychain });
+    expect(JSON.parse(status.stdout).secrets).toEqual({
+      storage: 'keychain',
+      path: null,
+      keychain: 'macOS Keychain',
+      why: null,
+    });
+    const off = await run(['auth', 'status', '--no-check'], { env: { ...env, WACX_KEYCHAIN: '0' } });
+    expect(off.stderr).toContain('— the OS keychain is disabled (WACX_KEYCHAIN=0)');
   });
 });

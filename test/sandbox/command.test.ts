@@ -101,6 +101,18 @@ describe('wacx sandbox', () => {
     [['--scenario', 'bogus'], /Unknown scenario "bogus"/],
     [['--webhook-url', 'ftp://x'], /--webhook-url/],
     [['--app-secret', 'short'], /--app-secret/],
+    [
+      ['--port', '0', '--scenario', 'faults:error_rate=5'],
+      /--scenario: error_rate must be between 0 and 1, got 5 \(in "faults:error_rate=5"\)\./,
+    ],
+    [
+      ['--port', '0', '--scenario', 'faults:latency_ms=soon'],
+      /--scenario: latency_ms must be a number, got "soon"/,
+    ],
+    [
+      ['--port', '0', '--host', '192.0.2.1'],
+      /--host: Cannot listen on "192.0.2.1": not an address of this machine\./,
+    ],
   ])('refuses %j with a usage error (exit 2)', async (args, message) => {
     const home = tempHome();
     const res = await runCli(['sandbox', ...args], { env: home.env });
@@ -108,6 +120,25 @@ describe('wacx sandbox', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(message);
     expect(res.stdout).toBe('');
+  });
+});
+
+describe('wacx sandbox on a port already in use', () => {
+  it('is a usage error naming --port (exit 2), and says how to pick another', async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    const home = tempHome();
+    try {
+      const res = await runCli(['sandbox', '--port', String(port), '--quiet'], { env: home.env });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain(`--port: Port ${port} on 127.0.0.1 is already in use.`);
+      expect(res.stderr).toContain('--port 0 for any free port');
+      expect(res.stdout).toBe('');
+    } finally {
+      home.cleanup();
+      await new Promise<void>((r) => busy.close(() => r()));
+    }
   });
 });
 

@@ -1,8 +1,16 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, tempHome } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 const dirs: string[] = [];
@@ -345,5 +353,52 @@ describe('push --wait timeout', () => {
     const r = await runCli(['templates', 'push', dir, '--wait', '--timeout', '1s'], { env: sb.env() });
     expect(r.code).toBe(8);
     expect(r.stderr).toContain('delivery_window (en_US) is still PENDING after 1s');
+  });
+});
+
+describe('pull into a place it cannot write: exit 2 naming the directory, before any request', () => {
+  const home = tempHome();
+  afterAll(() => home.cleanup());
+  // A closed port: a request would fail with a network error (exit 1) instead.
+  const env = {
+    ...home.env,
+    WACX_GRAPH_URL: 'http://127.0.0.1:9',
+    WACX_TOKEN: 'EAAT0KEN',
+    WACX_WABA_ID: '123',
+  };
+  const pull = (dir: string) => runCli(['templates', 'pull', dir], { env });
+
+  it('a file', async () => {
+    const r = await pull('/etc/passwd');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(
+      '/etc/passwd: Cannot create a directory for the templates here: it exists and is not a directory.',
+    );
+  });
+
+  it('a read-only directory', async () => {
+    // permission bits do not stop root: then a kernel directory that refuses new files
+    const dir = process.getuid?.() === 0 ? '/sys' : join(tempDir(), 'locked');
+    if (dir !== '/sys') mkdirSync(dir, { mode: 0o555 });
+    const r = await pull(dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${dir}: Cannot write templates into this directory: permission denied.`);
+    const sub = await pull(join(dir, 'templates'));
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toContain(
+      `${join(dir, 'templates')}: Cannot create a directory for the templates here:`,
+    );
+  });
+
+  it('under /proc it fails at once instead of retrying forever', { timeout: 10_000 }, async () => {
+    for (const [dir, what] of [
+      ['/proc/wacx-test', 'Cannot create a directory for the templates here'],
+      ['/proc/wacx-test/templates', 'Cannot create a directory for the templates here'],
+      ['/proc', 'Cannot write templates into this directory'],
+    ]) {
+      const r = await pull(dir!);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`${dir}: ${what}:`);
+    }
   });
 });

@@ -30,6 +30,7 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
   const rows = await config.describe();
   const token = await config.secret('token');
   const appSecret = await config.secret('appSecret');
+  const storage = await config.secretStorage();
   let check: TokenCheck | null = null;
   let failure: { message: string; exitCode: number; hint: string | undefined } | null = null;
   if (token.value && opts.check !== false) {
@@ -70,6 +71,12 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
       profileSource: config.profileSource,
       configPath: config.profiles.path,
       settings: rows,
+      secrets: {
+        storage: storage.kind,
+        path: storage.kind === 'file' ? storage.path : null,
+        keychain: storage.kind === 'keychain' ? storage.name : null,
+        why: storage.kind === 'file' ? storage.why : null,
+      },
       token: {
         present: Boolean(token.value),
         source: token.source,
@@ -88,6 +95,11 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
   io.table(
     ['KEY', 'VALUE', 'SOURCE'],
     rows.map((r) => [r.key, r.value ?? '-', r.source]),
+  );
+  io.info(
+    storage.kind === 'keychain'
+      ? `Secrets: ${storage.name}`
+      : `Secrets: file ${storage.path} (0600) — ${storage.why}`,
   );
   for (const w of check?.warnings ?? []) io.warn(w);
   if (!token.value) {

@@ -1,7 +1,7 @@
 import { ConfigError, UsageError } from '../errors.js';
 import { DEFAULT_PROFILE, PROFILE_NAME, type ProfileData, ProfileStore } from './profiles.js';
 import { mask, Redactor } from './redact.js';
-import { openKeychain, type SecretBackend } from './secrets.js';
+import { type KeychainProbe, noKeychainReason, probeKeychain, type SecretBackend } from './secrets.js';
 import {
   type Resolved,
   resolveSetting,
@@ -18,7 +18,7 @@ import {
 
 export * from './profiles.js';
 export * from './redact.js';
-export type { SecretBackend } from './secrets.js';
+export type { KeychainProbe, SecretBackend } from './secrets.js';
 export * from './settings.js';
 
 export interface ConfigOptions {
@@ -32,13 +32,23 @@ export interface ConfigOptions {
    * Injected secret backend (tests, or a backend already opened by the caller); null = no keychain.
    * By default the OS keychain when available (see secrets.ts), opened on first use.
    */
-  keychain?: SecretBackend | null | Promise<SecretBackend | undefined>;
+  keychain?: KeychainInput | Promise<KeychainInput | undefined>;
   /**
    * The running command may create the profile (`auth login`, `config set`, `onboard`); for every other one a
    * profile named by --profile or WACX_PROFILE that does not exist is an error, not an empty profile.
    */
   createsProfile?: boolean;
 }
+
+type KeychainInput = SecretBackend | KeychainProbe | null;
+
+function asProbe(input: KeychainInput | undefined, env: NodeJS.ProcessEnv): KeychainProbe {
+  if (input && 'get' in input) return { backend: input };
+  return input ?? { backend: undefined, why: noKeychainReason(env) };
+}
+
+/** Where stored secrets go: the keychain (by name), or the 0600 file and why. */
+export type SecretStorage = { kind: 'keychain'; name: string } | { kind: 'file'; path: string; why: string };
 
 export interface DescribedValue {
   key: string;
@@ -61,7 +71,7 @@ export class Config {
   private readonly flags: NonNullable<ConfigOptions['flags']>;
   private readonly warn: (message: string) => void;
   private store: ProfileStore | undefined;
-  private keychain: Promise<SecretBackend | undefined> | undefined;
+  private keychain: Promise<KeychainProbe> | undefined;
   private warnedFileFallback = false;
 
   constructor(options: ConfigOptions) {
@@ -70,7 +80,7 @@ export class Config {
     this.redactor = options.redactor ?? new Redactor();
     this.warn = options.warn ?? (() => {});
     if (options.keychain !== undefined) {
-      this.keychain = Promise.resolve(options.keychain).then((k) => k ?? undefined);
+      this.keychain = Promise.resolve(options.keychain).then((k) => asProbe(k, this.env));
     }
     for (const key of SECRET_KEYS) this.redactor.add(this.env[SECRET_ENV[key]]);
     const explicit = this.flags.profile ?? this.env.WACX_PROFILE;
@@ -163,9 +173,20 @@ export class Config {
   }
 
   /** The secret backend (OS keychain) when one is available; undefined means the 0600 file. */
-  backend(): Promise<SecretBackend | undefined> {
-    this.keychain ??= openKeychain(this.env);
+  async backend(): Promise<SecretBackend | undefined> {
+    return (await this.probe()).backend;
+  }
+
+  private probe(): Promise<KeychainProbe> {
+    this.keychain ??= probeKeychain(this.env);
     return this.keychain;
+  }
+
+  /** Where `setSecret` puts secrets on this machine, and why: for `auth status` and the fallback warning. */
+  async secretStorage(): Promise<SecretStorage> {
+    const { backend, why } = await this.probe();
+    if (backend) return { kind: 'keychain', name: backend.name ?? 'the OS keychain' };
+    return { kind: 'file', path: this.profiles.path, why: why ?? noKeychainReason(this.env) };
   }
 
   async secret(key: SecretKey): Promise<Resolved> {
@@ -219,7 +240,7 @@ export class Config {
     this.profiles.update(this.profileName, (p) => {
       p.secrets = { ...p.secrets, [key]: value };
     });
-    this.warnFileFallbackOnce();
+    this.warnFileFallbackOnce(keychain ? 'the OS keychain refused the write' : (await this.probe()).why);
     return 'file';
   }
 
@@ -288,13 +309,9 @@ export class Config {
     return rows;
   }
 
-  private warnFileFallbackOnce(): void {
+  private warnFileFallbackOnce(why = noKeychainReason(this.env)): void {
     if (this.warnedFileFallback) return;
     this.warnedFileFallback = true;
-    const why =
-      this.env.WACX_KEYCHAIN === '0' || this.env.WACX_KEYCHAIN === 'false'
-        ? 'the OS keychain is disabled (WACX_KEYCHAIN=0)'
-        : 'no OS keychain is available';
     this.warn(
       `Secrets for profile "${this.profileName}" are kept in ${this.profiles.path} (mode 0600) because ${why}. On shared machines prefer WACX_TOKEN / WACX_APP_SECRET in the environment.`,
     );

@@ -1,6 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { UsageError } from '../errors.js';
+import { createPrivateFile, fsReason, makeDirectory, restrictToOwner } from '../files.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
@@ -25,17 +27,42 @@ export class Store {
     this.db = db;
   }
 
-  static open(path: string, options: { migrations?: readonly Migration[]; readonly?: boolean } = {}): Store {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const db = new Database(path, { readonly: options.readonly ?? false });
-    if (!options.readonly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+  /**
+   * Opens (creating when missing) and migrates the database. The file, and the -wal and -shm files SQLite creates
+   * beside it with the database's own mode, are readable by their owner only. `origin` names where the path came
+   * from (e.g. `WACX_DB`) for error messages.
+   */
+  static open(
+    path: string,
+    options: { migrations?: readonly Migration[]; readonly?: boolean; origin?: string } = {},
+  ): Store {
+    const readonly = options.readonly ?? false;
+    const onDisk = path !== ':memory:';
+    let db: Db | undefined;
+    try {
+      if (onDisk) {
+        if (statSync(path, { throwIfNoEntry: false })?.isDirectory())
+          throw Object.assign(new Error(), { code: 'EISDIR' });
+        if (!readonly) {
+          makeDirectory(dirname(path));
+          createPrivateFile(path);
+        }
+      }
+      db = new Database(path, { readonly });
+      if (!readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+      }
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    } catch (error) {
+      db?.close();
+      throw openError(error, path, options.origin);
     }
-    db.pragma('busy_timeout = 5000');
-    db.pragma('foreign_keys = ON');
+    // Files made by an older wacx, or by SQLite under a wider umask.
+    if (onDisk && !readonly) for (const file of [path, `${path}-wal`, `${path}-shm`]) restrictToOwner(file);
     const store = new Store(path, db);
-    if (!options.readonly) store.migrate(options.migrations ?? MIGRATIONS);
+    if (!readonly) store.migrate(options.migrations ?? MIGRATIONS);
     return store;
   }
 
@@ -65,4 +92,25 @@ export class Store {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/** Why a database could not be opened, naming the place it came from; SQLite and system errors in words. */
+function openError(error: unknown, path: string, origin: string | undefined): unknown {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return error;
+  const reasons: Record<string, string> = {
+    SQLITE_NOTADB: 'it is not a database (SQLite: file is not a database)',
+    SQLITE_CORRUPT: 'the database is damaged (SQLite: database disk image is malformed)',
+    SQLITE_CANTOPEN: 'SQLite cannot open it (a missing directory, or no permission)',
+  };
+  const reason = reasons[code] ?? (code.startsWith('SQLITE_READONLY') ? 'it is read-only' : undefined);
+  if (!reason && code.startsWith('SQLITE_')) return error;
+  const fix = origin
+    ? `Point ${origin} at a wacx database file (it is created when missing), or unset it.`
+    : 'Check the path and its permissions.';
+  return new UsageError(`Cannot open the database ${path}: ${reason ?? fsReason(error)}.`, {
+    location: origin,
+    hint: fix,
+    cause: error,
+  });
 }

@@ -2,11 +2,13 @@
  * Template files: one YAML or JSON file per template. Parsing keeps source positions so that every
  * problem (syntax, shape, Meta's rules) is reported as `file:line:col`.
  */
+import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { fsReason } from '../files.js';
 import { canonicalize } from './canonical.js';
 import { checkTemplate, type RuleProblem, type TemplateDefinition } from './rules.js';
 
@@ -317,8 +319,7 @@ export async function loadTemplateFile(file: string): Promise<LoadedTemplate> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`Cannot read template file (${reason}).`, { location: file });
+    throw new UsageError(`Cannot read template file: ${fsReason(error)}.`, { location: file });
   }
   return parseTemplateText(text.replace(/^\uFEFF/, ''), file);
 }
@@ -328,15 +329,26 @@ export async function findTemplateFiles(target: string): Promise<string[]> {
   let info: Awaited<ReturnType<typeof stat>>;
   try {
     info = await stat(target);
-  } catch {
-    throw new UsageError(`No such file or directory: ${target}`, {
-      hint: 'Pass a template file or a directory of .yaml/.yml/.json files.',
-    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `No such file or directory: ${target}`
+        : `Cannot read ${target}: ${fsReason(error)}.`,
+      {
+        hint: 'Pass a template file or a directory of .yaml/.yml/.json files.',
+      },
+    );
   }
   if (info.isFile()) return [target];
   const out: string[] = [];
   const walk = async (dir: string) => {
-    const entries = await readdir(dir, { withFileTypes: true });
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      throw new UsageError(`Cannot read the directory: ${fsReason(error)}.`, { location: dir });
+    }
     for (const e of entries) {
       if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const full = join(dir, e.name);

@@ -1,6 +1,8 @@
 /** Templates as code, end to end: pull the WABA into files, and plan the files against the WABA. */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { UsageError, WacxError } from '../errors.js';
+import { assertWritableDirectory, fsReason, makeDirectory } from '../files.js';
 import type { Graph } from '../graph/index.js';
 import type { MessageTemplate } from '../graph/types.js';
 import { canonicalize } from './canonical.js';
@@ -29,12 +31,35 @@ export interface PullResult {
   written: boolean;
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Creates `dir` when missing and proves files can be written into it, before anything is fetched. */
+function prepareDirectory(dir: string): void {
+  const fail = (what: string, error: unknown) =>
+    new UsageError(`${what}: ${fsReason(error)}.`, {
+      location: dir,
+      hint: 'Pass a directory you can write to (it is created when missing).',
+      cause: error,
+    });
   try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
+    makeDirectory(dir, 0o777);
+  } catch (error) {
+    throw fail('Cannot create a directory for the templates here', error);
+  }
+  try {
+    assertWritableDirectory(dir);
+  } catch (error) {
+    throw fail('Cannot write templates into this directory', error);
+  }
+}
+
+/** Writes through a temporary file, so that a failure leaves the previous file whole. */
+async function replaceFile(file: string, text: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, text, { mode: 0o644 });
+    await rename(tmp, file);
+  } catch (error) {
+    await unlink(tmp).catch(() => {});
+    throw new WacxError(`Cannot write ${file}: ${fsReason(error)}.`, { cause: error });
   }
 }
 
@@ -50,20 +75,18 @@ export async function pullTemplates(options: {
   remote?: readonly MessageTemplate[];
 }): Promise<PullResult[]> {
   const { dir } = options;
+  prepareDirectory(dir);
   const remote = options.remote ?? (await fetchAllTemplates(options.graph, options.wabaId));
-  await mkdir(dir, { recursive: true });
 
   // Reuse the file that already defines a template, whatever it is called.
   const existing = new Map<string, string>();
-  if (await exists(dir)) {
-    for (const file of await findTemplateFiles(dir)) {
-      const text = await readFile(file, 'utf8').catch(() => undefined);
-      if (text === undefined) continue;
-      const d = parseTemplateText(text, file).definition;
-      if (d && typeof d.name === 'string' && typeof d.language === 'string') {
-        const k = templateKey(d.name, d.language);
-        if (!existing.has(k)) existing.set(k, file);
-      }
+  for (const file of await findTemplateFiles(dir)) {
+    const text = await readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const d = parseTemplateText(text, file).definition;
+    if (d && typeof d.name === 'string' && typeof d.language === 'string') {
+      const k = templateKey(d.name, d.language);
+      if (!existing.has(k)) existing.set(k, file);
     }
   }
 
@@ -83,11 +106,7 @@ export async function pullTemplates(options: {
     const text = stringifyTemplate(canonicalize(t), fileFormat);
     const before = await readFile(file, 'utf8').catch(() => undefined);
     const written = before !== text;
-    if (written) {
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, text, { mode: 0o644 });
-      await rename(tmp, file);
-    }
+    if (written) await replaceFile(file, text);
     results.push({ file, name: t.name, language: t.language, id: t.id, status: t.status, written });
   }
   return results;

@@ -1,0 +1,90 @@
+import { isSupportedCountry } from 'libphonenumber-js';
+import { UsageError } from '../lib/errors.js';
+
+/**
+ * The one parser per flag type. Each returns a commander argParser for a named flag, so a bad value fails
+ * while argv is parsed, before any command work, with the same wording everywhere:
+ * `--rate: expected a positive number, got "fast".`
+ */
+export type FlagParser<T> = (raw: string) => T;
+
+function bad(flag: string, expected: string, raw: string, hint?: string): UsageError {
+  return new UsageError(`expected ${expected}, got "${raw}".`, { location: flag, ...(hint ? { hint } : {}) });
+}
+
+/** A number > 0 (`integer`: a whole one), at most `max`. */
+export function positiveNumber(
+  flag: string,
+  options: { integer?: boolean; max?: number } = {},
+): FlagParser<number> {
+  const what = options.integer ? 'a positive whole number' : 'a positive number';
+  return (raw) => {
+    const n = Number(raw.trim());
+    if (raw.trim() === '' || !Number.isFinite(n) || n <= 0 || (options.integer && !Number.isInteger(n)))
+      throw bad(flag, what, raw);
+    if (options.max !== undefined && n > options.max) throw bad(flag, `${what} up to ${options.max}`, raw);
+    return n;
+  };
+}
+
+/** A whole number within [min, max]. */
+export function integer(flag: string, min: number, max: number): FlagParser<number> {
+  return (raw) => {
+    const n = Number(raw.trim());
+    if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+      throw bad(flag, `a whole number from ${min} to ${max}`, raw);
+    return n;
+  };
+}
+
+/** A TCP port; 0 asks the system for a free one. */
+export function port(flag: string): FlagParser<number> {
+  return integer(flag, 0, 65_535);
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/**
+ * A duration in milliseconds, one grammar for every flag: `500ms`, `90s`, `90` (seconds), `10m` or `10min`,
+ * `1.5h`; within [min, max] (default 0 to 24 h).
+ */
+export function duration(flag: string, options: { min?: number; max?: number } = {}): FlagParser<number> {
+  const min = options.min ?? 0;
+  const max = options.max ?? 24 * 3_600_000;
+  return (raw) => {
+    const m = DURATION.exec(raw.trim());
+    if (!m) throw bad(flag, 'a duration', raw, 'Use e.g. 500ms, 90s, 10m or 1h (a bare number is seconds).');
+    const ms = Math.round(Number(m[1]) * UNIT_MS[(m[2] ?? 's').toLowerCase()]!);
+    if (ms < min || ms > max)
+      throw bad(flag, `a duration from ${formatDuration(min)} to ${formatDuration(max)}`, raw);
+    return ms;
+  };
+}
+
+/** 90000 → "90 s", 600000 → "10 min", 3600000 → "1 h". */
+export function formatDuration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${ms} ms`;
+}
+
+/** A Meta id (WABA, phone number, app, template…): digits only. */
+export function metaId(flag: string): FlagParser<string> {
+  return (raw) => {
+    const value = raw.trim();
+    if (!/^\d{1,32}$/.test(value)) throw bad(flag, 'a numeric Meta id (e.g. 106540352242922)', raw);
+    return value;
+  };
+}
+
+/** An ISO 3166-1 alpha-2 country code that phone numbers can be parsed for; returned upper-case. */
+export function countryCode(flag: string): FlagParser<string> {
+  return (raw) => {
+    const cc = raw.trim().toUpperCase();
+    if (!/^[A-Z]{2}$/.test(cc) || !isSupportedCountry(cc))
+      throw bad(flag, 'a two-letter country code (ISO 3166-1, e.g. DE, GB, BR)', raw);
+    return cc;
+  };
+}
