@@ -10,6 +10,7 @@ import {
   OnboardingState,
   type OnboardResult,
   parseDuration,
+  parseSessionInfo,
   runOnboarding,
 } from '../lib/onboarding/index.js';
 
@@ -18,6 +19,7 @@ export interface OnboardFlags {
   configId?: string;
   code?: string;
   redirectUri?: string;
+  sessionInfo?: string;
   wabaId?: string;
   phoneNumberId?: string;
   sync?: boolean;
@@ -35,6 +37,10 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--config-id <id>', 'Embedded Signup configuration id (default: profile / WACX_CONFIG_ID)')
     .option('--code <code>', 'scripted form: exchange this code (30 s life) instead of showing the QR code')
     .option('--redirect-uri <uri>', 'with --code: the redirect_uri the code was issued for, if any')
+    .option(
+      '--session-info <json>',
+      'with --code: the WA_EMBEDDED_SIGNUP event your signup page received (names the WABA and number)',
+    )
     .option('--waba-id <id>', 'the WABA (default: from the business token’s granular scopes)')
     .option('--phone-number-id <id>', 'the coexistence number (default: found in the WABA)')
     .option('--no-sync', 'do not request the contact and history syncs now (within 24 h later)')
@@ -60,6 +66,7 @@ Steps (each saved; a re-run resumes at the first step not done):
 Examples:
   $ wacx onboard
   $ wacx onboard --code AQB… --json
+  $ wacx onboard --code AQB… --session-info '{"type":"WA_EMBEDDED_SIGNUP","event":"FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING","data":{"waba_id":"…","phone_number_id":"…"}}'
   $ wacx onboard --no-sync        # then later: wacx onboard (resumes with the syncs)
   $ wacx onboard --restart --phone-number-id 1065…`,
     )
@@ -83,8 +90,18 @@ export async function run(
     flags.callbackPort === undefined ? undefined : positiveInt(flags.callbackPort, '--callback-port');
   if (flags.code !== undefined && !flags.code.trim())
     throw new UsageError('The code is empty.', { location: '--code' });
-  if (flags.redirectUri && !flags.code) {
-    throw new UsageError('--redirect-uri goes with --code.', { location: '--redirect-uri' });
+  for (const [flag, value] of [
+    ['--redirect-uri', flags.redirectUri],
+    ['--session-info', flags.sessionInfo],
+  ] as const) {
+    if (value && !flags.code) throw new UsageError(`${flag} goes with --code.`, { location: flag });
+  }
+  const session =
+    flags.sessionInfo === undefined ? null : parseSessionInfo(flags.sessionInfo, '--session-info');
+  if (flags.sessionInfo !== undefined && !session) {
+    throw new UsageError('The session info is not a finished WA_EMBEDDED_SIGNUP event with a waba_id.', {
+      location: '--session-info',
+    });
   }
   deps.setFlagSettings({ appId: flags.appId, configId: flags.configId });
   const config = deps.config();
@@ -169,6 +186,7 @@ export async function run(
         dialogBase,
         code: flags.code?.trim(),
         redirectUri: flags.redirectUri,
+        session,
         wabaId: flags.wabaId,
         phoneNumberId: flags.phoneNumberId,
         sync: flags.sync !== false,

@@ -6,7 +6,7 @@ import { FakeClock } from '../../src/lib/clock.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { freshUserEnv, httpGet, scan, signupCode, startCli } from './helpers.js';
+import { freshUserEnv, httpGet, scan, signup, startCli } from './helpers.js';
 
 let sb: TestSandbox;
 let env: NodeJS.ProcessEnv;
@@ -47,12 +47,18 @@ const localSyncs = () => {
     db.close();
   }
 };
-/** The coexistence number seeded at start and the one the signup onboards must not share a second. */
-const letTimePass = () => sb.control('clock', { advance_ms: 2000 });
+/**
+ * The worst case for telling numbers apart by time: the sandbox's clock stands still, and its seeded
+ * coexistence number was onboarded at the very millisecond the signup will onboard the pending one.
+ */
+const sameSecond = async () => {
+  const { now } = await sb.control<{ now: number }>('clock', { freeze: true });
+  await sb.control(`numbers/${sb.seed.phoneNumbers.coex.id}`, { last_onboarded_time: now });
+};
 
 describe('wacx onboard end to end (sandbox)', () => {
   it('QR scan → exchange → discover → subscribe → webhook fields → contact + history sync → profile', async () => {
-    await letTimePass();
+    await sameSecond();
     const cli = startCli(['onboard', '--json', '--qr', '--verbose'], { env });
     const [, url] = await cli.waitFor(URL_RE);
     const u = new URL(url!);
@@ -99,8 +105,14 @@ describe('wacx onboard end to end (sandbox)', () => {
       ['history_sync', 'done', true],
       ['profile', 'done', true],
     ]);
+    expect(out.steps[0].detail.session_info).toEqual({
+      event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
+      waba_id: sb.seed.waba.id,
+      phone_number_id: PENDING(),
+    });
     expect(out.steps[2].detail).toMatchObject({
-      waba_from: 'debug_token',
+      waba_from: 'signup',
+      picked_by: 'signup',
       is_on_biz_app: true,
       platform_type: 'CLOUD_API',
     });
@@ -154,9 +166,34 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(localSyncs()).toHaveLength(2);
   });
 
+  it('scripted, same second: the number comes from --session-info; without it nothing is guessed (exit 2)', async () => {
+    await sameSecond();
+    const first = await signup(sb);
+    const guess = await runCli(['onboard', '--code', first.code, '--json'], { env });
+    expect(guess.code).toBe(2);
+    expect(guess.stderr).toContain('--phone-number-id');
+    expect(guess.stderr).toContain('several coexistence numbers');
+    expect(await syncsAt(PENDING())).toEqual({});
+
+    const r = await runCli(['onboard', '--session-info', first.session, '--json'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--session-info goes with --code');
+    const again = await runCli(['onboard', '--phone-number-id', PENDING(), '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ phone_number_id: PENDING(), complete: true });
+  });
+
+  it('a malformed --session-info is a usage error naming the flag, before any request', async () => {
+    const { code } = await signup(sb);
+    const r = await runCli(['onboard', '--code', code, '--session-info', '{"type":'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--session-info');
+    expect(r.stderr).toContain('not JSON');
+  });
+
   it('prints the next steps for people (no --json)', async () => {
-    const code = await signupCode(sb);
-    const r = await runCli(['onboard', '--code', code], { env });
+    const { code, session } = await signup(sb);
+    const r = await runCli(['onboard', '--code', code, '--session-info', session], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(
       `Onboarded ${sb.seed.phoneNumbers.pending.display} (phone number id ${PENDING()}`,
@@ -192,9 +229,9 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('an expired code (31 s later) is explained; nothing stored; the exchange stays to do', async () => {
-    const code = await signupCode(sb);
+    const { code, session } = await signup(sb);
     await sb.control('clock', { advance_ms: 31_000 });
-    const r = await runCli(['onboard', '--code', code, '--json'], { env });
+    const r = await runCli(['onboard', '--code', code, '--session-info', session, '--json'], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Meta refused the code \(.*expired.*\): a code lives 30 seconds and works once/);
     expect(r.stderr).toContain('Get a fresh code');
@@ -208,11 +245,24 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('a non-coexistence number stops with a clear message, never registers it; a re-run resumes after the exchange', async () => {
-    const code = await signupCode(sb);
+    const { code, session } = await signup(sb);
     const cloud = sb.seed.phoneNumbers.cloud.id;
-    const r = await runCli(['onboard', '--code', code, '--phone-number-id', cloud, '--json', '--verbose'], {
-      env,
-    });
+    const r = await runCli(
+      [
+        'onboard',
+        '--code',
+        code,
+        '--session-info',
+        session,
+        '--phone-number-id',
+        cloud,
+        '--json',
+        '--verbose',
+      ],
+      {
+        env,
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${sb.seed.phoneNumbers.cloud.display} (${cloud}`);
     expect(r.stderr).toContain('is not a coexistence number (is_on_biz_app false, platform_type CLOUD_API)');
@@ -253,7 +303,7 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('a second sync attempt is refused locally (no API call) and the earlier request is kept', async () => {
-    const code = await signupCode(sb);
+    const { code, session } = await signup(sb);
     // the contact sync was already requested for this onboarding (e.g. by `wacx history sync`), same store
     const { requestSync } = await import('../../src/lib/history/sync.js');
     const { Graph } = await import('../../src/lib/graph/index.js');
@@ -267,7 +317,7 @@ describe('wacx onboard end to end (sandbox)', () => {
     await graph.close();
     store.close();
 
-    const r = await runCli(['onboard', '--code', code, '--json'], { env });
+    const r = await runCli(['onboard', '--code', code, '--session-info', session, '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
       /The contact sync was already requested for this number on .* \(request id \w+\); Meta allows it only once per onboarding \(it would answer 2593107\)\. Not requesting it again\./,
@@ -282,8 +332,10 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('--no-sync, then a sync after 24 h: the API refusal (2593108) is explained', async () => {
-    const code = await signupCode(sb);
-    const r1 = await runCli(['onboard', '--code', code, '--no-sync', '--json'], { env });
+    const { code, session } = await signup(sb);
+    const r1 = await runCli(['onboard', '--code', code, '--session-info', session, '--no-sync', '--json'], {
+      env,
+    });
     expect(r1.code, r1.stderr).toBe(0);
     const o1 = JSON.parse(r1.stdout);
     expect(o1.complete).toBe(false);
@@ -309,8 +361,10 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('a sync after 24 h by the local clock is refused locally, before any API call', async () => {
-    const code = await signupCode(sb);
-    expect((await runCli(['onboard', '--code', code, '--no-sync'], { env })).code).toBe(0);
+    const { code, session } = await signup(sb);
+    expect(
+      (await runCli(['onboard', '--code', code, '--session-info', session, '--no-sync'], { env })).code,
+    ).toBe(0);
     const later = new FakeClock(Date.now() + 25 * 3_600_000);
     const r = await runCli(['onboard', '--json'], { env, clock: later });
     expect(r.code).toBe(1);
@@ -324,8 +378,8 @@ describe('wacx onboard end to end (sandbox)', () => {
       name: 'missing_webhook_fields',
       fields: ['history', 'smb_message_echoes'],
     });
-    const code = await signupCode(sb);
-    const r = await runCli(['onboard', '--code', code, '--json'], { env });
+    const { code, session } = await signup(sb);
+    const r = await runCli(['onboard', '--code', code, '--session-info', session, '--json'], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Missing webhook fields: history, smb_message_echoes.');
     expect(r.stderr).toContain('App Dashboard: your app › WhatsApp › Configuration › Webhook fields');
@@ -347,7 +401,6 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.stderr).toContain('Cancelled');
     await expect(httpGet(redirect)).rejects.toThrow(/ECONNREFUSED/);
 
-    await letTimePass();
     const next = startCli(['onboard', '--json'], { env });
     const [, url2] = await next.waitFor(URL_RE);
     expect(url2).not.toBe(url);
@@ -371,7 +424,8 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('on a TTY, asks which number when the WABA has several coexistence numbers', async () => {
-    const code = await signupCode(sb);
+    await sb.control('clock', { advance_ms: 2000 }); // the choices are listed most recently onboarded first
+    const { code } = await signup(sb);
     const asked: { message: string; flag: string; choices: string[] }[] = [];
     const prompter: Prompter = {
       input: async () => '',

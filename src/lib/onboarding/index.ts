@@ -12,11 +12,13 @@ import {
 import type { Io, Spinner } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
 import { describeNumber, discover } from './discover.js';
+import { type SessionInfo, sessionDetail, sessionFromDetail } from './session.js';
 import { buildSignupUrl, formatMs, newState, startCallbackServer } from './signup.js';
 import { isFinished, type OnboardingState, type RunState, STEP_TITLES, STEPS, type StepId } from './state.js';
 import { checkWebhookFields, WebhookFieldsError, webhookFieldsFix } from './webhooks.js';
 
 export * from './discover.js';
+export * from './session.js';
 export * from './signup.js';
 export * from './state.js';
 export * from './webhooks.js';
@@ -61,6 +63,8 @@ export interface OnboardOptions {
   code?: string | undefined;
   /** redirect_uri to send with --code (only when the code came from a manual dialog with one). */
   redirectUri?: string | undefined;
+  /** With --code: the signup's session info (which WABA and number it onboarded). */
+  session?: SessionInfo | null;
   wabaId?: string | undefined;
   phoneNumberId?: string | undefined;
   sync: boolean;
@@ -232,6 +236,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
   let redirectUri: string | undefined = opts.redirectUri;
   let token: string | undefined;
   let biz: Graph | undefined;
+  let session: SessionInfo | null = opts.session ?? null;
 
   const stepOf = (id: StepId) => state.get(runId).steps.find((s) => s.id === id)!;
   const needBiz = async (): Promise<Graph> => {
@@ -286,6 +291,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
         try {
           const got = await server.wait({ timeoutMs: opts.timeoutMs, clock, signal: ctx.signal });
           code = got.code;
+          session = got.session;
           waiting.stop();
         } catch (error) {
           waiting.stop();
@@ -295,7 +301,11 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
         await server.close();
       }
       return {
-        detail: { redirect_uri: redirectUri, callback_at: iso(clock.now()) },
+        detail: {
+          redirect_uri: redirectUri,
+          callback_at: iso(clock.now()),
+          session_info: sessionDetail(session),
+        },
         text: 'Embedded Signup finished: callback received',
       };
     },
@@ -348,7 +358,12 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
           signal: ctx.signal,
           info: (l) => io.info(l),
         },
-        { wabaId: opts.wabaId ?? run!.wabaId ?? undefined, phoneNumberId: opts.phoneNumberId },
+        {
+          wabaId: opts.wabaId ?? run!.wabaId ?? undefined,
+          phoneNumberId: opts.phoneNumberId,
+          // saved with the signup step, so that a resumed run still knows what the signup onboarded
+          session: session ?? sessionFromDetail(stepOf('signup').detail.session_info),
+        },
       );
       const n = found.number;
       state.setIds(runId, clock.now(), {
@@ -480,7 +495,10 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       }
       if (opts.code) {
         code = opts.code;
-        state.setStep(runId, id, 'skipped', clock.now(), { via: '--code' });
+        state.setStep(runId, id, 'skipped', clock.now(), {
+          via: '--code',
+          session_info: sessionDetail(session),
+        });
         ran.add(id);
         io.info(`${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--code given)`);
         continue;
