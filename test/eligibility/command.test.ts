@@ -126,6 +126,26 @@ describe('wacx eligibility: versions and dates', () => {
     expect(r.stderr).toContain(flag);
     expect(r.stderr).toContain(why);
   });
+
+  it('--min-days abc: the message and its hint name --min-days only', async () => {
+    const r = await runCli(
+      [
+        'eligibility',
+        '+1 212 555 0123',
+        '--app-version',
+        '2.24.17',
+        '--days-active',
+        '9',
+        '--min-days',
+        'abc',
+      ],
+      { env: home.env, clock: clock() },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--min-days');
+    expect(r.stderr).toContain('Use e.g. --min-days 7');
+    expect(r.stderr).not.toContain('--days-active 30');
+  });
 });
 
 describe('wacx eligibility: output', () => {

@@ -3,10 +3,11 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/lib/store/index.js';
 import type { StoredEvent } from '../../src/lib/webhooks/ingest.js';
 import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
+import { runCli, tempHome } from '../helpers/cli.js';
 import { APP_SECRET, sign } from './fixtures.js';
 import { loadUntilStopped, post, signedStatus } from './load-client.js';
 
@@ -171,5 +172,24 @@ describe('webhook server (library)', () => {
     // nothing acknowledged twice or stored without a request
     expect(stored.size).toBeGreaterThanOrEqual(load.acked.length);
     expect(load.errors.every((e) => ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e))).toBe(true);
+  });
+});
+
+describe('wacx webhooks serve --host', () => {
+  const home = tempHome();
+  afterAll(() => home.cleanup());
+  const env = { ...home.env, WACX_APP_SECRET: APP_SECRET, WACX_VERIFY_TOKEN: 'vt' };
+
+  it.each([
+    ['999.1.1.1', 'is not an address to listen on'],
+    ['1.2.3', 'is not an address to listen on'],
+    ['no such host!', 'is not an address to listen on'],
+    ['192.0.2.1', 'is not an address of this machine'],
+  ])('--host %s: exit 2 naming --host, no raw system error', async (host, message) => {
+    const r = await runCli(['webhooks', 'serve', '--port', '0', '--host', host], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--host');
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/getaddrinfo|listen E[A-Z]+ /);
   });
 });
