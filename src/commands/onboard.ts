@@ -28,6 +28,7 @@ export interface OnboardFlags {
   callbackPort?: string;
   qr?: boolean;
   restart?: boolean;
+  yes?: boolean;
 }
 
 export function register(cmd: Command, deps: Deps): void {
@@ -50,9 +51,17 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--qr', 'show the QR code even when stderr is not a terminal')
     .option('--no-qr', 'never show the QR code (the URL is always printed)')
     .option('--restart', 'start a new onboarding instead of resuming the last one')
+    .option(
+      '-y, --yes',
+      'accept what coexistence changes in the Business App without being asked (required when not on a terminal)',
+    )
     .addHelpText(
       'after',
       `
+Before the signup, onboard shows what coexistence changes in the WhatsApp Business app (group chats not
+synchronized, disappearing messages, view once and live location off, broadcast lists read-only, companions
+unlinked, API messages billed) and asks to continue; without a terminal pass --yes.
+
 Steps (each saved; a re-run resumes at the first step not done):
   signup          Embedded Signup URL + QR code, loopback callback (state checked)
   exchange        code → business token (stored as the profile's secret)
@@ -65,6 +74,7 @@ Steps (each saved; a re-run resumes at the first step not done):
 
 Examples:
   $ wacx onboard
+  $ wacx onboard --yes --no-qr                  # scripted: changes accepted, URL only
   $ wacx onboard --code AQB… --json
   $ wacx onboard --code AQB… --session-info '{"type":"WA_EMBEDDED_SIGNUP","event":"FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING","data":{"waba_id":"…","phone_number_id":"…"}}'
   $ wacx onboard --no-sync        # then later: wacx onboard (resumes with the syncs)
@@ -194,6 +204,7 @@ export async function run(
         callbackPort,
         qr: flags.qr ?? io.stderrIsTTY,
         restart: Boolean(flags.restart),
+        yes: Boolean(flags.yes),
       },
     );
   } catch (error) {

@@ -59,7 +59,7 @@ const sameSecond = async () => {
 describe('wacx onboard end to end (sandbox)', () => {
   it('QR scan → exchange → discover → subscribe → webhook fields → contact + history sync → profile', async () => {
     await sameSecond();
-    const cli = startCli(['onboard', '--json', '--qr', '--verbose'], { env });
+    const cli = startCli(['onboard', '--yes', '--json', '--qr', '--verbose'], { env });
     const [, url] = await cli.waitFor(URL_RE);
     const u = new URL(url!);
     expect(u.searchParams.get('client_id')).toBe(sb.seed.app.id);
@@ -191,6 +191,54 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.stderr).toContain('not JSON');
   });
 
+  it('shows what changes in the Business App before the URL; without a terminal it needs --yes (exit 2, nothing started)', async () => {
+    const r = await runCli(['onboard', '--json'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('What changes in the WhatsApp Business app with coexistence:');
+    expect(r.stderr).toMatch(/Group chats: not synchronized/);
+    expect(r.stderr).toContain('--yes');
+    expect(r.stderr).not.toMatch(URL_RE);
+    // nothing was started: no onboarding run in the store
+    expect(
+      existsSync(dbPath)
+        ? new Database(dbPath).prepare('SELECT count(*) AS n FROM onboarding_runs').get()
+        : { n: 0 },
+    ).toEqual({ n: 0 });
+
+    const cli = startCli(['onboard', '--yes', '--json'], { env });
+    const [, url] = await cli.waitFor(URL_RE);
+    const before = cli.stderr().indexOf(url!);
+    expect(cli.stderr().indexOf('Disappearing messages: turned off')).toBeGreaterThan(-1);
+    expect(cli.stderr().indexOf('Disappearing messages: turned off')).toBeLessThan(before);
+    await scan(url!);
+    const done = await cli.done;
+    expect(done.code, done.stderr).toBe(0);
+    const out = JSON.parse(done.stdout);
+    expect(out.app_changes.map((c: { id: string }) => c.id)).toContain('broadcast_lists');
+  });
+
+  it('on a terminal asks before the signup; declining changes nothing (exit 130)', async () => {
+    const asked: string[] = [];
+    const prompter: Prompter = {
+      input: async () => '',
+      password: async () => '',
+      select: async () => '',
+      async confirm(q) {
+        asked.push(`${q.message} [${q.flag}]`);
+        return false;
+      },
+    };
+    const { CI: _ci, ...ttyEnv } = env;
+    const r = await runCli(['onboard', '--no-qr'], { env: ttyEnv, tty: true, prompter });
+    expect(r.code).toBe(130);
+    expect(asked).toEqual([
+      'Continue with the signup (these changes apply once the phone confirms)? [--yes]',
+    ]);
+    expect(r.stderr).toContain('Live location: turned off');
+    expect(r.stderr).toContain('nothing was changed');
+    expect(r.stderr).not.toMatch(URL_RE);
+  });
+
   it('prints the next steps for people (no --json)', async () => {
     const { code, session } = await signup(sb);
     const r = await runCli(['onboard', '--code', code, '--session-info', session], { env });
@@ -205,7 +253,7 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('a wrong state is refused: nothing exchanged, no token stored', async () => {
-    const cli = startCli(['onboard', '--json'], { env });
+    const cli = startCli(['onboard', '--yes', '--json'], { env });
     const [, url] = await cli.waitFor(URL_RE);
     const dialog = await httpGet(url!);
     expect(dialog.status).toBe(302);
@@ -392,7 +440,7 @@ describe('wacx onboard end to end (sandbox)', () => {
 
   it('Ctrl+C while waiting exits 130 with the server closed; the next run resumes and finishes', async () => {
     const ac = new AbortController();
-    const cli = startCli(['onboard'], { env, signal: ac.signal });
+    const cli = startCli(['onboard', '--yes'], { env, signal: ac.signal });
     const [, url] = await cli.waitFor(URL_RE);
     const redirect = new URL(url!).searchParams.get('redirect_uri')!;
     ac.abort(Object.assign(new Error('Interrupted by SIGINT'), { name: 'AbortError' }));
@@ -401,7 +449,7 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.stderr).toContain('Cancelled');
     await expect(httpGet(redirect)).rejects.toThrow(/ECONNREFUSED/);
 
-    const next = startCli(['onboard', '--json'], { env });
+    const next = startCli(['onboard', '--yes', '--json'], { env });
     const [, url2] = await next.waitFor(URL_RE);
     expect(url2).not.toBe(url);
     await scan(url2!);
@@ -415,7 +463,7 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('times out waiting for the callback (--timeout) and closes the server', async () => {
-    const cli = startCli(['onboard', '--timeout', '300ms'], { env });
+    const cli = startCli(['onboard', '--yes', '--timeout', '300ms'], { env });
     const [, url] = await cli.waitFor(URL_RE);
     const r = await cli.done;
     expect(r.code).toBe(1);

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ConfigError, UsageError, WacxError } from '../errors.js';
+import { CancelledError, ConfigError, UsageError, WacxError } from '../errors.js';
 import { GraphApiError } from '../graph/errors.js';
 import type { Graph } from '../graph/index.js';
 import {
@@ -11,12 +11,14 @@ import {
 } from '../history/sync.js';
 import type { Io, Spinner } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
+import { type AppChange, appChangeLines, appChangesJson } from './app-changes.js';
 import { describeNumber, discover } from './discover.js';
 import { type SessionInfo, sessionDetail, sessionFromDetail } from './session.js';
 import { buildSignupUrl, formatMs, newState, startCallbackServer } from './signup.js';
 import { isFinished, type OnboardingState, type RunState, STEP_TITLES, STEPS, type StepId } from './state.js';
 import { checkWebhookFields, WebhookFieldsError, webhookFieldsFix } from './webhooks.js';
 
+export * from './app-changes.js';
 export * from './discover.js';
 export * from './session.js';
 export * from './signup.js';
@@ -72,6 +74,8 @@ export interface OnboardOptions {
   callbackPort?: number | undefined;
   qr: boolean;
   restart: boolean;
+  /** The App changes were accepted beforehand (--yes): no confirmation before the signup. */
+  yes: boolean;
 }
 
 export interface StepReport {
@@ -101,6 +105,8 @@ export interface OnboardResult {
     history: { request_id: string; requested_at: string } | null;
   };
   steps: StepReport[];
+  /** What coexistence changes in the Business App (shown, and confirmed, before the signup). */
+  app_changes: AppChange[];
   next_steps: string[];
   error: { message: string; hint: string | null; code: number | null } | null;
 }
@@ -158,6 +164,7 @@ export function buildResult(
       detail: s.detail,
       error: s.error,
     })),
+    app_changes: appChangesJson(),
     next_steps: NEXT_STEPS,
     error: err,
   };
@@ -170,6 +177,31 @@ export class OnboardingFailed extends Error {
     readonly original: unknown,
   ) {
     super(original instanceof Error ? original.message : String(original));
+  }
+}
+
+/**
+ * Before the signup changes the Business App: shows what changes, and asks on a terminal; without one the
+ * user must have accepted with --yes. Declining changes nothing.
+ */
+async function confirmAppChanges(ctx: OnboardContext, opts: OnboardOptions): Promise<void> {
+  for (const line of appChangeLines()) ctx.io.info(line);
+  ctx.io.info('');
+  if (opts.yes) return;
+  if (!ctx.interactive) {
+    throw new UsageError('The signup changes the WhatsApp Business app (above): confirm with --yes.', {
+      location: '--yes',
+      hint: 'Read the changes above, then run again with --yes (or on a terminal, to be asked).',
+    });
+  }
+  const ok = await ctx.prompter.confirm({
+    message: 'Continue with the signup (these changes apply once the phone confirms)?',
+    flag: '--yes',
+    default: false,
+  });
+  if (!ok) {
+    ctx.io.info('Onboarding not started: nothing was changed.');
+    throw new CancelledError('Onboarding not started: nothing was changed.');
   }
 }
 
@@ -224,9 +256,11 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
     io.info(
       `Resuming onboarding run ${run.id} (started ${iso(run.startedAt)})${next ? ` at: ${STEP_TITLES[next.id]}` : ''}.`,
     );
-  } else {
-    run = state.create(clock.now(), { appId: opts.appId, configId: opts.configId });
   }
+  // The QR code / URL is shown only after the changes in the App were shown and accepted.
+  const exchanged = resumed && isFinished(run!.steps.find((s) => s.id === 'exchange')!);
+  if (!opts.code && !exchanged) await confirmAppChanges(ctx, opts);
+  if (!resumed || !run) run = state.create(clock.now(), { appId: opts.appId, configId: opts.configId });
   const runId = run.id;
   const ran = new Set<StepId>();
   const appToken = `${opts.appId}|${opts.appSecret}`;
