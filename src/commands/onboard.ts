@@ -23,6 +23,8 @@ export interface OnboardFlags {
   wabaId?: string;
   phoneNumberId?: string;
   sync?: boolean;
+  syncWithoutWebhooks?: boolean;
+  webhookTimeout?: string;
   timeout?: string;
   dialogUrl?: string;
   callbackPort?: string;
@@ -45,6 +47,15 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--waba-id <id>', 'the WABA (default: from the business token’s granular scopes)')
     .option('--phone-number-id <id>', 'the coexistence number (default: found in the WABA)')
     .option('--no-sync', 'do not request the contact and history syncs now (within 24 h later)')
+    .option(
+      '--webhook-timeout <duration>',
+      'before the syncs, how long to wait for a webhook to reach the store',
+      '2m',
+    )
+    .option(
+      '--sync-without-webhooks',
+      'request the one-shot syncs even if no webhook was seen reaching the store (their import may be lost)',
+    )
     .option('--timeout <duration>', 'how long to wait for the signup callback', '10m')
     .option('--dialog-url <url>', 'base URL of the OAuth dialog (default: https://www.facebook.com)')
     .option('--callback-port <port>', 'fixed port for the loopback callback (default: ephemeral)')
@@ -68,6 +79,8 @@ Steps (each saved; a re-run resumes at the first step not done):
   discover        WABA (granular scopes) and the coexistence number (never /register)
   subscribe       POST /{waba}/subscribed_apps, verified
   webhook_fields  the app's fields include history, smb_app_state_sync, smb_message_echoes, account_update
+  webhook_delivery a webhook reached this profile's store (wacx webhooks serve): waits --webhook-timeout;
+                  the syncs are requested only then, or with --sync-without-webhooks
   contact_sync    POST /{phone}/smb_app_data smb_app_state_sync (once, within 24 h)
   history_sync    POST /{phone}/smb_app_data history (once, within 24 h)
   profile         wabaId, phoneNumberId, appId, configId saved
@@ -96,6 +109,7 @@ export async function run(
   hooks: { onUrl?: (url: string) => void } = {},
 ): Promise<number> {
   const timeoutMs = parseDuration(flags.timeout ?? '10m', '--timeout');
+  const webhookTimeoutMs = parseDuration(flags.webhookTimeout ?? '2m', '--webhook-timeout');
   const callbackPort =
     flags.callbackPort === undefined ? undefined : positiveInt(flags.callbackPort, '--callback-port');
   if (flags.code !== undefined && !flags.code.trim())
@@ -200,6 +214,8 @@ export async function run(
         wabaId: flags.wabaId,
         phoneNumberId: flags.phoneNumberId,
         sync: flags.sync !== false,
+        syncWithoutWebhooks: Boolean(flags.syncWithoutWebhooks),
+        webhookTimeoutMs,
         timeoutMs,
         callbackPort,
         qr: flags.qr ?? io.stderrIsTTY,

@@ -4,6 +4,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
+import { Store } from '../../src/lib/store/index.js';
+import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { freshUserEnv, httpGet, scan, signup, startCli } from './helpers.js';
@@ -11,17 +14,32 @@ import { freshUserEnv, httpGet, scan, signup, startCli } from './helpers.js';
 let sb: TestSandbox;
 let env: NodeJS.ProcessEnv;
 let dbPath: string;
+/** This profile's store as `wacx webhooks serve` writes it: the sandbox's webhooks land here while `delivering`. */
+let receiverStore: Store | undefined;
+let delivering: boolean;
 /** A request trace line (--verbose) calling /register. */
 const REGISTER_CALL = /^> \w+ \S*\/register\b/m;
 const URL_RE = /(http:\/\/127\.0\.0\.1:\d+\/v\d+\.0\/dialog\/oauth\?\S+)/;
 
 beforeEach(async () => {
-  sb = await startTestSandbox();
+  delivering = true;
+  sb = await startTestSandbox({
+    webhookSink: async (raw, headers) => {
+      if (!delivering) return 503;
+      receiverStore ??= Store.open(dbPath);
+      return ingestPayload(receiverStore.db, raw, {
+        signature: headers['x-hub-signature-256'],
+        appSecret: SEED.app.secret,
+      }).httpStatus;
+    },
+  });
   dbPath = join(sb.home, 'wacx.db');
   env = freshUserEnv(sb, dbPath);
 });
 afterEach(async () => {
   await sb.close();
+  receiverStore?.close();
+  receiverStore = undefined;
 });
 
 const PENDING = () => sb.seed.phoneNumbers.pending.id;
@@ -101,6 +119,7 @@ describe('wacx onboard end to end (sandbox)', () => {
       ['discover', 'done', true],
       ['subscribe', 'done', true],
       ['webhook_fields', 'done', true],
+      ['webhook_delivery', 'done', true],
       ['contact_sync', 'done', true],
       ['history_sync', 'done', true],
       ['profile', 'done', true],
@@ -222,7 +241,9 @@ describe('wacx onboard end to end (sandbox)', () => {
     const prompter: Prompter = {
       input: async () => '',
       password: async () => '',
-      select: async () => '',
+      select: async () => {
+        throw new Error('no choice expected');
+      },
       async confirm(q) {
         asked.push(`${q.message} [${q.flag}]`);
         return false;
@@ -237,6 +258,75 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.stderr).toContain('Live location: turned off');
     expect(r.stderr).toContain('nothing was changed');
     expect(r.stderr).not.toMatch(URL_RE);
+  });
+
+  it('no webhook reached the store: the one-shot syncs are not requested, it says why; the re-run resumes once one arrives', async () => {
+    delivering = false; // the receiver is down: PARTNER_ADDED reaches nobody
+    const { code, session } = await signup(sb);
+    const r = await runCli(
+      ['onboard', '--code', code, '--session-info', session, '--webhook-timeout', '300ms', '--json'],
+      { env },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('can be requested only once and their import arrives only by webhook');
+    expect(r.stderr).toContain('waiting up to 300 ms');
+    expect(r.stderr).toContain("No webhook reached this profile's store within");
+    expect(r.stderr).toContain('--sync-without-webhooks');
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.find((x: { id: string }) => x.id === 'webhook_delivery').status).toBe('failed');
+    expect(await syncsAt(PENDING())).toEqual({});
+    expect(existsSync(dbPath) ? localSyncs() : []).toEqual([]);
+
+    // the receiver is back; the sandbox sends a webhook; the re-run resumes at this step and requests the syncs
+    delivering = true;
+    await sb.control('emit', {
+      field: 'account_update',
+      value: { event: 'PARTNER_APP_INSTALLED', waba_info: { waba_id: sb.seed.waba.id } },
+    });
+    const again = await runCli(['onboard', '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    const done = JSON.parse(again.stdout);
+    expect(done.complete).toBe(true);
+    expect(done.steps.find((x: { id: string }) => x.id === 'webhook_delivery').detail).toMatchObject({
+      accepted_risk: false,
+      seen: { field: 'account_update' },
+    });
+    expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
+  });
+
+  it('waits for the first delivery, then requests the syncs', async () => {
+    delivering = false;
+    const { code, session } = await signup(sb);
+    const cli = startCli(['onboard', '--code', code, '--session-info', session, '--json'], { env });
+    await cli.waitFor(/Waiting for a webhook delivery|waiting up to 2 min/);
+    expect(await syncsAt(PENDING())).toEqual({});
+    delivering = true;
+    await sb.control('emit', {
+      field: 'account_update',
+      value: { event: 'PARTNER_APP_INSTALLED', waba_info: { waba_id: sb.seed.waba.id } },
+    });
+    const r = await cli.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).complete).toBe(true);
+    expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
+  });
+
+  it('--sync-without-webhooks: the user accepts the risk; it warns and requests the syncs', async () => {
+    delivering = false;
+    const { code, session } = await signup(sb);
+    const r = await runCli(
+      ['onboard', '--code', code, '--session-info', session, '--sync-without-webhooks', '--json'],
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('--sync-without-webhooks was given: requesting the one-shot syncs anyway');
+    expect(r.stderr).toContain('their import is lost and cannot be requested again');
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.find((x: { id: string }) => x.id === 'webhook_delivery').detail).toEqual({
+      seen: null,
+      accepted_risk: true,
+    });
+    expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
   });
 
   it('prints the next steps for people (no --json)', async () => {
@@ -326,6 +416,7 @@ describe('wacx onboard end to end (sandbox)', () => {
       'pending',
       'pending',
       'pending',
+      'pending',
     ]);
     expect(await syncsAt(cloud)).toEqual({});
 
@@ -343,6 +434,7 @@ describe('wacx onboard end to end (sandbox)', () => {
       'discover',
       'subscribe',
       'webhook_fields',
+      'webhook_delivery',
       'contact_sync',
       'history_sync',
       'profile',
@@ -389,7 +481,7 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(o1.complete).toBe(false);
     expect(
       o1.steps.filter((s: { status: string }) => s.status === 'skipped').map((s: { id: string }) => s.id),
-    ).toEqual(['signup', 'contact_sync', 'history_sync']);
+    ).toEqual(['signup', 'webhook_delivery', 'contact_sync', 'history_sync']);
     expect(profileFile().profiles.default.settings.phoneNumberId).toBe(PENDING());
 
     await sb.control('clock', { advance_ms: 24 * 3_600_000 + 60_000 });

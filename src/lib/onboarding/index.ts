@@ -12,6 +12,7 @@ import {
 import type { Io, Spinner } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
 import { type AppChange, appChangeLines, appChangesJson } from './app-changes.js';
+import { seenDelivery, waitForDelivery } from './delivery.js';
 import { describeNumber, discover } from './discover.js';
 import { type SessionInfo, sessionDetail, sessionFromDetail } from './session.js';
 import { buildSignupUrl, formatMs, newState, startCallbackServer } from './signup.js';
@@ -19,6 +20,7 @@ import { isFinished, type OnboardingState, type RunState, STEP_TITLES, STEPS, ty
 import { checkWebhookFields, WebhookFieldsError, webhookFieldsFix } from './webhooks.js';
 
 export * from './app-changes.js';
+export * from './delivery.js';
 export * from './discover.js';
 export * from './session.js';
 export * from './signup.js';
@@ -70,6 +72,10 @@ export interface OnboardOptions {
   wabaId?: string | undefined;
   phoneNumberId?: string | undefined;
   sync: boolean;
+  /** Request the syncs even when no webhook was seen reaching the store (the user accepts the risk). */
+  syncWithoutWebhooks: boolean;
+  /** How long to wait for a webhook to reach the store before the syncs. */
+  webhookTimeoutMs: number;
   timeoutMs: number;
   callbackPort?: number | undefined;
   qr: boolean;
@@ -462,6 +468,51 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       };
     },
 
+    webhook_delivery: async (spin) => {
+      const r = state.get(runId);
+      const where = { since: r.startedAt, wabaId: r.wabaId, phoneNumberId: r.phoneNumberId };
+      let seen = seenDelivery(state.db, where);
+      if (!seen && opts.syncWithoutWebhooks) {
+        io.warn(
+          "No webhook has reached this profile's store, and --sync-without-webhooks was given: requesting the one-shot syncs anyway. If webhooks do not arrive, their import is lost and cannot be requested again.",
+        );
+        return {
+          detail: { seen: null, accepted_risk: true },
+          text: 'No webhook seen: syncs requested anyway (--sync-without-webhooks)',
+        };
+      }
+      if (!seen) {
+        spin.stop();
+        io.info(
+          `The contact and history syncs can be requested only once and their import arrives only by webhook: waiting up to ${formatMs(opts.webhookTimeoutMs)} for a webhook to reach this profile's store (\`wacx webhooks serve\` behind the app's callback URL).`,
+        );
+        const waiting = await io.spinner('Waiting for a webhook delivery (Ctrl+C to stop)…');
+        try {
+          seen = await waitForDelivery({
+            db: state.db,
+            clock,
+            signal: ctx.signal,
+            timeoutMs: opts.webhookTimeoutMs,
+            ...where,
+          });
+        } finally {
+          waiting.stop();
+        }
+      }
+      return {
+        detail: {
+          seen: {
+            field: seen.field,
+            kind: seen.kind,
+            summary: seen.summary,
+            received_at: iso(seen.receivedAt),
+          },
+          accepted_risk: false,
+        },
+        text: `Webhooks reach the store (${seen.summary}, received ${iso(seen.receivedAt)}): the syncs' imports will be kept`,
+      };
+    },
+
     contact_sync: (spin) => syncStep('contact_sync', spin),
     history_sync: (spin) => syncStep('history_sync', spin),
 
@@ -541,11 +592,11 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       if (resumed) io.info(`${io.style.green('✓')} ${STEP_TITLES[id]} (done earlier)`);
       continue;
     }
-    if ((id === 'contact_sync' || id === 'history_sync') && !opts.sync) {
+    if ((id === 'webhook_delivery' || id === 'contact_sync' || id === 'history_sync') && !opts.sync) {
       state.setStep(runId, id, 'skipped', clock.now(), { reason: '--no-sync' });
       ran.add(id);
       io.info(
-        `${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--no-sync). Request it within 24 h of onboarding: \`wacx onboard\` or \`wacx history sync\`.`,
+        `${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--no-sync).${id === 'webhook_delivery' ? '' : ' Request it within 24 h of onboarding: `wacx onboard` or `wacx history sync`.'}`,
       );
       continue;
     }
