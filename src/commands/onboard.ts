@@ -11,6 +11,7 @@ import {
   type OnboardResult,
   parseDuration,
   parseSessionInfo,
+  RELAY_CALLBACK_PATH,
   runOnboarding,
 } from '../lib/onboarding/index.js';
 
@@ -28,6 +29,7 @@ export interface OnboardFlags {
   timeout?: string;
   dialogUrl?: string;
   callbackPort?: string;
+  callbackUrl?: string;
   qr?: boolean;
   restart?: boolean;
   yes?: boolean;
@@ -59,7 +61,11 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--timeout <duration>', 'how long to wait for the signup callback', '10m')
     .option('--dialog-url <url>', 'base URL of the OAuth dialog (default: https://www.facebook.com)')
     .option('--callback-port <port>', 'fixed port for the loopback callback (default: ephemeral)')
-    .option('--qr', 'show the QR code even when stderr is not a terminal')
+    .option(
+      '--callback-url <url>',
+      'sign up on a phone: the public https URL of `wacx webhooks serve`’s /onboard/callback route',
+    )
+    .option('--qr', 'show the QR code (with --callback-url) even when stderr is not a terminal')
     .option('--no-qr', 'never show the QR code (the URL is always printed)')
     .option('--restart', 'start a new onboarding instead of resuming the last one')
     .option(
@@ -103,6 +109,29 @@ function positiveInt(value: string, location: string): number {
   return Number(value);
 }
 
+/** `--callback-url`: https (plain http only on loopback, e.g. the sandbox), ending with /onboard/callback. */
+function relayCallbackUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`"${raw}" is not a URL.`, { location: '--callback-url' });
+  }
+  const loopback = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new UsageError(`Refusing "${raw}": Meta redirects only to https (plain http only on loopback).`, {
+      location: '--callback-url',
+    });
+  }
+  if (!url.pathname.endsWith(RELAY_CALLBACK_PATH) || url.search || url.hash) {
+    throw new UsageError(`"${raw}" is not the receiver's ${RELAY_CALLBACK_PATH} route.`, {
+      location: '--callback-url',
+      hint: `Pass the public address of \`wacx webhooks serve\` followed by ${RELAY_CALLBACK_PATH}, e.g. https://hooks.example.com${RELAY_CALLBACK_PATH} (and add it to the app's Valid OAuth Redirect URIs).`,
+    });
+  }
+  return url.href;
+}
+
 export async function run(
   flags: OnboardFlags,
   deps: Deps,
@@ -112,6 +141,12 @@ export async function run(
   const webhookTimeoutMs = parseDuration(flags.webhookTimeout ?? '2m', '--webhook-timeout');
   const callbackPort =
     flags.callbackPort === undefined ? undefined : positiveInt(flags.callbackPort, '--callback-port');
+  const callbackUrl = flags.callbackUrl === undefined ? undefined : relayCallbackUrl(flags.callbackUrl);
+  if (callbackUrl && callbackPort !== undefined) {
+    throw new UsageError('--callback-port is for the loopback callback; --callback-url replaces it.', {
+      location: '--callback-port',
+    });
+  }
   if (flags.code !== undefined && !flags.code.trim())
     throw new UsageError('The code is empty.', { location: '--code' });
   for (const [flag, value] of [
@@ -190,15 +225,11 @@ export async function run(
           config.setSetting('wabaId', ids.wabaId);
           config.setSetting('phoneNumberId', ids.phoneNumberId);
         },
-        showQr: async (url) => {
+        renderQr: async (url) => {
           const { default: qrcode } = await import('qrcode-terminal');
-          await new Promise<void>((resolve) =>
-            qrcode.generate(url, { small: true }, (qr) => {
-              io.info(qr);
-              resolve();
-            }),
-          );
+          return new Promise<string>((resolve) => qrcode.generate(url, { small: true }, resolve));
         },
+        columns: io.streams.stderr.isTTY ? io.streams.stderr.columns : undefined,
         ...(hooks.onUrl ? { onUrl: hooks.onUrl } : {}),
       },
       {
@@ -218,6 +249,7 @@ export async function run(
         webhookTimeoutMs,
         timeoutMs,
         callbackPort,
+        callbackUrl,
         qr: flags.qr ?? io.stderrIsTTY,
         restart: Boolean(flags.restart),
         yes: Boolean(flags.yes),

@@ -15,15 +15,24 @@ export interface LiveCli {
 /** Runs the real `main()` in-process and lets the test read its output while it runs (to "scan" the URL). */
 export function startCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; signal?: AbortSignal; clock?: DepsInit['clock']; tty?: boolean },
+  options: {
+    env: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    clock?: DepsInit['clock'];
+    tty?: boolean;
+    /** Terminal width (with tty). */
+    columns?: number;
+  },
 ): LiveCli {
-  const stdout = new PassThrough() as PassThrough & { isTTY?: boolean };
-  const stderr = new PassThrough() as PassThrough & { isTTY?: boolean };
+  const stdout = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
+  const stderr = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
   const stdin = Readable.from([]) as Readable & { isTTY?: boolean };
   if (options.tty) {
     stdout.isTTY = true;
     stderr.isTTY = true;
     stdin.isTTY = true;
+    stdout.columns = options.columns ?? 80;
+    stderr.columns = options.columns ?? 80;
   }
   let out = '';
   let err = '';

@@ -6,6 +6,7 @@ import { FakeClock } from '../../src/lib/clock.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
 import { Store } from '../../src/lib/store/index.js';
 import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { startWebhookServer } from '../../src/lib/webhooks/server.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
@@ -92,7 +93,10 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(u.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const redirect = u.searchParams.get('redirect_uri')!;
     expect(redirect).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
-    await cli.waitFor(/[▄▀█]{8}/); // the QR code (asked with --qr)
+    // loopback: no QR code, a phone could not reach 127.0.0.1; it says how to sign up from a phone
+    await cli.waitFor(/No QR code: its signup would come back to http:\/\/127\.0\.0\.1:\d+\/callback/);
+    expect(cli.stderr()).toContain('--callback-url https://…/onboard/callback');
+    expect(cli.stderr()).not.toMatch(/[▄▀█]{8}/);
 
     const { callbackStatus } = await scan(url!);
     expect(callbackStatus).toBe(200);
@@ -327,6 +331,84 @@ describe('wacx onboard end to end (sandbox)', () => {
       accepted_risk: true,
     });
     expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
+  });
+
+  it('--callback-url: a phone scans a small QR code; the public receiver records the code for this terminal', async () => {
+    receiverStore ??= Store.open(dbPath);
+    const receiver = await startWebhookServer({ db: receiverStore.db, appSecret: SEED.app.secret });
+    try {
+      const callbackUrl = receiver.url.replace(/\/webhook$/, '/onboard/callback');
+      const cli = startCli(['onboard', '--yes', '--callback-url', callbackUrl, '--json'], {
+        env,
+        tty: true,
+        columns: 60,
+      });
+      const [start] = await cli.waitFor(/http:\/\/127\.0\.0\.1:\d+\/onboard\/start\?s=[\w-]+/);
+      const [, full] = await cli.waitFor(URL_RE);
+      expect(new URL(full!).searchParams.get('redirect_uri')).toBe(callbackUrl);
+      // the QR code (of the short link) is shown, and fits the 60-column terminal
+      const qr = cli
+        .stderr()
+        .split('\n')
+        .filter((l) => /[▄▀█]/.test(l));
+      expect(qr.length).toBeGreaterThan(10);
+      expect(Math.max(...qr.map((l) => [...l].length))).toBeLessThanOrEqual(60);
+
+      // the phone: short link → signup dialog → redirect to the public receiver
+      const hop = await httpGet(start!);
+      expect(hop.status).toBe(302);
+      expect(hop.location).toBe(full);
+      const { callback, callbackStatus } = await scan(hop.location!);
+      expect(callback.startsWith(`${callbackUrl}?`)).toBe(true);
+      expect(callbackStatus).toBe(200);
+      const r = await cli.done;
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ complete: true, phone_number_id: PENDING() });
+      expect(out.steps[0].detail).toMatchObject({
+        redirect_uri: callbackUrl,
+        session_info: { phone_number_id: PENDING() },
+      });
+      // the code does not stay in the store; the link is dead after use
+      const rows = new Database(dbPath, { readonly: true })
+        .prepare('SELECT count(*) AS n FROM onboarding_callbacks')
+        .get();
+      expect(rows).toEqual({ n: 0 });
+      expect((await httpGet(start!)).status).toBe(410);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('a QR code wider than the terminal is not printed: it says how to enlarge it and gives the link', async () => {
+    const cli = startCli(
+      [
+        'onboard',
+        '--yes',
+        '--callback-url',
+        'https://hooks.example.com/onboard/callback',
+        '--timeout',
+        '300ms',
+      ],
+      { env, tty: true, columns: 20 },
+    );
+    const r = await cli.done;
+    expect(r.stderr).toMatch(/The QR code needs \d+ columns and this terminal has 20: widen the window/);
+    expect(r.stderr).toMatch(/https:\/\/hooks\.example\.com\/onboard\/start\?s=[\w-]+/);
+    expect(r.stderr).not.toMatch(/[▄▀█]{8}/);
+    expect(r.code).toBe(1); // nobody scanned it
+    expect(r.stderr).toContain('No signup callback reached the receiver within');
+  });
+
+  it.each([
+    ['http://hooks.example.com/onboard/callback', 'https'],
+    ['https://hooks.example.com/webhook', '/onboard/callback'],
+    ['not a url', 'not a URL'],
+  ])('--callback-url %s is a usage error (exit 2)', async (url, why) => {
+    const r = await runCli(['onboard', '--yes', '--callback-url', url], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--callback-url');
+    expect(r.stderr).toContain(why);
   });
 
   it('prints the next steps for people (no --json)', async () => {

@@ -147,7 +147,7 @@ describe('onboarding state (store)', () => {
     expect(isFinished({ ...ex, id: 'signup', status: 'skipped' })).toBe(true);
     expect(isFinished({ ...ex, id: 'contact_sync', status: 'skipped' })).toBe(false);
     const tables = store.db.prepare('SELECT id FROM schema_migrations WHERE id BETWEEN 500 AND 599').all();
-    expect(tables).toEqual([{ id: 500 }]);
+    expect(tables).toEqual([{ id: 500 }, { id: 501 }]);
     store.close();
   });
 });

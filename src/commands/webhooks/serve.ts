@@ -135,6 +135,11 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       if (io.verbose) emit(io.style.dim(`Duplicate delivery (${r.duplicates} events already stored).`), null);
     } else if (r.outcome === 'verified') {
       emit(`${io.style.green('✓')} Answered the verification handshake.`, null);
+    } else if (r.outcome === 'signup_recorded') {
+      emit(`${io.style.green('✓')} Received a signup redirect for a waiting \`wacx onboard\`.`, {
+        type: 'signup',
+        status: r.status,
+      });
     } else if (r.outcome === 'verify_refused') {
       emit(warn('Refused a verification handshake (wrong hub.verify_token or hub.mode).'), null);
     }

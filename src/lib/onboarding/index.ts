@@ -14,6 +14,7 @@ import type { Prompter } from '../io/prompter.js';
 import { type AppChange, appChangeLines, appChangesJson } from './app-changes.js';
 import { seenDelivery, waitForDelivery } from './delivery.js';
 import { describeNumber, discover } from './discover.js';
+import { RELAY_CALLBACK_PATH, type RelayedCallback, relayedCallback } from './relay.js';
 import { type SessionInfo, sessionDetail, sessionFromDetail } from './session.js';
 import { buildSignupUrl, formatMs, newState, startCallbackServer } from './signup.js';
 import { isFinished, type OnboardingState, type RunState, STEP_TITLES, STEPS, type StepId } from './state.js';
@@ -22,6 +23,7 @@ import { checkWebhookFields, WebhookFieldsError, webhookFieldsFix } from './webh
 export * from './app-changes.js';
 export * from './delivery.js';
 export * from './discover.js';
+export * from './relay.js';
 export * from './session.js';
 export * from './signup.js';
 export * from './state.js';
@@ -52,8 +54,10 @@ export interface OnboardContext {
   }): void;
   /** Called with the signup URL once the callback server listens (tests "scan" it). */
   onUrl?: (url: string) => void;
-  /** Renders a QR code of the URL on stderr. */
-  showQr?: (url: string) => Promise<void>;
+  /** A QR code of the URL, as text for the terminal. */
+  renderQr?: (url: string) => Promise<string>;
+  /** Width of the terminal stderr goes to (undefined when not a terminal). */
+  columns?: number | undefined;
 }
 
 export interface OnboardOptions {
@@ -78,6 +82,8 @@ export interface OnboardOptions {
   webhookTimeoutMs: number;
   timeoutMs: number;
   callbackPort?: number | undefined;
+  /** The public receiver's /onboard/callback URL: the signup can be finished on a phone. */
+  callbackUrl?: string | undefined;
   qr: boolean;
   restart: boolean;
   /** The App changes were accepted beforehand (--yes): no confirmation before the signup. */
@@ -279,6 +285,20 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
   let session: SessionInfo | null = opts.session ?? null;
 
   const stepOf = (id: StepId) => state.get(runId).steps.find((s) => s.id === id)!;
+  /** The QR code when asked for and when it fits the terminal; else how to get one that fits. */
+  const showQr = async (url: string) => {
+    if (!opts.qr || !ctx.renderQr) return;
+    const qr = await ctx.renderQr(url);
+    const width = Math.max(...qr.split('\n').map((l) => [...l].length));
+    const columns = ctx.columns;
+    if (columns && width > columns) {
+      io.info(
+        `The QR code needs ${width} columns and this terminal has ${columns}: widen the window (or make the font smaller) and run \`wacx onboard\` again, or open the link below on the phone.`,
+      );
+      return;
+    }
+    io.info(qr);
+  };
   const needBiz = async (): Promise<Graph> => {
     if (biz) return biz;
     token ??= await ctx.currentToken();
@@ -302,18 +322,48 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
         });
       }
       const oauthState = newState();
-      const server = await startCallbackServer({ state: oauthState, port: opts.callbackPort });
-      try {
-        redirectUri = server.redirectUri;
-        const url = buildSignupUrl({
+      const signupUrl = (redirect: string) =>
+        buildSignupUrl({
           dialogBase: opts.dialogBase,
           apiVersion: opts.apiVersion,
           appId: opts.appId,
-          configId: opts.configId,
-          redirectUri: server.redirectUri,
+          configId: opts.configId!,
+          redirectUri: redirect,
           state: oauthState,
         });
-        spin.stop();
+      let source: Pick<RelayedCallback, 'wait' | 'close'>;
+      spin.stop();
+      if (opts.callbackUrl) {
+        // a phone can finish the signup: the public receiver records the code for this terminal
+        redirectUri = opts.callbackUrl;
+        const url = signupUrl(redirectUri);
+        const relay = relayedCallback({
+          db: state.db,
+          state: oauthState,
+          callbackUrl: redirectUri,
+          signupUrl: url,
+          now: clock.now(),
+          ttlMs: opts.timeoutMs,
+        });
+        source = relay;
+        io.info(
+          'Scan the QR code with the phone (or open the link on any device), log in to Facebook, choose',
+        );
+        io.info(
+          `"Connect your existing WhatsApp Business app" and confirm in the App. The signup comes back to ${redirectUri}`,
+        );
+        io.info('(`wacx webhooks serve` with this profile), which hands it to this terminal.');
+        io.info('');
+        await showQr(relay.startUrl);
+        io.info(`  ${relay.startUrl}`);
+        io.info('');
+        io.info(io.style.dim(`Full signup URL: ${url}`));
+        ctx.onUrl?.(url);
+      } else {
+        const server = await startCallbackServer({ state: oauthState, port: opts.callbackPort });
+        source = server;
+        redirectUri = server.redirectUri;
+        const url = signupUrl(redirectUri);
         io.info(
           `Open this URL in a browser on this computer (the signup comes back to ${server.redirectUri}),`,
         );
@@ -323,22 +373,28 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
         io.info('');
         io.info(`  ${url}`);
         io.info('');
-        if (opts.qr && ctx.showQr) await ctx.showQr(url);
+        if (opts.qr) {
+          io.info(
+            io.style.dim(
+              `No QR code: its signup would come back to ${server.redirectUri}, which a phone cannot reach. To sign up from a phone, run \`wacx webhooks serve\` at a public https address and pass --callback-url https://…${RELAY_CALLBACK_PATH}.`,
+            ),
+          );
+        }
         ctx.onUrl?.(url);
+      }
+      try {
         const waiting = await io.spinner(
           `Waiting for the signup to finish (timeout ${formatMs(opts.timeoutMs)}; Ctrl+C to stop)…`,
         );
         try {
-          const got = await server.wait({ timeoutMs: opts.timeoutMs, clock, signal: ctx.signal });
+          const got = await source.wait({ timeoutMs: opts.timeoutMs, clock, signal: ctx.signal });
           code = got.code;
           session = got.session;
+        } finally {
           waiting.stop();
-        } catch (error) {
-          waiting.stop();
-          throw error;
         }
       } finally {
-        await server.close();
+        await source.close();
       }
       return {
         detail: {
