@@ -123,7 +123,7 @@ async function main() {
     '2. Onboard it: Embedded Signup URL, the QR code scanned (here: an HTTP GET), code exchange, webhooks, syncs',
   );
   let scanned = false;
-  const onboard = await wacx(['onboard', '--timeout', '60s'], {
+  const onboard = await wacx(['onboard', '--yes', '--timeout', '60s'], {
     onStderr: (text) => {
       const url = text.match(/https?:\/\/127\.0\.0\.1:\d+\/v\d+\.0\/dialog\/oauth\?\S+/)?.[0];
       if (url && !scanned) {

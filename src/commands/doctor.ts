@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { action } from '../cli.js';
 import type { Deps } from '../lib/deps.js';
 import {
+  appChangesOf,
   DEFAULT_DOCTOR_OPTIONS,
   type DoctorOptions,
   doctorExitCode,
@@ -132,8 +133,16 @@ export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
   }
   const { results } = report;
   if (deps.globals.json) deps.io.printJson(toJson(results));
-  else
+  else {
     for (const line of renderText(results, deps.io.style, { strict: Boolean(opts.strict) }))
       deps.io.out(line);
+    const changes = appChangesOf(report.facts);
+    if (changes.length) {
+      const { style } = deps.io;
+      deps.io.out('');
+      deps.io.out(style.bold('Information: what coexistence changes in the WhatsApp Business app'));
+      for (const c of changes) deps.io.out(`  ${style.dim('i')} ${c.feature}: ${c.change}.`);
+    }
+  }
   return doctorExitCode(results, Boolean(opts.strict));
 }

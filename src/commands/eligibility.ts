@@ -22,6 +22,7 @@ import {
   parsePhone,
 } from '../lib/eligibility/index.js';
 import { UsageError } from '../lib/errors.js';
+import { appChangeLines } from '../lib/onboarding/app-changes.js';
 
 export interface EligibilityOptions {
   appVersion?: string;
@@ -210,7 +211,12 @@ function render(report: EligibilityReport, deps: Deps): void {
   if (report.eligible) {
     io.out(s.green(`Eligible${warn ? ` (${warn} warning${warn === 1 ? '' : 's'})` : ''}.`));
     const already = report.checks.find((c) => c.id === 'live_platform')?.status === 'warn';
-    if (!already) io.out(s.dim('Next: `wacx onboard`'));
+    if (!already) {
+      io.out('');
+      for (const line of appChangeLines()) io.out(line);
+      io.out('');
+      io.out(s.dim('Next: `wacx onboard` (it shows these changes again and asks before the signup)'));
+    }
   } else {
     io.out(s.red(`Not eligible: ${fail} check${fail === 1 ? '' : 's'} failed.`));
   }

@@ -10,6 +10,8 @@ import {
   OnboardingState,
   type OnboardResult,
   parseDuration,
+  parseSessionInfo,
+  RELAY_CALLBACK_PATH,
   runOnboarding,
 } from '../lib/onboarding/index.js';
 
@@ -18,14 +20,19 @@ export interface OnboardFlags {
   configId?: string;
   code?: string;
   redirectUri?: string;
+  sessionInfo?: string;
   wabaId?: string;
   phoneNumberId?: string;
   sync?: boolean;
+  syncWithoutWebhooks?: boolean;
+  webhookTimeout?: string;
   timeout?: string;
   dialogUrl?: string;
   callbackPort?: string;
+  callbackUrl?: string;
   qr?: boolean;
   restart?: boolean;
+  yes?: boolean;
 }
 
 export function register(cmd: Command, deps: Deps): void {
@@ -35,31 +42,60 @@ export function register(cmd: Command, deps: Deps): void {
     .option('--config-id <id>', 'Embedded Signup configuration id (default: profile / WACX_CONFIG_ID)')
     .option('--code <code>', 'scripted form: exchange this code (30 s life) instead of showing the QR code')
     .option('--redirect-uri <uri>', 'with --code: the redirect_uri the code was issued for, if any')
+    .option(
+      '--session-info <json>',
+      'with --code: the WA_EMBEDDED_SIGNUP event your signup page received (names the WABA and number)',
+    )
     .option('--waba-id <id>', 'the WABA (default: from the business token’s granular scopes)')
     .option('--phone-number-id <id>', 'the coexistence number (default: found in the WABA)')
     .option('--no-sync', 'do not request the contact and history syncs now (within 24 h later)')
+    .option(
+      '--webhook-timeout <duration>',
+      'before the syncs, how long to wait for a webhook to reach the store',
+      '2m',
+    )
+    .option(
+      '--sync-without-webhooks',
+      'request the one-shot syncs even if no webhook was seen reaching the store (their import may be lost)',
+    )
     .option('--timeout <duration>', 'how long to wait for the signup callback', '10m')
     .option('--dialog-url <url>', 'base URL of the OAuth dialog (default: https://www.facebook.com)')
     .option('--callback-port <port>', 'fixed port for the loopback callback (default: ephemeral)')
-    .option('--qr', 'show the QR code even when stderr is not a terminal')
+    .option(
+      '--callback-url <url>',
+      'sign up on a phone: the public https URL of `wacx webhooks serve`’s /onboard/callback route',
+    )
+    .option('--qr', 'show the QR code (with --callback-url) even when stderr is not a terminal')
     .option('--no-qr', 'never show the QR code (the URL is always printed)')
     .option('--restart', 'start a new onboarding instead of resuming the last one')
+    .option(
+      '-y, --yes',
+      'accept what coexistence changes in the Business App without being asked (required when not on a terminal)',
+    )
     .addHelpText(
       'after',
       `
+Before the signup, onboard shows what coexistence changes in the WhatsApp Business app (group chats not
+synchronized, disappearing messages, view once and live location off, broadcast lists read-only, companions
+unlinked, API messages billed) and asks to continue; without a terminal pass --yes.
+
 Steps (each saved; a re-run resumes at the first step not done):
   signup          Embedded Signup URL + QR code, loopback callback (state checked)
   exchange        code → business token (stored as the profile's secret)
   discover        WABA (granular scopes) and the coexistence number (never /register)
   subscribe       POST /{waba}/subscribed_apps, verified
   webhook_fields  the app's fields include history, smb_app_state_sync, smb_message_echoes, account_update
+  webhook_delivery a webhook reached this profile's store (wacx webhooks serve): waits --webhook-timeout;
+                  the syncs are requested only then, or with --sync-without-webhooks
   contact_sync    POST /{phone}/smb_app_data smb_app_state_sync (once, within 24 h)
   history_sync    POST /{phone}/smb_app_data history (once, within 24 h)
   profile         wabaId, phoneNumberId, appId, configId saved
 
 Examples:
   $ wacx onboard
+  $ wacx onboard --yes --no-qr                  # scripted: changes accepted, URL only
   $ wacx onboard --code AQB… --json
+  $ wacx onboard --code AQB… --session-info '{"type":"WA_EMBEDDED_SIGNUP","event":"FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING","data":{"waba_id":"…","phone_number_id":"…"}}'
   $ wacx onboard --no-sync        # then later: wacx onboard (resumes with the syncs)
   $ wacx onboard --restart --phone-number-id 1065…`,
     )
@@ -73,18 +109,58 @@ function positiveInt(value: string, location: string): number {
   return Number(value);
 }
 
+/** `--callback-url`: https (plain http only on loopback, e.g. the sandbox), ending with /onboard/callback. */
+function relayCallbackUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`"${raw}" is not a URL.`, { location: '--callback-url' });
+  }
+  const loopback = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i.test(url.hostname);
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new UsageError(`Refusing "${raw}": Meta redirects only to https (plain http only on loopback).`, {
+      location: '--callback-url',
+    });
+  }
+  if (!url.pathname.endsWith(RELAY_CALLBACK_PATH) || url.search || url.hash) {
+    throw new UsageError(`"${raw}" is not the receiver's ${RELAY_CALLBACK_PATH} route.`, {
+      location: '--callback-url',
+      hint: `Pass the public address of \`wacx webhooks serve\` followed by ${RELAY_CALLBACK_PATH}, e.g. https://hooks.example.com${RELAY_CALLBACK_PATH} (and add it to the app's Valid OAuth Redirect URIs).`,
+    });
+  }
+  return url.href;
+}
+
 export async function run(
   flags: OnboardFlags,
   deps: Deps,
   hooks: { onUrl?: (url: string) => void } = {},
 ): Promise<number> {
   const timeoutMs = parseDuration(flags.timeout ?? '10m', '--timeout');
+  const webhookTimeoutMs = parseDuration(flags.webhookTimeout ?? '2m', '--webhook-timeout');
   const callbackPort =
     flags.callbackPort === undefined ? undefined : positiveInt(flags.callbackPort, '--callback-port');
+  const callbackUrl = flags.callbackUrl === undefined ? undefined : relayCallbackUrl(flags.callbackUrl);
+  if (callbackUrl && callbackPort !== undefined) {
+    throw new UsageError('--callback-port is for the loopback callback; --callback-url replaces it.', {
+      location: '--callback-port',
+    });
+  }
   if (flags.code !== undefined && !flags.code.trim())
     throw new UsageError('The code is empty.', { location: '--code' });
-  if (flags.redirectUri && !flags.code) {
-    throw new UsageError('--redirect-uri goes with --code.', { location: '--redirect-uri' });
+  for (const [flag, value] of [
+    ['--redirect-uri', flags.redirectUri],
+    ['--session-info', flags.sessionInfo],
+  ] as const) {
+    if (value && !flags.code) throw new UsageError(`${flag} goes with --code.`, { location: flag });
+  }
+  const session =
+    flags.sessionInfo === undefined ? null : parseSessionInfo(flags.sessionInfo, '--session-info');
+  if (flags.sessionInfo !== undefined && !session) {
+    throw new UsageError('The session info is not a finished WA_EMBEDDED_SIGNUP event with a waba_id.', {
+      location: '--session-info',
+    });
   }
   deps.setFlagSettings({ appId: flags.appId, configId: flags.configId });
   const config = deps.config();
@@ -149,15 +225,11 @@ export async function run(
           config.setSetting('wabaId', ids.wabaId);
           config.setSetting('phoneNumberId', ids.phoneNumberId);
         },
-        showQr: async (url) => {
+        renderQr: async (url) => {
           const { default: qrcode } = await import('qrcode-terminal');
-          await new Promise<void>((resolve) =>
-            qrcode.generate(url, { small: true }, (qr) => {
-              io.info(qr);
-              resolve();
-            }),
-          );
+          return new Promise<string>((resolve) => qrcode.generate(url, { small: true }, resolve));
         },
+        columns: io.streams.stderr.isTTY ? io.streams.stderr.columns : undefined,
         ...(hooks.onUrl ? { onUrl: hooks.onUrl } : {}),
       },
       {
@@ -169,13 +241,18 @@ export async function run(
         dialogBase,
         code: flags.code?.trim(),
         redirectUri: flags.redirectUri,
+        session,
         wabaId: flags.wabaId,
         phoneNumberId: flags.phoneNumberId,
         sync: flags.sync !== false,
+        syncWithoutWebhooks: Boolean(flags.syncWithoutWebhooks),
+        webhookTimeoutMs,
         timeoutMs,
         callbackPort,
+        callbackUrl,
         qr: flags.qr ?? io.stderrIsTTY,
         restart: Boolean(flags.restart),
+        yes: Boolean(flags.yes),
       },
     );
   } catch (error) {

@@ -23,7 +23,9 @@ function withParams(uri: string, params: Record<string, string>): string {
 /**
  * `GET /{version}/dialog/oauth` — "scanning" the Embedded Signup QR code. Completes the signup of the
  * pending Business-App number (or `sandbox_phone_number_id`), delivers PARTNER_ADDED and redirects to
- * redirect_uri with a single-use code (30 s) and the state.
+ * redirect_uri with a single-use code (30 s), the state and `session_info`: the WA_EMBEDDED_SIGNUP
+ * session-logging event Meta posts to the page that launched the signup (there is no such page here, so the
+ * redirect carries it, as a launch page forwarding it would).
  */
 export async function dialog(core: SandboxCore, ctx: Ctx): Promise<Result> {
   const q = ctx.req.query;
@@ -94,7 +96,13 @@ export async function dialog(core: SandboxCore, ctx: Ctx): Promise<Result> {
     phoneNumberId: n.id,
   });
   core.log(`embedded signup completed for ${n.display}; redirecting with a code`);
-  return { redirect: withParams(redirect!, { code, state }) };
+  const session = {
+    type: 'WA_EMBEDDED_SIGNUP',
+    event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
+    version: 3,
+    data: { waba_id: SEED.waba.id, phone_number_id: n.id },
+  };
+  return { redirect: withParams(redirect!, { code, state, session_info: JSON.stringify(session) }) };
 }
 
 /** `GET|POST /oauth/access_token`: code exchange (single use, 30 s) or client_credentials (app token). */

@@ -133,6 +133,24 @@ describe('wacx doctor against the sandbox', () => {
     expect(colour.stdout).toContain('\u001b[32m✓\u001b[39m');
   });
 
+  it('lists what coexistence changed in the Business App as information for a coexistence number only', async () => {
+    const w = await world();
+    const r = await runCli(['doctor'], { env: w.env });
+    const at = r.stdout.indexOf('Information: what coexistence changes in the WhatsApp Business app');
+    expect(at).toBeGreaterThan(r.stdout.indexOf('No problems found.'));
+    const info = r.stdout.slice(at);
+    expect(info).toMatch(/i Group chats: not synchronized/);
+    expect(info).toMatch(/i Disappearing messages: turned off/);
+    expect(info).toMatch(/i Broadcast lists: .*read-only/);
+    expect(info).toMatch(/i Linked devices: .*Windows and WearOS/);
+    expect(info).toMatch(/i Pricing: .*free.*billed/);
+    // information, not checks: the --json array and the counts are unchanged by it
+    expect((await doctor(w)).checks.some((c) => c.id.includes('group'))).toBe(false);
+
+    const cloud = await runCli(['doctor', '--phone-number-id', SEED.phoneNumbers.cloud.id], { env: w.env });
+    expect(cloud.stdout).not.toContain('what coexistence changes');
+  });
+
   it('revoked token: token.valid fails with the fix, the API checks are skipped, exit 1', async () => {
     const w = await world();
     await w.sb.control('scenario', { name: 'token_revoked' });

@@ -126,6 +126,26 @@ describe('wacx eligibility: versions and dates', () => {
     expect(r.stderr).toContain(flag);
     expect(r.stderr).toContain(why);
   });
+
+  it('--min-days abc: the message and its hint name --min-days only', async () => {
+    const r = await runCli(
+      [
+        'eligibility',
+        '+1 212 555 0123',
+        '--app-version',
+        '2.24.17',
+        '--days-active',
+        '9',
+        '--min-days',
+        'abc',
+      ],
+      { env: home.env, clock: clock() },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--min-days');
+    expect(r.stderr).toContain('Use e.g. --min-days 7');
+    expect(r.stderr).not.toContain('--days-active 30');
+  });
 });
 
 describe('wacx eligibility: output', () => {
@@ -135,6 +155,7 @@ describe('wacx eligibility: output', () => {
     expect(Object.keys(r.report).sort()).toEqual(
       [
         'active_since',
+        'app_changes',
         'app_version',
         'checks',
         'days_active',
@@ -160,6 +181,36 @@ describe('wacx eligibility: output', () => {
         .filter((c: { status: string }) => c.status === 'skip')
         .map((c: { reason: string }) => c.reason),
     ).toEqual(['Skipped: --offline.', 'Skipped: --offline.', 'Skipped: --offline.']);
+  });
+
+  it('shows what changes in the Business App before the signup: as text when eligible, always as data', async () => {
+    const ok = await runCli(['eligibility', '+1 212 555 0123', ...OK], { env: home.env, clock: clock() });
+    expect(ok.code).toBe(0);
+    const text = ok.stdout;
+    expect(text).toContain('What changes in the WhatsApp Business app with coexistence:');
+    expect(text).toMatch(/- Group chats: not synchronized/);
+    expect(text).toMatch(/- Disappearing messages: turned off for all 1:1 chats/);
+    expect(text).toMatch(/- View once: turned off/);
+    expect(text).toMatch(/- Live location: turned off/);
+    expect(text).toMatch(/- Broadcast lists: .*read-only/);
+    expect(text).toMatch(/- Linked devices: every companion app is unlinked.*Windows and WearOS/);
+    expect(text).toMatch(/- Pricing: messages sent from the App stay free.*billed/);
+    // before the pointer to the signup
+    expect(text.indexOf('What changes')).toBeLessThan(text.indexOf('Next: `wacx onboard`'));
+
+    const r = await json(['+1 212 555 0123', ...OK]);
+    expect(r.report.app_changes.map((c: { id: string }) => c.id)).toEqual(
+      expect.arrayContaining([
+        'group_chats',
+        'disappearing_messages',
+        'view_once',
+        'live_location',
+        'broadcast_lists',
+        'companion_apps',
+        'pricing',
+      ]),
+    );
+    for (const c of r.report.app_changes) expect(Object.keys(c).sort()).toEqual(['change', 'feature', 'id']);
   });
 
   it('prints a checklist with ✓ ! ✗ - and the verdict', async () => {

@@ -15,15 +15,24 @@ export interface LiveCli {
 /** Runs the real `main()` in-process and lets the test read its output while it runs (to "scan" the URL). */
 export function startCli(
   args: string[],
-  options: { env: NodeJS.ProcessEnv; signal?: AbortSignal; clock?: DepsInit['clock']; tty?: boolean },
+  options: {
+    env: NodeJS.ProcessEnv;
+    signal?: AbortSignal;
+    clock?: DepsInit['clock'];
+    tty?: boolean;
+    /** Terminal width (with tty). */
+    columns?: number;
+  },
 ): LiveCli {
-  const stdout = new PassThrough() as PassThrough & { isTTY?: boolean };
-  const stderr = new PassThrough() as PassThrough & { isTTY?: boolean };
+  const stdout = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
+  const stderr = new PassThrough() as PassThrough & { isTTY?: boolean; columns?: number };
   const stdin = Readable.from([]) as Readable & { isTTY?: boolean };
   if (options.tty) {
     stdout.isTTY = true;
     stderr.isTTY = true;
     stdin.isTTY = true;
+    stdout.columns = options.columns ?? 80;
+    stderr.columns = options.columns ?? 80;
   }
   let out = '';
   let err = '';
@@ -111,10 +120,14 @@ export async function scan(url: string): Promise<{ callback: string; callbackSta
   return { callback: dialog.location, callbackStatus: cb.status };
 }
 
-/** A code from the sandbox's dialog (as a browser flow elsewhere would get), without a running wacx. */
-export async function signupCode(sb: TestSandbox, phoneNumberId?: string): Promise<string> {
-  // time passes between the sandbox's start (its seeded coexistence number) and this signup
-  await sb.control('clock', { advance_ms: 2000 });
+/**
+ * A signup in the sandbox's dialog (as a browser flow elsewhere would do), without a running wacx: the code
+ * and the session info (the WA_EMBEDDED_SIGNUP event) the redirect carried.
+ */
+export async function signup(
+  sb: TestSandbox,
+  phoneNumberId?: string,
+): Promise<{ code: string; session: string }> {
   const u = new URL(`${sb.url}/v25.0/dialog/oauth`);
   u.searchParams.set('client_id', sb.seed.app.id);
   u.searchParams.set('redirect_uri', 'https://example.com/cb');
@@ -123,9 +136,11 @@ export async function signupCode(sb: TestSandbox, phoneNumberId?: string): Promi
   u.searchParams.set('state', 'test');
   if (phoneNumberId) u.searchParams.set('sandbox_phone_number_id', phoneNumberId);
   const res = await httpGet(u.href);
-  const code = res.location ? new URL(res.location).searchParams.get('code') : null;
-  if (!code) throw new Error(`no code from the dialog: ${res.status} ${res.body}`);
-  return code;
+  const q = res.location ? new URL(res.location).searchParams : null;
+  const code = q?.get('code');
+  const session = q?.get('session_info');
+  if (!code || !session) throw new Error(`no code from the dialog: ${res.status} ${res.body}`);
+  return { code, session };
 }
 
 /** Env of a user who has only the app's credentials (no token, no WABA / number yet) and a known database. */

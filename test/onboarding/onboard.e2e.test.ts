@@ -4,24 +4,43 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
+import { Store } from '../../src/lib/store/index.js';
+import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { startWebhookServer } from '../../src/lib/webhooks/server.js';
+import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { freshUserEnv, httpGet, scan, signupCode, startCli } from './helpers.js';
+import { freshUserEnv, httpGet, scan, signup, startCli } from './helpers.js';
 
 let sb: TestSandbox;
 let env: NodeJS.ProcessEnv;
 let dbPath: string;
+/** This profile's store as `wacx webhooks serve` writes it: the sandbox's webhooks land here while `delivering`. */
+let receiverStore: Store | undefined;
+let delivering: boolean;
 /** A request trace line (--verbose) calling /register. */
 const REGISTER_CALL = /^> \w+ \S*\/register\b/m;
 const URL_RE = /(http:\/\/127\.0\.0\.1:\d+\/v\d+\.0\/dialog\/oauth\?\S+)/;
 
 beforeEach(async () => {
-  sb = await startTestSandbox();
+  delivering = true;
+  sb = await startTestSandbox({
+    webhookSink: async (raw, headers) => {
+      if (!delivering) return 503;
+      receiverStore ??= Store.open(dbPath);
+      return ingestPayload(receiverStore.db, raw, {
+        signature: headers['x-hub-signature-256'],
+        appSecret: SEED.app.secret,
+      }).httpStatus;
+    },
+  });
   dbPath = join(sb.home, 'wacx.db');
   env = freshUserEnv(sb, dbPath);
 });
 afterEach(async () => {
   await sb.close();
+  receiverStore?.close();
+  receiverStore = undefined;
 });
 
 const PENDING = () => sb.seed.phoneNumbers.pending.id;
@@ -47,13 +66,19 @@ const localSyncs = () => {
     db.close();
   }
 };
-/** The coexistence number seeded at start and the one the signup onboards must not share a second. */
-const letTimePass = () => sb.control('clock', { advance_ms: 2000 });
+/**
+ * The worst case for telling numbers apart by time: the sandbox's clock stands still, and its seeded
+ * coexistence number was onboarded at the very millisecond the signup will onboard the pending one.
+ */
+const sameSecond = async () => {
+  const { now } = await sb.control<{ now: number }>('clock', { freeze: true });
+  await sb.control(`numbers/${sb.seed.phoneNumbers.coex.id}`, { last_onboarded_time: now });
+};
 
 describe('wacx onboard end to end (sandbox)', () => {
   it('QR scan → exchange → discover → subscribe → webhook fields → contact + history sync → profile', async () => {
-    await letTimePass();
-    const cli = startCli(['onboard', '--json', '--qr', '--verbose'], { env });
+    await sameSecond();
+    const cli = startCli(['onboard', '--yes', '--json', '--qr', '--verbose'], { env });
     const [, url] = await cli.waitFor(URL_RE);
     const u = new URL(url!);
     expect(u.searchParams.get('client_id')).toBe(sb.seed.app.id);
@@ -68,7 +93,10 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(u.searchParams.get('state')).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const redirect = u.searchParams.get('redirect_uri')!;
     expect(redirect).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/);
-    await cli.waitFor(/[▄▀█]{8}/); // the QR code (asked with --qr)
+    // loopback: no QR code, a phone could not reach 127.0.0.1; it says how to sign up from a phone
+    await cli.waitFor(/No QR code: its signup would come back to http:\/\/127\.0\.0\.1:\d+\/callback/);
+    expect(cli.stderr()).toContain('--callback-url https://…/onboard/callback');
+    expect(cli.stderr()).not.toMatch(/[▄▀█]{8}/);
 
     const { callbackStatus } = await scan(url!);
     expect(callbackStatus).toBe(200);
@@ -95,12 +123,19 @@ describe('wacx onboard end to end (sandbox)', () => {
       ['discover', 'done', true],
       ['subscribe', 'done', true],
       ['webhook_fields', 'done', true],
+      ['webhook_delivery', 'done', true],
       ['contact_sync', 'done', true],
       ['history_sync', 'done', true],
       ['profile', 'done', true],
     ]);
+    expect(out.steps[0].detail.session_info).toEqual({
+      event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
+      waba_id: sb.seed.waba.id,
+      phone_number_id: PENDING(),
+    });
     expect(out.steps[2].detail).toMatchObject({
-      waba_from: 'debug_token',
+      waba_from: 'signup',
+      picked_by: 'signup',
       is_on_biz_app: true,
       platform_type: 'CLOUD_API',
     });
@@ -154,9 +189,231 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(localSyncs()).toHaveLength(2);
   });
 
+  it('scripted, same second: the number comes from --session-info; without it nothing is guessed (exit 2)', async () => {
+    await sameSecond();
+    const first = await signup(sb);
+    const guess = await runCli(['onboard', '--code', first.code, '--json'], { env });
+    expect(guess.code).toBe(2);
+    expect(guess.stderr).toContain('--phone-number-id');
+    expect(guess.stderr).toContain('several coexistence numbers');
+    expect(await syncsAt(PENDING())).toEqual({});
+
+    const r = await runCli(['onboard', '--session-info', first.session, '--json'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--session-info goes with --code');
+    const again = await runCli(['onboard', '--phone-number-id', PENDING(), '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ phone_number_id: PENDING(), complete: true });
+  });
+
+  it('a malformed --session-info is a usage error naming the flag, before any request', async () => {
+    const { code } = await signup(sb);
+    const r = await runCli(['onboard', '--code', code, '--session-info', '{"type":'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--session-info');
+    expect(r.stderr).toContain('not JSON');
+  });
+
+  it('shows what changes in the Business App before the URL; without a terminal it needs --yes (exit 2, nothing started)', async () => {
+    const r = await runCli(['onboard', '--json'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('What changes in the WhatsApp Business app with coexistence:');
+    expect(r.stderr).toMatch(/Group chats: not synchronized/);
+    expect(r.stderr).toContain('--yes');
+    expect(r.stderr).not.toMatch(URL_RE);
+    // nothing was started: no onboarding run in the store
+    expect(
+      existsSync(dbPath)
+        ? new Database(dbPath).prepare('SELECT count(*) AS n FROM onboarding_runs').get()
+        : { n: 0 },
+    ).toEqual({ n: 0 });
+
+    const cli = startCli(['onboard', '--yes', '--json'], { env });
+    const [, url] = await cli.waitFor(URL_RE);
+    const before = cli.stderr().indexOf(url!);
+    expect(cli.stderr().indexOf('Disappearing messages: turned off')).toBeGreaterThan(-1);
+    expect(cli.stderr().indexOf('Disappearing messages: turned off')).toBeLessThan(before);
+    await scan(url!);
+    const done = await cli.done;
+    expect(done.code, done.stderr).toBe(0);
+    const out = JSON.parse(done.stdout);
+    expect(out.app_changes.map((c: { id: string }) => c.id)).toContain('broadcast_lists');
+  });
+
+  it('on a terminal asks before the signup; declining changes nothing (exit 130)', async () => {
+    const asked: string[] = [];
+    const prompter: Prompter = {
+      input: async () => '',
+      password: async () => '',
+      select: async () => {
+        throw new Error('no choice expected');
+      },
+      async confirm(q) {
+        asked.push(`${q.message} [${q.flag}]`);
+        return false;
+      },
+    };
+    const { CI: _ci, ...ttyEnv } = env;
+    const r = await runCli(['onboard', '--no-qr'], { env: ttyEnv, tty: true, prompter });
+    expect(r.code).toBe(130);
+    expect(asked).toEqual([
+      'Continue with the signup (these changes apply once the phone confirms)? [--yes]',
+    ]);
+    expect(r.stderr).toContain('Live location: turned off');
+    expect(r.stderr).toContain('nothing was changed');
+    expect(r.stderr).not.toMatch(URL_RE);
+  });
+
+  it('no webhook reached the store: the one-shot syncs are not requested, it says why; the re-run resumes once one arrives', async () => {
+    delivering = false; // the receiver is down: PARTNER_ADDED reaches nobody
+    const { code, session } = await signup(sb);
+    const r = await runCli(
+      ['onboard', '--code', code, '--session-info', session, '--webhook-timeout', '300ms', '--json'],
+      { env },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('can be requested only once and their import arrives only by webhook');
+    expect(r.stderr).toContain('waiting up to 300 ms');
+    expect(r.stderr).toContain("No webhook reached this profile's store within");
+    expect(r.stderr).toContain('--sync-without-webhooks');
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.find((x: { id: string }) => x.id === 'webhook_delivery').status).toBe('failed');
+    expect(await syncsAt(PENDING())).toEqual({});
+    expect(existsSync(dbPath) ? localSyncs() : []).toEqual([]);
+
+    // the receiver is back; the sandbox sends a webhook; the re-run resumes at this step and requests the syncs
+    delivering = true;
+    await sb.control('emit', {
+      field: 'account_update',
+      value: { event: 'PARTNER_APP_INSTALLED', waba_info: { waba_id: sb.seed.waba.id } },
+    });
+    const again = await runCli(['onboard', '--json'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    const done = JSON.parse(again.stdout);
+    expect(done.complete).toBe(true);
+    expect(done.steps.find((x: { id: string }) => x.id === 'webhook_delivery').detail).toMatchObject({
+      accepted_risk: false,
+      seen: { field: 'account_update' },
+    });
+    expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
+  });
+
+  it('waits for the first delivery, then requests the syncs', async () => {
+    delivering = false;
+    const { code, session } = await signup(sb);
+    const cli = startCli(['onboard', '--code', code, '--session-info', session, '--json'], { env });
+    await cli.waitFor(/Waiting for a webhook delivery|waiting up to 2 min/);
+    expect(await syncsAt(PENDING())).toEqual({});
+    delivering = true;
+    await sb.control('emit', {
+      field: 'account_update',
+      value: { event: 'PARTNER_APP_INSTALLED', waba_info: { waba_id: sb.seed.waba.id } },
+    });
+    const r = await cli.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).complete).toBe(true);
+    expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
+  });
+
+  it('--sync-without-webhooks: the user accepts the risk; it warns and requests the syncs', async () => {
+    delivering = false;
+    const { code, session } = await signup(sb);
+    const r = await runCli(
+      ['onboard', '--code', code, '--session-info', session, '--sync-without-webhooks', '--json'],
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('--sync-without-webhooks was given: requesting the one-shot syncs anyway');
+    expect(r.stderr).toContain('their import is lost and cannot be requested again');
+    const out = JSON.parse(r.stdout);
+    expect(out.steps.find((x: { id: string }) => x.id === 'webhook_delivery').detail).toEqual({
+      seen: null,
+      accepted_risk: true,
+    });
+    expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
+  });
+
+  it('--callback-url: a phone scans a small QR code; the public receiver records the code for this terminal', async () => {
+    receiverStore ??= Store.open(dbPath);
+    const receiver = await startWebhookServer({ db: receiverStore.db, appSecret: SEED.app.secret });
+    try {
+      const callbackUrl = receiver.url.replace(/\/webhook$/, '/onboard/callback');
+      const cli = startCli(['onboard', '--yes', '--callback-url', callbackUrl, '--json'], {
+        env,
+        tty: true,
+        columns: 60,
+      });
+      const [start] = await cli.waitFor(/http:\/\/127\.0\.0\.1:\d+\/onboard\/start\?s=[\w-]+/);
+      const [, full] = await cli.waitFor(URL_RE);
+      expect(new URL(full!).searchParams.get('redirect_uri')).toBe(callbackUrl);
+      // the QR code (of the short link) is shown, and fits the 60-column terminal
+      const qr = cli
+        .stderr()
+        .split('\n')
+        .filter((l) => /[▄▀█]/.test(l));
+      expect(qr.length).toBeGreaterThan(10);
+      expect(Math.max(...qr.map((l) => [...l].length))).toBeLessThanOrEqual(60);
+
+      // the phone: short link → signup dialog → redirect to the public receiver
+      const hop = await httpGet(start!);
+      expect(hop.status).toBe(302);
+      expect(hop.location).toBe(full);
+      const { callback, callbackStatus } = await scan(hop.location!);
+      expect(callback.startsWith(`${callbackUrl}?`)).toBe(true);
+      expect(callbackStatus).toBe(200);
+      const r = await cli.done;
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out).toMatchObject({ complete: true, phone_number_id: PENDING() });
+      expect(out.steps[0].detail).toMatchObject({
+        redirect_uri: callbackUrl,
+        session_info: { phone_number_id: PENDING() },
+      });
+      // the code does not stay in the store; the link is dead after use
+      const rows = new Database(dbPath, { readonly: true })
+        .prepare('SELECT count(*) AS n FROM onboarding_callbacks')
+        .get();
+      expect(rows).toEqual({ n: 0 });
+      expect((await httpGet(start!)).status).toBe(410);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('a QR code wider than the terminal is not printed: it says how to enlarge it and gives the link', async () => {
+    const cli = startCli(
+      [
+        'onboard',
+        '--yes',
+        '--callback-url',
+        'https://hooks.example.com/onboard/callback',
+        '--timeout',
+        '300ms',
+      ],
+      { env, tty: true, columns: 20 },
+    );
+    const r = await cli.done;
+    expect(r.stderr).toMatch(/The QR code needs \d+ columns and this terminal has 20: widen the window/);
+    expect(r.stderr).toMatch(/https:\/\/hooks\.example\.com\/onboard\/start\?s=[\w-]+/);
+    expect(r.stderr).not.toMatch(/[▄▀█]{8}/);
+    expect(r.code).toBe(1); // nobody scanned it
+    expect(r.stderr).toContain('No signup callback reached the receiver within');
+  });
+
+  it.each([
+    ['http://hooks.example.com/onboard/callback', 'https'],
+    ['https://hooks.example.com/webhook', '/onboard/callback'],
+    ['not a url', 'not a URL'],
+  ])('--callback-url %s is a usage error (exit 2)', async (url, why) => {
+    const r = await runCli(['onboard', '--yes', '--callback-url', url], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--callback-url');
+    expect(r.stderr).toContain(why);
+  });
+
   it('prints the next steps for people (no --json)', async () => {
-    const code = await signupCode(sb);
-    const r = await runCli(['onboard', '--code', code], { env });
+    const { code, session } = await signup(sb);
+    const r = await runCli(['onboard', '--code', code, '--session-info', session], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(
       `Onboarded ${sb.seed.phoneNumbers.pending.display} (phone number id ${PENDING()}`,
@@ -168,7 +425,7 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('a wrong state is refused: nothing exchanged, no token stored', async () => {
-    const cli = startCli(['onboard', '--json'], { env });
+    const cli = startCli(['onboard', '--yes', '--json'], { env });
     const [, url] = await cli.waitFor(URL_RE);
     const dialog = await httpGet(url!);
     expect(dialog.status).toBe(302);
@@ -192,9 +449,9 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('an expired code (31 s later) is explained; nothing stored; the exchange stays to do', async () => {
-    const code = await signupCode(sb);
+    const { code, session } = await signup(sb);
     await sb.control('clock', { advance_ms: 31_000 });
-    const r = await runCli(['onboard', '--code', code, '--json'], { env });
+    const r = await runCli(['onboard', '--code', code, '--session-info', session, '--json'], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Meta refused the code \(.*expired.*\): a code lives 30 seconds and works once/);
     expect(r.stderr).toContain('Get a fresh code');
@@ -208,11 +465,24 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('a non-coexistence number stops with a clear message, never registers it; a re-run resumes after the exchange', async () => {
-    const code = await signupCode(sb);
+    const { code, session } = await signup(sb);
     const cloud = sb.seed.phoneNumbers.cloud.id;
-    const r = await runCli(['onboard', '--code', code, '--phone-number-id', cloud, '--json', '--verbose'], {
-      env,
-    });
+    const r = await runCli(
+      [
+        'onboard',
+        '--code',
+        code,
+        '--session-info',
+        session,
+        '--phone-number-id',
+        cloud,
+        '--json',
+        '--verbose',
+      ],
+      {
+        env,
+      },
+    );
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${sb.seed.phoneNumbers.cloud.display} (${cloud}`);
     expect(r.stderr).toContain('is not a coexistence number (is_on_biz_app false, platform_type CLOUD_API)');
@@ -223,6 +493,7 @@ describe('wacx onboard end to end (sandbox)', () => {
       'skipped',
       'done',
       'failed',
+      'pending',
       'pending',
       'pending',
       'pending',
@@ -245,6 +516,7 @@ describe('wacx onboard end to end (sandbox)', () => {
       'discover',
       'subscribe',
       'webhook_fields',
+      'webhook_delivery',
       'contact_sync',
       'history_sync',
       'profile',
@@ -253,7 +525,7 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('a second sync attempt is refused locally (no API call) and the earlier request is kept', async () => {
-    const code = await signupCode(sb);
+    const { code, session } = await signup(sb);
     // the contact sync was already requested for this onboarding (e.g. by `wacx history sync`), same store
     const { requestSync } = await import('../../src/lib/history/sync.js');
     const { Graph } = await import('../../src/lib/graph/index.js');
@@ -267,7 +539,7 @@ describe('wacx onboard end to end (sandbox)', () => {
     await graph.close();
     store.close();
 
-    const r = await runCli(['onboard', '--code', code, '--json'], { env });
+    const r = await runCli(['onboard', '--code', code, '--session-info', session, '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(
       /The contact sync was already requested for this number on .* \(request id \w+\); Meta allows it only once per onboarding \(it would answer 2593107\)\. Not requesting it again\./,
@@ -282,14 +554,16 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('--no-sync, then a sync after 24 h: the API refusal (2593108) is explained', async () => {
-    const code = await signupCode(sb);
-    const r1 = await runCli(['onboard', '--code', code, '--no-sync', '--json'], { env });
+    const { code, session } = await signup(sb);
+    const r1 = await runCli(['onboard', '--code', code, '--session-info', session, '--no-sync', '--json'], {
+      env,
+    });
     expect(r1.code, r1.stderr).toBe(0);
     const o1 = JSON.parse(r1.stdout);
     expect(o1.complete).toBe(false);
     expect(
       o1.steps.filter((s: { status: string }) => s.status === 'skipped').map((s: { id: string }) => s.id),
-    ).toEqual(['signup', 'contact_sync', 'history_sync']);
+    ).toEqual(['signup', 'webhook_delivery', 'contact_sync', 'history_sync']);
     expect(profileFile().profiles.default.settings.phoneNumberId).toBe(PENDING());
 
     await sb.control('clock', { advance_ms: 24 * 3_600_000 + 60_000 });
@@ -309,8 +583,10 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('a sync after 24 h by the local clock is refused locally, before any API call', async () => {
-    const code = await signupCode(sb);
-    expect((await runCli(['onboard', '--code', code, '--no-sync'], { env })).code).toBe(0);
+    const { code, session } = await signup(sb);
+    expect(
+      (await runCli(['onboard', '--code', code, '--session-info', session, '--no-sync'], { env })).code,
+    ).toBe(0);
     const later = new FakeClock(Date.now() + 25 * 3_600_000);
     const r = await runCli(['onboard', '--json'], { env, clock: later });
     expect(r.code).toBe(1);
@@ -324,8 +600,8 @@ describe('wacx onboard end to end (sandbox)', () => {
       name: 'missing_webhook_fields',
       fields: ['history', 'smb_message_echoes'],
     });
-    const code = await signupCode(sb);
-    const r = await runCli(['onboard', '--code', code, '--json'], { env });
+    const { code, session } = await signup(sb);
+    const r = await runCli(['onboard', '--code', code, '--session-info', session, '--json'], { env });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Missing webhook fields: history, smb_message_echoes.');
     expect(r.stderr).toContain('App Dashboard: your app › WhatsApp › Configuration › Webhook fields');
@@ -338,7 +614,7 @@ describe('wacx onboard end to end (sandbox)', () => {
 
   it('Ctrl+C while waiting exits 130 with the server closed; the next run resumes and finishes', async () => {
     const ac = new AbortController();
-    const cli = startCli(['onboard'], { env, signal: ac.signal });
+    const cli = startCli(['onboard', '--yes'], { env, signal: ac.signal });
     const [, url] = await cli.waitFor(URL_RE);
     const redirect = new URL(url!).searchParams.get('redirect_uri')!;
     ac.abort(Object.assign(new Error('Interrupted by SIGINT'), { name: 'AbortError' }));
@@ -347,8 +623,7 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.stderr).toContain('Cancelled');
     await expect(httpGet(redirect)).rejects.toThrow(/ECONNREFUSED/);
 
-    await letTimePass();
-    const next = startCli(['onboard', '--json'], { env });
+    const next = startCli(['onboard', '--yes', '--json'], { env });
     const [, url2] = await next.waitFor(URL_RE);
     expect(url2).not.toBe(url);
     await scan(url2!);
@@ -362,7 +637,7 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('times out waiting for the callback (--timeout) and closes the server', async () => {
-    const cli = startCli(['onboard', '--timeout', '300ms'], { env });
+    const cli = startCli(['onboard', '--yes', '--timeout', '300ms'], { env });
     const [, url] = await cli.waitFor(URL_RE);
     const r = await cli.done;
     expect(r.code).toBe(1);
@@ -371,7 +646,8 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('on a TTY, asks which number when the WABA has several coexistence numbers', async () => {
-    const code = await signupCode(sb);
+    await sb.control('clock', { advance_ms: 2000 }); // the choices are listed most recently onboarded first
+    const { code } = await signup(sb);
     const asked: { message: string; flag: string; choices: string[] }[] = [];
     const prompter: Prompter = {
       input: async () => '',

@@ -12,6 +12,7 @@ import {
   isFinished,
   OnboardingState,
   parseDuration,
+  parseSessionInfo,
   REQUIRED_WEBHOOK_FIELDS,
   STEPS,
   startCallbackServer,
@@ -76,7 +77,7 @@ describe('callback server', () => {
     expect((await get(`${server.redirectUri.replace('/callback', '/favicon.ico')}`)).status).toBe(404);
     const res = await get(`${server.redirectUri}?code=abc&state=good`);
     expect(res.status).toBe(200);
-    await expect(waiting).resolves.toEqual({ code: 'abc', state: 'good' });
+    await expect(waiting).resolves.toEqual({ code: 'abc', state: 'good', session: null });
     expect((await get(`${server.redirectUri}?code=again&state=good`)).status).toBe(410);
     await server.close();
     await expect(get(server.redirectUri)).rejects.toThrow(/ECONNREFUSED/);
@@ -146,7 +147,7 @@ describe('onboarding state (store)', () => {
     expect(isFinished({ ...ex, id: 'signup', status: 'skipped' })).toBe(true);
     expect(isFinished({ ...ex, id: 'contact_sync', status: 'skipped' })).toBe(false);
     const tables = store.db.prepare('SELECT id FROM schema_migrations WHERE id BETWEEN 500 AND 599').all();
-    expect(tables).toEqual([{ id: 500 }]);
+    expect(tables).toEqual([{ id: 500 }, { id: 501 }]);
     store.close();
   });
 });
@@ -220,15 +221,39 @@ describe('discover (which number)', () => {
     expect(d.number.id).toBe('2');
   });
 
-  it('without a TTY picks the most recently onboarded; a tie is a usage error naming --phone-number-id', async () => {
-    const later = await discover(
-      ctx(graph([n('1', '2026-11-24T10:00:00+0000'), n('2', '2026-11-24T10:00:05+0000')])),
-      {},
+  it('several coexistence numbers: the one the signup names (session info), never the most recent by time', async () => {
+    const numbers = [n('1', '2026-11-24T10:00:05+0000'), n('2', '2026-11-24T10:00:05+0000')];
+    const session = { event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING', wabaId: 'W7', phoneNumberId: '1' };
+    const d = await discover(ctx(graph(numbers)), { session });
+    expect(d).toMatchObject({ wabaId: 'W7', wabaFrom: 'signup', pickedBy: 'signup', number: { id: '1' } });
+    // a flag wins over the session info
+    expect((await discover(ctx(graph(numbers)), { session, phoneNumberId: '2' })).pickedBy).toBe('flag');
+    // without session info and without a TTY, even a clearly newer number is not guessed
+    const apart = [n('1', '2026-11-24T10:00:00+0000'), n('2', '2026-11-24T10:00:05+0000')];
+    await expect(discover(ctx(graph(apart)), {})).rejects.toThrow(/several coexistence numbers/);
+    await expect(discover(ctx(graph(numbers)), {})).rejects.toMatchObject({ location: '--phone-number-id' });
+  });
+
+  it('session info without a phone number gives the WABA; the number is then discovered', async () => {
+    const session = { event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING', wabaId: 'W3', phoneNumberId: null };
+    const d = await discover(ctx(graph([n('1', undefined, false), n('2', undefined)])), { session });
+    expect(d).toMatchObject({ wabaId: 'W3', wabaFrom: 'signup', pickedBy: 'only', number: { id: '2' } });
+  });
+
+  it('parses the WA_EMBEDDED_SIGNUP event; other events are not session info; bad ids are usage errors', () => {
+    const ev = (data: unknown, event = 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING') =>
+      JSON.stringify({ type: 'WA_EMBEDDED_SIGNUP', event, version: 3, data });
+    expect(parseSessionInfo(ev({ waba_id: '30', phone_number_id: '10' }), '--session-info')).toEqual({
+      event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
+      wabaId: '30',
+      phoneNumberId: '10',
+    });
+    expect(parseSessionInfo(ev({ waba_id: '30' }), 'x')?.phoneNumberId).toBeNull();
+    expect(parseSessionInfo(ev({ current_step: 'PHONE_NUMBER_SETUP' }, 'CANCEL'), 'x')).toBeNull();
+    expect(() => parseSessionInfo('{nope', '--session-info')).toThrow(/not JSON/);
+    expect(() => parseSessionInfo(ev({ waba_id: 'abc' }), '--session-info')).toThrow(
+      expect.objectContaining({ location: '--session-info' }),
     );
-    expect(later).toMatchObject({ pickedBy: 'newest', number: { id: '2' } });
-    await expect(
-      discover(ctx(graph([n('1', '2026-11-24T10:00:05+0000'), n('2', '2026-11-24T10:00:05+0000')])), {}),
-    ).rejects.toThrow(/--phone-number-id/);
   });
 
   it('asks which WABA when the token grants several, naming --waba-id without a TTY', async () => {

@@ -285,6 +285,13 @@ describe('Embedded Signup simulation', () => {
     expect(loc.searchParams.get('state')).toBe('st-123');
     const code = loc.searchParams.get('code')!;
     expect(code).toMatch(/^AQ/);
+    // the session-logging event a launch page would receive: which WABA and number this signup onboarded
+    expect(JSON.parse(loc.searchParams.get('session_info')!)).toEqual({
+      type: 'WA_EMBEDDED_SIGNUP',
+      event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
+      version: 3,
+      data: { waba_id: WABA, phone_number_id: PENDING },
+    });
     expect(accountEvents(rx)).toEqual([
       { event: 'PARTNER_ADDED', waba_info: { waba_id: WABA, owner_business_id: SEED.businessId } },
     ]);

@@ -3,12 +3,26 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/lib/clock.js';
+import { relayedCallback } from '../../src/lib/onboarding/relay.js';
 import { Store } from '../../src/lib/store/index.js';
 import type { StoredEvent } from '../../src/lib/webhooks/ingest.js';
 import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
+import { runCli, tempHome } from '../helpers/cli.js';
 import { APP_SECRET, sign } from './fixtures.js';
 import { loadUntilStopped, post, signedStatus } from './load-client.js';
+
+function rawGet(url: string): Promise<{ status: number; location: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    request(url, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -63,6 +77,75 @@ describe('webhook server (library)', () => {
     ).toBe(403);
     expect((await get(`${server.url}?hub.mode=subscribe&hub.verify_token=vt-123`)).status).toBe(403);
     expect((await get(server.url.replace('/webhook', '/other'))).status).toBe(404);
+  });
+
+  it('/onboard/callback records a signup only for a state a waiting `wacx onboard` registered; /onboard/start redirects', async () => {
+    const base = server.url.replace('/webhook', '');
+    const relay = relayedCallback({
+      db: store.db,
+      state: 'st-waiting',
+      callbackUrl: `${base}/onboard/callback`,
+      signupUrl: 'https://www.facebook.com/v25.0/dialog/oauth?client_id=1',
+      now: Date.now(),
+      ttlMs: 60_000,
+    });
+    // the short link leads to the signup URL
+    const start = await rawGet(relay.startUrl);
+    expect(start.status).toBe(302);
+    expect(start.location).toBe('https://www.facebook.com/v25.0/dialog/oauth?client_id=1');
+    expect((await rawGet(`${base}/onboard/start?s=unknown`)).status).toBe(410);
+    // a forged or stale state: refused, nothing recorded
+    const forged = await get(`${base}/onboard/callback?code=AQx&state=other`);
+    expect(forged.status).toBe(400);
+    expect(forged.body).toContain('No wacx onboarding is waiting for this signup');
+    // the real redirect: recorded with its session info, then handed to the waiting terminal once
+    const session = JSON.stringify({
+      type: 'WA_EMBEDDED_SIGNUP',
+      event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING',
+      data: { waba_id: '30', phone_number_id: '50' },
+    });
+    const ok = await get(
+      `${base}/onboard/callback?code=AQgood&state=st-waiting&session_info=${encodeURIComponent(session)}`,
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('Signup received');
+    expect((await get(`${base}/onboard/callback?code=AQagain&state=st-waiting`)).status).toBe(410);
+    await expect(relay.wait({ timeoutMs: 1000, clock: new FakeClock() })).resolves.toEqual({
+      code: 'AQgood',
+      session: { event: 'FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING', wabaId: '30', phoneNumberId: '50' },
+    });
+    await relay.close();
+    expect(rows('onboarding_callbacks')).toBe(0);
+    expect(rows('webhook_events')).toBe(0);
+  });
+
+  it('a waiting relay times out by the injected clock, and reports a declined signup', async () => {
+    const clock = new FakeClock();
+    const relay = relayedCallback({
+      db: store.db,
+      state: 's1',
+      callbackUrl: 'https://hooks.example.com/onboard/callback',
+      signupUrl: 'https://x',
+      now: clock.now(),
+      ttlMs: 60_000,
+    });
+    expect(relay.startUrl).toMatch(/^https:\/\/hooks\.example\.com\/onboard\/start\?s=[\w-]{16}$/);
+    await expect(relay.wait({ timeoutMs: 5000, clock })).rejects.toThrow(
+      /No signup callback reached the receiver/,
+    );
+    const base = server.url.replace('/webhook', '');
+    const declined = relayedCallback({
+      db: store.db,
+      state: 's2',
+      callbackUrl: `${base}/onboard/callback`,
+      signupUrl: 'https://x',
+      now: Date.now(),
+      ttlMs: 60_000,
+    });
+    await get(`${base}/onboard/callback?error=access_denied&error_description=Permissions%20error&state=s2`);
+    await expect(declined.wait({ timeoutMs: 5000, clock })).rejects.toThrow(
+      /did not complete: Permissions error/,
+    );
   });
 
   it('stores a signed POST before answering 200; rejects forged, unsigned and non-JSON with 4xx', async () => {
@@ -171,5 +254,24 @@ describe('webhook server (library)', () => {
     // nothing acknowledged twice or stored without a request
     expect(stored.size).toBeGreaterThanOrEqual(load.acked.length);
     expect(load.errors.every((e) => ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(e))).toBe(true);
+  });
+});
+
+describe('wacx webhooks serve --host', () => {
+  const home = tempHome();
+  afterAll(() => home.cleanup());
+  const env = { ...home.env, WACX_APP_SECRET: APP_SECRET, WACX_VERIFY_TOKEN: 'vt' };
+
+  it.each([
+    ['999.1.1.1', 'is not an address to listen on'],
+    ['1.2.3', 'is not an address to listen on'],
+    ['no such host!', 'is not an address to listen on'],
+    ['192.0.2.1', 'is not an address of this machine'],
+  ])('--host %s: exit 2 naming --host, no raw system error', async (host, message) => {
+    const r = await runCli(['webhooks', 'serve', '--port', '0', '--host', host], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--host');
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/getaddrinfo|listen E[A-Z]+ /);
   });
 });

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
@@ -41,6 +42,19 @@ Examples:
     .action(action(deps, (opts: ServeOptions) => run(opts, deps)));
 }
 
+/** An IP address, or a host name this machine can resolve at listen time (a malformed dotted quad is not one). */
+function parseHost(raw: string): string {
+  const host = raw.trim();
+  const dotted = /^[\d.]+$/.test(host);
+  if (!host || (dotted && isIP(host) !== 4) || !/^[\w.:-]+$/.test(host)) {
+    throw new UsageError(`"${raw}" is not an address to listen on.`, {
+      location: '--host',
+      hint: 'Use an address of this machine: 127.0.0.1 (this computer only) or 0.0.0.0 (all interfaces).',
+    });
+  }
+  return host;
+}
+
 function parsePort(raw: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) {
@@ -52,6 +66,7 @@ function parsePort(raw: string): number {
 export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   const io = deps.io;
   const port = parsePort(opts.port);
+  const host = parseHost(opts.host);
   const path = opts.path.startsWith('/') ? opts.path : `/${opts.path}`;
   const appSecret = (await deps.config().secret('appSecret')).value;
   if (!appSecret) {
@@ -120,6 +135,11 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       if (io.verbose) emit(io.style.dim(`Duplicate delivery (${r.duplicates} events already stored).`), null);
     } else if (r.outcome === 'verified') {
       emit(`${io.style.green('✓')} Answered the verification handshake.`, null);
+    } else if (r.outcome === 'signup_recorded') {
+      emit(`${io.style.green('✓')} Received a signup redirect for a waiting \`wacx onboard\`.`, {
+        type: 'signup',
+        status: r.status,
+      });
     } else if (r.outcome === 'verify_refused') {
       emit(warn('Refused a verification handshake (wrong hub.verify_token or hub.mode).'), null);
     }
@@ -132,7 +152,7 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       appSecret,
       verifyToken,
       port,
-      host: opts.host,
+      host,
       path,
       onEvent,
       onRequest,
@@ -141,13 +161,19 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new WacxError(`Port ${port} on ${opts.host} is already in use.`, {
+      throw new WacxError(`Port ${port} on ${host} is already in use.`, {
         hint: 'Pick another one with --port.',
       });
     }
-    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') {
-      throw new WacxError(`Cannot listen on ${opts.host}:${port} (${code}).`, {
-        hint: 'Use a port above 1024 and an address of this machine (--host 127.0.0.1 or 0.0.0.0).',
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      throw new UsageError(`Cannot listen on ${host}: it is not an address of this machine (${code}).`, {
+        location: '--host',
+        hint: 'Use 127.0.0.1 (this computer only) or 0.0.0.0 (all interfaces).',
+      });
+    }
+    if (code === 'EACCES') {
+      throw new WacxError(`Cannot listen on ${host}:${port} (${code}).`, {
+        hint: 'Use a port above 1024 (--port), or run behind a reverse proxy.',
       });
     }
     throw error;

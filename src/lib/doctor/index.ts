@@ -1,3 +1,4 @@
+import { type AppChange, appChangesJson } from '../onboarding/app-changes.js';
 import { evaluate, exitCodeOf } from './checks/index.js';
 import { type GatherInput, gatherFacts } from './gather.js';
 import { type CheckResult, DEFAULT_DOCTOR_OPTIONS, type DoctorFacts, type DoctorOptions } from './types.js';
@@ -41,3 +42,14 @@ export async function runDoctor(
 }
 
 export { exitCodeOf as doctorExitCode };
+
+/**
+ * What coexistence changed in the Business App, for information, when the checked number is a coexistence
+ * number (is_on_biz_app and CLOUD_API); empty otherwise.
+ */
+export function appChangesOf(facts: DoctorFacts): AppChange[] {
+  const p = facts.phone;
+  const coexistence =
+    p.state === 'ok' && p.value.is_on_biz_app === true && p.value.platform_type === 'CLOUD_API';
+  return coexistence ? appChangesJson() : [];
+}

@@ -2,6 +2,7 @@ import { WacxError } from '../errors.js';
 import { GraphApiError, GraphNetworkError } from '../graph/errors.js';
 import type { Graph } from '../graph/index.js';
 import type { PhoneNumber } from '../graph/types.js';
+import { type AppChange, appChangesJson } from '../onboarding/app-changes.js';
 import {
   appVersionCheck,
   CHECK_IDS,
@@ -40,6 +41,8 @@ export interface EligibilityReport {
   days_active: number;
   checks: CheckResult[];
   summary: Record<CheckStatus, number>;
+  /** What coexistence changes in the Business App (to know before the signup). */
+  app_changes: AppChange[];
 }
 
 /** The checks that need no network: phone, country (against the chosen dated policy), app version, days in use. */
@@ -72,6 +75,7 @@ export function buildReport(inputs: EligibilityInputs, checks: CheckResult[]): E
     days_active: inputs.period.daysActive,
     checks: ordered,
     summary,
+    app_changes: appChangesJson(),
   };
 }
 

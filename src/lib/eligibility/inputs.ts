@@ -78,7 +78,7 @@ export function daysActive(value: string | number, location = '--days-active'): 
   if (!/^\d{1,6}$/.test(s)) {
     throw new UsageError(`"${value}" is not a whole number of days.`, {
       location,
-      hint: 'Use e.g. --days-active 30.',
+      hint: `Use e.g. ${location} ${location === '--min-days' ? 7 : 30}.`,
     });
   }
   return { activeSince: null, daysActive: Number.parseInt(s, 10) };

@@ -3,6 +3,7 @@ import type { Graph } from '../graph/index.js';
 import type { PhoneNumber } from '../graph/types.js';
 import { parseGraphTime } from '../history/sync.js';
 import type { Prompter } from '../io/prompter.js';
+import type { SessionInfo } from './session.js';
 
 export const DISCOVER_FIELDS = [
   'id',
@@ -50,8 +51,8 @@ export interface Discovered {
   wabaId: string;
   number: PhoneNumber;
   onboardedAt: number | null;
-  pickedBy: 'flag' | 'only' | 'newest' | 'prompt';
-  wabaFrom: 'flag' | 'debug_token' | 'earlier';
+  pickedBy: 'flag' | 'signup' | 'only' | 'prompt';
+  wabaFrom: 'flag' | 'signup' | 'debug_token' | 'earlier';
 }
 
 export interface DiscoverContext {
@@ -75,15 +76,27 @@ export async function grantedWabas(ctx: DiscoverContext): Promise<string[]> {
 }
 
 /**
- * Finds the WABA (flag, else debug_token granular scopes) and the coexistence number (flag, else the WABA's
- * numbers), and verifies it: is_on_biz_app true and platform_type CLOUD_API. Never calls /register.
+ * Finds the WABA (flag, else the signup's session info, else debug_token granular scopes) and the coexistence
+ * number (flag, else the one the signup's session info names, else the WABA's only one or the user's choice),
+ * and verifies it: is_on_biz_app true and platform_type CLOUD_API. Never calls /register. Never guesses from
+ * onboarding times: two numbers onboarded in the same second are told apart only by facts.
  */
 export async function discover(
   ctx: DiscoverContext,
-  wanted: { wabaId?: string | undefined; phoneNumberId?: string | undefined; wabaFrom?: 'flag' | 'earlier' },
+  wanted: {
+    wabaId?: string | undefined;
+    phoneNumberId?: string | undefined;
+    wabaFrom?: 'flag' | 'earlier';
+    session?: SessionInfo | null;
+  },
 ): Promise<Discovered> {
   let wabaId = wanted.wabaId;
   let wabaFrom: Discovered['wabaFrom'] = wanted.wabaFrom ?? 'flag';
+  const session = wanted.session ?? null;
+  if (!wabaId && session) {
+    wabaId = session.wabaId;
+    wabaFrom = 'signup';
+  }
   if (!wabaId) {
     const wabas = await grantedWabas(ctx);
     wabaFrom = 'debug_token';
@@ -104,14 +117,15 @@ export async function discover(
       });
   }
 
-  if (wanted.phoneNumberId) {
-    const n = await ctx.graph.phoneNumbers.get(wanted.phoneNumberId, DISCOVER_FIELDS, ctx.signal);
+  const named = wanted.phoneNumberId ?? (session?.wabaId === wabaId ? session.phoneNumberId : null);
+  if (named) {
+    const n = await ctx.graph.phoneNumbers.get(named, DISCOVER_FIELDS, ctx.signal);
     if (!isCoexistence(n)) throw notCoexistenceError(n);
     return {
       wabaId,
       number: n,
       onboardedAt: parseGraphTime(n.last_onboarded_time) ?? null,
-      pickedBy: 'flag',
+      pickedBy: wanted.phoneNumberId ? 'flag' : 'signup',
       wabaFrom,
     };
   }
@@ -153,18 +167,11 @@ export async function discover(
     });
     return done(coex.find((n) => n.id === id)!, 'prompt');
   }
-  // Not interactive: the number this signup just onboarded is the most recently onboarded one, when that is clear.
-  const [first, second] = coex;
-  const t1 = parseGraphTime(first!.last_onboarded_time);
-  const t2 = parseGraphTime(second!.last_onboarded_time);
-  if (t1 !== undefined && (t2 === undefined || t1 > t2)) {
-    ctx.info(
-      `Several coexistence numbers in WABA ${wabaId}: picked ${describeNumber(first!)}, the most recently onboarded (pass --phone-number-id to choose).`,
-    );
-    return done(first!, 'newest');
-  }
   throw new UsageError(
     `WABA ${wabaId} has several coexistence numbers: ${coex.map(describeNumber).join(', ')}.`,
-    { location: '--phone-number-id', hint: 'Pass --phone-number-id with the number you onboarded.' },
+    {
+      location: '--phone-number-id',
+      hint: "The signup did not say which number it onboarded: pass --phone-number-id with that number (or --session-info with the signup's WA_EMBEDDED_SIGNUP event).",
+    },
   );
 }

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { ConfigError, UsageError, WacxError } from '../errors.js';
+import { CancelledError, ConfigError, UsageError, WacxError } from '../errors.js';
 import { GraphApiError } from '../graph/errors.js';
 import type { Graph } from '../graph/index.js';
 import {
@@ -11,12 +11,20 @@ import {
 } from '../history/sync.js';
 import type { Io, Spinner } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
+import { type AppChange, appChangeLines, appChangesJson } from './app-changes.js';
+import { seenDelivery, waitForDelivery } from './delivery.js';
 import { describeNumber, discover } from './discover.js';
+import { RELAY_CALLBACK_PATH, type RelayedCallback, relayedCallback } from './relay.js';
+import { type SessionInfo, sessionDetail, sessionFromDetail } from './session.js';
 import { buildSignupUrl, formatMs, newState, startCallbackServer } from './signup.js';
 import { isFinished, type OnboardingState, type RunState, STEP_TITLES, STEPS, type StepId } from './state.js';
 import { checkWebhookFields, WebhookFieldsError, webhookFieldsFix } from './webhooks.js';
 
+export * from './app-changes.js';
+export * from './delivery.js';
 export * from './discover.js';
+export * from './relay.js';
+export * from './session.js';
 export * from './signup.js';
 export * from './state.js';
 export * from './webhooks.js';
@@ -46,8 +54,10 @@ export interface OnboardContext {
   }): void;
   /** Called with the signup URL once the callback server listens (tests "scan" it). */
   onUrl?: (url: string) => void;
-  /** Renders a QR code of the URL on stderr. */
-  showQr?: (url: string) => Promise<void>;
+  /** A QR code of the URL, as text for the terminal. */
+  renderQr?: (url: string) => Promise<string>;
+  /** Width of the terminal stderr goes to (undefined when not a terminal). */
+  columns?: number | undefined;
 }
 
 export interface OnboardOptions {
@@ -61,13 +71,23 @@ export interface OnboardOptions {
   code?: string | undefined;
   /** redirect_uri to send with --code (only when the code came from a manual dialog with one). */
   redirectUri?: string | undefined;
+  /** With --code: the signup's session info (which WABA and number it onboarded). */
+  session?: SessionInfo | null;
   wabaId?: string | undefined;
   phoneNumberId?: string | undefined;
   sync: boolean;
+  /** Request the syncs even when no webhook was seen reaching the store (the user accepts the risk). */
+  syncWithoutWebhooks: boolean;
+  /** How long to wait for a webhook to reach the store before the syncs. */
+  webhookTimeoutMs: number;
   timeoutMs: number;
   callbackPort?: number | undefined;
+  /** The public receiver's /onboard/callback URL: the signup can be finished on a phone. */
+  callbackUrl?: string | undefined;
   qr: boolean;
   restart: boolean;
+  /** The App changes were accepted beforehand (--yes): no confirmation before the signup. */
+  yes: boolean;
 }
 
 export interface StepReport {
@@ -97,6 +117,8 @@ export interface OnboardResult {
     history: { request_id: string; requested_at: string } | null;
   };
   steps: StepReport[];
+  /** What coexistence changes in the Business App (shown, and confirmed, before the signup). */
+  app_changes: AppChange[];
   next_steps: string[];
   error: { message: string; hint: string | null; code: number | null } | null;
 }
@@ -154,6 +176,7 @@ export function buildResult(
       detail: s.detail,
       error: s.error,
     })),
+    app_changes: appChangesJson(),
     next_steps: NEXT_STEPS,
     error: err,
   };
@@ -166,6 +189,31 @@ export class OnboardingFailed extends Error {
     readonly original: unknown,
   ) {
     super(original instanceof Error ? original.message : String(original));
+  }
+}
+
+/**
+ * Before the signup changes the Business App: shows what changes, and asks on a terminal; without one the
+ * user must have accepted with --yes. Declining changes nothing.
+ */
+async function confirmAppChanges(ctx: OnboardContext, opts: OnboardOptions): Promise<void> {
+  for (const line of appChangeLines()) ctx.io.info(line);
+  ctx.io.info('');
+  if (opts.yes) return;
+  if (!ctx.interactive) {
+    throw new UsageError('The signup changes the WhatsApp Business app (above): confirm with --yes.', {
+      location: '--yes',
+      hint: 'Read the changes above, then run again with --yes (or on a terminal, to be asked).',
+    });
+  }
+  const ok = await ctx.prompter.confirm({
+    message: 'Continue with the signup (these changes apply once the phone confirms)?',
+    flag: '--yes',
+    default: false,
+  });
+  if (!ok) {
+    ctx.io.info('Onboarding not started: nothing was changed.');
+    throw new CancelledError('Onboarding not started: nothing was changed.');
   }
 }
 
@@ -220,9 +268,11 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
     io.info(
       `Resuming onboarding run ${run.id} (started ${iso(run.startedAt)})${next ? ` at: ${STEP_TITLES[next.id]}` : ''}.`,
     );
-  } else {
-    run = state.create(clock.now(), { appId: opts.appId, configId: opts.configId });
   }
+  // The QR code / URL is shown only after the changes in the App were shown and accepted.
+  const exchanged = resumed && isFinished(run!.steps.find((s) => s.id === 'exchange')!);
+  if (!opts.code && !exchanged) await confirmAppChanges(ctx, opts);
+  if (!resumed || !run) run = state.create(clock.now(), { appId: opts.appId, configId: opts.configId });
   const runId = run.id;
   const ran = new Set<StepId>();
   const appToken = `${opts.appId}|${opts.appSecret}`;
@@ -232,8 +282,23 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
   let redirectUri: string | undefined = opts.redirectUri;
   let token: string | undefined;
   let biz: Graph | undefined;
+  let session: SessionInfo | null = opts.session ?? null;
 
   const stepOf = (id: StepId) => state.get(runId).steps.find((s) => s.id === id)!;
+  /** The QR code when asked for and when it fits the terminal; else how to get one that fits. */
+  const showQr = async (url: string) => {
+    if (!opts.qr || !ctx.renderQr) return;
+    const qr = await ctx.renderQr(url);
+    const width = Math.max(...qr.split('\n').map((l) => [...l].length));
+    const columns = ctx.columns;
+    if (columns && width > columns) {
+      io.info(
+        `The QR code needs ${width} columns and this terminal has ${columns}: widen the window (or make the font smaller) and run \`wacx onboard\` again, or open the link below on the phone.`,
+      );
+      return;
+    }
+    io.info(qr);
+  };
   const needBiz = async (): Promise<Graph> => {
     if (biz) return biz;
     token ??= await ctx.currentToken();
@@ -257,18 +322,48 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
         });
       }
       const oauthState = newState();
-      const server = await startCallbackServer({ state: oauthState, port: opts.callbackPort });
-      try {
-        redirectUri = server.redirectUri;
-        const url = buildSignupUrl({
+      const signupUrl = (redirect: string) =>
+        buildSignupUrl({
           dialogBase: opts.dialogBase,
           apiVersion: opts.apiVersion,
           appId: opts.appId,
-          configId: opts.configId,
-          redirectUri: server.redirectUri,
+          configId: opts.configId!,
+          redirectUri: redirect,
           state: oauthState,
         });
-        spin.stop();
+      let source: Pick<RelayedCallback, 'wait' | 'close'>;
+      spin.stop();
+      if (opts.callbackUrl) {
+        // a phone can finish the signup: the public receiver records the code for this terminal
+        redirectUri = opts.callbackUrl;
+        const url = signupUrl(redirectUri);
+        const relay = relayedCallback({
+          db: state.db,
+          state: oauthState,
+          callbackUrl: redirectUri,
+          signupUrl: url,
+          now: clock.now(),
+          ttlMs: opts.timeoutMs,
+        });
+        source = relay;
+        io.info(
+          'Scan the QR code with the phone (or open the link on any device), log in to Facebook, choose',
+        );
+        io.info(
+          `"Connect your existing WhatsApp Business app" and confirm in the App. The signup comes back to ${redirectUri}`,
+        );
+        io.info('(`wacx webhooks serve` with this profile), which hands it to this terminal.');
+        io.info('');
+        await showQr(relay.startUrl);
+        io.info(`  ${relay.startUrl}`);
+        io.info('');
+        io.info(io.style.dim(`Full signup URL: ${url}`));
+        ctx.onUrl?.(url);
+      } else {
+        const server = await startCallbackServer({ state: oauthState, port: opts.callbackPort });
+        source = server;
+        redirectUri = server.redirectUri;
+        const url = signupUrl(redirectUri);
         io.info(
           `Open this URL in a browser on this computer (the signup comes back to ${server.redirectUri}),`,
         );
@@ -278,24 +373,35 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
         io.info('');
         io.info(`  ${url}`);
         io.info('');
-        if (opts.qr && ctx.showQr) await ctx.showQr(url);
+        if (opts.qr) {
+          io.info(
+            io.style.dim(
+              `No QR code: its signup would come back to ${server.redirectUri}, which a phone cannot reach. To sign up from a phone, run \`wacx webhooks serve\` at a public https address and pass --callback-url https://…${RELAY_CALLBACK_PATH}.`,
+            ),
+          );
+        }
         ctx.onUrl?.(url);
+      }
+      try {
         const waiting = await io.spinner(
           `Waiting for the signup to finish (timeout ${formatMs(opts.timeoutMs)}; Ctrl+C to stop)…`,
         );
         try {
-          const got = await server.wait({ timeoutMs: opts.timeoutMs, clock, signal: ctx.signal });
+          const got = await source.wait({ timeoutMs: opts.timeoutMs, clock, signal: ctx.signal });
           code = got.code;
+          session = got.session;
+        } finally {
           waiting.stop();
-        } catch (error) {
-          waiting.stop();
-          throw error;
         }
       } finally {
-        await server.close();
+        await source.close();
       }
       return {
-        detail: { redirect_uri: redirectUri, callback_at: iso(clock.now()) },
+        detail: {
+          redirect_uri: redirectUri,
+          callback_at: iso(clock.now()),
+          session_info: sessionDetail(session),
+        },
         text: 'Embedded Signup finished: callback received',
       };
     },
@@ -348,7 +454,12 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
           signal: ctx.signal,
           info: (l) => io.info(l),
         },
-        { wabaId: opts.wabaId ?? run!.wabaId ?? undefined, phoneNumberId: opts.phoneNumberId },
+        {
+          wabaId: opts.wabaId ?? run!.wabaId ?? undefined,
+          phoneNumberId: opts.phoneNumberId,
+          // saved with the signup step, so that a resumed run still knows what the signup onboarded
+          session: session ?? sessionFromDetail(stepOf('signup').detail.session_info),
+        },
       );
       const n = found.number;
       state.setIds(runId, clock.now(), {
@@ -410,6 +521,51 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       return {
         detail: { fields: r.fields, callback_url: r.callbackUrl, active: r.active },
         text: `Webhook fields ok: ${r.fields.filter((f) => ['history', 'smb_app_state_sync', 'smb_message_echoes', 'account_update'].includes(f)).join(', ')}`,
+      };
+    },
+
+    webhook_delivery: async (spin) => {
+      const r = state.get(runId);
+      const where = { since: r.startedAt, wabaId: r.wabaId, phoneNumberId: r.phoneNumberId };
+      let seen = seenDelivery(state.db, where);
+      if (!seen && opts.syncWithoutWebhooks) {
+        io.warn(
+          "No webhook has reached this profile's store, and --sync-without-webhooks was given: requesting the one-shot syncs anyway. If webhooks do not arrive, their import is lost and cannot be requested again.",
+        );
+        return {
+          detail: { seen: null, accepted_risk: true },
+          text: 'No webhook seen: syncs requested anyway (--sync-without-webhooks)',
+        };
+      }
+      if (!seen) {
+        spin.stop();
+        io.info(
+          `The contact and history syncs can be requested only once and their import arrives only by webhook: waiting up to ${formatMs(opts.webhookTimeoutMs)} for a webhook to reach this profile's store (\`wacx webhooks serve\` behind the app's callback URL).`,
+        );
+        const waiting = await io.spinner('Waiting for a webhook delivery (Ctrl+C to stop)…');
+        try {
+          seen = await waitForDelivery({
+            db: state.db,
+            clock,
+            signal: ctx.signal,
+            timeoutMs: opts.webhookTimeoutMs,
+            ...where,
+          });
+        } finally {
+          waiting.stop();
+        }
+      }
+      return {
+        detail: {
+          seen: {
+            field: seen.field,
+            kind: seen.kind,
+            summary: seen.summary,
+            received_at: iso(seen.receivedAt),
+          },
+          accepted_risk: false,
+        },
+        text: `Webhooks reach the store (${seen.summary}, received ${iso(seen.receivedAt)}): the syncs' imports will be kept`,
       };
     },
 
@@ -480,7 +636,10 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       }
       if (opts.code) {
         code = opts.code;
-        state.setStep(runId, id, 'skipped', clock.now(), { via: '--code' });
+        state.setStep(runId, id, 'skipped', clock.now(), {
+          via: '--code',
+          session_info: sessionDetail(session),
+        });
         ran.add(id);
         io.info(`${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--code given)`);
         continue;
@@ -489,11 +648,11 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       if (resumed) io.info(`${io.style.green('✓')} ${STEP_TITLES[id]} (done earlier)`);
       continue;
     }
-    if ((id === 'contact_sync' || id === 'history_sync') && !opts.sync) {
+    if ((id === 'webhook_delivery' || id === 'contact_sync' || id === 'history_sync') && !opts.sync) {
       state.setStep(runId, id, 'skipped', clock.now(), { reason: '--no-sync' });
       ran.add(id);
       io.info(
-        `${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--no-sync). Request it within 24 h of onboarding: \`wacx onboard\` or \`wacx history sync\`.`,
+        `${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--no-sync).${id === 'webhook_delivery' ? '' : ' Request it within 24 h of onboarding: `wacx onboard` or `wacx history sync`.'}`,
       );
       continue;
     }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../clock.js';
 import { CancelledError, UsageError, WacxError } from '../errors.js';
+import { parseSessionInfo, SESSION_INFO_PARAM, type SessionInfo } from './session.js';
 
 export const DEFAULT_DIALOG_BASE = 'https://www.facebook.com';
 export const CALLBACK_PATH = '/callback';
@@ -76,6 +77,19 @@ export function buildSignupUrl(p: {
 export interface CallbackResult {
   code: string;
   state: string;
+  /** The signup's session info, when the redirect carried it. */
+  session: SessionInfo | null;
+}
+
+/** The session info of a callback's query (a malformed one is ignored: the ids are then discovered). */
+export function sessionOfQuery(q: URLSearchParams): SessionInfo | null {
+  const raw = q.get(SESSION_INFO_PARAM);
+  if (!raw) return null;
+  try {
+    return parseSessionInfo(raw, SESSION_INFO_PARAM);
+  } catch {
+    return null;
+  }
 }
 
 export interface CallbackServer {
@@ -172,7 +186,7 @@ export async function startCallbackServer(options: {
       'Signup received',
       'wacx received the signup and is finishing the onboarding. You can close this window.',
     );
-    finish({ ok: { code, state } });
+    finish({ ok: { code, state, session: sessionOfQuery(q) } });
   };
 
   const server: Server = createServer(handler);

@@ -1,6 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  RELAY_CALLBACK_PATH,
+  RELAY_START_PATH,
+  type RelayPage,
+  relayCallback,
+  relayStart,
+} from '../onboarding/relay.js';
 import type { Db } from '../store/index.js';
 import {
   type IngestResult,
@@ -21,7 +28,16 @@ import {
 export interface RequestOutcome {
   method: string;
   status: number;
-  outcome: IngestResult['outcome'] | 'verified' | 'verify_refused' | 'not_found' | 'method_not_allowed';
+  outcome:
+    | IngestResult['outcome']
+    | 'verified'
+    | 'verify_refused'
+    | 'not_found'
+    | 'method_not_allowed'
+    /** A signup redirect for a waiting `wacx onboard` (GET /onboard/callback) was recorded. */
+    | 'signup_recorded'
+    /** Another /onboard/* answer (the start link, an unknown state). */
+    | 'signup_page';
   reason?: RejectReason | undefined;
   events: number;
   duplicates: number;
@@ -64,6 +80,15 @@ export interface WebhookServer {
   stats: WebhookServerStats;
   /** Stops accepting, lets in-flight requests finish (their events stored and answered), then resolves. */
   close(): Promise<void>;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function relayHtml(p: RelayPage): string {
+  return `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>wacx: ${escapeHtml(p.title)}</title>
+<body style="font-family:system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em"><h1>${escapeHtml(p.title)}</h1><p>${escapeHtml(p.text)}</p></body>`;
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -197,6 +222,34 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const url = new URL(req.url ?? '/', 'http://localhost');
     const method = req.method ?? 'GET';
     const base = { method, events: 0, duplicates: 0 };
+    if (method === 'GET' && (url.pathname === RELAY_CALLBACK_PATH || url.pathname === RELAY_START_PATH)) {
+      const now = options.clock?.now() ?? Date.now();
+      let page: RelayPage;
+      try {
+        page =
+          url.pathname === RELAY_START_PATH
+            ? relayStart(options.db, url.searchParams, now)
+            : relayCallback(options.db, url.searchParams, now);
+      } catch {
+        page = { status: 500, title: 'Error', text: 'The store could not be read.', recorded: false };
+      }
+      if (page.location) res.setHeader('Location', page.location);
+      res.setHeader('Cache-Control', 'no-store');
+      const html = relayHtml(page);
+      if (closing) res.setHeader('Connection', 'close');
+      res.writeHead(page.status, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Length': Buffer.byteLength(html),
+      });
+      res.end(html);
+      options.onRequest?.({
+        ...base,
+        outcome: page.recorded ? 'signup_recorded' : 'signup_page',
+        status: page.status,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
+      return;
+    }
     if (url.pathname !== path && url.pathname !== `${path}/`) {
       req.resume();
       finish(res, started, { ...base, outcome: 'not_found' }, 404, 'Not found\n');
