@@ -13,7 +13,7 @@ export interface CommandSpec {
   load: () => Promise<CommandModule>;
   /** Long runs with a memory cap: V8 is told to keep its heaps small before the command's modules load. */
   tightHeap?: true;
-  /** May create the profile named by --profile (any other command refuses a profile that does not exist). */
+  /** May create the profile named by --profile (its settings, or its store); any other command refuses a profile that has neither. */
   createsProfile?: true;
   /** Changes the profile file or the keychain: refused with --sandbox, whose profile is thrown away. */
   changesConfig?: true;
@@ -97,11 +97,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['webhooks', 'serve'],
     summary: 'Run the signed webhook receiver',
     load: () => import('./webhooks/serve.js'),
+    createsProfile: true,
   },
   {
     path: ['webhooks', 'ingest'],
     summary: 'Import raw webhook payloads (NDJSON) into the store',
     load: () => import('./webhooks/ingest.js'),
+    createsProfile: true,
   },
   {
     path: ['templates', 'list'],

@@ -246,7 +246,7 @@ export class Deps {
   /** Where the profile's database lives: `profiles/<name>/wacx.db` beside the config file, or WACX_DB. */
   storePath(): string {
     const config = this.config();
-    return this.env.WACX_DB ?? join(config.profiles.dir, 'profiles', config.profileName, 'wacx.db');
+    return this.env.WACX_DB ?? join(config.profiles.profileDir(config.profileName), 'wacx.db');
   }
 
   async store(): Promise<Store> {

@@ -15,7 +15,8 @@ export interface Violation {
 }
 
 const LEAVES = new Set(['lib/errors.ts', 'lib/clock.ts', 'lib/version.ts']);
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -44,7 +45,6 @@ export function importGraph(root: string): Map<string, string[]> {
   return graph;
 }
 
-
 function ruleFor(from: string, to: string): string | undefined {
   const a = room(from);
   const b = room(to);
@@ -52,14 +52,17 @@ function ruleFor(from: string, to: string): string | undefined {
     if (b === 'cli') return 'a command imports the cli entry point or registry';
     const sameNounShared = b === a && to.endsWith('/shared.ts');
     if (b.startsWith('commands/') && !sameNounShared) return 'a command imports another command';
-    if (b === 'sandbox' && a !== 'commands/sandbox') return 'a command other than `sandbox` imports the sandbox';
+    if (b === 'sandbox' && a !== 'commands/sandbox')
+      return 'a command other than `sandbox` imports the sandbox';
   }
   if (a.startsWith('lib/')) {
     if (b === 'cli' || b.startsWith('commands/')) return 'lib imports commands or the cli layer';
     if (b === 'sandbox') return 'lib imports the sandbox';
-    if (b === 'lib/deps' && a !== 'lib/deps') return 'a domain takes Deps instead of the narrow context it needs';
+    if (b === 'lib/deps' && a !== 'lib/deps')
+      return 'a domain takes Deps instead of the narrow context it needs';
   }
-  if (a === 'lib/graph' && b !== 'lib/graph' && !LEAVES.has(to)) return 'the API core imports something above it';
+  if (a === 'lib/graph' && b !== 'lib/graph' && !LEAVES.has(to))
+    return 'the API core imports something above it';
   return undefined;
 }
 
@@ -71,8 +74,10 @@ function ruleFor(from: string, to: string): string | undefined {
 export function room(path: string): string {
   const parts = path.split('/');
   if (parts[0] === 'cli.ts' || parts[0] === 'cli' || path === 'commands/registry.ts') return 'cli';
-  if (parts[0] === 'commands') return parts.length > 2 ? `commands/${parts[1]}` : `commands/${parts[1]!.replace(/\.ts$/, '')}`;
-  if (parts[0] === 'lib') return parts.length > 2 ? `lib/${parts[1]}` : `lib/${parts[1]!.replace(/\.ts$/, '')}`;
+  if (parts[0] === 'commands')
+    return parts.length > 2 ? `commands/${parts[1]}` : `commands/${parts[1]!.replace(/\.ts$/, '')}`;
+  if (parts[0] === 'lib')
+    return parts.length > 2 ? `lib/${parts[1]}` : `lib/${parts[1]!.replace(/\.ts$/, '')}`;
   return parts[0]!.replace(/\.ts$/, '');
 }
 

@@ -103,6 +103,21 @@ describe('values are checked where they enter, and the message names the place',
     expect(nowKnown).toMatchObject({ code: 0, stdout: '42\n' });
   });
 
+  it('the webhook receiver and import create the profile they store into; it then exists for the others', async () => {
+    const h = tempHome();
+    try {
+      const file = join(h.home, 'events.ndjson');
+      writeFileSync(file, '');
+      const ingest = await run(['--profile', 'receiver', 'webhooks', 'ingest', file], { env: h.env });
+      expect(ingest.code, ingest.stderr).toBe(0);
+      const status = await run(['--profile', 'receiver', 'history', 'status', '--json'], { env: h.env });
+      expect(status.stderr).not.toContain('does not exist');
+      expect(status.code).not.toBe(2);
+    } finally {
+      h.cleanup();
+    }
+  });
+
   it.each([
     [['config', 'set', 'wabaId', '1']],
     [['config', 'unset', 'wabaId']],

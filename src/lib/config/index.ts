@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ConfigError, UsageError } from '../errors.js';
 import { DEFAULT_PROFILE, PROFILE_NAME, type ProfileData, ProfileStore } from './profiles.js';
 import { mask, Redactor } from './redact.js';
@@ -34,8 +35,9 @@ export interface ConfigOptions {
    */
   keychain?: KeychainInput | Promise<KeychainInput | undefined>;
   /**
-   * The running command may create the profile (`auth login`, `config set`, `onboard`); for every other one a
-   * profile named by --profile or WACX_PROFILE that does not exist is an error, not an empty profile.
+   * The running command may create the profile (`auth login`, `config set`, `onboard`, the webhook receiver and
+   * import, which create its store); for every other one a profile named by --profile or WACX_PROFILE that has
+   * neither settings nor a store is an error, not an empty profile.
    */
   createsProfile?: boolean;
 }
@@ -97,7 +99,8 @@ export class Config {
       explicit !== undefined &&
       !options.createsProfile &&
       explicit !== DEFAULT_PROFILE &&
-      !this.profiles.get(explicit)
+      !this.profiles.get(explicit) &&
+      !existsSync(this.profiles.profileDir(explicit))
     ) {
       const names = this.profiles.names();
       throw new UsageError(`Profile "${explicit}" does not exist.`, {

@@ -123,6 +123,10 @@ export class ProfileStore {
   get path(): string {
     return this.conf.path;
   }
+  /** The profile's own directory (its database), beside the config file. */
+  profileDir(name: string): string {
+    return join(this.dir, 'profiles', name);
+  }
   exists(): boolean {
     return existsSync(this.conf.path);
   }
