@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InProcessSandbox } from '../lib/deps.js';
+import { UsageError } from '../lib/errors.js';
 import { startSandbox } from './index.js';
+import { ScenarioError } from './scenarios.js';
 import type { SandboxOptions } from './options.js';
 import { SEED } from './seed.js';
 
@@ -40,6 +42,8 @@ export async function startInProcessSandbox(options: {
     });
   } catch (error) {
     rmSync(configDir, { recursive: true, force: true });
+    if (error instanceof ScenarioError)
+      throw new UsageError(error.message, { location: 'WACX_SANDBOX_SCENARIO', cause: error });
     throw error;
   }
   return {

@@ -119,6 +119,26 @@ describe('values are checked where they enter, and the message names the place',
   });
 
   it.each([
+    [
+      'WACX_CONFIG_DIR',
+      { WACX_CONFIG_DIR: '/proc/wacx-config' },
+      'Cannot create the configuration directory',
+    ],
+    ['WACX_CONFIG_DIR', { WACX_CONFIG_DIR: '/etc/passwd/wacx' }, 'a part of the path is not a directory'],
+    [
+      'WACX_SANDBOX_SCENARIO',
+      { WACX_SANDBOX_SCENARIO: 'faults:error_rate=5' },
+      'error_rate must be between 0 and 1',
+    ],
+  ])('a bad %s is a usage error naming it, at once', async (variable, extra, message) => {
+    const args = variable === 'WACX_SANDBOX_SCENARIO' ? ['templates', 'list', '--sandbox'] : ['config', 'list'];
+    const r = await run(args, { env: { ...home.env, ...extra } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${variable}: `);
+    expect(r.stderr).toContain(message);
+  });
+
+  it.each([
     [['config', 'set', 'wabaId', '1']],
     [['config', 'unset', 'wabaId']],
     [['auth', 'logout']],

@@ -1,9 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type Conf from 'conf';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { fsReason, makeDirectory } from '../files.js';
 import type { SecretKey, SettingKey } from './settings.js';
 
 export interface ProfileData {
@@ -102,8 +103,12 @@ export class ProfileStore {
   private readonly conf: Conf<ConfigFile>;
   readonly dir: string;
 
+  /** The directory was given by WACX_CONFIG_DIR (errors then name the variable). */
+  private readonly fromEnv: boolean;
+
   constructor(env: NodeJS.ProcessEnv) {
     this.dir = configDir(env);
+    this.fromEnv = Boolean(env.WACX_CONFIG_DIR);
     // conf creates a missing directory on first read with the default mode; create it first, private.
     this.ensureDir();
     const ConfClass = loadConf();
@@ -136,7 +141,14 @@ export class ProfileStore {
   }
 
   private ensureDir(): void {
-    if (!existsSync(this.dir)) mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    if (existsSync(this.dir)) return;
+    try {
+      makeDirectory(this.dir);
+    } catch (error) {
+      const message = `Cannot create the configuration directory ${this.dir}: ${fsReason(error)}.`;
+      if (this.fromEnv) throw new UsageError(message, { location: 'WACX_CONFIG_DIR', cause: error });
+      throw new ConfigError(message, { hint: 'Set WACX_CONFIG_DIR to a directory you can write.', cause: error });
+    }
   }
 
   private read(): ConfigFile {
