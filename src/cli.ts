@@ -42,6 +42,8 @@ function usageLine(cmd: Command): string {
 }
 
 interface RunState {
+  /** What the verb's `run` returned. */
+  exitCode: number;
   /** The command whose action is running (for the usage line of a UsageError). */
   current?: Command;
   /** What commander wrote to stderr (errors, help on error), printed redacted once the run ends. */
@@ -94,7 +96,12 @@ function buildProgram(
     const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
     if (spec === target) {
       if (spec.tightHeap) keepHeapTight();
-      loaded = spec.load().then((m) => m.register(cmd, deps));
+      loaded = spec.load().then(({ default: verb }) => {
+        verb.flags(cmd);
+        cmd.action(async (...args: unknown[]) => {
+          state.exitCode = (await verb.run(deps, ...args)) ?? ExitCode.OK;
+        });
+      });
     }
   }
   program
@@ -291,7 +298,7 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   const deps = new Deps(init);
   // chalk is loaded only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it
   if (deps.io.color) await preloadChalk();
-  const state: RunState = { stderr: [] };
+  const state: RunState = { exitCode: ExitCode.OK, stderr: [] };
   const { program, loaded } = buildProgram(deps, commandWords(args), state);
   try {
     await loaded;
@@ -306,11 +313,15 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
     await deps.io.flush();
     if (deps.io.jqError) {
       deps.io.error(deps.io.jqError.message);
-      return deps.exitCode === ExitCode.OK ? ExitCode.FAILED : deps.exitCode;
+      return state.exitCode === ExitCode.OK ? ExitCode.FAILED : state.exitCode;
     }
-    if (deps.signal.aborted && deps.exitCode === ExitCode.OK && !deps.stopsOnSignal)
+    if (
+      deps.signal.aborted &&
+      state.exitCode === ExitCode.OK &&
+      !findTarget(commandWords(args))?.stopsOnSignal
+    )
       return ExitCode.CANCELLED;
-    return deps.exitCode;
+    return state.exitCode;
   } catch (error) {
     await deps.io.flush();
     if (error instanceof CommanderError) {
@@ -345,12 +356,4 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   } finally {
     await deps.cleanup();
   }
-}
-
-/** Wraps a command's work: the number it returns becomes the exit code. */
-export function action<A extends unknown[]>(deps: Deps, fn: (...args: A) => Promise<number | undefined>) {
-  return async (...args: A): Promise<void> => {
-    const code = await fn(...args);
-    deps.exitCode = code ?? ExitCode.OK;
-  };
 }

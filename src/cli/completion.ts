@@ -85,7 +85,7 @@ export async function printCompletions(deps: Deps, program: Command, words: stri
     const cmd = root.command(spec.path.join(' '), spec.summary);
     if (!spec.path.every((p, i) => typed[i] === p)) continue;
     const scratch = new CommanderCommand(spec.path.join(' '));
-    (await spec.load()).register(scratch, deps);
+    (await spec.load()).default.flags(scratch);
     addOptions(cmd, scratch.options, dynamic);
     for (const arg of scratch.registeredArguments) {
       const choices = arg.argChoices;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../cli.js';
+import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../lib/deps.js';
 import {
   appChangesOf,
@@ -25,31 +25,35 @@ interface DoctorFlags {
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',')];
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'Check coexistence sync health (set-up, token, WABA, number, webhooks, templates), with a fix for every problem. Read-only.',
-    )
-    .option('--strict', 'exit 1 on warnings too, not only on failures')
-    .option('--offline', 'do not contact the API: run only the local checks (config, secrets, webhook store)')
-    .option(
-      '--skip <ids>',
-      'skip checks by id or group, comma-separated (e.g. templates,sync.history)',
-      collect,
-    )
-    .option(
-      '--activity-warn-days <n>',
-      `warn when the last Business App activity (echo or contact sync) is older than n days (default ${DEFAULT_DOCTOR_OPTIONS.activityWarnDays})`,
-    )
-    .option(
-      '--activity-fail-days <n>',
-      `fail when it is older than n days (default ${DEFAULT_DOCTOR_OPTIONS.activityFailDays}; Meta disconnects after about 14)`,
-    )
-    .option('--waba-id <id>', 'WhatsApp Business Account id (default: the profile’s)')
-    .option('--phone-number-id <id>', 'phone number id (default: the profile’s)')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Check coexistence sync health (set-up, token, WABA, number, webhooks, templates), with a fix for every problem. Read-only.',
+      )
+      .option('--strict', 'exit 1 on warnings too, not only on failures')
+      .option(
+        '--offline',
+        'do not contact the API: run only the local checks (config, secrets, webhook store)',
+      )
+      .option(
+        '--skip <ids>',
+        'skip checks by id or group, comma-separated (e.g. templates,sync.history)',
+        collect,
+      )
+      .option(
+        '--activity-warn-days <n>',
+        `warn when the last Business App activity (echo or contact sync) is older than n days (default ${DEFAULT_DOCTOR_OPTIONS.activityWarnDays})`,
+      )
+      .option(
+        '--activity-fail-days <n>',
+        `fail when it is older than n days (default ${DEFAULT_DOCTOR_OPTIONS.activityFailDays}; Meta disconnects after about 14)`,
+      )
+      .option('--waba-id <id>', 'WhatsApp Business Account id (default: the profile’s)')
+      .option('--phone-number-id <id>', 'phone number id (default: the profile’s)')
+      .addHelpText(
+        'after',
+        `
 Checks, grouped: Set-up (Node, profile, config file mode, secrets, API reachable, clock skew), Token (valid,
 expiry, scopes, WABA access), WABA (reachable, app subscribed, webhook fields, rate usage), Number (coexistence,
 status, health, quality, throughput, messaging limit, display name, API version), Sync health (webhooks received,
@@ -64,9 +68,10 @@ Examples:
   $ wacx doctor --strict --skip templates.rejected      # cron / CI health probe
   $ wacx doctor --offline                               # local checks only
   $ wacx doctor --sandbox                               # try it against the built-in sandbox`,
-    )
-    .action(action(deps, (opts: DoctorFlags) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: DoctorFlags) => run(opts, deps),
+});
 
 function positiveNumber(value: string | undefined, flag: string, fallback: number): number {
   if (value === undefined) return fallback;

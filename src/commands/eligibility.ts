@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../cli.js';
+import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../lib/deps.js';
 import {
   type ActivePeriod,
@@ -36,25 +36,26 @@ export interface EligibilityOptions {
   offline?: boolean;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Check whether a WhatsApp Business app number can be onboarded for coexistence')
-    .argument(
-      '[phone]',
-      'the number in any format, e.g. "+44 20 7946 0958" (asked on a terminal when missing)',
-    )
-    .option('--app-version <version>', `WhatsApp Business app version (needs ≥ ${MIN_APP_VERSION})`)
-    .option('--active-since <YYYY-MM-DD>', 'day the number started being used in the Business App')
-    .option('--days-active <n>', 'or: number of days it has been used in the Business App')
-    .option('--policy <id>', `country policy: ${POLICY_IDS.join(' | ')}`, DEFAULT_POLICY)
-    .option('--default-country <CC>', 'country of numbers written without +, e.g. GB')
-    .option('--min-days <n>', 'days of Business App use required', String(DEFAULT_MIN_DAYS))
-    .option('--phone-number-id <id>', 'phone number id for the live checks (default: the profile)')
-    .option('--waba-id <id>', 'WABA whose numbers the live checks search (default: the profile)')
-    .option('--offline', 'skip the live checks (no API calls)')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Check whether a WhatsApp Business app number can be onboarded for coexistence')
+      .argument(
+        '[phone]',
+        'the number in any format, e.g. "+44 20 7946 0958" (asked on a terminal when missing)',
+      )
+      .option('--app-version <version>', `WhatsApp Business app version (needs ≥ ${MIN_APP_VERSION})`)
+      .option('--active-since <YYYY-MM-DD>', 'day the number started being used in the Business App')
+      .option('--days-active <n>', 'or: number of days it has been used in the Business App')
+      .option('--policy <id>', `country policy: ${POLICY_IDS.join(' | ')}`, DEFAULT_POLICY)
+      .option('--default-country <CC>', 'country of numbers written without +, e.g. GB')
+      .option('--min-days <n>', 'days of Business App use required', String(DEFAULT_MIN_DAYS))
+      .option('--phone-number-id <id>', 'phone number id for the live checks (default: the profile)')
+      .option('--waba-id <id>', 'WABA whose numbers the live checks search (default: the profile)')
+      .option('--offline', 'skip the live checks (no API calls)')
+      .addHelpText(
+        'after',
+        `
 Checks (each pass / warn / fail / skip, with its reason):
   phone         parsed to E.164, region detected
   country       against a dated policy: "current" (Meta today: no excluded country) or
@@ -70,9 +71,10 @@ Examples:
   $ wacx eligibility "+44 20 7946 0958" --app-version 2.25.3.78 --active-since 2025-06-01
   $ wacx eligibility 0612345678 --default-country FR --app-version 2.24.17 --days-active 30 --json
   $ wacx eligibility +919876543210 --app-version 2.25.1 --days-active 90 --policy 2025-02`,
-    )
-    .action(action(deps, (phone: string | undefined, opts: EligibilityOptions) => run(phone, opts, deps)));
-}
+      );
+  },
+  run: (deps, phone: string | undefined, opts: EligibilityOptions) => run(phone, opts, deps),
+});
 
 /** Validates every flag given before anything is asked or sent. */
 function validateFlags(

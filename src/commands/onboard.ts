@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../cli.js';
+import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../lib/deps.js';
 import { ConfigError, UsageError } from '../lib/errors.js';
 import { Graph } from '../lib/graph/index.js';
@@ -35,46 +35,47 @@ export interface OnboardFlags {
   yes?: boolean;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Onboard a WhatsApp Business app number for coexistence, step by step (resumable)')
-    .option('--app-id <id>', 'Meta app id (default: profile / WACX_APP_ID)')
-    .option('--config-id <id>', 'Embedded Signup configuration id (default: profile / WACX_CONFIG_ID)')
-    .option('--code <code>', 'scripted form: exchange this code (30 s life) instead of showing the QR code')
-    .option('--redirect-uri <uri>', 'with --code: the redirect_uri the code was issued for, if any')
-    .option(
-      '--session-info <json>',
-      'with --code: the WA_EMBEDDED_SIGNUP event your signup page received (names the WABA and number)',
-    )
-    .option('--waba-id <id>', 'the WABA (default: from the business token’s granular scopes)')
-    .option('--phone-number-id <id>', 'the coexistence number (default: found in the WABA)')
-    .option('--no-sync', 'do not request the contact and history syncs now (within 24 h later)')
-    .option(
-      '--webhook-timeout <duration>',
-      'before the syncs, how long to wait for a webhook to reach the store',
-      '2m',
-    )
-    .option(
-      '--sync-without-webhooks',
-      'request the one-shot syncs even if no webhook was seen reaching the store (their import may be lost)',
-    )
-    .option('--timeout <duration>', 'how long to wait for the signup callback', '10m')
-    .option('--dialog-url <url>', 'base URL of the OAuth dialog (default: https://www.facebook.com)')
-    .option('--callback-port <port>', 'fixed port for the loopback callback (default: ephemeral)')
-    .option(
-      '--callback-url <url>',
-      'sign up on a phone: the public https URL of `wacx webhooks serve`’s /onboard/callback route',
-    )
-    .option('--qr', 'show the QR code (with --callback-url) even when stderr is not a terminal')
-    .option('--no-qr', 'never show the QR code (the URL is always printed)')
-    .option('--restart', 'start a new onboarding instead of resuming the last one')
-    .option(
-      '-y, --yes',
-      'accept what coexistence changes in the Business App without being asked (required when not on a terminal)',
-    )
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Onboard a WhatsApp Business app number for coexistence, step by step (resumable)')
+      .option('--app-id <id>', 'Meta app id (default: profile / WACX_APP_ID)')
+      .option('--config-id <id>', 'Embedded Signup configuration id (default: profile / WACX_CONFIG_ID)')
+      .option('--code <code>', 'scripted form: exchange this code (30 s life) instead of showing the QR code')
+      .option('--redirect-uri <uri>', 'with --code: the redirect_uri the code was issued for, if any')
+      .option(
+        '--session-info <json>',
+        'with --code: the WA_EMBEDDED_SIGNUP event your signup page received (names the WABA and number)',
+      )
+      .option('--waba-id <id>', 'the WABA (default: from the business token’s granular scopes)')
+      .option('--phone-number-id <id>', 'the coexistence number (default: found in the WABA)')
+      .option('--no-sync', 'do not request the contact and history syncs now (within 24 h later)')
+      .option(
+        '--webhook-timeout <duration>',
+        'before the syncs, how long to wait for a webhook to reach the store',
+        '2m',
+      )
+      .option(
+        '--sync-without-webhooks',
+        'request the one-shot syncs even if no webhook was seen reaching the store (their import may be lost)',
+      )
+      .option('--timeout <duration>', 'how long to wait for the signup callback', '10m')
+      .option('--dialog-url <url>', 'base URL of the OAuth dialog (default: https://www.facebook.com)')
+      .option('--callback-port <port>', 'fixed port for the loopback callback (default: ephemeral)')
+      .option(
+        '--callback-url <url>',
+        'sign up on a phone: the public https URL of `wacx webhooks serve`’s /onboard/callback route',
+      )
+      .option('--qr', 'show the QR code (with --callback-url) even when stderr is not a terminal')
+      .option('--no-qr', 'never show the QR code (the URL is always printed)')
+      .option('--restart', 'start a new onboarding instead of resuming the last one')
+      .option(
+        '-y, --yes',
+        'accept what coexistence changes in the Business App without being asked (required when not on a terminal)',
+      )
+      .addHelpText(
+        'after',
+        `
 Before the signup, onboard shows what coexistence changes in the WhatsApp Business app (group chats not
 synchronized, disappearing messages, view once and live location off, broadcast lists read-only, companions
 unlinked, API messages billed) and asks to continue; without a terminal pass --yes.
@@ -98,9 +99,10 @@ Examples:
   $ wacx onboard --code AQB… --session-info '{"type":"WA_EMBEDDED_SIGNUP","event":"FINISH_WHATSAPP_BUSINESS_APP_ONBOARDING","data":{"waba_id":"…","phone_number_id":"…"}}'
   $ wacx onboard --no-sync        # then later: wacx onboard (resumes with the syncs)
   $ wacx onboard --restart --phone-number-id 1065…`,
-    )
-    .action(action(deps, (opts: OnboardFlags) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: OnboardFlags) => run(opts, deps),
+});
 
 function positiveInt(value: string, location: string): number {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {

@@ -1,9 +1,8 @@
-import type { Command } from 'commander';
-import type { Deps } from '../lib/deps.js';
+import type { VerbDefinition } from '../cli/define.js';
 
-/** What every command module exports: flags, arguments, help and the action. */
+/** What every verb module exports: its definition (flags, arguments, help, and `run`). */
 export interface CommandModule {
-  register(cmd: Command, deps: Deps): void;
+  default: VerbDefinition;
 }
 
 export interface CommandSpec {
@@ -17,6 +16,8 @@ export interface CommandSpec {
   createsProfile?: true;
   /** Changes the profile file or the keychain: refused with --sandbox, whose profile is thrown away. */
   changesConfig?: true;
+  /** A server: Ctrl+C / SIGTERM is its normal stop, so returning after one is exit 0, not 130. */
+  stopsOnSignal?: true;
 }
 
 export const GROUPS: Record<string, string> = {
@@ -71,6 +72,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['sandbox'],
     summary: 'Run a local emulator of the WhatsApp Cloud API',
     load: () => import('./sandbox.js'),
+    stopsOnSignal: true,
   },
   {
     path: ['eligibility'],
@@ -97,6 +99,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['webhooks', 'serve'],
     summary: 'Run the signed webhook receiver',
     load: () => import('./webhooks/serve.js'),
+    stopsOnSignal: true,
     createsProfile: true,
   },
   {

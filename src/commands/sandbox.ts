@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../cli.js';
+import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../lib/deps.js';
 import { UsageError } from '../lib/errors.js';
 import { SCENARIOS, startSandbox } from '../sandbox/index.js';
@@ -21,31 +21,35 @@ interface Opts {
   quiet?: boolean;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Run a local, stateful emulator of the WhatsApp Cloud API (Graph API) with a seeded world')
-    .option('--port <n>', 'port to listen on (0 = any free port)', '8787')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--webhook-url <url>', 'POST signed webhooks here (default: the sandbox keeps them itself)')
-    .option(
-      '--app-secret <secret>',
-      'app secret used to sign webhooks and check appsecret_proof',
-      SEED.app.secret,
-    )
-    .option('--verify-token <token>', 'verify token of the webhook handshake', SEED.verifyToken)
-    .option(
-      '--scenario <name>',
-      `apply a scenario at start: ${SCENARIOS.join(', ')} (parameters: name:key=value,…)`,
-    )
-    .option('--review-delay <ms>', 'template review delay, PENDING -> APPROVED/REJECTED', '2000')
-    .option('--status-delay <ms>', 'pacing of sent -> delivered -> read status webhooks', '500')
-    .option('--require-appsecret-proof', 'reject calls without a valid appsecret_proof')
-    .option('--seed-activity', 'start with onboarding activity for the coexistence number (webhooks)')
-    .option('--no-problem-templates', 'do not seed the PAUSED and DISABLED templates (a fully healthy world)')
-    .option('--quiet', 'do not log requests and webhooks on stderr')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Run a local, stateful emulator of the WhatsApp Cloud API (Graph API) with a seeded world')
+      .option('--port <n>', 'port to listen on (0 = any free port)', '8787')
+      .option('--host <host>', 'address to listen on', '127.0.0.1')
+      .option('--webhook-url <url>', 'POST signed webhooks here (default: the sandbox keeps them itself)')
+      .option(
+        '--app-secret <secret>',
+        'app secret used to sign webhooks and check appsecret_proof',
+        SEED.app.secret,
+      )
+      .option('--verify-token <token>', 'verify token of the webhook handshake', SEED.verifyToken)
+      .option(
+        '--scenario <name>',
+        `apply a scenario at start: ${SCENARIOS.join(', ')} (parameters: name:key=value,…)`,
+      )
+      .option('--review-delay <ms>', 'template review delay, PENDING -> APPROVED/REJECTED', '2000')
+      .option('--status-delay <ms>', 'pacing of sent -> delivered -> read status webhooks', '500')
+      .option('--require-appsecret-proof', 'reject calls without a valid appsecret_proof')
+      .option('--seed-activity', 'start with onboarding activity for the coexistence number (webhooks)')
+      .option(
+        '--no-problem-templates',
+        'do not seed the PAUSED and DISABLED templates (a fully healthy world)',
+      )
+      .option('--quiet', 'do not log requests and webhooks on stderr')
+      .addHelpText(
+        'after',
+        `
 Runs until Ctrl+C. Graph paths: http://HOST:PORT/v21.0 … /v26.0. Control and inspection API under /__sandbox/
 (messages, send-counts, webhooks, scenario, clock, numbers/{id}, emit, reset, flush).
 
@@ -55,9 +59,10 @@ Examples:
   $ wacx sandbox --webhook-url http://127.0.0.1:3000/webhook --scenario history_declined
   $ wacx sandbox --scenario faults:error_rate=0.1,latency_ms=50
   $ eval "$(curl -s http://127.0.0.1:8787/__sandbox/env)"   # point this shell's wacx at it`,
-    )
-    .action(action(deps, (opts: Opts) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: Opts) => run(opts, deps),
+});
 
 function intOption(value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -130,7 +135,6 @@ export async function run(opts: Opts, deps: Deps): Promise<number> {
       io.success(`Sandbox running at ${sandbox.url} (Ctrl+C to stop)`);
       stdout.write(humanWorld(world));
     }
-    deps.stopsOnSignal = true;
     await new Promise<void>((resolve) => {
       if (deps.signal.aborted) resolve();
       else deps.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../cli.js';
+import { defineCommand } from '../cli/define.js';
 import { sendCampaign } from '../lib/campaign/campaign.js';
 import { campaignEnv } from '../lib/campaign/env.js';
 import type { Deps } from '../lib/deps.js';
@@ -27,51 +27,58 @@ export interface SendOptions {
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      "Send a template to every row of a CSV, paced to the number's real throughput, with a durable ledger: " +
-        'running the same command again resumes, and no row is ever sent twice.',
-    )
-    .requiredOption('--csv <file>', 'CSV with a header line; one recipient per row')
-    .requiredOption('--template <name>', 'APPROVED template to send')
-    .requiredOption('--language <code>', "the template's language, e.g. en_US")
-    .option(
-      '--map <COLUMN=PARAM>',
-      'fill a template parameter from a column (repeatable): PARAM is 1, body.2, first_name, header, header.1, button.0',
-      collect,
-    )
-    .option('--phone-column <column>', 'column with the phone numbers (default: phone, to, wa_id, mobile, …)')
-    .option('--default-country <CC>', 'country of numbers written without +CC (ISO code, e.g. DE)')
-    .option(
-      '--rate <n>',
-      "messages per second (default: the number's throughput minus 5 %; never above it without --force)",
-    )
-    .option('--force', "allow --rate above the number's throughput")
-    .option(
-      '--campaign <id>',
-      'campaign id (default: derived from the CSV content, template, language and number)',
-    )
-    .option('--exclude <file>', 'phone numbers never to message (one per line, or a CSV with a phone column)')
-    .option('--strict', 'refuse the whole run (exit 2) if any row is invalid, before anything is sent')
-    .option('--dry-run', 'validate everything and render every message; send nothing')
-    .option(
-      '--report <file>',
-      "write every row's outcome as CSV (spreadsheet-safe, owner-only); with --dry-run, what each row would be",
-    )
-    .option(
-      '--resend-unknown',
-      'send again the rows whose outcome is unknown (they may get the message twice)',
-    )
-    .option(
-      '--max-in-flight <n>',
-      'requests waiting for an answer, at most (default: what the answer time needs)',
-    )
-    .option('--phone-number-id <id>', 'sending phone number id (default: the profile setting)')
-    .option('--waba-id <id>', 'WABA id (default: the profile setting)')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        "Send a template to every row of a CSV, paced to the number's real throughput, with a durable ledger: " +
+          'running the same command again resumes, and no row is ever sent twice.',
+      )
+      .requiredOption('--csv <file>', 'CSV with a header line; one recipient per row')
+      .requiredOption('--template <name>', 'APPROVED template to send')
+      .requiredOption('--language <code>', "the template's language, e.g. en_US")
+      .option(
+        '--map <COLUMN=PARAM>',
+        'fill a template parameter from a column (repeatable): PARAM is 1, body.2, first_name, header, header.1, button.0',
+        collect,
+      )
+      .option(
+        '--phone-column <column>',
+        'column with the phone numbers (default: phone, to, wa_id, mobile, …)',
+      )
+      .option('--default-country <CC>', 'country of numbers written without +CC (ISO code, e.g. DE)')
+      .option(
+        '--rate <n>',
+        "messages per second (default: the number's throughput minus 5 %; never above it without --force)",
+      )
+      .option('--force', "allow --rate above the number's throughput")
+      .option(
+        '--campaign <id>',
+        'campaign id (default: derived from the CSV content, template, language and number)',
+      )
+      .option(
+        '--exclude <file>',
+        'phone numbers never to message (one per line, or a CSV with a phone column)',
+      )
+      .option('--strict', 'refuse the whole run (exit 2) if any row is invalid, before anything is sent')
+      .option('--dry-run', 'validate everything and render every message; send nothing')
+      .option(
+        '--report <file>',
+        "write every row's outcome as CSV (spreadsheet-safe, owner-only); with --dry-run, what each row would be",
+      )
+      .option(
+        '--resend-unknown',
+        'send again the rows whose outcome is unknown (they may get the message twice)',
+      )
+      .option(
+        '--max-in-flight <n>',
+        'requests waiting for an answer, at most (default: what the answer time needs)',
+      )
+      .option('--phone-number-id <id>', 'sending phone number id (default: the profile setting)')
+      .option('--waba-id <id>', 'WABA id (default: the profile setting)')
+      .addHelpText(
+        'after',
+        `
 Examples:
   $ wacx send --csv customers.csv --template order_update --language en_US --map name=1 --map order=2
   $ wacx send --csv leads.csv --template promo --language de --default-country DE --exclude optouts.txt --strict
@@ -80,9 +87,10 @@ Examples:
 
 Exit codes: 0 all sent · 3 partial (some rows failed, skipped as invalid, or unknown) · 1 stopped (token,
 spam limit, template paused, offboarded…; run again to resume) · 2 bad input, nothing sent · 4 auth · 130 Ctrl+C.`,
-    )
-    .action(action(deps, (opts: SendOptions) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: SendOptions) => run(opts, deps),
+});
 
 function parseNumber(value: string | undefined, flag: string, integer = false): number | null {
   if (value === undefined) return null;

@@ -67,9 +67,6 @@ export class Deps {
   readonly redactor: Redactor;
   readonly version = VERSION;
   globals: GlobalOptions = { json: false, color: true, input: true, verbose: false, sandbox: false };
-  exitCode = 0;
-  /** Set by long-running servers (sandbox, webhooks serve): Ctrl+C / SIGTERM is their normal stop (exit 0, not 130). */
-  stopsOnSignal = false;
   /** Settings given by a command's own flags (e.g. --waba-id), highest precedence. */
   private flagSettings: Partial<Record<SettingKey, string>> = {};
   private configInstance: Config | undefined;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { InProcessSandbox } from '../lib/deps.js';
 import { UsageError } from '../lib/errors.js';
 import { startSandbox } from './index.js';
-import { ScenarioError } from './scenarios.js';
 import type { SandboxOptions } from './options.js';
+import { ScenarioError } from './scenarios.js';
 import { SEED } from './seed.js';
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): number {

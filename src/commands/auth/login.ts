@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import { checkToken, describeCheck, type TokenCheck } from '../../lib/auth/check.js';
 import type { SecretStore } from '../../lib/config/index.js';
 import { type SettingKey, validateSetting } from '../../lib/config/settings.js';
@@ -16,24 +16,25 @@ export interface LoginOptions {
   graphUrl?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'Check an access token with Meta, then store it (OS keychain, else the 0600 config file) for a profile',
-    )
-    .option('--token <token>', 'access token (visible in `ps`: prefer --token-stdin)')
-    .option('--token-stdin', 'read the access token from stdin')
-    .option('--app-id <id>', 'Meta app id (with --app-secret the token is inspected with debug_token)')
-    .option(
-      '--app-secret <secret>',
-      'app secret: enables appsecret_proof and debug_token (stored as a secret)',
-    )
-    .option('--waba-id <id>', 'WhatsApp Business Account id')
-    .option('--phone-number-id <id>', 'business phone number id')
-    .option('--graph-url <url>', 'Graph API base URL (https, or http on loopback for a local sandbox)')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Check an access token with Meta, then store it (OS keychain, else the 0600 config file) for a profile',
+      )
+      .option('--token <token>', 'access token (visible in `ps`: prefer --token-stdin)')
+      .option('--token-stdin', 'read the access token from stdin')
+      .option('--app-id <id>', 'Meta app id (with --app-secret the token is inspected with debug_token)')
+      .option(
+        '--app-secret <secret>',
+        'app secret: enables appsecret_proof and debug_token (stored as a secret)',
+      )
+      .option('--waba-id <id>', 'WhatsApp Business Account id')
+      .option('--phone-number-id <id>', 'business phone number id')
+      .option('--graph-url <url>', 'Graph API base URL (https, or http on loopback for a local sandbox)')
+      .addHelpText(
+        'after',
+        `
 On a terminal, missing values are asked for; otherwise pass them as flags.
 Nothing is stored unless Meta accepts the token.
 
@@ -41,9 +42,10 @@ Examples:
   $ wacx auth login
   $ printf %s "$TOKEN" | wacx auth login --token-stdin --waba-id 106540352242922
   $ wacx auth login --profile staging --token-stdin --app-id 123 --app-secret "$APP_SECRET" < token.txt`,
-    )
-    .action(action(deps, (opts: LoginOptions) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: LoginOptions) => run(opts, deps),
+});
 
 /** Strips a pasted `Bearer ` prefix and refuses values that cannot be a token. */
 function cleanToken(raw: string, flag: string): string {

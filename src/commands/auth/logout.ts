@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 
@@ -7,15 +7,16 @@ export interface LogoutOptions {
   all?: boolean;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      "Forget a profile's stored secrets (token and app secret, from the OS keychain and the config file)",
-    )
-    .option('--all', 'forget the secrets of every profile')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        "Forget a profile's stored secrets (token and app secret, from the OS keychain and the config file)",
+      )
+      .option('--all', 'forget the secrets of every profile')
+      .addHelpText(
+        'after',
+        `
 Settings (ids, URL, version) are kept. Secrets given through WACX_TOKEN / WACX_APP_SECRET are not stored
 by wacx: unset them yourself.
 
@@ -23,9 +24,10 @@ Examples:
   $ wacx auth logout
   $ wacx auth logout --profile staging
   $ wacx auth logout --all`,
-    )
-    .action(action(deps, (opts: LogoutOptions) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: LogoutOptions) => run(opts, deps),
+});
 
 export async function run(opts: LogoutOptions, deps: Deps): Promise<number> {
   const config = deps.config();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import { checkToken, describeCheck, type TokenCheck } from '../../lib/auth/check.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
@@ -9,21 +9,25 @@ export interface StatusOptions {
   check?: boolean;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Show the profile, where each value comes from, and whether the token works (checked live)')
-    .option('--no-check', 'do not call Meta; only show where the values come from')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Show the profile, where each value comes from, and whether the token works (checked live)',
+      )
+      .option('--no-check', 'do not call Meta; only show where the values come from')
+      .addHelpText(
+        'after',
+        `
 Exit codes: 0 the token works, 4 no token or Meta rejects it, 1 the check itself failed (network).
 
 Examples:
   $ wacx auth status
   $ wacx auth status --profile staging --json`,
-    )
-    .action(action(deps, (opts: StatusOptions) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: StatusOptions) => run(opts, deps),
+});
 
 export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
   const config = deps.config();

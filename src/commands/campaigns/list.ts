@@ -1,17 +1,19 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import { listCampaigns } from '../../lib/campaign/manage.js';
 import type { Deps } from '../../lib/deps.js';
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('List the campaigns in the ledger with their counts')
-    .addHelpText(
-      'after',
-      "\nExamples:\n  $ wacx campaigns list\n  $ wacx campaigns list --json | jq '.[] | select(.unknown > 0)'",
-    )
-    .action(action(deps, () => run(deps)));
-}
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('List the campaigns in the ledger with their counts')
+      .addHelpText(
+        'after',
+        "\nExamples:\n  $ wacx campaigns list\n  $ wacx campaigns list --json | jq '.[] | select(.unknown > 0)'",
+      );
+  },
+  run: (deps) => run(deps),
+});
 
 export async function run(deps: Deps): Promise<number> {
   const list = listCampaigns(await deps.store(), deps.clock);

@@ -1,22 +1,24 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import { reconcileCampaign } from '../../lib/campaign/manage.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'Settle the rows whose outcome is unknown from the status webhooks in the store (joined by callback data ' +
-        '<campaign>:<row>). Exit 0 when none is left unknown, 3 otherwise.',
-    )
-    .argument('<id>', 'campaign id')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e --json',
-    )
-    .action(action(deps, (id: string) => run(id, deps)));
-}
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Settle the rows whose outcome is unknown from the status webhooks in the store (joined by callback data ' +
+          '<campaign>:<row>). Exit 0 when none is left unknown, 3 otherwise.',
+      )
+      .argument('<id>', 'campaign id')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e\n  $ wacx campaigns reconcile order_update-3f9a1c2b7e --json',
+      );
+  },
+  run: (deps, id: string) => run(id, deps),
+});
 
 export async function run(id: string, deps: Deps): Promise<number> {
   const r = reconcileCampaign(await deps.store(), deps.clock, id);

@@ -1,22 +1,24 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import { showCampaign } from '../../lib/campaign/manage.js';
 import { formatDuration } from '../../lib/campaign/output.js';
 import type { Deps } from '../../lib/deps.js';
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'Show a campaign: counts, failures by error code, skipped rows by reason, and the unknown rows',
-    )
-    .argument('<id>', 'campaign id')
-    .option('--all', 'list every unknown row (default: the first 50)')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ wacx campaigns show order_update-3f9a1c2b7e\n  $ wacx campaigns show order_update-3f9a1c2b7e --json',
-    )
-    .action(action(deps, (id: string, opts: { all?: boolean }) => run(id, opts, deps)));
-}
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Show a campaign: counts, failures by error code, skipped rows by reason, and the unknown rows',
+      )
+      .argument('<id>', 'campaign id')
+      .option('--all', 'list every unknown row (default: the first 50)')
+      .addHelpText(
+        'after',
+        '\nExamples:\n  $ wacx campaigns show order_update-3f9a1c2b7e\n  $ wacx campaigns show order_update-3f9a1c2b7e --json',
+      );
+  },
+  run: (deps, id: string, opts: { all?: boolean }) => run(id, opts, deps),
+});
 
 export async function run(id: string, opts: { all?: boolean }, deps: Deps): Promise<number> {
   const d = showCampaign(await deps.store(), deps.clock, id, opts.all ? -1 : 50);

@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import { parseSettingKey, SETTING_KEYS } from '../../lib/config/settings.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Print one setting on stdout (exit 1 when it is not set)')
-    .argument('<key>', `one of ${SETTING_KEYS.join(', ')}`)
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Print one setting on stdout (exit 1 when it is not set)')
+      .argument('<key>', `one of ${SETTING_KEYS.join(', ')}`)
+      .addHelpText(
+        'after',
+        `
 The value is resolved like every command does: flag > environment (WACX_*) > profile > default.
 Secrets are never printed: see \`wacx auth status\`.
 
@@ -18,9 +19,10 @@ Examples:
   $ wacx config get wabaId
   $ WABA=$(wacx config get wabaId --profile prod)
   $ wacx config get apiVersion --json`,
-    )
-    .action(action(deps, (key: string) => run(key, deps)));
-}
+      );
+  },
+  run: (deps, key: string) => run(key, deps),
+});
 
 export async function run(input: string, deps: Deps): Promise<number> {
   const key = parseSettingKey(input, 'print');

@@ -1,23 +1,25 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'List every setting of the profile with its value and where it comes from (flag, env, profile, default)',
-    )
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'List every setting of the profile with its value and where it comes from (flag, env, profile, default)',
+      )
+      .addHelpText(
+        'after',
+        `
 Secrets are shown redacted. Precedence: flag > environment (WACX_*) > profile > default.
 
 Examples:
   $ wacx config list
   $ wacx config list --profile staging --json`,
-    )
-    .action(action(deps, () => run(deps)));
-}
+      );
+  },
+  run: (deps) => run(deps),
+});
 
 export async function run(deps: Deps): Promise<number> {
   const config = deps.config();

@@ -1,24 +1,26 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import { parseSettingKey, SETTING_ENV, SETTING_KEYS, validateSetting } from '../../lib/config/settings.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Change a setting of the profile (the profile is created when new)')
-    .argument('<key>', `one of ${SETTING_KEYS.join(', ')}`)
-    .argument('<value>', 'the new value (checked: vNN.0 versions, https or loopback URLs, numeric ids)')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Change a setting of the profile (the profile is created when new)')
+      .argument('<key>', `one of ${SETTING_KEYS.join(', ')}`)
+      .argument('<value>', 'the new value (checked: vNN.0 versions, https or loopback URLs, numeric ids)')
+      .addHelpText(
+        'after',
+        `
 Examples:
   $ wacx config set wabaId 106540352242922
   $ wacx config set apiVersion v25.0
   $ wacx config set graphUrl http://127.0.0.1:8787 --profile local`,
-    )
-    .action(action(deps, (key: string, value: string) => run(key, value, deps)));
-}
+      );
+  },
+  run: (deps, key: string, value: string) => run(key, value, deps),
+});
 
 export async function run(input: string, rawValue: string, deps: Deps): Promise<number> {
   const key = parseSettingKey(input, 'store');

@@ -1,19 +1,21 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import { parseSettingKey, SETTING_KEYS } from '../../lib/config/settings.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Remove a setting from the profile (the default, if any, applies again)')
-    .argument('<key>', `one of ${SETTING_KEYS.join(', ')}`)
-    .addHelpText(
-      'after',
-      '\nExamples:\n  $ wacx config unset phoneNumberId\n  $ wacx config unset graphUrl --profile local',
-    )
-    .action(action(deps, (key: string) => run(key, deps)));
-}
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Remove a setting from the profile (the default, if any, applies again)')
+      .argument('<key>', `one of ${SETTING_KEYS.join(', ')}`)
+      .addHelpText(
+        'after',
+        '\nExamples:\n  $ wacx config unset phoneNumberId\n  $ wacx config unset graphUrl --profile local',
+      );
+  },
+  run: (deps, key: string) => run(key, deps),
+});
 
 export async function run(input: string, deps: Deps): Promise<number> {
   const key = parseSettingKey(input, 'remove');

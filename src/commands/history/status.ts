@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
 import {
@@ -19,24 +19,25 @@ interface StatusOptions {
   phoneNumberId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'Show the history import (per phase, chunks, missing chunks) and the contact sync, from received webhooks.',
-    )
-    .option('--watch', 'keep updating until the import is complete, declined or failed')
-    .option('--interval <seconds>', 'seconds between updates with --watch', '2')
-    .option(
-      '--timeout <duration>',
-      'with --watch: stop waiting after this long (e.g. 30m, 2h); exit 8 if still in progress',
-    )
-    .option(
-      '--phone-number-id <id>',
-      'business phone number id (env WACX_PHONE_NUMBER_ID; default: all numbers)',
-    )
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Show the history import (per phase, chunks, missing chunks) and the contact sync, from received webhooks.',
+      )
+      .option('--watch', 'keep updating until the import is complete, declined or failed')
+      .option('--interval <seconds>', 'seconds between updates with --watch', '2')
+      .option(
+        '--timeout <duration>',
+        'with --watch: stop waiting after this long (e.g. 30m, 2h); exit 8 if still in progress',
+      )
+      .option(
+        '--phone-number-id <id>',
+        'business phone number id (env WACX_PHONE_NUMBER_ID; default: all numbers)',
+      )
+      .addHelpText(
+        'after',
+        `
 Reads the local store filled by \`wacx webhooks serve\` / \`wacx webhooks ingest\`. History is complete when a chunk
 reports progress 100 and no chunk_order is missing.
 
@@ -48,9 +49,10 @@ Examples:
   $ wacx history status --watch --interval 5
   $ wacx history status --watch --timeout 30m    # in cron or CI: never waits forever
   $ wacx history status --json | jq .history.progress`,
-    )
-    .action(action(deps, (opts: StatusOptions) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: StatusOptions) => run(opts, deps),
+});
 
 export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
   const io = deps.io;

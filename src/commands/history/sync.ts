@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 import { GraphApiError } from '../../lib/graph/errors.js';
@@ -11,17 +11,18 @@ interface SyncOptions {
   phoneNumberId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'Request the one-shot coexistence syncs (contacts, then chat history) for the number. Each can be requested once, within 24 h of onboarding.',
-    )
-    .option('--contacts', 'request the contact sync (smb_app_state_sync)')
-    .option('--history', 'request the chat history sync')
-    .option('--phone-number-id <id>', 'business phone number id (env WACX_PHONE_NUMBER_ID)')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Request the one-shot coexistence syncs (contacts, then chat history) for the number. Each can be requested once, within 24 h of onboarding.',
+      )
+      .option('--contacts', 'request the contact sync (smb_app_state_sync)')
+      .option('--history', 'request the chat history sync')
+      .option('--phone-number-id <id>', 'business phone number id (env WACX_PHONE_NUMBER_ID)')
+      .addHelpText(
+        'after',
+        `
 Without --contacts or --history both are requested, contacts first.
 The results arrive as webhooks: keep \`wacx webhooks serve\` (or your endpoint + \`wacx webhooks ingest\`) running,
 keep the WhatsApp Business App open on the phone, and follow with \`wacx history status --watch\`.
@@ -31,9 +32,10 @@ Exit codes: 0 requested, 1 refused (already requested: 2593107; window closed: 2
 Examples:
   $ wacx history sync
   $ wacx history sync --history --json`,
-    )
-    .action(action(deps, (opts: SyncOptions) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: SyncOptions) => run(opts, deps),
+});
 
 interface SyncResult {
   sync_type: SyncKind;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { CancelledError, ExitCode } from '../../lib/errors.js';
 import { canonicalize } from '../../lib/templates/canonical.js';
@@ -21,22 +21,24 @@ interface Options {
   wabaId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Create a template from a template file (or by answering questions on a terminal)')
-    .option('--file <path>', 'the template file (YAML or JSON; see `wacx templates lint`)')
-    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Create a template from a template file (or by answering questions on a terminal)')
+      .option('--file <path>', 'the template file (YAML or JSON; see `wacx templates lint`)')
+      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+      .addHelpText(
+        'after',
+        `
 The file is checked against Meta's rules first; with an error nothing is sent (exit 2).
 
 Examples:
   $ wacx templates create --file templates/order_update.en_US.yaml
   $ wacx templates create            # asks name, category, language, texts (interactive terminal only)`,
-    )
-    .action(action(deps, (opts: Options) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: Options) => run(opts, deps),
+});
 
 export async function run(opts: Options, deps: Deps): Promise<number> {
   const io = deps.io;

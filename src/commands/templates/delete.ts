@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { CancelledError, UsageError, WacxError } from '../../lib/errors.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
@@ -11,24 +11,26 @@ interface Options {
   wabaId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Delete a template (every language of the name, or only --id)')
-    .argument('<name>', 'the template name')
-    .option('--id <hsm_id>', 'delete only the template with this id (one language)')
-    .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
-    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Delete a template (every language of the name, or only --id)')
+      .argument('<name>', 'the template name')
+      .option('--id <hsm_id>', 'delete only the template with this id (one language)')
+      .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
+      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+      .addHelpText(
+        'after',
+        `
 The name of a deleted APPROVED template cannot be reused for 30 days; DISABLED templates cannot be deleted.
 
 Examples:
   $ wacx templates delete old_promo
   $ wacx templates delete old_promo --id 1407680676729941 --yes`,
-    )
-    .action(action(deps, (name: string, opts: Options) => run(name, opts, deps)));
-}
+      );
+  },
+  run: (deps, name: string, opts: Options) => run(name, opts, deps),
+});
 
 export async function run(name: string, opts: Options, deps: Deps): Promise<number> {
   const io = deps.io;

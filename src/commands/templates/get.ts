@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { canonicalize } from '../../lib/templates/canonical.js';
 import { stringifyTemplate } from '../../lib/templates/files.js';
@@ -11,22 +11,24 @@ interface Options {
   wabaId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Show one template (as a template file on stdout; status and id on stderr)')
-    .argument('<name|id>', 'the template name, or its id')
-    .option('--language <code>', 'which language, when the name exists in several')
-    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Show one template (as a template file on stdout; status and id on stderr)')
+      .argument('<name|id>', 'the template name, or its id')
+      .option('--language <code>', 'which language, when the name exists in several')
+      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+      .addHelpText(
+        'after',
+        `
 Examples:
   $ wacx templates get order_update --language en_US
   $ wacx templates get 1387372356726668 --json
   $ wacx templates get order_update --language en_US > templates/order_update.en_US.yaml`,
-    )
-    .action(action(deps, (nameOrId: string, opts: Options) => run(nameOrId, opts, deps)));
-}
+      );
+  },
+  run: (deps, nameOrId: string, opts: Options) => run(nameOrId, opts, deps),
+});
 
 export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<number> {
   deps.setFlagSettings({ wabaId: opts.wabaId });

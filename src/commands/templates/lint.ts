@@ -1,20 +1,21 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
 import { findTemplateFiles, loadTemplates } from '../../lib/templates/files.js';
 import { printProblems, problemsToJson, sortProblems } from '../../lib/templates/render.js';
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description("Validate template files offline against Meta's rules (no network, no token)")
-    .argument(
-      '<path>',
-      'a template file, or a directory of .yaml/.yml/.json template files (searched recursively)',
-    )
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description("Validate template files offline against Meta's rules (no network, no token)")
+      .argument(
+        '<path>',
+        'a template file, or a directory of .yaml/.yml/.json template files (searched recursively)',
+      )
+      .addHelpText(
+        'after',
+        `
 Every problem is printed as file:line:col: severity: message [Meta subcode].
 Exit codes: 0 clean (warnings allowed), 2 at least one error.
 
@@ -22,9 +23,10 @@ Examples:
   $ wacx templates lint templates/
   $ wacx templates lint templates/order_update.en_US.yaml
   $ wacx templates lint templates/ --json | jq '.problems[] | select(.severity == "error")'`,
-    )
-    .action(action(deps, (path: string) => run(path, deps)));
-}
+      );
+  },
+  run: (deps, path: string) => run(path, deps),
+});
 
 export async function run(path: string, deps: Deps): Promise<number> {
   const files = await findTemplateFiles(path);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { UsageError } from '../../lib/errors.js';
 import type { MessageTemplate } from '../../lib/graph/types.js';
@@ -46,32 +46,34 @@ interface Options {
   wabaId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('List the message templates of the WABA')
-    .option(
-      '--status <list>',
-      'only these statuses, comma-separated (APPROVED, PENDING, REJECTED, PAUSED, DISABLED…)',
-    )
-    .option(
-      '--category <list>',
-      'only these categories, comma-separated (MARKETING, UTILITY, AUTHENTICATION)',
-    )
-    .option('--language <list>', 'only these language codes, comma-separated (en_US, pt_BR…)')
-    .option('--name <name>', 'only templates with exactly this name')
-    .option('--all', 'follow every page (default: the first --limit templates)')
-    .option('--limit <n>', 'how many templates to show without --all', '100')
-    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('List the message templates of the WABA')
+      .option(
+        '--status <list>',
+        'only these statuses, comma-separated (APPROVED, PENDING, REJECTED, PAUSED, DISABLED…)',
+      )
+      .option(
+        '--category <list>',
+        'only these categories, comma-separated (MARKETING, UTILITY, AUTHENTICATION)',
+      )
+      .option('--language <list>', 'only these language codes, comma-separated (en_US, pt_BR…)')
+      .option('--name <name>', 'only templates with exactly this name')
+      .option('--all', 'follow every page (default: the first --limit templates)')
+      .option('--limit <n>', 'how many templates to show without --all', '100')
+      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+      .addHelpText(
+        'after',
+        `
 Examples:
   $ wacx templates list
   $ wacx templates list --status REJECTED,PAUSED
   $ wacx templates list --all --json | jq -r '.[] | "\\(.name) \\(.language) \\(.status)"'`,
-    )
-    .action(action(deps, (opts: Options) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: Options) => run(opts, deps),
+});
 
 export async function run(opts: Options, deps: Deps): Promise<number> {
   const limit = Number(opts.limit ?? '100');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
@@ -13,16 +13,17 @@ interface Options {
   wabaId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Compare template files with the WABA: create / update / delete / unchanged / blocked')
-    .argument('<dir>', 'a directory of template files (or one file)')
-    .option('--prune', 'also plan to delete WABA templates that have no file')
-    .option('--all', 'list unchanged templates too')
-    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Compare template files with the WABA: create / update / delete / unchanged / blocked')
+      .argument('<dir>', 'a directory of template files (or one file)')
+      .option('--prune', 'also plan to delete WABA templates that have no file')
+      .option('--all', 'list unchanged templates too')
+      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+      .addHelpText(
+        'after',
+        `
 Nothing is written. The files are linted first (an error: exit 2). Entries are sorted by name and language.
 Blocked entries say why: an APPROVED template is edited at most once per 24 h and 10 times per 30 days and
 never changes category; DISABLED templates cannot be deleted; an APPROVED name deleted less than 30 days ago
@@ -31,9 +32,10 @@ cannot be created again.
 Examples:
   $ wacx templates plan templates/
   $ wacx templates plan templates/ --prune --json | jq '.summary'`,
-    )
-    .action(action(deps, (dir: string, opts: Options) => run(dir, opts, deps)));
-}
+      );
+  },
+  run: (deps, dir: string, opts: Options) => run(dir, opts, deps),
+});
 
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
   const io = deps.io;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { UsageError } from '../../lib/errors.js';
 import { pullTemplates } from '../../lib/templates/sync.js';
@@ -9,24 +9,26 @@ interface Options {
   wabaId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description("Write the WABA's templates as files, one per name and language (<name>.<language>.yaml)")
-    .argument('<dir>', 'the directory to write into (created when missing)')
-    .option('--format <yaml|json>', 'file format for new files', 'yaml')
-    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description("Write the WABA's templates as files, one per name and language (<name>.<language>.yaml)")
+      .argument('<dir>', 'the directory to write into (created when missing)')
+      .option('--format <yaml|json>', 'file format for new files', 'yaml')
+      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+      .addHelpText(
+        'after',
+        `
 A file that already defines a name + language is rewritten in place (whatever its name); files whose content
 would not change are left untouched; other files are never deleted. A pull followed by a plan shows no change.
 
 Examples:
   $ wacx templates pull templates/
   $ wacx templates pull templates/ --json | jq -r '.[] | select(.written) | .file'`,
-    )
-    .action(action(deps, (dir: string, opts: Options) => run(dir, opts, deps)));
-}
+      );
+  },
+  run: (deps, dir: string, opts: Options) => run(dir, opts, deps),
+});
 
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
   const format = (opts.format ?? 'yaml').toLowerCase();

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { CancelledError, ExitCode, UsageError } from '../../lib/errors.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
@@ -25,21 +25,22 @@ interface Options {
   wabaId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'Apply the plan: create, update (and with --prune delete) templates so the WABA matches the files',
-    )
-    .argument('<dir>', 'a directory of template files (or one file)')
-    .option('--prune', 'also delete WABA templates that have no file')
-    .option('--dry-run', 'show what would be done; send nothing')
-    .option('--wait', "wait for Meta's review of created and edited templates")
-    .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 10m, 1h)', '10m')
-    .option('-y, --yes', 'delete without asking (with --prune; required when not on a terminal)')
-    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Apply the plan: create, update (and with --prune delete) templates so the WABA matches the files',
+      )
+      .argument('<dir>', 'a directory of template files (or one file)')
+      .option('--prune', 'also delete WABA templates that have no file')
+      .option('--dry-run', 'show what would be done; send nothing')
+      .option('--wait', "wait for Meta's review of created and edited templates")
+      .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 10m, 1h)', '10m')
+      .option('-y, --yes', 'delete without asking (with --prune; required when not on a terminal)')
+      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+      .addHelpText(
+        'after',
+        `
 Only the needed write calls are made, one per created, edited or deleted template. Blocked entries are not
 sent. When the plan deletes templates (--prune), push shows the plan and asks on a terminal; elsewhere it
 needs --yes, and without it applies nothing (exit 2).
@@ -53,9 +54,10 @@ Examples:
   $ wacx templates push templates/ --dry-run
   $ wacx templates push templates/ --wait --timeout 15m
   $ wacx templates push templates/ --prune --yes --json`,
-    )
-    .action(action(deps, (dir: string, opts: Options) => run(dir, opts, deps)));
-}
+      );
+  },
+  run: (deps, dir: string, opts: Options) => run(dir, opts, deps),
+});
 
 const LABEL: Record<string, string> = { create: 'created', update: 'updated', delete: 'deleted' };
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode, UsageError, WacxError } from '../../lib/errors.js';
 import { loadTemplateFile } from '../../lib/templates/files.js';
@@ -13,24 +13,26 @@ interface Options {
   wabaId?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description('Edit a template from a template file (components, category, TTL are replaced)')
-    .argument('<name|id>', 'the template name (the file gives the language), or its id')
-    .requiredOption('--file <path>', 'the template file with the new definition')
-    .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description('Edit a template from a template file (components, category, TTL are replaced)')
+      .argument('<name|id>', 'the template name (the file gives the language), or its id')
+      .requiredOption('--file <path>', 'the template file with the new definition')
+      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
+      .addHelpText(
+        'after',
+        `
 Meta allows editing only APPROVED, REJECTED and PAUSED templates; an APPROVED one at most once per 24 h and
 10 times per 30 days, and never its category. wacx refuses locally what Meta would refuse (exit 1).
 
 Examples:
   $ wacx templates update order_update --file templates/order_update.en_US.yaml
   $ wacx templates update 1387372356726668 --file order_update.en_US.yaml --json`,
-    )
-    .action(action(deps, (nameOrId: string, opts: Options) => run(nameOrId, opts, deps)));
-}
+      );
+  },
+  run: (deps, nameOrId: string, opts: Options) => run(nameOrId, opts, deps),
+});
 
 export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<number> {
   const io = deps.io;

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
 import { ingestNdjson, parseNdjson } from '../../lib/webhooks/ndjson.js';
@@ -9,16 +9,17 @@ interface IngestOptions {
   requireSignature?: boolean;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'Import raw webhook payloads (NDJSON) into the local store, with the same parsing and dedup as `serve`.',
-    )
-    .argument('<file>', 'NDJSON file, or - for standard input')
-    .option('--require-signature', 'reject lines without a valid signature (needs the app secret)')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Import raw webhook payloads (NDJSON) into the local store, with the same parsing and dedup as `serve`.',
+      )
+      .argument('<file>', 'NDJSON file, or - for standard input')
+      .option('--require-signature', 'reject lines without a valid signature (needs the app secret)')
+      .addHelpText(
+        'after',
+        `
 Each line is one delivery, either
   the bare payload:   {"object":"whatsapp_business_account","entry":[…]}
   or as captured:     {"body":"<raw request body>","signature":"sha256=<hex of X-Hub-Signature-256>"}
@@ -31,9 +32,10 @@ Exit codes: 0 all imported (or already there), 1 every line rejected, 2 bad line
 Examples:
   $ wacx webhooks ingest captured.ndjson
   $ my-relay dump | wacx webhooks ingest - --json`,
-    )
-    .action(action(deps, (file: string, opts: IngestOptions) => run(file, opts, deps)));
-}
+      );
+  },
+  run: (deps, file: string, opts: IngestOptions) => run(file, opts, deps),
+});
 
 async function readInput(file: string, deps: Deps): Promise<string> {
   if (file === '-') {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { action } from '../../cli.js';
+import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { ConfigError, ExitCode, UsageError, WacxError } from '../../lib/errors.js';
 import { describeRejection, type StoredEvent } from '../../lib/webhooks/ingest.js';
@@ -14,22 +14,23 @@ interface ServeOptions {
   verifyToken?: string;
 }
 
-export function register(cmd: Command, deps: Deps): void {
-  cmd
-    .description(
-      'Run the signed webhook receiver: answers the verification handshake, checks X-Hub-Signature-256, stores each event once in the local database.',
-    )
-    .option('--port <n>', 'port to listen on (0 = any free port)', '8080')
-    .option(
-      '--host <addr>',
-      'address to listen on (use 0.0.0.0 behind a reverse proxy or tunnel)',
-      '127.0.0.1',
-    )
-    .option('--path <path>', 'callback path', '/webhook')
-    .option('--verify-token <token>', 'token expected in the GET handshake (env WACX_VERIFY_TOKEN)')
-    .addHelpText(
-      'after',
-      `
+export default defineCommand({
+  flags: (cmd: Command) => {
+    cmd
+      .description(
+        'Run the signed webhook receiver: answers the verification handshake, checks X-Hub-Signature-256, stores each event once in the local database.',
+      )
+      .option('--port <n>', 'port to listen on (0 = any free port)', '8080')
+      .option(
+        '--host <addr>',
+        'address to listen on (use 0.0.0.0 behind a reverse proxy or tunnel)',
+        '127.0.0.1',
+      )
+      .option('--path <path>', 'callback path', '/webhook')
+      .option('--verify-token <token>', 'token expected in the GET handshake (env WACX_VERIFY_TOKEN)')
+      .addHelpText(
+        'after',
+        `
 The app secret (to verify signatures) comes from the profile or WACX_APP_SECRET.
 Events print one line each on stderr; with --json, one NDJSON object per event on stdout.
 Stops cleanly on Ctrl+C / SIGTERM (exit 0): in-flight requests finish, every acknowledged event is on disk.
@@ -38,9 +39,10 @@ Examples:
   $ WACX_VERIFY_TOKEN=s3cret wacx webhooks serve --port 8080
   $ wacx webhooks serve --host 0.0.0.0 --path /meta/webhook --verify-token s3cret --json | jq .summary
   $ wacx webhooks serve --sandbox`,
-    )
-    .action(action(deps, (opts: ServeOptions) => run(opts, deps)));
-}
+      );
+  },
+  run: (deps, opts: ServeOptions) => run(opts, deps),
+});
 
 /** An IP address, or a host name this machine can resolve at listen time (a malformed dotted quad is not one). */
 function parseHost(raw: string): string {
@@ -178,8 +180,6 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
     }
     throw error;
   }
-  // Ctrl+C / SIGTERM is this command's normal way to stop: exit 0 once everything is on disk.
-  deps.stopsOnSignal = true;
   io.success(`Listening on ${server.url} (database ${store.path})`);
   io.info(
     io.style.dim('Point your Meta app callback URL here (through a tunnel or reverse proxy). Ctrl+C stops.'),

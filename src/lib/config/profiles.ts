@@ -147,7 +147,10 @@ export class ProfileStore {
     } catch (error) {
       const message = `Cannot create the configuration directory ${this.dir}: ${fsReason(error)}.`;
       if (this.fromEnv) throw new UsageError(message, { location: 'WACX_CONFIG_DIR', cause: error });
-      throw new ConfigError(message, { hint: 'Set WACX_CONFIG_DIR to a directory you can write.', cause: error });
+      throw new ConfigError(message, {
+        hint: 'Set WACX_CONFIG_DIR to a directory you can write.',
+        cause: error,
+      });
     }
   }
 
