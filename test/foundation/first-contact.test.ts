@@ -131,7 +131,8 @@ describe('values are checked where they enter, and the message names the place',
       'error_rate must be between 0 and 1',
     ],
   ])('a bad %s is a usage error naming it, at once', async (variable, extra, message) => {
-    const args = variable === 'WACX_SANDBOX_SCENARIO' ? ['templates', 'list', '--sandbox'] : ['config', 'list'];
+    const args =
+      variable === 'WACX_SANDBOX_SCENARIO' ? ['templates', 'list', '--sandbox'] : ['config', 'list'];
     const r = await run(args, { env: { ...home.env, ...extra } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${variable}: `);
