@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { NOUN_OPTIONS } from './cli/flags.js';
 import { COMMANDS, type CommandSpec, GROUPS } from './commands/registry.js';
 import { validateSetting } from './lib/config/settings.js';
 import { Deps, type DepsInit, type GlobalOptions } from './lib/deps.js';
@@ -8,8 +9,8 @@ import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from './lib/gra
 import { keepHeapTight } from './lib/heap.js';
 import { preloadChalk } from './lib/io/io.js';
 
-/** Global options that take a value: skipped when looking for the command words in argv. */
-const VALUE_OPTIONS = new Set(['--profile', '--api-version', '--jq']);
+/** Global and noun options that take a value: skipped when looking for the command words in argv. */
+const VALUE_OPTIONS = new Set(['--profile', '--api-version', '--jq', '--waba-id', '--phone-number-id']);
 
 /** The command words of argv (before the first option that is not global), e.g. ['templates', 'list']. */
 function commandWords(args: readonly string[]): string[] {
@@ -87,6 +88,7 @@ function buildProgram(
       let g = groups.get(group);
       if (!g) {
         g = program.command(group).description(GROUPS[group] ?? '');
+        for (const option of NOUN_OPTIONS[group] ?? []) g.addOption(option());
         groups.set(group, g);
       }
       parent = g;
@@ -99,6 +101,8 @@ function buildProgram(
       loaded = spec.load().then(({ default: verb }) => {
         verb.flags(cmd);
         cmd.action(async (...args: unknown[]) => {
+          // commander passes (...arguments, options, command): the options include the noun's and the globals
+          args[args.length - 2] = cmd.optsWithGlobals();
           state.exitCode = (await verb.run(deps, ...args)) ?? ExitCode.OK;
         });
       });

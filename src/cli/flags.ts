@@ -1,5 +1,8 @@
-import { isSupportedCountry } from 'libphonenumber-js';
+import { createRequire } from 'node:module';
+import { Option } from 'commander';
+import { SETTING_FLAG, type SettingKey, validateSetting } from '../lib/config/settings.js';
 import { UsageError } from '../lib/errors.js';
+import { formatExactDuration } from '../lib/io/format.js';
 
 /**
  * The one parser per flag type. Each returns a commander argParser for a named flag, so a bad value fails
@@ -57,26 +60,23 @@ export function duration(flag: string, options: { min?: number; max?: number } =
     if (!m) throw bad(flag, 'a duration', raw, 'Use e.g. 500ms, 90s, 10m or 1h (a bare number is seconds).');
     const ms = Math.round(Number(m[1]) * UNIT_MS[(m[2] ?? 's').toLowerCase()]!);
     if (ms < min || ms > max)
-      throw bad(flag, `a duration from ${formatDuration(min)} to ${formatDuration(max)}`, raw);
+      throw bad(flag, `a duration from ${formatExactDuration(min)} to ${formatExactDuration(max)}`, raw);
     return ms;
   };
 }
 
-/** 90000 → "90 s", 600000 → "10 min", 3600000 → "1 h". */
-export function formatDuration(ms: number): string {
-  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
-  if (ms % 1000 === 0) return `${ms / 1000} s`;
-  return `${ms} ms`;
+/**
+ * A flag that sets a profile setting (`--waba-id`, `--phone-number-id`…): checked by the same rule, with the same
+ * message, as the value from the environment or the profile file.
+ */
+export function settingValue(key: SettingKey): FlagParser<string> {
+  return (raw) => validateSetting(key, raw, SETTING_FLAG[key]);
 }
 
-/** A Meta id (WABA, phone number, app, template…): digits only. */
-export function metaId(flag: string): FlagParser<string> {
-  return (raw) => {
-    const value = raw.trim();
-    if (!/^\d{1,32}$/.test(value)) throw bad(flag, 'a numeric Meta id (e.g. 106540352242922)', raw);
-    return value;
-  };
+/** libphonenumber-js's metadata is large: loaded only when a country flag is parsed, never at start-up. */
+function isSupportedCountry(cc: string): boolean {
+  const lib = createRequire(import.meta.url)('libphonenumber-js') as typeof import('libphonenumber-js');
+  return lib.isSupportedCountry(cc);
 }
 
 /** An ISO 3166-1 alpha-2 country code that phone numbers can be parsed for; returned upper-case. */
@@ -88,3 +88,23 @@ export function countryCode(flag: string): FlagParser<string> {
     return cc;
   };
 }
+
+/** --waba-id, worded once: declared on the `templates` noun and by the verbs that take a WABA. */
+export function wabaIdOption(
+  description = "WhatsApp Business Account id (default: the profile's wabaId)",
+): Option {
+  return new Option('--waba-id <id>', description).argParser(settingValue('wabaId'));
+}
+
+/** --phone-number-id, worded once: declared on the `history` noun and by the verbs that take a number. */
+export function phoneNumberIdOption(
+  description = "business phone number id (default: the profile's phoneNumberId)",
+): Option {
+  return new Option('--phone-number-id <id>', description).argParser(settingValue('phoneNumberId'));
+}
+
+/** Options every verb of a noun takes, declared once on the noun (as gh's -R/--repo). */
+export const NOUN_OPTIONS: Record<string, (() => Option)[]> = {
+  templates: [() => wabaIdOption()],
+  history: [() => phoneNumberIdOption()],
+};

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
+import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.js';
 import type { Deps } from '../lib/deps.js';
 import {
   appChangesOf,
@@ -49,8 +50,8 @@ export default defineCommand({
         '--activity-fail-days <n>',
         `fail when it is older than n days (default ${DEFAULT_DOCTOR_OPTIONS.activityFailDays}; Meta disconnects after about 14)`,
       )
-      .option('--waba-id <id>', 'WhatsApp Business Account id (default: the profile’s)')
-      .option('--phone-number-id <id>', 'phone number id (default: the profile’s)')
+      .addOption(wabaIdOption())
+      .addOption(phoneNumberIdOption())
       .addHelpText(
         'after',
         `
@@ -73,22 +74,16 @@ Examples:
   run: (deps, opts: DoctorFlags) => run(opts, deps),
 });
 
-function positiveNumber(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`Expected a positive number of days, got "${value}".`, { location: flag });
-  return n;
-}
-
 /** Validates the flags into doctor options (UsageError, exit 2, before anything is read). */
 export function doctorOptions(opts: DoctorFlags): Partial<DoctorOptions> {
-  const activityWarnDays = positiveNumber(
+  const days = (raw: string | undefined, flag: string, fallback: number) =>
+    raw === undefined ? fallback : positiveNumber(flag)(raw);
+  const activityWarnDays = days(
     opts.activityWarnDays,
     '--activity-warn-days',
     DEFAULT_DOCTOR_OPTIONS.activityWarnDays,
   );
-  const activityFailDays = positiveNumber(
+  const activityFailDays = days(
     opts.activityFailDays,
     '--activity-fail-days',
     DEFAULT_DOCTOR_OPTIONS.activityFailDays,
@@ -114,8 +109,7 @@ export function doctorOptions(opts: DoctorFlags): Partial<DoctorOptions> {
 
 export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
   const options = doctorOptions(opts);
-  deps.setFlagSettings({ wabaId: opts.wabaId, phoneNumberId: opts.phoneNumberId });
-  const config = deps.config();
+  const config = deps.config().withFlags({ wabaId: opts.wabaId, phoneNumberId: opts.phoneNumberId });
   // The doctor opens the database only when it exists (it never creates one).
   const storePath = deps.storePath();
   const spinner = deps.globals.json ? undefined : await deps.io.spinner('Running checks…');
@@ -126,7 +120,7 @@ export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
         config,
         now: deps.clock.now(),
         offline: Boolean(opts.offline),
-        graph: () => deps.graph(),
+        graph: () => deps.graph({ config }),
         storePath,
         openStore: async () => (await deps.store()).db,
         signal: deps.signal,

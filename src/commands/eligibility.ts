@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
+import { phoneNumberIdOption, wabaIdOption } from '../cli/flags.js';
 import type { Deps } from '../lib/deps.js';
 import {
   type ActivePeriod,
@@ -50,8 +51,10 @@ export default defineCommand({
       .option('--policy <id>', `country policy: ${POLICY_IDS.join(' | ')}`, DEFAULT_POLICY)
       .option('--default-country <CC>', 'country of numbers written without +, e.g. GB')
       .option('--min-days <n>', 'days of Business App use required', String(DEFAULT_MIN_DAYS))
-      .option('--phone-number-id <id>', 'phone number id for the live checks (default: the profile)')
-      .option('--waba-id <id>', 'WABA whose numbers the live checks search (default: the profile)')
+      .addOption(
+        phoneNumberIdOption("phone number id for the live checks (default: the profile's phoneNumberId)"),
+      )
+      .addOption(wabaIdOption("WABA whose numbers the live checks search (default: the profile's wabaId)"))
       .option('--offline', 'skip the live checks (no API calls)')
       .addHelpText(
         'after',
@@ -168,8 +171,7 @@ export async function run(
       now,
     );
 
-  deps.setFlagSettings({ phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId });
-  const config = deps.config();
+  const config = deps.config().withFlags({ phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId });
   const report = await checkEligibility(
     { phone, appVersion: appVersion.trim(), period, policy: flags.policy, minDays: flags.minDays },
     {

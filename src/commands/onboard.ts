@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
+import { duration, phoneNumberIdOption, port, wabaIdOption } from '../cli/flags.js';
 import type { Deps } from '../lib/deps.js';
 import { ConfigError, UsageError } from '../lib/errors.js';
-import { Graph } from '../lib/graph/index.js';
+import { DEFAULT_API_VERSION, DEFAULT_GRAPH_URL } from '../lib/graph/url.js';
 import {
   dialogBaseFor,
   NEXT_STEPS,
   OnboardingFailed,
   OnboardingState,
   type OnboardResult,
-  parseDuration,
   parseSessionInfo,
   RELAY_CALLBACK_PATH,
   runOnboarding,
@@ -47,8 +47,8 @@ export default defineCommand({
         '--session-info <json>',
         'with --code: the WA_EMBEDDED_SIGNUP event your signup page received (names the WABA and number)',
       )
-      .option('--waba-id <id>', 'the WABA (default: from the business token’s granular scopes)')
-      .option('--phone-number-id <id>', 'the coexistence number (default: found in the WABA)')
+      .addOption(wabaIdOption('the WABA (default: from the business token’s granular scopes)'))
+      .addOption(phoneNumberIdOption('the coexistence number (default: found in the WABA)'))
       .option('--no-sync', 'do not request the contact and history syncs now (within 24 h later)')
       .option(
         '--webhook-timeout <duration>',
@@ -104,13 +104,6 @@ Examples:
   run: (deps, opts: OnboardFlags) => run(opts, deps),
 });
 
-function positiveInt(value: string, location: string): number {
-  if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) {
-    throw new UsageError(`"${value}" is not a port number.`, { location });
-  }
-  return Number(value);
-}
-
 /** `--callback-url`: https (plain http only on loopback, e.g. the sandbox), ending with /onboard/callback. */
 function relayCallbackUrl(raw: string): string {
   let url: URL;
@@ -139,10 +132,10 @@ export async function run(
   deps: Deps,
   hooks: { onUrl?: (url: string) => void } = {},
 ): Promise<number> {
-  const timeoutMs = parseDuration(flags.timeout ?? '10m', '--timeout');
-  const webhookTimeoutMs = parseDuration(flags.webhookTimeout ?? '2m', '--webhook-timeout');
+  const timeoutMs = duration('--timeout', { min: 1 })(flags.timeout ?? '10m');
+  const webhookTimeoutMs = duration('--webhook-timeout')(flags.webhookTimeout ?? '2m');
   const callbackPort =
-    flags.callbackPort === undefined ? undefined : positiveInt(flags.callbackPort, '--callback-port');
+    flags.callbackPort === undefined ? undefined : port('--callback-port')(flags.callbackPort);
   const callbackUrl = flags.callbackUrl === undefined ? undefined : relayCallbackUrl(flags.callbackUrl);
   if (callbackUrl && callbackPort !== undefined) {
     throw new UsageError('--callback-port is for the loopback callback; --callback-url replaces it.', {
@@ -164,8 +157,7 @@ export async function run(
       location: '--session-info',
     });
   }
-  deps.setFlagSettings({ appId: flags.appId, configId: flags.configId });
-  const config = deps.config();
+  const config = deps.config().withFlags({ appId: flags.appId, configId: flags.configId });
   const appId = config.require('appId', '--app-id');
   const appSecret = (await config.secret('appSecret')).value;
   if (!appSecret) {
@@ -176,17 +168,13 @@ export async function run(
       },
     );
   }
-  const graphUrl = config.get('graphUrl') ?? 'https://graph.facebook.com';
-  const apiVersion = config.get('apiVersion') ?? 'v25.0';
+  const graphUrl = config.get('graphUrl') ?? DEFAULT_GRAPH_URL;
+  const apiVersion = config.get('apiVersion') ?? DEFAULT_API_VERSION;
   const dialogBase = dialogBaseFor(graphUrl, flags.dialogUrl);
   const { io } = deps;
 
   const store = await deps.store();
   const state = new OnboardingState(store);
-  const graphs: Graph[] = [];
-  deps.onCleanup(async () => {
-    for (const g of graphs) await g.close();
-  });
 
   let result: OnboardResult;
   try {
@@ -198,19 +186,7 @@ export async function run(
         prompter: deps.prompter,
         interactive: io.interactive,
         state,
-        graph: (token) => {
-          const g = Graph.create({
-            baseUrl: graphUrl,
-            apiVersion,
-            token: token ?? undefined,
-            appSecret,
-            userAgent: `wacx/${deps.version}`,
-            clock: deps.clock,
-            trace: io.verbose ? (line) => io.debug(line) : undefined,
-          });
-          graphs.push(g);
-          return g;
-        },
+        graph: (token) => deps.graph({ config, token: token ?? null, appSecret }),
         storeToken: async (token) => {
           const where = await config.setSecret('token', token);
           if (deps.env.WACX_TOKEN) {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
+import { integer, port } from '../cli/flags.js';
 import type { Deps } from '../lib/deps.js';
 import { UsageError } from '../lib/errors.js';
 import { SCENARIOS, startSandbox } from '../sandbox/index.js';
@@ -64,21 +65,10 @@ Examples:
   run: (deps, opts: Opts) => run(opts, deps),
 });
 
-function intOption(value: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`${flag} must be a whole number between ${min} and ${max}, got "${value}".`, {
-      location: flag,
-    });
-  }
-  return n;
-}
-
 export async function run(opts: Opts, deps: Deps): Promise<number> {
-  const port = intOption(opts.port ?? '8787', '--port', 0, 65_535);
-  const reviewDelayMs = intOption(opts.reviewDelay, '--review-delay', 0, 86_400_000);
-  const statusDelayMs = intOption(opts.statusDelay, '--status-delay', 0, 86_400_000);
+  const listenPort = port('--port')(opts.port ?? '8787');
+  const reviewDelayMs = integer('--review-delay', 0, 86_400_000)(opts.reviewDelay ?? '2000');
+  const statusDelayMs = integer('--status-delay', 0, 86_400_000)(opts.statusDelay ?? '500');
   const host = opts.host ?? '127.0.0.1';
   if (opts.webhookUrl !== undefined) {
     let ok = false;
@@ -109,20 +99,20 @@ export async function run(opts: Opts, deps: Deps): Promise<number> {
     io.warn(`Listening on ${host}: the sandbox has no real security, keep it off untrusted networks.`);
   }
   const sandbox = await startSandbox({
-    port,
+    port: listenPort,
     host,
     ...(opts.webhookUrl ? { webhookUrl: opts.webhookUrl } : {}),
     ...(opts.appSecret ? { appSecret: opts.appSecret } : {}),
     ...(opts.verifyToken ? { verifyToken: opts.verifyToken } : {}),
     ...(opts.scenario ? { scenario: opts.scenario } : {}),
-    ...(reviewDelayMs !== undefined ? { reviewDelayMs } : {}),
-    ...(statusDelayMs !== undefined ? { statusDelayMs } : {}),
+    reviewDelayMs,
+    statusDelayMs,
     requireAppSecretProof: Boolean(opts.requireAppsecretProof),
     seedActivity: Boolean(opts.seedActivity),
     problemTemplates: opts.problemTemplates !== false,
     ...(opts.quiet ? { quiet: true } : { log: (line: string) => io.info(io.style.dim(line)) }),
   }).catch((error: unknown) => {
-    throw startError(error, opts.scenario, port, host);
+    throw startError(error, opts.scenario, listenPort, host);
   });
   try {
     const world = describeWorld(sandbox.url, sandbox.appSecret, opts.verifyToken ?? SEED.verifyToken);

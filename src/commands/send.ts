@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { campaignEnv } from '../cli/campaign-context.js';
 import { defineCommand } from '../cli/define.js';
+import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.js';
 import { sendCampaign } from '../lib/campaign/campaign.js';
-import { campaignEnv } from '../lib/campaign/env.js';
 import type { Deps } from '../lib/deps.js';
-import { UsageError } from '../lib/errors.js';
 
 export interface SendOptions {
   csv: string;
@@ -12,7 +12,7 @@ export interface SendOptions {
   map?: string[];
   phoneColumn?: string;
   defaultCountry?: string;
-  rate?: string;
+  rate?: number;
   force?: boolean;
   campaign?: string;
   exclude?: string;
@@ -20,7 +20,7 @@ export interface SendOptions {
   dryRun?: boolean;
   report?: string;
   resendUnknown?: boolean;
-  maxInFlight?: string;
+  maxInFlight?: number;
   phoneNumberId?: string;
   wabaId?: string;
 }
@@ -50,6 +50,7 @@ export default defineCommand({
       .option(
         '--rate <n>',
         "messages per second (default: the number's throughput minus 5 %; never above it without --force)",
+        positiveNumber('--rate'),
       )
       .option('--force', "allow --rate above the number's throughput")
       .option(
@@ -73,9 +74,10 @@ export default defineCommand({
       .option(
         '--max-in-flight <n>',
         'requests waiting for an answer, at most (default: what the answer time needs)',
+        positiveNumber('--max-in-flight', { integer: true }),
       )
-      .option('--phone-number-id <id>', 'sending phone number id (default: the profile setting)')
-      .option('--waba-id <id>', 'WABA id (default: the profile setting)')
+      .addOption(phoneNumberIdOption("sending phone number id (default: the profile's phoneNumberId)"))
+      .addOption(wabaIdOption())
       .addHelpText(
         'after',
         `
@@ -92,19 +94,7 @@ spam limit, template paused, offboarded…; run again to resume) · 2 bad input,
   run: (deps, opts: SendOptions) => run(opts, deps),
 });
 
-function parseNumber(value: string | undefined, flag: string, integer = false): number | null {
-  if (value === undefined) return null;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}".`, {
-      location: flag,
-    });
-  }
-  return n;
-}
-
 export async function run(opts: SendOptions, deps: Deps): Promise<number> {
-  deps.setFlagSettings({ phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId });
   return sendCampaign(
     {
       csvPath: opts.csv,
@@ -113,7 +103,7 @@ export async function run(opts: SendOptions, deps: Deps): Promise<number> {
       map: opts.map ?? [],
       phoneColumn: opts.phoneColumn ?? null,
       defaultCountry: opts.defaultCountry ?? null,
-      rate: parseNumber(opts.rate, '--rate'),
+      rate: opts.rate ?? null,
       force: Boolean(opts.force),
       campaignId: opts.campaign ?? null,
       exclude: opts.exclude ?? null,
@@ -121,8 +111,8 @@ export async function run(opts: SendOptions, deps: Deps): Promise<number> {
       dryRun: Boolean(opts.dryRun),
       report: opts.report ?? null,
       resendUnknown: Boolean(opts.resendUnknown),
-      maxInFlight: parseNumber(opts.maxInFlight, '--max-in-flight', true),
+      maxInFlight: opts.maxInFlight ?? null,
     },
-    campaignEnv(deps),
+    campaignEnv(deps, { phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId }),
   );
 }

@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from './clock.js';
 import { Config } from './config/index.js';
 import { preloadConf } from './config/profiles.js';
@@ -11,6 +12,25 @@ import { Io, type IoStreams } from './io/io.js';
 import { inquirerPrompter, type Prompter } from './io/prompter.js';
 import type { Store } from './store/index.js';
 import { VERSION } from './version.js';
+
+/** How `Deps.graph()` builds a client; every Graph client of a run is built here. */
+export interface GraphOptions {
+  /** false: no token at all (public endpoints). */
+  auth?: false;
+  /** Use this token instead of the profile's (e.g. `auth login` checking one); null: none. */
+  token?: string | null;
+  /** Use this app secret instead of the profile's; null: none (no appsecret_proof). */
+  appSecret?: string | null;
+  /** Settings with a command's own flags on top (Config.withFlags); default: the run's configuration. */
+  config?: Config;
+  /** The HTTP transport (bulk sends use a keep-alive Pool sized to the in-flight window). */
+  dispatcher?: Dispatcher;
+  /**
+   * false: Ctrl+C does not abort requests in flight (a bulk send lets them finish, so that no outcome becomes
+   * unknown); default: it does.
+   */
+  abortOnSignal?: false;
+}
 
 /** Global options, parsed by commander and applied before any command runs. */
 export interface GlobalOptions {
@@ -68,7 +88,6 @@ export class Deps {
   readonly version = VERSION;
   globals: GlobalOptions = { json: false, color: true, input: true, verbose: false, sandbox: false };
   /** Settings given by a command's own flags (e.g. --waba-id), highest precedence. */
-  private flagSettings: Partial<Record<SettingKey, string>> = {};
   private configInstance: Config | undefined;
   private graphInstance: Graph | undefined;
   private storeInstance: Store | undefined;
@@ -170,14 +189,6 @@ export class Deps {
     return this.sandbox !== undefined;
   }
 
-  /** Lets a command feed its own flags (--waba-id, --phone-number-id…) into the precedence chain. */
-  setFlagSettings(settings: Partial<Record<SettingKey, string | undefined>>): void {
-    for (const [k, v] of Object.entries(settings))
-      if (v !== undefined) this.flagSettings[k as SettingKey] = v;
-    this.configInstance = undefined;
-    this.graphInstance = undefined;
-  }
-
   config(): Config {
     if (!this.configInstance) {
       const sandbox = this.sandbox;
@@ -194,8 +205,7 @@ export class Deps {
         env,
         flags: {
           ...(sandbox ? sandbox.settings : {}),
-          ...this.flagSettings,
-          apiVersion: this.globals.apiVersion ?? this.flagSettings.apiVersion,
+          apiVersion: this.globals.apiVersion,
           profile: this.globals.profile ?? (sandbox ? 'sandbox' : undefined),
         },
         redactor: this.redactor,
@@ -212,11 +222,19 @@ export class Deps {
    * use those credentials instead of the stored ones (e.g. `auth login` checking a token before saving it);
    * such clients are not cached.
    */
-  async graph(options: { auth?: boolean; token?: string; appSecret?: string | null } = {}): Promise<Graph> {
-    const custom = options.token !== undefined || options.appSecret !== undefined;
+  async graph(options: GraphOptions = {}): Promise<Graph> {
+    const custom =
+      options.token !== undefined ||
+      options.appSecret !== undefined ||
+      options.config !== undefined ||
+      options.dispatcher !== undefined ||
+      options.abortOnSignal === false;
     if (this.graphInstance && options.auth !== false && !custom) return this.graphInstance;
-    const config = this.config();
-    const token = options.auth === false ? undefined : (options.token ?? (await config.requireToken()));
+    const config = options.config ?? this.config();
+    const token =
+      options.auth === false || options.token === null
+        ? undefined
+        : (options.token ?? (await config.requireToken()));
     if (token) this.redactor.add(token);
     const appSecret =
       options.appSecret === null
@@ -232,7 +250,8 @@ export class Deps {
       userAgent: `wacx/${this.version}`,
       clock: this.clock,
       trace: this.io.verbose ? (line) => this.io.debug(line) : undefined,
-      signal: this.signal,
+      ...(options.abortOnSignal === false ? {} : { signal: this.signal }),
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     });
     this.onCleanup(() => graph.close());
     if (options.auth !== false && !custom) this.graphInstance = graph;

@@ -232,7 +232,7 @@ describe('wacx history sync / status', () => {
   it('status: rejects a bad --timeout, and --timeout without --watch', async () => {
     const bad = await runCli(['history', 'status', '--watch', '--timeout', 'soon'], { env });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--timeout: "soon" is not a duration/);
+    expect(bad.stderr).toMatch(/--timeout: expected a duration, got "soon"/);
     const alone = await runCli(['history', 'status', '--timeout', '5m'], { env });
     expect(alone.code).toBe(2);
     expect(alone.stderr).toContain('✗ --timeout only applies with --watch.');

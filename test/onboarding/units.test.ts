@@ -11,7 +11,6 @@ import {
   discover,
   isFinished,
   OnboardingState,
-  parseDuration,
   parseSessionInfo,
   REQUIRED_WEBHOOK_FIELDS,
   STEPS,
@@ -113,19 +112,6 @@ describe('callback server', () => {
     await expect(waiting).rejects.toBeInstanceOf(CancelledError);
     await other.close();
   });
-});
-
-describe('durations', () => {
-  it.each([
-    ['90', 90_000],
-    ['90s', 90_000],
-    ['10m', 600_000],
-    ['1h', 3_600_000],
-    ['250ms', 250],
-  ])('%s → %i ms', (v, ms) => expect(parseDuration(v, '--timeout')).toBe(ms));
-  it.each(['soon', '-1s', '25h', '0'])('%s is a usage error naming --timeout', (v) =>
-    expect(() => parseDuration(v, '--timeout')).toThrow(/--timeout/),
-  );
 });
 
 describe('onboarding state (store)', () => {

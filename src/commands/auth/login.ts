@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import { phoneNumberIdOption, wabaIdOption } from '../../cli/flags.js';
 import { checkToken, describeCheck, type TokenCheck } from '../../lib/auth/check.js';
 import type { SecretStore } from '../../lib/config/index.js';
 import { type SettingKey, validateSetting } from '../../lib/config/settings.js';
@@ -29,8 +30,8 @@ export default defineCommand({
         '--app-secret <secret>',
         'app secret: enables appsecret_proof and debug_token (stored as a secret)',
       )
-      .option('--waba-id <id>', 'WhatsApp Business Account id')
-      .option('--phone-number-id <id>', 'business phone number id')
+      .addOption(wabaIdOption('WhatsApp Business Account id to store in the profile'))
+      .addOption(phoneNumberIdOption('business phone number id to store in the profile'))
       .option('--graph-url <url>', 'Graph API base URL (https, or http on loopback for a local sandbox)')
       .addHelpText(
         'after',
@@ -99,8 +100,8 @@ export async function run(opts: LoginOptions, deps: Deps): Promise<number> {
     );
   deps.redactor.add(token);
 
-  deps.setFlagSettings(given);
-  const config = deps.config();
+  // The values given on this run flow forward as flags on top of the profile (nothing is written yet).
+  let config = deps.config().withFlags(given);
   if (deps.io.interactive) {
     const ask = async (key: SettingKey, message: string, flag: string) => {
       if (given[key] !== undefined) return;
@@ -139,13 +140,13 @@ export async function run(opts: LoginOptions, deps: Deps): Promise<number> {
     }
     await ask('wabaId', 'WhatsApp Business Account id (optional)', '--waba-id');
     await ask('phoneNumberId', 'Business phone number id (optional)', '--phone-number-id');
-    deps.setFlagSettings(given);
+    config = deps.config().withFlags(given);
   }
 
-  const settings = deps.config();
+  const settings = config;
   const storedSecret = appSecret ? undefined : (await settings.secret('appSecret')).value;
   const effectiveSecret = appSecret ?? storedSecret;
-  const graph = await deps.graph({ token, appSecret: effectiveSecret ?? null });
+  const graph = await deps.graph({ config: settings, token, appSecret: effectiveSecret ?? null });
   const spinner = await deps.io.spinner('Checking the token with Meta…');
   let check: TokenCheck;
   try {

@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
+import { campaignEnv } from '../../cli/campaign-context.js';
 import { defineCommand } from '../../cli/define.js';
+import { positiveNumber } from '../../cli/flags.js';
 import { resumeCampaign } from '../../lib/campaign/campaign.js';
-import { campaignEnv } from '../../lib/campaign/env.js';
 import type { Deps } from '../../lib/deps.js';
-import { UsageError } from '../../lib/errors.js';
 
 interface ResumeOptions {
-  rate?: string;
+  rate?: number;
   force?: boolean;
   resendUnknown?: boolean;
   report?: string;
-  maxInFlight?: string;
+  maxInFlight?: number;
   strict?: boolean;
 }
 
@@ -22,14 +22,22 @@ export default defineCommand({
           'from status webhooks first.',
       )
       .argument('<id>', 'campaign id (see `wacx campaigns list`)')
-      .option('--rate <n>', "messages per second (default: the number's throughput minus 5 %)")
+      .option(
+        '--rate <n>',
+        "messages per second (default: the number's throughput minus 5 %)",
+        positiveNumber('--rate'),
+      )
       .option('--force', "allow --rate above the number's throughput")
       .option(
         '--resend-unknown',
         'send again the rows whose outcome is still unknown (they may get it twice)',
       )
       .option('--report <file>', "write every row's outcome as CSV")
-      .option('--max-in-flight <n>', 'requests in flight at most')
+      .option(
+        '--max-in-flight <n>',
+        'requests in flight at most',
+        positiveNumber('--max-in-flight', { integer: true }),
+      )
       .option('--strict', 'refuse to continue if a row not read yet is invalid')
       .addHelpText(
         'after',
@@ -42,26 +50,15 @@ Examples:
   run: (deps, id: string, opts: ResumeOptions) => run(id, opts, deps),
 });
 
-function num(value: string | undefined, flag: string, integer = false): number | null {
-  if (value === undefined) return null;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new UsageError(`${flag} must be a positive ${integer ? 'integer' : 'number'}, got "${value}".`, {
-      location: flag,
-    });
-  }
-  return n;
-}
-
 export async function run(id: string, opts: ResumeOptions, deps: Deps): Promise<number> {
   return resumeCampaign(
     id,
     {
-      rate: num(opts.rate, '--rate'),
+      rate: opts.rate ?? null,
       force: Boolean(opts.force),
       resendUnknown: Boolean(opts.resendUnknown),
       report: opts.report ?? null,
-      maxInFlight: num(opts.maxInFlight, '--max-in-flight', true),
+      maxInFlight: opts.maxInFlight ?? null,
       strict: Boolean(opts.strict),
     },
     campaignEnv(deps),

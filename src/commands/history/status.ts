@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import { duration } from '../../cli/flags.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
 import {
@@ -9,7 +10,6 @@ import {
   statusLines,
   statusSummary,
 } from '../../lib/history/status.js';
-import { parseDuration } from '../../lib/onboarding/signup.js';
 import { historyStatus } from '../../lib/webhooks/queries.js';
 
 interface StatusOptions {
@@ -30,10 +30,6 @@ export default defineCommand({
       .option(
         '--timeout <duration>',
         'with --watch: stop waiting after this long (e.g. 30m, 2h); exit 8 if still in progress',
-      )
-      .option(
-        '--phone-number-id <id>',
-        'business phone number id (env WACX_PHONE_NUMBER_ID; default: all numbers)',
       )
       .addHelpText(
         'after',
@@ -62,15 +58,14 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
       location: '--interval',
     });
   }
-  const timeoutMs = opts.timeout === undefined ? null : parseDuration(opts.timeout, '--timeout');
+  const timeoutMs = opts.timeout === undefined ? null : duration('--timeout', { min: 1 })(opts.timeout);
   if (timeoutMs !== null && !opts.watch) {
     throw new UsageError('--timeout only applies with --watch.', {
       location: '--timeout',
       hint: 'Add --watch, or drop --timeout.',
     });
   }
-  deps.setFlagSettings({ phoneNumberId: opts.phoneNumberId });
-  const phoneNumberId = deps.config().get('phoneNumberId');
+  const phoneNumberId = deps.config().withFlags({ phoneNumberId: opts.phoneNumberId }).get('phoneNumberId');
   const store = await deps.store();
   const read = () => historyStatus(store.db, phoneNumberId);
 

@@ -19,7 +19,6 @@ export default defineCommand({
       )
       .option('--contacts', 'request the contact sync (smb_app_state_sync)')
       .option('--history', 'request the chat history sync')
-      .option('--phone-number-id <id>', 'business phone number id (env WACX_PHONE_NUMBER_ID)')
       .addHelpText(
         'after',
         `
@@ -47,8 +46,10 @@ interface SyncResult {
 
 export async function run(opts: SyncOptions, deps: Deps): Promise<number> {
   const io = deps.io;
-  deps.setFlagSettings({ phoneNumberId: opts.phoneNumberId });
-  const phoneNumberId = deps.config().require('phoneNumberId', '--phone-number-id');
+  const phoneNumberId = deps
+    .config()
+    .withFlags({ phoneNumberId: opts.phoneNumberId })
+    .require('phoneNumberId', '--phone-number-id');
   const types: SyncKind[] = [];
   const both = !opts.contacts && !opts.history;
   if (both || opts.contacts) types.push('smb_app_state_sync');

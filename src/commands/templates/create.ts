@@ -15,6 +15,7 @@ import {
   type TemplateComponent,
   type TemplateDefinition,
 } from '../../lib/templates/rules.js';
+import { templatesTarget } from './shared.js';
 
 interface Options {
   file?: string;
@@ -26,7 +27,6 @@ export default defineCommand({
     cmd
       .description('Create a template from a template file (or by answering questions on a terminal)')
       .option('--file <path>', 'the template file (YAML or JSON; see `wacx templates lint`)')
-      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
       .addHelpText(
         'after',
         `
@@ -74,9 +74,7 @@ export async function run(opts: Options, deps: Deps): Promise<number> {
     if (!ok) throw new CancelledError();
   }
 
-  deps.setFlagSettings({ wabaId: opts.wabaId });
-  const wabaId = deps.config().require('wabaId', '--waba-id');
-  const graph = await deps.graph();
+  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const res = await graph.templates.create(wabaId, createRequest(def));
   if (deps.globals.json) {
     io.printJson({

@@ -4,6 +4,7 @@ import type { Deps } from '../../lib/deps.js';
 import { CancelledError, UsageError, WacxError } from '../../lib/errors.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
 import { templatesNamed } from '../../lib/templates/lookup.js';
+import { templatesTarget } from './shared.js';
 
 interface Options {
   id?: string;
@@ -18,7 +19,6 @@ export default defineCommand({
       .argument('<name>', 'the template name')
       .option('--id <hsm_id>', 'delete only the template with this id (one language)')
       .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
-      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
       .addHelpText(
         'after',
         `
@@ -40,9 +40,7 @@ export async function run(name: string, opts: Options, deps: Deps): Promise<numb
       hint: 'Deleting is permanent, and an approved name is blocked for 30 days.',
     });
   }
-  deps.setFlagSettings({ wabaId: opts.wabaId });
-  const wabaId = deps.config().require('wabaId', '--waba-id');
-  const graph = await deps.graph();
+  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const all = await templatesNamed(graph, wabaId, name);
   const targets = opts.id ? all.filter((t) => t.id === opts.id) : all;
   if (targets.length === 0) {

@@ -5,6 +5,7 @@ import { canonicalize } from '../../lib/templates/canonical.js';
 import { stringifyTemplate } from '../../lib/templates/files.js';
 import { findTemplate } from '../../lib/templates/lookup.js';
 import { templateToJson } from '../../lib/templates/render.js';
+import { templatesTarget } from './shared.js';
 
 interface Options {
   language?: string;
@@ -17,7 +18,6 @@ export default defineCommand({
       .description('Show one template (as a template file on stdout; status and id on stderr)')
       .argument('<name|id>', 'the template name, or its id')
       .option('--language <code>', 'which language, when the name exists in several')
-      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
       .addHelpText(
         'after',
         `
@@ -31,9 +31,7 @@ Examples:
 });
 
 export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<number> {
-  deps.setFlagSettings({ wabaId: opts.wabaId });
-  const wabaId = deps.config().require('wabaId', '--waba-id');
-  const graph = await deps.graph();
+  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const t = await findTemplate(graph, wabaId, nameOrId, opts.language);
   if (deps.globals.json) {
     deps.io.printJson(templateToJson(t));

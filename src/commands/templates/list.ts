@@ -6,6 +6,7 @@ import type { MessageTemplate } from '../../lib/graph/types.js';
 import { isTemplateLanguage, suggestLanguage } from '../../lib/templates/languages.js';
 import { parseList, templateToJson } from '../../lib/templates/render.js';
 import { TEMPLATE_CATEGORIES } from '../../lib/templates/rules.js';
+import { templatesTarget } from './shared.js';
 
 const TEMPLATE_STATUSES = [
   'APPROVED',
@@ -62,7 +63,6 @@ export default defineCommand({
       .option('--name <name>', 'only templates with exactly this name')
       .option('--all', 'follow every page (default: the first --limit templates)')
       .option('--limit <n>', 'how many templates to show without --all', '100')
-      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
       .addHelpText(
         'after',
         `
@@ -89,9 +89,7 @@ export async function run(opts: Options, deps: Deps): Promise<number> {
   const categories: readonly string[] = TEMPLATE_CATEGORIES;
   checkFilter('--category', category, (v) => categories.includes(v), TEMPLATE_CATEGORIES.join(', '));
   checkFilter('--language', language, isTemplateLanguage, "Meta's language codes such as en_US, pt_BR, es");
-  deps.setFlagSettings({ wabaId: opts.wabaId });
-  const wabaId = deps.config().require('wabaId', '--waba-id');
-  const graph = await deps.graph();
+  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const templates: MessageTemplate[] = [];
   let more = false;
   const iterator = graph.templates.list(wabaId, {

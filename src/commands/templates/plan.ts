@@ -6,6 +6,7 @@ import { TemplateHistory } from '../../lib/templates/history.js';
 import { planToJson } from '../../lib/templates/plan.js';
 import { printPlan, printProblems, problemsToJson, sortProblems } from '../../lib/templates/render.js';
 import { preparePlan } from '../../lib/templates/sync.js';
+import { templatesTarget } from './shared.js';
 
 interface Options {
   prune?: boolean;
@@ -20,7 +21,6 @@ export default defineCommand({
       .argument('<dir>', 'a directory of template files (or one file)')
       .option('--prune', 'also plan to delete WABA templates that have no file')
       .option('--all', 'list unchanged templates too')
-      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
       .addHelpText(
         'after',
         `
@@ -39,9 +39,7 @@ Examples:
 
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
   const io = deps.io;
-  deps.setFlagSettings({ wabaId: opts.wabaId });
-  const wabaId = deps.config().require('wabaId', '--waba-id');
-  const graph = await deps.graph();
+  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const history = TemplateHistory.open(await deps.store());
   const prepared = await preparePlan({
     graph,

@@ -3,6 +3,7 @@ import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../lib/deps.js';
 import { UsageError } from '../../lib/errors.js';
 import { pullTemplates } from '../../lib/templates/sync.js';
+import { templatesTarget } from './shared.js';
 
 interface Options {
   format?: string;
@@ -15,7 +16,6 @@ export default defineCommand({
       .description("Write the WABA's templates as files, one per name and language (<name>.<language>.yaml)")
       .argument('<dir>', 'the directory to write into (created when missing)')
       .option('--format <yaml|json>', 'file format for new files', 'yaml')
-      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
       .addHelpText(
         'after',
         `
@@ -35,9 +35,7 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
   if (format !== 'yaml' && format !== 'json') {
     throw new UsageError(`--format must be yaml or json, got "${opts.format}".`, { location: '--format' });
   }
-  deps.setFlagSettings({ wabaId: opts.wabaId });
-  const wabaId = deps.config().require('wabaId', '--waba-id');
-  const graph = await deps.graph();
+  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const results = await pullTemplates({ graph, wabaId, dir, format });
   if (deps.globals.json) {
     deps.io.printJson(results);

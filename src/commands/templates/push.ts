@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import { duration } from '../../cli/flags.js';
 import type { Deps } from '../../lib/deps.js';
 import { CancelledError, ExitCode, UsageError } from '../../lib/errors.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
 import type { Plan } from '../../lib/templates/plan.js';
 import { applyPlan, type PushResult, type ReviewState, waitForReviews } from '../../lib/templates/push.js';
 import {
-  parseDuration,
   planSummary,
   printPlan,
   printProblems,
@@ -15,6 +15,7 @@ import {
   sortProblems,
 } from '../../lib/templates/render.js';
 import { preparePlan } from '../../lib/templates/sync.js';
+import { templatesTarget } from './shared.js';
 
 interface Options {
   prune?: boolean;
@@ -37,7 +38,6 @@ export default defineCommand({
       .option('--wait', "wait for Meta's review of created and edited templates")
       .option('--timeout <duration>', 'how long --wait waits (e.g. 90s, 10m, 1h)', '10m')
       .option('-y, --yes', 'delete without asking (with --prune; required when not on a terminal)')
-      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
       .addHelpText(
         'after',
         `
@@ -63,10 +63,8 @@ const LABEL: Record<string, string> = { create: 'created', update: 'updated', de
 
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
   const io = deps.io;
-  const timeoutMs = parseDuration(opts.timeout ?? '10m', '--timeout');
-  deps.setFlagSettings({ wabaId: opts.wabaId });
-  const wabaId = deps.config().require('wabaId', '--waba-id');
-  const graph = await deps.graph();
+  const timeoutMs = duration('--timeout', { min: 1 })(opts.timeout ?? '10m');
+  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const history = TemplateHistory.open(await deps.store());
   const prepared = await preparePlan({
     graph,

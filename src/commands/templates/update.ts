@@ -7,6 +7,7 @@ import { TemplateHistory } from '../../lib/templates/history.js';
 import { findTemplate, looksLikeId } from '../../lib/templates/lookup.js';
 import { computePlan, editRequest } from '../../lib/templates/plan.js';
 import { printProblems } from '../../lib/templates/render.js';
+import { templatesTarget } from './shared.js';
 
 interface Options {
   file?: string;
@@ -19,7 +20,6 @@ export default defineCommand({
       .description('Edit a template from a template file (components, category, TTL are replaced)')
       .argument('<name|id>', 'the template name (the file gives the language), or its id')
       .requiredOption('--file <path>', 'the template file with the new definition')
-      .option('--waba-id <id>', "WhatsApp Business Account id (default: the profile's wabaId)")
       .addHelpText(
         'after',
         `
@@ -51,9 +51,7 @@ export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<
       hint: 'A template cannot be renamed: create a new one (and delete the old one).',
     });
   }
-  deps.setFlagSettings({ wabaId: opts.wabaId });
-  const wabaId = deps.config().require('wabaId', '--waba-id');
-  const graph = await deps.graph();
+  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const remote = await findTemplate(
     graph,
     wabaId,

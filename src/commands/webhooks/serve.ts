@@ -1,8 +1,9 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import { port } from '../../cli/flags.js';
 import type { Deps } from '../../lib/deps.js';
-import { ConfigError, ExitCode, UsageError, WacxError } from '../../lib/errors.js';
+import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
 import { describeRejection, type StoredEvent } from '../../lib/webhooks/ingest.js';
 import { type RequestOutcome, startWebhookServer } from '../../lib/webhooks/server.js';
 import { SEED } from '../../sandbox/seed.js';
@@ -57,17 +58,9 @@ function parseHost(raw: string): string {
   return host;
 }
 
-function parsePort(raw: string): number {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) {
-    throw new UsageError(`"${raw}" is not a port number (0–65535).`, { location: '--port' });
-  }
-  return n;
-}
-
 export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   const io = deps.io;
-  const port = parsePort(opts.port);
+  const listenPort = port('--port')(opts.port);
   const host = parseHost(opts.host);
   const path = opts.path.startsWith('/') ? opts.path : `/${opts.path}`;
   const appSecret = (await deps.config().secret('appSecret')).value;
@@ -153,7 +146,7 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       db: store.db,
       appSecret,
       verifyToken,
-      port,
+      port: listenPort,
       host,
       path,
       onEvent,
@@ -163,8 +156,9 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      throw new WacxError(`Port ${port} on ${host} is already in use.`, {
-        hint: 'Pick another one with --port.',
+      throw new UsageError(`Port ${listenPort} on ${host} is already in use.`, {
+        location: '--port',
+        hint: 'Pick another one with --port, or --port 0 for any free port.',
       });
     }
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
@@ -174,8 +168,9 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       });
     }
     if (code === 'EACCES') {
-      throw new WacxError(`Cannot listen on ${host}:${port} (${code}).`, {
-        hint: 'Use a port above 1024 (--port), or run behind a reverse proxy.',
+      throw new UsageError(`Cannot listen on ${host}:${listenPort} (${code}).`, {
+        location: '--port',
+        hint: 'Use a port above 1024, or run behind a reverse proxy.',
       });
     }
     throw error;

@@ -40,6 +40,8 @@ export interface ConfigOptions {
    * neither settings nor a store is an error, not an empty profile.
    */
   createsProfile?: boolean;
+  /** The profiles file already opened by the Config this one derives from (withFlags). */
+  profileStore?: ProfileStore;
 }
 
 type KeychainInput = SecretBackend | KeychainProbe | null;
@@ -75,9 +77,12 @@ export class Config {
   private store: ProfileStore | undefined;
   private keychain: Promise<KeychainProbe> | undefined;
   private warnedFileFallback = false;
+  private readonly options: ConfigOptions;
 
   constructor(options: ConfigOptions) {
+    this.options = options;
     this.env = options.env;
+    this.store = options.profileStore;
     this.flags = options.flags ?? {};
     this.redactor = options.redactor ?? new Redactor();
     this.warn = options.warn ?? (() => {});
@@ -153,6 +158,21 @@ export class Config {
     if (source === 'flag') return SETTING_FLAG[key];
     if (source === 'env') return SETTING_ENV[key];
     return `${this.profiles.path} (profile "${this.profileName}", ${key})`;
+  }
+
+  /**
+   * This configuration with a command's own flags on top (`--waba-id`…): a new Config, so a value given by a flag
+   * flows forward to whoever is handed it, and nothing is parked for later.
+   */
+  withFlags(flags: Partial<Record<SettingKey, string | undefined>>): Config {
+    const given = Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined));
+    return new Config({
+      ...this.options,
+      flags: { ...this.flags, ...given },
+      createsProfile: true,
+      profileStore: this.profiles,
+      keychain: this.probe(),
+    });
   }
 
   get(key: SettingKey): string | undefined {

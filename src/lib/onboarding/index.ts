@@ -9,6 +9,7 @@ import {
   SYNC_LABEL,
   type SyncKind,
 } from '../history/sync.js';
+import { formatExactDuration } from '../io/format.js';
 import type { Io, Spinner } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
 import { type AppChange, appChangeLines, appChangesJson } from './app-changes.js';
@@ -16,7 +17,7 @@ import { seenDelivery, waitForDelivery } from './delivery.js';
 import { describeNumber, discover } from './discover.js';
 import { RELAY_CALLBACK_PATH, type RelayedCallback, relayedCallback } from './relay.js';
 import { type SessionInfo, sessionDetail, sessionFromDetail } from './session.js';
-import { buildSignupUrl, formatMs, newState, startCallbackServer } from './signup.js';
+import { buildSignupUrl, newState, startCallbackServer } from './signup.js';
 import { isFinished, type OnboardingState, type RunState, STEP_TITLES, STEPS, type StepId } from './state.js';
 import { checkWebhookFields, WebhookFieldsError, webhookFieldsFix } from './webhooks.js';
 
@@ -40,7 +41,7 @@ export interface OnboardContext {
   interactive: boolean;
   state: OnboardingState;
   /** A Graph client with this token (null: none, for the code exchange). */
-  graph(token: string | null): Graph;
+  graph(token: string | null): Promise<Graph>;
   /** Stores the business token as the profile's secret. */
   storeToken(token: string): Promise<'keychain' | 'file'>;
   /** The profile's token (for a resumed run whose exchange is done). */
@@ -307,7 +308,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
         hint: 'Run `wacx onboard --restart` to sign up again.',
       });
     }
-    biz = ctx.graph(token);
+    biz = await ctx.graph(token);
     return biz;
   };
 
@@ -384,7 +385,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       }
       try {
         const waiting = await io.spinner(
-          `Waiting for the signup to finish (timeout ${formatMs(opts.timeoutMs)}; Ctrl+C to stop)…`,
+          `Waiting for the signup to finish (timeout ${formatExactDuration(opts.timeoutMs)}; Ctrl+C to stop)…`,
         );
         try {
           const got = await source.wait({ timeoutMs: opts.timeoutMs, clock, signal: ctx.signal });
@@ -410,7 +411,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       if (!code) throw new WacxError('No code to exchange.', { hint: 'Run `wacx onboard` again.' });
       let accessToken: string;
       try {
-        const res = await ctx.graph(null).oauth.exchangeCode({
+        const res = await (await ctx.graph(null)).oauth.exchangeCode({
           appId: opts.appId,
           appSecret: opts.appSecret,
           code,
@@ -540,7 +541,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       if (!seen) {
         spin.stop();
         io.info(
-          `The contact and history syncs can be requested only once and their import arrives only by webhook: waiting up to ${formatMs(opts.webhookTimeoutMs)} for a webhook to reach this profile's store (\`wacx webhooks serve\` behind the app's callback URL).`,
+          `The contact and history syncs can be requested only once and their import arrives only by webhook: waiting up to ${formatExactDuration(opts.webhookTimeoutMs)} for a webhook to reach this profile's store (\`wacx webhooks serve\` behind the app's callback URL).`,
         );
         const waiting = await io.spinner('Waiting for a webhook delivery (Ctrl+C to stop)…');
         try {

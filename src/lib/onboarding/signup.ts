@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../clock.js';
 import { CancelledError, UsageError, WacxError } from '../errors.js';
+import { formatExactDuration } from '../io/format.js';
 import { parseSessionInfo, SESSION_INFO_PARAM, type SessionInfo } from './session.js';
 
 export const DEFAULT_DIALOG_BASE = 'https://www.facebook.com';
@@ -248,7 +249,7 @@ export async function startCallbackServer(options: {
             outcome = { error: new Error('timeout') };
             done();
             reject(
-              new WacxError(`No signup callback within ${formatMs(timeoutMs)}.`, {
+              new WacxError(`No signup callback within ${formatExactDuration(timeoutMs)}.`, {
                 hint: 'Run `wacx onboard` again (it resumes), or raise --timeout.',
               }),
             );
@@ -258,24 +259,4 @@ export async function startCallbackServer(options: {
       });
     },
   };
-}
-
-export function formatMs(ms: number): string {
-  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
-  if (ms % 1000 === 0) return `${ms / 1000} s`;
-  return `${ms} ms`;
-}
-
-/** "90", "90s", "5m", "1h", "500ms" → ms. */
-export function parseDuration(value: string, location: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?$/i.exec(value.trim());
-  if (!m)
-    throw new UsageError(`"${value}" is not a duration.`, { location, hint: 'Use e.g. 90s, 10m or 1h.' });
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 's').toLowerCase();
-  const ms = n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'h' ? 3_600_000 : 60_000);
-  if (ms < 1 || ms > 24 * 3_600_000) {
-    throw new UsageError(`"${value}" is out of range (1 ms – 24 h).`, { location });
-  }
-  return Math.round(ms);
 }

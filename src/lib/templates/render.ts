@@ -1,20 +1,8 @@
-/** Output shared by the `wacx templates` commands (tables for people, stable JSON for machines). */
-import { UsageError } from '../errors.js';
 import type { MessageTemplate } from '../graph/types.js';
 import type { Io } from '../io/io.js';
 import { type FileProblem, formatProblem } from './files.js';
 import type { Plan, PlanEntry } from './plan.js';
 import type { PushResult, ReviewState } from './push.js';
-
-/** `10m`, `90s`, `1h`, `500ms` or plain seconds → milliseconds. */
-export function parseDuration(value: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(value);
-  if (!m) throw new UsageError(`Invalid duration "${value}": use e.g. 30s, 10m or 1h.`, { location: flag });
-  const n = Number(m[1]);
-  const unit = (m[2] ?? 's').toLowerCase();
-  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
-  return Math.round(n * factor);
-}
 
 /** `a,b c` → ['A', 'B', 'C'] (upper-cased when `upper`). */
 export function parseList(value: string | undefined, upper = false): string[] | undefined {

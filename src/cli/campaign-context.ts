@@ -1,0 +1,35 @@
+import { Pool } from 'undici';
+import type { RunEnv } from '../lib/campaign/campaign.js';
+import type { Deps } from '../lib/deps.js';
+import { DEFAULT_GRAPH_URL, validateBaseUrl } from '../lib/graph/index.js';
+
+/**
+ * The campaign domain's narrow context, built from the CLI's Deps and the command's own --phone-number-id /
+ * --waba-id. Sends go through their own Graph client over an undici Pool (keep-alive connections to the one Graph
+ * origin, as many as the in-flight window needs), not the general-purpose Agent, and not fetch.
+ */
+export function campaignEnv(deps: Deps, flags: { phoneNumberId?: string; wabaId?: string } = {}): RunEnv {
+  const config = deps.config().withFlags(flags);
+  return {
+    io: deps.io,
+    json: deps.globals.json,
+    clock: deps.clock,
+    signal: deps.signal,
+    graph: () => deps.graph(),
+    store: () => deps.store(),
+    phoneNumberId: () => config.require('phoneNumberId', '--phone-number-id'),
+    wabaId: () => config.require('wabaId', '--waba-id'),
+    sendGraph: async (connections) => {
+      const baseUrl = config.get('graphUrl') ?? DEFAULT_GRAPH_URL;
+      const pool = new Pool(validateBaseUrl(baseUrl).origin, {
+        connections,
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        connect: { timeout: 10_000 },
+      });
+      deps.onCleanup(() => pool.close());
+      // In-flight sends finish after Ctrl+C: an aborted request would leave its outcome unknown.
+      return deps.graph({ config, dispatcher: pool, abortOnSignal: false });
+    },
+  };
+}
