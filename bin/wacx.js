@@ -32,7 +32,7 @@ if (major < 20) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const { main } = await import('../dist/cli.js');
+  const { main } = await import('../dist/cli/main.js');
   const code = await main(process.argv.slice(2), {
     env: process.env,
     streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },

@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import type { RunEnv } from '../lib/campaign/campaign.js';
-import type { Deps } from '../lib/deps.js';
 import { DEFAULT_GRAPH_URL, validateBaseUrl } from '../lib/graph/index.js';
+import type { Deps } from './deps.js';
 
 /**
  * The campaign domain's narrow context, built from the CLI's Deps and the command's own --phone-number-id /

@@ -1,7 +1,7 @@
 import { type Command, Command as CommanderCommand, type Option as CommanderOption } from 'commander';
-import { COMMANDS, GROUPS } from '../commands/registry.js';
-import type { Deps } from '../lib/deps.js';
 import { UsageError } from '../lib/errors.js';
+import type { Deps } from './deps.js';
+import { COMMANDS, GROUPS } from './registry.js';
 
 /**
  * Shell completion through @bomb.sh/tab (the helper wrangler and vitest use): the script printed by

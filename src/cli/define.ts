@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Deps } from '../lib/deps.js';
+import type { Deps } from './deps.js';
 
 /**
  * What a verb module exports (as its default): the flags, arguments and help it declares on its commander

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
+import type { Deps } from '../cli/deps.js';
 import { phoneNumberIdOption, wabaIdOption } from '../cli/flags.js';
-import type { Deps } from '../lib/deps.js';
 import {
   type ActivePeriod,
   activePeriodFromAnswer,

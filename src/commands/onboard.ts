@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
+import type { Deps } from '../cli/deps.js';
 import { duration, phoneNumberIdOption, port, wabaIdOption } from '../cli/flags.js';
-import type { Deps } from '../lib/deps.js';
 import { ConfigError, UsageError } from '../lib/errors.js';
 import { DEFAULT_API_VERSION, DEFAULT_GRAPH_URL } from '../lib/graph/url.js';
 import {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
+import type { Deps } from '../cli/deps.js';
 import { integer, port } from '../cli/flags.js';
-import type { Deps } from '../lib/deps.js';
 import { UsageError } from '../lib/errors.js';
 import { SCENARIOS, startSandbox } from '../sandbox/index.js';
 import { parseScenarioSpec, ScenarioError } from '../sandbox/scenarios.js';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { campaignEnv } from '../cli/campaign-context.js';
 import { defineCommand } from '../cli/define.js';
+import type { Deps } from '../cli/deps.js';
 import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.js';
 import { sendCampaign } from '../lib/campaign/campaign.js';
-import type { Deps } from '../lib/deps.js';
 
 export interface SendOptions {
   csv: string;

@@ -5,12 +5,25 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InProcessSandbox } from '../lib/deps.js';
+import type { SettingKey } from '../lib/config/settings.js';
 import { UsageError } from '../lib/errors.js';
 import { startSandbox } from './index.js';
 import type { SandboxOptions } from './options.js';
 import { ScenarioError } from './scenarios.js';
 import { SEED } from './seed.js';
+
+/** In-process webhook delivery: the raw body and headers; answers the HTTP status a receiver would. */
+export type WebhookSink = (rawBody: string, headers: Record<string, string>) => Promise<number>;
+
+/** A sandbox running in this process for `--sandbox` (see src/sandbox). */
+export interface InProcessSandbox {
+  url: string;
+  settings: Partial<Record<SettingKey, string>>;
+  secrets: { token: string; appSecret: string; verifyToken: string };
+  /** A throw-away config directory (profile file and database) for this run. */
+  configDir: string;
+  close(): Promise<void>;
+}
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
   const raw = env[name];
@@ -56,7 +69,7 @@ export async function startInProcessSandbox(options: {
       configId: SEED.configId,
       businessId: SEED.businessId,
     },
-    secrets: { token: SEED.token, appSecret: sandbox.appSecret },
+    secrets: { token: SEED.token, appSecret: sandbox.appSecret, verifyToken: SEED.verifyToken },
     configDir,
     close: async () => {
       await sandbox.close();

@@ -68,7 +68,7 @@ describe('the demo leaves no file readable by others', () => {
     timeout: 180_000,
   }, async () => {
     if (!existsSync(join(ROOT, 'dist', 'cli.js')))
-      throw new Error('dist/cli.js is missing: run `npm run build` before this test.');
+      throw new Error('dist/cli/main.js is missing: run `npm run build` before this test.');
     const tmp = join(work, 'tmp');
     const home = join(work, 'home');
     for (const d of [tmp, home]) rmSync(d, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../src/commands/registry.js';
+import { COMMANDS } from '../../src/cli/registry.js';
 import { fitColumns } from '../../src/lib/io/io.js';
 import { tempHome } from '../helpers/cli.js';
 import { run } from './support.js';

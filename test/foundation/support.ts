@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
-import { main } from '../../src/cli.js';
+import type { DepsInit } from '../../src/cli/deps.js';
+import { main } from '../../src/cli/main.js';
 import type { SecretBackend } from '../../src/lib/config/secrets.js';
 import type { SecretKey } from '../../src/lib/config/settings.js';
-import type { DepsInit } from '../../src/lib/deps.js';
 
 export interface SeenRequest {
   method: string;

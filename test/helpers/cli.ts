@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { main } from '../../src/cli.js';
-import type { DepsInit } from '../../src/lib/deps.js';
+import type { DepsInit } from '../../src/cli/deps.js';
+import { main } from '../../src/cli/main.js';
 
 export interface CliResult {
   code: number;

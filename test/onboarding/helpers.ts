@@ -1,7 +1,7 @@
 import { request } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
-import { main } from '../../src/cli.js';
-import type { DepsInit } from '../../src/lib/deps.js';
+import type { DepsInit } from '../../src/cli/deps.js';
+import { main } from '../../src/cli/main.js';
 import type { TestSandbox } from '../helpers/sandbox.js';
 
 export interface LiveCli {

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { Deps } from '../../src/cli/deps.js';
 import { run } from '../../src/commands/sandbox.js';
-import { Deps } from '../../src/lib/deps.js';
 import { startInProcessSandbox } from '../../src/sandbox/in-process.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { runCli, tempHome } from '../helpers/cli.js';
@@ -154,7 +154,11 @@ describe('in-process sandbox (--sandbox)', () => {
       configId: SEED.configId,
       businessId: SEED.businessId,
     });
-    expect(sb.secrets).toEqual({ token: SEED.token, appSecret: SEED.app.secret });
+    expect(sb.secrets).toEqual({
+      token: SEED.token,
+      appSecret: SEED.app.secret,
+      verifyToken: SEED.verifyToken,
+    });
     expect(existsSync(sb.configDir)).toBe(true);
     const hooks = (await (await fetch(`${sb.url}/__sandbox/webhooks`)).json()) as {
       field: string;

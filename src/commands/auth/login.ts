@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import type { Deps } from '../../cli/deps.js';
 import { phoneNumberIdOption, wabaIdOption } from '../../cli/flags.js';
 import { checkToken, describeCheck, type TokenCheck } from '../../lib/auth/check.js';
 import type { SecretStore } from '../../lib/config/index.js';
 import { type SettingKey, validateSetting } from '../../lib/config/settings.js';
-import type { Deps } from '../../lib/deps.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
 
 export interface LoginOptions {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import type { Deps } from '../../cli/deps.js';
 import { checkToken, describeCheck, type TokenCheck } from '../../lib/auth/check.js';
-import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 import { exitCodeFor } from '../../lib/exit-codes.js';
 

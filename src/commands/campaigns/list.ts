@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import type { Deps } from '../../cli/deps.js';
 import { listCampaigns } from '../../lib/campaign/manage.js';
-import type { Deps } from '../../lib/deps.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {

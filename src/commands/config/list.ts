@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
-import type { Deps } from '../../lib/deps.js';
+import type { Deps } from '../../cli/deps.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {

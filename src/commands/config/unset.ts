@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import type { Deps } from '../../cli/deps.js';
 import { parseSettingKey, SETTING_KEYS } from '../../lib/config/settings.js';
-import type { Deps } from '../../lib/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 
 export default defineCommand({

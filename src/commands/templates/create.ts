@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
-import type { Deps } from '../../lib/deps.js';
+import type { Deps } from '../../cli/deps.js';
 import { CancelledError, ExitCode } from '../../lib/errors.js';
 import { canonicalize } from '../../lib/templates/canonical.js';
 import { loadTemplateFile, stringifyTemplate } from '../../lib/templates/files.js';

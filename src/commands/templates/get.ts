@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
-import type { Deps } from '../../lib/deps.js';
+import type { Deps } from '../../cli/deps.js';
 import { canonicalize } from '../../lib/templates/canonical.js';
 import { stringifyTemplate } from '../../lib/templates/files.js';
 import { findTemplate } from '../../lib/templates/lookup.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import type { Deps } from '../../cli/deps.js';
 import { duration } from '../../cli/flags.js';
-import type { Deps } from '../../lib/deps.js';
 import { CancelledError, ExitCode, UsageError } from '../../lib/errors.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
 import type { Plan } from '../../lib/templates/plan.js';

@@ -1,4 +1,4 @@
-import type { Deps } from '../../lib/deps.js';
+import type { Deps } from '../../cli/deps.js';
 import type { Graph } from '../../lib/graph/index.js';
 
 /** The WABA a templates verb works on (its --waba-id, else the profile's) and a client for the API. */

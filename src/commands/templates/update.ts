@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
-import type { Deps } from '../../lib/deps.js';
+import type { Deps } from '../../cli/deps.js';
 import { ExitCode, UsageError, WacxError } from '../../lib/errors.js';
 import { loadTemplateFile } from '../../lib/templates/files.js';
 import { TemplateHistory } from '../../lib/templates/history.js';

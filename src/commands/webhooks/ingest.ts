@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
-import type { Deps } from '../../lib/deps.js';
+import type { Deps } from '../../cli/deps.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
 import { ingestNdjson, parseNdjson } from '../../lib/webhooks/ndjson.js';
 

@@ -1,12 +1,11 @@
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
+import type { Deps } from '../../cli/deps.js';
 import { port } from '../../cli/flags.js';
-import type { Deps } from '../../lib/deps.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
 import { describeRejection, type StoredEvent } from '../../lib/webhooks/ingest.js';
 import { type RequestOutcome, startWebhookServer } from '../../lib/webhooks/server.js';
-import { SEED } from '../../sandbox/seed.js';
 
 interface ServeOptions {
   port: string;
@@ -69,8 +68,7 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       hint: 'Set WACX_APP_SECRET, or run `wacx auth login` with the app secret (App Dashboard › App settings › Basic).',
     });
   }
-  const verifyToken =
-    opts.verifyToken ?? deps.env.WACX_VERIFY_TOKEN ?? (deps.sandboxActive ? SEED.verifyToken : undefined);
+  const verifyToken = opts.verifyToken ?? deps.verifyToken();
   if (!verifyToken) {
     io.warn(
       'No verify token (--verify-token or WACX_VERIFY_TOKEN): the GET verification handshake will be refused.',

@@ -1,13 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
-import { NOUN_OPTIONS } from './cli/flags.js';
-import { COMMANDS, type CommandSpec, GROUPS } from './commands/registry.js';
-import { validateSetting } from './lib/config/settings.js';
-import { Deps, type DepsInit, type GlobalOptions } from './lib/deps.js';
-import { CancelledError, ExitCode, UsageError, WacxError } from './lib/errors.js';
-import { EXIT_CODE_TABLE, exitCodeFor } from './lib/exit-codes.js';
-import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from './lib/graph/errors.js';
-import { keepHeapTight } from './lib/heap.js';
-import { preloadChalk } from './lib/io/io.js';
+import { validateSetting } from '../lib/config/settings.js';
+import { CancelledError, ExitCode, UsageError, WacxError } from '../lib/errors.js';
+import { EXIT_CODE_TABLE, exitCodeFor } from '../lib/exit-codes.js';
+import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from '../lib/graph/errors.js';
+import { keepHeapTight } from '../lib/heap.js';
+import { preloadChalk } from '../lib/io/io.js';
+import { Deps, type DepsInit, type GlobalOptions } from './deps.js';
+import { NOUN_OPTIONS } from './flags.js';
+import { COMMANDS, type CommandSpec, GROUPS } from './registry.js';
 
 /** Global and noun options that take a value: skipped when looking for the command words in argv. */
 const VALUE_OPTIONS = new Set(['--profile', '--api-version', '--jq', '--waba-id', '--phone-number-id']);
@@ -143,7 +143,7 @@ function buildProgram(
       ].join('\n'),
     )
     .action(async (shell: string) => {
-      const { printCompletionScript } = await import('./cli/completion.js');
+      const { printCompletionScript } = await import('./completion.js');
       await printCompletionScript(deps, shell);
     });
   program
@@ -152,7 +152,7 @@ function buildProgram(
     .argument('[words...]')
     .helpOption(false)
     .action(async (typed: string[]) => {
-      const { printCompletions } = await import('./cli/completion.js');
+      const { printCompletions } = await import('./completion.js');
       await printCompletions(deps, program, typed);
     });
 
@@ -170,7 +170,7 @@ function buildProgram(
       );
     }
     if (o.jq !== undefined) {
-      const { checkJqFilter } = await import('./lib/io/jq.js');
+      const { checkJqFilter } = await import('../lib/io/jq.js');
       await checkJqFilter(o.jq);
     }
     deps.applyGlobals({

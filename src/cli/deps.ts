@@ -1,17 +1,18 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
-import { type Clock, systemClock } from './clock.js';
-import { Config } from './config/index.js';
-import { preloadConf } from './config/profiles.js';
-import { Redactor } from './config/redact.js';
-import { type KeychainProbe, probeKeychain, type SecretBackend } from './config/secrets.js';
-import { SECRET_ENV, SECRET_KEYS, type SettingKey } from './config/settings.js';
-import type { Graph } from './graph/index.js';
-import { Io, type IoStreams } from './io/io.js';
-import { inquirerPrompter, type Prompter } from './io/prompter.js';
-import type { Store } from './store/index.js';
-import { VERSION } from './version.js';
+import { type Clock, systemClock } from '../lib/clock.js';
+import { Config } from '../lib/config/index.js';
+import { preloadConf } from '../lib/config/profiles.js';
+import { Redactor } from '../lib/config/redact.js';
+import { type KeychainProbe, probeKeychain, type SecretBackend } from '../lib/config/secrets.js';
+import { SECRET_ENV, SECRET_KEYS } from '../lib/config/settings.js';
+import type { Graph } from '../lib/graph/index.js';
+import { Io, type IoStreams } from '../lib/io/io.js';
+import { inquirerPrompter, type Prompter } from '../lib/io/prompter.js';
+import type { Store } from '../lib/store/index.js';
+import { VERSION } from '../lib/version.js';
+import type { InProcessSandbox, WebhookSink } from '../sandbox/in-process.js';
 
 /** How `Deps.graph()` builds a client; every Graph client of a run is built here. */
 export interface GraphOptions {
@@ -45,19 +46,6 @@ export interface GlobalOptions {
   sandbox: boolean;
   /** The command may create the profile it is given (see CommandSpec.createsProfile). */
   createsProfile?: boolean;
-}
-
-/** In-process webhook delivery: the raw body and headers; answers the HTTP status a receiver would. */
-export type WebhookSink = (rawBody: string, headers: Record<string, string>) => Promise<number>;
-
-/** A sandbox running in this process for `--sandbox` (see src/sandbox). */
-export interface InProcessSandbox {
-  url: string;
-  settings: Partial<Record<SettingKey, string>>;
-  secrets: { token: string; appSecret: string };
-  /** A throw-away config directory (profile file and database) for this run. */
-  configDir: string;
-  close(): Promise<void>;
 }
 
 export interface DepsInit {
@@ -156,7 +144,7 @@ export class Deps {
   }
 
   private async ingestSandboxWebhook(raw: string, headers: Record<string, string>): Promise<number> {
-    const { ingestPayload } = await import('./webhooks/ingest.js');
+    const { ingestPayload } = await import('../lib/webhooks/ingest.js');
     const store = await this.store();
     return ingestPayload(store.db, raw, {
       signature: headers['x-hub-signature-256'] ?? null,
@@ -185,8 +173,9 @@ export class Deps {
     return this.keychainBackend;
   }
 
-  get sandboxActive(): boolean {
-    return this.sandbox !== undefined;
+  /** The webhook verify token: WACX_VERIFY_TOKEN, else the in-process sandbox's. */
+  verifyToken(): string | undefined {
+    return this.env.WACX_VERIFY_TOKEN ?? this.sandbox?.secrets.verifyToken;
   }
 
   config(): Config {
@@ -241,7 +230,7 @@ export class Deps {
         ? undefined
         : (options.appSecret ?? (await config.secret('appSecret')).value);
     if (appSecret) this.redactor.add(appSecret);
-    const { Graph } = await import('./graph/index.js');
+    const { Graph } = await import('../lib/graph/index.js');
     const graph = Graph.create({
       baseUrl: config.get('graphUrl'),
       apiVersion: config.get('apiVersion'),
@@ -267,7 +256,7 @@ export class Deps {
 
   async store(): Promise<Store> {
     if (!this.storeInstance) {
-      const { Store } = await import('./store/index.js');
+      const { Store } = await import('../lib/store/index.js');
       this.storeInstance = Store.open(this.storePath(), { origin: this.env.WACX_DB ? 'WACX_DB' : undefined });
       this.onCleanup(() => this.storeInstance?.close());
     }
