@@ -31,10 +31,15 @@ function abortError(signal: AbortSignal | undefined): Error {
   return err;
 }
 
-/** A clock whose time only moves when a test says so (or when something sleeps, with `autoAdvance`). */
+/**
+ * A clock whose time only moves when a test says so (or when something sleeps, with `autoAdvance`). Without
+ * `autoAdvance`, a test waits for `sleeping()` (the code under test is now idle on this clock), changes the world,
+ * then `advance()`s past the sleep.
+ */
 export class FakeClock implements Clock {
   private current: number;
   private timers: { at: number; resolve: () => void }[] = [];
+  private onSleep: (() => void)[] = [];
   readonly sleeps: number[] = [];
   constructor(
     start = Date.UTC(2026, 10, 24, 12, 0, 0),
@@ -45,13 +50,32 @@ export class FakeClock implements Clock {
   now(): number {
     return this.current;
   }
-  sleep(ms: number): Promise<void> {
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleeps.push(ms);
     if (this.autoAdvance) {
       this.current += ms;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.timers.push({ at: this.current + ms, resolve }));
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const sleeping = new Promise<void>((resolve, reject) => {
+      const timer = { at: this.current + ms, resolve };
+      this.timers.push(timer);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.timers = this.timers.filter((t) => t !== timer);
+          reject(abortError(signal));
+        },
+        { once: true },
+      );
+    });
+    for (const notify of this.onSleep.splice(0)) notify();
+    return sleeping;
+  }
+  /** Resolves once something sleeps on this clock (at once when a sleep is already pending). */
+  sleeping(): Promise<void> {
+    if (this.timers.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.onSleep.push(resolve));
   }
   advance(ms: number): void {
     this.current += ms;

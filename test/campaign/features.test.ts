@@ -1,13 +1,12 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type Clock, systemClock } from '../../src/lib/clock.js';
 import { Store } from '../../src/lib/store/index.js';
 import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { countBy, ledgerRows, orderSendArgs, phone, writeOrdersCsv } from './helpers.js';
+import { clockWithHook, countBy, ledgerRows, orderSendArgs, phone, writeOrdersCsv } from './helpers.js';
 
 /** Webhooks of the sandbox are ingested into the database of the current test (like `wacx webhooks serve`). */
 let sink: Store | undefined;
@@ -70,7 +69,6 @@ const cli = (args: string[], opts: { signal?: AbortSignal } = {}) =>
   runCli(args, { env: sb.env({ WACX_DB: dbPath }), ...opts });
 const accepted = () =>
   sb.control<{ to: string; callback_data: string; parameters: string[]; components?: unknown }[]>('messages');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('output', () => {
   it('--json prints one NDJSON line per row outcome and a summary line with every key', async () => {
@@ -185,14 +183,10 @@ describe('output', () => {
     const report = join(dir, 'out.csv');
     // the directory disappears while sending (the engine's first pacing wait), after the check at the start
     let removed = false;
-    const clock: Clock = {
-      now: () => systemClock.now(),
-      sleep: (ms, signal) => {
-        if (!removed) rmSync(dir, { recursive: true, force: true });
-        removed = true;
-        return systemClock.sleep(ms, signal);
-      },
-    };
+    const clock = clockWithHook(() => {
+      if (!removed) rmSync(dir, { recursive: true, force: true });
+      removed = true;
+    });
     const r = await runCli([...orderSendArgs(csv), '--rate', '20', '--report', report], {
       env: sb.env({ WACX_DB: dbPath }),
       clock,
@@ -352,8 +346,16 @@ describe('resume, lease, stop conditions', () => {
     await sb.control(`numbers/${COEX}`, { mps: 20 });
     const csv = writeOrdersCsv(sb.home, 40, `c${k}.csv`);
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 700);
-    const first = await cli(orderArgs(csv, ['--rate', '20']), { signal: ac.signal });
+    const sentRows = sink!.db.prepare("SELECT COUNT(*) FROM campaign_rows WHERE state = 'sent'").pluck();
+    // Ctrl+C once 10 rows are sent
+    const clock = clockWithHook(() => {
+      if ((sentRows.get() as number) >= 10) ac.abort();
+    });
+    const first = await runCli(orderArgs(csv, ['--rate', '20']), {
+      env: sb.env({ WACX_DB: dbPath }),
+      signal: ac.signal,
+      clock,
+    });
     expect(first.code, first.stderr).toBe(130);
     expect(first.stdout).toMatch(/cancelled after .*resume with `wacx campaigns resume order_update-/);
     const afterFirst = ledgerRows(dbPath);
@@ -377,11 +379,32 @@ describe('resume, lease, stop conditions', () => {
   it('a second concurrent run of the same campaign refuses to start', async () => {
     await sb.control(`numbers/${COEX}`, { mps: 20 });
     const csv = writeOrdersCsv(sb.home, 30, `l${k}.csv`);
-    const a = cli(orderArgs(csv, ['--rate', '20']));
-    await sleep(600);
+    // the first run is held at its first wait (it holds the lease and is sending) until the second one is done
+    let waiting!: () => void;
+    const firstWait = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const a = runCli(orderArgs(csv, ['--rate', '20']), {
+      env: sb.env({ WACX_DB: dbPath }),
+      clock: clockWithHook(() => {
+        waiting();
+        return released;
+      }),
+    });
+    await Promise.race([
+      firstWait,
+      a.then((r) => {
+        throw new Error(`the first run ended before it waited (exit ${r.code}): ${r.stderr}`);
+      }),
+    ]);
     const b = await cli(orderArgs(csv, ['--rate', '20']));
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/is already being sent by pid \d+ on .*not starting a second run/);
+    release();
     expect((await a).code).toBe(0);
     const msgs = await accepted();
     expect(new Set(msgs.map((m) => m.to)).size).toBe(msgs.length);

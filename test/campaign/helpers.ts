@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Ledger } from '../../src/lib/campaign/ledger.js';
+import { type Clock, systemClock } from '../../src/lib/clock.js';
 import { Store } from '../../src/lib/store/index.js';
 
 /** A valid, distinct German mobile number per index (E.164 digits). */
@@ -144,6 +145,21 @@ export function spawnWacx(args: string[], env: NodeJS.ProcessEnv): Spawned {
     }),
   );
   return { child, rows: () => rows, stdout: () => out, stderr: () => err, exit, exited: () => exited };
+}
+
+/**
+ * The system clock with a hook that runs before each sleep (and may hold it). A sending run sleeps only between
+ * its turns (pacing, flushes, heartbeats), so a test can stop or hold it at a known point of its progress
+ * instead of after some wall-clock time.
+ */
+export function clockWithHook(beforeSleep: () => void | Promise<void>): Clock {
+  return {
+    now: () => systemClock.now(),
+    sleep: async (ms, signal) => {
+      await beforeSleep();
+      return systemClock.sleep(ms, signal);
+    },
+  };
 }
 
 /** Resolves when `cond()` holds (polled), or after `timeoutMs`. */

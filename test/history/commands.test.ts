@@ -145,15 +145,20 @@ describe('wacx history sync / status', () => {
 
   it('status --watch: plain lines without a TTY until done', async () => {
     deliver(historyChunk(0, 1, 30, [{ id: '1', messages: [{ id: 'a', from: '1' }] }]));
-    const watching = runCli(['history', 'status', '--watch', '--interval', '0.05'], { env });
-    await new Promise((r) => setTimeout(r, 150));
+    const clock = new FakeClock(Date.now(), false);
+    const watching = runCli(['history', 'status', '--watch', '--interval', '0.05'], { env, clock });
+    await clock.sleeping();
     deliver(historyChunk(1, 2, 70, [{ id: '2', messages: [{ id: 'b', from: '2' }] }]));
-    await new Promise((r) => setTimeout(r, 150));
+    clock.advance(50);
+    await clock.sleeping();
     deliver(historyChunk(2, 3, 100, [{ id: '3', messages: [{ id: 'c', from: '3' }] }]));
+    clock.advance(50);
     const r = await watching;
     expect(r.code).toBe(0);
+    expect(clock.sleeps).toEqual([50, 50]);
     const lines = r.stdout.trim().split('\n');
-    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines).toHaveLength(3); // one line per look, each one a change
+    expect(lines[1]).toMatch(/history in progress 70%/);
     expect(lines[0]).toMatch(/history in progress 30%/);
     expect(lines.at(-1)).toMatch(/history complete 100%: 3 chunks, 3 messages/);
     expect(r.stdout).not.toContain('\x1b[');
@@ -163,12 +168,16 @@ describe('wacx history sync / status', () => {
     deliver(historyChunk(0, 1, 30, [{ id: '1', messages: [{ id: 'a', from: '1' }] }]));
     const ttyEnv = { ...env, CI: '' };
     const c1 = new AbortController();
+    const ttyClock = new FakeClock(Date.now(), false);
     const tty = runCli(['history', 'status', '--watch', '--interval', '0.05'], {
       env: ttyEnv,
       tty: true,
       signal: c1.signal,
+      clock: ttyClock,
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await ttyClock.sleeping();
+    ttyClock.advance(50);
+    await ttyClock.sleeping();
     c1.abort();
     const t = await tty;
     expect(t.code).toBe(130);
@@ -176,13 +185,18 @@ describe('wacx history sync / status', () => {
     expect(t.stdout.match(/History import/g)?.length).toBeGreaterThan(1);
 
     const c2 = new AbortController();
+    const jsonClock = new FakeClock(Date.now(), false);
     const json = runCli(['history', 'status', '--watch', '--interval', '0.05', '--json'], {
       env,
       signal: c2.signal,
+      clock: jsonClock,
     });
-    await new Promise((r) => setTimeout(r, 120));
+    await jsonClock.sleeping();
+    jsonClock.advance(50);
+    await jsonClock.sleeping();
     deliver(historyChunk(0, 2, 60, [{ id: '1', messages: [{ id: 'b', from: '1' }] }]));
-    await new Promise((r) => setTimeout(r, 120));
+    jsonClock.advance(50);
+    await jsonClock.sleeping();
     c2.abort();
     const j = await json;
     expect(j.code).toBe(130);

@@ -40,6 +40,7 @@ export function signedStatus(wamid: string, secret?: string): { body: string; si
 export function loadUntilStopped(url: string, workers: number, secret?: string) {
   const acked: string[] = [];
   const errors: string[] = [];
+  const ackWaiters: { count: number; resolve: () => void }[] = [];
   let stopped = false;
   let n = 0;
   const agent = new Agent({ keepAlive: true, maxSockets: workers });
@@ -49,22 +50,34 @@ export function loadUntilStopped(url: string, workers: number, secret?: string) 
       const { body, signature } = signedStatus(wamid, secret);
       try {
         const r = await post(url, body, { 'x-hub-signature-256': signature }, agent);
-        if (r.status === 200) acked.push(wamid);
-        else errors.push(`HTTP ${r.status}`);
+        if (r.status === 200) {
+          acked.push(wamid);
+          for (const waiter of ackWaiters.filter((x) => acked.length >= x.count)) waiter.resolve();
+        } else errors.push(`HTTP ${r.status}`);
       } catch (error) {
         errors.push((error as NodeJS.ErrnoException).code ?? String(error));
         return; // the server went away
       }
     }
   });
+  const done = Promise.all(loops);
   return {
     acked,
     errors,
+    /** Resolves once `count` events were acknowledged; rejects if the load ended before. */
+    acknowledged: (count: number) =>
+      new Promise<void>((resolve, reject) => {
+        if (acked.length >= count) return resolve();
+        ackWaiters.push({ count, resolve });
+        void done.then(() =>
+          reject(new Error(`the load ended after ${acked.length} of ${count} acknowledgements`)),
+        );
+      }),
     stop: async () => {
       stopped = true;
       await Promise.all(loops);
       agent.destroy();
     },
-    done: Promise.all(loops),
+    done,
   };
 }

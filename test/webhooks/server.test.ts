@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
@@ -12,6 +13,11 @@ import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/s
 import { runCli, tempHome } from '../helpers/cli.js';
 import { APP_SECRET, sign } from './fixtures.js';
 import { loadUntilStopped, post, signedStatus } from './load-client.js';
+
+/** Resolves once `cond()` holds, checked after each turn of the event loop. */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setImmediate(r));
+}
 
 function rawGet(url: string): Promise<{ status: number; location: string | undefined }> {
   return new Promise((resolve, reject) => {
@@ -218,17 +224,21 @@ describe('webhook server (library)', () => {
     sock.on('data', (d) => {
       answer += d.toString();
     });
-    await new Promise((r) => setTimeout(r, 50));
+    const answered = once(sock, 'end');
+    await until(() => server.stats.requests === 1); // the headers arrived: the request is in flight
     const closing = server.close();
     let closed = false;
     void closing.then(() => {
       closed = true;
     });
-    await new Promise((r) => setTimeout(r, 50));
+    const refusedWhileClosing = await post(server.url, body, { 'x-hub-signature-256': signature }).catch(
+      (e: NodeJS.ErrnoException) => e.code,
+    );
+    expect(refusedWhileClosing).toBe('ECONNREFUSED');
     expect(closed).toBe(false); // waits for the request in flight
     sock.write(body.slice(half));
     await closing;
-    await new Promise((r) => setTimeout(r, 20));
+    await answered;
     expect(answer).toMatch(/^HTTP\/1.1 200/);
     expect(rows('message_statuses')).toBe(1);
     const refused = await post(server.url, body, { 'x-hub-signature-256': signature }).catch(
@@ -240,7 +250,7 @@ describe('webhook server (library)', () => {
 
   it('shutdown during load loses no acknowledged event', async () => {
     const load = loadUntilStopped(server.url, 8, APP_SECRET);
-    await new Promise((r) => setTimeout(r, 300));
+    await load.acknowledged(21);
     await server.close();
     await load.done;
     expect(load.acked.length).toBeGreaterThan(20);

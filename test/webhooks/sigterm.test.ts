@@ -47,7 +47,7 @@ describe('wacx webhooks serve (built CLI, child process)', () => {
       });
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       const load = loadUntilStopped(url, 8, APP_SECRET);
-      await new Promise((r) => setTimeout(r, 500));
+      await load.acknowledged(21);
       child.kill('SIGTERM');
       const code = await exited;
       await load.done;
