@@ -108,7 +108,7 @@ export const BIN = join(ROOT, 'bin', 'wacx.js');
 
 /** The built CLI must exist (`npm run build`): the crash tests kill it as a real process. */
 export function requireBuild(): void {
-  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) {
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` before the campaign crash tests.');
   }
 }

@@ -1,18 +1,14 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempHome } from '../helpers/cli.js';
 
 /**
  * Drives the built CLI in a real pseudo-terminal with util-linux `script` (node-pty is not a dependency).
- * Skipped cleanly when `script` or the build (dist/) is missing: `npm test` builds first.
+ * The test run builds dist/ first (test/helpers/global-setup.ts).
  */
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'wacx.js');
-const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-const hasBuild =
-  existsSync(join(root, 'dist', 'cli.js')) && existsSync(join(root, 'dist', 'commands', 'eligibility.js'));
 const home = tempHome();
 afterAll(() => home.cleanup());
 
@@ -49,7 +45,7 @@ function inPty(
   });
 }
 
-describe.skipIf(!hasScript || !hasBuild)('wacx eligibility in a real pseudo-terminal', () => {
+describe('wacx eligibility in a real pseudo-terminal', () => {
   it('asks for the phone, the app version and the start date, then prints the checklist', async () => {
     const r = await inPty(
       ['eligibility', '--offline'],

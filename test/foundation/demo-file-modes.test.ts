@@ -7,16 +7,7 @@
  * before the demo removes it.
  */
 import { spawn } from 'node:child_process';
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,8 +58,6 @@ describe('the demo leaves no file readable by others', () => {
   it('every file the demo made under its HOME is 0600, every directory 0700', {
     timeout: 180_000,
   }, async () => {
-    if (!existsSync(join(ROOT, 'dist', 'cli.js')))
-      throw new Error('dist/cli/main.js is missing: run `npm run build` before this test.');
     const tmp = join(work, 'tmp');
     const home = join(work, 'home');
     for (const d of [tmp, home]) rmSync(d, { recursive: true, force: true });
