@@ -33,6 +33,14 @@ export interface GraphOptions {
   abortOnSignal?: false;
 }
 
+const DEFAULT_GLOBALS: GlobalOptions = {
+  json: false,
+  color: true,
+  input: true,
+  verbose: false,
+  sandbox: false,
+};
+
 /** Global options, parsed by commander and applied before any command runs. */
 export interface GlobalOptions {
   profile?: string;
@@ -74,8 +82,8 @@ export class Deps {
   readonly signal: AbortSignal;
   readonly redactor: Redactor;
   readonly version = VERSION;
-  globals: GlobalOptions = { json: false, color: true, input: true, verbose: false, sandbox: false };
-  /** Settings given by a command's own flags (e.g. --waba-id), highest precedence. */
+  /** The global options of this run (before argv is parsed: the defaults). */
+  readonly globals: GlobalOptions;
   private configInstance: Config | undefined;
   private graphInstance: Graph | undefined;
   private storeInstance: Store | undefined;
@@ -88,13 +96,23 @@ export class Deps {
   private readonly keychainInit: SecretBackend | KeychainProbe | null | undefined;
   private keychainBackend: Promise<KeychainProbe> | undefined;
 
-  constructor(init: DepsInit) {
+  private readonly init: DepsInit;
+
+  /**
+   * `boot` is the Deps of the same run made before argv was parsed: its output streams and redactor (which may
+   * already hold secrets) are shared, so what was printed and what is known stays one.
+   */
+  constructor(init: DepsInit, globals: GlobalOptions = DEFAULT_GLOBALS, boot?: Deps) {
+    this.init = init;
     this.env = init.env;
-    this.redactor = new Redactor();
+    this.globals = globals;
+    this.redactor = boot?.redactor ?? new Redactor();
     // Secrets in the environment are known before anything is printed, even a usage error.
     for (const key of SECRET_KEYS) this.redactor.add(init.env[SECRET_ENV[key]]);
     this.keychainInit = init.keychain;
-    this.io = new Io(init.streams, { env: init.env, redactor: this.redactor });
+    this.keychainBackend = boot?.keychainBackend;
+    this.io = boot?.io ?? new Io(init.streams, { env: init.env, redactor: this.redactor });
+    this.io.configure(globals);
     this.clock = init.clock ?? systemClock;
     this.prompter = init.prompter ?? inquirerPrompter(this.io);
     this.signal = init.signal ?? new AbortController().signal;
@@ -106,9 +124,9 @@ export class Deps {
       });
   }
 
-  applyGlobals(globals: GlobalOptions): void {
-    this.globals = globals;
-    this.io.configure(globals);
+  /** The Deps of this run once its global options are known (this one stays as it was). */
+  withGlobals(globals: GlobalOptions): Deps {
+    return new Deps(this.init, globals, this);
   }
 
   /**

@@ -43,6 +43,8 @@ function usageLine(cmd: Command): string {
 }
 
 interface RunState {
+  /** The run's Deps, built once the global options are parsed (before any action runs). */
+  deps?: Deps;
   /** What the verb's `run` returned. */
   exitCode: number;
   /** The command whose action is running (for the usage line of a UsageError). */
@@ -103,7 +105,7 @@ function buildProgram(
         cmd.action(async (...args: unknown[]) => {
           // commander passes (...arguments, options, command): the options include the noun's and the globals
           args[args.length - 2] = cmd.optsWithGlobals();
-          state.exitCode = (await verb.run(deps, ...args)) ?? ExitCode.OK;
+          state.exitCode = (await verb.run(runDeps(state), ...args)) ?? ExitCode.OK;
         });
       });
     }
@@ -114,7 +116,7 @@ function buildProgram(
     .argument('[command...]')
     .action((words: string[]) => {
       if (words[0] === 'exit-codes') {
-        printExitCodes(deps);
+        printExitCodes(runDeps(state));
         return;
       }
       let cmd: Command = program;
@@ -144,7 +146,7 @@ function buildProgram(
     )
     .action(async (shell: string) => {
       const { printCompletionScript } = await import('./completion.js');
-      await printCompletionScript(deps, shell);
+      await printCompletionScript(runDeps(state), shell);
     });
   program
     .command('complete', { hidden: true })
@@ -153,7 +155,7 @@ function buildProgram(
     .helpOption(false)
     .action(async (typed: string[]) => {
       const { printCompletions } = await import('./completion.js');
-      await printCompletions(deps, program, typed);
+      await printCompletions(runDeps(state), program, typed);
     });
 
   program.hook('preAction', async (_this, actionCmd) => {
@@ -173,7 +175,7 @@ function buildProgram(
       const { checkJqFilter } = await import('../lib/io/jq.js');
       await checkJqFilter(o.jq);
     }
-    deps.applyGlobals({
+    state.deps = deps.withGlobals({
       createsProfile: Boolean(target?.createsProfile),
       profile: o.profile,
       json: Boolean(o.json) || o.jq !== undefined,
@@ -184,9 +186,14 @@ function buildProgram(
       apiVersion: o.apiVersion,
       sandbox: Boolean(o.sandbox),
     });
-    await deps.prepare();
+    await state.deps.prepare();
   });
   return { program, loaded };
+}
+
+function runDeps(state: RunState): Deps {
+  if (!state.deps) throw new Error('The run has no Deps: the preAction hook did not run.');
+  return state.deps;
 }
 
 function configureAll(cmd: Command, deps: Deps, state: RunState): void {
@@ -299,20 +306,22 @@ function bareHelpTarget(program: Command, args: readonly string[]): Command | un
  * `args` are the user's arguments, without node and the script path.
  */
 export async function main(args: readonly string[], init: DepsInit): Promise<number> {
-  const deps = new Deps(init);
+  // Before argv is parsed: streams, redactor and the defaults; the run's own Deps comes with its globals.
+  const boot = new Deps(init);
   // chalk is loaded only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it
-  if (deps.io.color) await preloadChalk();
+  if (boot.io.color) await preloadChalk();
   const state: RunState = { exitCode: ExitCode.OK, stderr: [] };
-  const { program, loaded } = buildProgram(deps, commandWords(args), state);
+  const { program, loaded } = buildProgram(boot, commandWords(args), state);
   try {
     await loaded;
-    configureAll(program, deps, state);
+    configureAll(program, boot, state);
     const bare = bareHelpTarget(program, args);
     if (bare) {
       bare.outputHelp();
       return ExitCode.OK;
     }
     await program.parseAsync([...args], { from: 'user' });
+    const deps = state.deps ?? boot;
     await flushCommanderErrors(deps, state);
     await deps.io.flush();
     if (deps.io.jqError) {
@@ -327,6 +336,7 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
       return ExitCode.CANCELLED;
     return state.exitCode;
   } catch (error) {
+    const deps = state.deps ?? boot;
     await deps.io.flush();
     if (error instanceof CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) {
@@ -358,6 +368,6 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
     if (wantsUsageLine(error) && state.current) deps.io.info(usageLine(state.current));
     return exitCodeFor(error);
   } finally {
-    await deps.cleanup();
+    await (state.deps ?? boot).cleanup();
   }
 }
