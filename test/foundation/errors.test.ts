@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { hintFor } from '../../src/cli/hints.js';
 import { FakeClock } from '../../src/lib/clock.js';
 import { CancelledError, ConfigError, PendingError, UsageError, WacxError } from '../../src/lib/errors.js';
 import { EXIT_CODE_TABLE, exitCodeFor } from '../../src/lib/exit-codes.js';
@@ -45,7 +46,9 @@ describe('Graph error envelope parsing', () => {
       retryable: true,
       retryAfterSeconds: 3,
     });
-    expect(e.hint).toMatch(/--rate/);
+    // the API core explains in Meta's terms; the cli layer names the flag
+    expect(e.hint).not.toMatch(/--rate/);
+    expect(hintFor(e)).toMatch(/--rate/);
   });
 
   const cases: [string, number, number, string, boolean][] = [

@@ -1,4 +1,4 @@
-import { type ErrorCategory, errorCodeInfo } from './error-codes.js';
+import { ERROR_CODES, type ErrorCategory, tableCode } from './error-codes.js';
 
 /** The Graph error envelope `{ "error": { … } }` (meta-cloud-api.md §7.1, OpenAPI GraphAPIError). */
 export interface GraphErrorBody {
@@ -23,6 +23,11 @@ export class GraphApiError extends Error {
   readonly fbtraceId: string | undefined;
   readonly category: ErrorCategory;
   readonly retryable: boolean;
+  /** The code of Meta's error table (error-codes.ts) that describes this answer: the subcode's, else the code's. */
+  readonly tableCode: number | undefined;
+  /** Meta refused the appsecret_proof: the app secret does not belong to the token's app. */
+  readonly badAppSecretProof: boolean;
+  /** What fixes it, in Meta's terms (no wacx command: the cli layer adds those, see src/cli/hints.ts). */
   readonly hint: string | undefined;
   /** Seconds from a Retry-After header, when the answer had one. */
   readonly retryAfterSeconds: number | undefined;
@@ -45,11 +50,13 @@ export class GraphApiError extends Error {
     this.retryAfterSeconds = init.retryAfterSeconds;
     // Only a real envelope code is looked up: a proxy's HTML 502 has none (and code 0 means AuthException).
     // A known subcode (e.g. 2388019 inside a code-100 answer) is more specific than the code.
-    const info =
-      (typeof body.error_subcode === 'number' ? errorCodeInfo(body.error_subcode) : undefined) ??
-      (typeof body.code === 'number' ? errorCodeInfo(body.code) : undefined);
+    this.tableCode =
+      (typeof body.error_subcode === 'number' ? tableCode(body.error_subcode) : undefined) ??
+      (typeof body.code === 'number' ? tableCode(body.code) : undefined);
+    const info = this.tableCode === undefined ? undefined : ERROR_CODES.get(this.tableCode);
     // Meta answers a wrong app secret with a plain code 100 ("Invalid appsecret_proof…"): it is a credential problem.
     const badProof = /appsecret_proof/i.test(body.message ?? '');
+    this.badAppSecretProof = badProof;
     this.category = badProof
       ? 'auth'
       : (info?.category ?? categoryForStatus(status, body.is_transient === true));
@@ -57,15 +64,14 @@ export class GraphApiError extends Error {
     this.userTitle = body.error_user_title;
     this.userMessage = body.error_user_msg;
     this.hint = badProof
-      ? "The app secret does not match the token's app: check WACX_APP_SECRET or the app secret stored with `wacx auth login`."
+      ? "The app secret does not match the token's app: check the app secret configured with the token."
       : (info?.hint ?? body.error_user_msg ?? hintForStatus(status));
   }
 }
 
 function hintForStatus(status: number): string | undefined {
-  if (status === 401) return 'The token was rejected: run `wacx auth login` with a valid token.';
-  if (status === 403)
-    return 'The token lacks a permission for this asset: check its scopes with `wacx auth status`.';
+  if (status === 401) return 'The token was rejected: use a valid token.';
+  if (status === 403) return 'The token lacks a permission for this asset: check its scopes.';
   if (status === 429) return 'Too many calls: wait a little and retry.';
   if (status >= 500) return 'Meta is having trouble: retry in a few minutes.';
   return undefined;
@@ -118,7 +124,7 @@ export function parseRetryAfter(
  * retry; for a POST it is only thrown when the request certainly never reached the server (else UnknownOutcomeError).
  */
 export class GraphNetworkError extends Error {
-  readonly hint = 'Check your network connection and the Graph URL (`wacx config get graphUrl`).';
+  readonly hint = 'Check your network connection and the Graph URL.';
   /** The system / undici error code, e.g. ECONNREFUSED. */
   readonly errorCode: string | undefined;
   constructor(message: string, options?: { cause?: unknown; code?: string | undefined }) {
