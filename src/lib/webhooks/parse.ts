@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { parseUnixSeconds } from '../graph/time.js';
 import { optOutKeyword } from './opt-out.js';
 
 /**
@@ -157,16 +158,6 @@ function int(v: unknown): number | null {
   if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v.trim());
   return null;
 }
-/** Unix seconds (string or number) → ms. */
-function secondsToMs(v: unknown): number | null {
-  const n = int(v);
-  if (n !== null) return n * 1000;
-  if (typeof v === 'string') {
-    const t = Date.parse(v);
-    if (!Number.isNaN(t)) return t;
-  }
-  return null;
-}
 
 /** JSON with object keys sorted: the same content always gives the same text. */
 export function canonicalJson(value: unknown): string {
@@ -255,7 +246,7 @@ function parseMessagesValue(ctx: Ctx, value: Obj): ParsedEvent[] {
     const row: StatusRow = {
       wamid: str(s.id)!,
       status: str(s.status)!,
-      timestamp: secondsToMs(s.timestamp) ?? ctx.entryTime ?? 0,
+      timestamp: parseUnixSeconds(s.timestamp) ?? ctx.entryTime ?? 0,
       recipientId: str(s.recipient_id) || str(s.recipient_user_id),
       callbackData: str(s.biz_opaque_callback_data),
       errorCode: err?.code ?? null,
@@ -278,7 +269,7 @@ function parseMessagesValue(ctx: Ctx, value: Obj): ParsedEvent[] {
     const type = str(m.type) ?? 'unknown';
     const text = messageText(m);
     const from = str(m.from) || null;
-    const timestamp = secondsToMs(m.timestamp) ?? ctx.entryTime ?? 0;
+    const timestamp = parseUnixSeconds(m.timestamp) ?? ctx.entryTime ?? 0;
     const keyword =
       type === 'text' || type === 'button' || type === 'interactive' ? optOutKeyword(text) : null;
     const recipient = digits(from);
@@ -317,7 +308,7 @@ function parseUserPreferences(ctx: Ctx, value: Obj): ParsedEvent[] {
       out.push(unparsed(ctx, p, 'unknown user preference'));
       continue;
     }
-    const at = secondsToMs(p.timestamp) ?? ctx.entryTime ?? 0;
+    const at = parseUnixSeconds(p.timestamp) ?? ctx.entryTime ?? 0;
     const row = {
       recipient,
       optedOut: v === 'stop',
@@ -350,7 +341,7 @@ function parseEchoes(ctx: Ctx, value: Obj): ParsedEvent[] {
       to: str(m.to) || str(m.to_user_id),
       type: str(m.type) ?? 'unknown',
       text: messageText(m),
-      timestamp: secondsToMs(m.timestamp) ?? ctx.entryTime ?? 0,
+      timestamp: parseUnixSeconds(m.timestamp) ?? ctx.entryTime ?? 0,
     };
     const key = `smb_message_echoes/${ctx.phoneNumberId ?? ''}/${row.wamid}/${row.type}`;
     out.push({
@@ -385,7 +376,7 @@ function parseStateSync(ctx: Ctx, value: Obj): ParsedEvent[] {
       userId: str(c.user_id),
       fullName: str(c.full_name),
       firstName: str(c.first_name),
-      timestamp: secondsToMs(meta.timestamp),
+      timestamp: parseUnixSeconds(meta.timestamp),
     };
     const key = `smb_app_state_sync/${ctx.phoneNumberId ?? ''}/${hashOf(s)}`;
     const who = row.fullName
@@ -408,7 +399,7 @@ function historyMessage(m: Obj, threadId: string | null): HistoryMessageRow | nu
     type: str(m.type) ?? 'unknown',
     text: messageText(m),
     status: str(hc.status),
-    timestamp: secondsToMs(m.timestamp),
+    timestamp: parseUnixSeconds(m.timestamp),
   };
 }
 
@@ -477,7 +468,7 @@ function parseHistory(ctx: Ctx, value: Obj): ParsedEvent[] {
         mediaId: str(media.id),
         mimeType: str(media.mime_type),
         text: messageText(m),
-        timestamp: secondsToMs(m.timestamp),
+        timestamp: parseUnixSeconds(m.timestamp),
       };
       const key = `history/media/${pn}/${row.wamid}/${row.mediaId ?? hashOf(m)}`;
       out.push({
@@ -549,7 +540,7 @@ export function parsePayload(payload: unknown): ParsedEvent[] {
   for (const entry of entries) {
     const entryObj = isObj(entry) ? entry : {};
     const wabaId = str(entryObj.id);
-    const entryTime = secondsToMs(entryObj.time);
+    const entryTime = parseUnixSeconds(entryObj.time);
     const changes = arr(entryObj.changes);
     if (changes.length === 0) {
       events.push(

@@ -1,4 +1,5 @@
-import { parseGraphTime, SYNC_WINDOW_MS } from '../../history/sync.js';
+import { parseGraphTime } from '../../graph/time.js';
+import { SYNC_WINDOW_MS } from '../../history/sync.js';
 import type { ContactSyncStatus, HistorySyncStatus } from '../../webhooks/queries.js';
 import { ago, formatDuration, plural, TIME } from '../format.js';
 import type { CheckDefinition, DoctorFacts, Outcome, StoreFacts } from '../types.js';
