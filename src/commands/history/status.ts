@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { action } from '../../cli.js';
 import type { Deps } from '../../lib/deps.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
+import { historyStatus } from '../../lib/history/queries.js';
 import {
   isPending,
   statusExitCode,
@@ -10,7 +11,6 @@ import {
   statusSummary,
 } from '../../lib/history/status.js';
 import { parseDuration } from '../../lib/onboarding/signup.js';
-import { historyStatus } from '../../lib/webhooks/queries.js';
 
 interface StatusOptions {
   watch?: boolean;
