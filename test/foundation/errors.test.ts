@@ -89,6 +89,16 @@ describe('Graph error envelope parsing', () => {
     expect(parseGraphError(400, '{"error":"x"}').category).toBe('parameter');
   });
 
+  it('reads an envelope field of another type as absent', () => {
+    const e = parseGraphError(401, JSON.stringify({ error: { message: 42, code: '190', fbtrace_id: 'T' } }));
+    expect(e.code).toBe(0);
+    expect(e.tableCode).toBeUndefined();
+    expect(e.category).toBe('auth');
+    expect(e.fbtraceId).toBe('T');
+    expect(e.message).toMatch(/^HTTP 401: /);
+    expect(parseGraphError(400, '{"error":[1]}').message).toBe('HTTP 400: {"error":[1]}');
+  });
+
   it('marks unknown codes by status and is_transient', () => {
     expect(parseGraphError(400, envelope({ code: 999999, message: 'x', is_transient: true })).category).toBe(
       'transient',

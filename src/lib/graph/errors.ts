@@ -1,17 +1,27 @@
+import { z } from 'zod';
 import { ERROR_CODES, type ErrorCategory, tableCode } from './error-codes.js';
 
+/** A field of the error envelope; one of another type (a proxy's imitation, a future change) reads as absent. */
+const field = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
+const GraphErrorBodySchema = z.object({
+  message: field(z.string()),
+  type: field(z.string()),
+  code: field(z.number()),
+  error_subcode: field(z.number()),
+  error_data: field(
+    z.union([z.object({ messaging_product: field(z.string()), details: field(z.string()) }), z.string()]),
+  ),
+  error_user_title: field(z.string()),
+  error_user_msg: field(z.string()),
+  is_transient: field(z.boolean()),
+  fbtrace_id: field(z.string()),
+});
+
 /** The Graph error envelope `{ "error": { … } }` (meta-cloud-api.md §7.1, OpenAPI GraphAPIError). */
-export interface GraphErrorBody {
-  message?: string;
-  type?: string;
-  code?: number;
-  error_subcode?: number;
-  error_data?: { messaging_product?: string; details?: string } | string;
-  error_user_title?: string;
-  error_user_msg?: string;
-  is_transient?: boolean;
-  fbtrace_id?: string;
-}
+const GraphErrorEnvelope = z.object({ error: GraphErrorBodySchema });
+
+export type GraphErrorBody = z.infer<typeof GraphErrorBodySchema>;
 
 /** An error answer from the Graph API. */
 export class GraphApiError extends Error {
@@ -91,11 +101,7 @@ function categoryForStatus(status: number, transient: boolean): ErrorCategory {
 export function parseGraphError(status: number, rawBody: string, retryAfter?: string | null): GraphApiError {
   let body: GraphErrorBody = {};
   try {
-    const parsed: unknown = JSON.parse(rawBody);
-    if (parsed && typeof parsed === 'object' && 'error' in parsed) {
-      const err = (parsed as { error: unknown }).error;
-      if (err && typeof err === 'object') body = err as GraphErrorBody;
-    }
+    body = GraphErrorEnvelope.safeParse(JSON.parse(rawBody)).data?.error ?? {};
   } catch {
     // not JSON: keep a short excerpt as the message
   }
