@@ -1,3 +1,4 @@
+import { tableCode } from '../lib/graph/error-codes.js';
 import { GraphApiError, GraphNetworkError } from '../lib/graph/errors.js';
 
 /**
@@ -38,8 +39,17 @@ export function hintFor(error: unknown): string | undefined {
   if (error instanceof GraphNetworkError) return NETWORK;
   if (!(error instanceof GraphApiError)) return undefined;
   if (error.badAppSecretProof) return BAD_APP_SECRET_PROOF;
-  if (error.tableCode !== undefined) return BY_TABLE_CODE.get(error.tableCode);
+  if (error.tableCode !== undefined) return hintForGraphCode(error.tableCode);
   // Meta's own words for people come before a guess from the HTTP status.
   if (error.userMessage) return undefined;
   return BY_STATUS.get(error.status);
+}
+
+/**
+ * The wacx-specific hint for a Graph error code kept without its error (a campaign's stop reason, an onboarding
+ * result), or undefined when Meta's explanation (ERROR_CODES) says it all.
+ */
+export function hintForGraphCode(code: number): string | undefined {
+  const key = tableCode(code);
+  return key === undefined ? undefined : BY_TABLE_CODE.get(key);
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hintFor } from '../../src/cli/hints.js';
+import { hintFor, hintForGraphCode } from '../../src/cli/hints.js';
 import { UsageError } from '../../src/lib/errors.js';
 import { ERROR_CODES } from '../../src/lib/graph/error-codes.js';
 import { GraphNetworkError, parseGraphError, UnknownOutcomeError } from '../../src/lib/graph/errors.js';
@@ -38,6 +38,13 @@ describe('hintFor: the hints that name wacx commands or flags', () => {
 
   it.each(byCode)('code %i', (code, text) => {
     expect(hintFor(answer(400, { code, message: 'x' }))).toBe(text);
+  });
+
+  it('by code alone, for errors kept as a code (campaign stops, onboarding results)', () => {
+    for (const [code, text] of byCode) expect(hintForGraphCode(code)).toBe(text);
+    expect(hintForGraphCode(294)).toBe(byCode[3]![1]);
+    expect(hintForGraphCode(131026)).toBeUndefined();
+    expect(hintForGraphCode(999999)).toBeUndefined();
   });
 
   it('a known subcode wins over the code, and the 200–299 range shares 200', () => {
