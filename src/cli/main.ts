@@ -7,6 +7,7 @@ import { keepHeapTight } from '../lib/heap.js';
 import { preloadChalk } from '../lib/io/io.js';
 import { Deps, type DepsInit, type GlobalOptions } from './deps.js';
 import { NOUN_OPTIONS } from './flags.js';
+import { hintFor } from './hints.js';
 import { COMMANDS, type CommandSpec, GROUPS } from './registry.js';
 
 /** Global and noun options that take a value: skipped when looking for the command words in argv. */
@@ -232,6 +233,12 @@ function printExitCodes(deps: Deps): void {
   );
 }
 
+/** The fix to show: wacx's own (naming its commands) where it has one, else the error's. */
+function userHint(error: unknown): string | undefined {
+  const own = (error as { hint?: unknown }).hint;
+  return hintFor(error) ?? (typeof own === 'string' && own ? own : undefined);
+}
+
 /** Prints an error for people on stderr: what happened, the API details, and what to do next. */
 export function reportError(deps: Deps, error: unknown): void {
   const io = deps.io;
@@ -245,7 +252,7 @@ export function reportError(deps: Deps, error: unknown): void {
     io.info(io.style.dim(`  ${parts.join(' · ')}`));
     if (error.details) io.info(io.style.dim(`  ${error.details}`));
   }
-  const hint = (error as { hint?: unknown }).hint;
+  const hint = userHint(error);
   if (typeof hint === 'string' && hint) io.info(`  ${io.style.cyan('→')} ${hint}`);
   // A stack trace helps only with errors nobody planned for; the others already say what to do.
   const expected =
@@ -271,7 +278,7 @@ export function errorJson(error: unknown, exitCode: number) {
       type: error instanceof CommanderError ? 'UsageError' : error instanceof Error ? error.name : 'Error',
       exitCode,
       location: error instanceof UsageError ? (error.location ?? null) : null,
-      hint: (error as { hint?: unknown }).hint ?? null,
+      hint: userHint(error) ?? null,
       graph: graph
         ? {
             status: graph.status,

@@ -224,12 +224,13 @@ describe('bad files and flags: exit 2 before anything is sent', () => {
     expect(r.stderr).toMatch(/--csv.*no such file/);
   });
 
-  it('an unknown template, or a language it does not have', async () => {
+  // Exit 1, as `wacx templates get` and Meta's own 132001: the name is well-formed, the account does not have it.
+  it('an unknown template, or a language it does not have: exit 1, nothing sent', async () => {
     const f = csv(`${HEADER}\n${ok(1)}\n`);
     const env = sb.env({ WACX_DB: join(sb.home, 'y.db') });
     const a = await runCli(['send', '--csv', f.path, '--template', 'nope', '--language', 'en_US'], { env });
-    expect(a.code).toBe(2);
-    expect(a.stderr).toMatch(/--template.*does not exist/);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/Template "nope" does not exist/);
     const b = await runCli(
       [
         'send',
@@ -248,8 +249,9 @@ describe('bad files and flags: exit 2 before anything is sent', () => {
         env,
       },
     );
-    expect(b.code).toBe(2);
-    expect(b.stderr).toMatch(/--language.*no "fr" version.*en_US/);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/no "fr" version.*en_US/);
+    expect(b.stderr).toContain('Pass --language en_US');
     await nothingSent(join(sb.home, 'y.db'));
   });
 

@@ -8,9 +8,10 @@ import {
   type Gathered,
   type StoreFacts,
 } from '../../src/lib/doctor/index.js';
+import { historyStatus } from '../../src/lib/history/queries.js';
 import { Store } from '../../src/lib/store/index.js';
 import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
-import { historyStatus, syncHealth } from '../../src/lib/webhooks/queries.js';
+import { syncHealth } from '../../src/lib/webhooks/queries.js';
 import { SEED } from '../../src/sandbox/seed.js';
 
 export const HOUR = 3_600_000;

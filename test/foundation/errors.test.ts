@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { hintFor, hintForGraphCode } from '../../src/cli/hints.js';
 import { FakeClock } from '../../src/lib/clock.js';
 import { CancelledError, ConfigError, PendingError, UsageError, WacxError } from '../../src/lib/errors.js';
 import { EXIT_CODE_TABLE, exitCodeFor } from '../../src/lib/exit-codes.js';
@@ -45,7 +46,9 @@ describe('Graph error envelope parsing', () => {
       retryable: true,
       retryAfterSeconds: 3,
     });
-    expect(e.hint).toMatch(/--rate/);
+    // the API core explains in Meta's terms; the cli layer names the flag
+    expect(e.hint).not.toMatch(/--rate/);
+    expect(hintFor(e)).toMatch(/--rate/);
   });
 
   const cases: [string, number, number, string, boolean][] = [
@@ -84,6 +87,16 @@ describe('Graph error envelope parsing', () => {
     expect(parseGraphError(429, '').category).toBe('throttling');
     expect(parseGraphError(401, 'nope').category).toBe('auth');
     expect(parseGraphError(400, '{"error":"x"}').category).toBe('parameter');
+  });
+
+  it('reads an envelope field of another type as absent', () => {
+    const e = parseGraphError(401, JSON.stringify({ error: { message: 42, code: '190', fbtrace_id: 'T' } }));
+    expect(e.code).toBe(0);
+    expect(e.tableCode).toBeUndefined();
+    expect(e.category).toBe('auth');
+    expect(e.fbtraceId).toBe('T');
+    expect(e.message).toMatch(/^HTTP 401: /);
+    expect(parseGraphError(400, '{"error":[1]}').message).toBe('HTTP 400: {"error":[1]}');
   });
 
   it('marks unknown codes by status and is_transient', () => {
@@ -169,7 +182,7 @@ describe('error answers through the CLI', () => {
       });
       expect(r.code).toBe(exit);
       expect(r.stdout).toBe('');
-      const hint = ERROR_CODES.get(code)!.hint;
+      const hint = hintForGraphCode(code) ?? ERROR_CODES.get(code)!.hint;
       if (category === 'auth') {
         expect(r.stderr).toContain('The token is not valid');
       } else {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
+import { hintFor } from '../../cli/hints.js';
 import { checkToken, describeCheck, type TokenCheck } from '../../lib/auth/check.js';
 import { ExitCode } from '../../lib/errors.js';
 import { exitCodeFor } from '../../lib/exit-codes.js';
@@ -53,7 +54,7 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
       failure = {
         message: error instanceof Error ? error.message : String(error),
         exitCode: exitCodeFor(error),
-        hint: (error as { hint?: string }).hint,
+        hint: hintFor(error) ?? (error as { hint?: string }).hint,
       };
     }
   }

@@ -3,6 +3,7 @@ import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { duration } from '../../cli/flags.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
+import { historyStatus } from '../../lib/history/queries.js';
 import {
   isPending,
   statusExitCode,
@@ -10,7 +11,6 @@ import {
   statusLines,
   statusSummary,
 } from '../../lib/history/status.js';
-import { historyStatus } from '../../lib/webhooks/queries.js';
 
 interface StatusOptions {
   watch?: boolean;

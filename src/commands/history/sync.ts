@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
+import { hintFor } from '../../cli/hints.js';
 import { ExitCode } from '../../lib/errors.js';
 import { GraphApiError } from '../../lib/graph/errors.js';
 import { requestSync, SYNC_LABEL, type SyncKind, SyncRefusedError } from '../../lib/history/sync.js';
@@ -83,12 +84,13 @@ export async function run(opts: SyncOptions, deps: Deps): Promise<number> {
         error: {
           code: refused ? (error.code ?? null) : error.code,
           message: error.message,
-          hint: error.hint ?? null,
+          hint: hintFor(error) ?? error.hint ?? null,
         },
       });
       if (!deps.globals.json) {
         io.error(error.message);
-        if (error.hint) io.info(`  ${io.style.cyan('→')} ${error.hint}`);
+        const hint = hintFor(error) ?? error.hint;
+        if (hint) io.info(`  ${io.style.cyan('→')} ${hint}`);
       }
     }
   }

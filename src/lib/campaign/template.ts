@@ -2,6 +2,7 @@ import { UsageError, WacxError } from '../errors.js';
 import type { Graph } from '../graph/index.js';
 import type { MessageTemplate } from '../graph/types.js';
 import { isTemplateLanguage, suggestLanguage } from '../templates/languages.js';
+import { findTemplateByName } from '../templates/lookup.js';
 import { NAME_PATTERN } from '../templates/rules.js';
 
 /** `--template` and `--language` are names Meta could have: checked before the template is looked up. */
@@ -24,8 +25,8 @@ export function checkTemplateRef(name: string, language: string): void {
 }
 
 /**
- * Fetches the template by exact name and language. Nothing is sent unless it exists (exit 2 otherwise) and is
- * APPROVED (exit 1 otherwise: the template is fine as input, the account state is the problem).
+ * The template by exact name and language (one lookup with `wacx templates get`: exit 1 when the API does not
+ * have it). Nothing is sent unless it is APPROVED (exit 1 otherwise: the account state is the problem).
  */
 export async function fetchApprovedTemplate(
   graph: Graph,
@@ -34,27 +35,7 @@ export async function fetchApprovedTemplate(
   language: string,
   signal?: AbortSignal,
 ): Promise<MessageTemplate> {
-  const matches: MessageTemplate[] = [];
-  for await (const t of graph.templates.list(wabaId, { name })) {
-    if (signal?.aborted) break;
-    if (t.name === name) matches.push(t);
-  }
-  const found = matches.find((t) => t.language === language);
-  if (!found) {
-    const languages = matches.map((t) => t.language);
-    throw new UsageError(
-      languages.length > 0
-        ? `Template "${name}" has no "${language}" version (it exists in ${languages.join(', ')}).`
-        : `Template "${name}" does not exist in WABA ${wabaId}.`,
-      {
-        location: languages.length > 0 ? '--language' : '--template',
-        hint:
-          languages.length > 0
-            ? `Pass --language ${languages[0]}, or create the ${language} version.`
-            : 'List the templates with `wacx templates list`.',
-      },
-    );
-  }
+  const found = await findTemplateByName(graph, wabaId, name, language, signal);
   if (found.status !== 'APPROVED') {
     const why =
       found.rejected_reason && found.rejected_reason !== 'NONE' ? ` (${found.rejected_reason})` : '';

@@ -14,8 +14,9 @@ import {
   type SubscribedApp,
   type Waba,
 } from '../graph/types.js';
+import { historyStatus } from '../history/queries.js';
 import { type Db, Store } from '../store/index.js';
-import { historyStatus, syncHealth } from '../webhooks/queries.js';
+import { syncHealth } from '../webhooks/queries.js';
 import type {
   BusinessUseCaseUsage,
   ConfigFacts,

@@ -7,7 +7,8 @@ import type {
   SubscribedApp,
   Waba,
 } from '../graph/types.js';
-import type { HistoryStatus, SyncHealth } from '../webhooks/queries.js';
+import type { HistoryStatus } from '../history/queries.js';
+import type { SyncHealth } from '../webhooks/queries.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
 export const CHECK_GROUPS = ['Set-up', 'Token', 'WABA', 'Number', 'Sync health', 'Templates'] as const;
@@ -104,7 +105,7 @@ export interface WabaFacts {
   usage: BusinessUseCaseUsage[] | null;
 }
 
-/** From the webhook store (src/lib/webhooks/queries.ts) and the sync-request log (src/lib/history/sync.ts). */
+/** From the webhook store (src/lib/webhooks/queries.ts) and the history import's state (src/lib/history/queries.ts). */
 export interface StoreFacts {
   path: string;
   /** false when no database exists yet (nothing was ever received); the doctor never creates one. */

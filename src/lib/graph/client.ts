@@ -127,7 +127,7 @@ function errorCode(error: unknown): string | undefined {
 
 type Undici = typeof import('undici');
 let undiciModule: Promise<Undici> | undefined;
-/** undici costs ~50 ms to load: only the first request pays for it, never `wacx --help`. */
+/** undici costs ~50 ms to load: only the first request pays for it, never a --help that sends nothing. */
 function loadUndici(): Promise<Undici> {
   undiciModule ??= import('undici');
   return undiciModule;

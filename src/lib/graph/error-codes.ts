@@ -1,6 +1,7 @@
 /**
  * Graph / Cloud API error codes (meta-cloud-api.md §7.2) with the category that drives retry and exit codes,
- * and a one-line fix shown to the user.
+ * and Meta's one-line explanation of the fix. The API core knows no command: hints that name wacx commands or
+ * flags live in the cli layer (src/cli/hints.ts), keyed by these codes.
  */
 export type ErrorCategory = 'auth' | 'throttling' | 'template' | 'parameter' | 'coexistence' | 'transient';
 
@@ -9,6 +10,7 @@ export interface ErrorCodeInfo {
   readonly category: ErrorCategory;
   /** Safe to retry the same request later (GET/DELETE always; a send only when it certainly was not accepted). */
   readonly retryable: boolean;
+  /** What fixes it, in Meta's terms (no wacx command or flag). */
   readonly hint: string;
 }
 
@@ -21,19 +23,19 @@ const c = (title: string, category: ErrorCategory, retryable: boolean, hint: str
 
 // biome-ignore format: one line per code, like the table in meta-cloud-api.md §7.2
 export const ERROR_CODES: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, ErrorCodeInfo>([
-  [0, c('AuthException', 'auth', false, 'The token was invalidated or blocked: run `wacx auth login` with a new token.')],
+  [0, c('AuthException', 'auth', false, 'The token was invalidated or blocked: use a new token.')],
   [1, c('API Unknown', 'transient', true, 'Meta reported an unknown error: retry later and check the WhatsApp status page.')],
   [2, c('API Service', 'transient', true, 'Meta is temporarily unavailable: retry in a few minutes.')],
   [3, c('API Method', 'auth', false, 'The app lacks the capability or permission for this call: check the app permissions.')],
   [4, c('API Too Many Calls', 'throttling', true, 'App call limit reached: wait (see X-Business-Use-Case-Usage) and retry.')],
   [10, c('Permission denied', 'auth', false, 'Grant whatsapp_business_management / whatsapp_business_messaging to the token.')],
-  [33, c('Parameter value not valid', 'parameter', false, 'The object does not exist or was deleted: check the ids in your profile (`wacx config list`).')],
+  [33, c('Parameter value not valid', 'parameter', false, 'The object does not exist or was deleted: check the ids in the request.')],
   [100, c('Invalid parameter', 'parameter', false, 'Fix the request parameter named in the message.')],
-  [190, c('Access token expired', 'auth', false, 'The token expired or was revoked: run `wacx auth login` (or re-onboard the business).')],
-  [200, c('API permission', 'auth', false, 'The token has no permission on this asset: check its granular scopes with `wacx auth status`.')],
+  [190, c('Access token expired', 'auth', false, 'The token expired or was revoked: use a new token (or re-onboard the business).')],
+  [200, c('API permission', 'auth', false, 'The token has no permission on this asset: check its granular scopes.')],
   [368, c('Temporarily blocked for policy violation', 'auth', false, 'The account is blocked for a policy violation: review Business Support Home; stop campaigns.')],
   [80007, c('WABA rate limit', 'throttling', true, 'WABA management rate limit reached: wait and retry.')],
-  [130429, c('Rate limit hit', 'throttling', true, 'Throughput exceeded: lower --rate (coexistence numbers allow 20 messages/s).')],
+  [130429, c('Rate limit hit', 'throttling', true, 'Throughput exceeded: send more slowly (coexistence numbers allow 20 messages/s).')],
   [130472, c("User's number is part of an experiment", 'parameter', false, 'Meta withheld this marketing message as part of an experiment; nothing to fix.')],
   [130497, c('Business account restricted from messaging users in this country', 'auth', false, 'Your business cannot message this country; remove these recipients.')],
   [131000, c('Something went wrong', 'transient', true, 'Meta had an internal error: retry later.')],
@@ -60,8 +62,8 @@ export const ERROR_CODES: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, E
   [131062, c('Auth templates cannot go to BSUIDs', 'template', false, 'Send authentication templates to phone numbers, not business-scoped user ids.')],
   [131063, c('Marketing templates disabled on Cloud API', 'template', false, 'Use the Marketing Messages API for marketing templates.')],
   [131064, c('Messaging limit reached (template classification violations)', 'throttling', false, 'Wait for the enforcement period to end; fix template categories.')],
-  [132000, c('Template param count mismatch', 'template', false, 'Pass exactly the parameters the template declares (`wacx templates get NAME`).')],
-  [132001, c('Template does not exist', 'template', false, 'Check the template name and language, and that it is APPROVED (`wacx templates list`).')],
+  [132000, c('Template param count mismatch', 'template', false, 'Pass exactly the parameters the template declares.')],
+  [132001, c('Template does not exist', 'template', false, 'Check the template name and language, and that it is APPROVED.')],
   [132005, c('Template hydrated text too long', 'template', false, 'Shorten the parameter values.')],
   [132007, c('Template format character policy violated', 'template', false, 'Remove disallowed characters (newlines, tabs, 4+ spaces) from parameters.')],
   [132008, c('Template param value invalid', 'template', false, 'Fix the parameter value.')],
@@ -75,27 +77,32 @@ export const ERROR_CODES: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, E
   [133006, c('Phone number re-verification needed', 'parameter', false, 'Verify the number again before registering it.')],
   [133008, c('Too many two-step verification PIN guesses', 'parameter', false, 'Wait for the time in the error details, then try the PIN again.')],
   [133009, c('Two-step verification PIN guessed too fast', 'parameter', false, 'Wait for the time in the error details, then try the PIN again.')],
-  [133010, c('Phone number not registered', 'coexistence', false, 'For a coexistence number: check it was not offboarded (`wacx doctor`); wait for ACCOUNT_RECONNECTED.')],
+  [133010, c('Phone number not registered', 'coexistence', false, 'For a coexistence number: check it was not offboarded; wait for ACCOUNT_RECONNECTED.')],
   [133015, c('Number recently deleted', 'transient', true, 'Wait 5 minutes and retry.')],
   [133016, c('Register/deregister rate limit', 'throttling', false, 'At most 10 register/deregister calls per 72 h per number.')],
   [135000, c('Generic user error', 'parameter', false, 'Check the request parameters.')],
-  [2388040, c('Template character limit exceeded', 'template', false, 'Shorten the component text (header/footer 60, body 1024): run `wacx templates lint`.')],
-  [2388047, c('Template header format incorrect', 'template', false, 'Fix the header (one variable at most, no line breaks): run `wacx templates lint`.')],
-  [2388072, c('Template body format incorrect', 'template', false, 'Fix the body text and its examples: run `wacx templates lint`.')],
+  [2388040, c('Template character limit exceeded', 'template', false, 'Shorten the component text (header/footer 60, body 1024).')],
+  [2388047, c('Template header format incorrect', 'template', false, 'Fix the header (one variable at most, no line breaks).')],
+  [2388072, c('Template body format incorrect', 'template', false, 'Fix the body text and its examples.')],
   [2388073, c('Template footer format incorrect', 'template', false, 'Footers take no variables and at most 60 characters.')],
   [2388293, c('Too many variables for the template length', 'template', false, 'Add more words around the variables, or use fewer variables.')],
   [2388299, c('Variables at the start or end of the body', 'template', false, 'Move the leading or trailing variable inside the sentence.')],
-  [2388024, c('Template already exists in this language', 'template', false, 'A template with this name and language exists: change it with `wacx templates update`, or manage files with `wacx templates plan|push`.')],
-  [2635, c('API version not available', 'parameter', false, 'This Graph API version is deprecated or unknown: use --api-version v25.0 (or `wacx config set apiVersion v25.0`).')],
+  [2388024, c('Template already exists in this language', 'template', false, 'A template with this name and language exists: edit that template instead of creating it.')],
+  [2635, c('API version not available', 'parameter', false, 'This Graph API version is deprecated or unknown: use v25.0.')],
   [2388019, c('Template count limit', 'template', false, 'The WABA has reached its template limit: delete unused templates.')],
   [2593107, c('Synchronization request limit exceeded', 'coexistence', false, 'Each sync can be requested once: the business must offboard and onboard again to sync again.')],
   [2593108, c('Synchronization request outside of the 24 h window', 'coexistence', false, 'Syncs are allowed within 24 h of onboarding: the business must offboard and onboard again.')],
   [2593109, c('History sharing declined', 'coexistence', false, 'The business chose not to share chat history in the App; only new messages will arrive.')],
 ]);
 
-export function errorCodeInfo(code: number): ErrorCodeInfo | undefined {
-  const known = ERROR_CODES.get(code);
-  if (known) return known;
-  if (code >= 200 && code <= 299) return ERROR_CODES.get(200);
+/** The code of the table entry that describes `code`: itself, or 200 for the 200–299 permission range. */
+export function tableCode(code: number): number | undefined {
+  if (ERROR_CODES.has(code)) return code;
+  if (code >= 200 && code <= 299) return 200;
   return undefined;
+}
+
+export function errorCodeInfo(code: number): ErrorCodeInfo | undefined {
+  const key = tableCode(code);
+  return key === undefined ? undefined : ERROR_CODES.get(key);
 }

@@ -1,17 +1,27 @@
-import { type ErrorCategory, errorCodeInfo } from './error-codes.js';
+import { z } from 'zod';
+import { ERROR_CODES, type ErrorCategory, tableCode } from './error-codes.js';
+
+/** A field of the error envelope; one of another type (a proxy's imitation, a future change) reads as absent. */
+const field = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
+const GraphErrorBodySchema = z.object({
+  message: field(z.string()),
+  type: field(z.string()),
+  code: field(z.number()),
+  error_subcode: field(z.number()),
+  error_data: field(
+    z.union([z.object({ messaging_product: field(z.string()), details: field(z.string()) }), z.string()]),
+  ),
+  error_user_title: field(z.string()),
+  error_user_msg: field(z.string()),
+  is_transient: field(z.boolean()),
+  fbtrace_id: field(z.string()),
+});
 
 /** The Graph error envelope `{ "error": { … } }` (meta-cloud-api.md §7.1, OpenAPI GraphAPIError). */
-export interface GraphErrorBody {
-  message?: string;
-  type?: string;
-  code?: number;
-  error_subcode?: number;
-  error_data?: { messaging_product?: string; details?: string } | string;
-  error_user_title?: string;
-  error_user_msg?: string;
-  is_transient?: boolean;
-  fbtrace_id?: string;
-}
+const GraphErrorEnvelope = z.object({ error: GraphErrorBodySchema });
+
+export type GraphErrorBody = z.infer<typeof GraphErrorBodySchema>;
 
 /** An error answer from the Graph API. */
 export class GraphApiError extends Error {
@@ -23,6 +33,11 @@ export class GraphApiError extends Error {
   readonly fbtraceId: string | undefined;
   readonly category: ErrorCategory;
   readonly retryable: boolean;
+  /** The code of Meta's error table (error-codes.ts) that describes this answer: the subcode's, else the code's. */
+  readonly tableCode: number | undefined;
+  /** Meta refused the appsecret_proof: the app secret does not belong to the token's app. */
+  readonly badAppSecretProof: boolean;
+  /** What fixes it, in Meta's terms (no wacx command: the cli layer adds those, see src/cli/hints.ts). */
   readonly hint: string | undefined;
   /** Seconds from a Retry-After header, when the answer had one. */
   readonly retryAfterSeconds: number | undefined;
@@ -45,11 +60,13 @@ export class GraphApiError extends Error {
     this.retryAfterSeconds = init.retryAfterSeconds;
     // Only a real envelope code is looked up: a proxy's HTML 502 has none (and code 0 means AuthException).
     // A known subcode (e.g. 2388019 inside a code-100 answer) is more specific than the code.
-    const info =
-      (typeof body.error_subcode === 'number' ? errorCodeInfo(body.error_subcode) : undefined) ??
-      (typeof body.code === 'number' ? errorCodeInfo(body.code) : undefined);
+    this.tableCode =
+      (typeof body.error_subcode === 'number' ? tableCode(body.error_subcode) : undefined) ??
+      (typeof body.code === 'number' ? tableCode(body.code) : undefined);
+    const info = this.tableCode === undefined ? undefined : ERROR_CODES.get(this.tableCode);
     // Meta answers a wrong app secret with a plain code 100 ("Invalid appsecret_proof…"): it is a credential problem.
     const badProof = /appsecret_proof/i.test(body.message ?? '');
+    this.badAppSecretProof = badProof;
     this.category = badProof
       ? 'auth'
       : (info?.category ?? categoryForStatus(status, body.is_transient === true));
@@ -57,15 +74,14 @@ export class GraphApiError extends Error {
     this.userTitle = body.error_user_title;
     this.userMessage = body.error_user_msg;
     this.hint = badProof
-      ? "The app secret does not match the token's app: check WACX_APP_SECRET or the app secret stored with `wacx auth login`."
+      ? "The app secret does not match the token's app: check the app secret configured with the token."
       : (info?.hint ?? body.error_user_msg ?? hintForStatus(status));
   }
 }
 
 function hintForStatus(status: number): string | undefined {
-  if (status === 401) return 'The token was rejected: run `wacx auth login` with a valid token.';
-  if (status === 403)
-    return 'The token lacks a permission for this asset: check its scopes with `wacx auth status`.';
+  if (status === 401) return 'The token was rejected: use a valid token.';
+  if (status === 403) return 'The token lacks a permission for this asset: check its scopes.';
   if (status === 429) return 'Too many calls: wait a little and retry.';
   if (status >= 500) return 'Meta is having trouble: retry in a few minutes.';
   return undefined;
@@ -85,11 +101,7 @@ function categoryForStatus(status: number, transient: boolean): ErrorCategory {
 export function parseGraphError(status: number, rawBody: string, retryAfter?: string | null): GraphApiError {
   let body: GraphErrorBody = {};
   try {
-    const parsed: unknown = JSON.parse(rawBody);
-    if (parsed && typeof parsed === 'object' && 'error' in parsed) {
-      const err = (parsed as { error: unknown }).error;
-      if (err && typeof err === 'object') body = err as GraphErrorBody;
-    }
+    body = GraphErrorEnvelope.safeParse(JSON.parse(rawBody)).data?.error ?? {};
   } catch {
     // not JSON: keep a short excerpt as the message
   }
@@ -118,7 +130,7 @@ export function parseRetryAfter(
  * retry; for a POST it is only thrown when the request certainly never reached the server (else UnknownOutcomeError).
  */
 export class GraphNetworkError extends Error {
-  readonly hint = 'Check your network connection and the Graph URL (`wacx config get graphUrl`).';
+  readonly hint = 'Check your network connection and the Graph URL.';
   /** The system / undici error code, e.g. ECONNREFUSED. */
   readonly errorCode: string | undefined;
   constructor(message: string, options?: { cause?: unknown; code?: string | undefined }) {

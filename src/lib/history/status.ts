@@ -1,5 +1,5 @@
 import { ExitCode } from '../errors.js';
-import type { HistoryStatus, MissingChunk, SyncState } from '../webhooks/queries.js';
+import type { HistoryStatus, MissingChunk, SyncState } from './queries.js';
 
 /**
  * Presentation of the history import status (pure; the command prints it): the JSON shape, the text block,

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import { WacxError } from '../errors.js';
 import { GraphApiError } from '../graph/errors.js';
 import type { Graph } from '../graph/index.js';
+import { parseGraphTime } from '../graph/time.js';
 import type { Db } from '../store/index.js';
 
 /**
@@ -38,14 +39,6 @@ export class SyncRefusedError extends WacxError {
     super(message, options);
     this.code = options.code;
   }
-}
-
-/** Parses Graph's `last_onboarded_time` ("2023-08-22T19:05:53+0000") to ms. */
-export function parseGraphTime(value: string | null | undefined): number | undefined {
-  if (!value) return undefined;
-  const fixed = value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-  const t = Date.parse(fixed);
-  return Number.isNaN(t) ? undefined : t;
 }
 
 export function recordOnboarding(

@@ -1,7 +1,7 @@
 import { UsageError, WacxError } from '../errors.js';
 import type { Graph } from '../graph/index.js';
+import { parseGraphTime } from '../graph/time.js';
 import type { PhoneNumber } from '../graph/types.js';
-import { parseGraphTime } from '../history/sync.js';
 import type { Prompter } from '../io/prompter.js';
 import type { SessionInfo } from './session.js';
 

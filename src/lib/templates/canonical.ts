@@ -18,10 +18,9 @@
  * compared only when the file sets it.
  */
 import type { MessageTemplate } from '../graph/types.js';
-import { findPlaceholders, type TemplateComponent, type TemplateDefinition } from './rules.js';
+import { findPlaceholders, isJsonObject, type TemplateComponent, type TemplateDefinition } from './rules.js';
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const COMPONENT_ORDER = ['HEADER', 'BODY', 'FOOTER', 'BUTTONS'];
 const TOP_KEYS = [
@@ -71,7 +70,7 @@ function ordered(
 
 function deepSorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(deepSorted);
-  if (isObj(value)) return ordered(value, [], (_, v) => deepSorted(v));
+  if (isJsonObject(value)) return ordered(value, [], (_, v) => deepSorted(v));
   return typeof value === 'string' ? normaliseText(value) : value;
 }
 
@@ -79,24 +78,26 @@ function namedOrder(list: unknown, text: string | undefined): unknown {
   if (!Array.isArray(list)) return list;
   const order = text ? findPlaceholders(text).map((p) => p.name) : [];
   const rank = (item: unknown) => {
-    const name = isObj(item) && typeof item.param_name === 'string' ? item.param_name : '';
+    const name = isJsonObject(item) && typeof item.param_name === 'string' ? item.param_name : '';
     const i = order.indexOf(name);
     return i < 0 ? Number.MAX_SAFE_INTEGER : i;
   };
   return [...list]
-    .map((item) => (isObj(item) ? ordered(item, ['param_name', 'example'], (_, v) => deepSorted(v)) : item))
+    .map((item) =>
+      isJsonObject(item) ? ordered(item, ['param_name', 'example'], (_, v) => deepSorted(v)) : item,
+    )
     .sort((a, b) => rank(a) - rank(b));
 }
 
 function canonicalExample(example: unknown, text: string | undefined): unknown {
-  if (!isObj(example)) return example;
+  if (!isJsonObject(example)) return example;
   return ordered(example, EXAMPLE_KEYS, (k, v) =>
     k.endsWith('_named_params') ? namedOrder(v, text) : k === 'header_handle' ? v : deepSorted(v),
   );
 }
 
 function canonicalButton(button: unknown): unknown {
-  if (!isObj(button)) return button;
+  if (!isJsonObject(button)) return button;
   return ordered(button, BUTTON_KEYS, (k, v) => {
     if (k === 'type' || k === 'otp_type') return upperIfString(v);
     return deepSorted(v);
@@ -104,7 +105,7 @@ function canonicalButton(button: unknown): unknown {
 }
 
 function canonicalComponent(component: unknown): unknown {
-  if (!isObj(component)) return component;
+  if (!isJsonObject(component)) return component;
   const text = typeof component.text === 'string' ? normaliseText(component.text) : undefined;
   return ordered(component, COMPONENT_KEYS, (k, v) => {
     if (k === 'type' || k === 'format') return upperIfString(v);
@@ -116,7 +117,7 @@ function canonicalComponent(component: unknown): unknown {
 }
 
 function componentRank(c: unknown): number {
-  const type = isObj(c) && typeof c.type === 'string' ? c.type : '';
+  const type = isJsonObject(c) && typeof c.type === 'string' ? c.type : '';
   const i = COMPONENT_ORDER.indexOf(type);
   return i < 0 ? COMPONENT_ORDER.length : i;
 }
@@ -156,14 +157,14 @@ export interface ComparableParts {
 function comparableComponents(components: readonly TemplateComponent[]): unknown[] {
   return components.map((c) => {
     const copy: Obj = { ...c };
-    if (isObj(copy.example)) {
+    if (isJsonObject(copy.example)) {
       const ex: Obj = { ...copy.example };
       if (Array.isArray(ex.header_handle)) ex.header_handle = ex.header_handle.length > 0 ? ['<media>'] : [];
       copy.example = ex;
     }
     if (Array.isArray(copy.buttons)) {
       copy.buttons = copy.buttons.map((b) => {
-        if (!isObj(b)) return b;
+        if (!isJsonObject(b)) return b;
         const bc: Obj = { ...b };
         if (typeof bc.example === 'string') bc.example = [bc.example];
         return bc;

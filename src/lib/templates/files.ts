@@ -79,17 +79,20 @@ export const TemplateFileSchema = z.strictObject({
   components: z.array(Component).min(1),
 });
 
-const KNOWN_COMPONENT_KEYS = new Set([
-  'type',
-  'format',
-  'text',
-  'example',
-  'buttons',
-  'add_security_recommendation',
-  'code_expiration_minutes',
-  'cards',
-  'limited_time_offer',
-]);
+/** A template file is a mapping (its content is then checked by Meta's rules and TemplateFileSchema). */
+const FileMapping = z.record(z.string(), z.unknown());
+
+const ComponentList = z.object({ components: z.array(z.unknown()) });
+
+/**
+ * The component keys wacx knows (Component's, plus kinds Meta has that wacx passes through unmodelled), whatever
+ * their values: any other key is likely a typo.
+ */
+const ComponentKeys = z.strictObject(
+  Object.fromEntries(
+    [...Object.keys(Component.shape), 'cards', 'limited_time_offer'].map((k) => [k, z.unknown()]),
+  ),
+);
 
 // ---------- paths and positions ----------
 
@@ -199,23 +202,23 @@ function zodProblems(
       }
     }
   }
-  // Unknown keys inside components: warnings (Meta has kinds wacx does not model).
-  const components = (value as { components?: unknown })?.components;
-  if (Array.isArray(components)) {
-    components.forEach((c, i) => {
-      if (typeof c !== 'object' || c === null || Array.isArray(c)) return;
-      for (const key of Object.keys(c)) {
-        if (!KNOWN_COMPONENT_KEYS.has(key)) {
-          out.push({
-            path: `components[${i}].${key}`,
-            message: `unknown component key "${key}" (is it a typo?)`,
-            atKey: true,
-            severity: 'warning',
-          });
-        }
+  // Unknown keys inside components: warnings (Meta has kinds wacx does not model). A component that is not a
+  // mapping is an error reported above.
+  const components = ComponentList.safeParse(value);
+  components.data?.components.forEach((c, i) => {
+    const keys = ComponentKeys.safeParse(c);
+    for (const issue of keys.error?.issues ?? []) {
+      if (issue.code !== 'unrecognized_keys') continue;
+      for (const key of issue.keys) {
+        out.push({
+          path: `components[${i}].${key}`,
+          message: `unknown component key "${key}" (is it a typo?)`,
+          atKey: true,
+          severity: 'warning',
+        });
       }
-    });
-  }
+    }
+  });
   return out;
 }
 
@@ -286,7 +289,7 @@ export function parseTemplateText(text: string, file: string): LoadedTemplate {
 
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   const locator = new Locator(doc, lines);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!FileMapping.safeParse(value).success) {
     push(1, 1, '', 'error', 'a template file must be a mapping with name, language, category and components');
     return { file, definition: undefined, problems };
   }

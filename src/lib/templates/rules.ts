@@ -144,7 +144,9 @@ export function textLength(text: string): number {
 // ---------- helpers ----------
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON object (a mapping), as opposed to a list or a scalar: the rules and the canonical form walk any JSON. */
+export const isJsonObject = (v: unknown): v is Obj =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const upper = (v: unknown): string | undefined =>
   typeof v === 'string' ? v.trim().toUpperCase() : undefined;
 const show = (v: unknown): string => JSON.stringify(v);
@@ -182,7 +184,7 @@ interface Ctx {
  */
 export function checkTemplate(def: unknown): RuleProblem[] {
   const p = new Problems();
-  if (!isObj(def)) {
+  if (!isJsonObject(def)) {
     p.error('', 'a template must be an object with name, language, category and components');
     return p.list;
   }
@@ -218,7 +220,7 @@ export function templateVariables(def: TemplateDefinition): {
     buttons: [] as { index: number; vars: string[] }[],
   };
   for (const c of def.components ?? []) {
-    if (!isObj(c)) continue;
+    if (!isJsonObject(c)) continue;
     const type = upper(c.type);
     if (type === 'HEADER' && upper(c.format ?? 'TEXT') === 'TEXT' && typeof c.text === 'string') {
       result.header = distinctNames(findPlaceholders(c.text));
@@ -226,7 +228,7 @@ export function templateVariables(def: TemplateDefinition): {
       result.body = distinctNames(findPlaceholders(c.text));
     } else if (type === 'BUTTONS' && Array.isArray(c.buttons)) {
       c.buttons.forEach((b, index) => {
-        if (isObj(b) && upper(b.type) === 'URL' && typeof b.url === 'string') {
+        if (isJsonObject(b) && upper(b.type) === 'URL' && typeof b.url === 'string') {
           const vars = distinctNames(findPlaceholders(b.url));
           if (vars.length > 0) result.buttons.push({ index, vars });
         }
@@ -349,7 +351,7 @@ function checkComponents(components: unknown, ctx: Ctx): void {
 
   components.forEach((c, i) => {
     const path = `components[${i}]`;
-    if (!isObj(c)) {
+    if (!isJsonObject(c)) {
       p.error(path, 'each component must be an object with a type');
       return;
     }
@@ -513,7 +515,7 @@ function checkHeader(c: Obj, path: string, ctx: Ctx, kinds: Set<'positional' | '
     return;
   }
   const example = c.example;
-  if (example !== undefined && !isObj(example)) {
+  if (example !== undefined && !isJsonObject(example)) {
     p.error(
       `${path}.example`,
       'example must be an object (header_text, header_text_named_params or header_handle)',
@@ -547,7 +549,7 @@ function checkHeader(c: Obj, path: string, ctx: Ctx, kinds: Set<'positional' | '
     );
   }
   if ((MEDIA_HEADER_FORMATS as readonly string[]).includes(format)) {
-    const handles = isObj(example) ? example.header_handle : undefined;
+    const handles = isJsonObject(example) ? example.header_handle : undefined;
     if (
       !Array.isArray(handles) ||
       handles.length === 0 ||
@@ -576,7 +578,7 @@ function checkBody(c: Obj, path: string, ctx: Ctx, kinds: Set<'positional' | 'na
   const text = checkText(c.text, `${path}.text`, 'body', LIMITS.bodyTextMax, p, SUBCODES.bodyFormat);
   if (text === undefined) return;
   const example = c.example;
-  if (example !== undefined && !isObj(example)) {
+  if (example !== undefined && !isJsonObject(example)) {
     p.error(`${path}.example`, 'example must be an object (body_text or body_text_named_params)');
     return;
   }
@@ -671,7 +673,7 @@ function checkTextExamples(
   ctx: Ctx,
 ): void {
   const { p, format } = ctx;
-  const ex: Obj = isObj(example) ? example : {};
+  const ex: Obj = isJsonObject(example) ? example : {};
   const posKey = where === 'header' ? 'header_text' : 'body_text';
   const namedKey = where === 'header' ? 'header_text_named_params' : 'body_text_named_params';
   const wantKey = format === 'NAMED' ? namedKey : posKey;
@@ -748,7 +750,7 @@ function checkNamedExamples(given: unknown, path: string, where: string, names: 
   const seen = new Set<string>();
   given.forEach((item, i) => {
     const ipath = `${path}[${i}]`;
-    if (!isObj(item) || typeof item.param_name !== 'string') {
+    if (!isJsonObject(item) || typeof item.param_name !== 'string') {
       p.error(ipath, 'each named example needs param_name and example');
       return;
     }
@@ -787,7 +789,7 @@ function checkButtons(c: Obj, path: string, ctx: Ctx): void {
   const types: (string | undefined)[] = [];
   buttons.forEach((b, i) => {
     const bpath = `${path}.buttons[${i}]`;
-    if (!isObj(b)) {
+    if (!isJsonObject(b)) {
       p.error(bpath, 'each button must be an object with a type');
       types.push(undefined);
       return;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/index.js';
 import { describeRejection, type IngestResult, ingestPayload, type RejectReason } from './ingest.js';
@@ -26,8 +27,21 @@ export interface NdjsonReport {
   rejectedLines: { line: number; reason: RejectReason; message: string }[];
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+const NdjsonLine = z.record(z.string(), z.unknown(), { error: 'expected a JSON object on this line.' });
+
+/** A captured delivery; the signature may come under its header's name. */
+const CapturedDelivery = z.object({
+  body: z.string({ error: '"body" must be the raw request body as a JSON string.' }),
+  signature: z.string({ error: '"signature" must be a string like "sha256=<hex>".' }).nullable(),
+});
+
+const SIGNATURE_KEYS = ['signature', 'X-Hub-Signature-256', 'x-hub-signature-256'] as const;
+
+/** The line's value checked against `schema`; its first problem is a UsageError at `where`. */
+function checked<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new UsageError(result.error.issues[0]!.message, { location: where });
+  return result.data;
 }
 
 /** Splits and checks every line first; the first bad line is a UsageError naming `file:line`. */
@@ -48,19 +62,12 @@ export function parseNdjson(text: string, name: string): IngestLine[] {
         hint: 'Each line must be one webhook payload object, or {"body": "<raw>", "signature": "sha256=…"}.',
       });
     }
-    if (!isObj(value)) {
-      throw new UsageError('expected a JSON object on this line.', { location: where });
-    }
-    if ('body' in value) {
-      const body = value.body;
-      const sig = value.signature ?? value['X-Hub-Signature-256'] ?? value['x-hub-signature-256'] ?? null;
-      if (typeof body !== 'string') {
-        throw new UsageError('"body" must be the raw request body as a JSON string.', { location: where });
-      }
-      if (sig !== null && typeof sig !== 'string') {
-        throw new UsageError('"signature" must be a string like "sha256=<hex>".', { location: where });
-      }
-      out.push({ line: i + 1, body, signature: sig });
+    const object = checked(NdjsonLine, value, where);
+    if ('body' in object) {
+      const signature =
+        SIGNATURE_KEYS.map((k) => object[k]).find((v) => v !== undefined && v !== null) ?? null;
+      const delivery = checked(CapturedDelivery, { body: object.body, signature }, where);
+      out.push({ line: i + 1, ...delivery });
     } else {
       out.push({ line: i + 1, body: trimmed, signature: null });
     }

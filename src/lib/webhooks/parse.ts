@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { optOutKeyword } from './opt-out.js';
+import * as shape from './shapes.js';
+import { read } from './shapes.js';
 
 /**
  * Pure parsing of a webhook payload (already verified and JSON-decoded) into events: one event per status,
@@ -139,43 +141,15 @@ export type ParsedEvent = EventDetail & {
   data: unknown;
 };
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-function str(v: unknown): string | null {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return null;
-}
-function int(v: unknown): number | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return Math.trunc(v);
-  if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v.trim());
-  return null;
-}
-/** Unix seconds (string or number) → ms. */
-function secondsToMs(v: unknown): number | null {
-  const n = int(v);
-  if (n !== null) return n * 1000;
-  if (typeof v === 'string') {
-    const t = Date.parse(v);
-    if (!Number.isNaN(t)) return t;
-  }
-  return null;
-}
-
 /** JSON with object keys sorted: the same content always gives the same text. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isObj(value)) {
-    return `{${Object.keys(value)
+  if (typeof value === 'object' && value !== null) {
+    const object = value as Record<string, unknown>;
+    return `{${Object.keys(object)
       .sort()
-      .filter((k) => value[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
+      .filter((k) => object[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(object[k])}`)
       .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
@@ -185,31 +159,17 @@ export function hashOf(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32);
 }
 
-/** The human text of a message object of any type (text body, caption, button title…). */
-export function messageText(m: Obj): string | null {
-  const type = str(m.type);
-  const inner = type && isObj(m[type]) ? (m[type] as Obj) : undefined;
-  if (type === 'text' && inner) return str(inner.body);
-  if (type === 'button' && inner) return str(inner.text) ?? str(inner.payload);
-  if (type === 'interactive' && inner) {
-    const reply = (
-      isObj(inner.button_reply) ? inner.button_reply : isObj(inner.list_reply) ? inner.list_reply : undefined
-    ) as Obj | undefined;
-    return reply ? str(reply.title) : null;
+/** The human text of a message of any type (text body, caption, button title…): its content is under `type`. */
+function messageText(m: { type: string | null; [key: string]: unknown }): string | null {
+  const content = m.type ? read(shape.MessageContent, m[m.type]) : undefined;
+  if (!content) return null;
+  if (m.type === 'text') return content.body;
+  if (m.type === 'button') return content.text ?? content.payload;
+  if (m.type === 'interactive') {
+    const reply = content.button_reply ?? content.list_reply;
+    return reply ? reply.title : null;
   }
-  if (inner && typeof inner.caption === 'string') return inner.caption;
-  return null;
-}
-
-function errorOf(v: unknown): { code: number | null; title: string | null; details: string | null } | null {
-  const e = arr(v)[0];
-  if (!isObj(e)) return null;
-  const data = isObj(e.error_data) ? e.error_data : undefined;
-  return {
-    code: int(e.code),
-    title: str(e.title) ?? str(e.message),
-    details: data ? str(data.details) : null,
-  };
+  return content.caption;
 }
 
 const digits = (s: string | null): string | null => (s ? s.replace(/\D/g, '') || null : null);
@@ -242,54 +202,57 @@ function unparsed(ctx: Ctx, value: unknown, why: string): ParsedEvent {
   };
 }
 
-function parseMessagesValue(ctx: Ctx, value: Obj): ParsedEvent[] {
+type ChangeValue = Record<string, unknown>;
+
+function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
   const pn = ctx.phoneNumberId ?? '';
-  for (const s of arr(value.statuses)) {
-    if (!isObj(s) || !str(s.id) || !str(s.status)) {
-      out.push(unparsed(ctx, s, 'status without id or status'));
+  const { statuses, messages } = shape.MessagesValue.parse(value);
+  for (const raw of statuses ?? []) {
+    const s = read(shape.Status, raw);
+    if (!s?.id || !s.status) {
+      out.push(unparsed(ctx, raw, 'status without id or status'));
       continue;
     }
-    const err = errorOf(s.errors);
-    const pricing = isObj(s.pricing) ? s.pricing : {};
     const row: StatusRow = {
-      wamid: str(s.id)!,
-      status: str(s.status)!,
-      timestamp: secondsToMs(s.timestamp) ?? ctx.entryTime ?? 0,
-      recipientId: str(s.recipient_id) || str(s.recipient_user_id),
-      callbackData: str(s.biz_opaque_callback_data),
-      errorCode: err?.code ?? null,
-      errorTitle: err?.title ?? null,
-      errorDetails: err?.details ?? null,
-      pricingCategory: str(pricing.category),
-      pricingType: str(pricing.type),
+      wamid: s.id,
+      status: s.status,
+      timestamp: s.timestamp ?? ctx.entryTime ?? 0,
+      recipientId: s.recipient_id || s.recipient_user_id,
+      callbackData: s.biz_opaque_callback_data,
+      errorCode: s.errors?.code ?? null,
+      errorTitle: s.errors ? (s.errors.title ?? s.errors.message) : null,
+      errorDetails: s.errors?.error_data.details ?? null,
+      pricingCategory: s.pricing.category,
+      pricingType: s.pricing.type,
     };
     const key = `messages/status/${pn}/${row.wamid}/${row.status}/${row.timestamp}/${row.errorCode ?? ''}`;
     const summary = `status ${row.status} ${row.wamid}${row.recipientId ? ` to ${row.recipientId}` : ''}${
       row.errorCode !== null ? ` error ${row.errorCode}` : ''
     }${row.callbackData ? ` [${row.callbackData}]` : ''}`;
-    out.push({ ...base(ctx, key, summary, s, row.timestamp), kind: 'status', row });
+    out.push({ ...base(ctx, key, summary, raw, row.timestamp), kind: 'status', row });
   }
-  for (const m of arr(value.messages)) {
-    if (!isObj(m) || !str(m.id)) {
-      out.push(unparsed(ctx, m, 'message without id'));
+  for (const raw of messages ?? []) {
+    const m = read(shape.Message, raw);
+    if (!m?.id) {
+      out.push(unparsed(ctx, raw, 'message without id'));
       continue;
     }
-    const type = str(m.type) ?? 'unknown';
+    const type = m.type ?? 'unknown';
     const text = messageText(m);
-    const from = str(m.from) || null;
-    const timestamp = secondsToMs(m.timestamp) ?? ctx.entryTime ?? 0;
+    const from = m.from || null;
+    const timestamp = m.timestamp ?? ctx.entryTime ?? 0;
     const keyword =
       type === 'text' || type === 'button' || type === 'interactive' ? optOutKeyword(text) : null;
     const recipient = digits(from);
     const row: InboundRow = {
-      wamid: str(m.id)!,
+      wamid: m.id,
       from,
-      fromUserId: str(m.from_user_id),
+      fromUserId: m.from_user_id,
       type,
       text,
       timestamp,
-      errorCode: errorOf(m.errors)?.code ?? null,
+      errorCode: m.errors?.code ?? null,
       optOut:
         keyword && recipient
           ? { recipient, optedOut: keyword.optOut, source: 'keyword', keyword: keyword.word, at: timestamp }
@@ -299,36 +262,36 @@ function parseMessagesValue(ctx: Ctx, value: Obj): ParsedEvent[] {
     const summary = `message ${type} from ${from ?? row.fromUserId ?? '?'}${
       row.optOut ? (row.optOut.optedOut ? ` (opt-out: ${keyword?.word})` : ` (opt-in: ${keyword?.word})`) : ''
     }`;
-    out.push({ ...base(ctx, key, summary, m, timestamp), kind: 'message', row });
+    out.push({ ...base(ctx, key, summary, raw, timestamp), kind: 'message', row });
   }
-  if (!Array.isArray(value.statuses) && !Array.isArray(value.messages))
-    out.push(unparsed(ctx, value, 'unknown kind'));
+  if (statuses === null && messages === null) out.push(unparsed(ctx, value, 'unknown kind'));
   return out;
 }
 
-function parseUserPreferences(ctx: Ctx, value: Obj): ParsedEvent[] {
+function parseUserPreferences(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
-  const prefs = arr(value.user_preferences);
+  const prefs = shape.UserPreferencesValue.parse(value).user_preferences;
   if (prefs.length === 0) return [unparsed(ctx, value, 'unknown kind')];
-  for (const p of prefs) {
-    const recipient = isObj(p) ? digits(str(p.wa_id)) : null;
-    const v = isObj(p) ? str(p.value)?.toLowerCase() : null;
-    if (!isObj(p) || !recipient || (v !== 'stop' && v !== 'resume')) {
-      out.push(unparsed(ctx, p, 'unknown user preference'));
+  for (const raw of prefs) {
+    const p = read(shape.UserPreference, raw);
+    const recipient = p ? digits(p.wa_id) : null;
+    const v = p?.value?.toLowerCase();
+    if (!p || !recipient || (v !== 'stop' && v !== 'resume')) {
+      out.push(unparsed(ctx, raw, 'unknown user preference'));
       continue;
     }
-    const at = secondsToMs(p.timestamp) ?? ctx.entryTime ?? 0;
+    const at = p.timestamp ?? ctx.entryTime ?? 0;
     const row = {
       recipient,
       optedOut: v === 'stop',
       source: 'user_preferences' as const,
       keyword: v,
       at,
-      category: str(p.category),
+      category: p.category,
     };
-    const key = `user_preferences/${ctx.phoneNumberId ?? ''}/${hashOf(p)}`;
+    const key = `user_preferences/${ctx.phoneNumberId ?? ''}/${hashOf(raw)}`;
     out.push({
-      ...base(ctx, key, `user preference ${row.category ?? ''} ${v} from ${recipient}`, p, at),
+      ...base(ctx, key, `user preference ${row.category ?? ''} ${v} from ${recipient}`, raw, at),
       kind: 'user_preference',
       row,
     });
@@ -336,21 +299,22 @@ function parseUserPreferences(ctx: Ctx, value: Obj): ParsedEvent[] {
   return out;
 }
 
-function parseEchoes(ctx: Ctx, value: Obj): ParsedEvent[] {
+function parseEchoes(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
-  const echoes = arr(value.message_echoes);
+  const echoes = shape.EchoesValue.parse(value).message_echoes;
   if (echoes.length === 0) return [unparsed(ctx, value, 'unknown kind')];
-  for (const m of echoes) {
-    if (!isObj(m) || !str(m.id)) {
-      out.push(unparsed(ctx, m, 'echo without id'));
+  for (const raw of echoes) {
+    const m = read(shape.Echo, raw);
+    if (!m?.id) {
+      out.push(unparsed(ctx, raw, 'echo without id'));
       continue;
     }
     const row: EchoRow = {
-      wamid: str(m.id)!,
-      to: str(m.to) || str(m.to_user_id),
-      type: str(m.type) ?? 'unknown',
+      wamid: m.id,
+      to: m.to || m.to_user_id,
+      type: m.type ?? 'unknown',
       text: messageText(m),
-      timestamp: secondsToMs(m.timestamp) ?? ctx.entryTime ?? 0,
+      timestamp: m.timestamp ?? ctx.entryTime ?? 0,
     };
     const key = `smb_message_echoes/${ctx.phoneNumberId ?? ''}/${row.wamid}/${row.type}`;
     out.push({
@@ -358,7 +322,7 @@ function parseEchoes(ctx: Ctx, value: Obj): ParsedEvent[] {
         ctx,
         key,
         `echo ${row.type} to ${row.to ?? '?'} (sent from the Business App)`,
-        m,
+        raw,
         row.timestamp,
       ),
       kind: 'echo',
@@ -368,165 +332,172 @@ function parseEchoes(ctx: Ctx, value: Obj): ParsedEvent[] {
   return out;
 }
 
-function parseStateSync(ctx: Ctx, value: Obj): ParsedEvent[] {
+function parseStateSync(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
-  const items = arr(value.state_sync);
+  const items = shape.StateSyncValue.parse(value).state_sync;
   if (items.length === 0) return [unparsed(ctx, value, 'unknown kind')];
-  for (const s of items) {
-    if (!isObj(s) || str(s.type) !== 'contact' || !isObj(s.contact) || !str(s.action)) {
-      out.push(unparsed(ctx, s, 'unknown state sync item'));
+  for (const raw of items) {
+    const s = read(shape.StateSyncItem, raw);
+    if (s?.type !== 'contact' || !s.contact || !s.action) {
+      out.push(unparsed(ctx, raw, 'unknown state sync item'));
       continue;
     }
     const c = s.contact;
-    const meta = isObj(s.metadata) ? s.metadata : {};
     const row: ContactRow = {
-      action: str(s.action)!.toLowerCase(),
-      phoneNumber: digits(str(c.phone_number)),
-      userId: str(c.user_id),
-      fullName: str(c.full_name),
-      firstName: str(c.first_name),
-      timestamp: secondsToMs(meta.timestamp),
+      action: s.action.toLowerCase(),
+      phoneNumber: digits(c.phone_number),
+      userId: c.user_id,
+      fullName: c.full_name,
+      firstName: c.first_name,
+      timestamp: s.metadata.timestamp,
     };
-    const key = `smb_app_state_sync/${ctx.phoneNumberId ?? ''}/${hashOf(s)}`;
+    const key = `smb_app_state_sync/${ctx.phoneNumberId ?? ''}/${hashOf(raw)}`;
     const who = row.fullName
       ? `${row.fullName} (${row.phoneNumber ?? row.userId ?? '?'})`
       : (row.phoneNumber ?? row.userId ?? '?');
-    out.push({ ...base(ctx, key, `contact ${row.action} ${who}`, s, row.timestamp), kind: 'contact', row });
+    out.push({ ...base(ctx, key, `contact ${row.action} ${who}`, raw, row.timestamp), kind: 'contact', row });
   }
   return out;
 }
 
-function historyMessage(m: Obj, threadId: string | null): HistoryMessageRow | null {
-  const wamid = str(m.id);
-  if (!wamid) return null;
-  const hc = isObj(m.history_context) ? m.history_context : {};
+function historyMessage(raw: unknown, threadId: string | null): HistoryMessageRow | null {
+  const m = read(shape.HistoryMessage, raw);
+  if (!m?.id) return null;
   return {
     threadId,
-    wamid,
-    from: str(m.from),
-    to: str(m.to),
-    type: str(m.type) ?? 'unknown',
+    wamid: m.id,
+    from: m.from,
+    to: m.to,
+    type: m.type ?? 'unknown',
     text: messageText(m),
-    status: str(hc.status),
-    timestamp: secondsToMs(m.timestamp),
+    status: m.history_context.status,
+    timestamp: m.timestamp,
   };
 }
 
-function parseHistory(ctx: Ctx, value: Obj): ParsedEvent[] {
+function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
   const pn = ctx.phoneNumberId ?? '';
-  for (const h of arr(value.history)) {
-    if (!isObj(h)) {
-      out.push(unparsed(ctx, h, 'unknown history item'));
+  const v = shape.HistoryValue.parse(value);
+  for (const raw of v.history) {
+    const h = read(shape.HistoryItem, raw);
+    if (!h) {
+      out.push(unparsed(ctx, raw, 'unknown history item'));
       continue;
     }
-    const err = errorOf(h.errors);
+    const err = h.errors;
     if (err) {
-      const key = `history/error/${pn}/${hashOf(h)}`;
+      const row: HistoryErrorRow = {
+        code: err.code,
+        title: err.title ?? err.message,
+        details: err.error_data.details,
+      };
+      const key = `history/error/${pn}/${hashOf(raw)}`;
       const summary =
-        err.code === 2593109
+        row.code === 2593109
           ? 'history declined (2593109): the business turned off history sharing in the Business App'
-          : `history error ${err.code ?? '?'}: ${err.title ?? ''}`;
-      out.push({ ...base(ctx, key, summary, h, ctx.entryTime), kind: 'history_error', row: err });
+          : `history error ${row.code ?? '?'}: ${row.title ?? ''}`;
+      out.push({ ...base(ctx, key, summary, raw, ctx.entryTime), kind: 'history_error', row });
       continue;
     }
-    const meta = isObj(h.metadata) ? h.metadata : {};
-    const threads = arr(h.threads);
     const messages: HistoryMessageRow[] = [];
-    for (const t of threads) {
-      if (!isObj(t)) continue;
-      const threadId = str(t.id) ?? str(t.wa_id) ?? str(t.user_id);
-      for (const m of arr(t.messages)) {
-        const row = isObj(m) ? historyMessage(m, threadId) : null;
+    for (const t of h.threads) {
+      const thread = read(shape.HistoryThread, t);
+      if (!thread) continue;
+      const threadId = thread.id ?? thread.wa_id ?? thread.user_id;
+      for (const m of thread.messages) {
+        const row = historyMessage(m, threadId);
         if (row) messages.push(row);
       }
     }
     const row: HistoryChunkRow = {
-      phase: int(meta.phase),
-      chunkOrder: int(meta.chunk_order),
-      progress: int(meta.progress),
-      threads: threads.length,
+      phase: h.metadata.phase,
+      chunkOrder: h.metadata.chunk_order,
+      progress: h.metadata.progress,
+      threads: h.threads.length,
       messages,
     };
-    if (row.phase === null && row.chunkOrder === null && row.progress === null && threads.length === 0) {
-      out.push(unparsed(ctx, h, 'unknown history item'));
+    if (row.phase === null && row.chunkOrder === null && row.progress === null && row.threads === 0) {
+      out.push(unparsed(ctx, raw, 'unknown history item'));
       continue;
     }
-    const key = `history/chunk/${pn}/${hashOf(h)}`;
+    const key = `history/chunk/${pn}/${hashOf(raw)}`;
     const summary = `history phase ${row.phase ?? '?'} chunk ${row.chunkOrder ?? '?'} progress ${row.progress ?? '?'}% (${
       row.threads
     } threads, ${messages.length} messages)`;
     // the chunk itself stays in the raw payload; the event keeps its metadata (chunks can be large)
-    const data = { metadata: h.metadata ?? null, threads: row.threads, messages: messages.length };
+    const data = {
+      metadata: (raw as { metadata?: unknown }).metadata ?? null,
+      threads: row.threads,
+      messages: messages.length,
+    };
     out.push({ ...base(ctx, key, summary, data, ctx.entryTime), kind: 'history_chunk', row });
   }
   // Media follow-ups: value.messages[] (user → business) or value.message_echoes[] (business → user)
-  for (const listKey of ['messages', 'message_echoes'] as const) {
-    for (const m of arr(value[listKey])) {
-      if (!isObj(m) || !str(m.id)) {
-        out.push(unparsed(ctx, m, 'history media without id'));
-        continue;
-      }
-      const type = str(m.type) ?? 'unknown';
-      const media = isObj(m[type]) ? (m[type] as Obj) : {};
-      const row: HistoryMediaRow = {
-        wamid: str(m.id)!,
-        from: str(m.from),
-        to: str(m.to),
-        type,
-        mediaId: str(media.id),
-        mimeType: str(media.mime_type),
-        text: messageText(m),
-        timestamp: secondsToMs(m.timestamp),
-      };
-      const key = `history/media/${pn}/${row.wamid}/${row.mediaId ?? hashOf(m)}`;
-      out.push({
-        ...base(ctx, key, `history media ${type} for ${row.wamid}`, m, row.timestamp),
-        kind: 'history_media',
-        row,
-      });
+  for (const raw of [...v.messages, ...v.message_echoes]) {
+    const m = read(shape.HistoryMessage, raw);
+    if (!m?.id) {
+      out.push(unparsed(ctx, raw, 'history media without id'));
+      continue;
     }
+    const type = m.type ?? 'unknown';
+    const media = shape.MediaContent.parse(m[type]);
+    const row: HistoryMediaRow = {
+      wamid: m.id,
+      from: m.from,
+      to: m.to,
+      type,
+      mediaId: media.id,
+      mimeType: media.mime_type,
+      text: messageText(m),
+      timestamp: m.timestamp,
+    };
+    const key = `history/media/${pn}/${row.wamid}/${row.mediaId ?? hashOf(raw)}`;
+    out.push({
+      ...base(ctx, key, `history media ${type} for ${row.wamid}`, raw, row.timestamp),
+      kind: 'history_media',
+      row,
+    });
   }
   if (out.length === 0) out.push(unparsed(ctx, value, 'unknown kind'));
   return out;
 }
 
-function parseAccountUpdate(ctx: Ctx, value: Obj): ParsedEvent[] {
-  const event = str(value.event);
-  if (!event) return [unparsed(ctx, value, 'unknown kind')];
-  const info = isObj(value.disconnection_info) ? value.disconnection_info : {};
+function parseAccountUpdate(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
+  const u = shape.AccountUpdate.parse(value);
+  if (!u.event) return [unparsed(ctx, value, 'unknown kind')];
   const row: AccountUpdateRow = {
-    event,
-    phoneNumber: digits(str(value.phone_number)),
-    reason: str(info.reason) ?? (isObj(value.ban_info) ? str(value.ban_info.waba_ban_state) : null),
-    initiatedBy: str(info.initiated_by),
+    event: u.event,
+    phoneNumber: digits(u.phone_number),
+    reason: u.disconnection_info.reason ?? u.ban_info.waba_ban_state,
+    initiatedBy: u.disconnection_info.initiated_by,
   };
   const key = `account_update/${hashOf({ waba: ctx.wabaId, time: ctx.entryTime, value })}`;
-  const summary = `account ${event}${row.phoneNumber ? ` ${row.phoneNumber}` : ''}${row.reason ? ` reason ${row.reason}` : ''}${
+  const summary = `account ${row.event}${row.phoneNumber ? ` ${row.phoneNumber}` : ''}${row.reason ? ` reason ${row.reason}` : ''}${
     row.initiatedBy ? ` by ${row.initiatedBy}` : ''
   }`;
   return [{ ...base(ctx, key, summary, value, ctx.entryTime), kind: 'account_update', row }];
 }
 
-function parseTemplateStatus(ctx: Ctx, value: Obj): ParsedEvent[] {
-  const event = str(value.event);
-  if (!event) return [unparsed(ctx, value, 'unknown kind')];
+function parseTemplateStatus(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
+  const u = shape.TemplateStatusUpdate.parse(value);
+  if (!u.event) return [unparsed(ctx, value, 'unknown kind')];
   const row: TemplateStatusRow = {
-    templateId: str(value.message_template_id),
-    templateName: str(value.message_template_name),
-    language: str(value.message_template_language),
-    event,
-    reason: str(value.reason),
-    category: str(value.message_template_category),
+    templateId: u.message_template_id,
+    templateName: u.message_template_name,
+    language: u.message_template_language,
+    event: u.event,
+    reason: u.reason,
+    category: u.message_template_category,
   };
   const key = `message_template_status_update/${hashOf({ waba: ctx.wabaId, time: ctx.entryTime, value })}`;
-  const summary = `template ${row.templateName ?? row.templateId ?? '?'} (${row.language ?? '?'}) ${event}${
+  const summary = `template ${row.templateName ?? row.templateId ?? '?'} (${row.language ?? '?'}) ${row.event}${
     row.reason && row.reason !== 'NONE' ? ` reason ${row.reason}` : ''
   }`;
   return [{ ...base(ctx, key, summary, value, ctx.entryTime), kind: 'template_status', row }];
 }
 
-const PARSERS: Record<string, (ctx: Ctx, value: Obj) => ParsedEvent[]> = {
+const PARSERS: Record<string, (ctx: Ctx, value: ChangeValue) => ParsedEvent[]> = {
   messages: parseMessagesValue,
   user_preferences: parseUserPreferences,
   smb_message_echoes: parseEchoes,
@@ -541,16 +512,13 @@ export const PARSED_FIELDS = Object.keys(PARSERS);
 /** Every event in a decoded payload. Never throws: what it cannot understand becomes an `unparsed` event. */
 export function parsePayload(payload: unknown): ParsedEvent[] {
   const events: ParsedEvent[] = [];
-  const entries = isObj(payload) ? payload.entry : undefined;
-  if (!Array.isArray(entries) || entries.length === 0) {
+  const entries = read(shape.Payload, payload)?.entry;
+  if (!entries) {
     const ctx: Ctx = { field: '(payload)', wabaId: null, entryTime: null, phoneNumberId: null };
     return [unparsed(ctx, payload, 'not a WhatsApp Business Account payload')];
   }
   for (const entry of entries) {
-    const entryObj = isObj(entry) ? entry : {};
-    const wabaId = str(entryObj.id);
-    const entryTime = secondsToMs(entryObj.time);
-    const changes = arr(entryObj.changes);
+    const { id: wabaId, time: entryTime, changes } = shape.Entry.parse(entry);
     if (changes.length === 0) {
       events.push(
         unparsed(
@@ -562,17 +530,17 @@ export function parsePayload(payload: unknown): ParsedEvent[] {
       continue;
     }
     for (const change of changes) {
-      const field = (isObj(change) ? str(change.field) : null) ?? '(unknown)';
-      const value = isObj(change) ? change.value : undefined;
-      const meta = isObj(value) && isObj(value.metadata) ? value.metadata : {};
-      const ctx: Ctx = { field, wabaId, entryTime, phoneNumberId: str(meta.phone_number_id) };
+      const c = shape.Change.parse(change);
+      const field = c.field ?? '(unknown)';
+      const meta = shape.ChangeMetadata.parse(c.value?.metadata);
+      const ctx: Ctx = { field, wabaId, entryTime, phoneNumberId: meta.phone_number_id };
       const parser = PARSERS[field];
-      if (!parser || !isObj(value)) {
+      if (!parser || !c.value) {
         events.push(unparsed(ctx, change, parser ? 'change without value' : `field "${field}" not handled`));
         continue;
       }
       try {
-        events.push(...parser(ctx, value));
+        events.push(...parser(ctx, c.value));
       } catch {
         events.push(unparsed(ctx, change, 'could not be parsed'));
       }

@@ -1,7 +1,7 @@
 import { DEFAULT_API_VERSION } from '../../graph/client.js';
+import { parseGraphTime } from '../../graph/time.js';
 import type { PhoneNumber } from '../../graph/types.js';
 import { apiVersionState, suggestedVersion } from '../../graph/versions.js';
-import { parseGraphTime } from '../../history/sync.js';
 import { isoDate } from '../format.js';
 import type { CheckDefinition, DoctorFacts, Outcome } from '../types.js';
 import { describeError, fail, fixForError, pass, skip, unavailable, warn } from './common.js';

@@ -1,5 +1,6 @@
-import { parseGraphTime, SYNC_WINDOW_MS } from '../../history/sync.js';
-import type { ContactSyncStatus, HistorySyncStatus } from '../../webhooks/queries.js';
+import { parseGraphTime } from '../../graph/time.js';
+import type { ContactSyncStatus, HistorySyncStatus } from '../../history/queries.js';
+import { SYNC_WINDOW_MS } from '../../history/sync.js';
 import { ago, formatDuration, plural, TIME } from '../format.js';
 import type { CheckDefinition, DoctorFacts, Outcome, StoreFacts } from '../types.js';
 import { fail, pass, skip, warn } from './common.js';
