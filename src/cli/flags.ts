@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
 import { Option } from 'commander';
 import { SETTING_FLAG, type SettingKey, validateSetting } from '../lib/config/settings.js';
 import { UsageError } from '../lib/errors.js';
 import { formatExactDuration } from '../lib/io/format.js';
+import { lazyModule } from '../lib/lazy.js';
 
 /**
  * The one parser per flag type. Each returns a commander argParser for a named flag, so a bad value fails
@@ -73,17 +73,13 @@ export function settingValue(key: SettingKey): FlagParser<string> {
   return (raw) => validateSetting(key, raw, SETTING_FLAG[key]);
 }
 
-/** libphonenumber-js's metadata is large: loaded only when a country flag is parsed, never at start-up. */
-function isSupportedCountry(cc: string): boolean {
-  const lib = createRequire(import.meta.url)('libphonenumber-js') as typeof import('libphonenumber-js');
-  return lib.isSupportedCountry(cc);
-}
+const phoneLib = lazyModule<typeof import('libphonenumber-js')>('libphonenumber-js');
 
 /** An ISO 3166-1 alpha-2 country code that phone numbers can be parsed for; returned upper-case. */
 export function countryCode(flag: string): FlagParser<string> {
   return (raw) => {
     const cc = raw.trim().toUpperCase();
-    if (!/^[A-Z]{2}$/.test(cc) || !isSupportedCountry(cc))
+    if (!/^[A-Z]{2}$/.test(cc) || !phoneLib().isSupportedCountry(cc))
       throw bad(flag, 'a two-letter country code (ISO 3166-1, e.g. DE, GB, BR)', raw);
     return cc;
   };

@@ -1,5 +1,8 @@
-import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
 import { UsageError } from '../errors.js';
+import { lazyModule } from '../lazy.js';
+
+const phoneLib = lazyModule<typeof import('libphonenumber-js')>('libphonenumber-js');
 
 export type PhoneResult = { ok: true; e164: string } | { ok: false; reason: string };
 
@@ -7,7 +10,7 @@ export type PhoneResult = { ok: true; e164: string } | { ok: false; reason: stri
 export function checkDefaultCountry(value: string | null | undefined): CountryCode | null {
   if (value === undefined || value === null || value === '') return null;
   const cc = value.toUpperCase();
-  if (!isSupportedCountry(cc)) {
+  if (!phoneLib().isSupportedCountry(cc)) {
     throw new UsageError(`Unknown country "${value}".`, {
       location: '--default-country',
       hint: 'Use a two-letter ISO country code, e.g. DE, US, BR.',
@@ -34,7 +37,7 @@ export function normalisePhone(raw: string, defaultCountry: CountryCode | null):
   if (!input.startsWith('+') && !defaultCountry) {
     return { ok: false, reason: `"${value}" has no country code (pass --default-country or write +CC…)` };
   }
-  const parsed = parsePhoneNumberFromString(input, defaultCountry ?? undefined);
+  const parsed = phoneLib().parsePhoneNumberFromString(input, defaultCountry ?? undefined);
   if (!parsed?.isValid()) return { ok: false, reason: `"${value}" is not a valid phone number` };
   return { ok: true, e164: parsed.number.slice(1) };
 }

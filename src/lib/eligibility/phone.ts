@@ -1,12 +1,8 @@
-import {
-  type CountryCode,
-  getCountries,
-  getCountryCallingCode,
-  isSupportedCountry,
-  parsePhoneNumberFromString,
-  validatePhoneNumberLength,
-} from 'libphonenumber-js';
+import type { CountryCode } from 'libphonenumber-js';
 import { UsageError } from '../errors.js';
+import { lazyModule } from '../lazy.js';
+
+const phoneLib = lazyModule<typeof import('libphonenumber-js')>('libphonenumber-js');
 
 export interface ParsedPhone {
   /** What the user typed. */
@@ -37,7 +33,7 @@ const LENGTH_PROBLEMS: Record<string, string> = {
 /** Checks a `--default-country` value: an ISO 3166-1 alpha-2 region libphonenumber-js knows. */
 export function parseDefaultCountry(value: string, location = '--default-country'): CountryCode {
   const cc = value.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(cc) || !isSupportedCountry(cc)) {
+  if (!/^[A-Z]{2}$/.test(cc) || !phoneLib().isSupportedCountry(cc)) {
     throw new UsageError(`"${value}" is not a country code libphonenumber knows.`, {
       location,
       hint: 'Use an ISO 3166-1 alpha-2 code such as GB, FR, IN, BR or US.',
@@ -78,14 +74,16 @@ export function parsePhone(input: string, defaultCountry?: string, location = 'P
   } else if (!raw.startsWith('+')) {
     text = `+${raw.replace(/[\s().-]/g, '').slice(2)}`;
   }
-  const parsed = parsePhoneNumberFromString(text, region);
-  const problem = validatePhoneNumberLength(text, region);
+  const parsed = phoneLib().parsePhoneNumberFromString(text, region);
+  const problem = phoneLib().validatePhoneNumberLength(text, region);
   if (!parsed || problem || !parsed.isPossible()) {
     const why = LENGTH_PROBLEMS[problem ?? ''] ?? 'is not a possible phone number';
     throw new UsageError(`"${input}" ${why}.`, { location, hint: 'Check the digits and the country code.' });
   }
   const callingCode = String(parsed.countryCallingCode);
-  const regions = getCountries().filter((c) => getCountryCallingCode(c) === callingCode);
+  const regions = phoneLib()
+    .getCountries()
+    .filter((c) => phoneLib().getCountryCallingCode(c) === callingCode);
   return {
     input,
     e164: parsed.number,

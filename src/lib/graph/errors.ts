@@ -1,27 +1,37 @@
-import { z } from 'zod';
+import { createRequire } from 'node:module';
+import type { z as Zod } from 'zod';
 import { ERROR_CODES, type ErrorCategory, tableCode } from './error-codes.js';
 
-/** A field of the error envelope; one of another type (a proxy's imitation, a future change) reads as absent. */
-const field = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
-
-const GraphErrorBodySchema = z.object({
-  message: field(z.string()),
-  type: field(z.string()),
-  code: field(z.number()),
-  error_subcode: field(z.number()),
-  error_data: field(
-    z.union([z.object({ messaging_product: field(z.string()), details: field(z.string()) }), z.string()]),
-  ),
-  error_user_title: field(z.string()),
-  error_user_msg: field(z.string()),
-  is_transient: field(z.boolean()),
-  fbtrace_id: field(z.string()),
-});
+type ZodNamespace = typeof Zod;
 
 /** The Graph error envelope `{ "error": { … } }` (meta-cloud-api.md §7.1, OpenAPI GraphAPIError). */
-const GraphErrorEnvelope = z.object({ error: GraphErrorBodySchema });
+function errorEnvelopeSchema(z: ZodNamespace) {
+  /** A field of the envelope; one of another type (a proxy's imitation, a future change) reads as absent. */
+  const field = <T extends Zod.ZodType>(schema: T) => schema.optional().catch(undefined);
+  const body = z.object({
+    message: field(z.string()),
+    type: field(z.string()),
+    code: field(z.number()),
+    error_subcode: field(z.number()),
+    error_data: field(
+      z.union([z.object({ messaging_product: field(z.string()), details: field(z.string()) }), z.string()]),
+    ),
+    error_user_title: field(z.string()),
+    error_user_msg: field(z.string()),
+    is_transient: field(z.boolean()),
+    fbtrace_id: field(z.string()),
+  });
+  return z.object({ error: body });
+}
 
-export type GraphErrorBody = z.infer<typeof GraphErrorBodySchema>;
+let envelope: ReturnType<typeof errorEnvelopeSchema> | undefined;
+/** zod costs ~50 ms to load: only an error answer pays for it, never the start-up (which imports this file). */
+function errorEnvelope(): ReturnType<typeof errorEnvelopeSchema> {
+  envelope ??= errorEnvelopeSchema((createRequire(import.meta.url)('zod') as { z: ZodNamespace }).z);
+  return envelope;
+}
+
+export type GraphErrorBody = Zod.infer<ReturnType<typeof errorEnvelopeSchema>>['error'];
 
 /** An error answer from the Graph API. */
 export class GraphApiError extends Error {
@@ -101,7 +111,7 @@ function categoryForStatus(status: number, transient: boolean): ErrorCategory {
 export function parseGraphError(status: number, rawBody: string, retryAfter?: string | null): GraphApiError {
   let body: GraphErrorBody = {};
   try {
-    body = GraphErrorEnvelope.safeParse(JSON.parse(rawBody)).data?.error ?? {};
+    body = errorEnvelope().safeParse(JSON.parse(rawBody)).data?.error ?? {};
   } catch {
     // not JSON: keep a short excerpt as the message
   }
