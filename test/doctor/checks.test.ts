@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { parseBusinessUseCaseUsage } from '../../src/lib/doctor/gather.js';
 import {
   apiVersionState,
   CHECKS,
   type DoctorFacts,
   exitCodeOf,
   isSkipped,
-  parseBusinessUseCaseUsage,
   renderText,
   type Style,
   toJson,

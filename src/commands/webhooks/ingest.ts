@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
-import { ingestNdjson, parseNdjson } from '../../lib/webhooks/ndjson.js';
 
 interface IngestOptions {
   requireSignature?: boolean;
@@ -55,6 +54,7 @@ async function readInput(file: string, deps: Deps): Promise<string> {
 }
 
 export async function run(file: string, opts: IngestOptions, deps: Deps): Promise<number> {
+  const { ingestNdjson, parseNdjson } = await import('../../lib/webhooks/ndjson.js');
   const io = deps.io;
   const name = file === '-' ? '<stdin>' : file;
   const appSecret = (await deps.config().secret('appSecret')).value;

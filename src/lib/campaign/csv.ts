@@ -1,6 +1,9 @@
 import { createReadStream, type ReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { parse } from 'csv-parse';
+import type { parse as Parse } from 'csv-parse';
+import { lazyModule } from '../lazy.js';
+
+const csvParse = lazyModule<{ parse: typeof Parse }>('csv-parse');
 
 /**
  * Streaming CSV reading with exact line numbers and byte offsets, so that:
@@ -152,7 +155,7 @@ export async function* readCsv(path: string, options: ReadCsvOptions = {}): Asyn
   for (;;) {
     const tracker = new LineTracker(start, linesBefore);
     const queue: { fields: string[]; bytes: number }[] = [];
-    const parser = parse({
+    const parser = csvParse().parse({
       bom: start === 0,
       relax_column_count: true,
       skip_empty_lines: true,

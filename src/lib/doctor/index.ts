@@ -1,6 +1,6 @@
 import { type AppChange, appChangesJson } from '../onboarding/app-changes.js';
 import { evaluate, exitCodeOf } from './checks/index.js';
-import { type GatherInput, gatherFacts } from './gather.js';
+import type { GatherInput } from './gather.js';
 import { type CheckResult, DEFAULT_DOCTOR_OPTIONS, type DoctorFacts, type DoctorOptions } from './types.js';
 
 export { API_VERSIONS, apiVersionState } from '../graph/versions.js';
@@ -12,14 +12,7 @@ export {
   LOCAL_CHECK_IDS,
   unknownSkipPatterns,
 } from './checks/index.js';
-export {
-  type GatherInput,
-  gatherApi,
-  gatherConfig,
-  gatherFacts,
-  gatherStore,
-  parseBusinessUseCaseUsage,
-} from './gather.js';
+export type { GatherInput } from './gather.js';
 export { renderText, type Style, SYMBOLS, skippedByReason, summarize, toJson } from './render.js';
 export * from './types.js';
 
@@ -37,6 +30,9 @@ export async function runDoctor(
   options: Partial<DoctorOptions> = {},
 ): Promise<DoctorReport> {
   const opts: DoctorOptions = { ...DEFAULT_DOCTOR_OPTIONS, ...options };
+  // Gathering reads the store and the API (their modules cost start-up time): loaded when checks run, not
+  // when `wacx doctor --help` loads this module.
+  const { gatherFacts } = await import('./gather.js');
   const facts = await gatherFacts(input);
   return { facts, results: evaluate(facts, opts) };
 }

@@ -1,6 +1,11 @@
 import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { lazyModule } from '../lazy.js';
+
+/** The native SQLite module loads with the first database, not with every module that names the store. */
+const sqlite = lazyModule<typeof Database>('better-sqlite3');
+
 import { UsageError } from '../errors.js';
 import { createPrivateFile, fsReason, makeDirectory, restrictToOwner } from '../files.js';
 import { MIGRATIONS } from './migrations.js';
@@ -48,7 +53,7 @@ export class Store {
           createPrivateFile(path);
         }
       }
-      db = new Database(path, { readonly });
+      db = new (sqlite())(path, { readonly });
       if (!readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
