@@ -183,7 +183,7 @@ describe('formatCount', () => {
   });
 });
 
-describe('progress output', () => {
+describe('send output (renders the events of a run)', () => {
   afterEach(() => vi.useRealTimers());
   const snapshot = () => ({
     counts: { ...emptyCounts(), total: 100, sent: 40, failed: 2, pending: 58 },

@@ -61,7 +61,7 @@ export interface RunEnv {
   /** Where the run reports what it does; the cli renders it. */
   events: SendEvents;
   /** Dry run: every rendered message as an NDJSON line (else a few previews for people). */
-  json: boolean;
+  messagesAsNdjson: boolean;
   clock: Clock;
   signal: AbortSignal;
   /** The API core for management calls (template, phone number). */
@@ -918,7 +918,7 @@ async function dryRun(
           campaignId: c.id,
           template: req.template,
           language: req.language,
-          json: env.json,
+          json: env.messagesAsNdjson,
           previews: 3,
         },
       },
