@@ -1,18 +1,20 @@
 import { Pool } from 'undici';
 import type { RunEnv } from '../lib/campaign/campaign.js';
 import { DEFAULT_GRAPH_URL, validateBaseUrl } from '../lib/graph/index.js';
+import { SendOutput } from './campaign-output.js';
 import type { Deps } from './deps.js';
 
 /**
  * The campaign domain's narrow context, built from the CLI's Deps and the command's own --phone-number-id /
- * --waba-id. Sends go through their own Graph client over an undici Pool (keep-alive connections to the one Graph
- * origin, as many as the in-flight window needs), not the general-purpose Agent, and not fetch.
+ * --waba-id; what the run reports is rendered by SendOutput. Sends go through their own Graph client over an undici
+ * Pool (keep-alive connections to the one Graph origin, as many as the in-flight window needs), not the
+ * general-purpose Agent, and not fetch.
  */
 export function campaignEnv(deps: Deps, flags: { phoneNumberId?: string; wabaId?: string } = {}): RunEnv {
   const config = deps.config().withFlags(flags);
   return {
-    io: deps.io,
-    json: deps.globals.json,
+    events: new SendOutput(deps.io, { json: deps.globals.json }),
+    messagesAsNdjson: deps.globals.json,
     clock: deps.clock,
     signal: deps.signal,
     graph: () => deps.graph(),

@@ -4,15 +4,19 @@ import type { Deps } from '../cli/deps.js';
 import { duration, phoneNumberIdOption, port, wabaIdOption } from '../cli/flags.js';
 import { ConfigError, UsageError } from '../lib/errors.js';
 import { DEFAULT_API_VERSION, DEFAULT_GRAPH_URL } from '../lib/graph/url.js';
+import { formatExactDuration } from '../lib/io/format.js';
+import type { Io, Spinner } from '../lib/io/io.js';
 import {
   dialogBaseFor,
   NEXT_STEPS,
+  type OnboardEvents,
   OnboardingFailed,
   OnboardingState,
   type OnboardResult,
   parseSessionInfo,
   RELAY_CALLBACK_PATH,
   runOnboarding,
+  STEP_TITLES,
 } from '../lib/onboarding/index.js';
 
 export interface OnboardFlags {
@@ -180,7 +184,7 @@ export async function run(
   try {
     result = await runOnboarding(
       {
-        io,
+        onEvent: progressRenderer(io, { qr: flags.qr ?? io.stderrIsTTY, onUrl: hooks.onUrl }),
         clock: deps.clock,
         signal: deps.signal,
         prompter: deps.prompter,
@@ -203,12 +207,6 @@ export async function run(
           config.setSetting('wabaId', ids.wabaId);
           config.setSetting('phoneNumberId', ids.phoneNumberId);
         },
-        renderQr: async (url) => {
-          const { default: qrcode } = await import('qrcode-terminal');
-          return new Promise<string>((resolve) => qrcode.generate(url, { small: true }, resolve));
-        },
-        columns: io.streams.stderr.isTTY ? io.streams.stderr.columns : undefined,
-        ...(hooks.onUrl ? { onUrl: hooks.onUrl } : {}),
       },
       {
         appId,
@@ -228,7 +226,6 @@ export async function run(
         timeoutMs,
         callbackPort,
         callbackUrl,
-        qr: flags.qr ?? io.stderrIsTTY,
         restart: Boolean(flags.restart),
         yes: Boolean(flags.yes),
       },
@@ -265,4 +262,136 @@ function render(r: OnboardResult, deps: Deps): void {
   io.out('Next steps:');
   const notes = ['follow the history import and contact sync', 'check tokens, webhooks, number health'];
   for (const [i, cmd] of NEXT_STEPS.entries()) io.out(`  ${cmd.padEnd(30)} ${s.dim(notes[i] ?? '')}`);
+}
+
+/**
+ * Renders the onboarding's progress on stderr as it happens: a spinner per step (plain lines when not on a
+ * terminal), the signup's URL with its QR code, the waits, notices and warnings.
+ */
+function progressRenderer(
+  io: Io,
+  options: { qr: boolean; onUrl?: ((url: string) => void) | undefined },
+): OnboardEvents {
+  const s = io.style;
+  let stepSpinner: Spinner | undefined;
+  let waitSpinner: Spinner | undefined;
+
+  /** The QR code when asked for and when it fits the terminal; else how to get one that fits. */
+  const showQr = async (url: string) => {
+    if (!options.qr) return;
+    const { default: qrcode } = await import('qrcode-terminal');
+    const qr = await new Promise<string>((resolve) => qrcode.generate(url, { small: true }, resolve));
+    const width = Math.max(...qr.split('\n').map((l) => [...l].length));
+    const columns = io.streams.stderr.isTTY ? io.streams.stderr.columns : undefined;
+    if (columns && width > columns) {
+      io.info(
+        `The QR code needs ${width} columns and this terminal has ${columns}: widen the window (or make the font smaller) and run \`wacx onboard\` again, or open the link below on the phone.`,
+      );
+      return;
+    }
+    io.info(qr);
+  };
+
+  return async (event) => {
+    switch (event.type) {
+      case 'app_changes':
+        for (const line of event.lines) io.info(line);
+        io.info('');
+        return;
+      case 'already_complete':
+        io.success(`Onboarding of ${event.number} already complete (${event.completedAt}): nothing to do.`);
+        return;
+      case 'resuming':
+        io.info(
+          `Resuming onboarding run ${event.runId} (started ${event.startedAt})${event.next ? ` at: ${STEP_TITLES[event.next]}` : ''}.`,
+        );
+        return;
+      case 'step_started':
+        stepSpinner = await io.spinner(`${STEP_TITLES[event.step]}…`);
+        return;
+      case 'step_done':
+        stepSpinner?.succeed(event.text);
+        stepSpinner = undefined;
+        if (event.step === 'history_sync') {
+          io.info(
+            s.dim(
+              '  Keep the WhatsApp Business app open on the phone while it syncs (it can take several minutes).',
+            ),
+          );
+        }
+        return;
+      case 'step_done_earlier':
+        io.info(`${s.green('✓')} ${STEP_TITLES[event.step]} (done earlier)`);
+        return;
+      case 'step_skipped':
+        io.info(
+          event.reason === '--code given'
+            ? `${s.dim('-')} ${STEP_TITLES[event.step]}: skipped (--code given)`
+            : `${s.dim('-')} ${STEP_TITLES[event.step]}: skipped (--no-sync).${event.step === 'webhook_delivery' ? '' : ' Request it within 24 h of onboarding: `wacx onboard` or `wacx history sync`.'}`,
+        );
+        return;
+      case 'step_failed':
+        stepSpinner?.fail(`${STEP_TITLES[event.step]}: ${event.cancelled ? 'cancelled' : 'failed'}`);
+        stepSpinner = undefined;
+        for (const line of event.fix) io.info(`  ${line}`);
+        return;
+      case 'signup_url':
+        stepSpinner?.stop();
+        if (event.via === 'relay') {
+          io.info(
+            'Scan the QR code with the phone (or open the link on any device), log in to Facebook, choose',
+          );
+          io.info(
+            `"Connect your existing WhatsApp Business app" and confirm in the App. The signup comes back to ${event.redirectUri}`,
+          );
+          io.info('(`wacx webhooks serve` with this profile), which hands it to this terminal.');
+          io.info('');
+          await showQr(event.startUrl);
+          io.info(`  ${event.startUrl}`);
+          io.info('');
+          io.info(s.dim(`Full signup URL: ${event.url}`));
+        } else {
+          io.info(
+            `Open this URL in a browser on this computer (the signup comes back to ${event.redirectUri}),`,
+          );
+          io.info(
+            'log in to Facebook, choose "Connect your existing WhatsApp Business app", then confirm on the phone:',
+          );
+          io.info('');
+          io.info(`  ${event.url}`);
+          io.info('');
+          if (options.qr) {
+            io.info(
+              s.dim(
+                `No QR code: its signup would come back to ${event.redirectUri}, which a phone cannot reach. To sign up from a phone, run \`wacx webhooks serve\` at a public https address and pass --callback-url https://…${RELAY_CALLBACK_PATH}.`,
+              ),
+            );
+          }
+        }
+        options.onUrl?.(event.url);
+        return;
+      case 'waiting_for_signup':
+        waitSpinner = await io.spinner(
+          `Waiting for the signup to finish (timeout ${formatExactDuration(event.timeoutMs)}; Ctrl+C to stop)…`,
+        );
+        return;
+      case 'waiting_for_webhook':
+        stepSpinner?.stop();
+        io.info(
+          `The contact and history syncs can be requested only once and their import arrives only by webhook: waiting up to ${formatExactDuration(event.timeoutMs)} for a webhook to reach this profile's store (\`wacx webhooks serve\` behind the app's callback URL).`,
+        );
+        waitSpinner = await io.spinner('Waiting for a webhook delivery (Ctrl+C to stop)…');
+        return;
+      case 'wait_ended':
+        waitSpinner?.stop();
+        waitSpinner = undefined;
+        return;
+      case 'notice':
+        io.info(event.text);
+        return;
+      case 'warning':
+        io.warn(event.text);
+        return;
+    }
+  };
 }

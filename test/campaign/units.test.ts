@@ -1,11 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { formatCount, SendOutput } from '../../src/cli/campaign-output.js';
+import type { Summary } from '../../src/lib/campaign/events.js';
 import { emptyCounts } from '../../src/lib/campaign/ledger.js';
 import { parseMapSpec, renderComponents, resolveSlots } from '../../src/lib/campaign/mapping.js';
-import { formatCount, SendOutput } from '../../src/lib/campaign/output.js';
 import { normalisePhone } from '../../src/lib/campaign/phone.js';
 import { numberThroughput, resolveRate } from '../../src/lib/campaign/rate.js';
 import { csvCell } from '../../src/lib/campaign/report.js';
+import type { RowOutcome } from '../../src/lib/campaign/types.js';
 import { UsageError } from '../../src/lib/errors.js';
 import type { MessageTemplate } from '../../src/lib/graph/types.js';
 import { Io } from '../../src/lib/io/io.js';
@@ -181,7 +183,7 @@ describe('formatCount', () => {
   });
 });
 
-describe('progress output', () => {
+describe('send output (renders the events of a run)', () => {
   afterEach(() => vi.useRealTimers());
   const snapshot = () => ({
     counts: { ...emptyCounts(), total: 100, sent: 40, failed: 2, pending: 58 },
@@ -198,14 +200,101 @@ describe('progress output', () => {
     stderr.on('data', (d: Buffer) => {
       err += d.toString();
     });
+    const writes: string[] = [];
+    stdout.on('data', (d: Buffer) => {
+      writes.push(d.toString());
+    });
     const env: NodeJS.ProcessEnv = tty ? {} : { CI: 'true' };
-    return { io: new Io({ stdin: new PassThrough(), stdout, stderr }, { env }), err: () => err };
+    return {
+      io: new Io({ stdin: new PassThrough(), stdout, stderr }, { env }),
+      err: () => err,
+      /** What stdout received, one entry per write. */
+      writes,
+    };
   }
+  const outcome = (row: number, state: RowOutcome['state'], reason: string | null = null): RowOutcome => ({
+    row,
+    line: row + 1,
+    recipient: state === 'skipped' ? null : `4915100000${row}`,
+    state,
+    reason,
+    errorCode: null,
+    errorTitle: null,
+    wamid: state === 'sent' ? `wamid.${row}` : null,
+    attempts: 1,
+  });
+  const summary = (campaign: string): Summary => ({
+    campaign,
+    template: 'order_update',
+    language: 'en_US',
+    status: 'partial',
+    exitCode: 3,
+    counts: { ...emptyCounts(), total: 3, sent: 1, skipped: 2 },
+    failedByCode: [],
+    skippedByReason: [],
+    unknownRows: [],
+    durationMs: 1000,
+    achievedRate: null,
+    targetRate: 20,
+    requests: 1,
+    stop: null,
+    report: null,
+  });
+
+  it('with --json, writes the row outcomes as NDJSON in batches, then the summary line', async () => {
+    const o = io(false);
+    const out = new SendOutput(o.io, { json: true });
+    out.row('c1', outcome(1, 'sent'), 'list.csv');
+    out.row('c1', outcome(2, 'skipped', 'invalid_phone: not a phone number'), 'list.csv');
+    expect(o.writes).toEqual([]);
+    out.summary(summary('c1'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(o.writes).toHaveLength(2);
+    const rows = o.writes[0]!.trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows.map((r) => [r.type, r.campaign, r.row, r.status])).toEqual([
+      ['row', 'c1', 1, 'sent'],
+      ['row', 'c1', 2, 'skipped'],
+    ]);
+    expect(JSON.parse(o.writes[1]!)).toMatchObject({ type: 'summary', campaign: 'c1', sent: 1, skipped: 2 });
+    expect(o.err()).toBe('');
+  });
+
+  it('for people, warns about the first invalid rows and counts the others in the summary', async () => {
+    const o = io(false);
+    const out = new SendOutput(o.io, { json: false, maxInvalidShown: 1 });
+    out.sending(
+      {
+        campaign: 'c1',
+        template: 'order_update',
+        language: 'en_US',
+        csvName: 'list.csv',
+        rate: 20,
+        rateSource: 'throughput',
+        window: 4,
+      },
+      snapshot,
+    );
+    out.row('c1', outcome(1, 'sent'), 'list.csv');
+    out.row('c1', outcome(2, 'skipped', 'invalid_phone: not a phone number'), 'list.csv');
+    out.row('c1', outcome(3, 'skipped', 'invalid_phone: too short'), 'list.csv');
+    out.sendingEnded();
+    out.summary(summary('c1'));
+    expect(o.err().split('\n').filter(Boolean)).toEqual([
+      'Sending order_update (en_US) from list.csv as campaign c1: 20 msg/s (throughput), up to 4 in flight.',
+      '! list.csv:3: skipped, not a phone number',
+      '! … and 1 more invalid rows (see `wacx campaigns show c1` or --report).',
+    ]);
+    expect(o.writes.join('')).toMatch(
+      /^Campaign c1 \(order_update, en_US\) finished in 1s, not everything was sent\.\n/,
+    );
+  });
 
   it('without a TTY prints one plain line every 10 s', () => {
     vi.useFakeTimers();
     const o = io(false);
-    const out = new SendOutput(o.io, 'c1', { json: false });
+    const out = new SendOutput(o.io, { json: false });
     out.startProgress(snapshot);
     vi.advanceTimersByTime(9_999);
     expect(o.err()).toBe('');
@@ -221,7 +310,7 @@ describe('progress output', () => {
   it('on a TTY redraws a progress bar with rate, counts and ETA', () => {
     vi.useFakeTimers();
     const o = io(true);
-    const out = new SendOutput(o.io, 'c1', { json: false });
+    const out = new SendOutput(o.io, { json: false });
     out.startProgress(snapshot);
     vi.advanceTimersByTime(1000);
     expect(o.err()).toContain('\r\x1b[K[##########--------------] 42% 42/100');

@@ -10,9 +10,13 @@ import {
   dialogBaseFor,
   discover,
   isFinished,
+  type OnboardContext,
+  type OnboardEvent,
   OnboardingState,
+  type OnboardOptions,
   parseSessionInfo,
   REQUIRED_WEBHOOK_FIELDS,
+  runOnboarding,
   STEPS,
   startCallbackServer,
   webhookFieldsFix,
@@ -252,5 +256,93 @@ describe('discover (which number)', () => {
     await expect(discover(ctx(graph([n('1', undefined, false)])), { wabaId: 'W9' })).rejects.toThrow(
       /WABA W9 has no coexistence number \(\+1 555 1 \(1\): is_on_biz_app false, NOT_APPLICABLE\)/,
     );
+  });
+});
+
+describe('runOnboarding reports events and returns data', () => {
+  const options: OnboardOptions = {
+    appId: 'A',
+    appSecret: 'S',
+    apiVersion: 'v25.0',
+    graphUrl: 'https://graph.example',
+    dialogBase: 'https://www.example',
+    sync: false,
+    syncWithoutWebhooks: false,
+    webhookTimeoutMs: 1000,
+    timeoutMs: 1000,
+    restart: false,
+    yes: true,
+  };
+  /** A run whose steps up to the webhook fields were done by an earlier invocation. */
+  function setUp() {
+    const state = new OnboardingState(Store.open(':memory:', { migrations: [] }));
+    const run = state.create(1000, { appId: 'A' });
+    for (const step of ['signup', 'exchange', 'discover', 'subscribe', 'webhook_fields'] as const)
+      state.setStep(run.id, step, 'done', 2000, {});
+    state.setIds(run.id, 2000, { wabaId: 'W', phoneNumberId: 'P', displayPhoneNumber: '+49 151' });
+    const events: OnboardEvent[] = [];
+    const saved: unknown[] = [];
+    const ctx: OnboardContext = {
+      onEvent: (e) => {
+        events.push(e);
+      },
+      clock: new FakeClock(3000),
+      signal: new AbortController().signal,
+      prompter: {} as Prompter,
+      interactive: false,
+      state,
+      graph: () => Promise.reject(new Error('no Graph call expected')),
+      storeToken: () => Promise.reject(new Error('no token expected')),
+      currentToken: async () => 'T',
+      saveProfile: (ids) => saved.push(ids),
+    };
+    return { ctx, events, saved, runId: run.id };
+  }
+
+  it('resumes: steps done earlier, skipped with --no-sync, then the profile step started and done', async () => {
+    const { ctx, events, saved, runId } = setUp();
+    const result = await runOnboarding(ctx, options);
+    expect(events).toEqual([
+      { type: 'resuming', runId, startedAt: new Date(1000).toISOString(), next: 'webhook_delivery' },
+      ...(['signup', 'exchange', 'discover', 'subscribe', 'webhook_fields'] as const).map((step) => ({
+        type: 'step_done_earlier',
+        step,
+      })),
+      ...(['webhook_delivery', 'contact_sync', 'history_sync'] as const).map((step) => ({
+        type: 'step_skipped',
+        step,
+        reason: '--no-sync',
+      })),
+      { type: 'step_started', step: 'profile' },
+      { type: 'step_done', step: 'profile', text: 'Profile saved (appId, configId, wabaId, phoneNumberId)' },
+    ]);
+    expect(saved).toEqual([{ appId: 'A', configId: undefined, wabaId: 'W', phoneNumberId: 'P' }]);
+    expect(result).toMatchObject({
+      ok: true,
+      resumed: true,
+      complete: false,
+      waba_id: 'W',
+      phone_number_id: 'P',
+    });
+  });
+
+  it('a failing step is reported failed before the error is thrown', async () => {
+    const { ctx, events } = setUp();
+    ctx.saveProfile = () => {
+      throw new Error('disk full');
+    };
+    await expect(runOnboarding(ctx, options)).rejects.toThrow('disk full');
+    expect(events.at(-1)).toEqual({ type: 'step_failed', step: 'profile', cancelled: false, fix: [] });
+  });
+
+  it('an onboarding already complete reports so and changes nothing', async () => {
+    const { ctx, events, saved, runId } = setUp();
+    ctx.state.complete(runId, 2500);
+    const result = await runOnboarding(ctx, options);
+    expect(events).toEqual([
+      { type: 'already_complete', number: '+49 151', completedAt: new Date(2500).toISOString() },
+    ]);
+    expect(saved).toEqual([]);
+    expect(result).toMatchObject({ ok: true, complete: true });
   });
 });

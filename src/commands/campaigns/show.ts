@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
+import { formatDuration } from '../../cli/campaign-output.js';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { showCampaign } from '../../lib/campaign/manage.js';
-import { formatDuration } from '../../lib/campaign/output.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {

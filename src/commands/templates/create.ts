@@ -6,7 +6,6 @@ import { canonicalize } from '../../lib/templates/canonical.js';
 import { loadTemplateFile, stringifyTemplate } from '../../lib/templates/files.js';
 import { isTemplateLanguage } from '../../lib/templates/languages.js';
 import { createRequest } from '../../lib/templates/push.js';
-import { printProblems } from '../../lib/templates/render.js';
 import {
   checkTemplate,
   findPlaceholders,
@@ -15,7 +14,7 @@ import {
   type TemplateComponent,
   type TemplateDefinition,
 } from '../../lib/templates/rules.js';
-import { templatesTarget } from './shared.js';
+import { printProblems, templatesTarget } from './shared.js';
 
 interface Options {
   file?: string;

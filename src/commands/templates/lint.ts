@@ -3,7 +3,8 @@ import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
 import { findTemplateFiles, loadTemplates } from '../../lib/templates/files.js';
-import { printProblems, problemsToJson, sortProblems } from '../../lib/templates/render.js';
+import { problemsToJson, sortProblems } from '../../lib/templates/render.js';
+import { printProblems } from './shared.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {

@@ -4,9 +4,9 @@ import type { Deps } from '../../cli/deps.js';
 import { ExitCode } from '../../lib/errors.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
 import { planToJson } from '../../lib/templates/plan.js';
-import { printPlan, printProblems, problemsToJson, sortProblems } from '../../lib/templates/render.js';
+import { problemsToJson, sortProblems } from '../../lib/templates/render.js';
 import { preparePlan } from '../../lib/templates/sync.js';
-import { templatesTarget } from './shared.js';
+import { printPlan, printProblems, templatesTarget } from './shared.js';
 
 interface Options {
   prune?: boolean;

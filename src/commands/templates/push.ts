@@ -6,16 +6,9 @@ import { CancelledError, ExitCode, UsageError } from '../../lib/errors.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
 import type { Plan } from '../../lib/templates/plan.js';
 import { applyPlan, type PushResult, type ReviewState, waitForReviews } from '../../lib/templates/push.js';
-import {
-  planSummary,
-  printPlan,
-  printProblems,
-  problemsToJson,
-  pushResultToJson,
-  sortProblems,
-} from '../../lib/templates/render.js';
+import { problemsToJson, pushResultToJson, sortProblems } from '../../lib/templates/render.js';
 import { preparePlan } from '../../lib/templates/sync.js';
-import { templatesTarget } from './shared.js';
+import { planSummary, printPlan, printProblems, templatesTarget } from './shared.js';
 
 interface Options {
   prune?: boolean;

@@ -1,5 +1,8 @@
 import type { Deps } from '../../cli/deps.js';
 import type { Graph } from '../../lib/graph/index.js';
+import type { Io } from '../../lib/io/io.js';
+import { type FileProblem, formatProblem } from '../../lib/templates/files.js';
+import type { Plan, PlanEntry } from '../../lib/templates/plan.js';
 
 /** The WABA a templates verb works on (its --waba-id, else the profile's) and a client for the API. */
 export async function templatesTarget(
@@ -8,4 +11,68 @@ export async function templatesTarget(
 ): Promise<{ wabaId: string; graph: Graph }> {
   const wabaId = deps.config().withFlags({ wabaId: wabaIdFlag }).require('wabaId', '--waba-id');
   return { wabaId, graph: await deps.graph() };
+}
+
+/** One line per problem on stdout, its severity coloured on a terminal. */
+export function printProblems(io: Io, problems: readonly FileProblem[]): void {
+  for (const p of problems) {
+    const line = formatProblem(p);
+    io.out(
+      p.severity === 'error'
+        ? line.replace(': error:', `: ${io.style.red('error')}:`)
+        : line.replace(': warning:', `: ${io.style.yellow('warning')}:`),
+    );
+  }
+}
+
+const SYMBOL: Record<string, string> = {
+  create: '+',
+  update: '~',
+  delete: '-',
+  unchanged: '=',
+  blocked: '!',
+};
+
+function entryDetail(e: PlanEntry): string {
+  if (e.blocked) return `${e.intended} blocked: ${e.blocked.reason}`;
+  if (e.action === 'update') {
+    const parts = e.changes.map((c) =>
+      c === 'components' && e.details.length > 0 ? `components (${e.details.join(', ')})` : c,
+    );
+    return parts.join(', ');
+  }
+  if (e.action === 'create') return e.file ?? '';
+  if (e.action === 'delete') return 'not in the files (--prune)';
+  return '';
+}
+
+/** The plan as a table (changes only; unchanged entries with `all`), then a summary line on stderr. */
+export function printPlan(io: Io, plan: Plan, options: { all?: boolean } = {}): void {
+  const rows = plan.entries
+    .filter((e) => options.all || e.action !== 'unchanged')
+    .map((e) => [
+      `${SYMBOL[e.action] ?? ' '} ${e.action}`,
+      e.name,
+      e.language,
+      e.status ?? '-',
+      e.id ?? '-',
+      entryDetail(e),
+    ]);
+  if (rows.length > 0) io.table(['ACTION', 'NAME', 'LANGUAGE', 'STATUS', 'ID', 'DETAIL'], rows);
+  io.info(planSummary(plan));
+  if (!plan.prune && plan.remoteOnly > 0) {
+    io.info(
+      io.style.dim(
+        `${plan.remoteOnly} template(s) exist only on the WABA and are left alone; pass --prune to delete them.`,
+      ),
+    );
+  }
+}
+
+export function planSummary(plan: Plan): string {
+  const s = plan.summary;
+  if (s.create + s.update + s.delete + s.blocked === 0) {
+    return `No changes: ${s.unchanged} template(s) up to date.`;
+  }
+  return `Plan: ${s.create} to create, ${s.update} to update, ${s.delete} to delete, ${s.unchanged} unchanged, ${s.blocked} blocked.`;
 }

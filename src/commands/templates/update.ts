@@ -6,8 +6,7 @@ import { loadTemplateFile } from '../../lib/templates/files.js';
 import { TemplateHistory } from '../../lib/templates/history.js';
 import { findTemplate, looksLikeId } from '../../lib/templates/lookup.js';
 import { computePlan, editRequest } from '../../lib/templates/plan.js';
-import { printProblems } from '../../lib/templates/render.js';
-import { templatesTarget } from './shared.js';
+import { printProblems, templatesTarget } from './shared.js';
 
 interface Options {
   file?: string;

@@ -7,18 +7,17 @@ import { ConfigError, ExitCode, UsageError, WacxError } from '../errors.js';
 import type { Graph } from '../graph/index.js';
 import type { MessageTemplate } from '../graph/types.js';
 import { favourMemoryAtRate } from '../heap.js';
-import type { Io } from '../io/io.js';
 import { Store } from '../store/index.js';
 import { syncHealth } from '../webhooks/queries.js';
 import { startCheckpointer } from './checkpointer.js';
 import { Engine, type EngineOutcome } from './engine.js';
+import { meaningOfCode, meaningOfSkip, type SendEvents, type Snapshot, type Summary } from './events.js';
 import { checkReadable, checkReportPath, fileProblem } from './files.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
 import { findPhoneColumn, type Problem, type RowShape, readHeader } from './ingest.js';
 import { type Campaign, type Counts, type IngestRow, Ledger } from './ledger.js';
 import { checkMappedColumns, type MapSpec, parseMapSpec, resolveSlots } from './mapping.js';
 import { type ExcludeList, readExcludeFile, storeOptOuts } from './opt-outs.js';
-import { meaningOfCode, meaningOfSkip, SendOutput, type Snapshot, type Summary } from './output.js';
 import { Pacer, PairLimiter } from './pacer.js';
 import { checkDefaultCountry } from './phone.js';
 import { checkRateCeiling, defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
@@ -59,8 +58,10 @@ export interface ResumeRequest {
 
 /** What the commands give the campaign domain. */
 export interface RunEnv {
-  io: Io;
-  json: boolean;
+  /** Where the run reports what it does; the cli renders it. */
+  events: SendEvents;
+  /** Dry run: every rendered message as an NDJSON line (else a few previews for people). */
+  messagesAsNdjson: boolean;
   clock: Clock;
   signal: AbortSignal;
   /** The API core for management calls (template, phone number). */
@@ -262,11 +263,11 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
     }
     return withLease(ledger, existing, env, (owner) => {
       if (exclude && exclude !== existing.options.exclude) {
-        env.io.warn(
+        env.events.warn(
           `Campaign ${id} was started with ${existing.options.exclude ? `--exclude ${existing.options.exclude}` : 'no --exclude'}; using the new --exclude for the rows not sent yet.`,
         );
       }
-      env.io.info(`Resuming campaign ${id} (started ${new Date(existing.createdAt).toISOString()}).`);
+      env.events.info(`Resuming campaign ${id} (started ${new Date(existing.createdAt).toISOString()}).`);
       return runCampaign(
         ledger,
         store,
@@ -401,7 +402,7 @@ function takeLease(ledger: Ledger, campaign: Campaign, owner: string, env: RunEn
     );
   }
   if (lease.tookOver) {
-    env.io.info(
+    env.events.info(
       `Taking over campaign ${campaign.id} from a run that stopped (pid ${lease.tookOver.pid} on ${lease.tookOver.host}).`,
     );
   }
@@ -479,7 +480,7 @@ async function runCampaign(
     exclude?: ExcludeList | undefined;
   } = {},
 ): Promise<number> {
-  const { io, clock } = env;
+  const { events, clock } = env;
   const started = clock.now();
   const csvName = basename(campaign.csvPath);
   const cid = campaign.cid;
@@ -535,12 +536,11 @@ async function runCampaign(
   }
   const excluded = exclude?.numbers ?? new Set<string>();
   if (opts.exclude && exclude && exclude.invalid.length > 0) {
-    io.warn(
+    events.warn(
       `${basename(opts.exclude)}: ${exclude.invalid.length} line(s) are not phone numbers (first: line ${exclude.invalid[0]!.line}).`,
     );
   }
 
-  const output = new SendOutput(io, campaign.id, { json: env.json });
   const health = syncHealth(store.db, campaign.phoneNumberId);
   if (health.offboardedWithoutReconnect) {
     const stop: StopReason = {
@@ -563,7 +563,7 @@ async function runCampaign(
       stop,
       report: null,
     });
-    output.summary(summary);
+    events.summary(summary);
     return ExitCode.FAILED;
   }
 
@@ -585,7 +585,7 @@ async function runCampaign(
     const wasInFlight = ledger.inFlightToUnknown(cid, now);
     const rec = reconcileUnknown(store.db, ledger, cid, campaign.id, now);
     if (wasInFlight > 0 || rec.checked > 0) {
-      io.info(
+      events.info(
         `${wasInFlight > 0 ? `${wasInFlight} row(s) were in flight when the previous run stopped. ` : ''}` +
           `Reconciled from status webhooks: ${rec.sent} sent, ${rec.failed} failed, ${rec.stillUnknown} still unknown.`,
       );
@@ -593,11 +593,11 @@ async function runCampaign(
     if (opts.resendUnknown) {
       const n = ledger.unknownToPending(cid, now);
       if (n > 0)
-        io.warn(
+        events.warn(
           `--resend-unknown: ${n} row(s) whose outcome is unknown will be sent again (they may get it twice).`,
         );
     } else if (rec.stillUnknown > 0) {
-      io.warn(
+      events.warn(
         `${rec.stillUnknown} row(s) have an unknown outcome and are not re-sent (see \`wacx campaigns show ${campaign.id}\`; --resend-unknown to send them again).`,
       );
     }
@@ -643,9 +643,9 @@ async function runCampaign(
             : null,
       onOutcome: (o) => {
         t.outcome(o, clock.now());
-        output.row(o, csvName);
+        events.row(campaign.id, o, csvName);
       },
-      onNotice: (n) => output.notice(n, clock.now()),
+      onNotice: (n) => events.notice(n, clock.now()),
     });
     const ingesting = ingestDone
       ? Promise.resolve()
@@ -665,7 +665,7 @@ async function runCampaign(
           {
             onBatch: (pending, skipped) => {
               t.ingested(pending, skipped);
-              for (const r of skipped) output.row(ingestOutcome(r), csvName);
+              for (const r of skipped) events.row(campaign.id, ingestOutcome(r), csvName);
               engine.notify();
             },
           },
@@ -681,13 +681,16 @@ async function runCampaign(
             engine.notify();
           },
         );
-    if (!env.json) {
-      output.info(
-        `Sending ${campaign.template} (${campaign.language}) from ${csvName} as campaign ${campaign.id}: ` +
-          `${rate} msg/s (${limit.source}), up to ${window} in flight.`,
-      );
-    }
-    output.startProgress(
+    events.sending(
+      {
+        campaign: campaign.id,
+        template: campaign.template,
+        language: campaign.language,
+        csvName,
+        rate,
+        rateSource: limit.source,
+        window,
+      },
       (): Snapshot => ({
         counts: {
           ...t.counts,
@@ -706,7 +709,7 @@ async function runCampaign(
   } finally {
     env.signal.removeEventListener('abort', onAbort);
     if (optOutTimer) clearInterval(optOutTimer);
-    output.stopProgress();
+    events.sendingEnded();
     await committer?.close();
     await stopCheckpointer?.();
   }
@@ -779,7 +782,7 @@ async function runCampaign(
     firstAt !== null && lastAt !== null && lastAt > firstAt && tally.answered > 1
       ? ((tally.answered - 1) * 1000) / (lastAt - firstAt)
       : null;
-  output.summary(
+  events.summary(
     buildSummary(ledger, campaign, counts, {
       status,
       exitCode,
@@ -849,7 +852,7 @@ async function dryRun(
     report: string | null;
   },
 ): Promise<number> {
-  const { io, clock } = env;
+  const { events, clock } = env;
   const { header, phoneIndex, excluded } = c;
   const started = clock.now();
   const graph = await env.graph();
@@ -897,10 +900,8 @@ async function dryRun(
       },
       clock.now(),
     );
-    const output = new SendOutput(io, c.id, { json: env.json });
     // read and render every message exactly as it would be sent (in the reader worker: bounded memory)
     let rendered = 0;
-    const stdout = io.streams.stdout;
     await runRead(
       {
         kind: 'ingest',
@@ -917,18 +918,17 @@ async function dryRun(
           campaignId: c.id,
           template: req.template,
           language: req.language,
-          json: env.json,
+          json: env.messagesAsNdjson,
           previews: 3,
         },
       },
       {
         onBatch: (_pending, skipped) => {
-          for (const r of skipped) output.row(ingestOutcome(r), c.csvName);
+          for (const r of skipped) events.row(c.id, ingestOutcome(r), c.csvName);
         },
         onRendered: async (lines, count) => {
           rendered = count;
-          if (lines.length > 0) io.write(`${lines.join('\n')}\n`);
-          if (stdout.writableNeedDrain) await new Promise((done) => stdout.once('drain', done));
+          await events.rendered(lines);
         },
       },
       env.signal,
@@ -947,7 +947,7 @@ async function dryRun(
         'Nothing was sent: run the dry run again with a writable --report FILE.',
       );
     }
-    output.summary(
+    events.summary(
       buildSummary(ledger, campaign, counts, {
         status: 'dry_run',
         exitCode,

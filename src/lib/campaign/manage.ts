@@ -3,8 +3,8 @@ import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import type { Store } from '../store/index.js';
 import { LEASE_STALE_MS } from './campaign.js';
+import { meaningOfCode, meaningOfSkip } from './events.js';
 import { type Campaign, type Counts, Ledger } from './ledger.js';
-import { meaningOfCode, meaningOfSkip } from './output.js';
 import { type ReconcileResult, reconcileUnknown } from './reconcile.js';
 import type { RowOutcome } from './types.js';
 

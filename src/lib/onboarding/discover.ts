@@ -62,7 +62,6 @@ export interface DiscoverContext {
   prompter: Prompter;
   interactive: boolean;
   signal?: AbortSignal;
-  info: (line: string) => void;
 }
 
 /** The WABAs the business token was granted (debug_token granular_scopes, whatsapp_business_management). */

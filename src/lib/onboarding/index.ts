@@ -9,13 +9,12 @@ import {
   SYNC_LABEL,
   type SyncKind,
 } from '../history/sync.js';
-import { formatExactDuration } from '../io/format.js';
-import type { Io, Spinner } from '../io/io.js';
 import type { Prompter } from '../io/prompter.js';
 import { type AppChange, appChangeLines, appChangesJson } from './app-changes.js';
 import { seenDelivery, waitForDelivery } from './delivery.js';
 import { describeNumber, discover } from './discover.js';
-import { RELAY_CALLBACK_PATH, type RelayedCallback, relayedCallback } from './relay.js';
+import type { OnboardEvent, OnboardEvents } from './events.js';
+import { type RelayedCallback, relayedCallback } from './relay.js';
 import { type SessionInfo, sessionDetail, sessionFromDetail } from './session.js';
 import { buildSignupUrl, newState, startCallbackServer } from './signup.js';
 import { isFinished, type OnboardingState, type RunState, STEP_TITLES, STEPS, type StepId } from './state.js';
@@ -24,6 +23,7 @@ import { checkWebhookFields, WebhookFieldsError, webhookFieldsFix } from './webh
 export * from './app-changes.js';
 export * from './delivery.js';
 export * from './discover.js';
+export * from './events.js';
 export * from './relay.js';
 export * from './session.js';
 export * from './signup.js';
@@ -33,7 +33,8 @@ export * from './webhooks.js';
 export const NEXT_STEPS = ['wacx history status --watch', 'wacx doctor'];
 
 export interface OnboardContext {
-  io: Io;
+  /** Where the run reports its progress (the command renders it). */
+  onEvent: OnboardEvents;
   clock: Clock;
   signal: AbortSignal;
   prompter: Prompter;
@@ -53,12 +54,6 @@ export interface OnboardContext {
     wabaId: string;
     phoneNumberId: string;
   }): void;
-  /** Called with the signup URL once the callback server listens (tests "scan" it). */
-  onUrl?: (url: string) => void;
-  /** A QR code of the URL, as text for the terminal. */
-  renderQr?: (url: string) => Promise<string>;
-  /** Width of the terminal stderr goes to (undefined when not a terminal). */
-  columns?: number | undefined;
 }
 
 export interface OnboardOptions {
@@ -85,7 +80,6 @@ export interface OnboardOptions {
   callbackPort?: number | undefined;
   /** The public receiver's /onboard/callback URL: the signup can be finished on a phone. */
   callbackUrl?: string | undefined;
-  qr: boolean;
   restart: boolean;
   /** The App changes were accepted beforehand (--yes): no confirmation before the signup. */
   yes: boolean;
@@ -198,8 +192,7 @@ export class OnboardingFailed extends Error {
  * user must have accepted with --yes. Declining changes nothing.
  */
 async function confirmAppChanges(ctx: OnboardContext, opts: OnboardOptions): Promise<void> {
-  for (const line of appChangeLines()) ctx.io.info(line);
-  ctx.io.info('');
+  await ctx.onEvent({ type: 'app_changes', lines: appChangeLines() });
   if (opts.yes) return;
   if (!ctx.interactive) {
     throw new UsageError('The signup changes the WhatsApp Business app (above): confirm with --yes.', {
@@ -213,7 +206,7 @@ async function confirmAppChanges(ctx: OnboardContext, opts: OnboardOptions): Pro
     default: false,
   });
   if (!ok) {
-    ctx.io.info('Onboarding not started: nothing was changed.');
+    await ctx.onEvent({ type: 'notice', text: 'Onboarding not started: nothing was changed.' });
     throw new CancelledError('Onboarding not started: nothing was changed.');
   }
 }
@@ -223,7 +216,8 @@ async function confirmAppChanges(ctx: OnboardContext, opts: OnboardOptions): Pro
  * first step not done (a completed exchange or sync is never repeated).
  */
 export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): Promise<OnboardResult> {
-  const { io, clock, state } = ctx;
+  const { clock, state } = ctx;
+  const emit = (event: OnboardEvent) => ctx.onEvent(event);
   let run = state.latest();
   let resumed = false;
   if (run && !opts.restart) {
@@ -240,9 +234,11 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
           },
         );
       }
-      io.success(
-        `Onboarding of ${run.displayPhoneNumber ?? run.phoneNumberId} already complete (${iso(run.completedAt)}): nothing to do.`,
-      );
+      await emit({
+        type: 'already_complete',
+        number: String(run.displayPhoneNumber ?? run.phoneNumberId),
+        completedAt: new Date(run.completedAt).toISOString(),
+      });
       return buildResult(run, new Set(), true);
     }
     resumed = true;
@@ -261,14 +257,18 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       }
     }
     if (opts.code && done('exchange')) {
-      io.warn(
-        'The code exchange is already done for this onboarding: --code is ignored (a code works only once).',
-      );
+      await emit({
+        type: 'warning',
+        text: 'The code exchange is already done for this onboarding: --code is ignored (a code works only once).',
+      });
     }
     const next = run.steps.find((s) => !isFinished(s) && !(s.status === 'skipped' && !opts.sync));
-    io.info(
-      `Resuming onboarding run ${run.id} (started ${iso(run.startedAt)})${next ? ` at: ${STEP_TITLES[next.id]}` : ''}.`,
-    );
+    await emit({
+      type: 'resuming',
+      runId: run.id,
+      startedAt: new Date(run.startedAt).toISOString(),
+      next: next?.id ?? null,
+    });
   }
   // The QR code / URL is shown only after the changes in the App were shown and accepted.
   const exchanged = resumed && isFinished(run!.steps.find((s) => s.id === 'exchange')!);
@@ -286,20 +286,6 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
   let session: SessionInfo | null = opts.session ?? null;
 
   const stepOf = (id: StepId) => state.get(runId).steps.find((s) => s.id === id)!;
-  /** The QR code when asked for and when it fits the terminal; else how to get one that fits. */
-  const showQr = async (url: string) => {
-    if (!opts.qr || !ctx.renderQr) return;
-    const qr = await ctx.renderQr(url);
-    const width = Math.max(...qr.split('\n').map((l) => [...l].length));
-    const columns = ctx.columns;
-    if (columns && width > columns) {
-      io.info(
-        `The QR code needs ${width} columns and this terminal has ${columns}: widen the window (or make the font smaller) and run \`wacx onboard\` again, or open the link below on the phone.`,
-      );
-      return;
-    }
-    io.info(qr);
-  };
   const needBiz = async (): Promise<Graph> => {
     if (biz) return biz;
     token ??= await ctx.currentToken();
@@ -312,11 +298,8 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
     return biz;
   };
 
-  const handlers: Record<
-    StepId,
-    (spin: Spinner) => Promise<{ detail: Record<string, unknown>; text: string }>
-  > = {
-    signup: async (spin) => {
+  const handlers: Record<StepId, () => Promise<{ detail: Record<string, unknown>; text: string }>> = {
+    signup: async () => {
       if (!opts.configId) {
         throw new ConfigError('No Embedded Signup configuration id (configId).', {
           hint: 'Pass --config-id, set WACX_CONFIG_ID, or run `wacx config set configId ID` (or give a code with --code).',
@@ -333,7 +316,6 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
           state: oauthState,
         });
       let source: Pick<RelayedCallback, 'wait' | 'close'>;
-      spin.stop();
       if (opts.callbackUrl) {
         // a phone can finish the signup: the public receiver records the code for this terminal
         redirectUri = opts.callbackUrl;
@@ -347,52 +329,21 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
           ttlMs: opts.timeoutMs,
         });
         source = relay;
-        io.info(
-          'Scan the QR code with the phone (or open the link on any device), log in to Facebook, choose',
-        );
-        io.info(
-          `"Connect your existing WhatsApp Business app" and confirm in the App. The signup comes back to ${redirectUri}`,
-        );
-        io.info('(`wacx webhooks serve` with this profile), which hands it to this terminal.');
-        io.info('');
-        await showQr(relay.startUrl);
-        io.info(`  ${relay.startUrl}`);
-        io.info('');
-        io.info(io.style.dim(`Full signup URL: ${url}`));
-        ctx.onUrl?.(url);
+        await emit({ type: 'signup_url', via: 'relay', url, startUrl: relay.startUrl, redirectUri });
       } else {
         const server = await startCallbackServer({ state: oauthState, port: opts.callbackPort });
         source = server;
         redirectUri = server.redirectUri;
-        const url = signupUrl(redirectUri);
-        io.info(
-          `Open this URL in a browser on this computer (the signup comes back to ${server.redirectUri}),`,
-        );
-        io.info(
-          'log in to Facebook, choose "Connect your existing WhatsApp Business app", then confirm on the phone:',
-        );
-        io.info('');
-        io.info(`  ${url}`);
-        io.info('');
-        if (opts.qr) {
-          io.info(
-            io.style.dim(
-              `No QR code: its signup would come back to ${server.redirectUri}, which a phone cannot reach. To sign up from a phone, run \`wacx webhooks serve\` at a public https address and pass --callback-url https://…${RELAY_CALLBACK_PATH}.`,
-            ),
-          );
-        }
-        ctx.onUrl?.(url);
+        await emit({ type: 'signup_url', via: 'loopback', url: signupUrl(redirectUri), redirectUri });
       }
       try {
-        const waiting = await io.spinner(
-          `Waiting for the signup to finish (timeout ${formatExactDuration(opts.timeoutMs)}; Ctrl+C to stop)…`,
-        );
+        await emit({ type: 'waiting_for_signup', timeoutMs: opts.timeoutMs });
         try {
           const got = await source.wait({ timeoutMs: opts.timeoutMs, clock, signal: ctx.signal });
           code = got.code;
           session = got.session;
         } finally {
-          waiting.stop();
+          await emit({ type: 'wait_ended' });
         }
       } finally {
         await source.close();
@@ -453,7 +404,6 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
           prompter: ctx.prompter,
           interactive: ctx.interactive,
           signal: ctx.signal,
-          info: (l) => io.info(l),
         },
         {
           wabaId: opts.wabaId ?? run!.wabaId ?? undefined,
@@ -525,25 +475,22 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       };
     },
 
-    webhook_delivery: async (spin) => {
+    webhook_delivery: async () => {
       const r = state.get(runId);
       const where = { since: r.startedAt, wabaId: r.wabaId, phoneNumberId: r.phoneNumberId };
       let seen = seenDelivery(state.db, where);
       if (!seen && opts.syncWithoutWebhooks) {
-        io.warn(
-          "No webhook has reached this profile's store, and --sync-without-webhooks was given: requesting the one-shot syncs anyway. If webhooks do not arrive, their import is lost and cannot be requested again.",
-        );
+        await emit({
+          type: 'warning',
+          text: "No webhook has reached this profile's store, and --sync-without-webhooks was given: requesting the one-shot syncs anyway. If webhooks do not arrive, their import is lost and cannot be requested again.",
+        });
         return {
           detail: { seen: null, accepted_risk: true },
           text: 'No webhook seen: syncs requested anyway (--sync-without-webhooks)',
         };
       }
       if (!seen) {
-        spin.stop();
-        io.info(
-          `The contact and history syncs can be requested only once and their import arrives only by webhook: waiting up to ${formatExactDuration(opts.webhookTimeoutMs)} for a webhook to reach this profile's store (\`wacx webhooks serve\` behind the app's callback URL).`,
-        );
-        const waiting = await io.spinner('Waiting for a webhook delivery (Ctrl+C to stop)…');
+        await emit({ type: 'waiting_for_webhook', timeoutMs: opts.webhookTimeoutMs });
         try {
           seen = await waitForDelivery({
             db: state.db,
@@ -553,7 +500,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
             ...where,
           });
         } finally {
-          waiting.stop();
+          await emit({ type: 'wait_ended' });
         }
       }
       return {
@@ -570,8 +517,8 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
       };
     },
 
-    contact_sync: (spin) => syncStep('contact_sync', spin),
-    history_sync: (spin) => syncStep('history_sync', spin),
+    contact_sync: () => syncStep('contact_sync'),
+    history_sync: () => syncStep('history_sync'),
 
     profile: async () => {
       const r = state.get(runId);
@@ -593,7 +540,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
     },
   };
 
-  async function syncStep(step: 'contact_sync' | 'history_sync', _spin: Spinner) {
+  async function syncStep(step: 'contact_sync' | 'history_sync') {
     const type = SYNC_STEPS[step];
     const r = state.get(runId);
     const graph = await needBiz();
@@ -601,7 +548,10 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
     // call per type, so a second one is refused locally (no API call) and the earlier request is kept.
     const earlier = acceptedSync(ctx.state.db, r.phoneNumberId!, type, r.onboardedAt ?? r.startedAt);
     if (earlier) {
-      io.warn(`${alreadyRequestedError(type, earlier).message} Not requesting it again.`);
+      await emit({
+        type: 'warning',
+        text: `${alreadyRequestedError(type, earlier).message} Not requesting it again.`,
+      });
       return {
         detail: {
           sync_type: type,
@@ -632,7 +582,7 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
     // signup and exchange go together: the code is never stored, so an unfinished exchange redoes the signup
     if (id === 'signup') {
       if (isFinished(stepOf('exchange'))) {
-        if (resumed) io.info(`${io.style.green('✓')} ${STEP_TITLES[id]} (done earlier)`);
+        if (resumed) await emit({ type: 'step_done_earlier', step: id });
         continue;
       }
       if (opts.code) {
@@ -642,27 +592,25 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
           session_info: sessionDetail(session),
         });
         ran.add(id);
-        io.info(`${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--code given)`);
+        await emit({ type: 'step_skipped', step: id, reason: '--code given' });
         continue;
       }
     } else if (isFinished(current)) {
-      if (resumed) io.info(`${io.style.green('✓')} ${STEP_TITLES[id]} (done earlier)`);
+      if (resumed) await emit({ type: 'step_done_earlier', step: id });
       continue;
     }
     if ((id === 'webhook_delivery' || id === 'contact_sync' || id === 'history_sync') && !opts.sync) {
       state.setStep(runId, id, 'skipped', clock.now(), { reason: '--no-sync' });
       ran.add(id);
-      io.info(
-        `${io.style.dim('-')} ${STEP_TITLES[id]}: skipped (--no-sync).${id === 'webhook_delivery' ? '' : ' Request it within 24 h of onboarding: `wacx onboard` or `wacx history sync`.'}`,
-      );
+      await emit({ type: 'step_skipped', step: id, reason: '--no-sync' });
       continue;
     }
     ran.add(id);
-    const spin = await io.spinner(`${STEP_TITLES[id]}…`);
+    await emit({ type: 'step_started', step: id });
     try {
-      const { detail, text } = await handlers[id](spin);
+      const { detail, text } = await handlers[id]();
       state.setStep(runId, id, 'done', clock.now(), detail, null);
-      spin.succeed(text);
+      await emit({ type: 'step_done', step: id, text });
     } catch (error) {
       const cancelled = ctx.signal.aborted;
       state.setStep(
@@ -673,16 +621,13 @@ export async function runOnboarding(ctx: OnboardContext, opts: OnboardOptions): 
         undefined,
         cancelled ? null : errText(error),
       );
-      spin.fail(`${STEP_TITLES[id]}: ${cancelled ? 'cancelled' : 'failed'}`);
-      if (error instanceof WebhookFieldsError) for (const line of error.fix) io.info(`  ${line}`);
+      await emit({
+        type: 'step_failed',
+        step: id,
+        cancelled,
+        fix: error instanceof WebhookFieldsError ? error.fix : [],
+      });
       throw new OnboardingFailed(buildResult(state.get(runId), ran, resumed, error), error);
-    }
-    if (id === 'history_sync') {
-      io.info(
-        io.style.dim(
-          '  Keep the WhatsApp Business app open on the phone while it syncs (it can take several minutes).',
-        ),
-      );
     }
   }
 

@@ -1,38 +1,7 @@
-import { errorCodeInfo } from '../graph/error-codes.js';
-import type { Io } from '../io/io.js';
-import type { EngineNotice } from './engine.js';
-import type { Counts } from './ledger.js';
-import {
-  INVALID_REASONS,
-  type RowOutcome,
-  SKIP_REASON_TEXT,
-  type SkipReason,
-  type StopReason,
-} from './types.js';
-
-/** Everything a finished run reports, for people (stdout table) and for `--json` (one summary line). */
-export interface Summary {
-  campaign: string;
-  template: string;
-  language: string;
-  status: 'completed' | 'stopped' | 'cancelled' | 'partial' | 'dry_run';
-  exitCode: number;
-  counts: Counts;
-  failedByCode: { code: number | null; title: string | null; meaning: string | null; count: number }[];
-  skippedByReason: { reason: string; meaning: string | null; count: number }[];
-  unknownRows: RowOutcome[];
-  durationMs: number;
-  /** Requests answered per second while sending (this run). */
-  achievedRate: number | null;
-  targetRate: number | null;
-  requests: number;
-  stop: StopReason | null;
-  report: string | null;
-  /** Dry run: messages rendered. */
-  rendered?: number;
-  /** Group commits written to the ledger during this run. */
-  commits?: number;
-}
+import type { EngineNotice } from '../lib/campaign/engine.js';
+import type { SendEvents, SendStart, Snapshot, Summary } from '../lib/campaign/events.js';
+import { INVALID_REASONS, type RowOutcome, type SkipReason } from '../lib/campaign/types.js';
+import type { Io } from '../lib/io/io.js';
 
 /**
  * 1234567 → "1,234,567" (counts). Not toLocaleString: its first call loads ICU's locale data, ~5 MB of memory for
@@ -50,45 +19,34 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-export interface Snapshot {
-  counts: Counts;
-  outstanding: number;
-  /** Messages answered per second over the last few seconds. */
-  rate: number;
-  targetRate: number;
-  ingesting: boolean;
-}
-
 /**
- * Output of `wacx send` and `wacx campaigns resume`: on a TTY a progress bar on stderr (rate, counts, ETA);
+ * Renders what `wacx send` and `wacx campaigns resume` report: on a TTY a progress bar on stderr (rate, counts, ETA);
  * without a TTY one plain line every 10 s; with --json one NDJSON line per row outcome and a summary line on stdout.
  */
-export class SendOutput {
+export class SendOutput implements SendEvents {
   private readonly json: boolean;
+  private readonly maxInvalid: number;
   private invalidShown = 0;
   private invalidHidden = 0;
   private lastNoticeAt = 0;
   private barShown = false;
   private timer: NodeJS.Timeout | undefined;
+  /** NDJSON lines waiting to be written (one write every few ms, not one per row). */
+  private pending: string[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly io: Io,
-    private readonly campaign: string,
     options: { json: boolean; maxInvalidShown?: number } = { json: false },
   ) {
     this.json = options.json;
     this.maxInvalid = options.maxInvalidShown ?? 20;
   }
-  private readonly maxInvalid: number;
-
-  /** NDJSON lines waiting to be written (one write every few ms, not one per row). */
-  private pending: string[] = [];
-  private flushTimer: NodeJS.Timeout | undefined;
 
   /** One row outcome: an NDJSON line with --json; invalid rows as warnings for people. */
-  row(o: RowOutcome, csvName: string): void {
+  row(campaign: string, o: RowOutcome, csvName: string): void {
     if (this.json) {
-      this.pending.push(JSON.stringify(rowJson(this.campaign, o)));
+      this.pending.push(JSON.stringify(rowJson(campaign, o)));
       this.flushTimer ??= setTimeout(() => this.flushRows(), 25);
       return;
     }
@@ -97,9 +55,7 @@ export class SendOutput {
       if (INVALID_REASONS.has(kind)) {
         if (this.invalidShown < this.maxInvalid) {
           this.invalidShown++;
-          this.above(() =>
-            this.io.warn(`${csvName}:${o.line}: skipped, ${o.reason!.slice(kind.length + 2)}`),
-          );
+          this.warn(`${csvName}:${o.line}: skipped, ${o.reason.slice(kind.length + 2)}`);
         } else this.invalidHidden++;
       }
     }
@@ -110,19 +66,46 @@ export class SendOutput {
     if (this.json || now - this.lastNoticeAt < 5000) return;
     this.lastNoticeAt = now;
     const wait = n.waitMs !== undefined ? ` (waiting ${(n.waitMs / 1000).toFixed(1)} s)` : '';
-    const text =
+    this.warn(
       n.type === 'throttled'
         ? `Throughput limit hit (${n.code} ${n.title}): pausing, rate lowered to ${n.rate?.toFixed(1)} msg/s, then back up gradually${wait}.`
         : n.type === 'pair'
           ? `Pair rate limit for one recipient (row ${n.row}): that recipient waits${wait}.`
           : n.type === 'network'
             ? `Network error, nothing was sent: retrying${wait}. ${n.title}`
-            : `Temporary error ${n.code ?? ''} ${n.title}: retrying${wait}.`;
-    this.above(() => this.io.warn(text));
+            : `Temporary error ${n.code ?? ''} ${n.title}: retrying${wait}.`,
+    );
   }
 
-  info(message: string): void {
-    this.above(() => this.io.info(message));
+  /** Lines for people go above the progress bar, never through it. */
+  info(text: string): void {
+    this.clearBar();
+    this.io.info(text);
+  }
+
+  warn(text: string): void {
+    this.clearBar();
+    this.io.warn(text);
+  }
+
+  sending(start: SendStart, snapshot: () => Snapshot): void {
+    if (!this.json) {
+      this.info(
+        `Sending ${start.template} (${start.language}) from ${start.csvName} as campaign ${start.campaign}: ` +
+          `${start.rate} msg/s (${start.rateSource}), up to ${start.window} in flight.`,
+      );
+    }
+    this.startProgress(snapshot);
+  }
+
+  sendingEnded(): void {
+    this.stopProgress();
+  }
+
+  async rendered(lines: readonly string[]): Promise<void> {
+    if (lines.length > 0) this.io.write(`${lines.join('\n')}\n`);
+    const stdout = this.io.streams.stdout;
+    if (stdout.writableNeedDrain) await new Promise((drained) => stdout.once('drain', drained));
   }
 
   /** Starts the periodic progress display (TTY: redrawn bar; otherwise a plain line every 10 s). */
@@ -154,12 +137,6 @@ export class SendOutput {
     }
   }
 
-  /** Prints a line for people without garbling the progress bar. */
-  private above(print: () => void): void {
-    this.clearBar();
-    print();
-  }
-
   /** Writes the NDJSON lines gathered so far. */
   flushRows(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -175,7 +152,7 @@ export class SendOutput {
     this.flushRows();
     if (this.invalidHidden > 0 && !this.json) {
       this.io.warn(
-        `… and ${formatCount(this.invalidHidden)} more invalid rows (see \`wacx campaigns show ${this.campaign}\` or --report).`,
+        `… and ${formatCount(this.invalidHidden)} more invalid rows (see \`wacx campaigns show ${s.campaign}\` or --report).`,
       );
     }
     if (this.json) {
@@ -322,14 +299,4 @@ export function summaryJson(s: Summary): Record<string, unknown> {
     rendered: s.rendered ?? null,
     commits: s.commits ?? null,
   };
-}
-
-export function meaningOfCode(code: number | null): string | null {
-  if (code === null) return null;
-  const info = errorCodeInfo(code);
-  return info ? `${info.title}: ${info.hint}` : null;
-}
-
-export function meaningOfSkip(reason: string): string | null {
-  return SKIP_REASON_TEXT[reason as SkipReason] ?? null;
 }
