@@ -2,6 +2,7 @@ import type { EngineNotice } from '../lib/campaign/engine.js';
 import type { SendEvents, SendStart, Snapshot, Summary } from '../lib/campaign/events.js';
 import { INVALID_REASONS, type RowOutcome, type SkipReason } from '../lib/campaign/types.js';
 import type { Io } from '../lib/io/io.js';
+import { recordedHint } from './hints.js';
 
 /**
  * 1234567 → "1,234,567" (counts). Not toLocaleString: its first call loads ICU's locale data, ~5 MB of memory for
@@ -216,7 +217,8 @@ export class SendOutput implements SendEvents {
     }
     if (s.stop) {
       io.error(`Stopped: ${s.stop.code !== null ? `${s.stop.code} ` : ''}${s.stop.title}. ${s.stop.message}`);
-      if (s.stop.hint) io.info(`  ${io.style.cyan('→')} ${s.stop.hint}`);
+      const hint = recordedHint(s.stop);
+      if (hint) io.info(`  ${io.style.cyan('→')} ${hint}`);
       io.info(
         `  ${io.style.cyan('→')} When fixed, run the same command again (or \`wacx campaigns resume ${s.campaign}\`).`,
       );
@@ -292,7 +294,7 @@ export function summaryJson(s: Summary): Record<string, unknown> {
           code: s.stop.code,
           title: s.stop.title,
           message: s.stop.message,
-          hint: s.stop.hint,
+          hint: recordedHint(s.stop),
         }
       : null,
     report: s.report,

@@ -49,6 +49,11 @@ export function hintFor(error: unknown): string | undefined {
  * The wacx-specific hint for a Graph error code kept without its error (a campaign's stop reason, an onboarding
  * result), or undefined when Meta's explanation (ERROR_CODES) says it all.
  */
+/** The fix for an error recorded as its Graph code and hint (a campaign's stop, onboarding's result): wacx's own for the code where it has one, else the recorded one. */
+export function recordedHint(stop: { code: number | null; hint?: string | null }): string | null {
+  return (stop.code === null ? undefined : hintForGraphCode(stop.code)) ?? stop.hint ?? null;
+}
+
 export function hintForGraphCode(code: number): string | undefined {
   const key = tableCode(code);
   return key === undefined ? undefined : BY_TABLE_CODE.get(key);

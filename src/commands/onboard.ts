@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { duration, phoneNumberIdOption, port, wabaIdOption } from '../cli/flags.js';
+import { recordedHint } from '../cli/hints.js';
 import { ConfigError, UsageError } from '../lib/errors.js';
 import { DEFAULT_API_VERSION, DEFAULT_GRAPH_URL } from '../lib/graph/url.js';
 import { formatExactDuration } from '../lib/io/format.js';
@@ -232,7 +233,9 @@ export async function run(
     );
   } catch (error) {
     if (error instanceof OnboardingFailed) {
-      if (deps.globals.json) io.printJson(error.result);
+      const failed = error.result.error;
+      if (deps.globals.json)
+        io.printJson({ ...error.result, error: failed && { ...failed, hint: recordedHint(failed) } });
       throw error.original;
     }
     throw error;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hintFor, hintForGraphCode } from '../../src/cli/hints.js';
+import { hintFor, hintForGraphCode, recordedHint } from '../../src/cli/hints.js';
 import { UsageError } from '../../src/lib/errors.js';
 import { ERROR_CODES } from '../../src/lib/graph/error-codes.js';
 import { GraphNetworkError, parseGraphError, UnknownOutcomeError } from '../../src/lib/graph/errors.js';
@@ -109,5 +109,14 @@ describe('the API core knows no command', () => {
     expect(files(graphDir).length).toBeGreaterThan(5);
     const naming = files(graphDir).filter((f) => readFileSync(f, 'utf8').includes('`wacx '));
     expect(naming).toEqual([]);
+  });
+});
+
+describe('hints of errors recorded as code and hint (a campaign stop, an onboarding result)', () => {
+  it("wacx's own hint for the code where it has one, else the recorded one", () => {
+    expect(recordedHint({ code: 190, hint: "Meta's words" })).toBe(hintForGraphCode(190));
+    expect(recordedHint({ code: 190, hint: null })).toContain('wacx auth login');
+    expect(recordedHint({ code: null, hint: 'kept' })).toBe('kept');
+    expect(recordedHint({ code: 999_999, hint: null })).toBeNull();
   });
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatDuration } from '../../cli/campaign-output.js';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
+import { recordedHint } from '../../cli/hints.js';
 import { showCampaign } from '../../lib/campaign/manage.js';
 
 export default defineCommand({
@@ -90,7 +91,8 @@ export async function run(id: string, opts: { all?: boolean }, deps: Deps): Prom
   }
   if (d.stop) {
     io.out(`Stopped: ${d.stop.code !== null ? `${d.stop.code} ` : ''}${d.stop.title}. ${d.stop.message}`);
-    if (d.stop.hint) io.info(`  → ${d.stop.hint}`);
+    const hint = recordedHint(d.stop);
+    if (hint) io.info(`  → ${hint}`);
   }
   return 0;
 }
