@@ -2,11 +2,8 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { ExitCode } from '../../lib/errors.js';
-import { TemplateHistory } from '../../lib/templates/history.js';
 import { planToJson } from '../../lib/templates/plan.js';
-import { problemsToJson, sortProblems } from '../../lib/templates/render.js';
-import { preparePlan } from '../../lib/templates/sync.js';
-import { printPlan, printProblems, templatesTarget } from './shared.js';
+import { planFromFiles, printPlan } from './shared.js';
 
 interface Options {
   prune?: boolean;
@@ -39,31 +36,9 @@ Examples:
 
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
   const io = deps.io;
-  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
-  const history = TemplateHistory.open(await deps.store());
-  const prepared = await preparePlan({
-    graph,
-    wabaId,
-    dir,
-    history,
-    now: deps.clock.now(),
-    prune: opts.prune ?? false,
-  });
-  if (!prepared.plan) {
-    const problems = sortProblems([...prepared.errors, ...prepared.warnings]);
-    if (deps.globals.json) io.printJson({ errors: problemsToJson(problems) });
-    else printProblems(io, problems);
-    io.error(
-      `The template files have ${prepared.errors.length} error(s); run \`wacx templates lint ${dir}\`. No plan.`,
-    );
-    return ExitCode.USAGE;
-  }
-  if (prepared.warnings.length > 0) {
-    io.warn(
-      `${prepared.warnings.length} warning(s) in the template files; run \`wacx templates lint ${dir}\` to see them.`,
-    );
-  }
-  if (deps.globals.json) io.printJson(planToJson(prepared.plan));
-  else printPlan(io, prepared.plan, { all: opts.all ?? false });
+  const { plan } = await planFromFiles(deps, dir, opts, `run \`wacx templates lint ${dir}\`. No plan.`);
+  if (!plan) return ExitCode.USAGE;
+  if (deps.globals.json) io.printJson(planToJson(plan));
+  else printPlan(io, plan, { all: opts.all ?? false });
   return 0;
 }

@@ -3,12 +3,10 @@ import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { duration } from '../../cli/flags.js';
 import { CancelledError, ExitCode, UsageError } from '../../lib/errors.js';
-import { TemplateHistory } from '../../lib/templates/history.js';
 import type { Plan } from '../../lib/templates/plan.js';
 import { applyPlan, type PushResult, type ReviewState, waitForReviews } from '../../lib/templates/push.js';
-import { problemsToJson, pushResultToJson, sortProblems } from '../../lib/templates/render.js';
-import { preparePlan } from '../../lib/templates/sync.js';
-import { planSummary, printPlan, printProblems, templatesTarget } from './shared.js';
+import { pushResultToJson } from '../../lib/templates/render.js';
+import { planFromFiles, planSummary, printPlan } from './shared.js';
 
 interface Options {
   prune?: boolean;
@@ -57,29 +55,8 @@ const LABEL: Record<string, string> = { create: 'created', update: 'updated', de
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
   const io = deps.io;
   const timeoutMs = duration('--timeout', { min: 1 })(opts.timeout ?? '10m');
-  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
-  const history = TemplateHistory.open(await deps.store());
-  const prepared = await preparePlan({
-    graph,
-    wabaId,
-    dir,
-    history,
-    now: deps.clock.now(),
-    prune: opts.prune ?? false,
-  });
-  if (!prepared.plan) {
-    const problems = sortProblems([...prepared.errors, ...prepared.warnings]);
-    if (deps.globals.json) io.printJson({ errors: problemsToJson(problems) });
-    else printProblems(io, problems);
-    io.error(`The template files have ${prepared.errors.length} error(s); nothing was sent.`);
-    return ExitCode.USAGE;
-  }
-  const plan = prepared.plan;
-  if (prepared.warnings.length > 0) {
-    io.warn(
-      `${prepared.warnings.length} warning(s) in the template files; run \`wacx templates lint ${dir}\` to see them.`,
-    );
-  }
+  const { plan, graph, history } = await planFromFiles(deps, dir, opts, 'nothing was sent.');
+  if (!plan) return ExitCode.USAGE;
 
   if (opts.dryRun) {
     if (deps.globals.json) {

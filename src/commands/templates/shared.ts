@@ -2,7 +2,9 @@ import type { Deps } from '../../cli/deps.js';
 import type { Graph } from '../../lib/graph/index.js';
 import type { Io } from '../../lib/io/io.js';
 import { type FileProblem, formatProblem } from '../../lib/templates/files.js';
+import type { TemplateHistory } from '../../lib/templates/history.js';
 import type { Plan, PlanEntry } from '../../lib/templates/plan.js';
+import { problemsToJson, sortProblems } from '../../lib/templates/render.js';
 
 /** The WABA a templates verb works on (its --waba-id, else the profile's) and a client for the API. */
 export async function templatesTarget(
@@ -11,6 +13,46 @@ export async function templatesTarget(
 ): Promise<{ wabaId: string; graph: Graph }> {
   const wabaId = deps.config().withFlags({ wabaId: wabaIdFlag }).require('wabaId', '--waba-id');
   return { wabaId, graph: await deps.graph() };
+}
+
+/**
+ * The plan of `templates plan` and `push`: the template files in `dir` against the WABA. When a file has errors they
+ * are printed (or given as JSON) with `consequence`, and the plan is null (exit 2); warnings are counted.
+ */
+export async function planFromFiles(
+  deps: Deps,
+  dir: string,
+  opts: { wabaId?: string; prune?: boolean },
+  consequence: string,
+): Promise<{ plan: Plan | null; graph: Graph; history: TemplateHistory }> {
+  const io = deps.io;
+  const [{ TemplateHistory }, { preparePlan }] = await Promise.all([
+    import('../../lib/templates/history.js'),
+    import('../../lib/templates/sync.js'),
+  ]);
+  const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
+  const history = TemplateHistory.open(await deps.store());
+  const prepared = await preparePlan({
+    graph,
+    wabaId,
+    dir,
+    history,
+    now: deps.clock.now(),
+    prune: opts.prune ?? false,
+  });
+  if (!prepared.plan) {
+    const problems = sortProblems([...prepared.errors, ...prepared.warnings]);
+    if (deps.globals.json) io.printJson({ errors: problemsToJson(problems) });
+    else printProblems(io, problems);
+    io.error(`The template files have ${prepared.errors.length} error(s); ${consequence}`);
+    return { plan: null, graph, history };
+  }
+  if (prepared.warnings.length > 0) {
+    io.warn(
+      `${prepared.warnings.length} warning(s) in the template files; run \`wacx templates lint ${dir}\` to see them.`,
+    );
+  }
+  return { plan: prepared.plan, graph, history };
 }
 
 /** One line per problem on stdout, its severity coloured on a terminal. */
