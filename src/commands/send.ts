@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { campaignEnv } from '../cli/campaign-context.js';
 import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.js';
-import { sendCampaign } from '../lib/campaign/campaign.js';
 
 export interface SendOptions {
   csv: string;
@@ -95,6 +93,9 @@ spam limit, template paused, offboarded…; run again to resume) · 2 bad input,
 });
 
 export async function run(opts: SendOptions, deps: Deps): Promise<number> {
+  const { campaignEnv } = await import('../cli/campaign-context.js');
+  const { sendCampaign } = await import('../lib/campaign/campaign.js');
+
   return sendCampaign(
     {
       csvPath: opts.csv,

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
-import { listCampaigns } from '../../lib/campaign/manage.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {
@@ -16,6 +15,8 @@ export default defineCommand({
 });
 
 export async function run(deps: Deps): Promise<number> {
+  const { listCampaigns } = await import('../../lib/campaign/manage.js');
+
   const list = listCampaigns(await deps.store(), deps.clock);
   if (deps.globals.json) {
     deps.io.printJson(

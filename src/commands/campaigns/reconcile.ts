@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
-import { reconcileCampaign } from '../../lib/campaign/manage.js';
 import { ExitCode } from '../../lib/errors.js';
 
 export default defineCommand({
@@ -21,6 +20,8 @@ export default defineCommand({
 });
 
 export async function run(id: string, deps: Deps): Promise<number> {
+  const { reconcileCampaign } = await import('../../lib/campaign/manage.js');
+
   const r = reconcileCampaign(await deps.store(), deps.clock, id);
   const code = r.stillUnknown > 0 ? ExitCode.PARTIAL : ExitCode.OK;
   if (deps.globals.json) {

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import { campaignEnv } from '../../cli/campaign-context.js';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { positiveNumber } from '../../cli/flags.js';
-import { resumeCampaign } from '../../lib/campaign/campaign.js';
 
 interface ResumeOptions {
   rate?: number;
@@ -51,6 +49,9 @@ Examples:
 });
 
 export async function run(id: string, opts: ResumeOptions, deps: Deps): Promise<number> {
+  const { campaignEnv } = await import('../../cli/campaign-context.js');
+  const { resumeCampaign } = await import('../../lib/campaign/campaign.js');
+
   return resumeCampaign(
     id,
     {

@@ -3,7 +3,6 @@ import { formatDuration } from '../../cli/campaign-output.js';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { recordedHint } from '../../cli/hints.js';
-import { showCampaign } from '../../lib/campaign/manage.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {
@@ -22,6 +21,8 @@ export default defineCommand({
 });
 
 export async function run(id: string, opts: { all?: boolean }, deps: Deps): Promise<number> {
+  const { showCampaign } = await import('../../lib/campaign/manage.js');
+
   const d = showCampaign(await deps.store(), deps.clock, id, opts.all ? -1 : 50);
   const io = deps.io;
   if (deps.globals.json) {

@@ -5,12 +5,14 @@
 import type { Dirent } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from 'yaml';
-import { z } from 'zod';
+import type { LineCounter, Node, parseDocument } from 'yaml';
 import { UsageError } from '../errors.js';
 import { fsReason } from '../files.js';
+import { lazyModule } from '../lazy.js';
 import { canonicalize } from './canonical.js';
 import { checkTemplate, type RuleProblem, type TemplateDefinition } from './rules.js';
+
+const yaml = lazyModule<typeof import('yaml')>('yaml');
 
 export const TEMPLATE_FILE_EXTENSIONS = ['.yaml', '.yml', '.json'] as const;
 
@@ -42,57 +44,68 @@ export const errorCount = (problems: readonly FileProblem[]) =>
 
 // ---------- schema (the file's shape; Meta's rules are in rules.ts) ----------
 
-const Example = z.looseObject({
-  header_text: z.array(z.string()).optional(),
-  header_text_named_params: z.array(z.object({ param_name: z.string(), example: z.string() })).optional(),
-  header_handle: z.array(z.string()).optional(),
-  body_text: z.array(z.array(z.string())).optional(),
-  body_text_named_params: z.array(z.object({ param_name: z.string(), example: z.string() })).optional(),
-});
+/** The file's schemas, built on first use: zod costs start-up time that `wacx templates … --help` must not pay. */
+function buildSchemas(z: typeof import('zod').z) {
+  const Example = z.looseObject({
+    header_text: z.array(z.string()).optional(),
+    header_text_named_params: z.array(z.object({ param_name: z.string(), example: z.string() })).optional(),
+    header_handle: z.array(z.string()).optional(),
+    body_text: z.array(z.array(z.string())).optional(),
+    body_text_named_params: z.array(z.object({ param_name: z.string(), example: z.string() })).optional(),
+  });
 
-const Button = z.looseObject({
-  type: z.string(),
-  text: z.string().optional(),
-  url: z.string().optional(),
-  phone_number: z.string().optional(),
-  otp_type: z.string().optional(),
-  example: z.union([z.string(), z.array(z.string())]).optional(),
-});
+  const Button = z.looseObject({
+    type: z.string(),
+    text: z.string().optional(),
+    url: z.string().optional(),
+    phone_number: z.string().optional(),
+    otp_type: z.string().optional(),
+    example: z.union([z.string(), z.array(z.string())]).optional(),
+  });
 
-const Component = z.looseObject({
-  type: z.string(),
-  format: z.string().optional(),
-  text: z.string().optional(),
-  example: Example.optional(),
-  buttons: z.array(Button).optional(),
-  add_security_recommendation: z.boolean().optional(),
-  code_expiration_minutes: z.number().int().optional(),
-});
+  const Component = z.looseObject({
+    type: z.string(),
+    format: z.string().optional(),
+    text: z.string().optional(),
+    example: Example.optional(),
+    buttons: z.array(Button).optional(),
+    add_security_recommendation: z.boolean().optional(),
+    code_expiration_minutes: z.number().int().optional(),
+  });
 
-/** The shape of a template file. Unknown top-level keys are errors (a typo would otherwise be silently ignored). */
-export const TemplateFileSchema = z.strictObject({
-  name: z.string(),
-  language: z.string(),
-  category: z.string(),
-  parameter_format: z.string().optional(),
-  message_send_ttl_seconds: z.number().int().optional(),
-  components: z.array(Component).min(1),
-});
+  /** The shape of a template file. Unknown top-level keys are errors (a typo would otherwise be silently ignored). */
+  const TemplateFileSchema = z.strictObject({
+    name: z.string(),
+    language: z.string(),
+    category: z.string(),
+    parameter_format: z.string().optional(),
+    message_send_ttl_seconds: z.number().int().optional(),
+    components: z.array(Component).min(1),
+  });
 
-/** A template file is a mapping (its content is then checked by Meta's rules and TemplateFileSchema). */
-const FileMapping = z.record(z.string(), z.unknown());
+  /** A template file is a mapping (its content is then checked by Meta's rules and TemplateFileSchema). */
+  const FileMapping = z.record(z.string(), z.unknown());
 
-const ComponentList = z.object({ components: z.array(z.unknown()) });
+  const ComponentList = z.object({ components: z.array(z.unknown()) });
 
-/**
- * The component keys wacx knows (Component's, plus kinds Meta has that wacx passes through unmodelled), whatever
- * their values: any other key is likely a typo.
- */
-const ComponentKeys = z.strictObject(
-  Object.fromEntries(
-    [...Object.keys(Component.shape), 'cards', 'limited_time_offer'].map((k) => [k, z.unknown()]),
-  ),
-);
+  /**
+   * The component keys wacx knows (Component's, plus kinds Meta has that wacx passes through unmodelled), whatever
+   * their values: any other key is likely a typo.
+   */
+  const ComponentKeys = z.strictObject(
+    Object.fromEntries(
+      [...Object.keys(Component.shape), 'cards', 'limited_time_offer'].map((k) => [k, z.unknown()]),
+    ),
+  );
+  return { TemplateFileSchema, FileMapping, ComponentList, ComponentKeys };
+}
+
+const zod = lazyModule<typeof import('zod')>('zod');
+let builtSchemas: ReturnType<typeof buildSchemas> | undefined;
+function schemas(): ReturnType<typeof buildSchemas> {
+  builtSchemas ??= buildSchemas(zod().z);
+  return builtSchemas;
+}
 
 // ---------- paths and positions ----------
 
@@ -128,9 +141,9 @@ class Locator {
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i]!;
       const last = i === segments.length - 1;
-      if (isMap(node)) {
+      if (yaml().isMap(node)) {
         const pair = node.items.find(
-          (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+          (p) => yaml().isPair(p) && yaml().isScalar(p.key) && String(p.key.value) === String(seg),
         );
         if (!pair) break;
         if (last && atKey && isNodeLike(pair.key)) {
@@ -140,7 +153,7 @@ class Locator {
         node = pair.value;
         if (isNodeLike(node)) best = node;
         else if (isNodeLike(pair.key)) best = pair.key;
-      } else if (isSeq(node) && typeof seg === 'number') {
+      } else if (yaml().isSeq(node) && typeof seg === 'number') {
         const item = node.items[seg];
         if (!isNodeLike(item)) break;
         node = item;
@@ -165,7 +178,7 @@ function zodProblems(
   value: unknown,
 ): { path: string; message: string; atKey: boolean; severity: 'error' | 'warning' }[] {
   const out: { path: string; message: string; atKey: boolean; severity: 'error' | 'warning' }[] = [];
-  const result = TemplateFileSchema.safeParse(value, { reportInput: true });
+  const result = schemas().TemplateFileSchema.safeParse(value, { reportInput: true });
   if (!result.success) {
     for (const issue of result.error.issues) {
       const path = formatPath(issue.path);
@@ -204,9 +217,9 @@ function zodProblems(
   }
   // Unknown keys inside components: warnings (Meta has kinds wacx does not model). A component that is not a
   // mapping is an error reported above.
-  const components = ComponentList.safeParse(value);
+  const components = schemas().ComponentList.safeParse(value);
   components.data?.components.forEach((c, i) => {
-    const keys = ComponentKeys.safeParse(c);
+    const keys = schemas().ComponentKeys.safeParse(c);
     for (const issue of keys.error?.issues ?? []) {
       if (issue.code !== 'unrecognized_keys') continue;
       for (const key of issue.keys) {
@@ -250,8 +263,8 @@ function strictJsonError(text: string): { message: string; offset: number } | un
 
 /** Parses one template file's text. Never throws: every problem is returned, located. */
 export function parseTemplateText(text: string, file: string): LoadedTemplate {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, {
+  const lines = new (yaml().LineCounter)();
+  const doc = yaml().parseDocument(text, {
     lineCounter: lines,
     keepSourceTokens: true,
     prettyErrors: true,
@@ -289,7 +302,7 @@ export function parseTemplateText(text: string, file: string): LoadedTemplate {
 
   const value: unknown = doc.toJS({ maxAliasCount: 100 });
   const locator = new Locator(doc, lines);
-  if (!FileMapping.safeParse(value).success) {
+  if (!schemas().FileMapping.safeParse(value).success) {
     push(1, 1, '', 'error', 'a template file must be a mapping with name, language, category and components');
     return { file, definition: undefined, problems };
   }
@@ -414,16 +427,17 @@ const FLOW_KEYS = new Set(['header_text', 'header_handle', 'body_text']);
 export function stringifyTemplate(def: TemplateDefinition, format: 'yaml' | 'json' = 'yaml'): string {
   const canonical = canonicalize(def);
   if (format === 'json') return `${JSON.stringify(canonical, null, 2)}\n`;
-  const doc = new Document(canonical);
-  visit(doc, {
+  const doc = new (yaml().Document)(canonical);
+  yaml().visit(doc, {
     Pair(_, pair, path) {
-      if (!isScalar(pair.key) || !isSeq(pair.value)) return;
+      if (!yaml().isScalar(pair.key) || !yaml().isSeq(pair.value)) return;
       const key = String(pair.key.value);
       const inButton =
-        key === 'example' && path.some((n) => isPair(n) && isScalar(n.key) && n.key.value === 'buttons');
+        key === 'example' &&
+        path.some((n) => yaml().isPair(n) && yaml().isScalar(n.key) && n.key.value === 'buttons');
       if (FLOW_KEYS.has(key) || inButton) {
         pair.value.flow = true;
-        visit(pair.value, {
+        yaml().visit(pair.value, {
           Seq(_k, seq) {
             seq.flow = true;
           },
