@@ -2,11 +2,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../lib/clock.js';
-import { Config } from '../lib/config/index.js';
-import { preloadConf } from '../lib/config/profiles.js';
+import type { Config } from '../lib/config/index.js';
 import { Redactor } from '../lib/config/redact.js';
-import { type KeychainProbe, probeKeychain, type SecretBackend } from '../lib/config/secrets.js';
-import { SECRET_ENV, SECRET_KEYS } from '../lib/config/settings.js';
+import { SECRET_ENV, SECRET_KEYS } from '../lib/config/secret-keys.js';
+import type { KeychainProbe, SecretBackend } from '../lib/config/secrets.js';
 import type { Graph } from '../lib/graph/index.js';
 import { Io, type IoStreams } from '../lib/io/io.js';
 import { inquirerPrompter, type Prompter } from '../lib/io/prompter.js';
@@ -31,6 +30,11 @@ export interface GraphOptions {
    * unknown); default: it does.
    */
   abortOnSignal?: false;
+}
+
+interface ConfigModule {
+  Config: typeof Config;
+  probeKeychain: typeof import('../lib/config/secrets.js').probeKeychain;
 }
 
 const DEFAULT_GLOBALS: GlobalOptions = {
@@ -134,7 +138,7 @@ export class Deps {
    * (the profile store), and starts the in-process sandbox when --sandbox was given.
    */
   async prepare(): Promise<void> {
-    await preloadConf();
+    await this.loadConfigModule();
     if (!this.globals.sandbox || this.sandbox) return;
     // The sandbox's webhooks go straight into this run's store. Deliveries made while it is still starting
     // (its seeded activity) are queued and stored as soon as the store can be opened.
@@ -177,7 +181,7 @@ export class Deps {
    */
   async primeRedactor(): Promise<void> {
     try {
-      await preloadConf();
+      await this.loadConfigModule();
       await this.config().registerStoredSecrets();
     } catch {
       // the error being reported matters more
@@ -187,8 +191,31 @@ export class Deps {
   /** The OS keychain (or the injected backend), opened once per run and shared by every Config. */
   private keychain(env: NodeJS.ProcessEnv): Promise<SecretBackend | KeychainProbe | null> {
     if (this.keychainInit !== undefined) return Promise.resolve(this.keychainInit);
-    this.keychainBackend ??= probeKeychain(env);
+    this.keychainBackend ??= this.configModule().probeKeychain(env);
     return this.keychainBackend;
+  }
+
+  private loadedConfig: ConfigModule | undefined;
+
+  /**
+   * The configuration modules (conf, the keychain probe) cost start-up time that `--help` must not pay: they load
+   * before a command runs (prepare) or an error is reported (primeRedactor).
+   */
+  private async loadConfigModule(): Promise<void> {
+    if (this.loadedConfig) return;
+    const [index, profiles, secrets] = await Promise.all([
+      import('../lib/config/index.js'),
+      import('../lib/config/profiles.js'),
+      import('../lib/config/secrets.js'),
+    ]);
+    await profiles.preloadConf();
+    this.loadedConfig = { Config: index.Config, probeKeychain: secrets.probeKeychain };
+  }
+
+  private configModule(): ConfigModule {
+    if (!this.loadedConfig)
+      throw new Error('Deps.config() before prepare(): the configuration is not loaded.');
+    return this.loadedConfig;
   }
 
   /** The webhook verify token: WACX_VERIFY_TOKEN, else the in-process sandbox's. */
@@ -208,7 +235,7 @@ export class Deps {
             WACX_KEYCHAIN: '0',
           }
         : this.env;
-      this.configInstance = new Config({
+      this.configInstance = new (this.configModule().Config)({
         env,
         flags: {
           ...(sandbox ? sandbox.settings : {}),

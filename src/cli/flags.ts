@@ -100,7 +100,9 @@ export function phoneNumberIdOption(
 }
 
 /** Options every verb of a noun takes, declared once on the noun (as gh's -R/--repo). */
-export const NOUN_OPTIONS: Record<string, (() => Option)[]> = {
+export type NounOptions = Record<string, (() => Option)[]>;
+
+export const NOUN_OPTIONS: NounOptions = {
   templates: [() => wabaIdOption()],
   history: [() => phoneNumberIdOption()],
 };

@@ -1,14 +1,9 @@
 import { Command, CommanderError, Option } from 'commander';
-import { validateSetting } from '../lib/config/settings.js';
-import { CancelledError, ExitCode, UsageError, WacxError } from '../lib/errors.js';
-import { EXIT_CODE_TABLE, exitCodeFor } from '../lib/exit-codes.js';
-import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from '../lib/graph/errors.js';
-import { keepHeapTight } from '../lib/heap.js';
+import { CancelledError, ExitCode, UsageError } from '../lib/errors.js';
 import { preloadChalk } from '../lib/io/io.js';
 import { Deps, type DepsInit, type GlobalOptions } from './deps.js';
-import { NOUN_OPTIONS } from './flags.js';
-import { hintFor } from './hints.js';
-import { COMMANDS, type CommandSpec, GROUPS } from './registry.js';
+import type { NounOptions } from './flags.js';
+import { COMMANDS, type CommandSpec, GROUPS, NOUNS_WITH_OPTIONS } from './registry.js';
 
 /** Global and noun options that take a value: skipped when looking for the command words in argv. */
 const VALUE_OPTIONS = new Set(['--profile', '--api-version', '--jq', '--waba-id', '--phone-number-id']);
@@ -58,6 +53,7 @@ function buildProgram(
   deps: Deps,
   words: readonly string[],
   state: RunState,
+  nounOptions: NounOptions,
 ): { program: Command; loaded: Promise<void> } {
   const target = findTarget(words);
   const program = new Command('wacx')
@@ -91,7 +87,7 @@ function buildProgram(
       let g = groups.get(group);
       if (!g) {
         g = program.command(group).description(GROUPS[group] ?? '');
-        for (const option of NOUN_OPTIONS[group] ?? []) g.addOption(option());
+        for (const option of nounOptions[group] ?? []) g.addOption(option());
         groups.set(group, g);
       }
       parent = g;
@@ -100,8 +96,11 @@ function buildProgram(
     if (spec.path.length === 2 && spec.path[0] !== words[0]) continue;
     const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
     if (spec === target) {
-      if (spec.tightHeap) keepHeapTight();
-      loaded = spec.load().then(({ default: verb }) => {
+      // The heap settings must be in place before the command's modules load.
+      const heap = spec.tightHeap
+        ? import('../lib/heap.js').then(({ keepHeapTight }) => keepHeapTight())
+        : Promise.resolve();
+      loaded = heap.then(spec.load).then(({ default: verb }) => {
         verb.flags(cmd);
         cmd.action(async (...args: unknown[]) => {
           // commander passes (...arguments, options, command): the options include the noun's and the globals
@@ -115,9 +114,9 @@ function buildProgram(
     .command('help')
     .description('show help for a command, or `wacx help exit-codes`')
     .argument('[command...]')
-    .action((words: string[]) => {
+    .action(async (words: string[]) => {
       if (words[0] === 'exit-codes') {
-        printExitCodes(runDeps(state));
+        await printExitCodes(runDeps(state));
         return;
       }
       let cmd: Command = program;
@@ -162,7 +161,10 @@ function buildProgram(
   program.hook('preAction', async (_this, actionCmd) => {
     state.current = actionCmd;
     const o = actionCmd.optsWithGlobals() as Partial<GlobalOptions>;
-    if (o.apiVersion !== undefined) validateSetting('apiVersion', o.apiVersion, '--api-version');
+    if (o.apiVersion !== undefined) {
+      const { validateSetting } = await import('../lib/config/settings.js');
+      validateSetting('apiVersion', o.apiVersion, '--api-version');
+    }
     if (o.sandbox && target?.changesConfig) {
       throw new UsageError(
         `\`wacx ${target.path.join(' ')}\` changes a profile, and the sandbox's profile is thrown away after the run.`,
@@ -222,7 +224,8 @@ function wantsUsageLine(error: unknown): boolean {
   return error.location === undefined || error.location.startsWith('-');
 }
 
-function printExitCodes(deps: Deps): void {
+async function printExitCodes(deps: Deps): Promise<void> {
+  const { EXIT_CODE_TABLE } = await import('../lib/exit-codes.js');
   if (deps.globals.json) {
     deps.io.printJson(EXIT_CODE_TABLE.map(([code, meaning]) => ({ code, meaning })));
     return;
@@ -233,70 +236,9 @@ function printExitCodes(deps: Deps): void {
   );
 }
 
-/** The fix to show: wacx's own (naming its commands) where it has one, else the error's. */
-function userHint(error: unknown): string | undefined {
-  const own = (error as { hint?: unknown }).hint;
-  return hintFor(error) ?? (typeof own === 'string' && own ? own : undefined);
-}
-
-/** Prints an error for people on stderr: what happened, the API details, and what to do next. */
-export function reportError(deps: Deps, error: unknown): void {
-  const io = deps.io;
-  const message = error instanceof Error ? error.message : String(error);
-  io.error(message);
-  if (error instanceof GraphApiError) {
-    const parts = [`code ${error.code}`, error.category];
-    if (error.subcode !== undefined) parts.push(`subcode ${error.subcode}`);
-    parts.push(`HTTP ${error.status}`);
-    if (error.fbtraceId) parts.push(`fbtrace_id ${error.fbtraceId}`);
-    io.info(io.style.dim(`  ${parts.join(' · ')}`));
-    if (error.details) io.info(io.style.dim(`  ${error.details}`));
-  }
-  const hint = userHint(error);
-  if (typeof hint === 'string' && hint) io.info(`  ${io.style.cyan('→')} ${hint}`);
-  // A stack trace helps only with errors nobody planned for; the others already say what to do.
-  const expected =
-    error instanceof WacxError ||
-    error instanceof GraphApiError ||
-    error instanceof GraphNetworkError ||
-    error instanceof UnknownOutcomeError;
-  if (io.verbose && !expected && error instanceof Error && error.stack) io.info(io.style.dim(error.stack));
-}
-
 /** `--json` or `--jq` anywhere in argv: errors are then JSON too, even those found before options are parsed. */
 function wantsJson(deps: Deps, args: readonly string[]): boolean {
   return deps.globals.json || args.some((a) => a === '--json' || a === '--jq' || a.startsWith('--jq='));
-}
-
-/** The error as data, on stdout with --json (as gh does): every key present, null when it does not apply. */
-export function errorJson(error: unknown, exitCode: number) {
-  const graph = error instanceof GraphApiError ? error : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    error: {
-      message: error instanceof CommanderError ? message.replace(/^error:\s*/, '') : message,
-      type: error instanceof CommanderError ? 'UsageError' : error instanceof Error ? error.name : 'Error',
-      exitCode,
-      location: error instanceof UsageError ? (error.location ?? null) : null,
-      hint: userHint(error) ?? null,
-      graph: graph
-        ? {
-            status: graph.status,
-            code: graph.code,
-            subcode: graph.subcode ?? null,
-            type: graph.type ?? null,
-            category: graph.category,
-            fbtraceId: graph.fbtraceId ?? null,
-          }
-        : null,
-    },
-  };
-}
-
-/** Straight to stdout, redacted: the error object is not the output a --jq filter was written for. */
-function printErrorJson(deps: Deps, error: unknown, exitCode: number): void {
-  const text = `${JSON.stringify(errorJson(error, exitCode), null, 2)}\n`;
-  deps.io.streams.stdout.write(deps.redactor.redact(text));
 }
 
 /** `wacx` alone, or a group alone (`wacx templates`): its help on stdout, exit 0, as gh does. */
@@ -318,7 +260,12 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   // chalk is loaded only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it
   if (boot.io.color) await preloadChalk();
   const state: RunState = { exitCode: ExitCode.OK, stderr: [] };
-  const { program, loaded } = buildProgram(boot, commandWords(args), state);
+  const words = commandWords(args);
+  // The noun's own options (--waba-id on `templates`…) are declared only when that noun is run.
+  const nounOptions: NounOptions = NOUNS_WITH_OPTIONS.has(words[0] ?? '')
+    ? (await import('./flags.js')).NOUN_OPTIONS
+    : {};
+  const { program, loaded } = buildProgram(boot, words, state, nounOptions);
   try {
     await loaded;
     configureAll(program, boot, state);
@@ -352,6 +299,7 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
       }
       if (wantsJson(deps, args)) {
         state.stderr.length = 0;
+        const { printErrorJson } = await import('./report.js');
         printErrorJson(deps, error, ExitCode.USAGE);
         deps.io.error(error.message.replace(/^error:\s*/, ''));
         return ExitCode.USAGE;
@@ -360,6 +308,7 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
       return ExitCode.USAGE;
     }
     await flushCommanderErrors(deps, state);
+    const { exitCodeFor, printErrorJson, reportError } = await import('./report.js');
     // Ctrl+C during a prompt or an interrupted request: no error text, just the fact.
     if (
       exitCodeFor(error) === ExitCode.CANCELLED ||

@@ -29,6 +29,9 @@ export const GROUPS: Record<string, string> = {
   campaigns: 'Inspect, resume and reconcile bulk sends',
 };
 
+/** The nouns that declare options of their own (NOUN_OPTIONS in flags.ts, loaded only when such a noun runs). */
+export const NOUNS_WITH_OPTIONS: ReadonlySet<string> = new Set(['templates', 'history']);
+
 /** The one flat registry of commands. Modules are imported only when their command runs. */
 export const COMMANDS: readonly CommandSpec[] = [
   {

@@ -1,4 +1,8 @@
 import { UsageError } from '../errors.js';
+import { SECRET_ENV, SECRET_KEYS, type SecretKey } from './secret-keys.js';
+
+export { SECRET_ENV, SECRET_KEYS, type SecretKey };
+
 import {
   API_VERSION_PATTERN,
   DEFAULT_API_VERSION,
@@ -18,8 +22,6 @@ export const SETTING_KEYS = [
   'businessId',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
-export const SECRET_KEYS = ['token', 'appSecret'] as const;
-export type SecretKey = (typeof SECRET_KEYS)[number];
 
 export type Source = 'flag' | 'env' | 'profile' | 'keychain' | 'file' | 'default' | 'unset';
 export interface Resolved<T = string> {
@@ -36,7 +38,6 @@ export const SETTING_ENV: Record<SettingKey, string> = {
   configId: 'WACX_CONFIG_ID',
   businessId: 'WACX_BUSINESS_ID',
 };
-export const SECRET_ENV: Record<SecretKey, string> = { token: 'WACX_TOKEN', appSecret: 'WACX_APP_SECRET' };
 
 export const SETTING_DEFAULTS: Partial<Record<SettingKey, string>> = {
   graphUrl: DEFAULT_GRAPH_URL,
