@@ -2,16 +2,11 @@ import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.js';
-import {
-  appChangesOf,
-  DEFAULT_DOCTOR_OPTIONS,
-  type DoctorOptions,
-  doctorExitCode,
-  renderText,
-  runDoctor,
-  toJson,
-  unknownSkipPatterns,
-} from '../lib/doctor/index.js';
+import { DEFAULT_DOCTOR_OPTIONS, type DoctorOptions } from '../lib/doctor/types.js';
+
+/** The checks, their gathering and rendering: loaded when the doctor runs, not for `wacx doctor --help`. */
+type Doctor = typeof import('../lib/doctor/index.js');
+
 import { UsageError } from '../lib/errors.js';
 
 interface DoctorFlags {
@@ -75,7 +70,10 @@ Examples:
 });
 
 /** Validates the flags into doctor options (UsageError, exit 2, before anything is read). */
-export function doctorOptions(opts: DoctorFlags): Partial<DoctorOptions> {
+export function doctorOptions(
+  opts: DoctorFlags,
+  unknownSkipPatterns: Doctor['unknownSkipPatterns'],
+): Partial<DoctorOptions> {
   const days = (raw: string | undefined, flag: string, fallback: number) =>
     raw === undefined ? fallback : positiveNumber(flag)(raw);
   const activityWarnDays = days(
@@ -108,14 +106,15 @@ export function doctorOptions(opts: DoctorFlags): Partial<DoctorOptions> {
 }
 
 export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
-  const options = doctorOptions(opts);
+  const doctor: Doctor = await import('../lib/doctor/index.js');
+  const options = doctorOptions(opts, doctor.unknownSkipPatterns);
   const config = deps.config().withFlags({ wabaId: opts.wabaId, phoneNumberId: opts.phoneNumberId });
   // The doctor opens the database only when it exists (it never creates one).
   const storePath = deps.storePath();
   const spinner = deps.globals.json ? undefined : await deps.io.spinner('Running checks…');
-  let report: Awaited<ReturnType<typeof runDoctor>>;
+  let report: Awaited<ReturnType<Doctor['runDoctor']>>;
   try {
-    report = await runDoctor(
+    report = await doctor.runDoctor(
       {
         config,
         now: deps.clock.now(),
@@ -131,11 +130,11 @@ export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
     spinner?.stop();
   }
   const { results } = report;
-  if (deps.globals.json) deps.io.printJson(toJson(results));
+  if (deps.globals.json) deps.io.printJson(doctor.toJson(results));
   else {
-    for (const line of renderText(results, deps.io.style, { strict: Boolean(opts.strict) }))
+    for (const line of doctor.renderText(results, deps.io.style, { strict: Boolean(opts.strict) }))
       deps.io.out(line);
-    const changes = appChangesOf(report.facts);
+    const changes = doctor.appChangesOf(report.facts);
     if (changes.length) {
       const { style } = deps.io;
       deps.io.out('');
@@ -143,5 +142,5 @@ export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
       for (const c of changes) deps.io.out(`  ${style.dim('i')} ${c.feature}: ${c.change}.`);
     }
   }
-  return doctorExitCode(results, Boolean(opts.strict));
+  return doctor.doctorExitCode(results, Boolean(opts.strict));
 }

@@ -3,8 +3,7 @@ import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { integer, port } from '../cli/flags.js';
 import { UsageError } from '../lib/errors.js';
-import { SCENARIOS, startSandbox } from '../sandbox/index.js';
-import { parseScenarioSpec, ScenarioError } from '../sandbox/scenarios.js';
+import { parseScenarioSpec, SCENARIOS, ScenarioError } from '../sandbox/scenario-spec.js';
 import { SEED } from '../sandbox/seed.js';
 
 interface Opts {
@@ -98,6 +97,7 @@ export async function run(opts: Opts, deps: Deps): Promise<number> {
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
     io.warn(`Listening on ${host}: the sandbox has no real security, keep it off untrusted networks.`);
   }
+  const { startSandbox } = await import('../sandbox/index.js');
   const sandbox = await startSandbox({
     port: listenPort,
     host,
