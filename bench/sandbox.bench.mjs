@@ -11,7 +11,7 @@ import { orderComponents } from './send-common.mjs';
 const TARGET = 5000;
 
 if (process.argv[2] === '--serve') {
-  const { startSandbox } = await import('../dist/sandbox/index.js');
+  const { startSandbox } = await import('../dist/sandbox/server.js');
   const sandbox = await startSandbox({ port: 0, quiet: true, statusDelayMs: 200 });
   process.send({ url: sandbox.url });
   process.on('message', async (m) => {

@@ -17,7 +17,7 @@ export { SEED };
 /** Starts the sandbox in a child process (so that it does not share the sender's event loop). */
 export async function startSandboxProcess(options = {}) {
   const script = `
-    const { startSandbox } = await import(${JSON.stringify(join(ROOT, 'dist', 'sandbox', 'index.js'))});
+    const { startSandbox } = await import(${JSON.stringify(join(ROOT, 'dist', 'sandbox', 'server.js'))});
     const s = await startSandbox(${JSON.stringify({ quiet: true, statusDelayMs: 20, reviewDelayMs: 50, ...options })});
     process.stdout.write(JSON.stringify({ url: s.url }) + '\\n');
     process.on('SIGTERM', async () => { await s.close(); process.exit(0); });

@@ -21,9 +21,9 @@ const random = () => {
   return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 };
 
-const { startSandbox } = await import(join(ROOT, 'dist', 'sandbox', 'index.js'));
-const { Store } = await import(join(ROOT, 'dist', 'lib', 'store', 'index.js'));
-const { ingestPayload } = await import(join(ROOT, 'dist', 'lib', 'webhooks', 'ingest.js'));
+const { startSandbox } = await import(join(ROOT, 'dist', 'sandbox', 'server.js'));
+const { Store } = await import(join(ROOT, 'dist', 'lib', 'store', 'sqlite.js'));
+const { ingestPayload } = await import(join(ROOT, 'dist', 'lib', 'webhooks', 'storage.js'));
 
 const dir = tempDir();
 const dbPath = join(dir.dir, 'wacx.db');

@@ -17,7 +17,7 @@ const COUNT = Number(process.argv[2] ?? 200);
 const CHANGED = Number(process.argv[3] ?? 10);
 const PLAN_TARGET_MS = 5000;
 
-const { startSandbox, SEED } = await import(join(root, 'dist', 'sandbox', 'index.js'));
+const { startSandbox, SEED } = await import(join(root, 'dist', 'sandbox', 'server.js'));
 const sandbox = await startSandbox({ quiet: true, reviewDelayMs: 5 });
 const sandboxUrl = new URL(sandbox.url);
 

@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import type { RunEnv } from '../lib/campaign/campaign.js';
-import { DEFAULT_GRAPH_URL, validateBaseUrl } from '../lib/graph/index.js';
+import { DEFAULT_GRAPH_URL, validateBaseUrl } from '../lib/graph/graph.js';
 import { SendOutput } from './campaign-output.js';
 import type { Deps } from './deps.js';
 

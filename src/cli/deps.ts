@@ -2,14 +2,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../lib/clock.js';
-import type { Config } from '../lib/config/index.js';
+import type { Config } from '../lib/config/config.js';
 import { Redactor } from '../lib/config/redact.js';
 import { SECRET_ENV, SECRET_KEYS } from '../lib/config/secret-keys.js';
 import type { KeychainProbe, SecretBackend } from '../lib/config/secrets.js';
-import type { Graph } from '../lib/graph/index.js';
+import type { Graph } from '../lib/graph/graph.js';
 import { Io, type IoStreams } from '../lib/io/io.js';
 import { inquirerPrompter, type Prompter } from '../lib/io/prompter.js';
-import type { Store } from '../lib/store/index.js';
+import type { Store } from '../lib/store/sqlite.js';
 import { VERSION } from '../lib/version.js';
 import type { InProcessSandbox, WebhookSink } from '../sandbox/in-process.js';
 
@@ -166,7 +166,7 @@ export class Deps {
   }
 
   private async ingestSandboxWebhook(raw: string, headers: Record<string, string>): Promise<number> {
-    const { ingestPayload } = await import('../lib/webhooks/ingest.js');
+    const { ingestPayload } = await import('../lib/webhooks/storage.js');
     const store = await this.store();
     return ingestPayload(store.db, raw, {
       signature: headers['x-hub-signature-256'] ?? null,
@@ -204,7 +204,7 @@ export class Deps {
   private async loadConfigModule(): Promise<void> {
     if (this.loadedConfig) return;
     const [index, profiles, secrets] = await Promise.all([
-      import('../lib/config/index.js'),
+      import('../lib/config/config.js'),
       import('../lib/config/profiles.js'),
       import('../lib/config/secrets.js'),
     ]);
@@ -275,7 +275,7 @@ export class Deps {
         ? undefined
         : (options.appSecret ?? (await config.secret('appSecret')).value);
     if (appSecret) this.redactor.add(appSecret);
-    const { Graph } = await import('../lib/graph/index.js');
+    const { Graph } = await import('../lib/graph/graph.js');
     const graph = Graph.create({
       baseUrl: config.get('graphUrl'),
       apiVersion: config.get('apiVersion'),
@@ -301,7 +301,7 @@ export class Deps {
 
   async store(): Promise<Store> {
     if (!this.storeInstance) {
-      const { Store } = await import('../lib/store/index.js');
+      const { Store } = await import('../lib/store/sqlite.js');
       this.storeInstance = Store.open(this.storePath(), { origin: this.env.WACX_DB ? 'WACX_DB' : undefined });
       this.onCleanup(() => this.storeInstance?.close());
     }

@@ -5,7 +5,7 @@ import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.
 import { DEFAULT_DOCTOR_OPTIONS, type DoctorOptions } from '../lib/doctor/types.js';
 
 /** The checks, their gathering and rendering: loaded when the doctor runs, not for `wacx doctor --help`. */
-type Doctor = typeof import('../lib/doctor/index.js');
+type Doctor = typeof import('../lib/doctor/run.js');
 
 import { UsageError } from '../lib/errors.js';
 
@@ -106,7 +106,7 @@ export function doctorOptions(
 }
 
 export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
-  const doctor: Doctor = await import('../lib/doctor/index.js');
+  const doctor: Doctor = await import('../lib/doctor/run.js');
   const options = doctorOptions(opts, doctor.unknownSkipPatterns);
   const config = deps.config().withFlags({ wabaId: opts.wabaId, phoneNumberId: opts.phoneNumberId });
   // The doctor opens the database only when it exists (it never creates one).

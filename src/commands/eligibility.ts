@@ -21,7 +21,7 @@ import {
   parseAppVersion,
   parseDefaultCountry,
   parsePhone,
-} from '../lib/eligibility/index.js';
+} from '../lib/eligibility/check.js';
 import { UsageError } from '../lib/errors.js';
 import { appChangeLines } from '../lib/onboarding/app-changes.js';
 

@@ -18,7 +18,7 @@ import {
   RELAY_CALLBACK_PATH,
   runOnboarding,
   STEP_TITLES,
-} from '../lib/onboarding/index.js';
+} from '../lib/onboarding/run.js';
 
 export interface OnboardFlags {
   appId?: string;

@@ -97,7 +97,7 @@ export async function run(opts: Opts, deps: Deps): Promise<number> {
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
     io.warn(`Listening on ${host}: the sandbox has no real security, keep it off untrusted networks.`);
   }
-  const { startSandbox } = await import('../sandbox/index.js');
+  const { startSandbox } = await import('../sandbox/server.js');
   const sandbox = await startSandbox({
     port: listenPort,
     host,

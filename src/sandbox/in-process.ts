@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SettingKey } from '../lib/config/settings.js';
 import { UsageError } from '../lib/errors.js';
-import { startSandbox } from './index.js';
 import type { SandboxOptions } from './options.js';
 import { ScenarioError } from './scenarios.js';
 import { SEED } from './seed.js';
+import { startSandbox } from './server.js';
 
 /** In-process webhook delivery: the raw body and headers; answers the HTTP status a receiver would. */
 export type WebhookSink = (rawBody: string, headers: Record<string, string>) => Promise<number>;

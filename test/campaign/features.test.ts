@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/index.js';
-import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { Store } from '../../src/lib/store/sqlite.js';
+import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';

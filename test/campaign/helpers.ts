@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Ledger } from '../../src/lib/campaign/ledger.js';
 import { type Clock, systemClock } from '../../src/lib/clock.js';
-import { Store } from '../../src/lib/store/index.js';
+import { Store } from '../../src/lib/store/sqlite.js';
 
 /** A valid, distinct German mobile number per index (E.164 digits). */
 export function phone(i: number): string {

@@ -10,7 +10,7 @@ import {
   type Style,
   toJson,
   unknownSkipPatterns,
-} from '../../src/lib/doctor/index.js';
+} from '../../src/lib/doctor/run.js';
 import {
   APP,
   accountUpdate,

@@ -7,11 +7,11 @@ import {
   evaluate,
   type Gathered,
   type StoreFacts,
-} from '../../src/lib/doctor/index.js';
+} from '../../src/lib/doctor/run.js';
 import { historyStatus } from '../../src/lib/history/queries.js';
-import { Store } from '../../src/lib/store/index.js';
-import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { Store } from '../../src/lib/store/sqlite.js';
 import { syncHealth } from '../../src/lib/webhooks/queries.js';
+import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';
 
 export const HOUR = 3_600_000;

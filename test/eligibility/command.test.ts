@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
-import { CHECK_IDS } from '../../src/lib/eligibility/index.js';
+import { CHECK_IDS } from '../../src/lib/eligibility/check.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 

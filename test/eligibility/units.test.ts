@@ -10,7 +10,7 @@ import {
   parseAppVersion,
   parsePhone,
   policy,
-} from '../../src/lib/eligibility/index.js';
+} from '../../src/lib/eligibility/check.js';
 import { UsageError } from '../../src/lib/errors.js';
 
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0); // 2026-11-24 12:00 UTC

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Config } from '../../src/lib/config/index.js';
+import { Config } from '../../src/lib/config/config.js';
 import { configDir, preloadConf } from '../../src/lib/config/profiles.js';
 import { openKeychain } from '../../src/lib/config/secrets.js';
 import { normalizeKey, validateSetting } from '../../src/lib/config/settings.js';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { appSecretProof, GraphClient, graphPath, validateBaseUrl } from '../../src/lib/graph/client.js';
 import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from '../../src/lib/graph/errors.js';
-import { Graph } from '../../src/lib/graph/index.js';
+import { Graph } from '../../src/lib/graph/graph.js';
 import { graphError, json, startServer, type TestServer } from './support.js';
 
 let server: TestServer | undefined;

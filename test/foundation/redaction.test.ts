@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
-import { Config } from '../../src/lib/config/index.js';
+import { Config } from '../../src/lib/config/config.js';
 import { preloadConf } from '../../src/lib/config/profiles.js';
 import { Redactor } from '../../src/lib/config/redact.js';
 import { tempHome } from '../helpers/cli.js';

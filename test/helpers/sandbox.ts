@@ -2,8 +2,9 @@
  * A sandbox for tests: `startTestSandbox()` starts `startSandbox()` on an ephemeral loopback port with fast
  * asynchronous pacing, plus a temporary HOME, and gives the CLI environment pointing at it.
  */
-import { type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+
 import { SEED } from '../../src/sandbox/seed.js';
+import { type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import { tempHome } from './cli.js';
 
 export interface TestSandbox {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
-import { Store } from '../../src/lib/store/index.js';
-import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { Store } from '../../src/lib/store/sqlite.js';
+import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { APP_SECRET, contactSync, historyChunk, historyDeclined, PN, sign } from '../webhooks/fixtures.js';
 import { type FakeGraph, graphTime, startFakeGraph } from './fake-graph.js';

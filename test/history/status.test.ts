@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { historyStatus, missingChunkOrders } from '../../src/lib/history/queries.js';
 import { statusExitCode, statusJson, statusLines, statusSummary } from '../../src/lib/history/status.js';
-import { Store } from '../../src/lib/store/index.js';
-import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { Store } from '../../src/lib/store/sqlite.js';
+import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import {
   APP_SECRET,
   contactSync,

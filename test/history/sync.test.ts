@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
-import { Graph } from '../../src/lib/graph/index.js';
+import { Graph } from '../../src/lib/graph/graph.js';
 import { parseGraphTime } from '../../src/lib/graph/time.js';
 import { historyStatus } from '../../src/lib/history/queries.js';
-import { listSyncRequests, requestSync, SyncRefusedError } from '../../src/lib/history/sync.js';
-import { Store } from '../../src/lib/store/index.js';
+import { listSyncRequests, requestSync, SyncRefusedError } from '../../src/lib/history/sync-requests.js';
+import { Store } from '../../src/lib/store/sqlite.js';
 import { type FakeGraph, graphTime, startFakeGraph } from './fake-graph.js';
 
 const HOUR = 3_600_000;

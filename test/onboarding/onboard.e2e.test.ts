@@ -4,9 +4,9 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
-import { Store } from '../../src/lib/store/index.js';
-import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { Store } from '../../src/lib/store/sqlite.js';
 import { startWebhookServer } from '../../src/lib/webhooks/server.js';
+import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
@@ -527,9 +527,9 @@ describe('wacx onboard end to end (sandbox)', () => {
   it('a second sync attempt is refused locally (no API call) and the earlier request is kept', async () => {
     const { code, session } = await signup(sb);
     // the contact sync was already requested for this onboarding (e.g. by `wacx history sync`), same store
-    const { requestSync } = await import('../../src/lib/history/sync.js');
-    const { Graph } = await import('../../src/lib/graph/index.js');
-    const { Store } = await import('../../src/lib/store/index.js');
+    const { requestSync } = await import('../../src/lib/history/sync-requests.js');
+    const { Graph } = await import('../../src/lib/graph/graph.js');
+    const { Store } = await import('../../src/lib/store/sqlite.js');
     const store = Store.open(dbPath);
     const graph = Graph.create({ baseUrl: sb.url, token: sb.seed.token });
     // made at the sandbox's time (its clock ran ahead a little with the signup)

@@ -2,7 +2,7 @@ import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { FakeClock, systemClock } from '../../src/lib/clock.js';
 import { CancelledError } from '../../src/lib/errors.js';
-import type { Graph } from '../../src/lib/graph/index.js';
+import type { Graph } from '../../src/lib/graph/graph.js';
 import type { PhoneNumber } from '../../src/lib/graph/types.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
 import {
@@ -20,8 +20,8 @@ import {
   STEPS,
   startCallbackServer,
   webhookFieldsFix,
-} from '../../src/lib/onboarding/index.js';
-import { Store } from '../../src/lib/store/index.js';
+} from '../../src/lib/onboarding/run.js';
+import { Store } from '../../src/lib/store/sqlite.js';
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

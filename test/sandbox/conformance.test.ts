@@ -3,8 +3,8 @@
  * (business-messaging-api_v23.0.yaml, read from ../shared/reference/openapi/; skipped when absent).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/index.js';
 import { SEED } from '../../src/sandbox/seed.js';
+import { startSandbox } from '../../src/sandbox/server.js';
 import { loadSpec, responseSchema, schemaByName, specAvailable, validate } from './openapi.js';
 import { type Answer, graph, orderUpdate, startReceiver } from './util.js';
 

@@ -1,8 +1,8 @@
 /** Scenarios (control API and start flag), the Embedded Signup simulation and seedActivity. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../src/sandbox/index.js';
 import { parseScenarioSpec } from '../../src/sandbox/scenarios.js';
 import { SEED } from '../../src/sandbox/seed.js';
+import { startSandbox } from '../../src/sandbox/server.js';
 import { startTestSandbox } from '../helpers/sandbox.js';
 import { graph, orderUpdate, type Received, startReceiver } from './util.js';
 

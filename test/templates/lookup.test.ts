@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fetchApprovedTemplate } from '../../src/lib/campaign/template.js';
 import { exitCodeFor } from '../../src/lib/exit-codes.js';
-import type { Graph } from '../../src/lib/graph/index.js';
+import type { Graph } from '../../src/lib/graph/graph.js';
 import type { MessageTemplate } from '../../src/lib/graph/types.js';
 import { findTemplate, findTemplateByName } from '../../src/lib/templates/lookup.js';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/index.js';
+import { Store } from '../../src/lib/store/sqlite.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import {
   APP_SECRET,

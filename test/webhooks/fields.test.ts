@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/index.js';
-import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { Store } from '../../src/lib/store/sqlite.js';
 import { optOutKeyword } from '../../src/lib/webhooks/opt-out.js';
 import { optedOutRecipients, statusesByCallbackPrefix, syncHealth } from '../../src/lib/webhooks/queries.js';
+import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import {
   APP_SECRET,
   accountUpdate,

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/index.js';
-import { ingestPayload } from '../../src/lib/webhooks/ingest.js';
+import { Store } from '../../src/lib/store/sqlite.js';
 import { syncHealth } from '../../src/lib/webhooks/queries.js';
 import { verifySignature } from '../../src/lib/webhooks/signature.js';
+import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { APP_SECRET, asciiJson, echo, envelope, inboundText, PN, sign, statusPayload } from './fixtures.js';
 
 function count(db: Store['db'], table: string): number {

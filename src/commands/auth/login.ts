@@ -3,7 +3,7 @@ import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { phoneNumberIdOption, wabaIdOption } from '../../cli/flags.js';
 import { checkToken, describeCheck, type TokenCheck } from '../../lib/auth/check.js';
-import type { SecretStore } from '../../lib/config/index.js';
+import type { SecretStore } from '../../lib/config/config.js';
 import { type SettingKey, validateSetting } from '../../lib/config/settings.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
 

@@ -15,7 +15,7 @@ export default defineCommand({
 });
 
 export async function run(deps: Deps): Promise<number> {
-  const { listCampaigns } = await import('../../lib/campaign/manage.js');
+  const { listCampaigns } = await import('../../lib/campaign/stored-campaigns.js');
 
   const list = listCampaigns(await deps.store(), deps.clock);
   if (deps.globals.json) {

@@ -20,7 +20,7 @@ export default defineCommand({
 });
 
 export async function run(id: string, deps: Deps): Promise<number> {
-  const { reconcileCampaign } = await import('../../lib/campaign/manage.js');
+  const { reconcileCampaign } = await import('../../lib/campaign/stored-campaigns.js');
 
   const r = reconcileCampaign(await deps.store(), deps.clock, id);
   const code = r.stillUnknown > 0 ? ExitCode.PARTIAL : ExitCode.OK;

@@ -21,7 +21,7 @@ export default defineCommand({
 });
 
 export async function run(id: string, opts: { all?: boolean }, deps: Deps): Promise<number> {
-  const { showCampaign } = await import('../../lib/campaign/manage.js');
+  const { showCampaign } = await import('../../lib/campaign/stored-campaigns.js');
 
   const d = showCampaign(await deps.store(), deps.clock, id, opts.all ? -1 : 50);
   const io = deps.io;

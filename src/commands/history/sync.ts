@@ -4,7 +4,7 @@ import type { Deps } from '../../cli/deps.js';
 import { hintFor } from '../../cli/hints.js';
 import { ExitCode } from '../../lib/errors.js';
 import { GraphApiError } from '../../lib/graph/errors.js';
-import { requestSync, SYNC_LABEL, type SyncKind, SyncRefusedError } from '../../lib/history/sync.js';
+import { requestSync, SYNC_LABEL, type SyncKind, SyncRefusedError } from '../../lib/history/sync-requests.js';
 
 interface SyncOptions {
   contacts?: boolean;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { UsageError } from '../../lib/errors.js';
-import { pullTemplates } from '../../lib/templates/sync.js';
+import { pullTemplates } from '../../lib/templates/as-code.js';
 import { templatesTarget } from './shared.js';
 
 interface Options {

@@ -1,5 +1,5 @@
 import type { Deps } from '../../cli/deps.js';
-import type { Graph } from '../../lib/graph/index.js';
+import type { Graph } from '../../lib/graph/graph.js';
 import type { Io } from '../../lib/io/io.js';
 import { type FileProblem, formatProblem } from '../../lib/templates/files.js';
 import type { TemplateHistory } from '../../lib/templates/history.js';
@@ -28,7 +28,7 @@ export async function planFromFiles(
   const io = deps.io;
   const [{ TemplateHistory }, { preparePlan }] = await Promise.all([
     import('../../lib/templates/history.js'),
-    import('../../lib/templates/sync.js'),
+    import('../../lib/templates/as-code.js'),
   ]);
   const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const history = TemplateHistory.open(await deps.store());

@@ -4,8 +4,8 @@ import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { port } from '../../cli/flags.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
-import type { StoredEvent } from '../../lib/webhooks/ingest.js';
 import type { RequestOutcome } from '../../lib/webhooks/server.js';
+import type { StoredEvent } from '../../lib/webhooks/storage.js';
 
 interface ServeOptions {
   port: string;
@@ -60,7 +60,7 @@ function parseHost(raw: string): string {
 export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   // The receiver's modules (payload schemas, the store) load when it starts, not for `--help`.
   const [{ describeRejection }, { startWebhookServer }] = await Promise.all([
-    import('../../lib/webhooks/ingest.js'),
+    import('../../lib/webhooks/storage.js'),
     import('../../lib/webhooks/server.js'),
   ]);
   const io = deps.io;

@@ -1,5 +1,5 @@
 import { GraphApiError } from '../graph/errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 
 /** How a token was checked. */
 export type TokenCheckMethod = 'debug_token' | 'phone_number' | 'waba' | 'me';

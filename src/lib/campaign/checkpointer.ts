@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startWorkerThread } from '../heap.js';
-import type { Db } from '../store/index.js';
+import type { Db } from '../store/sqlite.js';
 
 /**
  * WAL checkpoints off the sending loop. SQLite checkpoints automatically inside a COMMIT once the WAL reaches
@@ -11,7 +11,7 @@ import type { Db } from '../store/index.js';
  * `everyMs` instead. When the compiled worker is not available (TypeScript sources), nothing changes.
  */
 export async function startCheckpointer(db: Db, dbPath: string, everyMs = 500): Promise<() => Promise<void>> {
-  const file = fileURLToPath(new URL('./checkpoint-worker.js', import.meta.url));
+  const file = fileURLToPath(new URL('./checkpointer.worker.js', import.meta.url));
   if (!existsSync(file) || dbPath === ':memory:') return async () => {};
   const worker = startWorkerThread(file, {
     workerData: { dbPath, everyMs },

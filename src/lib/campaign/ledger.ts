@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { MessageTemplate } from '../graph/types.js';
-import type { Db } from '../store/index.js';
+import type { Db } from '../store/sqlite.js';
 import {
   type CampaignOptions,
   ROW_STATES,

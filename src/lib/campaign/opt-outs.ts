@@ -1,5 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
-import type { Db } from '../store/index.js';
+import type { Db } from '../store/sqlite.js';
 import { optedOutRecipients } from '../webhooks/queries.js';
 import { isBlankRecord, readCsv } from './csv.js';
 import { unreadable } from './files.js';

@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { templateMessageBody } from '../graph/resources/messages.js';
 import { startWorkerThread } from '../heap.js';
-import { Store } from '../store/index.js';
-import { findProblems, ingest, type Problem, type RowShape } from './ingest.js';
+import { Store } from '../store/sqlite.js';
 import { type IngestRow, Ledger } from './ledger.js';
 import { renderComponents } from './mapping.js';
 import { callbackData } from './reconcile.js';
+import { findProblems, ingest, type Problem, type RowShape } from './rows.js';
 
 /**
  * Reading the CSV (parsing, phone normalisation, validation, dedupe into the ledger) runs in a worker thread when
@@ -55,7 +55,7 @@ export async function runRead(
   handlers: ReadHandlers,
   signal?: AbortSignal,
 ): Promise<{ aborted: boolean; problems?: { problems: Problem[]; count: number } }> {
-  const workerFile = fileURLToPath(new URL('./read-worker.js', import.meta.url));
+  const workerFile = fileURLToPath(new URL('./reader.worker.js', import.meta.url));
   if (!existsSync(workerFile) || process.env.WACX_READ_IN_THREAD === '1')
     return runInThread(task, handlers, signal);
   const worker = startWorkerThread(workerFile, { workerData: task, resourceLimits: RESOURCE_LIMITS });

@@ -1,5 +1,5 @@
 import { UsageError, WacxError } from '../errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import type { MessageTemplate } from '../graph/types.js';
 import { isTemplateLanguage, suggestLanguage } from '../templates/languages.js';
 import { findTemplateByName } from '../templates/lookup.js';

@@ -1,4 +1,4 @@
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import type { Transport } from './engine.js';
 import type { PendingRow } from './ledger.js';
 import { renderComponents } from './mapping.js';

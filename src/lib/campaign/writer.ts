@@ -15,7 +15,7 @@ export interface Committer {
  * the compiled worker is not available (TypeScript sources): the loop then commits synchronously itself.
  */
 export function startWriter(dbPath: string, cid: number): Committer | null {
-  const file = fileURLToPath(new URL('./ledger-worker.js', import.meta.url));
+  const file = fileURLToPath(new URL('./writer.worker.js', import.meta.url));
   if (!existsSync(file) || dbPath === ':memory:' || process.env.WACX_WRITER_IN_THREAD === '1') return null;
   const worker = startWorkerThread(file, {
     workerData: { dbPath, cid },

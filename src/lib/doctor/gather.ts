@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import type { Config } from '../config/index.js';
+import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { graphPath } from '../graph/client.js';
 import { GraphApiError, GraphNetworkError } from '../graph/errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import { WABA_FIELDS } from '../graph/resources/waba.js';
 import {
   type AppSubscription,
@@ -15,7 +15,7 @@ import {
   type Waba,
 } from '../graph/types.js';
 import { historyStatus } from '../history/queries.js';
-import { type Db, Store } from '../store/index.js';
+import { type Db, Store } from '../store/sqlite.js';
 import { syncHealth } from '../webhooks/queries.js';
 import type {
   BusinessUseCaseUsage,

@@ -1,5 +1,5 @@
-import type { Db } from '../store/index.js';
-import { SYNC_WINDOW_MS, type SyncKind } from './sync.js';
+import type { Db } from '../store/sqlite.js';
+import { SYNC_WINDOW_MS, type SyncKind } from './sync-requests.js';
 
 /**
  * The state of the history import and the contact sync, read from what the webhook receiver stored and from

@@ -1,5 +1,5 @@
 import { UsageError, WacxError } from '../errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import { parseGraphTime } from '../graph/time.js';
 import type { PhoneNumber } from '../graph/types.js';
 import type { Prompter } from '../io/prompter.js';

@@ -1,5 +1,5 @@
 import { WacxError } from '../errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 
 /** App-level webhook fields coexistence needs before the one-shot syncs (meta-cloud-api.md §1.5 step 4, §8.5). */
 export const REQUIRED_WEBHOOK_FIELDS = [

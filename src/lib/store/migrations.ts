@@ -1,9 +1,9 @@
-import type { Migration } from './index.js';
 import { CAMPAIGN_MIGRATIONS } from './schema/campaigns.js';
 import { EVENT_MIGRATIONS } from './schema/events.js';
 import { ONBOARDING_MIGRATIONS } from './schema/onboarding.js';
 import { SYNC_MIGRATIONS } from './schema/syncs.js';
 import { TEMPLATE_MIGRATIONS } from './schema/templates.js';
+import type { Migration } from './sqlite.js';
 
 /**
  * All migrations. Each domain owns an id range so that they never collide:

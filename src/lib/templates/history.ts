@@ -4,8 +4,9 @@
  * APPROVED template cannot be reused for 30 days. The API's own answer stays the truth: these records
  * only let `plan` say in advance what the API would refuse.
  */
-import type { Db, Store } from '../store/index.js';
+
 import { TEMPLATE_MIGRATIONS } from '../store/schema/templates.js';
+import type { Db, Store } from '../store/sqlite.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;

@@ -1,6 +1,6 @@
 /** Finding one template of the WABA by id, or by name (+ language): the one lookup of send, get and update. */
 import { UsageError, WacxError } from '../errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import type { MessageTemplate } from '../graph/types.js';
 
 /** Meta's rule: a deleted template (or one being deleted) can be neither sent nor edited. */

@@ -4,7 +4,7 @@
  */
 import type { Clock } from '../clock.js';
 import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from '../graph/errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import type { CreateTemplateRequest, MessageTemplate, TemplateCategory } from '../graph/types.js';
 import type { DeletionRecord, EditRecord } from './history.js';
 import { editRequest, type Plan, type PlanEntry } from './plan.js';

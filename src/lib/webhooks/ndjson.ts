@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import type { Db } from '../store/index.js';
-import { describeRejection, type IngestResult, ingestPayload, type RejectReason } from './ingest.js';
+import type { Db } from '../store/sqlite.js';
+import { describeRejection, type IngestResult, ingestPayload, type RejectReason } from './storage.js';
 
 /**
  * `wacx webhooks ingest`: NDJSON, one delivery per line, either

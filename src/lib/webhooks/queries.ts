@@ -1,5 +1,5 @@
-import type { Db } from '../store/index.js';
-import { SIGNATURE_FAILURES } from './ingest.js';
+import type { Db } from '../store/sqlite.js';
+import { SIGNATURE_FAILURES } from './storage.js';
 
 /**
  * Readers of the webhook store, for send (statuses, opt-outs) and doctor (sync health); the history import's

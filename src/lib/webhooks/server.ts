@@ -8,7 +8,7 @@ import {
   relayCallback,
   relayStart,
 } from '../onboarding/relay.js';
-import type { Db } from '../store/index.js';
+import type { Db } from '../store/sqlite.js';
 import {
   type IngestResult,
   ingestPayload,
@@ -16,7 +16,7 @@ import {
   type RejectReason,
   recordRejection,
   type StoredEvent,
-} from './ingest.js';
+} from './storage.js';
 
 /**
  * The webhook receiver (meta-cloud-api.md §8.4, conventions.md §Webhooks): answers Meta's GET verification

@@ -1,6 +1,6 @@
 import { parseGraphTime } from '../../graph/time.js';
 import type { ContactSyncStatus, HistorySyncStatus } from '../../history/queries.js';
-import { SYNC_WINDOW_MS } from '../../history/sync.js';
+import { SYNC_WINDOW_MS } from '../../history/sync-requests.js';
 import { ago, formatDuration, plural, TIME } from '../format.js';
 import type { CheckDefinition, DoctorFacts, Outcome, StoreFacts } from '../types.js';
 import { fail, pass, skip, warn } from './common.js';

@@ -1,4 +1,4 @@
-import type { Migration } from '../index.js';
+import type { Migration } from '../sqlite.js';
 
 /**
  * Webhook event store (ids 100–199). Owned by lib/webhooks; read by send, doctor and history status

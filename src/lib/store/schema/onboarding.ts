@@ -1,4 +1,4 @@
-import type { Migration } from '../index.js';
+import type { Migration } from '../sqlite.js';
 
 /**
  * Resumable onboarding state (ids 500–599), owned by lib/onboarding. Times are milliseconds since the epoch.

@@ -3,7 +3,7 @@ import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { UsageError, WacxError } from '../errors.js';
 import { assertWritableDirectory, fsReason, makeDirectory } from '../files.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import type { MessageTemplate } from '../graph/types.js';
 import { canonicalize } from './canonical.js';
 import {

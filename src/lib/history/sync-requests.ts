@@ -1,9 +1,9 @@
 import type { Clock } from '../clock.js';
 import { WacxError } from '../errors.js';
 import { GraphApiError } from '../graph/errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import { parseGraphTime } from '../graph/time.js';
-import type { Db } from '../store/index.js';
+import type { Db } from '../store/sqlite.js';
 
 /**
  * The coexistence syncs, `POST /{phone-number-id}/smb_app_data` (meta-cloud-api.md §1.6): once per sync type,

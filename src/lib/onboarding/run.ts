@@ -1,14 +1,14 @@
 import type { Clock } from '../clock.js';
 import { CancelledError, ConfigError, UsageError, WacxError } from '../errors.js';
 import { GraphApiError } from '../graph/errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import {
   acceptedSync,
   alreadyRequestedError,
   requestSync,
   SYNC_LABEL,
   type SyncKind,
-} from '../history/sync.js';
+} from '../history/sync-requests.js';
 import type { Prompter } from '../io/prompter.js';
 import { type AppChange, appChangeLines, appChangesJson } from './app-changes.js';
 import { seenDelivery, waitForDelivery } from './delivery.js';

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
-import type { Store } from '../store/index.js';
+import type { Store } from '../store/sqlite.js';
 import { LEASE_STALE_MS } from './campaign.js';
 import { meaningOfCode, meaningOfSkip } from './events.js';
 import { type Campaign, type Counts, Ledger } from './ledger.js';

@@ -1,6 +1,6 @@
 import { WacxError } from '../errors.js';
 import { GraphApiError, GraphNetworkError } from '../graph/errors.js';
-import type { Graph } from '../graph/index.js';
+import type { Graph } from '../graph/graph.js';
 import type { PhoneNumber } from '../graph/types.js';
 import { type AppChange, appChangesJson } from '../onboarding/app-changes.js';
 import {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Db } from '../store/index.js';
+import type { Db } from '../store/sqlite.js';
 import { type EventKind, type ParsedEvent, parsePayload } from './parse.js';
 import { verifySignature } from './signature.js';
 

@@ -1,5 +1,5 @@
 import { type AppChange, appChangesJson } from '../onboarding/app-changes.js';
-import { evaluate, exitCodeOf } from './checks/index.js';
+import { evaluate, exitCodeOf } from './checks/all.js';
 import type { GatherInput } from './gather.js';
 import { type CheckResult, DEFAULT_DOCTOR_OPTIONS, type DoctorFacts, type DoctorOptions } from './types.js';
 
@@ -11,7 +11,7 @@ export {
   isSkipped,
   LOCAL_CHECK_IDS,
   unknownSkipPatterns,
-} from './checks/index.js';
+} from './checks/all.js';
 export type { GatherInput } from './gather.js';
 export { renderText, type Style, SYMBOLS, skippedByReason, summarize, toJson } from './render.js';
 export * from './types.js';
