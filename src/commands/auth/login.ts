@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { phoneNumberIdOption, wabaIdOption } from '../../cli/flags.js';
-import { checkToken, describeCheck, type TokenCheck } from '../../lib/auth/check.js';
+import type { TokenCheck } from '../../lib/auth/check.js';
 import type { SecretStore } from '../../lib/config/config.js';
 import { type SettingKey, validateSetting } from '../../lib/config/settings.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
@@ -69,6 +69,7 @@ function checked(key: SettingKey, value: string | undefined, flag: string): stri
 }
 
 export async function run(opts: LoginOptions, deps: Deps): Promise<number> {
+  const { checkToken, describeCheck } = await import('../../lib/auth/check.js');
   if (opts.token !== undefined && opts.tokenStdin) {
     throw new UsageError('Pass either --token or --token-stdin, not both.', { location: '--token-stdin' });
   }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { hintFor } from '../../cli/hints.js';
-import { checkToken, describeCheck, type TokenCheck } from '../../lib/auth/check.js';
+import type { TokenCheck } from '../../lib/auth/check.js';
 import { ExitCode } from '../../lib/errors.js';
 import { exitCodeFor } from '../../lib/exit-codes.js';
 
@@ -31,6 +31,7 @@ Examples:
 });
 
 export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
+  const { checkToken, describeCheck } = await import('../../lib/auth/check.js');
   const config = deps.config();
   const rows = await config.describe();
   const token = await config.secret('token');

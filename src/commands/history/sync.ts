@@ -4,7 +4,7 @@ import type { Deps } from '../../cli/deps.js';
 import { hintFor } from '../../cli/hints.js';
 import { ExitCode } from '../../lib/errors.js';
 import { GraphApiError } from '../../lib/graph/errors.js';
-import { requestSync, SYNC_LABEL, type SyncKind, SyncRefusedError } from '../../lib/history/sync-requests.js';
+import type { SyncKind } from '../../lib/history/sync-requests.js';
 
 interface SyncOptions {
   contacts?: boolean;
@@ -46,6 +46,7 @@ interface SyncResult {
 }
 
 export async function run(opts: SyncOptions, deps: Deps): Promise<number> {
+  const { requestSync, SYNC_LABEL, SyncRefusedError } = await import('../../lib/history/sync-requests.js');
   const io = deps.io;
   const phoneNumberId = deps
     .config()

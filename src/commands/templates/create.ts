@@ -3,9 +3,7 @@ import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { CancelledError, ExitCode } from '../../lib/errors.js';
 import { canonicalize } from '../../lib/templates/canonical.js';
-import { loadTemplateFile, stringifyTemplate } from '../../lib/templates/files.js';
 import { isTemplateLanguage } from '../../lib/templates/languages.js';
-import { createRequest } from '../../lib/templates/push.js';
 import {
   checkTemplate,
   findPlaceholders,
@@ -40,6 +38,8 @@ Examples:
 });
 
 export async function run(opts: Options, deps: Deps): Promise<number> {
+  const { loadTemplateFile, stringifyTemplate } = await import('../../lib/templates/files.js');
+  const { createRequest } = await import('../../lib/templates/push.js');
   const io = deps.io;
   let def: TemplateDefinition;
   if (opts.file) {

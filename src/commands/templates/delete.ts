@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { CancelledError, UsageError, WacxError } from '../../lib/errors.js';
-import { TemplateHistory } from '../../lib/templates/history.js';
-import { templatesNamed } from '../../lib/templates/lookup.js';
 import { templatesTarget } from './shared.js';
 
 interface Options {
@@ -33,6 +31,8 @@ Examples:
 });
 
 export async function run(name: string, opts: Options, deps: Deps): Promise<number> {
+  const { TemplateHistory } = await import('../../lib/templates/history.js');
+  const { templatesNamed } = await import('../../lib/templates/lookup.js');
   const io = deps.io;
   if (!opts.yes && !io.interactive) {
     throw new UsageError(`Refusing to delete ${name} without confirmation: pass --yes.`, {

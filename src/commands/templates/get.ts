@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
-import { canonicalize } from '../../lib/templates/canonical.js';
-import { stringifyTemplate } from '../../lib/templates/files.js';
-import { findTemplate } from '../../lib/templates/lookup.js';
 import { templateToJson } from '../../lib/templates/render.js';
 import { templatesTarget } from './shared.js';
 
@@ -31,6 +28,9 @@ Examples:
 });
 
 export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<number> {
+  const { canonicalize } = await import('../../lib/templates/canonical.js');
+  const { stringifyTemplate } = await import('../../lib/templates/files.js');
+  const { findTemplate } = await import('../../lib/templates/lookup.js');
   const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const t = await findTemplate(graph, wabaId, nameOrId, opts.language);
   if (deps.globals.json) {

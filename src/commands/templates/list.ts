@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
+import { positiveNumber } from '../../cli/flags.js';
 import { UsageError } from '../../lib/errors.js';
 import type { MessageTemplate } from '../../lib/graph/types.js';
 import { isTemplateLanguage, suggestLanguage } from '../../lib/templates/languages.js';
 import { parseList, templateToJson } from '../../lib/templates/render.js';
-import { TEMPLATE_CATEGORIES } from '../../lib/templates/rules.js';
 import { templatesTarget } from './shared.js';
 
 const TEMPLATE_STATUSES = [
@@ -76,12 +76,8 @@ Examples:
 });
 
 export async function run(opts: Options, deps: Deps): Promise<number> {
-  const limit = Number(opts.limit ?? '100');
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new UsageError(`--limit must be a whole number from 1, got "${opts.limit}".`, {
-      location: '--limit',
-    });
-  }
+  const limit = positiveNumber('--limit', { integer: true })(opts.limit ?? '100');
+  const { TEMPLATE_CATEGORIES } = await import('../../lib/templates/rules.js');
   const status = parseList(opts.status, true);
   const category = parseList(opts.category, true);
   const language = parseList(opts.language);

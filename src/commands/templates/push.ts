@@ -4,7 +4,7 @@ import type { Deps } from '../../cli/deps.js';
 import { duration } from '../../cli/flags.js';
 import { CancelledError, ExitCode, UsageError } from '../../lib/errors.js';
 import type { Plan } from '../../lib/templates/plan.js';
-import { applyPlan, type PushResult, type ReviewState, waitForReviews } from '../../lib/templates/push.js';
+import type { PushResult, ReviewState } from '../../lib/templates/push.js';
 import { pushResultToJson } from '../../lib/templates/render.js';
 import { planFromFiles, planSummary, printPlan } from './shared.js';
 
@@ -53,6 +53,7 @@ Examples:
 const LABEL: Record<string, string> = { create: 'created', update: 'updated', delete: 'deleted' };
 
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
+  const { applyPlan, waitForReviews } = await import('../../lib/templates/push.js');
   const io = deps.io;
   const timeoutMs = duration('--timeout', { min: 1 })(opts.timeout ?? '10m');
   const { plan, graph, history } = await planFromFiles(deps, dir, opts, 'nothing was sent.');

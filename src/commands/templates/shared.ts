@@ -1,10 +1,10 @@
 import type { Deps } from '../../cli/deps.js';
 import type { Graph } from '../../lib/graph/graph.js';
 import type { Io } from '../../lib/io/io.js';
-import { type FileProblem, formatProblem } from '../../lib/templates/files.js';
+import type { FileProblem } from '../../lib/templates/files.js';
 import type { TemplateHistory } from '../../lib/templates/history.js';
 import type { Plan, PlanEntry } from '../../lib/templates/plan.js';
-import { problemsToJson, sortProblems } from '../../lib/templates/render.js';
+import { formatProblem, problemsToJson, sortProblems } from '../../lib/templates/render.js';
 
 /** The WABA a templates verb works on (its --waba-id, else the profile's) and a client for the API. */
 export async function templatesTarget(

@@ -2,10 +2,6 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { ExitCode, UsageError, WacxError } from '../../lib/errors.js';
-import { loadTemplateFile } from '../../lib/templates/files.js';
-import { TemplateHistory } from '../../lib/templates/history.js';
-import { findTemplate, looksLikeId } from '../../lib/templates/lookup.js';
-import { computePlan, editRequest } from '../../lib/templates/plan.js';
 import { printProblems, templatesTarget } from './shared.js';
 
 interface Options {
@@ -34,6 +30,10 @@ Examples:
 });
 
 export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<number> {
+  const { loadTemplateFile } = await import('../../lib/templates/files.js');
+  const { TemplateHistory } = await import('../../lib/templates/history.js');
+  const { findTemplate, looksLikeId } = await import('../../lib/templates/lookup.js');
+  const { computePlan, editRequest } = await import('../../lib/templates/plan.js');
   const io = deps.io;
   const file = opts.file!;
   const loaded = await loadTemplateFile(file);

@@ -35,9 +35,7 @@ export interface LoadedTemplate {
   problems: FileProblem[];
 }
 
-export function formatProblem(p: FileProblem): string {
-  return `${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message}${p.subcode ? ` [${p.subcode}]` : ''}`;
-}
+export { formatProblem } from './render.js';
 
 export const errorCount = (problems: readonly FileProblem[]) =>
   problems.filter((p) => p.severity === 'error').length;

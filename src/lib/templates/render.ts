@@ -13,6 +13,11 @@ export function parseList(value: string | undefined, upper = false): string[] | 
   return items.length > 0 ? items : undefined;
 }
 
+/** `file:line:col: severity: message [subcode]`, as compilers print problems. */
+export function formatProblem(p: FileProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.severity}: ${p.message}${p.subcode ? ` [${p.subcode}]` : ''}`;
+}
+
 export function problemsToJson(problems: readonly FileProblem[]) {
   return problems.map((p) => ({
     file: p.file,
