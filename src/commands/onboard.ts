@@ -2,23 +2,15 @@ import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { duration, phoneNumberIdOption, port, wabaIdOption } from '../cli/flags.js';
-import { recordedHint } from '../cli/hints.js';
 import { ConfigError, UsageError } from '../lib/errors.js';
 import { DEFAULT_API_VERSION, DEFAULT_GRAPH_URL } from '../lib/graph/url.js';
 import { formatExactDuration } from '../lib/io/format.js';
 import type { Io, Spinner } from '../lib/io/io.js';
-import {
-  dialogBaseFor,
-  NEXT_STEPS,
-  type OnboardEvents,
-  OnboardingFailed,
-  OnboardingState,
-  type OnboardResult,
-  parseSessionInfo,
-  RELAY_CALLBACK_PATH,
-  runOnboarding,
-  STEP_TITLES,
-} from '../lib/onboarding/run.js';
+import { RELAY_CALLBACK_PATH } from '../lib/onboarding/relay.js';
+import type { OnboardEvents, OnboardResult } from '../lib/onboarding/run.js';
+import { parseSessionInfo } from '../lib/onboarding/session.js';
+import { dialogBaseFor } from '../lib/onboarding/signup.js';
+import { OnboardingState, STEP_TITLES } from '../lib/onboarding/state.js';
 
 export interface OnboardFlags {
   appId?: string;
@@ -178,6 +170,8 @@ export async function run(
   const dialogBase = dialogBaseFor(graphUrl, flags.dialogUrl);
   const { io } = deps;
 
+  // The onboarding steps (Graph, syncs, discovery) load when it runs, not for `wacx onboard --help`.
+  const { OnboardingFailed, runOnboarding } = await import('../lib/onboarding/run.js');
   const store = await deps.store();
   const state = new OnboardingState(store);
 
@@ -233,6 +227,7 @@ export async function run(
     );
   } catch (error) {
     if (error instanceof OnboardingFailed) {
+      const { recordedHint } = await import('../cli/hints.js');
       const failed = error.result.error;
       if (deps.globals.json)
         io.printJson({ ...error.result, error: failed && { ...failed, hint: recordedHint(failed) } });
@@ -264,7 +259,7 @@ function render(r: OnboardResult, deps: Deps): void {
   io.out('');
   io.out('Next steps:');
   const notes = ['follow the history import and contact sync', 'check tokens, webhooks, number health'];
-  for (const [i, cmd] of NEXT_STEPS.entries()) io.out(`  ${cmd.padEnd(30)} ${s.dim(notes[i] ?? '')}`);
+  for (const [i, cmd] of r.next_steps.entries()) io.out(`  ${cmd.padEnd(30)} ${s.dim(notes[i] ?? '')}`);
 }
 
 /**
