@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/lib/store/sqlite.js';
 import {
+  type RequestOutcome,
   startWebhookServer,
   type WebhookServer,
   type WebhookServerOptions,
@@ -57,13 +58,17 @@ function raw(port: number, text?: string): Promise<RawClient> {
   });
 }
 
-function postHead(contentLength: number | 'chunked', path = '/webhook'): string {
+/** A well-formed signature that matches nothing: a forger's upload has to be read before it can be refused. */
+const FORGED = `sha256=${'0'.repeat(64)}`;
+
+function postHead(contentLength: number | 'chunked', signature: string | null = FORGED): string {
   const length =
     contentLength === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${contentLength}`;
-  return `POST ${path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${length}\r\n\r\n`;
+  const sig = signature === null ? '' : `X-Hub-Signature-256: ${signature}\r\n`;
+  return `POST /webhook HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n${sig}${length}\r\n\r\n`;
 }
 
-describe('webhook server under abuse', () => {
+describe('webhook server under abuse', { timeout: 10_000 }, () => {
   let dir: string;
   let store: Store;
   let server: WebhookServer | undefined;
@@ -147,6 +152,25 @@ describe('webhook server under abuse', () => {
     for (const c of stalled) c.socket.destroy();
     await until(() => s.stats.bufferedBytes === 0);
     expect(s.stats.peakBufferedBytes).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  it('refuses an unsigned or malformed-signature upload (401) before reading its body: it holds no buffer', async () => {
+    const outcomes: RequestOutcome[] = [];
+    const s = await start({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 10_000,
+      onRequest: (o) => outcomes.push(o),
+    });
+    const unsigned = await client(s.port, postHead(200_000, null));
+    expect(await unsigned.answered).toMatch(/^HTTP\/1\.1 401 /);
+    const malformed = await client(s.port, postHead(200_000, 'md5=abc'));
+    expect(await malformed.answered).toMatch(/^HTTP\/1\.1 401 /);
+    expect(s.stats.peakBufferedBytes).toBe(0);
+    expect(s.stats.rejected).toBe(2);
+    expect(outcomes.map((o) => [o.status, o.outcome, o.reason])).toEqual([
+      [401, 'rejected', 'missing_signature'],
+      [401, 'rejected', 'malformed_signature'],
+    ]);
   });
 
   it('refuses connections beyond the connection cap, and serves again once one leaves', async () => {

@@ -9,6 +9,7 @@ import {
   relayStart,
 } from '../onboarding/relay.js';
 import type { Db } from '../store/sqlite.js';
+import { verifySignature } from './signature.js';
 import {
   type IngestResult,
   ingestPayload,
@@ -194,6 +195,8 @@ export function createWebhookSink(
   };
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value <= 0) throw new RangeError(`startWebhookServer: ${name} must be > 0.`);
@@ -366,6 +369,32 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > maxBytes) {
       tooLarge();
+      return;
+    }
+    // A missing or malformed signature is refused before the body is read: that costs no buffer at all.
+    // (Whether a well-formed signature matches depends on the body, so that waits for the body.)
+    const sigHeader = req.headers['x-hub-signature-256'];
+    const precheck = verifySignature(
+      NO_BYTES,
+      Array.isArray(sigHeader) ? sigHeader[0] : sigHeader,
+      options.appSecret,
+    );
+    if (!precheck.ok && precheck.reason !== 'bad_signature') {
+      stats.rejected++;
+      try {
+        recordRejection(options.db, precheck.reason, options.clock?.now() ?? Date.now(), 'http');
+      } catch {
+        // counting is best effort
+      }
+      res.setHeader('Connection', 'close');
+      finish(
+        res,
+        started,
+        { ...base, outcome: 'rejected', reason: precheck.reason },
+        401,
+        `Rejected: ${precheck.reason}\n`,
+      );
+      req.resume();
       return;
     }
     // Reserve the body's bytes before reading any of it: the declared length, or the body limit when chunked.
