@@ -154,6 +154,18 @@ describe('webhook server under abuse', { timeout: 10_000 }, () => {
     expect(s.stats.peakBufferedBytes).toBeLessThanOrEqual(1024 * 1024);
   });
 
+  it('grants Expect: 100-continue only to a body that fits the buffer budget', async () => {
+    const s = await start({ maxBytes: 1000, maxBufferedBytes: 1500, requestTimeoutMs: 10_000 });
+    const expecting = (n: number) => postHead(n).replace('\r\n\r\n', '\r\nExpect: 100-continue\r\n\r\n');
+    const first = await client(s.port, expecting(1000));
+    expect(await first.answered).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
+    const second = await client(s.port, expecting(1000));
+    expect(await second.answered).toMatch(/^HTTP\/1\.1 503 /);
+    await second.closed;
+    expect(second.received()).not.toContain('100 Continue');
+    expect(s.stats.bufferedBytes).toBe(1000);
+  });
+
   it('refuses an unsigned or malformed-signature upload (401) before reading its body: it holds no buffer', async () => {
     const outcomes: RequestOutcome[] = [];
     const s = await start({
