@@ -496,7 +496,9 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
           ? '408 Request Timeout'
           : err.code === 'HPE_HEADER_OVERFLOW'
             ? '431 Request Header Fields Too Large'
-            : '400 Bad Request';
+            : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+              ? '413 Payload Too Large'
+              : '400 Bad Request';
       socket.write(`HTTP/1.1 ${head}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     }
     socket.destroy();
