@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import {
   RELAY_CALLBACK_PATH,
   RELAY_START_PATH,
@@ -9,6 +9,7 @@ import {
   relayStart,
 } from '../onboarding/relay.js';
 import type { Db } from '../store/sqlite.js';
+import { verifySignature } from './signature.js';
 import {
   type IngestResult,
   ingestPayload,
@@ -23,7 +24,25 @@ import {
  * handshake, and for each POST reads the raw body (capped at 1 MB), verifies X-Hub-Signature-256 over those
  * exact bytes before parsing, stores the events synchronously in SQLite (one writer) and only then answers
  * 200. A 200 therefore always means "on disk": a shutdown never loses an acknowledged event.
+ *
+ * Resources are bounded whoever connects (signed or not): a client has `headersTimeoutMs` to send its headers and
+ * `requestTimeoutMs` to send the whole request (else 408 and the connection is closed); at most `maxConnections`
+ * connections are open (more are closed at once); bodies being received or stored hold at most
+ * `maxBufferedBytes` in total, counted from the declared Content-Length (the body limit when chunked) before a
+ * byte of the body is read, and a request that does not fit gets 503 with Retry-After (Meta retries); `close()`
+ * ends within `shutdownGraceMs`.
  */
+
+/** Default resource limits of `startWebhookServer` (see README, "Webhooks and history import"). */
+export const WEBHOOK_SERVER_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxConnections: 256,
+  maxBufferedBytes: 64 * 1024 * 1024,
+  shutdownGraceMs: 10_000,
+  /** Seconds, in the Retry-After of a 503 when the buffer budget is spent. */
+  retryAfterSeconds: 5,
+} as const;
 
 export interface RequestOutcome {
   method: string;
@@ -37,7 +56,9 @@ export interface RequestOutcome {
     /** A signup redirect for a waiting `wacx onboard` (GET /onboard/callback) was recorded. */
     | 'signup_recorded'
     /** Another /onboard/* answer (the start link, an unknown state). */
-    | 'signup_page';
+    | 'signup_page'
+    /** 503: the bodies in flight already hold the buffer budget (`maxBufferedBytes`); nothing read or stored. */
+    | 'overloaded';
   reason?: RejectReason | undefined;
   events: number;
   duplicates: number;
@@ -63,6 +84,23 @@ export interface WebhookServerOptions extends WebhookHandlerOptions {
   host?: string;
   /** Callback path, default /webhook. */
   path?: string;
+  /** ms a client has to send the request line and headers (408, then closed). Default 10 s. */
+  headersTimeoutMs?: number;
+  /** ms a client has to send the whole request, headers and body (408, then closed). Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Open connections at most; further ones are closed as soon as accepted. Default 256. */
+  maxConnections?: number;
+  /**
+   * Bytes that bodies being received or stored may hold in total (each counted at its declared Content-Length,
+   * or the body limit when chunked, from its headers on); a request that would exceed it gets 503 with
+   * Retry-After before its body is read. Never below the body limit. Default 64 MB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * `close()`: how long requests still being received may take to finish. After it, complete bodies are stored
+   * and answered, every other connection is destroyed, and `close()` resolves. Default 10 s.
+   */
+  shutdownGraceMs?: number;
 }
 
 export interface WebhookServerStats {
@@ -71,6 +109,18 @@ export interface WebhookServerStats {
   duplicates: number;
   rejected: number;
   events: number;
+  /** Connections open now. */
+  connections: number;
+  /** Connections closed as soon as accepted because `maxConnections` were open. */
+  connectionsRefused: number;
+  /** Bytes held now for bodies being received or stored (reserved from their headers on). */
+  bufferedBytes: number;
+  /** The most `bufferedBytes` has been. */
+  peakBufferedBytes: number;
+  /** Requests answered 503 because the buffer budget was spent. */
+  overloaded: number;
+  /** Requests cut by the header or request timeout (408 when the answer could still be written). */
+  timedOut: number;
 }
 
 export interface WebhookServer {
@@ -78,7 +128,11 @@ export interface WebhookServer {
   url: string;
   port: number;
   stats: WebhookServerStats;
-  /** Stops accepting, lets in-flight requests finish (their events stored and answered), then resolves. */
+  /**
+   * Stops accepting and closes idle connections; requests in flight may finish (their events stored and
+   * answered) for up to `shutdownGraceMs`, then complete bodies are stored and answered and every other
+   * connection is destroyed. Resolves once all connections are closed, so within the grace period.
+   */
   close(): Promise<void>;
 }
 
@@ -141,14 +195,47 @@ export function createWebhookSink(
   };
 }
 
+const NO_BYTES = Buffer.alloc(0);
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`startWebhookServer: ${name} must be > 0.`);
+  return value;
+}
+
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   if (!options.appSecret) throw new Error('startWebhookServer needs the app secret to verify signatures.');
   const path = options.path ?? '/webhook';
   const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
-  const stats: WebhookServerStats = { requests: 0, stored: 0, duplicates: 0, rejected: 0, events: 0 };
+  const L = WEBHOOK_SERVER_LIMITS;
+  const requestTimeoutMs = positive(options.requestTimeoutMs, L.requestTimeoutMs, 'requestTimeoutMs');
+  // Node requires headersTimeout <= requestTimeout
+  const headersTimeoutMs = Math.min(
+    positive(options.headersTimeoutMs, L.headersTimeoutMs, 'headersTimeoutMs'),
+    requestTimeoutMs,
+  );
+  const maxConnections = Math.floor(positive(options.maxConnections, L.maxConnections, 'maxConnections'));
+  // one body of the largest accepted size must always fit, or large deliveries would never be admitted
+  const maxBuffered = Math.max(
+    positive(options.maxBufferedBytes, L.maxBufferedBytes, 'maxBufferedBytes'),
+    maxBytes,
+  );
+  const graceMs = positive(options.shutdownGraceMs, L.shutdownGraceMs, 'shutdownGraceMs');
+  const stats: WebhookServerStats = {
+    requests: 0,
+    stored: 0,
+    duplicates: 0,
+    rejected: 0,
+    events: 0,
+    connections: 0,
+    connectionsRefused: 0,
+    bufferedBytes: 0,
+    peakBufferedBytes: 0,
+    overloaded: 0,
+    timedOut: 0,
+  };
   let closing = false;
-  let inFlight = 0;
-  let drained: (() => void) | undefined;
+  const sockets = new Set<Socket>();
 
   // Group commit: bodies complete in the same turn of the event loop are stored in ONE transaction (each
   // payload a savepoint inside it), then answered. Nothing is answered before its transaction committed.
@@ -164,6 +251,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const flush = () => {
     const batch = queue;
     queue = [];
+    if (batch.length === 0) return;
     let results: (IngestResult | null)[];
     try {
       results = storeBatch(batch);
@@ -205,16 +293,14 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     options.onRequest?.({ ...o, status, ms });
   };
 
-  const handle = (req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse, expectsContinue = false) => {
     const started = process.hrtime.bigint();
     stats.requests++;
-    inFlight++;
-    let done = false;
+    // bytes reserved for this request's body, given back once it is answered or its connection is gone
+    let reserved = 0;
     const release = () => {
-      if (done) return;
-      done = true;
-      inFlight--;
-      if (inFlight === 0 && drained) drained();
+      stats.bufferedBytes -= reserved;
+      reserved = 0;
     };
     res.on('close', release);
     res.on('finish', release);
@@ -285,6 +371,48 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       tooLarge();
       return;
     }
+    // A missing or malformed signature is refused before the body is read: that costs no buffer at all.
+    // (Whether a well-formed signature matches depends on the body, so that waits for the body.)
+    const sigHeader = req.headers['x-hub-signature-256'];
+    const precheck = verifySignature(
+      NO_BYTES,
+      Array.isArray(sigHeader) ? sigHeader[0] : sigHeader,
+      options.appSecret,
+    );
+    if (!precheck.ok && precheck.reason !== 'bad_signature') {
+      stats.rejected++;
+      try {
+        recordRejection(options.db, precheck.reason, options.clock?.now() ?? Date.now(), 'http');
+      } catch {
+        // counting is best effort
+      }
+      res.setHeader('Connection', 'close');
+      finish(
+        res,
+        started,
+        { ...base, outcome: 'rejected', reason: precheck.reason },
+        401,
+        `Rejected: ${precheck.reason}\n`,
+      );
+      req.resume();
+      return;
+    }
+    // Reserve the body's bytes before reading any of it: the declared length, or the body limit when chunked.
+    const need =
+      req.headers['transfer-encoding'] !== undefined ? maxBytes : Number.isFinite(declared) ? declared : 0;
+    if (need > 0 && stats.bufferedBytes + need > maxBuffered) {
+      stats.overloaded++;
+      res.setHeader('Connection', 'close');
+      res.setHeader('Retry-After', String(L.retryAfterSeconds));
+      finish(res, started, { ...base, outcome: 'overloaded' }, 503, 'Busy, retry later\n');
+      req.resume();
+      return;
+    }
+    reserved = need;
+    stats.bufferedBytes += need;
+    if (stats.bufferedBytes > stats.peakBufferedBytes) stats.peakBufferedBytes = stats.bufferedBytes;
+    if (expectsContinue) res.writeContinue();
+
     const chunks: Buffer[] = [];
     let size = 0;
     let overflow = false;
@@ -334,9 +462,47 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     });
   };
 
-  const server: Server = createServer({ keepAliveTimeout: 5000 }, handle);
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 60_000;
+  const server: Server = createServer(
+    {
+      keepAliveTimeout: 5000,
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // how often Node looks for connections past these timeouts (its default, 30 s, would let them run over)
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(headersTimeoutMs / 4))),
+    },
+    handle,
+  );
+  server.maxConnections = maxConnections;
+  server.on('drop', () => {
+    stats.connectionsRefused++;
+  });
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    stats.connections = sockets.size;
+    socket.once('close', () => {
+      sockets.delete(socket);
+      stats.connections = sockets.size;
+    });
+  });
+  // Expect: 100-continue is granted only to a request whose body fits the buffer budget
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handle(req, res, true));
+  // Node's own answers to broken or slow requests (400, 408, 431), counting the timeouts
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') stats.timedOut++;
+    const message = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    if (socket.writable && !message?.headersSent) {
+      const head =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? '431 Request Header Fields Too Large'
+            : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+              ? '413 Payload Too Large'
+              : '400 Bad Request';
+      socket.write(`HTTP/1.1 ${head}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
@@ -355,14 +521,19 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     close() {
       closed ??= new Promise<void>((resolve) => {
         closing = true;
+        // After the grace period: store and answer every complete body (a 200 still means stored), then
+        // destroy what is left (stalled uploads, slow headers, idle keep-alive).
+        const deadline = setTimeout(() => {
+          flush();
+          for (const socket of sockets) socket.destroy();
+        }, graceMs);
         // stop accepting; idle keep-alive connections go now, busy ones once their request is answered
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        const waitDrain = new Promise<void>((r) => {
-          if (inFlight === 0) r();
-          else drained = r;
+        // (answers sent while closing carry Connection: close)
+        server.close(() => {
+          clearTimeout(deadline);
+          resolve();
         });
-        void waitDrain.then(() => server.closeIdleConnections());
+        server.closeIdleConnections();
       });
       return closed;
     },
