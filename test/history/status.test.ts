@@ -35,10 +35,10 @@ describe('history import status from webhooks', () => {
   });
 
   it('gaps in chunk_order', () => {
-    expect(missingChunkOrders([])).toEqual([]);
-    expect(missingChunkOrders([3, 1])).toEqual([2]);
-    expect(missingChunkOrders([2, 5])).toEqual([1, 3, 4]);
-    expect(missingChunkOrders([0, 1, 2])).toEqual([]);
+    expect(missingChunkOrders([])).toEqual({ listed: [], count: 0 });
+    expect(missingChunkOrders([3, 1])).toEqual({ listed: [2], count: 1 });
+    expect(missingChunkOrders([2, 5])).toEqual({ listed: [1, 3, 4], count: 3 });
+    expect(missingChunkOrders([0, 1, 2])).toEqual({ listed: [], count: 0 });
   });
 
   it('chunks out of order: done only at progress 100 with no chunk missing', () => {

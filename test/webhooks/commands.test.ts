@@ -77,10 +77,12 @@ describe('wacx webhooks ingest', () => {
       stored: 3,
       duplicate: 1,
       rejected: 1,
+      bad: 0,
       events: 3,
       duplicate_events: 1,
       unverified_signatures: 0,
       rejected_lines: [{ line: 6, reason: 'bad_signature', message: expect.any(String) }],
+      bad_lines: [],
     });
     expect(count('webhook_events')).toBe(3);
     // running it again stores nothing new
@@ -91,7 +93,7 @@ describe('wacx webhooks ingest', () => {
     expect(count('webhook_events')).toBe(3);
   });
 
-  it('a bad line is a usage error naming the line, and nothing is written', async () => {
+  it('with --strict, a bad line is a usage error naming the line, and nothing is written', async () => {
     const file = join(home.home, 'bad.ndjson');
     const notJsonBody = 'oops';
     writeFileSync(
@@ -102,7 +104,7 @@ describe('wacx webhooks ingest', () => {
         '{"object": "whatsapp_business_account", "entry": [',
       ].join('\n'),
     );
-    const r = await runCli(['webhooks', 'ingest', file], { env });
+    const r = await runCli(['webhooks', 'ingest', file, '--strict'], { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${file}:3:`);
     expect(count('webhook_events')).toBe(0);
@@ -114,14 +116,14 @@ describe('wacx webhooks ingest', () => {
         JSON.stringify({ body: notJsonBody, signature: sign(notJsonBody) }),
       ].join('\n'),
     );
-    const r2 = await runCli(['webhooks', 'ingest', file], { env });
+    const r2 = await runCli(['webhooks', 'ingest', file, '--strict'], { env });
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain(`${file}:2: body is not JSON`);
     expect(count('webhook_events')).toBe(0);
     expect(count('webhook_payloads')).toBe(0);
 
     writeFileSync(file, '[1,2]\n');
-    expect((await runCli(['webhooks', 'ingest', file], { env })).stderr).toContain(
+    expect((await runCli(['webhooks', 'ingest', file, '--strict'], { env })).stderr).toContain(
       `${file}:1: expected a JSON object`,
     );
     expect((await runCli(['webhooks', 'ingest', join(home.home, 'missing.ndjson')], { env })).code).toBe(2);

@@ -158,7 +158,6 @@ describe('fields parsed into tables (raw payload kept)', () => {
 
   it('smb_message_echoes and smb_app_state_sync feed the doctor', () => {
     ingest(echo('wamid.e1', '16505551234', 'Here is the info'));
-    const echoAt = t;
     ingest(contactSync('add', '16505551234', 'Pablo Morales'));
     ingest(contactSync('remove', '16505559999', undefined, '1738346099'));
     expect(all('SELECT to_wa_id, type, text FROM message_echoes')).toEqual([
@@ -169,8 +168,9 @@ describe('fields parsed into tables (raw payload kept)', () => {
       { action: 'remove', phone_number: '16505559999', full_name: null },
     ]);
     const h = syncHealth(store.db, PN);
-    expect(h.lastEchoAt).toBe(echoAt);
-    expect(h.lastContactSyncAt).toBe(t);
+    // dated by their own timestamps (when they happened in the App), not by their arrival
+    expect(h.lastEchoAt).toBe(1_700_255_121_000);
+    expect(h.lastContactSyncAt).toBe(1_738_346_099_000);
     expect(h.eventCount).toBe(3);
     expect(h.lastEventAt).toBe(t);
     expect(syncHealth(store.db, 'another-number').eventCount).toBe(0);

@@ -6,6 +6,7 @@ import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
 
 interface IngestOptions {
   requireSignature?: boolean;
+  strict?: boolean;
 }
 
 export default defineCommand({
@@ -16,6 +17,7 @@ export default defineCommand({
       )
       .argument('<file>', 'NDJSON file, or - for standard input')
       .option('--require-signature', 'reject lines without a valid signature (needs the app secret)')
+      .option('--strict', 'refuse the whole file (exit 2, nothing written) when a line cannot be imported')
       .addHelpText(
         'after',
         `
@@ -23,10 +25,12 @@ Each line is one delivery, either
   the bare payload:   {"object":"whatsapp_business_account","entry":[…]}
   or as captured:     {"body":"<raw request body>","signature":"sha256=<hex of X-Hub-Signature-256>"}
 A signature is verified when the app secret is configured (profile or WACX_APP_SECRET).
-Redeliveries and lines already imported store nothing new. A line that is not JSON stops the import
-(exit 2) and nothing is written.
+Redeliveries and lines already imported store nothing new. A bad line (not JSON, a body that is not JSON or
+too large, a payload too deeply nested to read) is named by its number and skipped, and the other lines are
+imported; with --strict the first bad line stops the import (exit 2) and nothing is written.
 
-Exit codes: 0 all imported (or already there), 1 every line rejected, 2 bad line, 3 some lines rejected.
+Exit codes: 0 all imported (or already there), 1 no line imported, 2 bad line with --strict,
+3 some lines rejected or skipped.
 
 Examples:
   $ wacx webhooks ingest captured.ndjson
@@ -54,7 +58,7 @@ async function readInput(file: string, deps: Deps): Promise<string> {
 }
 
 export async function run(file: string, opts: IngestOptions, deps: Deps): Promise<number> {
-  const { ingestNdjson, parseNdjson } = await import('../../lib/webhooks/ndjson.js');
+  const { ingestNdjson, splitNdjson } = await import('../../lib/webhooks/ndjson.js');
   const io = deps.io;
   const name = file === '-' ? '<stdin>' : file;
   const appSecret = (await deps.config().secret('appSecret')).value;
@@ -63,7 +67,14 @@ export async function run(file: string, opts: IngestOptions, deps: Deps): Promis
       hint: 'Set WACX_APP_SECRET or store it with `wacx auth login`.',
     });
   }
-  const lines = parseNdjson(await readInput(file, deps), name);
+  const { lines, bad } = splitNdjson(await readInput(file, deps));
+  const strict = opts.strict ?? false;
+  if (strict && bad[0]) {
+    throw new UsageError(`${bad[0].message.replace(/\.$/, '')}; nothing was imported.`, {
+      location: `${name}:${bad[0].line}`,
+      hint: 'Fix or remove the line, or run without --strict to import the other lines and skip it.',
+    });
+  }
   const unverified = appSecret ? 0 : lines.filter((l) => l.signature).length;
   const store = await deps.store();
   const report = ingestNdjson(store.db, lines, {
@@ -71,6 +82,8 @@ export async function run(file: string, opts: IngestOptions, deps: Deps): Promis
     appSecret,
     requireSignature: opts.requireSignature ?? false,
     now: () => deps.clock.now(),
+    bad,
+    strict,
   });
 
   if (deps.globals.json) {
@@ -80,6 +93,7 @@ export async function run(file: string, opts: IngestOptions, deps: Deps): Promis
       stored: report.stored,
       duplicate: report.duplicate,
       rejected: report.rejected,
+      bad: report.bad,
       events: report.events,
       duplicate_events: report.duplicateEvents,
       unverified_signatures: unverified,
@@ -88,16 +102,19 @@ export async function run(file: string, opts: IngestOptions, deps: Deps): Promis
         reason: r.reason,
         message: r.message,
       })),
+      bad_lines: report.badLines.map((b) => ({ line: b.line, message: b.message })),
     });
   } else {
+    for (const b of report.badLines) io.warn(`${name}:${b.line}: skipped: ${b.message}`);
     for (const r of report.rejectedLines) io.warn(`${name}:${r.line}: rejected: ${r.message}.`);
-    const msg = `${name}: ${report.lines} lines: ${report.stored} stored (${report.events} events), ${report.duplicate} duplicate, ${report.rejected} rejected.`;
-    if (report.rejected > 0) io.warn(msg);
+    const msg = `${name}: ${report.lines} lines: ${report.stored} stored (${report.events} events), ${report.duplicate} duplicate, ${report.rejected} rejected, ${report.bad} skipped (bad).`;
+    if (report.rejected + report.bad > 0) io.warn(msg);
     else io.success(msg);
   }
   if (unverified > 0) {
     io.warn(`${unverified} signed lines were not verified: no app secret configured (set WACX_APP_SECRET).`);
   }
-  if (report.rejected === 0) return ExitCode.OK;
-  return report.rejected === report.lines ? ExitCode.FAILED : ExitCode.PARTIAL;
+  const notImported = report.rejected + report.bad;
+  if (notImported === 0) return ExitCode.OK;
+  return notImported === report.lines ? ExitCode.FAILED : ExitCode.PARTIAL;
 }

@@ -314,7 +314,11 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
     await strictCheck(csvPath, shape, { offset: header.end, lines: header.endLines, nextRow: 1 }, csvName);
   }
   const now = env.clock.now();
-  const created = ledger.create(
+  // Created holding its lease, atomically: a run of the same campaign started at the same moment either finds
+  // it here and is refused by the lease, or created it first and refuses this one below.
+  const owner = randomUUID();
+  const me = { owner, host: env.host ?? hostname(), pid: env.pid ?? process.pid };
+  const made = ledger.createLeased(
     {
       id,
       template: req.template,
@@ -329,7 +333,18 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
       templateSnapshot: template,
     },
     now,
+    me,
   );
+  if (!made.created) {
+    // another run created it since this one looked: its lease decides (the lease message while it runs)
+    takeLease(ledger, made.campaign, owner, env);
+    ledger.releaseLease(made.campaign.cid, owner);
+    throw new WacxError(
+      `Campaign ${id} was started by another run at the same moment: not starting a second run.`,
+      { hint: `See it with \`wacx campaigns show ${id}\`; run the same command again to resume it.` },
+    );
+  }
+  const created = made.campaign;
   ledger.ingestBatch(
     created.cid,
     [],
@@ -337,12 +352,17 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
     now,
   );
   const campaign = ledger.find(id)!;
-  return withLease(ledger, campaign, env, (owner) =>
-    runCampaign(ledger, store, campaign, { ...req, report, exclude, strict: false }, env, owner, {
-      template,
-      pn,
-      exclude: excludeList,
-    }),
+  return withLease(
+    ledger,
+    campaign,
+    env,
+    (owner) =>
+      runCampaign(ledger, store, campaign, { ...req, report, exclude, strict: false }, env, owner, {
+        template,
+        pn,
+        exclude: excludeList,
+      }),
+    owner,
   );
 }
 
@@ -376,8 +396,9 @@ async function withLease(
   campaign: Campaign,
   env: RunEnv,
   body: (owner: string) => Promise<number>,
+  /** The owner of a lease taken already (renewed here), e.g. by creating the campaign. */
+  owner: string = randomUUID(),
 ): Promise<number> {
-  const owner = randomUUID();
   takeLease(ledger, campaign, owner, env);
   try {
     return await body(owner);

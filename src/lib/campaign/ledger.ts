@@ -267,6 +267,31 @@ export class Ledger {
     return this.find(c.id)!;
   }
 
+  /**
+   * Creates the campaign holding its lease for `me`, in one immediate transaction, unless a campaign with that id
+   * exists already (another run created it since this one looked): then nothing is written and that campaign is
+   * returned, for the caller to take its lease the usual way (and be refused while the other run holds it).
+   */
+  createLeased(
+    c: NewCampaign,
+    now: number,
+    me: { owner: string; host: string; pid: number },
+  ): { created: true; campaign: Campaign } | { created: false; campaign: Campaign } {
+    return this.db
+      .transaction(() => {
+        const existing = this.find(c.id);
+        if (existing) return { created: false as const, campaign: existing };
+        const campaign = this.create(c, now);
+        this.db
+          .prepare(
+            `UPDATE campaigns SET lease_owner = ?, lease_host = ?, lease_pid = ?, lease_heartbeat = ? WHERE cid = ?`,
+          )
+          .run(me.owner, me.host, me.pid, now, campaign.cid);
+        return { created: true as const, campaign: this.find(c.id)! };
+      })
+      .immediate();
+  }
+
   /** Deletes a campaign and its rows (used when a first run is refused before anything was sent). */
   remove(cid: number): void {
     this.db.transaction(() => {

@@ -19,6 +19,7 @@ export function formatDuration(ms: number): string {
 /** "5 h ago" */
 export function ago(now: number, at: number): string {
   const d = now - at;
+  if (!Number.isFinite(d)) return 'at an unreadable time';
   if (d < 0) return `in ${formatDuration(-d)} (in the future: check the clock)`;
   if (d < MINUTE) return 'just now';
   return `${formatDuration(d)} ago`;
@@ -26,11 +27,18 @@ export function ago(now: number, at: number): string {
 
 /** ISO date-time without milliseconds, UTC. */
 export function isoTime(ms: number): string {
+  if (!validTime(ms)) return 'an unreadable time';
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function isoDate(ms: number): string {
+  if (!validTime(ms)) return 'an unreadable date';
   return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** A number a Date can show (±8.64e15 ms). */
+function validTime(ms: unknown): ms is number {
+  return typeof ms === 'number' && Number.isFinite(ms) && Math.abs(ms) <= 8.64e15;
 }
 
 export function days(ms: number): number {

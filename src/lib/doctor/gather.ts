@@ -16,7 +16,7 @@ import {
 } from '../graph/types.js';
 import { historyStatus } from '../history/queries.js';
 import { type Db, Store } from '../store/sqlite.js';
-import { syncHealth } from '../webhooks/queries.js';
+import { type HealthScope, syncHealth } from '../webhooks/queries.js';
 import type {
   BusinessUseCaseUsage,
   ConfigFacts,
@@ -107,13 +107,13 @@ export async function gatherConfig(config: Config): Promise<ConfigFacts> {
 }
 
 /** An empty store's facts (no database yet): the same shapes the queries return, from a throw-away database. */
-function emptyStoreFacts(path: string, phoneNumberId: string | undefined): StoreFacts {
+function emptyStoreFacts(path: string, phoneNumberId: string | undefined, scope: HealthScope): StoreFacts {
   const mem = Store.open(':memory:');
   try {
     return {
       path,
       exists: false,
-      health: syncHealth(mem.db, phoneNumberId),
+      health: syncHealth(mem.db, phoneNumberId, scope),
       history: historyStatus(mem.db, phoneNumberId),
     };
   } finally {
@@ -125,15 +125,16 @@ function emptyStoreFacts(path: string, phoneNumberId: string | undefined): Store
 export async function gatherStore(
   input: Pick<GatherInput, 'storePath' | 'openStore'>,
   phoneNumberId: string | undefined,
+  scope: HealthScope = {},
 ): Promise<Gathered<StoreFacts>> {
   const path = input.storePath;
-  if (path !== ':memory:' && !existsSync(path)) return ok(emptyStoreFacts(path, phoneNumberId));
+  if (path !== ':memory:' && !existsSync(path)) return ok(emptyStoreFacts(path, phoneNumberId, scope));
   try {
     const db = await input.openStore();
     return ok({
       path,
       exists: true,
-      health: syncHealth(db, phoneNumberId),
+      health: syncHealth(db, phoneNumberId, scope),
       history: historyStatus(db, phoneNumberId),
     });
   } catch (error) {
@@ -369,13 +370,19 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** Gathers every fact once: configuration, API (GET only) and the webhook store, the last two in parallel. */
+/**
+ * Gathers every fact once: configuration, API (GET only), then the webhook store (a local read), scoped to the
+ * profile's WABA and number (the number's display digits come from the API when it answered).
+ */
 export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
   const config = await gatherConfig(input.config);
-  const [api, store] = await Promise.all([
-    gatherApi(input, config),
-    gatherStore(input, config.phoneNumberId.value ?? undefined),
-  ]);
+  const api = await gatherApi(input, config);
+  const display = api.phone.state === 'ok' ? api.phone.value.display_phone_number : undefined;
+  const digits = display ? display.replace(/\D/g, '') : '';
+  const store = await gatherStore(input, config.phoneNumberId.value ?? undefined, {
+    wabaId: config.wabaId.value ?? undefined,
+    phoneNumber: digits || undefined,
+  });
   return {
     now: input.now,
     nodeVersion: input.nodeVersion ?? process.version,

@@ -50,6 +50,8 @@ export interface HistorySyncStatus extends SyncRequestInfo {
    * are taken as one sequence (`phase` null).
    */
   missingChunks: MissingChunk[];
+  /** How many chunk numbers are missing in all (`missingChunks` lists at most MAX_LISTED_MISSING of them). */
+  missingChunkCount: number;
   chunkNumbering: 'per_phase' | 'global';
   mediaFollowUps: number;
   declined: {
@@ -108,20 +110,46 @@ function requestInfo(db: Db, phoneNumberId: string | undefined, type: SyncKind):
     | undefined;
   const error =
     failed && (!accepted || failed.requested_at > accepted.requested_at)
-      ? { code: failed.error_code, message: failed.error_message, at: failed.requested_at }
+      ? { code: failed.error_code, message: failed.error_message, at: finite(failed.requested_at) ?? 0 }
       : null;
-  return { requestId: accepted?.request_id ?? null, requestedAt: accepted?.requested_at ?? null, error };
+  return { requestId: accepted?.request_id ?? null, requestedAt: finite(accepted?.requested_at), error };
 }
 
-/** Gaps in the chunk numbers received (1..max over all phases, or from the lowest number seen). */
-export function missingChunkOrders(orders: readonly number[]): number[] {
-  if (orders.length === 0) return [];
-  const seen = new Set(orders);
-  const lo = Math.min(1, ...orders);
-  const hi = Math.max(...orders);
-  const missing: number[] = [];
-  for (let i = lo; i <= hi; i++) if (!seen.has(i)) missing.push(i);
-  return missing;
+/** At most this many missing chunk numbers are listed; all of them are counted (`missingChunkCount`). */
+export const MAX_LISTED_MISSING = 100;
+
+export interface ChunkGaps {
+  /** The first missing numbers, in order, at most MAX_LISTED_MISSING. */
+  listed: number[];
+  /** How many numbers are missing in all. */
+  count: number;
+}
+
+/**
+ * Gaps in the chunk numbers received (1..max over all phases, or from the lowest number seen). Work and memory
+ * follow the number of chunks received, never the numbers themselves: a stored chunk_order of 2000000000 (or
+ * -2000000000) lists MAX_LISTED_MISSING gaps and counts the rest. Numbers that are not safe integers
+ * (fractions, absurdly large values) say nothing about gaps and are left out.
+ */
+export function missingChunkOrders(orders: readonly number[]): ChunkGaps {
+  const sorted = [...new Set(orders.filter((o) => Number.isSafeInteger(o)))].sort((a, b) => a - b);
+  const listed: number[] = [];
+  let count = 0;
+  if (sorted.length === 0) return { listed, count };
+  let expected = Math.min(1, sorted[0]!);
+  for (const o of sorted) {
+    if (o > expected) {
+      count += o - expected;
+      for (let i = expected; i < o && listed.length < MAX_LISTED_MISSING; i++) listed.push(i);
+    }
+    expected = o + 1;
+  }
+  return { listed, count };
+}
+
+/** A stored value as a finite number, or null (NULL, text, NaN, ±Infinity). */
+function finite(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
 /**
@@ -136,7 +164,7 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
   const onb = db.prepare(`SELECT MAX(onboarded_at) AS at FROM sync_onboardings${pnWhere}`).get(...args) as {
     at: number | null;
   };
-  const onboardedAt = onb.at ?? null;
+  const onboardedAt = finite(onb.at);
 
   // history
   const chunkRows = db
@@ -166,7 +194,16 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
   }
   let progress: number | null = null;
   const orders: number[] = [];
-  for (const c of chunkRows) {
+  for (const raw of chunkRows) {
+    // Whatever the store holds: numbers that are not finite count as missing values.
+    const c = {
+      phase: finite(raw.phase),
+      chunk_order: finite(raw.chunk_order),
+      progress: finite(raw.progress),
+      threads: finite(raw.threads) ?? 0,
+      messages: finite(raw.messages) ?? 0,
+      received_at: finite(raw.received_at),
+    };
     const p = c.phase ?? 0;
     let ph = phases.get(p);
     if (!ph) {
@@ -193,7 +230,7 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
       ph.progress = Math.max(ph.progress ?? 0, c.progress);
       progress = Math.max(progress ?? 0, c.progress);
     }
-    ph.lastAt = Math.max(ph.lastAt ?? 0, c.received_at);
+    if (c.received_at !== null) ph.lastAt = Math.max(ph.lastAt ?? c.received_at, c.received_at);
   }
   for (const ph of phases.values()) ph.chunkOrders.sort((a, b) => a - b);
   const counts = db
@@ -216,18 +253,23 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
   const hReq = requestInfo(db, phoneNumberId, 'history');
   // per-phase numbering shows as the same chunk_order in two phases
   const perPhase = new Set(orders).size < orders.length;
-  const missing: MissingChunk[] = perPhase
-    ? [...phases.values()].flatMap((p) =>
-        missingChunkOrders(p.chunkOrders).map((chunkOrder) => ({ phase: p.phase, chunkOrder })),
-      )
-    : missingChunkOrders(orders).map((chunkOrder) => ({ phase: null, chunkOrder }));
-  const done = progress === 100 && missing.length === 0;
+  const missing: MissingChunk[] = [];
+  let missingCount = 0;
+  for (const [phase, list] of perPhase
+    ? [...phases.values()].map((p) => [p.phase, p.chunkOrders] as const)
+    : [[null, orders] as const]) {
+    const gaps = missingChunkOrders(list);
+    missingCount += gaps.count;
+    for (const chunkOrder of gaps.listed)
+      if (missing.length < MAX_LISTED_MISSING) missing.push({ phase, chunkOrder });
+  }
+  const done = progress === 100 && missingCount === 0;
   const declined = declinedRow
     ? {
         code: declinedRow.code,
         title: declinedRow.title,
         details: declinedRow.details,
-        at: declinedRow.received_at,
+        at: finite(declinedRow.received_at) ?? 0,
         meaning:
           declinedRow.code === 2593109
             ? DECLINED_MEANING
@@ -282,10 +324,11 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
       threads: counts.threads,
       messages: counts.messages,
       missingChunks: missing,
+      missingChunkCount: missingCount,
       chunkNumbering: perPhase ? 'per_phase' : 'global',
       mediaFollowUps: counts.media ?? 0,
       declined,
-      lastEventAt: lastHistory.at ?? null,
+      lastEventAt: finite(lastHistory.at),
     },
     contacts: {
       ...cReq,
@@ -293,7 +336,7 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
       added: c.added ?? 0,
       removed: c.removed ?? 0,
       contacts: present.n,
-      lastEventAt: lastContact.at ?? null,
+      lastEventAt: finite(lastContact.at),
     },
   };
 }

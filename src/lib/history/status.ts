@@ -22,7 +22,11 @@ export function isPending(state: SyncState): boolean {
   return state === 'requested' || state === 'in_progress';
 }
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** ISO time, or null for a value no date can show (out of range, not a number). */
+const iso = (ms: number | null): string | null => {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return null;
+  return new Date(ms).toISOString();
+};
 
 export function formatDuration(ms: number): string {
   const abs = Math.max(0, ms);
@@ -55,6 +59,7 @@ export function statusJson(s: HistoryStatus, now: number): Record<string, unknow
       threads: h.threads,
       messages: h.messages,
       missing_chunks: h.missingChunks.map((m) => ({ phase: m.phase, chunk_order: m.chunkOrder })),
+      missing_chunk_count: h.missingChunkCount,
       chunk_numbering: h.chunkNumbering,
       media_follow_ups: h.mediaFollowUps,
       last_event_at: iso(h.lastEventAt),
@@ -120,8 +125,7 @@ export function statusLines(s: HistoryStatus, now: number): string[] {
   lines.push(`  ${windowText(s, now)}`);
   let state = STATE_TEXT[h.state];
   if (h.progress !== null && h.state !== 'declined') state += ` — ${h.progress}%`;
-  if (h.progress === 100 && h.missingChunks.length > 0)
-    state += ' (100% reported, waiting for missing chunks)';
+  if (h.progress === 100 && h.missingChunkCount > 0) state += ' (100% reported, waiting for missing chunks)';
   lines.push(`  state       ${state}`);
   if (h.declined) {
     lines.push(`  declined    ${h.declined.code ?? '?'}: ${h.declined.title ?? h.declined.details ?? ''}`);
@@ -139,7 +143,9 @@ export function statusLines(s: HistoryStatus, now: number): string[] {
   lines.push(
     `  received    ${h.chunks} chunks, ${h.threads} conversations, ${h.messages} messages, ${h.mediaFollowUps} media follow-ups`,
   );
-  lines.push(`  missing     ${h.missingChunks.length === 0 ? 'none' : missingText(h.missingChunks)}`);
+  lines.push(
+    `  missing     ${h.missingChunkCount === 0 ? 'none' : missingText(h.missingChunks, h.missingChunkCount)}`,
+  );
   lines.push('Contacts');
   lines.push(
     `  requested   ${c.requestedAt === null ? 'no' : `${iso(c.requestedAt)}${c.requestId ? ` (request id ${c.requestId})` : ''}`}`,
@@ -151,10 +157,17 @@ export function statusLines(s: HistoryStatus, now: number): string[] {
   return lines;
 }
 
-/** "chunk 2, 5" or "phase 1 chunk 2, phase 2 chunk 1". */
-export function missingText(missing: readonly MissingChunk[]): string {
-  if (missing.every((m) => m.phase === null)) return `chunk ${missing.map((m) => m.chunkOrder).join(', ')}`;
-  return missing.map((m) => `phase ${m.phase} chunk ${m.chunkOrder}`).join(', ');
+/**
+ * "chunk 2, 5" or "phase 1 chunk 2, phase 2 chunk 1"; at most 10 listed, then "and N more" (`total` counts every
+ * missing number, including those beyond the list).
+ */
+export function missingText(missing: readonly MissingChunk[], total: number = missing.length): string {
+  const shown = missing.slice(0, 10);
+  const more = total - shown.length;
+  const tail = more > 0 ? ` and ${more} more` : '';
+  if (shown.every((m) => m.phase === null))
+    return `chunk ${shown.map((m) => m.chunkOrder).join(', ')}${tail}`;
+  return `${shown.map((m) => `phase ${m.phase} chunk ${m.chunkOrder}`).join(', ')}${tail}`;
 }
 
 /** One line, for --watch without a TTY. */
@@ -164,7 +177,7 @@ export function statusSummary(s: HistoryStatus): string {
   let hist = `history ${STATE_TEXT[h.state]}`;
   if (h.progress !== null && h.state !== 'declined') hist += ` ${h.progress}%`;
   hist += `: ${h.chunks} chunks, ${h.messages} messages`;
-  if (h.missingChunks.length > 0) hist += `, missing ${missingText(h.missingChunks)}`;
+  if (h.missingChunkCount > 0) hist += `, missing ${missingText(h.missingChunks, h.missingChunkCount)}`;
   if (h.declined) hist += ` (${h.declined.code ?? '?'})`;
   return `${hist} · contacts ${STATE_TEXT[c.state]}: ${c.added} added, ${c.removed} removed`;
 }

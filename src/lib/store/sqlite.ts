@@ -71,27 +71,42 @@ export class Store {
     return store;
   }
 
-  /** Applies pending migrations in id order, each in its own transaction. */
+  /**
+   * Applies pending migrations in id order, all in one immediate transaction (BEGIN IMMEDIATE: the write lock is
+   * taken before the applied list is read, and the list is read again under it), so that any number of processes
+   * may open a new database at once: one applies them, the others wait (busy_timeout) and find them applied.
+   * A database that is up to date is only read.
+   */
   migrate(migrations: readonly Migration[]): number[] {
-    this.db.exec(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
-    );
-    const done = new Set(
-      (this.db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id),
-    );
-    const applied: number[] = [];
-    for (const m of [...migrations].sort((a, b) => a.id - b.id)) {
-      if (done.has(m.id)) continue;
-      this.db.transaction(() => {
-        if (typeof m.up === 'string') this.db.exec(m.up);
-        else m.up(this.db);
-        this.db
-          .prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)')
-          .run(m.id, m.name, new Date().toISOString());
-      })();
-      applied.push(m.id);
-    }
-    return applied;
+    const sorted = [...migrations].sort((a, b) => a.id - b.id);
+    const pending = (): Migration[] => {
+      const table = this.db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
+        .get();
+      if (!table) return sorted;
+      const done = new Set(
+        (this.db.prepare('SELECT id FROM schema_migrations').all() as { id: number }[]).map((r) => r.id),
+      );
+      return sorted.filter((m) => !done.has(m.id));
+    };
+    if (pending().length === 0) return [];
+    return this.db
+      .transaction((): number[] => {
+        this.db.exec(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+        );
+        const applied: number[] = [];
+        for (const m of pending()) {
+          if (typeof m.up === 'string') this.db.exec(m.up);
+          else m.up(this.db);
+          this.db
+            .prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)')
+            .run(m.id, m.name, new Date().toISOString());
+          applied.push(m.id);
+        }
+        return applied;
+      })
+      .immediate();
   }
 
   close(): void {

@@ -50,58 +50,116 @@ export function optedOutRecipients(db: Db): Set<string> {
 export interface SyncHealth {
   eventCount: number;
   lastEventAt: number | null;
+  /** The newest message echo, by the echo's own timestamp (when it was sent in the App), not by its arrival. */
   lastEchoAt: number | null;
+  /** The newest contact-sync action, by its own timestamp (its arrival when it has none). */
   lastContactSyncAt: number | null;
   lastAccountUpdate: { event: string; reason: string | null; initiatedBy: string | null; at: number } | null;
   offboardedWithoutReconnect: boolean;
   signatureFailures: { count: number; lastAt: number | null };
 }
 
-/** What the doctor needs about the webhook stream. With a phone number id, number-level events are filtered. */
-export function syncHealth(db: Db, phoneNumberId?: string): SyncHealth {
+/** Whose events count for the account and activity readings: the profile's WABA and number. */
+export interface HealthScope {
+  /** Account updates and echoes of other WABAs are left out. */
+  wabaId?: string | undefined;
+  /**
+   * The number's display digits (account_update names the number by it, not by id): account updates about
+   * another number are left out; those that name no number count.
+   */
+  phoneNumber?: string | undefined;
+}
+
+/** Times a Date can show; anything else in a timestamp column is not a time. */
+const TIME_RANGE = 'BETWEEN -8640000000000000 AND 8640000000000000';
+
+/** A stored value as a finite number, or null. */
+function finite(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * What the doctor needs about the webhook stream. With a phone number id, number-level events are filtered; with
+ * a scope, account updates and echoes of another WABA or number are left out.
+ */
+export function syncHealth(db: Db, phoneNumberId?: string, scope: HealthScope = {}): SyncHealth {
   const pnFilter = phoneNumberId ? ' AND (phone_number_id = ? OR phone_number_id IS NULL)' : '';
   const pnArgs = phoneNumberId ? [phoneNumberId] : [];
   const ev = db
     .prepare(`SELECT COUNT(*) AS n, MAX(received_at) AS last FROM webhook_events WHERE 1 = 1${pnFilter}`)
-    .get(...pnArgs) as { n: number; last: number | null };
+    .get(...pnArgs) as { n: number; last: unknown };
+  const activityWhere = (alias: string) => {
+    const parts: string[] = [];
+    const args: string[] = [];
+    if (phoneNumberId) {
+      parts.push(`${alias}.phone_number_id = ?`);
+      args.push(phoneNumberId);
+    }
+    if (scope.wabaId) {
+      parts.push('(w.waba_id = ? OR w.waba_id IS NULL)');
+      args.push(scope.wabaId);
+    }
+    return { sql: parts.map((p) => ` AND ${p}`).join(''), args };
+  };
+  const e = activityWhere('m');
   const echo = db
     .prepare(
-      `SELECT MAX(w.received_at) AS last FROM message_echoes m JOIN webhook_events w ON w.id = m.event_id${
-        phoneNumberId ? ' WHERE m.phone_number_id = ?' : ''
-      }`,
+      `SELECT MAX(m.timestamp) AS last FROM message_echoes m JOIN webhook_events w ON w.id = m.event_id
+       WHERE m.timestamp ${TIME_RANGE}${e.sql}`,
     )
-    .get(...pnArgs) as { last: number | null };
+    .get(...e.args) as { last: unknown };
+  const c = activityWhere('c');
   const contact = db
     .prepare(
-      `SELECT MAX(w.received_at) AS last FROM contact_syncs c JOIN webhook_events w ON w.id = c.event_id${
-        phoneNumberId ? ' WHERE c.phone_number_id = ?' : ''
-      }`,
+      `SELECT MAX(COALESCE(c.timestamp, w.received_at)) AS last FROM contact_syncs c
+       JOIN webhook_events w ON w.id = c.event_id
+       WHERE COALESCE(c.timestamp, w.received_at) ${TIME_RANGE}${c.sql}`,
     )
-    .get(...pnArgs) as { last: number | null };
-  const last = db
+    .get(...c.args) as { last: unknown };
+  const auParts: string[] = [];
+  const auArgs: string[] = [];
+  if (scope.wabaId) {
+    auParts.push('waba_id = ?');
+    auArgs.push(scope.wabaId);
+  }
+  if (scope.phoneNumber) {
+    auParts.push('(phone_number = ? OR phone_number IS NULL)');
+    auArgs.push(scope.phoneNumber);
+  }
+  const auWhere = auParts.map((p) => ` AND ${p}`).join('');
+  const lastRow = db
     .prepare(
-      'SELECT event, reason, initiated_by AS initiatedBy, at FROM account_updates ORDER BY at DESC, id DESC LIMIT 1',
-    )
-    .get() as SyncHealth['lastAccountUpdate'] | undefined;
-  const offRow = db
-    .prepare(
-      `SELECT event FROM account_updates WHERE event IN ('ACCOUNT_OFFBOARDED', 'ACCOUNT_RECONNECTED')
+      `SELECT event, reason, initiated_by AS initiatedBy, at FROM account_updates WHERE 1 = 1${auWhere}
        ORDER BY at DESC, id DESC LIMIT 1`,
     )
-    .get() as { event: string } | undefined;
+    .get(...auArgs) as { event: unknown; reason: unknown; initiatedBy: unknown; at: unknown } | undefined;
+  const offRow = db
+    .prepare(
+      `SELECT event FROM account_updates WHERE event IN ('ACCOUNT_OFFBOARDED', 'ACCOUNT_RECONNECTED')${auWhere}
+       ORDER BY at DESC, id DESC LIMIT 1`,
+    )
+    .get(...auArgs) as { event: string } | undefined;
   const placeholders = SIGNATURE_FAILURES.map(() => '?').join(', ');
   const sig = db
     .prepare(
       `SELECT COUNT(*) AS n, MAX(at) AS last FROM webhook_rejections WHERE reason IN (${placeholders})`,
     )
-    .get(...SIGNATURE_FAILURES) as { n: number; last: number | null };
+    .get(...SIGNATURE_FAILURES) as { n: number; last: unknown };
+  const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
   return {
     eventCount: ev.n,
-    lastEventAt: ev.last ?? null,
-    lastEchoAt: echo.last ?? null,
-    lastContactSyncAt: contact.last ?? null,
-    lastAccountUpdate: last ?? null,
+    lastEventAt: finite(ev.last),
+    lastEchoAt: finite(echo.last),
+    lastContactSyncAt: finite(contact.last),
+    lastAccountUpdate: lastRow
+      ? {
+          event: String(lastRow.event),
+          reason: text(lastRow.reason),
+          initiatedBy: text(lastRow.initiatedBy),
+          at: finite(lastRow.at) ?? Number.NaN,
+        }
+      : null,
     offboardedWithoutReconnect: offRow?.event === 'ACCOUNT_OFFBOARDED',
-    signatureFailures: { count: sig.n, lastAt: sig.last ?? null },
+    signatureFailures: { count: sig.n, lastAt: finite(sig.last) },
   };
 }

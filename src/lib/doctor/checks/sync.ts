@@ -1,5 +1,6 @@
 import { parseGraphTime } from '../../graph/time.js';
 import type { ContactSyncStatus, HistorySyncStatus } from '../../history/queries.js';
+import { missingText } from '../../history/status.js';
 import { SYNC_WINDOW_MS } from '../../history/sync-requests.js';
 import { ago, formatDuration, plural, TIME } from '../format.js';
 import type { CheckDefinition, DoctorFacts, Outcome, StoreFacts } from '../types.js';
@@ -238,7 +239,9 @@ export const SYNC_CHECKS: CheckDefinition[] = [
       }
       if (h.chunks > 0) {
         const lastAt = h.lastEventAt;
-        const missing = h.missingChunks.length ? `, chunk ${h.missingChunks.join(', ')} missing` : '';
+        const missing = h.missingChunkCount
+          ? `, ${missingText(h.missingChunks, h.missingChunkCount)} missing`
+          : '';
         const detail = `${h.progress ?? 0}% after ${plural(h.chunks, 'chunk')}${missing}, the last ${lastAt !== null ? ago(f.now, lastAt) : 'at an unknown time'}`;
         if (lastAt !== null && f.now - lastAt >= o.historyStallMs) {
           return warn(
