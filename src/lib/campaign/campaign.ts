@@ -562,7 +562,8 @@ async function runCampaign(
     );
   }
 
-  const health = syncHealth(store.db, campaign.phoneNumberId);
+  // Only this campaign's WABA: an offboarding of another account must not stop it.
+  const health = syncHealth(store.db, campaign.phoneNumberId, { wabaId: campaign.wabaId ?? undefined });
   if (health.offboardedWithoutReconnect) {
     const stop: StopReason = {
       kind: 'offboarded',
