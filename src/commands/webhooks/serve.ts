@@ -77,9 +77,10 @@ function parseHost(raw: string): string {
 
 export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   // The receiver's modules (payload schemas, the store) load when it starts, not for `--help`.
-  const [{ describeRejection }, { startWebhookServer }] = await Promise.all([
+  const [{ describeRejection }, { startWebhookServer }, { startCheckpointer }] = await Promise.all([
     import('../../lib/webhooks/storage.js'),
     import('../../lib/webhooks/server.js'),
+    import('../../lib/campaign/checkpointer.js'),
   ]);
   const io = deps.io;
   const listenPort = port('--port')(opts.port);
@@ -173,6 +174,10 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
     }
   };
 
+  // Every commit is fsync'ed (synchronous = FULL) and groups the requests that arrived together; the WAL
+  // checkpoints (copying pages into the database file, and its fsync) run in a worker thread, not inside a commit
+  // that requests wait for.
+  const stopCheckpointer = await startCheckpointer(store.db, store.path);
   let server: Awaited<ReturnType<typeof startWebhookServer>>;
   try {
     server = await startWebhookServer({
@@ -188,6 +193,7 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       maxBytes: opts.maxBody ?? DEFAULT_MAX_BODY,
     });
   } catch (error) {
+    await stopCheckpointer();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       throw new UsageError(`Port ${listenPort} on ${host} is already in use.`, {
@@ -223,6 +229,7 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   flushOutput();
   io.info('Stopping: finishing in-flight requests…');
   await server.close();
+  await stopCheckpointer();
   flushOutput();
   const s = server.stats;
   io.info(
