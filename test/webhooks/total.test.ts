@@ -85,6 +85,28 @@ describe('out-of-range times are parse problems, not throws', () => {
     expect(problemsOf(db).every((e) => e.problems !== null)).toBe(true);
   });
 
+  it('a history chunk whose messages all have bad times keeps 20 problems and a count of the rest', () => {
+    const messages = Array.from({ length: 50 }, (_, i) => ({
+      from: '1650',
+      id: `wamid.h${i}`,
+      timestamp: '99999999999999',
+      type: 'text',
+      text: { body: 'x' },
+    }));
+    const payload = envelope('history', {
+      metadata: { phone_number_id: PN },
+      history: [
+        { metadata: { phase: 0, chunk_order: 1, progress: 10 }, threads: [{ id: '1650', messages }] },
+      ],
+    });
+    const r = store(db, JSON.stringify(payload));
+    expect(r.events[0]?.kind).toBe('history_chunk');
+    expect(r.events[0]?.problems).toHaveLength(21);
+    expect(r.events[0]?.problems[20]).toBe('and 30 more problems');
+    const rows = db.db.prepare('SELECT COUNT(*) AS n FROM history_messages WHERE timestamp IS NULL').get();
+    expect(rows).toEqual({ n: 50 });
+  });
+
   it('a well-formed event has no problems', () => {
     const r = store(db, JSON.stringify(statusPayload('wamid.ok', 'sent')));
     expect(r.events[0]?.problems).toEqual([]);

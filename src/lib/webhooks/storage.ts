@@ -259,6 +259,7 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
       }
       const data = jsonOf(ev.data);
       if (data === null) ev.problems.push('too deeply nested to copy (kept in the raw payload only)');
+      const problems = capProblems(ev.problems);
       const res = s.insertEvent.run(
         payloadId,
         ev.key,
@@ -271,7 +272,7 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
         receivedAt,
         ev.summary,
         data ?? 'null',
-        ev.problems.length ? JSON.stringify(ev.problems) : null,
+        problems.length ? JSON.stringify(problems) : null,
       );
       if (res.changes === 0) {
         duplicates++;
@@ -290,7 +291,7 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
         occurredAt: ev.occurredAt,
         receivedAt,
         summary: ev.summary,
-        problems: ev.problems,
+        problems,
       });
     }
     if (stored.length === 0) {
@@ -326,6 +327,13 @@ function parseTotally(payload: unknown, raw: Buffer): ParsedEvent[] {
       },
     ];
   }
+}
+
+/** Problems kept per event: the first ones, then how many more (a chunk of 10,000 messages with bad times). */
+const MAX_PROBLEMS = 20;
+function capProblems(problems: string[]): string[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  return [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more problems`];
 }
 
 /** JSON text of an event's data, or null when it cannot be written (nested deeper than the stack allows). */
