@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { byteSize } from '../../src/cli/flags.js';
+import { MIGRATIONS } from '../../src/lib/store/migrations.js';
 import { Store } from '../../src/lib/store/sqlite.js';
 import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
 import { ingestPayload, MAX_BODY_BYTES, REJECTION_LOG_ROWS } from '../../src/lib/webhooks/storage.js';
@@ -208,6 +209,27 @@ describe('the rejection log is bounded', () => {
       },
     ]);
     store.close();
+  });
+});
+
+describe('upgrading a store made before #15', () => {
+  it('adds the columns and carries the rejections already logged into the counts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wacx-wh-upgrade-'));
+    const path = join(dir, 'wacx.db');
+    const old = Store.open(path, { migrations: MIGRATIONS.filter((m) => m.id < 110) });
+    const reject = old.db.prepare('INSERT INTO webhook_rejections (at, reason, source) VALUES (?, ?, ?)');
+    for (const at of [5, 7, 9]) reject.run(at, 'bad_signature', 'http');
+    old.close();
+    const store = Store.open(path);
+    expect(store.db.prepare('SELECT * FROM webhook_rejection_counts').all()).toEqual([
+      { reason: 'bad_signature', source: 'http', count: 3, first_at: 5, last_at: 9 },
+    ]);
+    const cols = (t: string) =>
+      (store.db.pragma(`table_info(${t})`) as { name: string }[]).map((c) => c.name);
+    expect(cols('webhook_events')).toContain('problems');
+    expect(cols('message_echoes')).toEqual(expect.arrayContaining(['to_user_id', 'original_message_id']));
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
