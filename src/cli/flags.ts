@@ -65,6 +65,28 @@ export function duration(flag: string, options: { min?: number; max?: number } =
   };
 }
 
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|k|kib|mb|m|mib)?$/i;
+const UNIT_BYTES: Record<string, number> = {
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  mib: 1024 ** 2,
+};
+
+/** A size in bytes: `3mb`, `512kb`, `1.5m`, `4096` (bytes); kb and mb count 1024; within [min, max] bytes. */
+export function byteSize(flag: string, min: number, max: number): FlagParser<number> {
+  return (raw) => {
+    const m = SIZE.exec(raw.trim());
+    if (!m) throw bad(flag, 'a size', raw, 'Use e.g. 3mb, 512kb or 1048576 (a bare number is bytes).');
+    const bytes = Math.floor(Number(m[1]) * UNIT_BYTES[(m[2] ?? 'b').toLowerCase()]!);
+    if (bytes < min || bytes > max) throw bad(flag, `a size from ${min} to ${max} bytes`, raw);
+    return bytes;
+  };
+}
+
 /**
  * A flag that sets a profile setting (`--waba-id`, `--phone-number-id`…): checked by the same rule, with the same
  * message, as the value from the environment or the profile file.

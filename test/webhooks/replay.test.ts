@@ -93,8 +93,8 @@ describe('signed replay: verification before parsing', () => {
     expect(syncHealth(store.db).signatureFailures.count).toBe(1);
   });
 
-  it('rejects a body over 1 MB with 413 even when correctly signed', () => {
-    const big = JSON.stringify(envelope('messages', { pad: 'x'.repeat(1024 * 1024) }));
+  it('rejects a body over 3 MB with 413 even when correctly signed', () => {
+    const big = JSON.stringify(envelope('messages', { pad: 'x'.repeat(3 * 1024 * 1024) }));
     const r = ingest(big, sign(big));
     expect(r).toMatchObject({ outcome: 'rejected', reason: 'too_large', httpStatus: 413 });
     nothingStored(store.db);

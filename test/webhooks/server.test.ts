@@ -9,7 +9,7 @@ import { FakeClock } from '../../src/lib/clock.js';
 import { relayedCallback } from '../../src/lib/onboarding/relay.js';
 import { Store } from '../../src/lib/store/sqlite.js';
 import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
-import type { StoredEvent } from '../../src/lib/webhooks/storage.js';
+import { MAX_BODY_BYTES, type StoredEvent } from '../../src/lib/webhooks/storage.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { APP_SECRET, sign } from './fixtures.js';
 import { loadUntilStopped, post, signedStatus } from './load-client.js';
@@ -170,8 +170,8 @@ describe('webhook server (library)', () => {
     expect(rows('webhook_payloads')).toBe(1);
   });
 
-  it('refuses bodies over 1 MB (declared or streamed) with 413', async () => {
-    const big = Buffer.alloc(1024 * 1024 + 10, 0x61);
+  it('refuses bodies over the 3 MB limit (declared or streamed) with 413', async () => {
+    const big = Buffer.alloc(MAX_BODY_BYTES + 10, 0x61);
     const declared = await post(server.url, big, { 'x-hub-signature-256': sign(big) }).catch((e: Error) => e);
     expect(declared instanceof Error ? declared.message : declared.status).toBe(413);
     // chunked, no Content-Length: cut off once over the cap
@@ -185,7 +185,7 @@ describe('webhook server (library)', () => {
         },
       );
       req.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-      for (let i = 0; i < 17; i++) req.write(Buffer.alloc(64 * 1024, 0x61));
+      for (let i = 0; i < 49; i++) req.write(Buffer.alloc(64 * 1024, 0x61));
       req.end();
     });
     expect([413, 'ECONNRESET', 'EPIPE']).toContain(streamed);

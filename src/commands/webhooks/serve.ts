@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
-import { port } from '../../cli/flags.js';
+import { byteSize, port } from '../../cli/flags.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
 import type { RequestOutcome } from '../../lib/webhooks/server.js';
 import type { StoredEvent } from '../../lib/webhooks/storage.js';
@@ -12,7 +12,13 @@ interface ServeOptions {
   host: string;
   path: string;
   verifyToken?: string;
+  /** Bytes; parsed by byteSize. */
+  maxBody?: number;
 }
+
+/** The default body limit (Meta's documented maximum, 3 MB; storage.ts MAX_BODY_BYTES) and the largest allowed. */
+const DEFAULT_MAX_BODY = 3 * 1024 * 1024;
+const LARGEST_MAX_BODY = 64 * 1024 * 1024;
 
 export default defineCommand({
   flags: (cmd: Command) => {
@@ -28,6 +34,11 @@ export default defineCommand({
       )
       .option('--path <path>', 'callback path', '/webhook')
       .option('--verify-token <token>', 'token expected in the GET handshake (env WACX_VERIFY_TOKEN)')
+      .option(
+        '--max-body <size>',
+        "largest body accepted, e.g. 3mb or 512kb (larger ones get 413; default 3mb, Meta's documented maximum)",
+        byteSize('--max-body', 1024, LARGEST_MAX_BODY),
+      )
       .addHelpText(
         'after',
         `
@@ -44,6 +55,13 @@ Examples:
   run: (deps, opts: ServeOptions) => run(opts, deps),
 });
 
+/** ISO 8601 for a time in ms, or null when there is none or a Date cannot hold it (never throws). */
+function isoTime(ms: number | null): string | null {
+  if (ms === null || !Number.isFinite(ms)) return null;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
 /** An IP address, or a host name this machine can resolve at listen time (a malformed dotted quad is not one). */
 function parseHost(raw: string): string {
   const host = raw.trim();
@@ -59,9 +77,10 @@ function parseHost(raw: string): string {
 
 export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   // The receiver's modules (payload schemas, the store) load when it starts, not for `--help`.
-  const [{ describeRejection }, { startWebhookServer }] = await Promise.all([
+  const [{ describeRejection }, { startWebhookServer }, { startCheckpointer }] = await Promise.all([
     import('../../lib/webhooks/storage.js'),
     import('../../lib/webhooks/server.js'),
+    import('../../lib/campaign/checkpointer.js'),
   ]);
   const io = deps.io;
   const listenPort = port('--port')(opts.port);
@@ -101,8 +120,11 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   const warn = (m: string) => `${io.style.yellow('!')} ${m}`;
 
   const onEvent = (e: StoredEvent) => {
+    const problems = e.problems ?? [];
     emit(
-      `${io.style.dim(new Date(e.receivedAt).toISOString())} ${e.parsed ? '' : io.style.yellow('unparsed ')}${e.summary}`,
+      `${io.style.dim(isoTime(e.receivedAt) ?? String(e.receivedAt))} ${e.parsed ? '' : io.style.yellow('unparsed ')}${e.summary}${
+        problems.length ? ` ${io.style.yellow(`(problem: ${problems.join('; ')})`)}` : ''
+      }`,
       {
         type: 'event',
         id: e.id,
@@ -111,11 +133,20 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
         parsed: e.parsed,
         waba_id: e.wabaId,
         phone_number_id: e.phoneNumberId,
-        occurred_at: e.occurredAt === null ? null : new Date(e.occurredAt).toISOString(),
-        received_at: new Date(e.receivedAt).toISOString(),
+        occurred_at: isoTime(e.occurredAt),
+        received_at: isoTime(e.receivedAt),
         summary: e.summary,
+        problems,
       },
     );
+  };
+  // The printer must never take the receiver down: an event it cannot print is reported, not thrown.
+  const onEventSafely = (e: StoredEvent) => {
+    try {
+      onEvent(e);
+    } catch (error) {
+      emit(warn(`Could not print event ${e.id}: ${(error as Error).message}`), null);
+    }
   };
   const onRequest = (r: RequestOutcome) => {
     if (r.outcome === 'rejected') {
@@ -143,6 +174,10 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
     }
   };
 
+  // Every commit is fsync'ed (synchronous = FULL) and groups the requests that arrived together; the WAL
+  // checkpoints (copying pages into the database file, and its fsync) run in a worker thread, not inside a commit
+  // that requests wait for.
+  const stopCheckpointer = await startCheckpointer(store.db, store.path);
   let server: Awaited<ReturnType<typeof startWebhookServer>>;
   try {
     server = await startWebhookServer({
@@ -152,11 +187,13 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       port: listenPort,
       host,
       path,
-      onEvent,
+      onEvent: onEventSafely,
       onRequest,
       clock: deps.clock,
+      maxBytes: opts.maxBody ?? DEFAULT_MAX_BODY,
     });
   } catch (error) {
+    await stopCheckpointer();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       throw new UsageError(`Port ${listenPort} on ${host} is already in use.`, {
@@ -192,6 +229,7 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   flushOutput();
   io.info('Stopping: finishing in-flight requests…');
   await server.close();
+  await stopCheckpointer();
   flushOutput();
   const s = server.stats;
   io.info(

@@ -55,8 +55,11 @@ export class Store {
       }
       db = new (sqlite())(path, { readonly });
       if (!readonly) {
+        // FULL: each COMMIT returns only once the WAL is fsync'ed, so what a caller acknowledged (a webhook's 200,
+        // a ledger entry) survives power loss or an OS crash; the webhook receiver groups concurrent requests into
+        // one commit so that this costs one fsync per batch, not per request.
         db.pragma('journal_mode = WAL');
-        db.pragma('synchronous = NORMAL');
+        db.pragma('synchronous = FULL');
       }
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');

@@ -56,8 +56,13 @@ export interface InboundRow {
 export interface EchoRow {
   wamid: string;
   to: string | null;
+  /** The recipient's business-scoped user id (BSUID), when Meta sends one. */
+  toUserId: string | null;
   type: string;
+  /** The text; for an edit, the new text. */
   text: string | null;
+  /** The message an edit or a revoke applies to. */
+  originalMessageId: string | null;
   timestamp: number;
 }
 export interface ContactRow {
@@ -139,20 +144,79 @@ export type ParsedEvent = EventDetail & {
   summary: string;
   /** The JSON of the item (the change value, or the status/message/chunk inside it). */
   data: unknown;
+  /** What could not be read (a time out of range, items beyond the cap…); the raw payload keeps it all. */
+  problems: string[];
 };
 
-/** JSON with object keys sorted: the same content always gives the same text. */
+/**
+ * Items parsed per array (statuses, messages, echoes, history chunks, threads, messages of a thread…). The rest
+ * of a longer array is kept in the raw payload only, and the event says so: parsing costs at most linear time and
+ * memory in the size of the body, whatever it holds.
+ */
+export const MAX_ITEMS_PER_ARRAY = 10_000;
+
+/** The largest time a JavaScript Date holds (±8.64e15 ms, about 275,000 years). */
+const MAX_TIME_MS = 8.64e15;
+
+/** `ms` when a Date can hold it; otherwise null, and a problem naming `what`. */
+function when(ms: number | null, what: string, problems: string[]): number | null {
+  if (ms === null) return null;
+  if (Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS) return ms;
+  problems.push(`${what} out of range (kept in the raw payload only)`);
+  return null;
+}
+
+type JsonFrame =
+  | { items: unknown[]; keys: null; i: number }
+  | { items: Record<string, unknown>; keys: string[]; i: number };
+
+/**
+ * JSON with object keys sorted: the same content always gives the same text. Iterative, so that no nesting
+ * depth can overflow the stack; time and memory linear in the size of the value.
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const object = value as Record<string, unknown>;
-    return `{${Object.keys(object)
-      .sort()
-      .filter((k) => object[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(object[k])}`)
-      .join(',')}}`;
+  const out: string[] = [];
+  const stack: JsonFrame[] = [];
+  const open = (v: unknown) => {
+    if (Array.isArray(v)) {
+      out.push('[');
+      stack.push({ items: v, keys: null, i: 0 });
+    } else if (typeof v === 'object' && v !== null) {
+      const object = v as Record<string, unknown>;
+      out.push('{');
+      stack.push({
+        items: object,
+        keys: Object.keys(object)
+          .sort()
+          .filter((k) => object[k] !== undefined),
+        i: 0,
+      });
+    } else {
+      out.push(JSON.stringify(v) ?? 'null');
+    }
+  };
+  open(value);
+  for (let top = stack.at(-1); top; top = stack.at(-1)) {
+    if (top.keys === null) {
+      if (top.i >= top.items.length) {
+        out.push(']');
+        stack.pop();
+        continue;
+      }
+      if (top.i > 0) out.push(',');
+      open(top.items[top.i++]);
+    } else {
+      if (top.i >= top.keys.length) {
+        out.push('}');
+        stack.pop();
+        continue;
+      }
+      const key = top.keys[top.i++] as string;
+      out.push(`${top.i > 1 ? ',' : ''}${JSON.stringify(key)}:`);
+      open(top.items[key]);
+    }
   }
-  return JSON.stringify(value) ?? 'null';
+  return out.join('');
 }
 
 export function hashOf(value: unknown): string {
@@ -179,9 +243,18 @@ interface Ctx {
   wabaId: string | null;
   entryTime: number | null;
   phoneNumberId: string | null;
+  /** Problems of the entry itself (its time), carried by each of its events. */
+  problems: string[];
 }
 
-function base(ctx: Ctx, key: string, summary: string, data: unknown, occurredAt: number | null) {
+function base(
+  ctx: Ctx,
+  key: string,
+  summary: string,
+  data: unknown,
+  occurredAt: number | null,
+  problems: string[] = [],
+) {
   return {
     key,
     field: ctx.field,
@@ -190,16 +263,34 @@ function base(ctx: Ctx, key: string, summary: string, data: unknown, occurredAt:
     occurredAt,
     summary,
     data,
+    problems: [...ctx.problems, ...problems],
   };
 }
 
-function unparsed(ctx: Ctx, value: unknown, why: string): ParsedEvent {
+function unparsed(ctx: Ctx, value: unknown, why: string, problems: string[] = []): ParsedEvent {
   const key = `${ctx.field}/raw/${hashOf({ waba: ctx.wabaId, time: ctx.entryTime, value })}`;
   return {
-    ...base(ctx, key, `${ctx.field}: ${why} (stored raw)`, value, ctx.entryTime),
+    ...base(ctx, key, `${ctx.field}: ${why} (stored raw)`, value, ctx.entryTime, problems),
     kind: 'unparsed',
     row: null,
   };
+}
+
+/**
+ * The first MAX_ITEMS_PER_ARRAY items of `items`, and for the rest (if any) one `unparsed` event that says how
+ * many `what` were left in the raw payload (keyed by their content, so a redelivery maps to the same key).
+ */
+function capped(ctx: Ctx, items: unknown[], what: string): [unknown[], ParsedEvent | null] {
+  if (items.length <= MAX_ITEMS_PER_ARRAY) return [items, null];
+  const rest = items.slice(MAX_ITEMS_PER_ARRAY);
+  const problem = `${rest.length} ${what} beyond the first ${MAX_ITEMS_PER_ARRAY} kept in the raw payload only`;
+  const key = `${ctx.field}/overflow/${ctx.phoneNumberId ?? ''}/${hashOf({ waba: ctx.wabaId, time: ctx.entryTime, what, rest })}`;
+  const event: ParsedEvent = {
+    ...base(ctx, key, `${ctx.field}: ${problem}`, { [what]: rest.length }, ctx.entryTime, [problem]),
+    kind: 'unparsed',
+    row: null,
+  };
+  return [items.slice(0, MAX_ITEMS_PER_ARRAY), event];
 }
 
 type ChangeValue = Record<string, unknown>;
@@ -208,16 +299,20 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
   const pn = ctx.phoneNumberId ?? '';
   const { statuses, messages } = shape.MessagesValue.parse(value);
-  for (const raw of statuses ?? []) {
+  const [someStatuses, moreStatuses] = capped(ctx, statuses ?? [], 'statuses');
+  const [someMessages, moreMessages] = capped(ctx, messages ?? [], 'messages');
+  for (const raw of someStatuses) {
     const s = read(shape.Status, raw);
     if (!s?.id || !s.status) {
       out.push(unparsed(ctx, raw, 'status without id or status'));
       continue;
     }
+    const problems: string[] = [];
+    const at = when(s.timestamp, 'timestamp', problems) ?? ctx.entryTime;
     const row: StatusRow = {
       wamid: s.id,
       status: s.status,
-      timestamp: s.timestamp ?? ctx.entryTime ?? 0,
+      timestamp: at ?? 0,
       recipientId: s.recipient_id || s.recipient_user_id,
       callbackData: s.biz_opaque_callback_data,
       errorCode: s.errors?.code ?? null,
@@ -230,9 +325,9 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     const summary = `status ${row.status} ${row.wamid}${row.recipientId ? ` to ${row.recipientId}` : ''}${
       row.errorCode !== null ? ` error ${row.errorCode}` : ''
     }${row.callbackData ? ` [${row.callbackData}]` : ''}`;
-    out.push({ ...base(ctx, key, summary, raw, row.timestamp), kind: 'status', row });
+    out.push({ ...base(ctx, key, summary, raw, at, problems), kind: 'status', row });
   }
-  for (const raw of messages ?? []) {
+  for (const raw of someMessages) {
     const m = read(shape.Message, raw);
     if (!m?.id) {
       out.push(unparsed(ctx, raw, 'message without id'));
@@ -241,7 +336,9 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     const type = m.type ?? 'unknown';
     const text = messageText(m);
     const from = m.from || null;
-    const timestamp = m.timestamp ?? ctx.entryTime ?? 0;
+    const problems: string[] = [];
+    const at = when(m.timestamp, 'timestamp', problems) ?? ctx.entryTime;
+    const timestamp = at ?? 0;
     const keyword =
       type === 'text' || type === 'button' || type === 'interactive' ? optOutKeyword(text) : null;
     const recipient = digits(from);
@@ -262,8 +359,10 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     const summary = `message ${type} from ${from ?? row.fromUserId ?? '?'}${
       row.optOut ? (row.optOut.optedOut ? ` (opt-out: ${keyword?.word})` : ` (opt-in: ${keyword?.word})`) : ''
     }`;
-    out.push({ ...base(ctx, key, summary, raw, timestamp), kind: 'message', row });
+    out.push({ ...base(ctx, key, summary, raw, at, problems), kind: 'message', row });
   }
+  if (moreStatuses) out.push(moreStatuses);
+  if (moreMessages) out.push(moreMessages);
   if (statuses === null && messages === null) out.push(unparsed(ctx, value, 'unknown kind'));
   return out;
 }
@@ -272,7 +371,8 @@ function parseUserPreferences(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
   const prefs = shape.UserPreferencesValue.parse(value).user_preferences;
   if (prefs.length === 0) return [unparsed(ctx, value, 'unknown kind')];
-  for (const raw of prefs) {
+  const [some, more] = capped(ctx, prefs, 'user_preferences');
+  for (const raw of some) {
     const p = read(shape.UserPreference, raw);
     const recipient = p ? digits(p.wa_id) : null;
     const v = p?.value?.toLowerCase();
@@ -280,7 +380,9 @@ function parseUserPreferences(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       out.push(unparsed(ctx, raw, 'unknown user preference'));
       continue;
     }
-    const at = p.timestamp ?? ctx.entryTime ?? 0;
+    const problems: string[] = [];
+    const occurred = when(p.timestamp, 'timestamp', problems) ?? ctx.entryTime;
+    const at = occurred ?? 0;
     const row = {
       recipient,
       optedOut: v === 'stop',
@@ -291,11 +393,19 @@ function parseUserPreferences(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     };
     const key = `user_preferences/${ctx.phoneNumberId ?? ''}/${hashOf(raw)}`;
     out.push({
-      ...base(ctx, key, `user preference ${row.category ?? ''} ${v} from ${recipient}`, raw, at),
+      ...base(
+        ctx,
+        key,
+        `user preference ${row.category ?? ''} ${v} from ${recipient}`,
+        raw,
+        occurred,
+        problems,
+      ),
       kind: 'user_preference',
       row,
     });
   }
+  if (more) out.push(more);
   return out;
 }
 
@@ -303,18 +413,27 @@ function parseEchoes(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
   const echoes = shape.EchoesValue.parse(value).message_echoes;
   if (echoes.length === 0) return [unparsed(ctx, value, 'unknown kind')];
-  for (const raw of echoes) {
+  const [some, more] = capped(ctx, echoes, 'message_echoes');
+  for (const raw of some) {
     const m = read(shape.Echo, raw);
     if (!m?.id) {
       out.push(unparsed(ctx, raw, 'echo without id'));
       continue;
     }
+    const problems: string[] = [];
+    const at = when(m.timestamp, 'timestamp', problems) ?? ctx.entryTime;
+    const type = m.type ?? 'unknown';
+    // An edit carries the new message under edit.message; an edit or a revoke names the message it changes.
+    const change = type === 'edit' || type === 'revoke' ? read(shape.EchoChange, m[type]) : undefined;
+    const edited = type === 'edit' ? read(shape.EditedMessage, change?.message) : undefined;
     const row: EchoRow = {
       wamid: m.id,
       to: m.to || m.to_user_id,
-      type: m.type ?? 'unknown',
-      text: messageText(m),
-      timestamp: m.timestamp ?? ctx.entryTime ?? 0,
+      toUserId: m.to_user_id || null,
+      type,
+      text: edited ? messageText(edited) : messageText(m),
+      originalMessageId: change?.original_message_id ?? null,
+      timestamp: at ?? 0,
     };
     const key = `smb_message_echoes/${ctx.phoneNumberId ?? ''}/${row.wamid}/${row.type}`;
     out.push({
@@ -323,12 +442,14 @@ function parseEchoes(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
         key,
         `echo ${row.type} to ${row.to ?? '?'} (sent from the Business App)`,
         raw,
-        row.timestamp,
+        at,
+        problems,
       ),
       kind: 'echo',
       row,
     });
   }
+  if (more) out.push(more);
   return out;
 }
 
@@ -336,33 +457,41 @@ function parseStateSync(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
   const items = shape.StateSyncValue.parse(value).state_sync;
   if (items.length === 0) return [unparsed(ctx, value, 'unknown kind')];
-  for (const raw of items) {
+  const [some, more] = capped(ctx, items, 'state_sync');
+  for (const raw of some) {
     const s = read(shape.StateSyncItem, raw);
     if (s?.type !== 'contact' || !s.contact || !s.action) {
       out.push(unparsed(ctx, raw, 'unknown state sync item'));
       continue;
     }
     const c = s.contact;
+    const problems: string[] = [];
     const row: ContactRow = {
       action: s.action.toLowerCase(),
       phoneNumber: digits(c.phone_number),
       userId: c.user_id,
       fullName: c.full_name,
       firstName: c.first_name,
-      timestamp: s.metadata.timestamp,
+      timestamp: when(s.metadata.timestamp, 'metadata.timestamp', problems),
     };
     const key = `smb_app_state_sync/${ctx.phoneNumberId ?? ''}/${hashOf(raw)}`;
     const who = row.fullName
       ? `${row.fullName} (${row.phoneNumber ?? row.userId ?? '?'})`
       : (row.phoneNumber ?? row.userId ?? '?');
-    out.push({ ...base(ctx, key, `contact ${row.action} ${who}`, raw, row.timestamp), kind: 'contact', row });
+    out.push({
+      ...base(ctx, key, `contact ${row.action} ${who}`, raw, row.timestamp, problems),
+      kind: 'contact',
+      row,
+    });
   }
+  if (more) out.push(more);
   return out;
 }
 
-function historyMessage(raw: unknown, threadId: string | null): HistoryMessageRow | null {
+function historyMessage(raw: unknown, threadId: string | null, problems: string[]): HistoryMessageRow | null {
   const m = read(shape.HistoryMessage, raw);
   if (!m?.id) return null;
+  const timestamp = when(m.timestamp, `timestamp of ${m.id}`, problems);
   return {
     threadId,
     wamid: m.id,
@@ -371,7 +500,7 @@ function historyMessage(raw: unknown, threadId: string | null): HistoryMessageRo
     type: m.type ?? 'unknown',
     text: messageText(m),
     status: m.history_context.status,
-    timestamp: m.timestamp,
+    timestamp,
   };
 }
 
@@ -379,7 +508,9 @@ function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
   const pn = ctx.phoneNumberId ?? '';
   const v = shape.HistoryValue.parse(value);
-  for (const raw of v.history) {
+  const [items, moreItems] = capped(ctx, v.history, 'history');
+  const [media, moreMedia] = capped(ctx, [...v.messages, ...v.message_echoes], 'media follow-ups');
+  for (const raw of items) {
     const h = read(shape.HistoryItem, raw);
     if (!h) {
       out.push(unparsed(ctx, raw, 'unknown history item'));
@@ -401,12 +532,21 @@ function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       continue;
     }
     const messages: HistoryMessageRow[] = [];
-    for (const t of h.threads) {
+    const problems: string[] = [];
+    if (h.threads.length > MAX_ITEMS_PER_ARRAY)
+      problems.push(
+        `${h.threads.length - MAX_ITEMS_PER_ARRAY} threads beyond the first ${MAX_ITEMS_PER_ARRAY} kept in the raw payload only`,
+      );
+    for (const t of h.threads.slice(0, MAX_ITEMS_PER_ARRAY)) {
       const thread = read(shape.HistoryThread, t);
       if (!thread) continue;
       const threadId = thread.id ?? thread.wa_id ?? thread.user_id;
-      for (const m of thread.messages) {
-        const row = historyMessage(m, threadId);
+      if (thread.messages.length > MAX_ITEMS_PER_ARRAY)
+        problems.push(
+          `${thread.messages.length - MAX_ITEMS_PER_ARRAY} messages of thread ${threadId ?? '?'} beyond the first ${MAX_ITEMS_PER_ARRAY} kept in the raw payload only`,
+        );
+      for (const m of thread.messages.slice(0, MAX_ITEMS_PER_ARRAY)) {
+        const row = historyMessage(m, threadId, problems);
         if (row) messages.push(row);
       }
     }
@@ -431,34 +571,37 @@ function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       threads: row.threads,
       messages: messages.length,
     };
-    out.push({ ...base(ctx, key, summary, data, ctx.entryTime), kind: 'history_chunk', row });
+    out.push({ ...base(ctx, key, summary, data, ctx.entryTime, problems), kind: 'history_chunk', row });
   }
   // Media follow-ups: value.messages[] (user → business) or value.message_echoes[] (business → user)
-  for (const raw of [...v.messages, ...v.message_echoes]) {
+  for (const raw of media) {
     const m = read(shape.HistoryMessage, raw);
     if (!m?.id) {
       out.push(unparsed(ctx, raw, 'history media without id'));
       continue;
     }
     const type = m.type ?? 'unknown';
-    const media = shape.MediaContent.parse(m[type]);
+    const content = shape.MediaContent.parse(m[type]);
+    const problems: string[] = [];
     const row: HistoryMediaRow = {
       wamid: m.id,
       from: m.from,
       to: m.to,
       type,
-      mediaId: media.id,
-      mimeType: media.mime_type,
+      mediaId: content.id,
+      mimeType: content.mime_type,
       text: messageText(m),
-      timestamp: m.timestamp,
+      timestamp: when(m.timestamp, 'timestamp', problems),
     };
     const key = `history/media/${pn}/${row.wamid}/${row.mediaId ?? hashOf(raw)}`;
     out.push({
-      ...base(ctx, key, `history media ${type} for ${row.wamid}`, raw, row.timestamp),
+      ...base(ctx, key, `history media ${type} for ${row.wamid}`, raw, row.timestamp, problems),
       kind: 'history_media',
       row,
     });
   }
+  if (moreItems) out.push(moreItems);
+  if (moreMedia) out.push(moreMedia);
   if (out.length === 0) out.push(unparsed(ctx, value, 'unknown kind'));
   return out;
 }
@@ -512,28 +655,28 @@ export const PARSED_FIELDS = Object.keys(PARSERS);
 /** Every event in a decoded payload. Never throws: what it cannot understand becomes an `unparsed` event. */
 export function parsePayload(payload: unknown): ParsedEvent[] {
   const events: ParsedEvent[] = [];
-  const entries = read(shape.Payload, payload)?.entry;
-  if (!entries) {
-    const ctx: Ctx = { field: '(payload)', wabaId: null, entryTime: null, phoneNumberId: null };
+  const all = read(shape.Payload, payload)?.entry;
+  if (!all) {
+    const ctx: Ctx = { field: '(payload)', wabaId: null, entryTime: null, phoneNumberId: null, problems: [] };
     return [unparsed(ctx, payload, 'not a WhatsApp Business Account payload')];
   }
+  const top: Ctx = { field: '(payload)', wabaId: null, entryTime: null, phoneNumberId: null, problems: [] };
+  const [entries, moreEntries] = capped(top, all, 'entries');
   for (const entry of entries) {
-    const { id: wabaId, time: entryTime, changes } = shape.Entry.parse(entry);
-    if (changes.length === 0) {
-      events.push(
-        unparsed(
-          { field: '(entry)', wabaId, entryTime, phoneNumberId: null },
-          entry,
-          'entry without changes',
-        ),
-      );
+    const { id: wabaId, time, changes: allChanges } = shape.Entry.parse(entry);
+    const problems: string[] = [];
+    const entryTime = when(time, 'entry.time', problems);
+    const entryCtx: Ctx = { field: '(entry)', wabaId, entryTime, phoneNumberId: null, problems };
+    if (allChanges.length === 0) {
+      events.push(unparsed(entryCtx, entry, 'entry without changes'));
       continue;
     }
+    const [changes, moreChanges] = capped(entryCtx, allChanges, 'changes');
     for (const change of changes) {
       const c = shape.Change.parse(change);
       const field = c.field ?? '(unknown)';
       const meta = shape.ChangeMetadata.parse(c.value?.metadata);
-      const ctx: Ctx = { field, wabaId, entryTime, phoneNumberId: meta.phone_number_id };
+      const ctx: Ctx = { field, wabaId, entryTime, phoneNumberId: meta.phone_number_id, problems };
       const parser = PARSERS[field];
       if (!parser || !c.value) {
         events.push(unparsed(ctx, change, parser ? 'change without value' : `field "${field}" not handled`));
@@ -541,10 +684,18 @@ export function parsePayload(payload: unknown): ParsedEvent[] {
       }
       try {
         events.push(...parser(ctx, c.value));
-      } catch {
-        events.push(unparsed(ctx, change, 'could not be parsed'));
+      } catch (error) {
+        events.push(unparsed(ctx, change, 'could not be parsed', [`could not be parsed: ${reason(error)}`]));
       }
     }
+    if (moreChanges) events.push(moreChanges);
   }
+  if (moreEntries) events.push(moreEntries);
   return events;
+}
+
+/** Why parsing failed, in a few words (an error's message, without a stack). */
+export function reason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 200 ? `${message.slice(0, 200)}…` : message;
 }

@@ -21,7 +21,7 @@ import {
 
 /**
  * The webhook receiver (meta-cloud-api.md §8.4, conventions.md §Webhooks): answers Meta's GET verification
- * handshake, and for each POST reads the raw body (capped at 1 MB), verifies X-Hub-Signature-256 over those
+ * handshake, and for each POST reads the raw body (capped at 3 MB by default, --max-body), verifies X-Hub-Signature-256 over those
  * exact bytes before parsing, stores the events synchronously in SQLite (one writer) and only then answers
  * 200. A 200 therefore always means "on disk": a shutdown never loses an acknowledged event.
  *

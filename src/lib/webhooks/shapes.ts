@@ -134,3 +134,8 @@ export const TemplateStatusUpdate = z.object({
   reason: text,
   message_template_category: text,
 });
+
+/** What an edit or a revoke carries (meta-cloud-api.md §2.6, §2.7): the message changed, and an edit's new one. */
+export const EchoChange = z.object({ original_message_id: text, message: z.unknown().optional() });
+/** The new message inside an edit: a message of its own type. */
+export const EditedMessage = z.looseObject({ type: text });

@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Db } from '../store/sqlite.js';
-import { type EventKind, type ParsedEvent, parsePayload } from './parse.js';
+import { type EventKind, type ParsedEvent, parsePayload, reason } from './parse.js';
 import { verifySignature } from './signature.js';
 
-/** Meta sends up to 3 MB (meta-cloud-api.md §2.1); wacx refuses anything over 1 MB (configurable by callers). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+/** Meta sends up to 3 MB (meta-cloud-api.md §2.1): the default limit (`webhooks serve --max-body`). */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Refused bodies: every one is counted (webhook_rejection_counts), the most recent this many are kept as rows. */
+export const REJECTION_LOG_ROWS = 1000;
 
 export type RejectReason =
   | 'too_large'
@@ -32,6 +35,8 @@ export interface StoredEvent {
   occurredAt: number | null;
   receivedAt: number;
   summary: string;
+  /** What could not be read (stored in webhook_events.problems; the raw payload keeps everything). */
+  problems: string[];
 }
 
 export interface IngestOptions {
@@ -71,7 +76,7 @@ const REJECT_STATUS: Record<RejectReason, number> = {
 };
 
 const REJECT_TEXT: Record<RejectReason, string> = {
-  too_large: 'body larger than 1 MB',
+  too_large: 'body larger than the limit (3 MB unless --max-body says otherwise)',
   missing_signature: 'no X-Hub-Signature-256 header',
   malformed_signature: 'X-Hub-Signature-256 is not "sha256=<hex>"',
   bad_signature: 'signature does not match the body (wrong app secret, or the body was altered)',
@@ -88,6 +93,9 @@ class Statements {
   readonly insertPayload;
   readonly insertEvent;
   readonly insertRejection;
+  readonly countRejection;
+  readonly pruneRejections;
+  readonly recordRejection: (at: number, reason: string, source: string) => void;
   readonly insertStatus;
   readonly callbackForWamid;
   readonly insertInbound;
@@ -112,10 +120,20 @@ class Statements {
     );
     this.insertEvent = db.prepare(
       `INSERT INTO webhook_events (payload_id, dedupe_key, field, kind, parsed, waba_id, phone_number_id, occurred_at,
-         received_at, summary, data)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+         received_at, summary, data, problems)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
     );
     this.insertRejection = db.prepare('INSERT INTO webhook_rejections (at, reason, source) VALUES (?, ?, ?)');
+    this.countRejection = db.prepare(
+      `INSERT INTO webhook_rejection_counts (reason, source, count, first_at, last_at) VALUES (?, ?, 1, ?, ?)
+       ON CONFLICT (reason, source) DO UPDATE SET count = count + 1, last_at = MAX(last_at, excluded.last_at)`,
+    );
+    this.pruneRejections = db.prepare('DELETE FROM webhook_rejections WHERE id <= ?');
+    this.recordRejection = db.transaction((at: number, reason: string, source: string) => {
+      const id = Number(this.insertRejection.run(at, reason, source).lastInsertRowid);
+      this.countRejection.run(reason, source, at, at);
+      if (id > REJECTION_LOG_ROWS) this.pruneRejections.run(id - REJECTION_LOG_ROWS);
+    });
     this.insertStatus = db.prepare(
       `INSERT INTO message_statuses (event_id, phone_number_id, wamid, status, timestamp, recipient_id, callback_data,
          error_code, error_title, error_details, pricing_category, pricing_type)
@@ -133,8 +151,9 @@ class Statements {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertEcho = db.prepare(
-      `INSERT INTO message_echoes (event_id, phone_number_id, wamid, to_wa_id, type, text, timestamp)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO message_echoes (event_id, phone_number_id, wamid, to_wa_id, type, text, timestamp, to_user_id,
+         original_message_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertContact = db.prepare(
       `INSERT INTO contact_syncs (event_id, phone_number_id, action, phone_number, user_id, full_name, first_name, timestamp)
@@ -180,9 +199,13 @@ function statements(db: Db): Statements {
   return s;
 }
 
-/** Records a refused body: only when and why, nothing from the body itself. */
+/**
+ * Records a refused body: only when and why, nothing from the body itself. Every rejection is counted per reason
+ * and source (webhook_rejection_counts); only the most recent REJECTION_LOG_ROWS stay as rows, pruned in the same
+ * write, so a flood of forgeries cannot grow the database.
+ */
 export function recordRejection(db: Db, reason: RejectReason, at: number, source = 'http'): void {
-  statements(db).insertRejection.run(at, reason, source);
+  statements(db).recordRejection(at, reason, source);
 }
 
 function reject(db: Db, reason: RejectReason, opts: IngestOptions, at: number): IngestResult {
@@ -221,7 +244,7 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
     return reject(db, 'invalid_json', opts, receivedAt);
   }
 
-  const parsed = parsePayload(payload);
+  const parsed = parseTotally(payload, raw);
   const s = statements(db);
   return s.inTransaction((): IngestResult => {
     let payloadId: number | undefined;
@@ -234,6 +257,9 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
           s.insertPayload.run(receivedAt, sha, text, verified ? 1 : 0, opts.source ?? 'http').lastInsertRowid,
         );
       }
+      const data = jsonOf(ev.data);
+      if (data === null) ev.problems.push('too deeply nested to copy (kept in the raw payload only)');
+      const problems = capProblems(ev.problems);
       const res = s.insertEvent.run(
         payloadId,
         ev.key,
@@ -245,7 +271,8 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
         ev.occurredAt,
         receivedAt,
         ev.summary,
-        JSON.stringify(ev.data ?? null),
+        data ?? 'null',
+        problems.length ? JSON.stringify(problems) : null,
       );
       if (res.changes === 0) {
         duplicates++;
@@ -264,6 +291,7 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
         occurredAt: ev.occurredAt,
         receivedAt,
         summary: ev.summary,
+        problems,
       });
     }
     if (stored.length === 0) {
@@ -273,6 +301,48 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
     }
     return { outcome: 'stored', events: stored, duplicates, httpStatus: 200 };
   });
+}
+
+/**
+ * parsePayload, made total: should it throw all the same (a stack overflow on some shape nobody foresaw), the
+ * payload becomes one `unparsed` event keyed by the hash of its bytes, with the reason as its problem.
+ */
+function parseTotally(payload: unknown, raw: Buffer): ParsedEvent[] {
+  try {
+    return parsePayload(payload);
+  } catch (error) {
+    const why = `could not be parsed: ${reason(error)}`;
+    return [
+      {
+        kind: 'unparsed',
+        row: null,
+        key: `(payload)/raw/${createHash('sha256').update(raw).digest('hex').slice(0, 32)}`,
+        field: '(payload)',
+        wabaId: null,
+        phoneNumberId: null,
+        occurredAt: null,
+        summary: `payload ${why} (stored raw)`,
+        data: null,
+        problems: [why],
+      },
+    ];
+  }
+}
+
+/** Problems kept per event: the first ones, then how many more (a chunk of 10,000 messages with bad times). */
+const MAX_PROBLEMS = 20;
+function capProblems(problems: string[]): string[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  return [...problems.slice(0, MAX_PROBLEMS), `and ${problems.length - MAX_PROBLEMS} more problems`];
+}
+
+/** JSON text of an event's data, or null when it cannot be written (nested deeper than the stack allows). */
+function jsonOf(value: unknown): string | null {
+  try {
+    return JSON.stringify(value ?? null);
+  } catch {
+    return null;
+  }
 }
 
 function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt: number): void {
@@ -326,7 +396,17 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
     }
     case 'echo': {
       const r = ev.row;
-      s.insertEcho.run(eventId, pn, r.wamid, r.to, r.type, r.text, r.timestamp);
+      s.insertEcho.run(
+        eventId,
+        pn,
+        r.wamid,
+        r.to,
+        r.type,
+        r.text,
+        r.timestamp,
+        r.toUserId,
+        r.originalMessageId,
+      );
       return;
     }
     case 'contact': {

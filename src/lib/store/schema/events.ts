@@ -10,6 +10,8 @@ import type { Migration } from '../sqlite.js';
  *   `parsed` = 0 for fields or kinds wacx does not know (kept raw, answered 200).
  * - webhook_rejections: bodies refused with 4xx (nothing from the body is kept, only why and when).
  * - domain tables below, each row pointing at its event.
+ *
+ * Later migrations (110+) only add: never edit one that has been applied.
  */
 export const EVENT_MIGRATIONS: readonly Migration[] = [
   {
@@ -197,6 +199,42 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
         at INTEGER NOT NULL
       );
       CREATE INDEX template_status_updates_name ON template_status_updates(template_name, at);
+    `,
+  },
+  {
+    id: 110,
+    name: 'webhook events: parse problems',
+    // A JSON array of strings (what could not be read: a time out of range, items beyond the cap, extreme
+    // nesting…), NULL when the event parsed cleanly. The raw payload keeps everything.
+    up: `
+      ALTER TABLE webhook_events ADD COLUMN problems TEXT;
+      CREATE INDEX webhook_events_problems ON webhook_events(received_at) WHERE problems IS NOT NULL;
+    `,
+  },
+  {
+    id: 111,
+    name: 'message echoes: recipient user id, the message an edit or revoke changes',
+    // An edit echo's new text goes in `text`, as for any echo.
+    up: `
+      ALTER TABLE message_echoes ADD COLUMN to_user_id TEXT;
+      ALTER TABLE message_echoes ADD COLUMN original_message_id TEXT;
+      CREATE INDEX message_echoes_original ON message_echoes(original_message_id) WHERE original_message_id IS NOT NULL;
+    `,
+  },
+  {
+    id: 112,
+    name: 'webhook rejections: counts per reason (the log itself keeps the most recent rows)',
+    up: `
+      CREATE TABLE webhook_rejection_counts (
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        first_at INTEGER NOT NULL,
+        last_at INTEGER NOT NULL,
+        PRIMARY KEY (reason, source)
+      );
+      INSERT INTO webhook_rejection_counts (reason, source, count, first_at, last_at)
+        SELECT reason, source, COUNT(*), MIN(at), MAX(at) FROM webhook_rejections GROUP BY reason, source;
     `,
   },
 ];
