@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/lib/store/sqlite.js';
+import { ingestPayload, recordRejection } from '../../src/lib/webhooks/storage.js';
+import { SEED } from '../../src/sandbox/seed.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import {
   accountUpdate,
@@ -14,6 +16,7 @@ import {
   PN,
   partnerRemoved,
   seedHealthy,
+  sign,
   WABA,
 } from './fixtures.js';
 
@@ -46,6 +49,26 @@ describe('doctor reads the right events', () => {
     const checks = JSON.parse(r.stdout) as JsonCheck[];
     return new Map(checks.map((c) => [c.id, c]));
   }
+
+  it('a verified redelivery after signature failures counts as accepted (the secret is right)', async () => {
+    const payload = accountUpdate('ACCOUNT_RECONNECTED', Date.now() - 2 * HOUR);
+    const by = await doctor((db, now) => {
+      seedHealthy(db, now - 2 * HOUR);
+      ingest(db, [{ payload, at: now - 2 * HOUR }]);
+      for (let i = 0; i < 3; i++) recordRejection(db, 'bad_signature', now - HOUR + i);
+      // Meta redelivers the same payload: a duplicate, no new event, but its signature verified
+      const body = JSON.stringify(payload);
+      const r = ingestPayload(db, body, {
+        signature: sign(body),
+        appSecret: SEED.app.secret,
+        receivedAt: now - 60_000,
+      });
+      expect(r.outcome).toBe('duplicate');
+    });
+    const check = by.get('sync.signatures')!;
+    expect(check.status).not.toBe('fail');
+    expect(check.detail).toContain('accepted since');
+  });
 
   it('a PARTNER_REMOVED or ACCOUNT_OFFBOARDED of another WABA does not fail the account check', async () => {
     const by = await doctor((db, now) => {

@@ -57,6 +57,8 @@ export interface SyncHealth {
   lastAccountUpdate: { event: string; reason: string | null; initiatedBy: string | null; at: number } | null;
   offboardedWithoutReconnect: boolean;
   signatureFailures: { count: number; lastAt: number | null };
+  /** The last delivery whose signature verified, a redelivery included (it stores no event). */
+  lastVerifiedDeliveryAt: number | null;
 }
 
 /** Whose events count for the account and activity readings: the profile's WABA and number. */
@@ -161,5 +163,8 @@ export function syncHealth(db: Db, phoneNumberId?: string, scope: HealthScope = 
       : null,
     offboardedWithoutReconnect: offRow?.event === 'ACCOUNT_OFFBOARDED',
     signatureFailures: { count: sig.n, lastAt: finite(sig.last) },
+    lastVerifiedDeliveryAt: finite(
+      (db.prepare('SELECT MAX(last_at) AS last FROM webhook_verified_deliveries').get() as { last: unknown }).last,
+    ),
   };
 }

@@ -109,12 +109,17 @@ class Statements {
   readonly insertAccountUpdate;
   readonly insertTemplateStatus;
   readonly deletePayload;
+  readonly countVerified;
   /** Runs a closure in a transaction (a savepoint inside an outer one); built once per connection. */
   readonly inTransaction: (fn: () => IngestResult) => IngestResult;
 
   constructor(db: Db) {
     this.inTransaction = db.transaction((fn: () => IngestResult) => fn());
     this.deletePayload = db.prepare('DELETE FROM webhook_payloads WHERE id = ?');
+    this.countVerified = db.prepare(
+      `INSERT INTO webhook_verified_deliveries (source, count, last_at) VALUES (?, 1, ?)
+       ON CONFLICT (source) DO UPDATE SET count = count + 1, last_at = MAX(last_at, excluded.last_at)`,
+    );
     this.insertPayload = db.prepare(
       'INSERT INTO webhook_payloads (received_at, body_sha256, body, signature_verified, source) VALUES (?, ?, ?, ?, ?)',
     );
@@ -250,6 +255,8 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
     let payloadId: number | undefined;
     const stored: StoredEvent[] = [];
     let duplicates = 0;
+    // A redelivery stores no event, but it proves the receiver checks with the right secret (doctor reads this).
+    if (verified) s.countVerified.run(opts.source ?? 'http', receivedAt);
     for (const ev of parsed) {
       if (payloadId === undefined) {
         const sha = createHash('sha256').update(raw).digest('hex');

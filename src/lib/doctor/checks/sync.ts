@@ -290,7 +290,9 @@ export const SYNC_CHECKS: CheckDefinition[] = [
       const { count, lastAt } = s.health.signatureFailures;
       if (count === 0) return pass('no delivery rejected for a bad signature');
       const last = lastAt !== null ? `, the last ${ago(f.now, lastAt)}` : '';
-      const lastGood = s.health.lastEventAt;
+      // A verified redelivery stores no event but proves the secret right: it counts as accepted.
+      const good = [s.health.lastEventAt, s.health.lastVerifiedDeliveryAt].filter((t): t is number => t !== null);
+      const lastGood = good.length ? Math.max(...good) : null;
       if (lastAt !== null && (lastGood === null || lastAt > lastGood)) {
         return fail(
           `${plural(count, 'delivery', 'deliveries')} rejected for a bad signature${last}, and nothing accepted since: the receiver probably checks with the wrong app secret`,

@@ -237,4 +237,17 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
         SELECT reason, source, COUNT(*), MIN(at), MAX(at) FROM webhook_rejections GROUP BY reason, source;
     `,
   },
+  {
+    id: 113,
+    name: 'webhook deliveries whose signature verified, redeliveries included (the last one and how many)',
+    up: `
+      CREATE TABLE webhook_verified_deliveries (
+        source TEXT PRIMARY KEY,
+        count INTEGER NOT NULL,
+        last_at INTEGER NOT NULL
+      );
+      INSERT INTO webhook_verified_deliveries (source, count, last_at)
+        SELECT source, COUNT(*), MAX(received_at) FROM webhook_payloads WHERE signature_verified = 1 GROUP BY source;
+    `,
+  },
 ];
