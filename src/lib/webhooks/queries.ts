@@ -164,7 +164,8 @@ export function syncHealth(db: Db, phoneNumberId?: string, scope: HealthScope = 
     offboardedWithoutReconnect: offRow?.event === 'ACCOUNT_OFFBOARDED',
     signatureFailures: { count: sig.n, lastAt: finite(sig.last) },
     lastVerifiedDeliveryAt: finite(
-      (db.prepare('SELECT MAX(last_at) AS last FROM webhook_verified_deliveries').get() as { last: unknown }).last,
+      (db.prepare('SELECT MAX(last_at) AS last FROM webhook_verified_deliveries').get() as { last: unknown })
+        .last,
     ),
   };
 }

@@ -291,7 +291,9 @@ export const SYNC_CHECKS: CheckDefinition[] = [
       if (count === 0) return pass('no delivery rejected for a bad signature');
       const last = lastAt !== null ? `, the last ${ago(f.now, lastAt)}` : '';
       // A verified redelivery stores no event but proves the secret right: it counts as accepted.
-      const good = [s.health.lastEventAt, s.health.lastVerifiedDeliveryAt].filter((t): t is number => t !== null);
+      const good = [s.health.lastEventAt, s.health.lastVerifiedDeliveryAt].filter(
+        (t): t is number => t !== null,
+      );
       const lastGood = good.length ? Math.max(...good) : null;
       if (lastAt !== null && (lastGood === null || lastAt > lastGood)) {
         return fail(
