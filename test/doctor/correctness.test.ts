@@ -70,6 +70,24 @@ describe('doctor reads the right events', () => {
     expect(check.detail).toContain('accepted since');
   });
 
+  it('events stored with parse problems are counted (warn), a clean store passes', async () => {
+    const clean = await doctor((db, now) => seedHealthy(db, now));
+    expect(clean.get('sync.parse_problems')!.status).toBe('pass');
+    const by = await doctor((db, now) => {
+      seedHealthy(db, now);
+      const status = {
+        id: 'wamid.bad',
+        status: 'delivered',
+        timestamp: '99999999999999',
+        recipient_id: '15551234567',
+      };
+      ingest(db, [{ payload: envelope('messages', { statuses: [status] }), at: now - 60_000 }]);
+    });
+    const check = by.get('sync.parse_problems')!;
+    expect(check.status).toBe('warn');
+    expect(check.detail).toContain('1 event stored with parse problems');
+  });
+
   it('a PARTNER_REMOVED or ACCOUNT_OFFBOARDED of another WABA does not fail the account check', async () => {
     const by = await doctor((db, now) => {
       seedHealthy(db, now);

@@ -57,6 +57,8 @@ export interface SyncHealth {
   lastAccountUpdate: { event: string; reason: string | null; initiatedBy: string | null; at: number } | null;
   offboardedWithoutReconnect: boolean;
   signatureFailures: { count: number; lastAt: number | null };
+  /** Events stored with parse problems (their raw payload kept): how many, and the last one received. */
+  parseProblems: { count: number; lastAt: number | null };
   /** The last delivery whose signature verified, a redelivery included (it stores no event). */
   lastVerifiedDeliveryAt: number | null;
 }
@@ -141,6 +143,9 @@ export function syncHealth(db: Db, phoneNumberId?: string, scope: HealthScope = 
        ORDER BY at DESC, id DESC LIMIT 1`,
     )
     .get(...auArgs) as { event: string } | undefined;
+  const unread = db
+    .prepare('SELECT COUNT(*) AS n, MAX(received_at) AS last FROM webhook_events WHERE problems IS NOT NULL')
+    .get() as { n: number; last: unknown };
   const placeholders = SIGNATURE_FAILURES.map(() => '?').join(', ');
   const sig = db
     .prepare(
@@ -163,6 +168,7 @@ export function syncHealth(db: Db, phoneNumberId?: string, scope: HealthScope = 
       : null,
     offboardedWithoutReconnect: offRow?.event === 'ACCOUNT_OFFBOARDED',
     signatureFailures: { count: sig.n, lastAt: finite(sig.last) },
+    parseProblems: { count: unread.n, lastAt: finite(unread.last) },
     lastVerifiedDeliveryAt: finite(
       (db.prepare('SELECT MAX(last_at) AS last FROM webhook_verified_deliveries').get() as { last: unknown })
         .last,

@@ -312,4 +312,19 @@ export const SYNC_CHECKS: CheckDefinition[] = [
       );
     },
   },
+  {
+    id: 'sync.parse_problems',
+    group: 'Sync health',
+    title: 'Webhook content wacx could not read',
+    run(f) {
+      const s = storeOf(f, true);
+      if (isOutcome(s)) return s;
+      const { count, lastAt } = s.health.parseProblems;
+      if (count === 0) return pass('every stored event was read in full');
+      return warn(
+        `${plural(count, 'event')} stored with parse problems (raw payload kept)${lastAt !== null ? `, the last ${ago(f.now, lastAt)}` : ''}`,
+        'The raw payloads are kept: see the problems with `wacx webhooks serve --json` output or the webhook_events.problems column; report a payload shape wacx does not read.',
+      );
+    },
+  },
 ];
