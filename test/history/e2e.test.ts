@@ -1,16 +1,8 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** The sandbox delivers to `wacx webhooks serve` (in-process, real HTTP on loopback). */
 async function setup(): Promise<{

@@ -8,15 +8,8 @@ import { run } from '../../src/commands/sandbox.js';
 import { startInProcessSandbox } from '../../src/sandbox/in-process.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { runCli, tempHome } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 import { graph, waitFor } from './util.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 async function up(url: string): Promise<boolean> {
   try {

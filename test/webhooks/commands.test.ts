@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/lib/store/sqlite.js';
 import { runCli, tempHome } from '../helpers/cli.js';
+import { freePort, retryUntil } from '../helpers/net.js';
 import {
   APP_SECRET,
   asciiJson,
@@ -15,26 +15,6 @@ import {
   statusPayload,
 } from './fixtures.js';
 import { post, signedStatus } from './load-client.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 
 describe('wacx webhooks ingest', () => {
   let home: ReturnType<typeof tempHome>;
@@ -190,7 +170,7 @@ describe('wacx webhooks serve (in-process)', () => {
       signal: controller.signal,
     });
     const url = `http://127.0.0.1:${port}/hook`;
-    const hs = await waitFor(async () => {
+    const hs = await retryUntil(async () => {
       const res = await fetch(`${url}?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42`);
       return { status: res.status, text: await res.text() };
     });

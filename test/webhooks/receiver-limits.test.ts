@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,30 +8,11 @@ import { Store } from '../../src/lib/store/sqlite.js';
 import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
 import { ingestPayload, MAX_BODY_BYTES, REJECTION_LOG_ROWS } from '../../src/lib/webhooks/storage.js';
 import { runCli, tempHome } from '../helpers/cli.js';
+import { freePort, retryUntil } from '../helpers/net.js';
 import { APP_SECRET, envelope, historyChunk, PN, sign } from './fixtures.js';
 import { post } from './load-client.js';
 
 /** Deliver 2, 4, 8 and the rejection log of Deliver 3 (#15). */
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 
 describe('body size: Meta documents up to 3 MB', () => {
   let dir: string;
@@ -108,7 +88,7 @@ describe('webhooks serve --max-body', () => {
       signal: controller.signal,
     });
     const url = `http://127.0.0.1:${port}/webhook`;
-    await waitFor(() => fetch(url));
+    await retryUntil(() => fetch(url));
     const over = JSON.stringify(envelope('messages', { pad: 'x'.repeat(2100) }));
     const r = await post(url, over, { 'x-hub-signature-256': sign(over) }).catch((e: Error) => e);
     expect(r instanceof Error ? r.message : r.status).toBe(413);

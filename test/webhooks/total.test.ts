@@ -1,32 +1,12 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/lib/store/sqlite.js';
 import { MAX_ITEMS_PER_ARRAY, parsePayload } from '../../src/lib/webhooks/parse.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { runCli, tempHome } from '../helpers/cli.js';
+import { freePort, retryUntil } from '../helpers/net.js';
 import { APP_SECRET, accountUpdate, envelope, PN, sign, statusPayload } from './fixtures.js';
 import { post } from './load-client.js';
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function waitFor<T>(fn: () => Promise<T>, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (Date.now() > end) throw error;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-}
 
 /** Deliver 1 of #15: every authentic body is acknowledged and stored raw, whatever it holds. */
 
@@ -177,7 +157,7 @@ describe('webhooks serve survives authentic bodies with absurd content', () => {
       signal: controller.signal,
     });
     const u = `http://127.0.0.1:${port}/webhook`;
-    await waitFor(() => fetch(u));
+    await retryUntil(() => fetch(u));
     const bodies = [
       JSON.stringify(statusPayload('wamid.big', 'delivered', { timestamp: 99999999999999 })),
       JSON.stringify(accountUpdate({ event: 'PARTNER_ADDED' }, 1e308)),
