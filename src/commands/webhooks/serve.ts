@@ -80,7 +80,7 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   const [{ describeRejection }, { startWebhookServer }, { startCheckpointer }] = await Promise.all([
     import('../../lib/webhooks/storage.js'),
     import('../../lib/webhooks/server.js'),
-    import('../../lib/campaign/checkpointer.js'),
+    import('../../lib/store/checkpointer.js'),
   ]);
   const io = deps.io;
   const listenPort = port('--port')(opts.port);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startWorkerThread } from '../heap.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from './sqlite.js';
 
 /**
  * WAL checkpoints off the sending loop. SQLite checkpoints automatically inside a COMMIT once the WAL reaches
