@@ -3,6 +3,25 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { lazyModule } from '../lazy.js';
 
+/**
+ * Runs `fn` again while SQLite answers SQLITE_BUSY, for up to 5 s. The busy timeout covers most waits, but SQLite
+ * answers BUSY at once where waiting could deadlock (switching a new file to WAL while another process opens it,
+ * a WAL recovery in progress): several processes opening one new database at the same moment meet exactly that.
+ */
+function whileBusy<T>(fn: () => T): T {
+  const deadline = Date.now() + 5000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      return fn();
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? '';
+      if (!code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
+}
+
 /** The native SQLite module loads with the first database, not with every module that names the store. */
 const sqlite = lazyModule<typeof Database>('better-sqlite3');
 
@@ -54,14 +73,17 @@ export class Store {
         }
       }
       db = new (sqlite())(path, { readonly });
+      // First: switching a new file to WAL takes a lock that another process opening it at the same moment may
+      // hold; without a busy timeout that is an immediate "database is locked".
+      db.pragma('busy_timeout = 5000');
       if (!readonly) {
         // FULL: each COMMIT returns only once the WAL is fsync'ed, so what a caller acknowledged (a webhook's 200,
         // a ledger entry) survives power loss or an OS crash; the webhook receiver groups concurrent requests into
         // one commit so that this costs one fsync per batch, not per request.
-        db.pragma('journal_mode = WAL');
+        const conn = db;
+        whileBusy(() => conn.pragma('journal_mode = WAL'));
         db.pragma('synchronous = FULL');
       }
-      db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
     } catch (error) {
       db?.close();
@@ -70,7 +92,7 @@ export class Store {
     // Files made by an older wacx, or by SQLite under a wider umask.
     if (onDisk && !readonly) for (const file of [path, `${path}-wal`, `${path}-shm`]) restrictToOwner(file);
     const store = new Store(path, db);
-    if (!readonly) store.migrate(options.migrations ?? MIGRATIONS);
+    if (!readonly) whileBusy(() => store.migrate(options.migrations ?? MIGRATIONS));
     return store;
   }
 
