@@ -180,18 +180,17 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
     received_at: number;
   }[];
   const phases = new Map<number, PhaseStatus>();
-  for (const p of [0, 1, 2]) {
-    phases.set(p, {
-      phase: p,
-      covers: PHASE_COVERS[p]!,
-      chunks: 0,
-      chunkOrders: [],
-      threads: 0,
-      messages: 0,
-      progress: null,
-      lastAt: null,
-    });
-  }
+  const emptyPhase = (phase: number, covers: string): PhaseStatus => ({
+    phase,
+    covers,
+    chunks: 0,
+    chunkOrders: [],
+    threads: 0,
+    messages: 0,
+    progress: null,
+    lastAt: null,
+  });
+  for (const p of [0, 1, 2]) phases.set(p, emptyPhase(p, PHASE_COVERS[p]!));
   let progress: number | null = null;
   const orders: number[] = [];
   for (const raw of chunkRows) {
@@ -207,16 +206,7 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
     const p = c.phase ?? 0;
     let ph = phases.get(p);
     if (!ph) {
-      ph = {
-        phase: p,
-        covers: 'unknown phase',
-        chunks: 0,
-        chunkOrders: [],
-        threads: 0,
-        messages: 0,
-        progress: null,
-        lastAt: null,
-      };
+      ph = emptyPhase(p, 'unknown phase');
       phases.set(p, ph);
     }
     ph.chunks++;
