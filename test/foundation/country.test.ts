@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { countryCode } from '../../src/cli/flags.js';
 import { parseCountryCode } from '../../src/lib/country.js';
-import { UsageError } from '../../src/lib/errors.js';
 import { parseDefaultCountry, parsePhone } from '../../src/lib/eligibility/phone.js';
+import { UsageError } from '../../src/lib/errors.js';
 
 function failure(f: () => unknown): UsageError {
   try {
