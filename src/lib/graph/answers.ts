@@ -251,6 +251,13 @@ function zodAnswer<K extends keyof AnswerSchemas>(key: K): AnswerShape<AnswerOf<
   };
 }
 
+/** A bare string read by `text`, anything else by `json` (so that a wrong object names its field). */
+function oneOrOther<A, B>(text: AnswerShape<A>, json: AnswerShape<B>): AnswerShape<A | B> {
+  return {
+    read: (data): AnswerRead<A | B> => (typeof data === 'string' ? text.read(data) : json.read(data)),
+  };
+}
+
 /** The checked answers of the resources (./resources); built lazily, so importing this costs nothing. */
 export const ANSWERS = {
   phoneNumber: zodAnswer('phoneNumber'),
@@ -263,12 +270,7 @@ export const ANSWERS = {
   createTemplate: zodAnswer('createTemplate'),
   editTemplate: zodAnswer('editTemplate'),
   smbAppData: zodAnswer('smbAppData'),
-  accessToken: {
-    read: (data: unknown): AnswerRead<string | AnswerOf<'accessToken'>> =>
-      typeof data === 'string'
-        ? zodAnswer('accessTokenText').read(data)
-        : zodAnswer('accessToken').read(data),
-  },
+  accessToken: oneOrOther(zodAnswer('accessTokenText'), zodAnswer('accessToken')),
   debugToken: zodAnswer('debugToken'),
 } as const;
 
