@@ -1,8 +1,8 @@
 import { Option } from 'commander';
 import { SETTING_FLAG, type SettingKey, validateSetting } from '../lib/config/settings.js';
+import { parseCountryCode } from '../lib/country.js';
 import { UsageError } from '../lib/errors.js';
 import { formatExactDuration } from '../lib/io/format.js';
-import { lazyModule } from '../lib/lazy.js';
 
 /**
  * The one parser per flag type. Each returns a commander argParser for a named flag, so a bad value fails
@@ -95,16 +95,9 @@ export function settingValue(key: SettingKey): FlagParser<string> {
   return (raw) => validateSetting(key, raw, SETTING_FLAG[key]);
 }
 
-const phoneLib = lazyModule<typeof import('libphonenumber-js')>('libphonenumber-js');
-
 /** An ISO 3166-1 alpha-2 country code that phone numbers can be parsed for; returned upper-case. */
 export function countryCode(flag: string): FlagParser<string> {
-  return (raw) => {
-    const cc = raw.trim().toUpperCase();
-    if (!/^[A-Z]{2}$/.test(cc) || !phoneLib().isSupportedCountry(cc))
-      throw bad(flag, 'a two-letter country code (ISO 3166-1, e.g. DE, GB, BR)', raw);
-    return cc;
-  };
+  return (raw) => parseCountryCode(raw, flag);
 }
 
 /** --waba-id, worded once: declared on the `templates` noun and by the verbs that take a WABA. */

@@ -1,5 +1,5 @@
 import { tableCode } from '../lib/graph/error-codes.js';
-import { GraphApiError, GraphNetworkError } from '../lib/graph/errors.js';
+import { GraphApiError, GraphNetworkError, UnexpectedAnswerError } from '../lib/graph/errors.js';
 
 /**
  * What to do next, in wacx's terms, for API errors whose fix is a wacx command or flag. The API core keeps
@@ -34,9 +34,13 @@ const BAD_APP_SECRET_PROOF =
 
 const NETWORK = 'Check your network connection and the Graph URL (`wacx config get graphUrl`).';
 
+const UNEXPECTED_ANSWER =
+  'The API answered in a shape wacx does not know: check the Graph URL (`wacx config get graphUrl`) and the API version (--api-version v25.0); run again with --verbose to see the call.';
+
 /** The wacx-specific hint for an error, or undefined when the error's own hint (if any) says it all. */
 export function hintFor(error: unknown): string | undefined {
   if (error instanceof GraphNetworkError) return NETWORK;
+  if (error instanceof UnexpectedAnswerError) return UNEXPECTED_ANSWER;
   if (!(error instanceof GraphApiError)) return undefined;
   if (error.badAppSecretProof) return BAD_APP_SECRET_PROOF;
   if (error.tableCode !== undefined) return hintForGraphCode(error.tableCode);

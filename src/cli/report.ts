@@ -1,7 +1,12 @@
 import { CommanderError } from 'commander';
 import { UsageError, WacxError } from '../lib/errors.js';
 import { exitCodeFor } from '../lib/exit-codes.js';
-import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from '../lib/graph/errors.js';
+import {
+  GraphApiError,
+  GraphNetworkError,
+  UnexpectedAnswerError,
+  UnknownOutcomeError,
+} from '../lib/graph/errors.js';
 import type { Deps } from './deps.js';
 import { hintFor } from './hints.js';
 
@@ -43,7 +48,8 @@ export function reportError(deps: Deps, error: unknown): void {
 
 /** The error as data, on stdout with --json (as gh does): every key present, null when it does not apply. */
 export function errorJson(error: unknown, exitCode: number) {
-  const graph = error instanceof GraphApiError ? error : undefined;
+  const graph = error instanceof GraphApiError || error instanceof UnexpectedAnswerError ? error : undefined;
+  const api = graph instanceof GraphApiError ? graph : undefined;
   const message = error instanceof Error ? error.message : String(error);
   return {
     error: {
@@ -55,9 +61,9 @@ export function errorJson(error: unknown, exitCode: number) {
       graph: graph
         ? {
             status: graph.status,
-            code: graph.code,
-            subcode: graph.subcode ?? null,
-            type: graph.type ?? null,
+            code: api?.code ?? null,
+            subcode: api?.subcode ?? null,
+            type: api?.type ?? null,
             category: graph.category,
             fbtraceId: graph.fbtraceId ?? null,
           }

@@ -1,19 +1,14 @@
+import { formatDuration as formatHumanDuration } from '../io/format.js';
+
 /** Small text helpers for check details. */
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-/** "3 min", "5 h", "12 days" (rounded down; "just now" under a minute). */
+/** "3 min", "5 h", "12 days": the doctor's details say a duration in one unit, rounded down. */
 export function formatDuration(ms: number): string {
-  const abs = Math.abs(ms);
-  if (abs < MINUTE) return abs < 1000 ? `${Math.round(abs)} ms` : `${Math.floor(abs / 1000)} s`;
-  if (abs < HOUR) return `${Math.floor(abs / MINUTE)} min`;
-  if (abs < 2 * DAY) {
-    const h = Math.floor(abs / HOUR);
-    return `${h} h`;
-  }
-  return `${Math.floor(abs / DAY)} days`;
+  return formatHumanDuration(ms, 1);
 }
 
 /** "5 h ago" */

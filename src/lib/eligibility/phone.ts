@@ -1,4 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
+import { parseCountryCode } from '../country.js';
 import { UsageError } from '../errors.js';
 import { lazyModule } from '../lazy.js';
 
@@ -30,17 +31,8 @@ const LENGTH_PROBLEMS: Record<string, string> = {
   NOT_A_NUMBER: 'is not a phone number',
 };
 
-/** Checks a `--default-country` value: an ISO 3166-1 alpha-2 region libphonenumber-js knows. */
-export function parseDefaultCountry(value: string, location = '--default-country'): CountryCode {
-  const cc = value.trim().toUpperCase();
-  if (!/^[A-Z]{2}$/.test(cc) || !phoneLib().isSupportedCountry(cc)) {
-    throw new UsageError(`"${value}" is not a country code libphonenumber knows.`, {
-      location,
-      hint: 'Use an ISO 3166-1 alpha-2 code such as GB, FR, IN, BR or US.',
-    });
-  }
-  return cc;
-}
+/** Checks a `--default-country` value: an ISO 3166-1 alpha-2 region libphonenumber-js knows (lib/country.ts). */
+export const parseDefaultCountry = parseCountryCode;
 
 /** True when the number carries its own country calling code ("+…" or "00…"). */
 export function hasCallingCode(input: string): boolean {

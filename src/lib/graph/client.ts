@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import { ConfigError } from '../errors.js';
-import { GraphNetworkError, parseGraphError, UnknownOutcomeError } from './errors.js';
+import { type AnswerShape, formatAnswerPath } from './answers.js';
+import { GraphNetworkError, parseGraphError, UnexpectedAnswerError, UnknownOutcomeError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
 
 import { API_VERSION_PATTERN, DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, validateBaseUrl } from './url.js';
@@ -38,7 +39,7 @@ export interface GraphClientOptions {
   signal?: AbortSignal | undefined;
 }
 
-export interface GraphRequest {
+export interface GraphRequest<T = unknown> {
   method: HttpMethod;
   /** Path after the version, e.g. `123/messages`; build ids with `graphPath()`. */
   path: string;
@@ -58,6 +59,17 @@ export interface GraphRequest {
   idempotent?: boolean;
   /** Retry policy for this call; false disables retries. */
   retry?: boolean;
+  /**
+   * The shape the answer must have (./answers.ts): a 2xx answer that does not fit becomes an
+   * UnexpectedAnswerError naming the call and the field. Without it the answer is returned as it came.
+   */
+  answer?: AnswerShape<T>;
+}
+
+/** A page of a cursor-paginated edge, as paginate() reads it. */
+export interface PageAnswer<T> {
+  data?: T[];
+  paging?: { cursors?: { after?: string }; next?: string };
 }
 
 export interface GraphResponse<T> {
@@ -194,14 +206,29 @@ export class GraphClient {
   }
 
   /** Performs a call and returns the parsed JSON body; throws GraphApiError, GraphNetworkError or UnknownOutcomeError. */
-  async request<T>(req: GraphRequest): Promise<T> {
+  async request<T>(req: GraphRequest<T>): Promise<T> {
     return (await this.requestWithHeaders<T>(req)).data;
   }
 
-  async requestWithHeaders<T>(req: GraphRequest): Promise<GraphResponse<T>> {
+  async requestWithHeaders<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
+    const res = await this.send<T>(req);
+    if (!req.answer) return res;
+    const read = req.answer.read(res.data);
+    if (read.ok) return { ...res, data: read.value };
+    const trace = res.headers['x-fb-trace-id'];
+    throw new UnexpectedAnswerError({
+      status: res.status,
+      endpoint: `${req.method} /${this.apiVersion}/${req.path.replace(/^\/+/, '')}`,
+      field: formatAnswerPath(read.path),
+      problem: read.problem,
+      fbtraceId: Array.isArray(trace) ? trace[0] : trace,
+    });
+  }
+
+  private send<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
     const idempotent = req.idempotent ?? req.method !== 'POST';
     const signal = anySignal([this.signal, req.signal]);
-    const call: GraphRequest = { ...req, signal };
+    const call: GraphRequest<T> = { ...req, signal };
     const attempt = () => this.once<T>(call, idempotent);
     if (req.retry === false || !idempotent) return attempt();
     return withRetry(attempt, {
@@ -217,14 +244,11 @@ export class GraphClient {
 
   /** Follows cursor pages (`paging.cursors.after` while `paging.next` is present), yielding each item. */
   async *paginate<T>(
-    req: Omit<GraphRequest, 'method'> & { method?: 'GET' },
+    req: Omit<GraphRequest<PageAnswer<T>>, 'method'> & { method?: 'GET' },
   ): AsyncGenerator<T, void, undefined> {
     let query = { ...req.query };
     for (;;) {
-      const page = await this.request<{
-        data?: T[];
-        paging?: { cursors?: { after?: string }; next?: string };
-      }>({
+      const page = await this.request<PageAnswer<T>>({
         ...req,
         method: 'GET',
         query,
@@ -280,7 +304,7 @@ export class GraphClient {
     return { request: undici.request, dispatcher: this.dispatcher };
   }
 
-  private async once<T>(req: GraphRequest, idempotent: boolean): Promise<GraphResponse<T>> {
+  private async once<T>(req: GraphRequest<T>, idempotent: boolean): Promise<GraphResponse<T>> {
     const token = req.token === null ? undefined : (req.token ?? this.token);
     const url = this.urlFor(req.path, req.query, token);
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json' };

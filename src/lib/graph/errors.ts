@@ -171,3 +171,40 @@ export class UnknownOutcomeError extends Error {
     this.request = options?.request;
   }
 }
+
+/**
+ * A success answer (2xx) whose shape is not what wacx depends on: a field it reads is missing or of another
+ * type (Meta changed the API, a proxy or a stand-in answered). Nothing is retried: the same call gives the same
+ * answer. For a send or a create, the API may well have applied the request.
+ */
+export class UnexpectedAnswerError extends Error {
+  readonly category = 'unexpected_answer' as const;
+  readonly retryable = false;
+  /** The HTTP status of the answer. */
+  readonly status: number;
+  /** The call, as `GET /v25.0/123/phone_numbers` (no query: ids only, never a secret). */
+  readonly endpoint: string;
+  /** Where in the answer, as `data[0].throughput.level`. */
+  readonly field: string;
+  /** What is wrong there, e.g. `expected string, received number`. */
+  readonly problem: string;
+  readonly fbtraceId: string | undefined;
+  /** What fixes it, in Meta's terms (the cli layer adds wacx's own, see src/cli/hints.ts). */
+  readonly hint =
+    'The API answered in a shape this client does not know: check the Graph URL and API version (a proxy or an older or newer version may answer differently).';
+  constructor(init: {
+    status: number;
+    endpoint: string;
+    field: string;
+    problem: string;
+    fbtraceId?: string | undefined;
+  }) {
+    super(`Unexpected answer from ${init.endpoint}: ${init.field}: ${init.problem}.`);
+    this.name = 'UnexpectedAnswerError';
+    this.status = init.status;
+    this.endpoint = init.endpoint;
+    this.field = init.field;
+    this.problem = init.problem;
+    this.fbtraceId = init.fbtraceId;
+  }
+}

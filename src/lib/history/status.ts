@@ -1,4 +1,5 @@
 import { ExitCode } from '../errors.js';
+import { formatDuration } from '../io/format.js';
 import type { HistoryStatus, MissingChunk, SyncState } from './queries.js';
 
 /**
@@ -27,15 +28,6 @@ const iso = (ms: number | null): string | null => {
   if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return null;
   return new Date(ms).toISOString();
 };
-
-export function formatDuration(ms: number): string {
-  const abs = Math.max(0, ms);
-  const h = Math.floor(abs / 3_600_000);
-  const m = Math.floor((abs % 3_600_000) / 60_000);
-  if (h > 0) return `${h} h ${m} min`;
-  if (m > 0) return `${m} min`;
-  return `${Math.floor(abs / 1000)} s`;
-}
 
 /** snake_case, every key present (null, not omitted). */
 export function statusJson(s: HistoryStatus, now: number): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { WacxError } from '../errors.js';
 import { GraphApiError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
 import { parseGraphTime } from '../graph/time.js';
+import { formatDuration } from '../io/format.js';
 import type { Db } from '../store/sqlite.js';
 
 /**
@@ -127,13 +128,6 @@ function insertRequest(db: Db, r: Omit<SyncRequestRecord, 'id'>): void {
     r.errorCode,
     r.errorMessage,
   );
-}
-
-function formatDuration(ms: number): string {
-  const abs = Math.abs(ms);
-  const h = Math.floor(abs / 3_600_000);
-  const m = Math.floor((abs % 3_600_000) / 60_000);
-  return h > 0 ? `${h} h ${m} min` : `${m} min`;
 }
 
 const REONBOARD_HINT =

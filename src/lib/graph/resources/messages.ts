@@ -1,3 +1,4 @@
+import type { AnswerRead, AnswerShape } from '../answers.js';
 import { type GraphClient, graphPath } from '../client.js';
 import type { SendMessageResponse, SendTemplateRequest } from '../types.js';
 
@@ -19,9 +20,41 @@ export class Messages {
       body: templateMessageBody(msg),
       idempotent: false,
       signal,
+      answer: SEND_ANSWER,
     });
   }
 }
+
+/** How zod names a value's kind in its messages, so that both checks read alike. */
+function kind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+const wrong = (path: PropertyKey[], expected: string, value: unknown): AnswerRead<never> => ({
+  ok: false,
+  path,
+  problem: `expected ${expected}, received ${kind(value)}`,
+});
+
+/**
+ * The send answer, checked by hand rather than by a schema: it is read on the campaign's hot path (thousands of
+ * answers a second), and wacx depends on one field of it, `messages[0].id` (the wamid it records and matches
+ * status webhooks to). Four type checks cost nothing there; the other fields pass as they came.
+ */
+export const SEND_ANSWER: AnswerShape<SendMessageResponse> = {
+  read(data) {
+    if (kind(data) !== 'object') return wrong([], 'object', data);
+    const messages = (data as { messages?: unknown }).messages;
+    if (!Array.isArray(messages)) return wrong(['messages'], 'array', messages);
+    const first: unknown = messages[0];
+    if (kind(first) !== 'object') return wrong(['messages', 0], 'object', first);
+    const id = (first as { id?: unknown }).id;
+    if (typeof id !== 'string' || id === '') return wrong(['messages', 0, 'id'], 'a message id', id);
+    return { ok: true, value: data as SendMessageResponse };
+  },
+};
 
 /** The JSON body of a template send (meta-cloud-api.md §6.1). */
 export function templateMessageBody(msg: SendTemplateRequest): Record<string, unknown> {

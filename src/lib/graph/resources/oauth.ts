@@ -1,3 +1,4 @@
+import { ANSWERS } from '../answers.js';
 import type { GraphClient } from '../client.js';
 import type { AccessTokenResponse, DebugTokenData } from '../types.js';
 
@@ -11,7 +12,7 @@ export class OAuth {
     code: string;
     redirectUri?: string;
   }): Promise<AccessTokenResponse> {
-    const data = await this.client.request<AccessTokenResponse | string>({
+    const data = await this.client.request({
       method: 'GET',
       path: 'oauth/access_token',
       query: {
@@ -23,18 +24,20 @@ export class OAuth {
       token: null,
       // a code is single-use: never replay it
       retry: false,
+      answer: ANSWERS.accessToken,
     });
     // Meta documents a bare token string; real answers are JSON.
-    return typeof data === 'string' ? { access_token: data.trim(), token_type: 'bearer' } : data;
+    return typeof data === 'string' ? { access_token: data, token_type: 'bearer' } : data;
   }
 
   /** Inspects a token with an app token (`APP_ID|APP_SECRET`) or the token itself. */
   async debugToken(inputToken: string, accessToken: string): Promise<DebugTokenData> {
-    const res = await this.client.request<{ data: DebugTokenData }>({
+    const res = await this.client.request({
       method: 'GET',
       path: 'debug_token',
       query: { input_token: inputToken },
       token: accessToken,
+      answer: ANSWERS.debugToken,
     });
     return res.data;
   }

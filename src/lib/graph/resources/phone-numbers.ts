@@ -1,3 +1,4 @@
+import { ANSWERS } from '../answers.js';
 import { type GraphClient, graphPath } from '../client.js';
 import { PHONE_NUMBER_FIELDS, type PhoneNumber, type SuccessResponse } from '../types.js';
 
@@ -9,11 +10,12 @@ export class PhoneNumbers {
     fields: readonly string[] = PHONE_NUMBER_FIELDS,
     signal?: AbortSignal,
   ): Promise<PhoneNumber> {
-    return this.client.request<PhoneNumber>({
+    return this.client.request({
       method: 'GET',
       path: graphPath(phoneNumberId),
       query: { fields: fields.join(',') },
       signal,
+      answer: ANSWERS.phoneNumber,
     });
   }
 
@@ -22,6 +24,7 @@ export class PhoneNumbers {
     return this.client.paginate<PhoneNumber>({
       path: graphPath(wabaId, 'phone_numbers'),
       query: { fields: fields.join(','), limit: 100 },
+      answer: ANSWERS.phoneNumberPage,
     });
   }
 

@@ -1,3 +1,4 @@
+import { ANSWERS } from '../answers.js';
 import { type GraphClient, graphPath } from '../client.js';
 import type { SmbAppDataResponse, SyncType } from '../types.js';
 
@@ -6,11 +7,12 @@ export class SmbAppData {
   constructor(private readonly client: GraphClient) {}
 
   requestSync(phoneNumberId: string, syncType: SyncType): Promise<SmbAppDataResponse> {
-    return this.client.request<SmbAppDataResponse>({
+    return this.client.request({
       method: 'POST',
       path: graphPath(phoneNumberId, 'smb_app_data'),
       body: { messaging_product: 'whatsapp', sync_type: syncType },
       idempotent: false,
+      answer: ANSWERS.smbAppData,
     });
   }
 }

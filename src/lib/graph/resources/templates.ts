@@ -1,8 +1,10 @@
+import { ANSWERS } from '../answers.js';
 import { type GraphClient, graphPath } from '../client.js';
 import {
   type CreateTemplateRequest,
   type CreateTemplateResponse,
   type EditTemplateRequest,
+  type EditTemplateResponse,
   type MessageTemplate,
   type SuccessResponse,
   TEMPLATE_FIELDS,
@@ -17,6 +19,11 @@ export interface TemplateListFilter {
   /** Page size (Graph `limit`). */
   limit?: number;
 }
+
+/** The fields a MessageTemplate always has: asked for on every read, whatever else the caller asks for. */
+const REQUIRED_FIELDS = ['id', 'name', 'language', 'status', 'category'] as const;
+const withRequired = (fields: readonly string[]): string =>
+  [...fields, ...REQUIRED_FIELDS.filter((f) => !fields.includes(f))].join(',');
 
 const listParam = (v: string | readonly string[] | undefined) =>
   v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
@@ -33,7 +40,7 @@ export class Templates {
     return this.client.paginate<MessageTemplate>({
       path: graphPath(wabaId, 'message_templates'),
       query: {
-        fields: fields.join(','),
+        fields: withRequired(fields),
         limit: filter.limit ?? 100,
         name: filter.name,
         status: listParam(filter.status),
@@ -41,27 +48,35 @@ export class Templates {
         language: listParam(filter.language),
         name_or_content: filter.nameOrContent,
       },
+      answer: ANSWERS.templatePage,
     });
   }
 
   get(templateId: string, fields: readonly string[] = TEMPLATE_FIELDS): Promise<MessageTemplate> {
-    return this.client.request<MessageTemplate>({
+    return this.client.request({
       method: 'GET',
       path: graphPath(templateId),
-      query: { fields: fields.join(',') },
+      query: { fields: withRequired(fields) },
+      answer: ANSWERS.template,
     });
   }
 
   create(wabaId: string, template: CreateTemplateRequest): Promise<CreateTemplateResponse> {
-    return this.client.request<CreateTemplateResponse>({
+    return this.client.request({
       method: 'POST',
       path: graphPath(wabaId, 'message_templates'),
       body: template,
+      answer: ANSWERS.createTemplate,
     });
   }
 
-  edit(templateId: string, changes: EditTemplateRequest): Promise<SuccessResponse & { id?: string }> {
-    return this.client.request({ method: 'POST', path: graphPath(templateId), body: changes });
+  edit(templateId: string, changes: EditTemplateRequest): Promise<EditTemplateResponse> {
+    return this.client.request({
+      method: 'POST',
+      path: graphPath(templateId),
+      body: changes,
+      answer: ANSWERS.editTemplate,
+    });
   }
 
   /** Deletes every language of `name`, or only `hsmId` when given. */

@@ -1,5 +1,6 @@
+import { ANSWERS } from '../answers.js';
 import { type GraphClient, graphPath } from '../client.js';
-import type { AppSubscription, Page, SubscribedApp, SuccessResponse, Waba } from '../types.js';
+import type { AppSubscription, SubscribedApp, SuccessResponse, Waba } from '../types.js';
 
 export const WABA_FIELDS = [
   'id',
@@ -14,17 +15,19 @@ export class WabaResource {
   constructor(private readonly client: GraphClient) {}
 
   get(wabaId: string, fields: readonly string[] = WABA_FIELDS): Promise<Waba> {
-    return this.client.request<Waba>({
+    return this.client.request({
       method: 'GET',
       path: graphPath(wabaId),
       query: { fields: fields.join(',') },
+      answer: ANSWERS.waba,
     });
   }
 
   async subscribedApps(wabaId: string): Promise<SubscribedApp[]> {
-    const page = await this.client.request<Page<SubscribedApp>>({
+    const page = await this.client.request({
       method: 'GET',
       path: graphPath(wabaId, 'subscribed_apps'),
+      answer: ANSWERS.subscribedAppsPage,
     });
     return page.data;
   }
@@ -57,10 +60,11 @@ export class AppSubscriptions {
   constructor(private readonly client: GraphClient) {}
 
   async list(appId: string, appToken: string): Promise<AppSubscription[]> {
-    const page = await this.client.request<Page<AppSubscription>>({
+    const page = await this.client.request({
       method: 'GET',
       path: graphPath(appId, 'subscriptions'),
       token: appToken,
+      answer: ANSWERS.appSubscriptionsPage,
     });
     return page.data;
   }
