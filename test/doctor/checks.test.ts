@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseBusinessUseCaseUsage } from '../../src/lib/doctor/gather.js';
-import { REJECTION_LOG_ROWS } from '../../src/lib/webhooks/storage.js';
 import {
   apiVersionState,
   CHECKS,
@@ -12,6 +11,7 @@ import {
   toJson,
   unknownSkipPatterns,
 } from '../../src/lib/doctor/run.js';
+import { REJECTION_LOG_ROWS } from '../../src/lib/webhooks/storage.js';
 import {
   APP,
   accountUpdate,
