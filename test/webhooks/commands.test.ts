@@ -279,9 +279,10 @@ describe('wacx webhooks serve under pressure (built CLI, child process)', () => 
       expect(busy.headers.get('retry-after')).toBe('5');
       await busy.text();
       // 3 connections open (slow + 2 held); one more fills the cap of 4, the next is closed unread
-      await new Promise((r) => setTimeout(r, 200));
+      // (time for the server to close the answered connection, then to count the new one)
+      await new Promise((r) => setTimeout(r, 1000));
       const idle = await rawClient(port, '');
-      await new Promise((r) => setTimeout(r, 200));
+      await new Promise((r) => setTimeout(r, 500));
       const over = await rawClient(port, '');
       await over.closed;
       expect(over.received()).toBe('');
@@ -340,5 +341,5 @@ describe('wacx webhooks serve under pressure (built CLI, child process)', () => 
     const s = Store.open(db, { readonly: true });
     expect(s.db.prepare('SELECT wamid FROM message_statuses').all()).toEqual([{ wamid: 'wamid.busy' }]);
     s.close();
-  }, 40_000);
+  }, 60_000);
 });
