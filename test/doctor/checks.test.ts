@@ -11,6 +11,7 @@ import {
   toJson,
   unknownSkipPatterns,
 } from '../../src/lib/doctor/run.js';
+import { REJECTION_LOG_ROWS } from '../../src/lib/webhooks/storage.js';
 import {
   APP,
   accountUpdate,
@@ -18,6 +19,7 @@ import {
   contact,
   DAY,
   echo,
+  forge,
   greenFacts,
   HOUR,
   historyChunk,
@@ -682,21 +684,39 @@ describe('doctor checks: Sync health', () => {
   it('signature failures: after the last good event fail, older ones warn, none pass', () => {
     const f = withStore((db) => {
       seedHealthy(db);
-      db.prepare(
-        "INSERT INTO webhook_rejections (at, reason, source) VALUES (?, 'bad_signature', 'http')",
-      ).run(NOW - 60_000);
+      expect(forge(db, NOW - 60_000)).toBe(1);
     });
     const r = check(f, 'sync.signatures');
     expect(r.status).toBe('fail');
+    expect(r.detail).toMatch(/^1 delivery rejected for a bad signature, the last 1 min ago/);
     expect(r.fix).toContain('WACX_APP_SECRET');
     const older = withStore((db) => {
-      db.prepare(
-        "INSERT INTO webhook_rejections (at, reason, source) VALUES (?, 'bad_signature', 'http')",
-      ).run(NOW - 2 * DAY);
+      expect(forge(db, NOW - 2 * DAY)).toBe(1);
       seedHealthy(db);
     });
     expect(check(older, 'sync.signatures').status).toBe('warn');
     expect(check(greenFacts(), 'sync.signatures').status).toBe('pass');
+  });
+
+  it(`signature failures: the count is exact beyond the ${REJECTION_LOG_ROWS} rows the rejection log keeps`, () => {
+    const total = REJECTION_LOG_ROWS + 537;
+    let rowsKept = -1;
+    const f = withStore((db) => {
+      seedHealthy(db);
+      // older forgeries first, then the recent ones: the log keeps only the most recent rows
+      expect(forge(db, NOW - 3 * HOUR, 600)).toBe(600);
+      expect(forge(db, NOW - 2 * HOUR, total - 600)).toBe(total - 600);
+      rowsKept = (db.prepare('SELECT COUNT(*) AS n FROM webhook_rejections').get() as { n: number }).n;
+    });
+    expect(rowsKept).toBe(REJECTION_LOG_ROWS);
+    if (f.store.state !== 'ok') throw new Error('store facts not gathered');
+    expect(f.store.value.health.signatureFailures).toEqual({ count: total, lastAt: NOW - 2 * HOUR });
+    const r = check(f, 'sync.signatures');
+    // an echo an hour ago (seedHealthy) was accepted after the last forgery: warn, with the exact total
+    expect(r.status).toBe('warn');
+    expect(r.detail).toContain(
+      `${total} deliveries rejected for a bad signature, the last 2 h ago; authentic deliveries were accepted since`,
+    );
   });
 
   it('an unreadable store fails sync.webhooks and skips the rest', () => {

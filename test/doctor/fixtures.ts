@@ -151,6 +151,24 @@ export function ingest(db: Store['db'], items: { payload: Record<string, unknown
   }
 }
 
+/**
+ * Posts `n` deliveries with a wrong signature through the receiver's own path (ingestPayload, which records each
+ * rejection), at `at`; returns how many were refused.
+ */
+export function forge(db: Store['db'], at: number, n = 1): number {
+  let refused = 0;
+  for (let i = 0; i < n; i++) {
+    const body = JSON.stringify(echo(at));
+    const r = ingestPayload(db, body, {
+      signature: sign(body, 'not-the-app-secret'),
+      appSecret: SEED.app.secret,
+      receivedAt: at,
+    });
+    if (r.outcome === 'rejected' && r.reason === 'bad_signature') refused++;
+  }
+  return refused;
+}
+
 /** Records a sync request row the way src/lib/history/sync.ts does. */
 export function recordSync(
   db: Store['db'],

@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../../src/lib/store/sqlite.js';
 import { runCli, tempHome } from '../helpers/cli.js';
@@ -197,4 +200,146 @@ describe('wacx webhooks serve (in-process)', () => {
     expect((s.db.prepare('SELECT COUNT(*) AS n FROM webhook_events').get() as { n: number }).n).toBe(2);
     s.close();
   });
+});
+
+describe('wacx webhooks serve under pressure (built CLI, child process)', () => {
+  let home: ReturnType<typeof tempHome>;
+  beforeEach(() => {
+    home = tempHome();
+  });
+  afterEach(() => home.cleanup());
+
+  /** A raw client that sends `data` and keeps the connection open; `received()` is what came back. */
+  async function rawClient(port: number, data: string) {
+    const socket = connect(port, '127.0.0.1');
+    let got = '';
+    socket.on('data', (d: Buffer) => {
+      got += d.toString();
+    });
+    socket.on('error', () => {});
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    await new Promise<void>((r, j) => {
+      socket.once('connect', () => r());
+      socket.once('error', j);
+    });
+    if (data) socket.write(data);
+    return { socket, closed, received: () => got };
+  }
+  const until = async (what: string, ok: () => boolean, ms = 20_000) => {
+    const end = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+
+  // `npm test` builds first; run `npm run build` before running this file alone.
+  it('prints 503 busy, 408 timeouts and refused connections (line, --json, summary) with what to do', async () => {
+    const db = join(home.home, 'wacx.db');
+    const child = spawn(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', '..', 'bin', 'wacx.js'),
+        ...['webhooks', 'serve', '--port', '0', '--json', '--max-body', '1kb'],
+        ...['--max-buffered', '2kb', '--max-connections', '4'],
+      ],
+      { env: { ...home.env, WACX_DB: db, WACX_APP_SECRET: APP_SECRET }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const lines: Record<string, unknown>[] = [];
+    const url = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on('line', (l) => {
+        const o = JSON.parse(l) as Record<string, unknown>;
+        lines.push(o);
+        if (o.type === 'listening') resolve(o.url as string);
+      });
+      child.once('exit', () => reject(new Error(`exited early: ${stderr}`)));
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const port = Number(new URL(url).port);
+    const t0 = Date.now();
+    try {
+      // a client that never finishes its headers: cut at the header timeout (10 s) with 408
+      const slow = await rawClient(port, 'POST /webhook HTTP/1.1\r\nHost: localhost\r\n');
+      // two chunked uploads that stall after their headers: each reserves the body limit (1 KB) of the 2 KB budget
+      const head = `POST /webhook HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nX-Hub-Signature-256: sha256=${'0'.repeat(64)}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+      const held = [await rawClient(port, head), await rawClient(port, head)];
+      // an authentic delivery does not fit: 503 + Retry-After, nothing read
+      const a = signedStatus('wamid.busy');
+      expect(Buffer.byteLength(a.body)).toBeLessThan(1024);
+      const busy = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-hub-signature-256': a.signature },
+        body: a.body,
+      });
+      expect(busy.status).toBe(503);
+      expect(busy.headers.get('retry-after')).toBe('5');
+      await busy.text();
+      // 3 connections open (slow + 2 held); one more fills the cap of 4, the next is closed unread
+      // (time for the server to close the answered connection, then to count the new one)
+      await new Promise((r) => setTimeout(r, 1000));
+      const idle = await rawClient(port, '');
+      await new Promise((r) => setTimeout(r, 500));
+      const over = await rawClient(port, '');
+      await over.closed;
+      expect(over.received()).toBe('');
+      await until('the 503 and refused-connection lines', () =>
+        ['overloaded', 'connections_refused'].every((t) => lines.some((l) => l.type === t)),
+      );
+      // (a connection that sends nothing is cut at the header timeout too: this one goes first)
+      idle.socket.destroy();
+      await slow.closed;
+      expect(slow.received()).toMatch(/^HTTP\/1\.1 408 /);
+      expect(Date.now() - t0).toBeGreaterThan(9000);
+      await until('the 408 line', () => lines.some((l) => l.type === 'timed_out'));
+      // once the uploads go, Meta's retry of the same delivery fits and is stored
+      for (const c of held) c.socket.destroy();
+      await Promise.all(held.map((c) => c.closed));
+      await retryUntil(async () => {
+        const r = await post(url, a.body, { 'x-hub-signature-256': a.signature });
+        if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
+      });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+
+    expect(lines.find((l) => l.type === 'overloaded')).toEqual({
+      type: 'overloaded',
+      status: 503,
+      retry_after_s: 5,
+      max_buffered_bytes: 2048,
+    });
+    expect(lines.find((l) => l.type === 'connections_refused')).toEqual({
+      type: 'connections_refused',
+      count: 1,
+      max_connections: 4,
+    });
+    expect(lines.find((l) => l.type === 'timed_out')).toEqual({ type: 'timed_out', status: 408, count: 1 });
+    expect(lines.at(-1)).toMatchObject({
+      type: 'stopped',
+      events: 1,
+      overloaded: 1,
+      timed_out: 1,
+      connections_refused: 1,
+    });
+    expect(stderr).toContain(
+      '503 busy (1 request): the bodies in flight already hold the buffer budget (2 KB, --max-buffered), so nothing was read or stored; Meta retries later (Retry-After 5 s). If this repeats, raise --max-buffered or add replicas.',
+    );
+    expect(stderr).toContain(
+      '1 connection refused: 4 were already open (--max-connections), so it was closed unread; Meta retries what it could not deliver. If this repeats, raise --max-connections or add replicas.',
+    );
+    expect(stderr).toContain(
+      '408 timeout (1 request): the client did not send its headers within 10 s or its whole request within 30 s',
+    );
+    expect(stderr).toContain(
+      'Stopped. 1 events stored from 1 deliveries, 0 duplicate deliveries, 0 rejected, 1 answered 503 busy, 1 timed out (408), 1 connection refused.',
+    );
+    const s = Store.open(db, { readonly: true });
+    expect(s.db.prepare('SELECT wamid FROM message_statuses').all()).toEqual([{ wamid: 'wamid.busy' }]);
+    s.close();
+  }, 60_000);
 });

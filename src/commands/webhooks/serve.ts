@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
-import { byteSize, port } from '../../cli/flags.js';
+import { byteSize, integer, port } from '../../cli/flags.js';
 import { ConfigError, ExitCode, UsageError } from '../../lib/errors.js';
 import type { RequestOutcome } from '../../lib/webhooks/server.js';
 import type { StoredEvent } from '../../lib/webhooks/storage.js';
@@ -14,11 +14,19 @@ interface ServeOptions {
   verifyToken?: string;
   /** Bytes; parsed by byteSize. */
   maxBody?: number;
+  /** Bytes the bodies in flight may hold in total; parsed by byteSize. */
+  maxBuffered?: number;
+  maxConnections?: number;
 }
 
 /** The default body limit (Meta's documented maximum, 3 MB; storage.ts MAX_BODY_BYTES) and the largest allowed. */
 const DEFAULT_MAX_BODY = 3 * 1024 * 1024;
 const LARGEST_MAX_BODY = 64 * 1024 * 1024;
+/** The largest buffer budget (--max-buffered) and connection cap (--max-connections) accepted. */
+const LARGEST_MAX_BUFFERED = 4 * 1024 * 1024 * 1024;
+const LARGEST_MAX_CONNECTIONS = 65_535;
+/** How often the counters the server keeps without a request to report (408s, refused connections, 503s) are read. */
+const PRESSURE_REPORT_MS = 1000;
 
 export default defineCommand({
   flags: (cmd: Command) => {
@@ -39,11 +47,23 @@ export default defineCommand({
         "largest body accepted, e.g. 3mb or 512kb (larger ones get 413; default 3mb, Meta's documented maximum)",
         byteSize('--max-body', 1024, LARGEST_MAX_BODY),
       )
+      .option(
+        '--max-buffered <size>',
+        'bodies being received or stored hold at most this much in all; a request that does not fit gets 503 + Retry-After (default 64mb, never below --max-body)',
+        byteSize('--max-buffered', 1024, LARGEST_MAX_BUFFERED),
+      )
+      .option(
+        '--max-connections <n>',
+        'open connections at most; further ones are closed as soon as accepted (default 256)',
+        integer('--max-connections', 1, LARGEST_MAX_CONNECTIONS),
+      )
       .addHelpText(
         'after',
         `
 The app secret (to verify signatures) comes from the profile or WACX_APP_SECRET.
 Events print one line each on stderr; with --json, one NDJSON object per event on stdout.
+Requests refused under pressure (503 busy, 408 timeouts, connections over the cap) print a line per second
+with what to do, and are counted in the summary printed on stop.
 Stops cleanly on Ctrl+C / SIGTERM (exit 0): in-flight requests finish, every acknowledged event is on disk.
 
 Examples:
@@ -62,6 +82,19 @@ function isoTime(ms: number | null): string | null {
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
 
+/** 64 MB, 512 KB, 1.5 MB, 900 bytes (kb and mb count 1024, as --max-body and --max-buffered do). */
+function formatSize(bytes: number): string {
+  const mb = bytes / 1024 ** 2;
+  if (mb >= 1) return `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB`;
+  const kb = bytes / 1024;
+  if (kb >= 1) return `${Number.isInteger(kb) ? kb : kb.toFixed(1)} KB`;
+  return `${bytes} bytes`;
+}
+
+function seconds(ms: number): string {
+  return `${Number.isInteger(ms / 1000) ? ms / 1000 : (ms / 1000).toFixed(1)} s`;
+}
+
 /** An IP address, or a host name this machine can resolve at listen time (a malformed dotted quad is not one). */
 function parseHost(raw: string): string {
   const host = raw.trim();
@@ -77,11 +110,12 @@ function parseHost(raw: string): string {
 
 export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   // The receiver's modules (payload schemas, the store) load when it starts, not for `--help`.
-  const [{ describeRejection }, { startWebhookServer }, { startCheckpointer }] = await Promise.all([
-    import('../../lib/webhooks/storage.js'),
-    import('../../lib/webhooks/server.js'),
-    import('../../lib/store/checkpointer.js'),
-  ]);
+  const [{ describeRejection }, { startWebhookServer, WEBHOOK_SERVER_LIMITS }, { startCheckpointer }] =
+    await Promise.all([
+      import('../../lib/webhooks/storage.js'),
+      import('../../lib/webhooks/server.js'),
+      import('../../lib/store/checkpointer.js'),
+    ]);
   const io = deps.io;
   const listenPort = port('--port')(opts.port);
   const host = parseHost(opts.host);
@@ -99,6 +133,13 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
     );
   }
   const store = await deps.store();
+
+  // the receiver's limits, as the server applies them (for the lines that name them)
+  const L = WEBHOOK_SERVER_LIMITS;
+  const maxBody = opts.maxBody ?? DEFAULT_MAX_BODY;
+  // as the server does: one body of the largest accepted size always fits
+  const maxBuffered = Math.max(opts.maxBuffered ?? L.maxBufferedBytes, maxBody);
+  const maxConnections = opts.maxConnections ?? L.maxConnections;
 
   // Output is buffered per turn of the event loop: under load, one write per batch instead of one per event.
   const outLines: string[] = [];
@@ -171,6 +212,51 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       });
     } else if (r.outcome === 'verify_refused') {
       emit(warn('Refused a verification handshake (wrong hub.verify_token or hub.mode).'), null);
+    } else if (r.outcome === 'overloaded') {
+      // the line for people comes once a second with the count (reportPressure): a burst of 503s is one line
+      emit(null, {
+        type: 'overloaded',
+        status: r.status,
+        retry_after_s: L.retryAfterSeconds,
+        max_buffered_bytes: maxBuffered,
+      });
+    }
+  };
+
+  // What the server counts without a request to report it on (a timed-out or refused connection), and 503s, are
+  // read once a second: one line per kind with how many, what happened and what to do.
+  const requests = (n: number) => (n === 1 ? '1 request' : `${n} requests`);
+  const reported = { overloaded: 0, timedOut: 0, connectionsRefused: 0 };
+  const reportPressure = (stats: { overloaded: number; timedOut: number; connectionsRefused: number }) => {
+    const overloaded = stats.overloaded - reported.overloaded;
+    const timedOut = stats.timedOut - reported.timedOut;
+    const refused = stats.connectionsRefused - reported.connectionsRefused;
+    reported.overloaded = stats.overloaded;
+    reported.timedOut = stats.timedOut;
+    reported.connectionsRefused = stats.connectionsRefused;
+    if (overloaded > 0) {
+      emit(
+        warn(
+          `503 busy (${requests(overloaded)}): the bodies in flight already hold the buffer budget (${formatSize(maxBuffered)}, --max-buffered), so nothing was read or stored; Meta retries later (Retry-After ${L.retryAfterSeconds} s). If this repeats, raise --max-buffered or add replicas.`,
+        ),
+        null,
+      );
+    }
+    if (timedOut > 0) {
+      emit(
+        warn(
+          `408 timeout (${requests(timedOut)}): the client did not send its headers within ${seconds(L.headersTimeoutMs)} or its whole request within ${seconds(L.requestTimeoutMs)}; the connection was closed and nothing stored. Meta sends promptly: look for a slow proxy or tunnel in between, or clients that are not Meta.`,
+        ),
+        { type: 'timed_out', status: 408, count: timedOut },
+      );
+    }
+    if (refused > 0) {
+      emit(
+        warn(
+          `${refused === 1 ? '1 connection' : `${refused} connections`} refused: ${maxConnections} were already open (--max-connections), so it was closed unread; Meta retries what it could not deliver. If this repeats, raise --max-connections or add replicas.`,
+        ),
+        { type: 'connections_refused', count: refused, max_connections: maxConnections },
+      );
     }
   };
 
@@ -190,7 +276,9 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
       onEvent: onEventSafely,
       onRequest,
       clock: deps.clock,
-      maxBytes: opts.maxBody ?? DEFAULT_MAX_BODY,
+      maxBytes: maxBody,
+      maxBufferedBytes: maxBuffered,
+      maxConnections,
     });
   } catch (error) {
     await stopCheckpointer();
@@ -222,6 +310,10 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   if (deps.globals.json)
     io.printJson({ type: 'listening', url: server.url, db: store.path }, { ndjson: true });
 
+  const running = server;
+  const pressure = setInterval(() => reportPressure(running.stats), PRESSURE_REPORT_MS);
+  pressure.unref();
+
   await new Promise<void>((resolve) => {
     if (deps.signal.aborted) resolve();
     else deps.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -230,10 +322,21 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   io.info('Stopping: finishing in-flight requests…');
   await server.close();
   await stopCheckpointer();
+  clearInterval(pressure);
+  reportPressure(server.stats);
   flushOutput();
   const s = server.stats;
+  const pressed = [
+    s.overloaded ? `${s.overloaded} answered 503 busy` : '',
+    s.timedOut ? `${s.timedOut} timed out (408)` : '',
+    s.connectionsRefused
+      ? `${s.connectionsRefused} connection${s.connectionsRefused === 1 ? '' : 's'} refused`
+      : '',
+  ].filter(Boolean);
   io.info(
-    `Stopped. ${s.events} events stored from ${s.stored} deliveries, ${s.duplicates} duplicate deliveries, ${s.rejected} rejected.`,
+    `Stopped. ${s.events} events stored from ${s.stored} deliveries, ${s.duplicates} duplicate deliveries, ${s.rejected} rejected${
+      pressed.length ? `, ${pressed.join(', ')}` : ''
+    }.`,
   );
   if (deps.globals.json) {
     io.printJson(
@@ -244,6 +347,9 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
         stored: s.stored,
         duplicates: s.duplicates,
         rejected: s.rejected,
+        overloaded: s.overloaded,
+        timed_out: s.timedOut,
+        connections_refused: s.connectionsRefused,
       },
       { ndjson: true },
     );

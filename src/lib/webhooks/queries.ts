@@ -56,6 +56,7 @@ export interface SyncHealth {
   lastContactSyncAt: number | null;
   lastAccountUpdate: { event: string; reason: string | null; initiatedBy: string | null; at: number } | null;
   offboardedWithoutReconnect: boolean;
+  /** Deliveries refused for a missing, malformed or wrong signature: all of them, and the last one (counts table). */
   signatureFailures: { count: number; lastAt: number | null };
   /** Events stored with parse problems (their raw payload kept): how many, and the last one received. */
   parseProblems: { count: number; lastAt: number | null };
@@ -146,10 +147,13 @@ export function syncHealth(db: Db, phoneNumberId?: string, scope: HealthScope = 
   const unread = db
     .prepare('SELECT COUNT(*) AS n, MAX(received_at) AS last FROM webhook_events WHERE problems IS NOT NULL')
     .get() as { n: number; last: unknown };
+  // Totals from the counts per reason: webhook_rejections keeps only the most recent rows (REJECTION_LOG_ROWS),
+  // so counting its rows would stop at that many.
   const placeholders = SIGNATURE_FAILURES.map(() => '?').join(', ');
   const sig = db
     .prepare(
-      `SELECT COUNT(*) AS n, MAX(at) AS last FROM webhook_rejections WHERE reason IN (${placeholders})`,
+      `SELECT COALESCE(SUM(count), 0) AS n, MAX(last_at) AS last FROM webhook_rejection_counts
+       WHERE reason IN (${placeholders})`,
     )
     .get(...SIGNATURE_FAILURES) as { n: number; last: unknown };
   const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
