@@ -1,9 +1,22 @@
-import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
 import { CancelledError, ExitCode, UsageError } from '../lib/errors.js';
 import { preloadChalk } from '../lib/io/io.js';
 import { Deps, type DepsInit, type GlobalOptions } from './deps.js';
 import type { NounOptions } from './flags.js';
 import { COMMANDS, type CommandSpec, GROUPS, NOUNS_WITH_OPTIONS } from './registry.js';
+
+type Commander = typeof import('commander');
+let commanderModule: Commander | undefined;
+
+/**
+ * commander, loaded on first use (`wacx --version` does without it). It is CommonJS: required directly, it skips
+ * its ESM wrapper and the scan Node makes of a CommonJS module's exports for an ESM import.
+ */
+function commander(): Commander {
+  commanderModule ??= createRequire(import.meta.url)('commander') as Commander;
+  return commanderModule;
+}
 
 /** Global and noun options that take a value: skipped when looking for the command words in argv. */
 const VALUE_OPTIONS = new Set(['--profile', '--api-version', '--jq', '--waba-id', '--phone-number-id']);
@@ -55,6 +68,7 @@ function buildProgram(
   state: RunState,
   nounOptions: NounOptions,
 ): { program: Command; loaded: Promise<void> } {
+  const { Command, Option } = commander();
   const target = findTarget(words);
   const program = new Command('wacx')
     .description(
@@ -257,6 +271,11 @@ function bareHelpTarget(program: Command, args: readonly string[]): Command | un
 export async function main(args: readonly string[], init: DepsInit): Promise<number> {
   // Before argv is parsed: streams, redactor and the defaults; the run's own Deps comes with its globals.
   const boot = new Deps(init);
+  // The version alone needs no parser: commander is not even loaded.
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    boot.io.write(`${boot.version}\n`);
+    return ExitCode.OK;
+  }
   // chalk is loaded only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it
   if (boot.io.color) await preloadChalk();
   const state: RunState = { exitCode: ExitCode.OK, stderr: [] };
@@ -292,7 +311,7 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   } catch (error) {
     const deps = state.deps ?? boot;
     await deps.io.flush();
-    if (error instanceof CommanderError) {
+    if (error instanceof commander().CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) {
         await flushCommanderErrors(deps, state);
         return ExitCode.OK;
