@@ -36,6 +36,15 @@ function commandWords(args: readonly string[]): string[] {
   return words[0] === 'help' ? words.slice(1) : words;
 }
 
+/** `--help` or `-h` before any `--`: the run only describes a command, which will not run. */
+function asksForHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
+
 function findTarget(words: readonly string[]): CommandSpec | undefined {
   return COMMANDS.find((c) => c.path.every((p, i) => words[i] === p));
 }
@@ -67,6 +76,7 @@ function buildProgram(
   words: readonly string[],
   state: RunState,
   nounOptions: NounOptions,
+  helpOnly: boolean,
 ): { program: Command; loaded: Promise<void> } {
   const { Command, Option } = commander();
   const target = findTarget(words);
@@ -110,10 +120,11 @@ function buildProgram(
     if (spec.path.length === 2 && spec.path[0] !== words[0]) continue;
     const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
     if (spec === target) {
-      // The heap settings must be in place before the command's modules load.
-      const heap = spec.tightHeap
-        ? import('../lib/heap.js').then(({ keepHeapTight }) => keepHeapTight())
-        : Promise.resolve();
+      // The heap settings must be in place before the command's modules load (not needed to describe it).
+      const heap =
+        spec.tightHeap && !helpOnly
+          ? import('../lib/heap.js').then(({ keepHeapTight }) => keepHeapTight())
+          : Promise.resolve();
       loaded = heap.then(spec.load).then(({ default: verb }) => {
         verb.flags(cmd);
         cmd.action(async (...args: unknown[]) => {
@@ -284,7 +295,7 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   const nounOptions: NounOptions = NOUNS_WITH_OPTIONS.has(words[0] ?? '')
     ? (await import('./flags.js')).NOUN_OPTIONS
     : {};
-  const { program, loaded } = buildProgram(boot, words, state, nounOptions);
+  const { program, loaded } = buildProgram(boot, words, state, nounOptions, asksForHelp(args));
   try {
     await loaded;
     configureAll(program, boot, state);
