@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { CancelledError, ExitCode, UsageError } from '../lib/errors.js';
 import { preloadChalk } from '../lib/io/io.js';
+import type { VerbDefinition } from './define.js';
 import { Deps, type DepsInit, type GlobalOptions } from './deps.js';
 import type { NounOptions } from './flags.js';
 import { COMMANDS, type CommandSpec, GROUPS, NOUNS_WITH_OPTIONS } from './registry.js';
@@ -71,12 +72,27 @@ interface RunState {
   stderr: string[];
 }
 
+/**
+ * Starts loading the module of the command to run or describe. A memory-capped command's heap settings must be in
+ * place before its modules load; describing it (`--help`) needs none of them.
+ */
+function loadVerb(spec: CommandSpec, helpOnly: boolean): Promise<VerbDefinition> {
+  const heap =
+    spec.tightHeap && !helpOnly
+      ? import('../lib/heap.js').then(({ keepHeapTight }) => keepHeapTight())
+      : Promise.resolve();
+  const verb = heap.then(spec.load).then((module) => module.default);
+  // Awaited (and its failure reported) once the program is built; until then it must not count as unhandled.
+  verb.catch(() => {});
+  return verb;
+}
+
 function buildProgram(
   deps: Deps,
   words: readonly string[],
   state: RunState,
   nounOptions: NounOptions,
-  helpOnly: boolean,
+  verb: Promise<VerbDefinition> | undefined,
 ): { program: Command; loaded: Promise<void> } {
   const { Command, Option } = commander();
   const target = findTarget(words);
@@ -119,13 +135,8 @@ function buildProgram(
     // Verbs of other groups are never shown nor run: skip building them (`wacx --help` stays fast).
     if (spec.path.length === 2 && spec.path[0] !== words[0]) continue;
     const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
-    if (spec === target) {
-      // The heap settings must be in place before the command's modules load (not needed to describe it).
-      const heap =
-        spec.tightHeap && !helpOnly
-          ? import('../lib/heap.js').then(({ keepHeapTight }) => keepHeapTight())
-          : Promise.resolve();
-      loaded = heap.then(spec.load).then(({ default: verb }) => {
+    if (spec === target && verb) {
+      loaded = verb.then((verb) => {
         verb.flags(cmd);
         cmd.action(async (...args: unknown[]) => {
           // commander passes (...arguments, options, command): the options include the noun's and the globals
@@ -287,15 +298,22 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
     boot.io.write(`${boot.version}\n`);
     return ExitCode.OK;
   }
-  // chalk is loaded only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it
-  if (boot.io.color) await preloadChalk();
   const state: RunState = { exitCode: ExitCode.OK, stderr: [] };
   const words = commandWords(args);
-  // The noun's own options (--waba-id on `templates`…) are declared only when that noun is run.
-  const nounOptions: NounOptions = NOUNS_WITH_OPTIONS.has(words[0] ?? '')
-    ? (await import('./flags.js')).NOUN_OPTIONS
-    : {};
-  const { program, loaded } = buildProgram(boot, words, state, nounOptions, asksForHelp(args));
+  // Modules are loaded only when needed, and all at once: their files are read while commander loads.
+  // The command's own module (none for `wacx --help`):
+  const target = findTarget(words);
+  const verb = target && loadVerb(target, asksForHelp(args));
+  // The noun's own options (--waba-id on `templates`…), declared only when that noun is run:
+  const nounOptions: Promise<NounOptions> = NOUNS_WITH_OPTIONS.has(words[0] ?? '')
+    ? import('./flags.js').then((flags) => flags.NOUN_OPTIONS)
+    : Promise.resolve({});
+  // chalk, only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it.
+  const chalk = boot.io.color ? preloadChalk() : undefined;
+  // commander is required synchronously: meanwhile the files of the modules above are read.
+  commander();
+  const [options] = await Promise.all([nounOptions, chalk]);
+  const { program, loaded } = buildProgram(boot, words, state, options, verb);
   try {
     await loaded;
     configureAll(program, boot, state);
