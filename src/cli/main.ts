@@ -136,12 +136,12 @@ function buildProgram(
     if (spec.path.length === 2 && spec.path[0] !== words[0]) continue;
     const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
     if (spec === target && verb) {
-      loaded = verb.then((verb) => {
-        verb.flags(cmd);
+      loaded = verb.then((definition) => {
+        definition.flags(cmd);
         cmd.action(async (...args: unknown[]) => {
           // commander passes (...arguments, options, command): the options include the noun's and the globals
           args[args.length - 2] = cmd.optsWithGlobals();
-          state.exitCode = (await verb.run(runDeps(state), ...args)) ?? ExitCode.OK;
+          state.exitCode = (await definition.run(runDeps(state), ...args)) ?? ExitCode.OK;
         });
       });
     }
