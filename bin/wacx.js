@@ -35,7 +35,14 @@ if (major < 20) {
   const { main } = await import('../dist/cli/main.js');
   const code = await main(process.argv.slice(2), {
     env: process.env,
-    streams: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
+    // stdin is opened on first use (a prompt, --token-stdin): most runs, and every --help, never read it.
+    streams: {
+      get stdin() {
+        return process.stdin;
+      },
+      stdout: process.stdout,
+      stderr: process.stderr,
+    },
     signal: controller.signal,
   });
   process.exitCode = code;

@@ -1,8 +1,9 @@
-import { Option } from 'commander';
+import type { Option } from 'commander';
 import { SETTING_FLAG, type SettingKey, validateSetting } from '../lib/config/settings.js';
 import { parseCountryCode } from '../lib/country.js';
 import { UsageError } from '../lib/errors.js';
 import { formatExactDuration } from '../lib/io/format.js';
+import { lazyModule } from '../lib/lazy.js';
 
 /**
  * The one parser per flag type. Each returns a commander argParser for a named flag, so a bad value fails
@@ -95,6 +96,9 @@ export function settingValue(key: SettingKey): FlagParser<string> {
   return (raw) => validateSetting(key, raw, SETTING_FLAG[key]);
 }
 
+/** commander is CommonJS: required, not imported, it skips the ESM wrapper (see main.ts). */
+const commander = lazyModule<typeof import('commander')>('commander');
+
 /** An ISO 3166-1 alpha-2 country code that phone numbers can be parsed for; returned upper-case. */
 export function countryCode(flag: string): FlagParser<string> {
   return (raw) => parseCountryCode(raw, flag);
@@ -104,14 +108,16 @@ export function countryCode(flag: string): FlagParser<string> {
 export function wabaIdOption(
   description = "WhatsApp Business Account id (default: the profile's wabaId)",
 ): Option {
-  return new Option('--waba-id <id>', description).argParser(settingValue('wabaId'));
+  return new (commander().Option)('--waba-id <id>', description).argParser(settingValue('wabaId'));
 }
 
 /** --phone-number-id, worded once: declared on the `history` noun and by the verbs that take a number. */
 export function phoneNumberIdOption(
   description = "business phone number id (default: the profile's phoneNumberId)",
 ): Option {
-  return new Option('--phone-number-id <id>', description).argParser(settingValue('phoneNumberId'));
+  return new (commander().Option)('--phone-number-id <id>', description).argParser(
+    settingValue('phoneNumberId'),
+  );
 }
 
 /** Options every verb of a noun takes, declared once on the noun (as gh's -R/--repo). */

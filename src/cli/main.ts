@@ -1,9 +1,23 @@
-import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
 import { CancelledError, ExitCode, UsageError } from '../lib/errors.js';
 import { preloadChalk } from '../lib/io/io.js';
+import type { VerbDefinition } from './define.js';
 import { Deps, type DepsInit, type GlobalOptions } from './deps.js';
 import type { NounOptions } from './flags.js';
 import { COMMANDS, type CommandSpec, GROUPS, NOUNS_WITH_OPTIONS } from './registry.js';
+
+type Commander = typeof import('commander');
+let commanderModule: Commander | undefined;
+
+/**
+ * commander, loaded on first use (`wacx --version` does without it). It is CommonJS: required directly, it skips
+ * its ESM wrapper and the scan Node makes of a CommonJS module's exports for an ESM import.
+ */
+function commander(): Commander {
+  commanderModule ??= createRequire(import.meta.url)('commander') as Commander;
+  return commanderModule;
+}
 
 /** Global and noun options that take a value: skipped when looking for the command words in argv. */
 const VALUE_OPTIONS = new Set(['--profile', '--api-version', '--jq', '--waba-id', '--phone-number-id']);
@@ -21,6 +35,15 @@ function commandWords(args: readonly string[]): string[] {
     words.push(a);
   }
   return words[0] === 'help' ? words.slice(1) : words;
+}
+
+/** `--help` or `-h` before any `--`: the run only describes a command, which will not run. */
+function asksForHelp(args: readonly string[]): boolean {
+  for (const a of args) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
 }
 
 function findTarget(words: readonly string[]): CommandSpec | undefined {
@@ -49,12 +72,29 @@ interface RunState {
   stderr: string[];
 }
 
+/**
+ * Starts loading the module of the command to run or describe. A memory-capped command's heap settings must be in
+ * place before its modules load; describing it (`--help`) needs none of them.
+ */
+function loadVerb(spec: CommandSpec, helpOnly: boolean): Promise<VerbDefinition> {
+  const heap =
+    spec.tightHeap && !helpOnly
+      ? import('../lib/heap.js').then(({ keepHeapTight }) => keepHeapTight())
+      : Promise.resolve();
+  const verb = heap.then(spec.load).then((module) => module.default);
+  // Awaited (and its failure reported) once the program is built; until then it must not count as unhandled.
+  verb.catch(() => {});
+  return verb;
+}
+
 function buildProgram(
   deps: Deps,
   words: readonly string[],
   state: RunState,
   nounOptions: NounOptions,
+  verb: Promise<VerbDefinition> | undefined,
 ): { program: Command; loaded: Promise<void> } {
+  const { Command, Option } = commander();
   const target = findTarget(words);
   const program = new Command('wacx')
     .description(
@@ -95,17 +135,13 @@ function buildProgram(
     // Verbs of other groups are never shown nor run: skip building them (`wacx --help` stays fast).
     if (spec.path.length === 2 && spec.path[0] !== words[0]) continue;
     const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
-    if (spec === target) {
-      // The heap settings must be in place before the command's modules load.
-      const heap = spec.tightHeap
-        ? import('../lib/heap.js').then(({ keepHeapTight }) => keepHeapTight())
-        : Promise.resolve();
-      loaded = heap.then(spec.load).then(({ default: verb }) => {
-        verb.flags(cmd);
+    if (spec === target && verb) {
+      loaded = verb.then((definition) => {
+        definition.flags(cmd);
         cmd.action(async (...args: unknown[]) => {
           // commander passes (...arguments, options, command): the options include the noun's and the globals
           args[args.length - 2] = cmd.optsWithGlobals();
-          state.exitCode = (await verb.run(runDeps(state), ...args)) ?? ExitCode.OK;
+          state.exitCode = (await definition.run(runDeps(state), ...args)) ?? ExitCode.OK;
         });
       });
     }
@@ -257,15 +293,27 @@ function bareHelpTarget(program: Command, args: readonly string[]): Command | un
 export async function main(args: readonly string[], init: DepsInit): Promise<number> {
   // Before argv is parsed: streams, redactor and the defaults; the run's own Deps comes with its globals.
   const boot = new Deps(init);
-  // chalk is loaded only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it
-  if (boot.io.color) await preloadChalk();
+  // The version alone needs no parser: commander is not even loaded.
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+    boot.io.write(`${boot.version}\n`);
+    return ExitCode.OK;
+  }
   const state: RunState = { exitCode: ExitCode.OK, stderr: [] };
   const words = commandWords(args);
-  // The noun's own options (--waba-id on `templates`…) are declared only when that noun is run.
-  const nounOptions: NounOptions = NOUNS_WITH_OPTIONS.has(words[0] ?? '')
-    ? (await import('./flags.js')).NOUN_OPTIONS
-    : {};
-  const { program, loaded } = buildProgram(boot, words, state, nounOptions);
+  // Modules are loaded only when needed, and all at once: their files are read while commander loads.
+  // The command's own module (none for `wacx --help`):
+  const target = findTarget(words);
+  const verb = target && loadVerb(target, asksForHelp(args));
+  // The noun's own options (--waba-id on `templates`…), declared only when that noun is run:
+  const nounOptions: Promise<NounOptions> = NOUNS_WITH_OPTIONS.has(words[0] ?? '')
+    ? import('./flags.js').then((flags) => flags.NOUN_OPTIONS)
+    : Promise.resolve({});
+  // chalk, only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it.
+  const chalk = boot.io.color ? preloadChalk() : undefined;
+  // commander is required synchronously: meanwhile the files of the modules above are read.
+  commander();
+  const [options] = await Promise.all([nounOptions, chalk]);
+  const { program, loaded } = buildProgram(boot, words, state, options, verb);
   try {
     await loaded;
     configureAll(program, boot, state);
@@ -292,7 +340,7 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   } catch (error) {
     const deps = state.deps ?? boot;
     await deps.io.flush();
-    if (error instanceof CommanderError) {
+    if (error instanceof commander().CommanderError) {
       if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) {
         await flushCommanderErrors(deps, state);
         return ExitCode.OK;

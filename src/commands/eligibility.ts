@@ -2,28 +2,19 @@ import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { phoneNumberIdOption, wabaIdOption } from '../cli/flags.js';
-import {
-  type ActivePeriod,
-  activePeriodFromAnswer,
-  activeSince,
-  type CheckStatus,
-  checkEligibility,
-  DEFAULT_MIN_DAYS,
-  DEFAULT_POLICY,
-  daysActive,
-  type EligibilityReport,
-  hasCallingCode,
-  isPolicyId,
-  MIN_APP_VERSION,
-  type ParsedPhone,
-  POLICY_IDS,
-  type PolicyId,
-  parseAppVersion,
-  parseDefaultCountry,
-  parsePhone,
+import type {
+  ActivePeriod,
+  CheckStatus,
+  EligibilityReport,
+  ParsedPhone,
+  PolicyId,
 } from '../lib/eligibility/check.js';
+import { DEFAULT_MIN_DAYS, MIN_APP_VERSION } from '../lib/eligibility/inputs.js';
+import { DEFAULT_POLICY, POLICY_IDS } from '../lib/eligibility/policies.js';
 import { UsageError } from '../lib/errors.js';
-import { appChangeLines } from '../lib/onboarding/app-changes.js';
+
+/** The checks (phone parsing, policies, live lookups): loaded when the check runs, not for `--help`. */
+type Eligibility = typeof import('../lib/eligibility/check.js');
 
 export interface EligibilityOptions {
   appVersion?: string;
@@ -83,6 +74,7 @@ Examples:
 function validateFlags(
   opts: EligibilityOptions,
   now: number,
+  { activeSince, daysActive, isPolicyId, parseAppVersion, parseDefaultCountry }: Eligibility,
 ): { policy: PolicyId; minDays: number; period?: ActivePeriod } {
   const p = opts.policy ?? DEFAULT_POLICY;
   if (!isPolicyId(p)) {
@@ -124,6 +116,7 @@ async function resolvePhone(
   raw: string | undefined,
   opts: EligibilityOptions,
   deps: Deps,
+  { hasCallingCode, parseDefaultCountry, parsePhone }: Eligibility,
 ): Promise<ParsedPhone> {
   let text = raw;
   if (text === undefined || text.trim() === '') {
@@ -149,9 +142,11 @@ export async function run(
   opts: EligibilityOptions,
   deps: Deps,
 ): Promise<number> {
+  const eligibility: Eligibility = await import('../lib/eligibility/check.js');
+  const { activePeriodFromAnswer, parseAppVersion } = eligibility;
   const now = deps.clock.now();
-  const flags = validateFlags(opts, now);
-  const phone = await resolvePhone(phoneArg, opts, deps);
+  const flags = validateFlags(opts, now, eligibility);
+  const phone = await resolvePhone(phoneArg, opts, deps, eligibility);
   const appVersion =
     opts.appVersion ??
     (await deps.prompter.input({
@@ -172,7 +167,7 @@ export async function run(
     );
 
   const config = deps.config().withFlags({ phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId });
-  const report = await checkEligibility(
+  const report = await eligibility.checkEligibility(
     { phone, appVersion: appVersion.trim(), period, policy: flags.policy, minDays: flags.minDays },
     {
       graph: () => deps.graph(),
@@ -183,13 +178,13 @@ export async function run(
     },
   );
   if (deps.globals.json) deps.io.printJson(report);
-  else render(report, deps);
+  else await render(report, deps);
   return report.eligible ? 0 : 1;
 }
 
 const SYMBOL: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✗', skip: '-' };
 
-function render(report: EligibilityReport, deps: Deps): void {
+async function render(report: EligibilityReport, deps: Deps): Promise<void> {
   const { io } = deps;
   const s = io.style;
   const colour: Record<CheckStatus, (t: string) => string> = {
@@ -216,6 +211,7 @@ function render(report: EligibilityReport, deps: Deps): void {
     io.out(s.green(`Eligible${warn ? ` (${warn} warning${warn === 1 ? '' : 's'})` : ''}.`));
     const already = report.checks.find((c) => c.id === 'live_platform')?.status === 'warn';
     if (!already) {
+      const { appChangeLines } = await import('../lib/onboarding/app-changes.js');
       io.out('');
       for (const line of appChangeLines()) io.out(line);
       io.out('');

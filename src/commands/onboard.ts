@@ -6,11 +6,10 @@ import { ConfigError, UsageError } from '../lib/errors.js';
 import { DEFAULT_API_VERSION, DEFAULT_GRAPH_URL } from '../lib/graph/url.js';
 import { formatExactDuration } from '../lib/io/format.js';
 import type { Io, Spinner } from '../lib/io/io.js';
-import { RELAY_CALLBACK_PATH } from '../lib/onboarding/relay.js';
 import type { OnboardEvents, OnboardResult } from '../lib/onboarding/run.js';
-import { parseSessionInfo } from '../lib/onboarding/session.js';
-import { dialogBaseFor } from '../lib/onboarding/signup.js';
-import { OnboardingState, STEP_TITLES } from '../lib/onboarding/state.js';
+
+/** The onboarding (its steps, loopback server, Graph and store use): loaded when it runs, not for `--help`. */
+type Onboarding = typeof import('../lib/onboarding/run.js');
 
 export interface OnboardFlags {
   appId?: string;
@@ -102,7 +101,7 @@ Examples:
 });
 
 /** `--callback-url`: https (plain http only on loopback, e.g. the sandbox), ending with /onboard/callback. */
-function relayCallbackUrl(raw: string): string {
+function relayCallbackUrl(raw: string, { RELAY_CALLBACK_PATH }: Onboarding): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -129,11 +128,13 @@ export async function run(
   deps: Deps,
   hooks: { onUrl?: (url: string) => void } = {},
 ): Promise<number> {
+  const onboarding: Onboarding = await import('../lib/onboarding/run.js');
   const timeoutMs = duration('--timeout', { min: 1 })(flags.timeout ?? '10m');
   const webhookTimeoutMs = duration('--webhook-timeout')(flags.webhookTimeout ?? '2m');
   const callbackPort =
     flags.callbackPort === undefined ? undefined : port('--callback-port')(flags.callbackPort);
-  const callbackUrl = flags.callbackUrl === undefined ? undefined : relayCallbackUrl(flags.callbackUrl);
+  const callbackUrl =
+    flags.callbackUrl === undefined ? undefined : relayCallbackUrl(flags.callbackUrl, onboarding);
   if (callbackUrl && callbackPort !== undefined) {
     throw new UsageError('--callback-port is for the loopback callback; --callback-url replaces it.', {
       location: '--callback-port',
@@ -148,7 +149,7 @@ export async function run(
     if (value && !flags.code) throw new UsageError(`${flag} goes with --code.`, { location: flag });
   }
   const session =
-    flags.sessionInfo === undefined ? null : parseSessionInfo(flags.sessionInfo, '--session-info');
+    flags.sessionInfo === undefined ? null : onboarding.parseSessionInfo(flags.sessionInfo, '--session-info');
   if (flags.sessionInfo !== undefined && !session) {
     throw new UsageError('The session info is not a finished WA_EMBEDDED_SIGNUP event with a waba_id.', {
       location: '--session-info',
@@ -167,19 +168,17 @@ export async function run(
   }
   const graphUrl = config.get('graphUrl') ?? DEFAULT_GRAPH_URL;
   const apiVersion = config.get('apiVersion') ?? DEFAULT_API_VERSION;
-  const dialogBase = dialogBaseFor(graphUrl, flags.dialogUrl);
+  const dialogBase = onboarding.dialogBaseFor(graphUrl, flags.dialogUrl);
   const { io } = deps;
 
-  // The onboarding steps (Graph, syncs, discovery) load when it runs, not for `wacx onboard --help`.
-  const { OnboardingFailed, runOnboarding } = await import('../lib/onboarding/run.js');
   const store = await deps.store();
-  const state = new OnboardingState(store);
+  const state = new onboarding.OnboardingState(store);
 
   let result: OnboardResult;
   try {
-    result = await runOnboarding(
+    result = await onboarding.runOnboarding(
       {
-        onEvent: progressRenderer(io, { qr: flags.qr ?? io.stderrIsTTY, onUrl: hooks.onUrl }),
+        onEvent: progressRenderer(io, onboarding, { qr: flags.qr ?? io.stderrIsTTY, onUrl: hooks.onUrl }),
         clock: deps.clock,
         signal: deps.signal,
         prompter: deps.prompter,
@@ -226,7 +225,7 @@ export async function run(
       },
     );
   } catch (error) {
-    if (error instanceof OnboardingFailed) {
+    if (error instanceof onboarding.OnboardingFailed) {
       const { recordedHint } = await import('../cli/hints.js');
       const failed = error.result.error;
       if (deps.globals.json)
@@ -268,6 +267,7 @@ function render(r: OnboardResult, deps: Deps): void {
  */
 function progressRenderer(
   io: Io,
+  { RELAY_CALLBACK_PATH, STEP_TITLES }: Onboarding,
   options: { qr: boolean; onUrl?: ((url: string) => void) | undefined },
 ): OnboardEvents {
   const s = io.style;

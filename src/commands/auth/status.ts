@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
-import { hintFor } from '../../cli/hints.js';
 import type { TokenCheck } from '../../lib/auth/check.js';
 import { ExitCode } from '../../lib/errors.js';
-import { exitCodeFor } from '../../lib/exit-codes.js';
 
 export interface StatusOptions {
   check?: boolean;
@@ -31,7 +29,11 @@ Examples:
 });
 
 export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
-  const { checkToken, describeCheck } = await import('../../lib/auth/check.js');
+  const [{ checkToken, describeCheck }, { exitCodeFor }, { hintFor }] = await Promise.all([
+    import('../../lib/auth/check.js'),
+    import('../../lib/exit-codes.js'),
+    import('../../cli/hints.js'),
+  ]);
   const config = deps.config();
   const rows = await config.describe();
   const token = await config.secret('token');

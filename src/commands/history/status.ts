@@ -3,14 +3,7 @@ import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { duration } from '../../cli/flags.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
-import { historyStatus } from '../../lib/history/queries.js';
-import {
-  isPending,
-  statusExitCode,
-  statusJson,
-  statusLines,
-  statusSummary,
-} from '../../lib/history/status.js';
+import type { historyStatus } from '../../lib/history/queries.js';
 
 interface StatusOptions {
   watch?: boolean;
@@ -51,6 +44,9 @@ Examples:
 });
 
 export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
+  // The store's queries and the status rules load when the command runs, not for its `--help`.
+  const [{ historyStatus }, { isPending, statusExitCode, statusJson, statusLines, statusSummary }] =
+    await Promise.all([import('../../lib/history/queries.js'), import('../../lib/history/status.js')]);
   const io = deps.io;
   const interval = Number(opts.interval);
   if (!Number.isFinite(interval) || interval <= 0 || interval > 3600) {
@@ -74,7 +70,7 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
     const now = deps.clock.now();
     if (deps.globals.json) io.printJson(statusJson(s, now));
     else for (const l of statusLines(s, now)) io.out(l);
-    return finalHint(deps, s);
+    return finalHint(deps, s, statusExitCode(s));
   }
 
   const deadline = timeoutMs === null ? null : deps.clock.now() + timeoutMs;
@@ -99,13 +95,13 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
       if (line !== last) io.out(`${new Date(now).toISOString()} ${line}`);
       last = line;
     }
-    if (!isPending(s.history.state)) return finalHint(deps, s);
+    if (!isPending(s.history.state)) return finalHint(deps, s, statusExitCode(s));
     const left = deadline === null ? Number.POSITIVE_INFINITY : deadline - deps.clock.now();
     if (left <= 0) {
       io.warn(
         `Stopped watching after ${opts.timeout} (--timeout): the history import is not complete yet (${s.history.state}).`,
       );
-      return finalHint(deps, s);
+      return finalHint(deps, s, statusExitCode(s));
     }
     try {
       await deps.clock.sleep(Math.min(interval * 1000, left), deps.signal);
@@ -116,9 +112,9 @@ export async function run(opts: StatusOptions, deps: Deps): Promise<number> {
   }
 }
 
-function finalHint(deps: Deps, s: ReturnType<typeof historyStatus>): number {
+/** Prints what to do next (not with --json) and returns `code`, the status's exit code. */
+function finalHint(deps: Deps, s: ReturnType<typeof historyStatus>, code: number): number {
   const io = deps.io;
-  const code = statusExitCode(s);
   if (deps.globals.json) return code;
   const h = s.history;
   if (h.state === 'not_requested') {

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
-import { hintFor } from '../../cli/hints.js';
 import { ExitCode } from '../../lib/errors.js';
-import { GraphApiError } from '../../lib/graph/errors.js';
 import type { SyncKind } from '../../lib/history/sync-requests.js';
 
 interface SyncOptions {
@@ -46,7 +44,11 @@ interface SyncResult {
 }
 
 export async function run(opts: SyncOptions, deps: Deps): Promise<number> {
-  const { requestSync, SYNC_LABEL, SyncRefusedError } = await import('../../lib/history/sync-requests.js');
+  const [{ requestSync, SYNC_LABEL, SyncRefusedError }, { GraphApiError }, { hintFor }] = await Promise.all([
+    import('../../lib/history/sync-requests.js'),
+    import('../../lib/graph/errors.js'),
+    import('../../cli/hints.js'),
+  ]);
   const io = deps.io;
   const phoneNumberId = deps
     .config()

@@ -2,17 +2,7 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { CancelledError, ExitCode } from '../../lib/errors.js';
-import { canonicalize } from '../../lib/templates/canonical.js';
-import { isTemplateLanguage } from '../../lib/templates/languages.js';
-import {
-  checkTemplate,
-  findPlaceholders,
-  NAME_PATTERN,
-  TEMPLATE_CATEGORIES,
-  type TemplateComponent,
-  type TemplateDefinition,
-} from '../../lib/templates/rules.js';
-import { printProblems, templatesTarget } from './shared.js';
+import type { TemplateComponent, TemplateDefinition } from '../../lib/templates/rules.js';
 
 interface Options {
   file?: string;
@@ -40,6 +30,8 @@ Examples:
 export async function run(opts: Options, deps: Deps): Promise<number> {
   const { loadTemplateFile, stringifyTemplate } = await import('../../lib/templates/files.js');
   const { createRequest } = await import('../../lib/templates/push.js');
+  const { checkTemplate } = await import('../../lib/templates/rules.js');
+  const { printProblems, templatesTarget } = await import('./shared.js');
   const io = deps.io;
   let def: TemplateDefinition;
   if (opts.file) {
@@ -95,6 +87,11 @@ export async function run(opts: Options, deps: Deps): Promise<number> {
 
 /** The interactive questions (only on a terminal; otherwise the prompter asks for --file). */
 async function askDefinition(deps: Deps): Promise<TemplateDefinition> {
+  const { findPlaceholders, NAME_PATTERN, TEMPLATE_CATEGORIES } = await import(
+    '../../lib/templates/rules.js'
+  );
+  const { isTemplateLanguage } = await import('../../lib/templates/languages.js');
+  const { canonicalize } = await import('../../lib/templates/canonical.js');
   const p = deps.prompter;
   const name = await p.input({
     message: 'Template name (lowercase letters, digits, underscores)',

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { CancelledError, UsageError, WacxError } from '../../lib/errors.js';
-import { templatesTarget } from './shared.js';
 
 interface Options {
   id?: string;
@@ -33,6 +32,7 @@ Examples:
 export async function run(name: string, opts: Options, deps: Deps): Promise<number> {
   const { TemplateHistory } = await import('../../lib/templates/history.js');
   const { templatesNamed } = await import('../../lib/templates/lookup.js');
+  const { templatesTarget } = await import('./shared.js');
   const io = deps.io;
   if (!opts.yes && !io.interactive) {
     throw new UsageError(`Refusing to delete ${name} without confirmation: pass --yes.`, {

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
-import { templateToJson } from '../../lib/templates/render.js';
-import { templatesTarget } from './shared.js';
 
 interface Options {
   language?: string;
@@ -31,6 +29,8 @@ export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<
   const { canonicalize } = await import('../../lib/templates/canonical.js');
   const { stringifyTemplate } = await import('../../lib/templates/files.js');
   const { findTemplate } = await import('../../lib/templates/lookup.js');
+  const { templateToJson } = await import('../../lib/templates/render.js');
+  const { templatesTarget } = await import('./shared.js');
   const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const t = await findTemplate(graph, wabaId, nameOrId, opts.language);
   if (deps.globals.json) {

@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { ExitCode, UsageError } from '../../lib/errors.js';
-import { problemsToJson, sortProblems } from '../../lib/templates/render.js';
-import { printProblems } from './shared.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {
@@ -30,6 +28,8 @@ Examples:
 
 export async function run(path: string, deps: Deps): Promise<number> {
   const { findTemplateFiles, loadTemplates } = await import('../../lib/templates/files.js');
+  const { problemsToJson, sortProblems } = await import('../../lib/templates/render.js');
+  const { printProblems } = await import('./shared.js');
   const files = await findTemplateFiles(path);
   if (files.length === 0) {
     throw new UsageError(`No template files (.yaml, .yml, .json) in ${path}.`, {

@@ -4,9 +4,6 @@ import type { Deps } from '../../cli/deps.js';
 import { positiveNumber } from '../../cli/flags.js';
 import { UsageError } from '../../lib/errors.js';
 import type { MessageTemplate } from '../../lib/graph/types.js';
-import { isTemplateLanguage, suggestLanguage } from '../../lib/templates/languages.js';
-import { parseList, templateToJson } from '../../lib/templates/render.js';
-import { templatesTarget } from './shared.js';
 
 const TEMPLATE_STATUSES = [
   'APPROVED',
@@ -27,10 +24,11 @@ function checkFilter(
   values: string[] | undefined,
   valid: (v: string) => boolean,
   allowed: string,
+  suggest: (bad: string) => string | null = () => null,
 ): void {
   const bad = values?.find((v) => !valid(v));
   if (bad === undefined) return;
-  const suggestion = flag === '--language' ? suggestLanguage(bad) : null;
+  const suggestion = suggest(bad);
   throw new UsageError(`unknown value "${bad}".`, {
     location: flag,
     hint: suggestion ? `Did you mean ${suggestion}?` : `Allowed: ${allowed}.`,
@@ -78,13 +76,22 @@ Examples:
 export async function run(opts: Options, deps: Deps): Promise<number> {
   const limit = positiveNumber('--limit', { integer: true })(opts.limit ?? '100');
   const { TEMPLATE_CATEGORIES } = await import('../../lib/templates/rules.js');
+  const { isTemplateLanguage, suggestLanguage } = await import('../../lib/templates/languages.js');
+  const { parseList, templateToJson } = await import('../../lib/templates/render.js');
+  const { templatesTarget } = await import('./shared.js');
   const status = parseList(opts.status, true);
   const category = parseList(opts.category, true);
   const language = parseList(opts.language);
   checkFilter('--status', status, (v) => TEMPLATE_STATUSES.includes(v), TEMPLATE_STATUSES.join(', '));
   const categories: readonly string[] = TEMPLATE_CATEGORIES;
   checkFilter('--category', category, (v) => categories.includes(v), TEMPLATE_CATEGORIES.join(', '));
-  checkFilter('--language', language, isTemplateLanguage, "Meta's language codes such as en_US, pt_BR, es");
+  checkFilter(
+    '--language',
+    language,
+    isTemplateLanguage,
+    "Meta's language codes such as en_US, pt_BR, es",
+    suggestLanguage,
+  );
   const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const templates: MessageTemplate[] = [];
   let more = false;

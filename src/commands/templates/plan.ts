@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { ExitCode } from '../../lib/errors.js';
-import { planFromFiles, printPlan } from './shared.js';
 
 interface Options {
   prune?: boolean;
@@ -35,6 +34,7 @@ Examples:
 
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
   const { planToJson } = await import('../../lib/templates/plan.js');
+  const { planFromFiles, printPlan } = await import('./shared.js');
   const io = deps.io;
   const { plan } = await planFromFiles(deps, dir, opts, `run \`wacx templates lint ${dir}\`. No plan.`);
   if (!plan) return ExitCode.USAGE;

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { UsageError } from '../../lib/errors.js';
-import { templatesTarget } from './shared.js';
 
 interface Options {
   format?: string;
@@ -31,6 +30,7 @@ Examples:
 
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
   const { pullTemplates } = await import('../../lib/templates/as-code.js');
+  const { templatesTarget } = await import('./shared.js');
   const format = (opts.format ?? 'yaml').toLowerCase();
   if (format !== 'yaml' && format !== 'json') {
     throw new UsageError(`--format must be yaml or json, got "${opts.format}".`, { location: '--format' });

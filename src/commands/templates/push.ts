@@ -5,8 +5,6 @@ import { duration } from '../../cli/flags.js';
 import { CancelledError, ExitCode, UsageError } from '../../lib/errors.js';
 import type { Plan } from '../../lib/templates/plan.js';
 import type { PushResult, ReviewState } from '../../lib/templates/push.js';
-import { pushResultToJson } from '../../lib/templates/render.js';
-import { planFromFiles, planSummary, printPlan } from './shared.js';
 
 interface Options {
   prune?: boolean;
@@ -54,6 +52,8 @@ const LABEL: Record<string, string> = { create: 'created', update: 'updated', de
 
 export async function run(dir: string, opts: Options, deps: Deps): Promise<number> {
   const { applyPlan, waitForReviews } = await import('../../lib/templates/push.js');
+  const { pushResultToJson } = await import('../../lib/templates/render.js');
+  const { planFromFiles, planSummary, printPlan } = await import('./shared.js');
   const io = deps.io;
   const timeoutMs = duration('--timeout', { min: 1 })(opts.timeout ?? '10m');
   const { plan, graph, history } = await planFromFiles(deps, dir, opts, 'nothing was sent.');
@@ -149,6 +149,7 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
  * is shown and confirmed on a terminal, and needs --yes elsewhere. Nothing is applied until then.
  */
 async function confirmDeletes(deps: Deps, plan: Plan, dir: string): Promise<void> {
+  const { printPlan } = await import('./shared.js');
   const deletes = plan.entries.filter((e) => e.action === 'delete');
   if (deletes.length === 0) return;
   const io = deps.io;

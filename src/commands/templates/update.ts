@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { ExitCode, UsageError, WacxError } from '../../lib/errors.js';
-import { printProblems, templatesTarget } from './shared.js';
 
 interface Options {
   file?: string;
@@ -34,6 +33,7 @@ export async function run(nameOrId: string, opts: Options, deps: Deps): Promise<
   const { TemplateHistory } = await import('../../lib/templates/history.js');
   const { findTemplate, looksLikeId } = await import('../../lib/templates/lookup.js');
   const { computePlan, editRequest } = await import('../../lib/templates/plan.js');
+  const { printProblems, templatesTarget } = await import('./shared.js');
   const io = deps.io;
   const file = opts.file!;
   const loaded = await loadTemplateFile(file);
