@@ -81,6 +81,7 @@ const KIT = new Set([
   'dist/cli/define.js',
   'dist/cli/flags.js',
   'dist/lib/config/settings.js',
+  'dist/lib/country.js',
   'dist/lib/graph/url.js',
   'dist/lib/graph/versions.js',
   'dist/lib/io/format.js',
