@@ -10,7 +10,7 @@
 //   node bench/webhooks.bench.mjs [rate=1200] [seconds=10] [modes=main,thread]
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -105,6 +105,27 @@ const bodies = Array.from({ length: total }, (_, i) => payload(i));
 const bigBody = historyBody('p'.repeat(Math.max(0, MAX_BODY - Buffer.byteLength(historyBody('')))));
 const bigSignature = sign(bigBody);
 
+/**
+ * CPU time (ms) the server process has used so far: its main thread and all its other threads (Linux /proc; null
+ * elsewhere). Fields 14 and 15 of a task's stat line are user and system time in clock ticks (100 per second).
+ */
+function cpuMs(pid) {
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10;
+      if (tid === String(pid)) main += ms;
+      else others += ms;
+    }
+    return { main, others };
+  } catch {
+    return null;
+  }
+}
+
 /** One run against a fresh `wacx webhooks serve`; `mode` is 'thread' (as shipped) or 'main' (the yardstick). */
 async function runOnce(mode) {
   const home = mkdtempSync(join(tmpdir(), 'wacx-bench-wh-'));
@@ -166,6 +187,7 @@ async function runOnce(mode) {
   }
 
   const load0 = loadavg()[0];
+  const cpu0 = cpuMs(child.pid);
   const start = performance.now();
   await new Promise((resolve) => {
     const tick = () => {
@@ -182,6 +204,7 @@ async function runOnce(mode) {
   });
   await Promise.all([...inflight]);
   const elapsed = (performance.now() - start) / 1000;
+  const cpu1 = cpuMs(child.pid);
 
   const bigT0 = performance.now();
   const bigRes = await pool.request({
@@ -223,6 +246,10 @@ async function runOnce(mode) {
   console.log(
     `history chunk of ${Buffer.byteLength(bigBody)} bytes: HTTP ${bigRes.statusCode} in ${bigMs.toFixed(0)} ms, ${chunk?.messages ?? 0} messages in the chunk, ${historyRows} history rows`,
   );
+  if (cpu0 && cpu1)
+    console.log(
+      `server CPU during the load: main thread ${(cpu1.main - cpu0.main).toFixed(0)} ms, other threads ${(cpu1.others - cpu0.others).toFixed(0)} ms (${(((cpu1.main - cpu0.main) / ok) * 1000).toFixed(0)} µs of main thread per event)`,
+    );
   console.log(`server: exit ${code} after SIGTERM, ${stderrLines} stderr lines`);
 
   const problems = [];
