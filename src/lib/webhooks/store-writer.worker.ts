@@ -41,16 +41,8 @@ if (port) {
         port.close();
         return;
       }
-      const bytes = Buffer.from(m.buffer);
       const items = m.items.map((i) =>
-        i.kind === 'body'
-          ? {
-              kind: 'body' as const,
-              raw: bytes.subarray(i.offset, i.offset + i.length),
-              signature: i.signature,
-              receivedAt: i.receivedAt,
-            }
-          : i,
+        i.kind === 'body' ? { ...i, raw: Buffer.from(i.raw.buffer, i.raw.byteOffset, i.raw.byteLength) } : i,
       );
       const report = writeBatch(conn, items, options);
       post({ type: 'done', id: m.id, results: report.results, commits: report.commits });
