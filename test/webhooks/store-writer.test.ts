@@ -278,6 +278,18 @@ describe('webhook receiver: the store writer thread', () => {
     expect(count('SELECT COUNT(*) AS n FROM webhook_events')).toBe(0);
   });
 
+  it('storeInThread: false (the benchmark yardstick) commits on the main thread, with the same answers', async () => {
+    const s = await start({ storeInThread: false });
+    expect(s.stats.store.threadId).toBeNull();
+    expect(s.stats.store.synchronous).toBe(2);
+    const { body, signature } = signedStatus('wamid.main-thread');
+    expect((await post(s.url, body, { 'x-hub-signature-256': signature })).status).toBe(200);
+    expect((await post(s.url, body, { 'x-hub-signature-256': signature })).status).toBe(200);
+    expect((await post(s.url, body)).status).toBe(401);
+    expect(count('SELECT COUNT(*) AS n FROM message_statuses')).toBe(1);
+    expect([s.stats.stored, s.stats.duplicates, s.stats.rejected]).toEqual([1, 1, 1]);
+  });
+
   it('an in-memory database is written on the main thread, with the same answers', async () => {
     const mem = Store.open(':memory:');
     const s = await startWebhookServer({ db: mem.db, appSecret: APP_SECRET });
