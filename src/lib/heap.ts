@@ -1,5 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { WacxError } from './errors.js';
+import { workerFile } from './worker-file.js';
 
 /**
  * V8 settings for the long runs whose memory is capped (`wacx send`, `wacx campaigns resume`: 150 MB for a
@@ -53,4 +55,22 @@ export function startWorkerThread(file: string, options: WorkerOptions): Worker 
   const worker = new Worker(file, options);
   if (flags.length > 0) worker.once('online', () => applyFlags());
   return worker;
+}
+
+/**
+ * Starts the thread whose body is `<name>.worker.ts` beside the module at `moduleUrl` (its compiled file, see
+ * workerFile). Whoever asks for a thread gets one: a missing compiled file is an error, never a silent run on the
+ * main thread.
+ */
+export function startNamedWorker(moduleUrl: string, name: string, options: WorkerOptions): Worker {
+  const file = workerFile(moduleUrl, name);
+  if (file === null) {
+    throw new WacxError(
+      `The compiled ${name} thread (${name}.worker.js) is missing: this installation is incomplete.`,
+      {
+        hint: 'Reinstall wacx (in a source checkout: `npm run build`).',
+      },
+    );
+  }
+  return startWorkerThread(file, options);
 }
