@@ -39,7 +39,8 @@ const FAVOUR_MEMORY_UP_TO = 1000;
 /**
  * At the rates a number can have (≤ 1,000 msg/s, the default) V8 also trades speed for memory
  * (`--optimize-for-size`: earlier collections, smaller code): that costs nothing there, but about a third of the
- * throughput with pacing off, so sends above 1,000 msg/s keep V8's default.
+ * throughput with pacing off, so sends above 1,000 msg/s keep V8's default. Called by the CLI with the command's
+ * --rate (src/cli/campaign-context.ts), before the campaign domain loads; the domain itself sets no V8 flag.
  */
 export function favourMemoryAtRate(rate: number | null): void {
   if (rate !== null && rate > FAVOUR_MEMORY_UP_TO) return;
