@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import type { RunEnv } from '../lib/campaign/campaign.js';
 import { DEFAULT_GRAPH_URL, validateBaseUrl } from '../lib/graph/graph.js';
+import { favourMemoryAtRate } from '../lib/heap.js';
 import { SendOutput } from './campaign-output.js';
 import type { Deps } from './deps.js';
 
@@ -9,10 +10,19 @@ import type { Deps } from './deps.js';
  * --waba-id; what the run reports is rendered by SendOutput. Sends go through their own Graph client over an undici
  * Pool (keep-alive connections to the one Graph origin, as many as the in-flight window needs), not the
  * general-purpose Agent, and not fetch.
+ *
+ * The choices of the process are made here, at the entry, not in the domain: the CSV reader, the ledger writer and
+ * the WAL checkpointer run in worker threads (`threads: true`), and V8 favours memory at the rates a number can
+ * have (`--rate`, see lib/heap.ts). Call it before the campaign domain's modules load.
  */
-export function campaignEnv(deps: Deps, flags: { phoneNumberId?: string; wabaId?: string } = {}): RunEnv {
-  const config = deps.config().withFlags(flags);
+export function campaignEnv(
+  deps: Deps,
+  flags: { phoneNumberId?: string | undefined; wabaId?: string | undefined; rate?: number | undefined } = {},
+): RunEnv {
+  favourMemoryAtRate(flags.rate ?? null);
+  const config = deps.config().withFlags({ phoneNumberId: flags.phoneNumberId, wabaId: flags.wabaId });
   return {
+    threads: true,
     events: new SendOutput(deps.io, { json: deps.globals.json }),
     messagesAsNdjson: deps.globals.json,
     clock: deps.clock,

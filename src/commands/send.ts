@@ -85,8 +85,9 @@ Examples:
   $ wacx send --csv customers.csv --template order_update --language en_US --dry-run --json | head
   $ wacx send … --report outcome.csv     # every row: sent / failed (code) / skipped (why) / unknown
 
-Exit codes: 0 all sent · 3 partial (some rows failed, skipped as invalid, or unknown) · 1 stopped (token,
-spam limit, template paused, offboarded…; run again to resume) · 2 bad input, nothing sent · 4 auth · 130 Ctrl+C.`,
+Exit codes: 0 all sent · 3 partial (some rows failed, skipped as invalid, or unknown) · 1 stopped (spam
+limit, template paused, offboarded…; run again to resume) · 2 bad input, nothing sent · 4 stopped on auth
+(token expired, missing permission) · 130 Ctrl+C.`,
       );
   },
   run: (deps, opts: SendOptions) => run(opts, deps),
@@ -94,6 +95,8 @@ spam limit, template paused, offboarded…; run again to resume) · 2 bad input,
 
 export async function run(opts: SendOptions, deps: Deps): Promise<number> {
   const { campaignEnv } = await import('../cli/campaign-context.js');
+  // before the campaign domain loads: the heap settings for this rate, and the worker threads
+  const env = campaignEnv(deps, { phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId, rate: opts.rate });
   const { sendCampaign } = await import('../lib/campaign/campaign.js');
 
   return sendCampaign(
@@ -114,6 +117,6 @@ export async function run(opts: SendOptions, deps: Deps): Promise<number> {
       resendUnknown: Boolean(opts.resendUnknown),
       maxInFlight: opts.maxInFlight ?? null,
     },
-    campaignEnv(deps, { phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId }),
+    env,
   );
 }

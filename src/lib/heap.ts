@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { workerFile } from './worker-file.js';
 
 /**
  * V8 settings for the long runs whose memory is capped (`wacx send`, `wacx campaigns resume`: 150 MB for a
@@ -37,7 +38,8 @@ const FAVOUR_MEMORY_UP_TO = 1000;
 /**
  * At the rates a number can have (≤ 1,000 msg/s, the default) V8 also trades speed for memory
  * (`--optimize-for-size`: earlier collections, smaller code): that costs nothing there, but about a third of the
- * throughput with pacing off, so sends above 1,000 msg/s keep V8's default.
+ * throughput with pacing off, so sends above 1,000 msg/s keep V8's default. Called by the CLI with the command's
+ * --rate (src/cli/campaign-context.ts), before the campaign domain loads; the domain itself sets no V8 flag.
  */
 export function favourMemoryAtRate(rate: number | null): void {
   if (rate !== null && rate > FAVOUR_MEMORY_UP_TO) return;
@@ -53,4 +55,14 @@ export function startWorkerThread(file: string, options: WorkerOptions): Worker 
   const worker = new Worker(file, options);
   if (flags.length > 0) worker.once('online', () => applyFlags());
   return worker;
+}
+
+/**
+ * Starts the thread whose body is `<name>.worker.ts` beside the module at `moduleUrl` (its compiled file, see
+ * workerFile). Whoever asks for a thread gets one: a missing compiled file is an error, never a silent run on the
+ * main thread.
+ */
+export function startNamedWorker(moduleUrl: string, name: string, options: WorkerOptions): Worker {
+  const file = workerFile(moduleUrl, name);
+  return startWorkerThread(file, options);
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WacxError } from './errors.js';
 
 /**
  * The compiled file of a worker thread: `<name>.worker.js` next to the module that starts it (`moduleUrl`, its
@@ -15,7 +16,8 @@ export function workerFile(moduleUrl: string, name: string): string {
   const at = here.lastIndexOf(marker);
   const built = at < 0 ? null : `${here.slice(0, at)}${sep}dist${sep}${here.slice(at + marker.length)}`;
   if (built !== null && existsSync(built)) return built;
-  throw new Error(
-    `The worker ${name}.worker.js is missing (looked at ${here}${built ? ` and ${built}` : ''}): run \`npm run build\`.`,
+  throw new WacxError(
+    `The compiled thread ${name}.worker.js is missing (looked at ${here}${built ? ` and ${built}` : ''}): this installation is incomplete.`,
+    { hint: 'Reinstall wacx (in a source checkout: `npm run build`).' },
   );
 }

@@ -189,7 +189,7 @@ describe('SIGTERM', () => {
       expect(states.in_flight ?? 0).toBe(0);
       expect(states.unknown ?? 0).toBe(0);
       const msgs = await sb.control<{ to: string }[]>('messages');
-      expect(states.sent).toBe(msgs.length);
+      expect(states.sent ?? 0).toBe(msgs.length);
       const resumed = spawnWacx(args, env);
       expect((await resumed.exit).code).toBe(0);
       const all = await sb.control<{ to: string }[]>('messages');

@@ -358,7 +358,9 @@ describe('workerFile: where a worker thread is loaded from', () => {
 
   it('the compiled worker next to the module first, else its twin under dist/, else an error', () => {
     const moduleUrl = pathToFileURL(join(dir, 'src/lib/x/thing.ts')).href;
-    expect(() => workerFile(moduleUrl, 'thing')).toThrow(/thing\.worker\.js is missing.*npm run build/);
+    expect(() => workerFile(moduleUrl, 'thing')).toThrow(
+      /thing\.worker\.js is missing.*installation is incomplete/,
+    );
     touch(join(dir, 'dist/lib/x/thing.worker.js'));
     expect(workerFile(moduleUrl, 'thing')).toBe(join(dir, 'dist/lib/x/thing.worker.js'));
     touch(join(dir, 'src/lib/x/thing.worker.js'));

@@ -50,6 +50,8 @@ Examples:
 
 export async function run(id: string, opts: ResumeOptions, deps: Deps): Promise<number> {
   const { campaignEnv } = await import('../../cli/campaign-context.js');
+  // before the campaign domain loads: the heap settings for this rate, and the worker threads
+  const env = campaignEnv(deps, { rate: opts.rate });
   const { resumeCampaign } = await import('../../lib/campaign/campaign.js');
 
   return resumeCampaign(
@@ -62,6 +64,6 @@ export async function run(id: string, opts: ResumeOptions, deps: Deps): Promise<
       maxInFlight: opts.maxInFlight ?? null,
       strict: Boolean(opts.strict),
     },
-    campaignEnv(deps),
+    env,
   );
 }

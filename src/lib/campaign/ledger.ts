@@ -23,6 +23,27 @@ import {
  * (checkpointer.ts), so the sending loop never stands still for a disk flush.
  */
 
+/**
+ * Runs a write transaction again while SQLite answers SQLITE_BUSY at once, for up to 5 s. The busy timeout covers
+ * the waits for the write lock, but under load SQLite also answers BUSY without waiting where waiting could
+ * deadlock (seen as 'database is locked' in the reader and writer threads while the sending loop commits). The
+ * transaction was rolled back: running it again is safe.
+ */
+function whileBusy<T>(fn: () => T): T {
+  const deadline = Date.now() + 5000;
+  let pause: Int32Array | undefined;
+  for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      return fn();
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY') || Date.now() > deadline) throw error;
+      pause ??= new Int32Array(new SharedArrayBuffer(4));
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
+}
+
 export type CampaignStatus = 'ready' | 'running' | 'stopped' | 'cancelled' | 'completed';
 
 export interface Campaign {
@@ -373,6 +394,15 @@ export class Ledger {
     progress: { offset: number; line: number; nextRow: number; done: boolean; columns?: string[] },
     now: number,
   ): IngestRow[] {
+    return whileBusy(() => this.ingestTransaction(cid, rows, progress, now));
+  }
+
+  private ingestTransaction(
+    cid: number,
+    rows: readonly IngestRow[],
+    progress: { offset: number; line: number; nextRow: number; done: boolean; columns?: string[] },
+    now: number,
+  ): IngestRow[] {
     return this.db.transaction((): IngestRow[] => {
       const stored: IngestRow[] = [];
       for (const r of rows) {
@@ -444,6 +474,10 @@ export class Ledger {
    * heartbeat. Returns false when the lease was lost (another run took the campaign over).
    */
   commit(cid: number, batch: CommitBatch, now: number): boolean {
+    return whileBusy(() => this.commitTransaction(cid, batch, now));
+  }
+
+  private commitTransaction(cid: number, batch: CommitBatch, now: number): boolean {
     return this.db.transaction((): boolean => {
       const ok =
         batch.heartbeatOwner === undefined ||

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { templateMessageBody } from '../graph/resources/messages.js';
-import { startWorkerThread } from '../heap.js';
+import { startNamedWorker } from '../heap.js';
 import { Store } from '../store/sqlite.js';
 import { type IngestRow, Ledger } from './ledger.js';
 import { renderComponents } from './mapping.js';
@@ -10,9 +8,9 @@ import { findProblems, ingest, type Problem, type RowShape } from './rows.js';
 
 /**
  * Reading the CSV (parsing, phone normalisation, validation, dedupe into the ledger) runs in a worker thread when
- * the compiled worker is available: its heap is capped (resourceLimits), so that memory stays flat whatever the
- * file size, and the sending loop on the main thread keeps its pace while a big file is read. When the worker file
- * is not there (running from TypeScript sources, e.g. in tests) the same code runs on the main thread.
+ * the caller asks for threads (the CLI always does): its heap is capped (resourceLimits), so that memory stays flat
+ * whatever the file size, and the sending loop on the main thread keeps its pace while a big file is read. Without
+ * threads the same code runs on the main thread; with threads and no compiled worker, runRead throws.
  */
 
 export interface ReadTask {
@@ -49,16 +47,26 @@ export interface ReadHandlers {
 /** Worker heap limits: enough for a record of MAX_RECORD_CHARS, small enough to keep memory flat. */
 const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 };
 
-/** Runs a read task; resolves when done. `signal` stops it between batches. */
+export interface ReadResult {
+  aborted: boolean;
+  problems?: { problems: Problem[]; count: number };
+  /** The id of the worker thread that read (null: the main thread did). */
+  threadId: number | null;
+}
+
+/** Runs a read task, in the reader thread when `threads` (see the file comment); resolves when done. `signal` stops it between batches. */
 export async function runRead(
   task: ReadTask,
   handlers: ReadHandlers,
-  signal?: AbortSignal,
-): Promise<{ aborted: boolean; problems?: { problems: Problem[]; count: number } }> {
-  const workerFile = fileURLToPath(new URL('./reader.worker.js', import.meta.url));
-  if (!existsSync(workerFile) || process.env.WACX_READ_IN_THREAD === '1')
-    return runInThread(task, handlers, signal);
-  const worker = startWorkerThread(workerFile, { workerData: task, resourceLimits: RESOURCE_LIMITS });
+  options: { threads: boolean; signal?: AbortSignal | undefined },
+): Promise<ReadResult> {
+  const { signal } = options;
+  if (!options.threads) return runInMainThread(task, handlers, signal);
+  const worker = startNamedWorker(import.meta.url, 'reader', {
+    workerData: task,
+    resourceLimits: RESOURCE_LIMITS,
+  });
+  const threadId = worker.threadId;
   const onAbort = () => worker.postMessage('stop');
   signal?.addEventListener('abort', onAbort);
   try {
@@ -70,7 +78,8 @@ export async function runRead(
           if (m.type === 'batch') handlers.onBatch?.(m.pending, m.skipped);
           else if (m.type === 'rendered') await handlers.onRendered?.(m.lines, m.count);
           else if (m.type === 'problems') problems = { problems: m.problems, count: m.count };
-          else if (m.type === 'done') resolve({ aborted: m.aborted, ...(problems ? { problems } : {}) });
+          else if (m.type === 'done')
+            resolve({ aborted: m.aborted, ...(problems ? { problems } : {}), threadId });
           else if (m.type === 'error') reject(new Error(m.message));
         });
       });
@@ -180,12 +189,8 @@ async function renderAll(
   }
 }
 
-function runInThread(
-  task: ReadTask,
-  handlers: ReadHandlers,
-  signal?: AbortSignal,
-): Promise<{ aborted: boolean; problems?: { problems: Problem[]; count: number } }> {
-  let result: { aborted: boolean; problems?: { problems: Problem[]; count: number } } = { aborted: false };
+function runInMainThread(task: ReadTask, handlers: ReadHandlers, signal?: AbortSignal): Promise<ReadResult> {
+  let result: ReadResult = { aborted: false, threadId: null };
   return executeRead(
     task,
     async (m) => {

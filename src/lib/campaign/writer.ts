@@ -1,23 +1,23 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { startWorkerThread } from '../heap.js';
+import { startNamedWorker } from '../heap.js';
 import type { CommitBatch } from './ledger.js';
 
 /** Writes group commits. `commit` resolves true, or false when the campaign's lease was lost. */
 export interface Committer {
   commit(batch: CommitBatch, now: number): boolean | Promise<boolean>;
   close(): Promise<void>;
+  /** The id of the thread that writes (none: the caller's own). */
+  readonly threadId?: number;
 }
 
 /**
  * The ledger writer thread: the sending loop's commits (and their fsyncs) run there, so that the loop never
- * stands still for a disk flush; a batch's requests leave once the writer confirmed its commit. Returns null when
- * the compiled worker is not available (TypeScript sources): the loop then commits synchronously itself.
+ * stands still for a disk flush; a batch's requests leave once the writer confirmed its commit. Null without
+ * `threads` (or for an in-memory database, which another thread cannot open): the loop then commits synchronously
+ * itself. With `threads`, a missing compiled worker is an error.
  */
-export function startWriter(dbPath: string, cid: number): Committer | null {
-  const file = fileURLToPath(new URL('./writer.worker.js', import.meta.url));
-  if (!existsSync(file) || dbPath === ':memory:' || process.env.WACX_WRITER_IN_THREAD === '1') return null;
-  const worker = startWorkerThread(file, {
+export function startWriter(dbPath: string, cid: number, options: { threads: boolean }): Committer | null {
+  if (!options.threads || dbPath === ':memory:') return null;
+  const worker = startNamedWorker(import.meta.url, 'writer', {
     workerData: { dbPath, cid },
     resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
   });
@@ -39,6 +39,7 @@ export function startWriter(dbPath: string, cid: number): Committer | null {
   worker.on('error', (e) => failAll(e));
   worker.on('exit', (code) => failAll(new Error(`the ledger writer stopped (exit ${code})`)));
   return {
+    threadId: worker.threadId,
     commit(batch, now) {
       if (failure) return Promise.reject(failure);
       const id = next++;

@@ -1,25 +1,36 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { startWorkerThread } from '../heap.js';
+import { startNamedWorker } from '../heap.js';
 import type { Db } from './sqlite.js';
+
+export interface CheckpointerOptions {
+  /** Checkpoints in a worker thread (a missing compiled worker is then an error); false: SQLite's own, in COMMITs. */
+  threads?: boolean;
+  everyMs?: number;
+}
+
+/** Stops the checkpointer; `threadId` is its thread's (null when SQLite checkpoints by itself). */
+export type StopCheckpointer = (() => Promise<void>) & { readonly threadId: number | null };
 
 /**
  * WAL checkpoints off the sending loop. SQLite checkpoints automatically inside a COMMIT once the WAL reaches
  * 1,000 pages, copying pages into the database file and fsyncing it: tens of milliseconds during which the
  * sending loop (synchronous better-sqlite3 on the main thread) would stand still. While a campaign sends, the
  * ledger connection's automatic checkpoints are off and a worker thread runs passive checkpoints every
- * `everyMs` instead. When the compiled worker is not available (TypeScript sources), nothing changes.
+ * `everyMs` instead. Without `threads` (and for an in-memory database), nothing changes.
  */
-export async function startCheckpointer(db: Db, dbPath: string, everyMs = 500): Promise<() => Promise<void>> {
-  const file = fileURLToPath(new URL('./checkpointer.worker.js', import.meta.url));
-  if (!existsSync(file) || dbPath === ':memory:') return async () => {};
-  const worker = startWorkerThread(file, {
+export async function startCheckpointer(
+  db: Db,
+  dbPath: string,
+  options: CheckpointerOptions = {},
+): Promise<StopCheckpointer> {
+  const { threads = true, everyMs = 500 } = options;
+  if (!threads || dbPath === ':memory:') return Object.assign(async () => {}, { threadId: null });
+  const worker = startNamedWorker(import.meta.url, 'checkpointer', {
     workerData: { dbPath, everyMs },
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
   });
   worker.on('error', () => {});
   db.pragma('wal_autocheckpoint = 0');
-  return async () => {
+  const stop = async () => {
     db.pragma('wal_autocheckpoint = 1000');
     await new Promise<void>((resolve) => {
       const done = () => resolve();
@@ -30,4 +41,5 @@ export async function startCheckpointer(db: Db, dbPath: string, everyMs = 500): 
     });
     await worker.terminate();
   };
+  return Object.assign(stop, { threadId: worker.threadId });
 }

@@ -1,0 +1,360 @@
+import { basename, resolve } from 'node:path';
+import type { CountryCode } from 'libphonenumber-js';
+import { ConfigError, UsageError, WacxError } from '../errors.js';
+import type { Graph } from '../graph/graph.js';
+import type { MessageTemplate } from '../graph/types.js';
+import { checkReadable, checkReportPath } from './files.js';
+import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
+import type { Campaign } from './ledger.js';
+import { checkMappedColumns, type MapSpec, parseMapSpec, resolveSlots } from './mapping.js';
+import { type ExcludeList, readExcludeFile } from './opt-outs.js';
+import { checkDefaultCountry } from './phone.js';
+import { checkRateCeiling, defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
+import { type ReadTask, runRead } from './reader.js';
+import { findPhoneColumn, type Problem, type RowShape, readHeader } from './rows.js';
+import { checkTemplateRef, fetchApprovedTemplate } from './template.js';
+import type { Slot } from './types.js';
+
+/**
+ * The plan of a campaign run: everything `wacx send`, its dry run and `wacx campaigns resume` check before the
+ * first message, made once by `prepare()`. A run sends exactly what its plan says; nothing in it changes afterwards.
+ */
+
+/** Where reading the CSV starts (a byte offset, its line, and the number of the next row). */
+export type ReadFrom = ReadTask['from'];
+
+/** The flags that shape a run, each checked here once, before anything is looked up. */
+export interface RunFlags {
+  rate: number | null;
+  force: boolean;
+  maxInFlight: number | null;
+  strict: boolean;
+}
+
+/** What a plan is made for: the campaign's identity, CSV and mapping, from `send`'s flags or from the ledger. */
+export interface PlanTarget {
+  id: string;
+  template: string;
+  language: string;
+  phoneNumberId: string;
+  wabaId: string;
+  csvPath: string;
+  columns: readonly string[];
+  phoneIndex: number;
+  specs: readonly MapSpec[];
+  defaultCountry: CountryCode | null;
+  /** Where reading the CSV starts; null when the whole file is in the ledger already. */
+  from: ReadFrom | null;
+  /** A stored campaign's parameter slots: the template must still give the same. */
+  slots: readonly Slot[] | null;
+}
+
+export interface Plan {
+  readonly id: string;
+  readonly templateName: string;
+  readonly language: string;
+  readonly phoneNumberId: string;
+  readonly wabaId: string;
+  /** The APPROVED template, as looked up for this run. */
+  readonly template: MessageTemplate;
+  readonly csvPath: string;
+  readonly csvName: string;
+  /** Identity rules and mapping: the phone column, the default country, the columns that fill each slot. */
+  readonly shape: RowShape;
+  readonly specs: readonly MapSpec[];
+  readonly from: ReadFrom | null;
+  /** Messages per second, the number's throughput it was checked against, and requests in flight at most. */
+  readonly rate: number;
+  readonly rateSource: string;
+  readonly window: number;
+  /** `--exclude FILE` (absolute) and its numbers. */
+  readonly exclude: string | null;
+  readonly excluded: ReadonlySet<string>;
+  /** `--strict`: every row not read yet was checked (and none is invalid), or not asked, or nothing left to read. */
+  readonly strict: 'checked' | 'off' | 'nothing_to_read';
+  /** `--report PATH`, checked writable. */
+  readonly report: string | null;
+}
+
+/** What prepare() needs from the run's environment. */
+export interface PrepareEnv {
+  graph: () => Promise<Graph>;
+  signal: AbortSignal;
+  threads: boolean;
+  events: { warn(text: string): void };
+}
+
+/** The run flags, checked before anything is read or looked up (a --rate no number can have, --max-in-flight). */
+export function checkRunFlags(flags: RunFlags): RunFlags {
+  checkRateCeiling(flags.rate, flags.force);
+  if (flags.maxInFlight !== null && !(Number.isInteger(flags.maxInFlight) && flags.maxInFlight > 0)) {
+    throw new UsageError(`--max-in-flight must be a positive integer.`, { location: '--max-in-flight' });
+  }
+  return flags;
+}
+
+/**
+ * The plan of a run of `target`: the template (APPROVED, and the same parameters as when the campaign started),
+ * the mapping, the number's throughput and the rate (checked here, once), the --exclude list, and with --strict
+ * every row not read yet.
+ */
+export async function prepare(
+  target: PlanTarget,
+  flags: RunFlags,
+  o: { exclude: string | null; excludeList?: ExcludeList | null; report: string | null },
+  env: PrepareEnv,
+): Promise<Plan> {
+  const csvName = basename(target.csvPath);
+  const excludeList =
+    o.excludeList ?? (o.exclude ? await readExcludeFile(o.exclude, target.defaultCountry) : null);
+  const graph = await env.graph();
+  const template = await fetchApprovedTemplate(
+    graph,
+    target.wabaId,
+    target.template,
+    target.language,
+    env.signal,
+  );
+  const slots = resolveSlots(template, target.columns, target.specs, csvName);
+  if (target.slots && !sameSlots(slots, target.slots)) {
+    throw new UsageError(
+      `Template "${target.template}" (${target.language}) changed since campaign ${target.id} started: its parameters are not the same any more.`,
+      {
+        location: '--template',
+        hint: 'Start a new campaign (--campaign NEW-ID) for the new version of the template.',
+      },
+    );
+  }
+  const shape: RowShape = Object.freeze({
+    columns: Object.freeze([...target.columns]),
+    phoneIndex: target.phoneIndex,
+    slots: Object.freeze([...slots]),
+    defaultCountry: target.defaultCountry,
+  });
+  const pn = await graph.phoneNumbers.get(target.phoneNumberId, THROUGHPUT_FIELDS, env.signal);
+  const limit = numberThroughput(pn);
+  const rate = resolveRate(flags.rate, flags.force, limit);
+  let strict: Plan['strict'] = 'off';
+  if (flags.strict) {
+    strict = target.from ? 'checked' : 'nothing_to_read';
+    if (target.from) await strictCheck(target.csvPath, shape, target.from, csvName, env.threads);
+  }
+  if (o.exclude && excludeList && excludeList.invalid.length > 0) {
+    env.events.warn(
+      `${basename(o.exclude)}: ${excludeList.invalid.length} line(s) are not phone numbers (first: line ${excludeList.invalid[0]!.line}).`,
+    );
+  }
+  return Object.freeze({
+    id: target.id,
+    templateName: target.template,
+    language: target.language,
+    phoneNumberId: target.phoneNumberId,
+    wabaId: target.wabaId,
+    template,
+    csvPath: target.csvPath,
+    csvName,
+    shape,
+    specs: Object.freeze([...target.specs]),
+    from: target.from,
+    rate,
+    rateSource: limit.source,
+    window: flags.maxInFlight ?? defaultWindow(rate),
+    exclude: o.exclude,
+    excluded: excludeList?.numbers ?? new Set<string>(),
+    strict,
+    report: o.report,
+  });
+}
+
+// ---- the targets: `wacx send`'s flags, or a campaign in the ledger ----------------------------------------------
+
+export interface SendFlags {
+  csvPath: string;
+  template: string;
+  language: string;
+  map: readonly string[];
+  phoneColumn: string | null;
+  defaultCountry: string | null;
+  campaignId: string | null;
+  exclude: string | null;
+  report: string | null;
+}
+
+/** `wacx send`'s flags and files, checked before anything is looked up; the target of a new campaign. */
+export interface SendInput {
+  target: PlanTarget;
+  csv: { size: number; mtimeMs: number; sha256: string };
+  /** The campaign id was given with --campaign (else derived from the CSV, template and number). */
+  named: boolean;
+  exclude: string | null;
+  excludeList: ExcludeList | null;
+  report: string | null;
+}
+
+/** Everything `wacx send` can check before the first request: files, header, mapping, ids. */
+export async function checkSendFlags(
+  req: SendFlags,
+  ids: { phoneNumberId: () => string; wabaId: () => string },
+): Promise<SendInput> {
+  const csvPath = resolve(req.csvPath);
+  const csvName = basename(csvPath);
+  const stat = await checkReadable(csvPath, '--csv');
+  const defaultCountry = checkDefaultCountry(req.defaultCountry);
+  const specs = req.map.map(parseMapSpec);
+  checkTemplateRef(req.template, req.language);
+  const exclude = req.exclude ? resolve(req.exclude) : null;
+  const report = await reportPath(req.report, [
+    ['the --csv file', csvPath],
+    ['the --exclude file', exclude],
+  ]);
+  const excludeList = exclude ? await readExcludeFile(exclude, defaultCountry) : null;
+  const header = await readHeader(csvPath);
+  const phoneIndex = findPhoneColumn(header.columns, req.phoneColumn, csvName);
+  checkMappedColumns(header.columns, specs, csvName);
+  const phoneNumberId = ids.phoneNumberId();
+  const wabaId = ids.wabaId();
+  const sha256 = await fileSha256(csvPath);
+  const id = req.campaignId
+    ? checkCampaignId(req.campaignId)
+    : deriveCampaignId(sha256, req.template, req.language, phoneNumberId);
+  return {
+    target: {
+      id,
+      template: req.template,
+      language: req.language,
+      phoneNumberId,
+      wabaId,
+      csvPath,
+      columns: header.columns,
+      phoneIndex,
+      specs,
+      defaultCountry,
+      from: { offset: header.end, lines: header.endLines, nextRow: 1 },
+      slots: null,
+    },
+    csv: { size: stat.size, mtimeMs: Math.round(stat.mtimeMs), sha256 },
+    named: req.campaignId !== null,
+    exclude,
+    excludeList,
+    report,
+  };
+}
+
+/** The target of a campaign in the ledger; the part of its CSV not read yet must be the file it started from. */
+export async function storedTarget(campaign: Campaign): Promise<PlanTarget> {
+  const csvName = basename(campaign.csvPath);
+  if (!campaign.wabaId) throw new ConfigError(`Campaign ${campaign.id} has no WABA id.`);
+  const defaultCountry = checkDefaultCountry(campaign.options.defaultCountry);
+  const columns = campaign.columns ?? [];
+  const phoneIndex = findPhoneColumn(columns, campaign.options.phoneColumn, csvName);
+  if (!campaign.ingestDone) {
+    // the rest of the CSV is read while sending: it must be the file the campaign was created from
+    const s = await checkReadable(campaign.csvPath, '--csv');
+    if (s.size !== campaign.csvSize || Math.round(s.mtimeMs) !== campaign.csvMtime) {
+      if ((await fileSha256(campaign.csvPath)) !== campaign.csvSha256) {
+        throw new WacxError(
+          `${csvName} changed since campaign ${campaign.id} started, and not all of it was read.`,
+          {
+            hint: 'Restore the original file to resume, or start a new campaign with --campaign NEW-ID.',
+          },
+        );
+      }
+    }
+  }
+  return {
+    id: campaign.id,
+    template: campaign.template,
+    language: campaign.language,
+    phoneNumberId: campaign.phoneNumberId,
+    wabaId: campaign.wabaId,
+    csvPath: campaign.csvPath,
+    columns,
+    phoneIndex,
+    specs: campaign.options.map,
+    defaultCountry,
+    from: campaign.ingestDone
+      ? null
+      : { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow },
+    slots: campaign.options.slots,
+  };
+}
+
+/**
+ * `--report PATH` resolved, after checking that it can be written (before anything is sent) and is none of the
+ * campaign's input files (the report replaces the file it names).
+ */
+export async function reportPath(
+  report: string | null,
+  inputs: readonly [what: string, path: string | null][],
+): Promise<string | null> {
+  if (report === null) return null;
+  const path = resolve(report);
+  const input = inputs.find(([, p]) => p === path);
+  if (input) {
+    throw new UsageError(`${path} is also ${input[0]}: the report would replace it.`, {
+      location: '--report',
+      hint: 'Give the report another file name.',
+    });
+  }
+  await checkReportPath(path);
+  return path;
+}
+
+// ---- --strict ---------------------------------------------------------------------------------------------------
+
+function problemsError(problems: readonly Problem[], count: number, csvName: string): UsageError {
+  const shown = problems
+    .slice(0, 20)
+    .map((p) => `  ${csvName}:${p.line}: ${p.message}`)
+    .join('\n');
+  const more = count > 20 ? `\n  … and ${count - 20} more` : '';
+  const first = problems[0]!;
+  return new UsageError(
+    `${count} invalid row${count === 1 ? '' : 's'} (--strict): nothing was sent.\n${shown}${more}`,
+    {
+      location: `${csvName}:${first.line}`,
+      hint: 'Fix these rows, or run without --strict to skip them and send the rest.',
+    },
+  );
+}
+
+/** `--strict`: every row of the file (from `from`) is checked before anything is sent; throws with the first problems. */
+async function strictCheck(
+  path: string,
+  shape: RowShape,
+  from: ReadFrom,
+  csvName: string,
+  threads: boolean,
+): Promise<void> {
+  const r = await runRead(
+    {
+      kind: 'problems',
+      dbPath: '',
+      cid: 0,
+      path,
+      shape,
+      from,
+      excluded: [],
+      optedOut: [],
+      batchRows: 0,
+      batchMs: 0,
+      problemLimit: 20,
+    },
+    {},
+    { threads },
+  );
+  if (r.problems && r.problems.count > 0) throw problemsError(r.problems.problems, r.problems.count, csvName);
+}
+
+function sameSlots(a: readonly Slot[], b: readonly Slot[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every(
+    (s, i) =>
+      s.component === b[i]!.component &&
+      s.name === b[i]!.name &&
+      s.kind === b[i]!.kind &&
+      s.columnIndex === b[i]!.columnIndex &&
+      s.buttonIndex === b[i]!.buttonIndex &&
+      s.named === b[i]!.named,
+  );
+}
