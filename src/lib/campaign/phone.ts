@@ -1,5 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
-import { UsageError } from '../errors.js';
+import { parseCountryCode } from '../country.js';
 import { lazyModule } from '../lazy.js';
 
 const phoneLib = lazyModule<typeof import('libphonenumber-js')>('libphonenumber-js');
@@ -9,14 +9,7 @@ export type PhoneResult = { ok: true; e164: string } | { ok: false; reason: stri
 /** Validates `--default-country` (ISO 3166-1 alpha-2, e.g. DE, US). */
 export function checkDefaultCountry(value: string | null | undefined): CountryCode | null {
   if (value === undefined || value === null || value === '') return null;
-  const cc = value.toUpperCase();
-  if (!phoneLib().isSupportedCountry(cc)) {
-    throw new UsageError(`Unknown country "${value}".`, {
-      location: '--default-country',
-      hint: 'Use a two-letter ISO country code, e.g. DE, US, BR.',
-    });
-  }
-  return cc as CountryCode;
+  return parseCountryCode(value, '--default-country');
 }
 
 const SEPARATORS = /[\s().\-/]/g;
