@@ -12,7 +12,10 @@ import { memoryCampaign, phone } from './helpers.js';
 import { SimClock } from './sim-clock.js';
 
 const throttle = () =>
-  new GraphApiError({ status: 400, body: { code: 130429, message: '(#130429) Rate limit hit', type: 'OAuthException' } });
+  new GraphApiError({
+    status: 400,
+    body: { code: 130429, message: '(#130429) Rate limit hit', type: 'OAuthException' },
+  });
 
 interface Answer {
   at: number;

@@ -160,7 +160,7 @@ export class AdaptiveRate {
     if (sentAt !== undefined && sentAt < this.decreasedAt) {
       return { kind: 'same', pauseMs: Math.max(0, Math.min(retry, this.resumeAt - now)) };
     }
-    if (this.episodes > 0 && this.lastAcceptedAt < this.decreasedAt) {
+    if (this.episodes > 0 && this.lastAcceptedAt <= this.decreasedAt) {
       this.streak++;
       const pause = Math.max(retry, Math.min(MAX_STREAK_PAUSE_MS, STREAK_PAUSE_MS * 2 ** (this.streak - 1)));
       if (now - this.decreasedAt < WINDOW_MS) {
