@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/lib/campaign/classify.js';
 import { GroupCommit, MAX_GATHERED } from '../../src/lib/campaign/engine/commits.js';
 import { newCounters, RetryPolicy, type RetryVerdict } from '../../src/lib/campaign/engine/retries.js';
+import { Sleeper } from '../../src/lib/campaign/engine/sleeper.js';
+import { RowSupply } from '../../src/lib/campaign/engine/supply.js';
 import { ARRIVAL_SLACK_MS, InFlightWindow, MIN_WINDOW } from '../../src/lib/campaign/engine/window.js';
 import type { CommitBatch, RowUpdate } from '../../src/lib/campaign/ledger.js';
 import { memoryCampaign, phone } from './helpers.js';
@@ -222,5 +224,89 @@ describe('RetryPolicy (engine/retries.ts)', () => {
     const other: Verdict = { type: 'failed', code: 131026, title: 'x', message: 'x' };
     q.refused(12, other);
     expect(q.plan(newCounters(), network, 13, 0)).toMatchObject({ kind: 'retry', waitMs: 500 });
+  });
+});
+
+describe('RowSupply (engine/supply.ts)', () => {
+  function ledgerWith(n: number, done: boolean) {
+    const { ledger, cid } = memoryCampaign(0);
+    const rows = Array.from({ length: n }, (_, i) => ({
+      row: i + 1,
+      line: i + 2,
+      recipient: phone(i),
+      input: null,
+      params: '[]',
+      state: 'pending' as const,
+      reason: null,
+    }));
+    ledger.ingestBatch(cid, rows, { offset: 0, line: 0, nextRow: n + 1, done }, 0);
+    return { ledger, cid };
+  }
+
+  it('reads pending rows in pages, in row order; retries come first once due, sorted by their time', () => {
+    const { ledger, cid } = ledgerWith(300, true);
+    const s = new RowSupply(ledger, cid, () => true);
+    s.refill(0, 10);
+    expect(s.hasWork).toBe(true);
+    const first = s.peek(0)!;
+    expect(first).toMatchObject({ from: 'queue', work: { row: { row: 1 }, notBefore: 0 } });
+    s.take('queue');
+    first.work.notBefore = 500;
+    s.requeue(first.work);
+    const second = s.peek(0)!;
+    s.take('queue');
+    second.work.notBefore = 200;
+    s.requeue(second.work);
+    expect(s.peek(100)!.from).toBe('queue'); // no retry due yet
+    expect(s.peek(200)).toMatchObject({ from: 'retry', work: { row: { row: 2 } } });
+    s.take('retry');
+    expect(s.peek(1000)).toMatchObject({ from: 'retry', work: { row: { row: 1 } } });
+    // the first page held 256 rows (at least): the next refill reads the rest, then nothing more will come
+    let taken = 0;
+    while (s.peek(-1)?.from === 'queue') {
+      s.take('queue');
+      taken++;
+    }
+    expect(taken).toBe(254);
+    s.refill(0, 10);
+    expect(s.drained).toBe(true);
+    expect(s.exhausted).toBe(false); // row 1 still waits for its retry
+    s.take('retry');
+    while (s.peek(-1)) s.take('queue');
+    expect(s.exhausted).toBe(true);
+  });
+
+  it('while the CSV is still being read, looks again 20 ms later or when woken', () => {
+    const { ledger, cid } = ledgerWith(5, false);
+    let done = false;
+    const s = new RowSupply(ledger, cid, () => done);
+    s.refill(1000, 10);
+    expect(s.drained).toBe(false);
+    expect(s.dryUntil).toBe(1020);
+    s.wake();
+    expect(s.dryUntil).toBe(0);
+    done = true;
+    s.refill(1001, 100);
+    expect(s.drained).toBe(true);
+  });
+});
+
+describe('Sleeper (engine/sleeper.ts)', () => {
+  it('sleeps until the deadline or until woken, reusing an earlier timer; close() cancels the timers', async () => {
+    const clock = new SimClock();
+    const t0 = clock.now();
+    const s = new Sleeper(clock);
+    const woke: number[] = [];
+    const sleep = (ms: number) => s.wait(t0 + ms).then(() => woke.push(clock.now() - t0));
+    await clock.run(sleep(50));
+    expect(woke).toEqual([50]);
+    // woken before the deadline
+    const waiting = sleep(1000 - 50 + 50 + 1000);
+    void clock.sleep(10).then(() => s.wake());
+    await clock.run(waiting);
+    expect(woke[1]).toBe(60);
+    // nothing to wait for: resolves at once
+    await s.wait(clock.now());
+    s.close();
   });
 });

@@ -1,7 +1,9 @@
 import type { Clock } from '../clock.js';
 import { classify, type Verdict } from './classify.js';
 import { GroupCommit } from './engine/commits.js';
-import { newCounters, type RetryCounters, RetryPolicy } from './engine/retries.js';
+import { RetryPolicy } from './engine/retries.js';
+import { Sleeper } from './engine/sleeper.js';
+import { RowSupply, type Work } from './engine/supply.js';
 import { InFlightWindow } from './engine/window.js';
 import type { Ledger, PendingRow } from './ledger.js';
 import type { Pacer, PairLimiter } from './pacer.js';
@@ -23,8 +25,6 @@ import type { Committer } from './writer.js';
  * - at most `window` rows are `in_flight` at any time: after a crash, at most that many rows are unknown;
  * - the database sees one transaction per few milliseconds, not one per message.
  */
-
-const TIMER_DONE = new Error('engine finished');
 
 /** The next batch is planned and committed this long before its first departure. */
 const PLAN_LEAD_MS = 1;
@@ -115,18 +115,6 @@ export interface EngineResult {
   firstRequestAt: number | null;
 }
 
-interface Work {
-  row: PendingRow;
-  notBefore: number;
-  /** When the current attempt was planned to leave (for the pair limiter). */
-  sentAt?: number;
-  /** When it actually left (for the answer time). */
-  leftAt?: number;
-  /** Its departure number in the pacer. */
-  seq?: number;
-  retries: RetryCounters;
-}
-
 interface Planned {
   work: Work;
   at: number;
@@ -140,28 +128,15 @@ export class Engine {
   private readonly inFlightWindow: InFlightWindow;
   private readonly commits: GroupCommit;
   private readonly retryPolicy: RetryPolicy;
-  private queue: Work[] = [];
-  private head = 0;
-  private cursor = 0;
-  /** The last refill found no more rows and the whole CSV was already in the ledger. */
-  private drained = false;
-  /** The last refill found no more rows while the CSV was still being read: look again at dryUntil. */
-  private dryUntil = 0;
-  private retries: Work[] = [];
+  private readonly supply: RowSupply;
   private planned: Planned[] = [];
   private inFlight = 0;
   private lastPlanAt = Number.NEGATIVE_INFINITY;
   private stopReason: StopReason | null = null;
   private leaseLost = false;
-  private waker: (() => void) | null = null;
   private requests = 0;
   private firstRequestAt: number | null = null;
-  /** The armed timer: its deadline and generation (a newer wait() makes older timers no-ops). */
-  private timerAt = Number.POSITIVE_INFINITY;
-  private spins = 0;
-  /** Pending timers, cancelled when the run ends (so that they do not keep the process alive). */
-  private readonly timers = new Set<AbortController>();
-  private generation = 0;
+  private readonly sleeper: Sleeper;
   /** The throughput last reported (rate, refused rate), and when. */
   private reported = { rate: 0, refused: null as number | null, at: Number.NEGATIVE_INFINITY };
   private lastThrottle: { code: number; title: string } | null = null;
@@ -194,6 +169,8 @@ export class Engine {
       this.o.clock.now(),
     );
     this.retryPolicy = new RetryPolicy(this.o);
+    this.supply = new RowSupply(this.o.ledger, this.o.cid, this.o.ingestDone);
+    this.sleeper = new Sleeper(this.o.clock);
   }
 
   /** The in-flight window in use (see engine/window.ts). */
@@ -207,10 +184,8 @@ export class Engine {
 
   /** Wakes the loop: new rows were ingested, or something else changed. */
   notify(): void {
-    this.dryUntil = 0;
-    const w = this.waker;
-    this.waker = null;
-    w?.();
+    this.supply.wake();
+    this.sleeper.wake();
   }
 
   /** Number of rows planned or sent without an answer. */
@@ -264,8 +239,7 @@ export class Engine {
       }
     } finally {
       this.o.signal.removeEventListener('abort', onAbort);
-      for (const ac of this.timers) ac.abort(TIMER_DONE);
-      this.timers.clear();
+      this.sleeper.close();
     }
     return {
       stop: this.stopReason,
@@ -279,59 +253,13 @@ export class Engine {
 
   private finished(): boolean {
     return (
-      this.drained &&
-      this.commits.pending === 0 &&
-      this.head >= this.queue.length &&
-      this.retries.length === 0 &&
-      this.planned.length === 0 &&
-      this.inFlight === 0
+      this.supply.exhausted && this.commits.pending === 0 && this.planned.length === 0 && this.inFlight === 0
     );
   }
 
+  /** Pending rows are read ahead: twice the window, at least 256 at a time. */
   private refill(now: number): void {
-    const available = this.queue.length - this.head;
-    if (this.drained || available >= this.window * 2 || now < this.dryUntil) return;
-    const limit = Math.max(256, this.window * 4);
-    const doneBefore = this.o.ingestDone();
-    const rows = this.o.ledger.pendingAfter(this.o.cid, this.cursor, limit);
-    if (this.head > 4096) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    for (const row of rows) {
-      this.queue.push({ row, notBefore: 0, retries: newCounters() });
-      this.cursor = row.row;
-    }
-    if (rows.length < limit) {
-      if (doneBefore) this.drained = true;
-      else this.dryUntil = now + 20; // the CSV is still being read; notify() looks again sooner
-    }
-  }
-
-  /** The next candidate due by `until` (retries first), without taking it. */
-  private peek(until: number): { work: Work; from: 'retry' | 'queue' } | null {
-    const r = this.retries[0];
-    if (r && r.notBefore <= until) return { work: r, from: 'retry' };
-    const q = this.queue[this.head];
-    if (q) return { work: q, from: 'queue' };
-    return null;
-  }
-
-  private take(from: 'retry' | 'queue'): void {
-    if (from === 'retry') this.retries.shift();
-    else this.head++;
-  }
-
-  private requeue(work: Work): void {
-    // sorted by notBefore (stable)
-    let lo = 0;
-    let hi = this.retries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.retries[mid]!.notBefore <= work.notBefore) lo = mid + 1;
-      else hi = mid;
-    }
-    this.retries.splice(lo, 0, work);
+    this.supply.refill(now, this.window * 2);
   }
 
   private plan(now: number): Planned[] {
@@ -350,7 +278,7 @@ export class Engine {
     if (free < this.batchMin && this.inFlight > 0 && now < this.lastPlanAt + this.o.gatherMs) return out;
     const until = now + this.o.commitLeadMs + this.o.horizonMs + 1e-6;
     while (this.outstanding + out.length < window) {
-      const c = this.peek(until);
+      const c = this.supply.peek(until);
       if (!c) {
         if (out.length === 0 && this.outstanding === 0) this.o.pacer.idle(now);
         break;
@@ -362,12 +290,12 @@ export class Engine {
       const at = Math.max(slot, work.notBefore, pairAt);
       if (at > until) {
         // this recipient must wait (pair limit or backoff): park it, keep the slot for the next row
-        this.take(c.from);
+        this.supply.take(c.from);
         work.notBefore = at;
-        this.requeue(work);
+        this.supply.requeue(work);
         continue;
       }
-      this.take(c.from);
+      this.supply.take(c.from);
       const blocked = this.o.blocked?.(work.row.recipient) ?? null;
       if (blocked) {
         this.update(work.row.row, 'skipped', blocked, now);
@@ -558,7 +486,7 @@ export class Engine {
     }
     // back to pending in the ledger; the row waits in memory until notBefore
     this.update(row, 'pending', `retry: ${v.code ?? ''} ${v.title}`.trim(), now);
-    this.requeue(work);
+    this.supply.requeue(work);
   }
 
   /**
@@ -642,54 +570,23 @@ export class Engine {
       at = Math.min(at, this.lastPlannedAt() - this.o.commitLeadMs);
     at = Math.min(at, this.commits.nextDue());
     const free = this.window - this.outstanding;
-    const hasWork = this.head < this.queue.length || this.retries.length > 0;
+    const hasWork = this.supply.hasWork;
     if (free > 0 && hasWork && this.planned.length === 0) {
       if (free < this.batchMin && this.inFlight > 0) at = Math.min(at, this.lastPlanAt + this.o.gatherMs);
       else {
         // plan (and commit) just before the next departure is due
         const lead = PLAN_LEAD_MS + this.o.commitLeadMs;
         let next = this.o.pacer.nextAt(now) - lead;
-        const r = this.retries[0];
-        if (this.head >= this.queue.length && r) next = Math.max(next, r.notBefore - lead);
+        const retryAt = this.supply.onlyRetriesFrom;
+        if (retryAt !== null) next = Math.max(next, retryAt - lead);
         at = Math.min(at, Math.max(next, now + 0.001));
       }
     }
-    if (!hasWork && !this.drained) at = Math.min(at, Math.max(now, this.dryUntil));
+    if (!hasWork && !this.supply.drained) at = Math.min(at, Math.max(now, this.supply.dryUntil));
     return at;
   }
 
-  /**
-   * Sleeps until `until`, or until notify(). Timers are not cancelled (that costs an AbortController and an
-   * AbortError per wake-up, thousands per second when the window is the limit): a timer armed for an earlier or
-   * equal deadline is reused, and a stale timer that fires later is a no-op.
-   */
   private wait(until: number): Promise<void> {
-    const now = this.o.clock.now();
-    if (until <= now) {
-      // nothing to wait for: go round again, but let I/O and timers run now and then
-      if (++this.spins < 64) return Promise.resolve();
-      this.spins = 0;
-      return new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    this.spins = 0;
-    return new Promise<void>((resolve) => {
-      this.waker = resolve;
-      if (until === Number.POSITIVE_INFINITY) return;
-      if (this.timerAt <= until && this.timerAt > now) return; // the armed timer fires first: it wakes us
-      const gen = ++this.generation;
-      this.timerAt = until;
-      const ac = new AbortController();
-      this.timers.add(ac);
-      this.o.clock.sleep(until - now, ac.signal).then(
-        () => {
-          this.timers.delete(ac);
-          if (gen === this.generation) this.timerAt = Number.POSITIVE_INFINITY;
-          const w = this.waker;
-          this.waker = null;
-          w?.();
-        },
-        () => this.timers.delete(ac),
-      );
-    });
+    return this.sleeper.wait(until);
   }
 }

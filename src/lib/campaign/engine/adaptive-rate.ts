@@ -14,7 +14,8 @@
  *   lifted: it climbs above it in growing steps (2 %, 4 %, 8 % … of the rate per hold) up to the ceiling.
  * - Answers refused while nothing was accepted since the last decrease are the rest of an exhausted window, or a
  *   storm: the pause grows (250 ms doubling to 2 s) without learning anything; when a whole second passes with
- *   nothing accepted it is a storm: the rate halves at each further episode (down to 1 % of the ceiling), and what
+ *   nothing accepted it is a storm: the rate drops to 5 % of the ceiling, then halves at each further episode (down
+ *   to 1 % of the ceiling), and what
  *   was learnt about the limit is kept, so that when answers are accepted again the rate doubles back to `good`
  *   every RECOVER_MS.
  */
@@ -31,6 +32,8 @@ export const PROBE_FROM = 0.02;
 export const WINDOW_MS = 1000;
 /** The lowest rate, as a share of the ceiling (at least 1 msg/s). */
 export const FLOOR_SHARE = 0.01;
+/** In a storm the rate drops to at most this share of the ceiling (then halves at each further episode). */
+export const STORM_SHARE = 0.05;
 /** Pauses while nothing is accepted: from STREAK_PAUSE_MS, doubling, at most MAX_STREAK_PAUSE_MS. */
 export const STREAK_PAUSE_MS = 250;
 export const MAX_STREAK_PAUSE_MS = 2000;
@@ -173,7 +176,8 @@ export class AdaptiveRate {
         this.bad = this.before.bad;
       }
       this.storms++;
-      this.decrease(now, Math.max(this.floor, this.current / 2), pause);
+      // a trickle while nothing is accepted: each resume after a pause sends one or two probes, not a burst
+      this.decrease(now, Math.max(this.floor, Math.min(this.current / 2, this.ceiling * STORM_SHARE)), pause);
       return { kind: 'storm', pauseMs: pause };
     }
     // the API accepts some and refused this one: above its limit
