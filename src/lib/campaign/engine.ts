@@ -195,6 +195,7 @@ export class Engine {
 
   async run(): Promise<EngineResult> {
     const { clock } = this.o;
+    this.commits.started(clock.now());
     const onAbort = () => this.notify();
     this.o.signal.addEventListener('abort', onAbort);
     try {

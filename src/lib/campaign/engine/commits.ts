@@ -38,6 +38,11 @@ export class GroupCommit {
     this.lastHeartbeat = now;
   }
 
+  /** The run starts: the next heartbeat is due heartbeatMs from now. */
+  started(now: number): void {
+    this.lastHeartbeat = now;
+  }
+
   /** Adds a row's new state to the next commit. */
   record(update: RowUpdate, now: number): void {
     if (this.updates.length === 0) this.firstUpdateAt = now;
