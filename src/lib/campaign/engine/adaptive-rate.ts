@@ -13,11 +13,10 @@
  *   within 2 %; then it stays at `good` and every CRUISE_MS tries `bad` again. Once `bad` passes, the limit has
  *   lifted: it climbs above it in growing steps (2 %, 4 %, 8 % … of the rate per hold) up to the ceiling.
  * - Answers refused while nothing was accepted since the last decrease are the rest of an exhausted window, or a
- *   storm: the pause grows (250 ms doubling to 2 s) without learning anything; when a whole second passes with
- *   nothing accepted it is a storm: the rate drops to 5 % of the ceiling, then halves at each further episode (down
- *   to 1 % of the ceiling), and what
- *   was learnt about the limit is kept, so that when answers are accepted again the rate doubles back to `good`
- *   every RECOVER_MS.
+ *   storm: the pause grows (250 ms doubling to 2 s) without learning anything. When a request that left a whole
+ *   second after the decrease is refused too, nothing accepted meanwhile, it is a storm: the rate drops to 5 % of
+ *   the ceiling, then halves at each further episode (down to 1 % of the ceiling), and what was learnt about the
+ *   limit is kept, so that when answers are accepted again the rate doubles back to `good` every RECOVER_MS.
  */
 
 /** Within this share of each other, `good` and `bad` are close enough: the search stops. */
@@ -46,7 +45,7 @@ export type ThrottleKind =
   | 'limit'
   /** Nothing accepted since the last decrease: the rest of an exhausted window, or the start of a storm. */
   | 'streak'
-  /** Nothing accepted for a whole window: a storm (or an outage of sending). */
+  /** Refused a whole window after the decrease, nothing accepted meanwhile: a storm (or an outage of sending). */
   | 'storm';
 
 export interface AdaptiveState {
@@ -166,7 +165,8 @@ export class AdaptiveRate {
     if (this.episodes > 0 && this.lastAcceptedAt <= this.decreasedAt) {
       this.streak++;
       const pause = Math.max(retry, Math.min(MAX_STREAK_PAUSE_MS, STREAK_PAUSE_MS * 2 ** (this.streak - 1)));
-      if (now - this.decreasedAt < WINDOW_MS) {
+      // judged by when the refused request left, not by when its answer came (a slow or paused API answers late)
+      if ((sentAt ?? now) - this.decreasedAt < WINDOW_MS) {
         this.resumeAt = Math.max(this.resumeAt, now + pause);
         return { kind: 'streak', pauseMs: pause };
       }
