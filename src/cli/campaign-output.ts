@@ -20,6 +20,37 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** What the run learnt about the rate the API accepts (from the engine's throttled and throughput notices). */
+export interface ThroughputView {
+  target: number;
+  /** The sender's rate now. */
+  rate: number;
+  /** About the highest rate the API accepted, or null (not known yet). */
+  allowed: number | null;
+  refusedAbove: number | null;
+  storm: boolean;
+  code: number | null;
+  title: string;
+  /** The lowest `allowed` seen while below the target (for the summary). */
+  lowest: number | null;
+}
+
+/** "~10/s", "~1,000/s" */
+function perSecond(n: number): string {
+  return n >= 100 ? `${formatCount(n)}/s` : `${Number(n.toFixed(1))}/s`;
+}
+
+/** Why the sender is below its target, or null when it is not. */
+export function throughputReason(t: ThroughputView | null): string | null {
+  if (!t || t.rate >= t.target * 0.999) return null;
+  const code = t.code !== null ? ` (${t.code})` : '';
+  if (t.storm) return `the API refuses every message at the moment${code}: backing off`;
+  const limit = t.allowed ?? t.refusedAbove;
+  return limit !== null
+    ? `the API throttles above ~${perSecond(limit)}${code}`
+    : `the API throttles${code}: looking for the rate it accepts`;
+}
+
 /**
  * Renders what `wacx send` and `wacx campaigns resume` report: on a TTY a progress bar on stderr (rate, counts, ETA);
  * without a TTY one plain line every 10 s; with --json one NDJSON line per row outcome and a summary line on stdout.
@@ -35,6 +66,7 @@ export class SendOutput implements SendEvents {
   /** NDJSON lines waiting to be written (one write every few ms, not one per row). */
   private pending: string[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  private throughput: ThroughputView | null = null;
 
   constructor(
     private readonly io: Io,
@@ -64,18 +96,52 @@ export class SendOutput implements SendEvents {
 
   /** Throttling and retries, for people (at most one line every 5 s). */
   notice(n: EngineNotice, now: number): void {
+    if (
+      (n.type === 'throttled' || n.type === 'throughput') &&
+      n.rate !== undefined &&
+      n.target !== undefined
+    ) {
+      this.learn(n);
+      if (n.type === 'throughput') return; // shown by the progress line and the summary
+    }
     if (this.json || now - this.lastNoticeAt < 5000) return;
     this.lastNoticeAt = now;
     const wait = n.waitMs !== undefined ? ` (waiting ${(n.waitMs / 1000).toFixed(1)} s)` : '';
+    const why = throughputReason(this.throughput);
     this.warn(
       n.type === 'throttled'
-        ? `Throughput limit hit (${n.code} ${n.title}): pausing, rate lowered to ${n.rate?.toFixed(1)} msg/s, then back up gradually${wait}.`
+        ? `Throughput limit hit (${n.code} ${n.title}): sending ${n.rate?.toFixed(1)} msg/s${
+            n.target !== undefined ? ` of ${perSecond(n.target)}` : ''
+          }${why ? `, ${why}` : ''}; probing back toward the target${wait}.`
         : n.type === 'pair'
           ? `Pair rate limit for one recipient (row ${n.row}): that recipient waits${wait}.`
           : n.type === 'network'
             ? `Network error, nothing was sent: retrying${wait}. ${n.title}`
             : `Temporary error ${n.code ?? ''} ${n.title}: retrying${wait}.`,
     );
+  }
+
+  /** What a throttled or throughput notice says about the rate the API accepts. */
+  private learn(n: EngineNotice): void {
+    const target = n.target!;
+    const rate = n.rate!;
+    const allowed = n.allowed ?? null;
+    const below = rate < target * 0.999;
+    const prev = this.throughput;
+    const lowest =
+      below && allowed !== null
+        ? Math.min(allowed, prev?.lowest ?? Number.POSITIVE_INFINITY)
+        : (prev?.lowest ?? null);
+    this.throughput = {
+      target,
+      rate,
+      allowed,
+      refusedAbove: n.refusedAbove ?? null,
+      storm: n.type === 'throttled' ? Boolean(n.storm) : false,
+      code: n.code,
+      title: n.title,
+      lowest,
+    };
   }
 
   /** Lines for people go above the progress bar, never through it. */
@@ -116,10 +182,10 @@ export class SendOutput implements SendEvents {
     this.timer = setInterval(() => {
       const s = snapshot();
       if (live) {
-        this.io.streams.stderr.write(`\r\x1b[K${progressLine(s, true)}`);
+        this.io.streams.stderr.write(`\r\x1b[K${progressLine(s, true, this.throughput)}`);
         this.barShown = true;
       } else {
-        this.io.info(progressLine(s, false));
+        this.io.info(progressLine(s, false, this.throughput));
       }
     }, every);
     this.timer.unref();
@@ -157,7 +223,7 @@ export class SendOutput implements SendEvents {
       );
     }
     if (this.json) {
-      this.io.printJson(summaryJson(s), { ndjson: true });
+      this.io.printJson(summaryJson(s, this.throughput), { ndjson: true });
       return;
     }
     const io = this.io;
@@ -210,6 +276,15 @@ export class SendOutput implements SendEvents {
           s.targetRate !== null ? ` (target ${s.targetRate.toFixed(s.targetRate < 100 ? 1 : 0)})` : ''
         }.`,
       );
+      const t = this.throughput;
+      if (t && t.lowest !== null) {
+        const code = t.code !== null ? `${t.code} ${t.title}` : t.title;
+        io.out(
+          t.rate < t.target * 0.999
+            ? `Throughput: the API accepted about ${perSecond(t.allowed ?? t.lowest)} of the ${perSecond(t.target)} target (${code}); the sender kept to what it accepts.`
+            : `Throughput: the API throttled above ~${perSecond(t.lowest)} for part of the run (${code}); back at the ${perSecond(t.target)} target by the end.`,
+        );
+      }
     } else if (s.targetRate) {
       io.out(
         `At ${s.targetRate.toFixed(1)} msg/s this takes about ${formatDuration((c.pending / s.targetRate) * 1000)}. ${formatCount(s.rendered ?? 0)} messages rendered.`,
@@ -227,7 +302,7 @@ export class SendOutput implements SendEvents {
   }
 }
 
-export function progressLine(s: Snapshot, bar: boolean): string {
+export function progressLine(s: Snapshot, bar: boolean, throughput: ThroughputView | null = null): string {
   const c = s.counts;
   const done = c.sent + c.failed + c.skipped + c.unknown;
   const total = c.total;
@@ -237,8 +312,12 @@ export function progressLine(s: Snapshot, bar: boolean): string {
   const width = 24;
   const filled = total > 0 ? Math.round((done / total) * width) : 0;
   const gauge = bar ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';
+  const why = throughputReason(throughput);
+  const rate = why
+    ? `sending ${s.rate.toFixed(1)}/s of ${perSecond(s.targetRate)}: ${why}`
+    : `${s.rate.toFixed(1)}/s (target ${s.targetRate.toFixed(1)})`;
   return (
-    `${gauge}${pct}% ${formatCount(done)}/${formatCount(total)}${s.ingesting ? '+' : ''} · ${s.rate.toFixed(1)}/s (target ${s.targetRate.toFixed(1)}) · ` +
+    `${gauge}${pct}% ${formatCount(done)}/${formatCount(total)}${s.ingesting ? '+' : ''} · ${rate} · ` +
     `sent ${formatCount(c.sent)} failed ${formatCount(c.failed)} skipped ${formatCount(c.skipped)} unknown ${formatCount(c.unknown)} · ETA ${eta}`
   );
 }
@@ -258,7 +337,7 @@ export function rowJson(campaign: string, o: RowOutcome): Record<string, unknown
   };
 }
 
-export function summaryJson(s: Summary): Record<string, unknown> {
+export function summaryJson(s: Summary, throughput: ThroughputView | null = null): Record<string, unknown> {
   return {
     type: 'summary',
     campaign: s.campaign,
@@ -300,5 +379,22 @@ export function summaryJson(s: Summary): Record<string, unknown> {
     report: s.report,
     rendered: s.rendered ?? null,
     commits: s.commits ?? null,
+    // null when the API accepted the target all along
+    throttling:
+      throughput && throughput.lowest !== null
+        ? {
+            code: throughput.code,
+            title: throughput.title,
+            target_rate: throughput.target,
+            allowed_rate: round2(throughput.allowed ?? throughput.lowest),
+            lowest_allowed_rate: round2(throughput.lowest),
+            refused_above: throughput.refusedAbove === null ? null : round2(throughput.refusedAbove),
+            below_target_at_end: throughput.rate < throughput.target * 0.999,
+          }
+        : null,
   };
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }

@@ -51,13 +51,17 @@ export default defineCommand({
         'after',
         `
 Runs until Ctrl+C. Graph paths: http://HOST:PORT/v21.0 … /v26.0. Control and inspection API under /__sandbox/
-(messages, send-counts, webhooks, scenario, clock, numbers/{id}, emit, reset, flush).
+(messages, send-counts, webhooks, scenario, clock, numbers/{id}, emit, reset, flush, limits).
+The API may enforce less than a number advertises: numbers/{id} {"enforced_mps": 10} (null: the advertised rate
+again) at any time, {"throttle_storm_ms": 10000} refuses every send with 130429 for 10 s; at start with
+--scenario throttling:enforced_mps=10,storm_ms=0.
 
 Examples:
   $ wacx sandbox
   $ wacx sandbox --port 0 --json
   $ wacx sandbox --webhook-url http://127.0.0.1:3000/webhook --scenario history_declined
   $ wacx sandbox --scenario faults:error_rate=0.1,latency_ms=50
+  $ wacx sandbox --scenario throttling:10                  # every number enforces 10 msg/s
   $ eval "$(curl -s http://127.0.0.1:8787/__sandbox/env)"   # point this shell's wacx at it`,
       );
   },

@@ -5,7 +5,7 @@ import type { Result, SandboxCore } from './core.js';
 import type { ParsedRequest } from './http.js';
 import { applyScenario, ScenarioError } from './scenarios.js';
 import { SEED } from './seed.js';
-import { ALL_WEBHOOK_FIELDS } from './world.js';
+import { ALL_WEBHOOK_FIELDS, type NumberState } from './world.js';
 
 const bad = (message: string, status = 400): Result => ({ status, json: { error: { message } } });
 
@@ -35,6 +35,8 @@ function numberSummary(core: SandboxCore) {
     in_waba: n.inWaba,
     offboarded: n.offboarded,
     mps: n.mps,
+    enforced_mps: n.enforcedMps ?? n.mps,
+    throttle_storm_until: n.stormUntil > core.clock.now() ? n.stormUntil : null,
     pair_limit: n.pairLimit,
     pair_burst: n.pairBurst,
     statuses: n.statuses,
@@ -52,7 +54,13 @@ function sendCounts(core: SandboxCore, id: string) {
     throttled: c.throttled,
   }));
   const max = seconds.reduce((m, s) => Math.max(m, s.accepted), 0);
-  return { phone_number_id: n.id, mps: n.mps, max_per_second: max, seconds };
+  return {
+    phone_number_id: n.id,
+    mps: n.mps,
+    enforced_mps: n.enforcedMps ?? n.mps,
+    max_per_second: max,
+    seconds,
+  };
 }
 
 function applyEmitDefaults(
@@ -94,6 +102,32 @@ function applyEmitDefaults(
       fill(m, i, 'echo');
     });
   }
+}
+
+/**
+ * The enforced throughput knobs of a number: `enforced_mps` (a limit below, or above, the advertised `mps`; null
+ * = the advertised one) and `throttle_storm_ms` (every send refused with 130429 for that long, from now; 0 ends a
+ * storm). Returns an error message, or null when applied.
+ */
+export function applyThroughputKnobs(
+  core: SandboxCore,
+  n: NumberState,
+  body: Record<string, unknown>,
+): string | null {
+  if (body.enforced_mps !== undefined) {
+    if (body.enforced_mps === null) n.enforcedMps = null;
+    else {
+      const v = Number(body.enforced_mps);
+      if (!Number.isFinite(v) || v <= 0) return 'enforced_mps must be a positive number (or null)';
+      n.enforcedMps = v;
+    }
+  }
+  if (body.throttle_storm_ms !== undefined) {
+    const ms = Number(body.throttle_storm_ms);
+    if (!Number.isFinite(ms) || ms < 0) return 'throttle_storm_ms must be a number of ms, 0 or more';
+    n.stormUntil = ms > 0 ? core.clock.now() + ms : 0;
+  }
+  return null;
 }
 
 function verifyOwnSignature(core: SandboxCore, req: ParsedRequest): boolean {
@@ -213,6 +247,8 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
             if (!Number.isFinite(mps) || mps <= 0) return bad('mps must be a positive number');
             n.mps = mps;
           }
+          const knobs = applyThroughputKnobs(core, n, body);
+          if (knobs) return bad(knobs);
           if (body.pair_limit !== undefined) n.pairLimit = Boolean(body.pair_limit);
           if (body.pair_burst !== undefined) n.pairBurst = Math.max(1, Number(body.pair_burst));
           if (body.statuses !== undefined) n.statuses = Boolean(body.statuses);
@@ -241,8 +277,28 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
           if (body.templates_per_hour !== undefined)
             w.limits.templatesPerHour = Number(body.templates_per_hour);
           if (body.template_count !== undefined) w.limits.templateCount = Number(body.template_count);
+          if (body.enforced_mps !== undefined || body.throttle_storm_ms !== undefined) {
+            // the throughput knobs of one number (phone_number_id), or of every number
+            const id = body.phone_number_id;
+            const targets = id === undefined ? [...w.numbers.values()] : [w.numbers.get(String(id))];
+            for (const n of targets) {
+              if (!n) return bad(`unknown phone_number_id ${String(id)}`, 404);
+              const knobs = applyThroughputKnobs(core, n, body);
+              if (knobs) return bad(knobs);
+            }
+          }
         }
-        return { json: w.limits };
+        return {
+          json: {
+            ...w.limits,
+            numbers: [...w.numbers.values()].map((n) => ({
+              id: n.id,
+              mps: n.mps,
+              enforced_mps: n.enforcedMps ?? n.mps,
+              throttle_storm_until: n.stormUntil > core.clock.now() ? n.stormUntil : null,
+            })),
+          },
+        };
       }
       case 'emit': {
         if (method !== 'POST') return bad('POST {field, value}', 405);

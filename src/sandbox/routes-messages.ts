@@ -1,6 +1,7 @@
 /**
  * `POST /{phone-number-id}/messages`: the hot path. Order of checks: auth, registration (133010),
- * throughput per number per one-second window (130429), validation (template existence/status/params,
+ * throughput per number per one-second window (130429; the enforced limit may be below the advertised one, and a
+ * throttling storm refuses every send), validation (template existence/status/params,
  * free-form window), pair rate limit (131056), then accept and schedule status webhooks.
  */
 import { FATES, scheduleStatuses, templateStatusUpdate } from './activity.js';
@@ -260,11 +261,12 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
     n.windowSecond = second;
     n.windowCount = 0;
   }
-  if (n.windowCount >= n.mps) {
+  const limit = n.enforcedMps ?? n.mps;
+  if (now < n.stormUntil || n.windowCount >= limit) {
     countFor(n, second).throttled++;
     throw gerr(130429, 'Rate limit hit', {
       status: core.throttleStatus,
-      details: `Cloud API message throughput has been reached (${n.mps} messages per second for this phone number).`,
+      details: `Cloud API message throughput has been reached (${limit} messages per second for this phone number).`,
     });
   }
   n.windowCount++;

@@ -12,6 +12,7 @@ export const SCENARIOS = [
   'app_unsubscribed',
   'missing_webhook_fields',
   'webhook_duplicates',
+  'throttling',
 ] as const;
 
 export class ScenarioError extends Error {}
@@ -45,4 +46,5 @@ const MAIN_PARAM: Record<string, string> = {
   device_change: 'phone_number_id',
   partner_removed: 'reason',
   webhook_duplicates: 'rate',
+  throttling: 'enforced_mps',
 };

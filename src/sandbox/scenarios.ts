@@ -44,6 +44,10 @@ export function applyScenario(
       s.signupDeclined = false;
       s.faults = { errorRate: 0, resetRate: 0, latencyMs: 0, path: null, resetMode: 'after' };
       core.webhooks.config.duplicateRate = 0;
+      for (const n of w.numbers.values()) {
+        n.enforcedMps = null;
+        n.stormUntil = 0;
+      }
       break;
     case 'history_declined':
       s.historyDeclined = params.enabled !== false;
@@ -150,6 +154,33 @@ export function applyScenario(
       core.webhooks.config.duplicateRate = params.rate === undefined ? 1 : rate(params.rate, 'rate');
       result = { rate: core.webhooks.config.duplicateRate };
       break;
+    case 'throttling': {
+      // the API enforces less than the number advertises (enforced_mps), and/or refuses every send with 130429
+      // for storm_ms; on one number (phone_number_id) or every number
+      const targets =
+        params.phone_number_id === undefined ? [...w.numbers.values()] : [numberParam(core, params)];
+      const enforced =
+        params.enforced_mps === undefined || params.enforced_mps === null || params.enforced_mps === ''
+          ? undefined
+          : num(params.enforced_mps, 0, 'enforced_mps');
+      if (enforced !== undefined && !(enforced > 0))
+        throw new ScenarioError(`enforced_mps must be a positive number, got ${enforced}`);
+      const storm = num(params.storm_ms, 0, 'storm_ms');
+      if (storm < 0) throw new ScenarioError(`storm_ms must be 0 or more, got ${storm}`);
+      for (const n of targets) {
+        if (enforced !== undefined) n.enforcedMps = enforced;
+        if (storm > 0) n.stormUntil = core.clock.now() + storm;
+      }
+      result = {
+        numbers: targets.map((n) => ({
+          id: n.id,
+          mps: n.mps,
+          enforced_mps: n.enforcedMps ?? n.mps,
+          throttle_storm_until: n.stormUntil > core.clock.now() ? n.stormUntil : null,
+        })),
+      };
+      break;
+    }
     default:
       throw new ScenarioError(`unknown scenario "${name}" (known: ${SCENARIOS.join(', ')})`);
   }

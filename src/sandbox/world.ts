@@ -14,7 +14,15 @@ export interface NumberState {
   platformType: PlatformType;
   status: string;
   qualityRating: string;
+  /** The throughput the number advertises (and, unless `enforcedMps` says less, the one enforced). */
   mps: number;
+  /**
+   * The throughput actually enforced when it differs from the advertised one (a number mid-upgrade, a portfolio
+   * limit, a server set lower); null = `mps`.
+   */
+  enforcedMps: number | null;
+  /** Until this time (sandbox clock, ms) every send is refused with 130429: a throttling storm. */
+  stormUntil: number;
   /** Per-recipient pair limiter on/off and its burst. */
   pairLimit: boolean;
   pairBurst: number;
@@ -192,6 +200,8 @@ export class World {
       status: 'CONNECTED',
       qualityRating: 'GREEN',
       mps: seed.mps,
+      enforcedMps: null,
+      stormUntil: 0,
       pairLimit: true,
       pairBurst: 45,
       statuses: options.statuses ?? true,

@@ -71,6 +71,74 @@ describe('throughput per number (130429)', () => {
   });
 });
 
+describe('enforced throughput below the advertised one, and 130429 storms', () => {
+  const burst = (n: number, offset: number) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        g.post(`${COEX}/messages`, orderUpdate(`+1650557${String(offset + i).padStart(4, '0')}`)),
+      ),
+    );
+  const tally = (answers: Awaited<ReturnType<typeof burst>>) => ({
+    ok: answers.filter((a) => a.status === 200).length,
+    throttled: answers.filter((a) => a.status === 400 && a.body.error.code === 130429).length,
+  });
+
+  it('enforces enforced_mps while the number still advertises its level; the limit changes during a run', async () => {
+    await sb.control(`numbers/${COEX}`, { pair_limit: false, enforced_mps: 10 });
+    await alignToSecond();
+    const first = await burst(15, 0);
+    expect(tally(first)).toEqual({ ok: 10, throttled: 5 });
+    const refused = first.find((a) => a.status === 400)!;
+    // the same answer as the advertised limit's (Meta's shape)
+    expect(refused.body.error).toMatchObject({ code: 130429, message: '(#130429) Rate limit hit' });
+    expect(refused.body.error.error_data.details).toContain('10 messages per second');
+    const counts = await sb.control(`send-counts?phone_number_id=${COEX}`);
+    expect(counts).toMatchObject({ mps: 20, enforced_mps: 10, max_per_second: 10 });
+    expect((await sb.control(`numbers/${COEX}`)).mps).toBe(20);
+    // lifted to the advertised level during the run (null = the advertised one)
+    await sb.control(`numbers/${COEX}`, { enforced_mps: null });
+    await sb.control('clock', { advance_ms: 1000 });
+    expect(tally(await burst(25, 100))).toEqual({ ok: 20, throttled: 5 });
+    await expect(sb.control(`numbers/${COEX}`, { enforced_mps: 0 })).rejects.toThrow(/enforced_mps/);
+  });
+
+  it('limits {enforced_mps, phone_number_id} sets it too; a storm refuses every send for throttle_storm_ms', async () => {
+    await sb.control(`numbers/${COEX}`, { pair_limit: false });
+    const set = await sb.control('limits', { enforced_mps: 4, phone_number_id: COEX });
+    expect(set.numbers.find((n: { id: string }) => n.id === COEX)).toMatchObject({
+      mps: 20,
+      enforced_mps: 4,
+    });
+    await alignToSecond();
+    expect(tally(await burst(6, 200))).toEqual({ ok: 4, throttled: 2 });
+    await sb.control('limits', { enforced_mps: null, throttle_storm_ms: 3000 });
+    await sb.control('clock', { advance_ms: 1000 });
+    const storm = await burst(5, 300);
+    expect(tally(storm)).toEqual({ ok: 0, throttled: 5 });
+    expect(storm[0]!.body.error).toMatchObject({ code: 130429, message: '(#130429) Rate limit hit' });
+    await sb.control('clock', { advance_ms: 1999 });
+    expect(tally(await burst(1, 400))).toEqual({ ok: 0, throttled: 1 });
+    await sb.control('clock', { advance_ms: 1 });
+    expect(tally(await burst(20, 500))).toEqual({ ok: 20, throttled: 0 });
+  });
+
+  it('the throttling scenario sets both (also at start: --scenario throttling:enforced_mps=5)', async () => {
+    await sb.close();
+    sb = await startTestSandbox({ scenario: 'throttling:enforced_mps=5' });
+    g = graph(sb.url);
+    await sb.control(`numbers/${COEX}`, { pair_limit: false });
+    await alignToSecond();
+    expect(tally(await burst(7, 600))).toEqual({ ok: 5, throttled: 2 });
+    const r = await sb.control('scenario', { name: 'throttling', storm_ms: 500, phone_number_id: COEX });
+    expect(r.numbers).toHaveLength(1);
+    await sb.control('clock', { advance_ms: 1000 });
+    await sb.control('scenario', { name: 'throttling', storm_ms: 500, phone_number_id: COEX });
+    expect(tally(await burst(2, 700))).toEqual({ ok: 0, throttled: 2 });
+    await sb.control('scenario', { name: 'none' });
+    expect(tally(await burst(12, 800))).toEqual({ ok: 12, throttled: 0 });
+  });
+});
+
 describe('pair rate limit (131056)', () => {
   it('allows a burst of 45 to one recipient, then 131056, then one more every 6 s', async () => {
     await sb.control(`numbers/${COEX}`, { mps: 1000 });

@@ -1,12 +1,22 @@
 import type { Clock } from '../clock.js';
 import { classify, type Verdict } from './classify.js';
-import type { CommitBatch, Ledger, PendingRow, RowUpdate } from './ledger.js';
-import { type Pacer, type PairLimiter, pairBackoffMs } from './pacer.js';
+import { GroupCommit } from './engine/commits.js';
+import { RetryPolicy } from './engine/retries.js';
+import { Sleeper } from './engine/sleeper.js';
+import { RowSupply, type Work } from './engine/supply.js';
+import { InFlightWindow } from './engine/window.js';
+import type { Ledger, PendingRow } from './ledger.js';
+import type { Pacer, PairLimiter } from './pacer.js';
 import type { RowOutcome, RowState, StopReason } from './types.js';
 import type { Committer } from './writer.js';
 
 /**
- * The sending loop of a campaign.
+ * The sending loop of a campaign: the coordinator of its parts, each owning one concern:
+ * - pacer.ts: when the next message may leave (absolute deadlines, the sliding-window guard, the rate the API
+ *   accepts: engine/adaptive-rate.ts) and the pair limiter;
+ * - engine/window.ts: how many requests may be in flight (driven by the answer times);
+ * - engine/commits.ts: the group commits (outcomes, in_flight marks, the lease's heartbeat) and when they are due;
+ * - engine/retries.ts: per-row retry counters and delays (throttling, pair limit, temporary errors, network).
  *
  * One loop plans which rows leave next (pacing, pair limiter, in-flight window), writes their `in_flight` marks
  * in ONE transaction together with the outcomes that came back since the last one (group commit, fsync'ed:
@@ -15,15 +25,6 @@ import type { Committer } from './writer.js';
  * - at most `window` rows are `in_flight` at any time: after a crash, at most that many rows are unknown;
  * - the database sees one transaction per few milliseconds, not one per message.
  */
-
-const TIMER_DONE = new Error('engine finished');
-
-/**
- * An answer slower than the fastest recent ones by more than this means the request waited at the API (a pause,
- * then a bunch processed at once): it is counted as arriving that much before its answer. The slack absorbs the
- * few milliseconds our own event loop may take to notice an answer.
- */
-const ARRIVAL_SLACK_MS = 3;
 
 /** The next batch is planned and committed this long before its first departure. */
 const PLAN_LEAD_MS = 1;
@@ -40,13 +41,28 @@ export interface Transport {
 export type EngineOutcome = RowOutcome & { state: Exclude<RowState, 'pending' | 'in_flight'> };
 
 export interface EngineNotice {
-  type: 'throttled' | 'pair' | 'transient' | 'network';
+  /**
+   * 'throughput': the rate the sender settled on changed (the API accepts less than the target, or the limit
+   * lifted); it is about the run, not a row (row 0).
+   */
+  type: 'throttled' | 'pair' | 'transient' | 'network' | 'throughput';
   row: number;
   code: number | null;
   title: string;
-  /** For throttling: the rate after the decrease. */
+  /** For throttling and throughput: the sender's rate after the change. */
   rate?: number;
   waitMs?: number;
+  /** For throttling and throughput: the target (the ceiling: --rate or the number's throughput). */
+  target?: number;
+  /**
+   * For throttling and throughput: about the highest rate the API accepted (msg/s), or null when not known yet;
+   * equal to the target when it accepts everything again.
+   */
+  allowed?: number | null;
+  /** For throttling and throughput: the lowest rate the API refused, or null. */
+  refusedAbove?: number | null;
+  /** For throttling: every request is refused at the moment (a storm), not only those above a limit. */
+  storm?: boolean;
 }
 
 export interface EngineOptions {
@@ -99,20 +115,6 @@ export interface EngineResult {
   firstRequestAt: number | null;
 }
 
-interface Work {
-  row: PendingRow;
-  notBefore: number;
-  /** When the current attempt was planned to leave (for the pair limiter). */
-  sentAt?: number;
-  /** When it actually left (for the answer time). */
-  leftAt?: number;
-  /** Its departure number in the pacer. */
-  seq?: number;
-  throttled: number;
-  transient: number;
-  pairFailures: number;
-}
-
 interface Planned {
   work: Work;
   at: number;
@@ -123,40 +125,21 @@ interface Planned {
 export class Engine {
   private readonly o: Required<Omit<EngineOptions, 'blocked' | 'onOutcome' | 'onNotice' | 'committer'>> &
     Pick<EngineOptions, 'blocked' | 'onOutcome' | 'onNotice' | 'committer'>;
-  /** Commits sent to the writer thread and not confirmed yet. */
-  private pendingCommits = 0;
-  private commitFailure: Error | null = null;
-  private queue: Work[] = [];
-  private head = 0;
-  private cursor = 0;
-  /** The last refill found no more rows and the whole CSV was already in the ledger. */
-  private drained = false;
-  /** The last refill found no more rows while the CSV was still being read: look again at dryUntil. */
-  private dryUntil = 0;
-  private retries: Work[] = [];
+  private readonly inFlightWindow: InFlightWindow;
+  private readonly commits: GroupCommit;
+  private readonly retryPolicy: RetryPolicy;
+  private readonly supply: RowSupply;
   private planned: Planned[] = [];
   private inFlight = 0;
-  private updates: RowUpdate[] = [];
-  private firstUpdateAt = 0;
-  private lastHeartbeat = 0;
   private lastPlanAt = Number.NEGATIVE_INFINITY;
-  private networkFailures = 0;
   private stopReason: StopReason | null = null;
   private leaseLost = false;
-  private waker: (() => void) | null = null;
   private requests = 0;
-  private commits = 0;
   private firstRequestAt: number | null = null;
-  /** The armed timer: its deadline and generation (a newer wait() makes older timers no-ops). */
-  private timerAt = Number.POSITIVE_INFINITY;
-  private spins = 0;
-  /** Pending timers, cancelled when the run ends (so that they do not keep the process alive). */
-  private readonly timers = new Set<AbortController>();
-  private generation = 0;
-  /** Smoothed answer time (ms), for the in-flight window. */
-  private latency = 50;
-  /** A slowly rising minimum of the answer times (ms). */
-  private fastest = 50;
+  private readonly sleeper: Sleeper;
+  /** The throughput last reported (rate, refused rate), and when. */
+  private reported = { rate: 0, refused: null as number | null, at: Number.NEGATIVE_INFINITY };
+  private lastThrottle: { code: number; title: string } | null = null;
 
   constructor(options: EngineOptions) {
     this.o = {
@@ -172,29 +155,37 @@ export class Engine {
       maxNetworkFailures: 20,
       ...options,
     };
+    this.reported.rate = options.pacer.target;
+    this.inFlightWindow = new InFlightWindow(this.o.window);
+    this.commits = new GroupCommit(
+      {
+        ledger: this.o.ledger,
+        cid: this.o.cid,
+        leaseOwner: this.o.leaseOwner,
+        committer: this.o.committer ?? null,
+        flushMs: this.o.flushMs,
+        heartbeatMs: this.o.heartbeatMs,
+      },
+      this.o.clock.now(),
+    );
+    this.retryPolicy = new RetryPolicy(this.o);
+    this.supply = new RowSupply(this.o.ledger, this.o.cid, this.o.ingestDone);
+    this.sleeper = new Sleeper(this.o.clock);
   }
 
-  /**
-   * The in-flight window in use: what the rate needs at the observed answer time (twice the smoothed latency,
-   * plus 20 ms), at most `window`. Against a slow API (Meta answers in a few hundred ms) it opens up; against a
-   * fast one it stays small, so that a pause of the receiver never leaves a big bunch of requests queued to
-   * arrive at once.
-   */
+  /** The in-flight window in use (see engine/window.ts). */
   private get window(): number {
-    const needed = Math.ceil((this.o.pacer.rate * (2 * this.latency + 20)) / 1000) + 2;
-    return Math.min(this.o.window, Math.max(4, needed));
+    return this.inFlightWindow.size(this.o.pacer.rate);
   }
 
   private get batchMin(): number {
-    return Math.max(1, Math.floor(this.window / 4));
+    return this.inFlightWindow.batchMin(this.o.pacer.rate);
   }
 
   /** Wakes the loop: new rows were ingested, or something else changed. */
   notify(): void {
-    this.dryUntil = 0;
-    const w = this.waker;
-    this.waker = null;
-    w?.();
+    this.supply.wake();
+    this.sleeper.wake();
   }
 
   /** Number of rows planned or sent without an answer. */
@@ -204,18 +195,18 @@ export class Engine {
 
   async run(): Promise<EngineResult> {
     const { clock } = this.o;
-    this.lastHeartbeat = clock.now();
+    this.commits.started(clock.now());
     const onAbort = () => this.notify();
     this.o.signal.addEventListener('abort', onAbort);
     try {
       for (;;) {
         const now = clock.now();
-        if (this.commitFailure && !this.stopReason) {
+        if (this.commits.failure && !this.stopReason) {
           this.stopReason = {
             kind: 'input',
             code: null,
             title: 'Ledger write failed',
-            message: this.commitFailure.message,
+            message: this.commits.failure.message,
             hint: 'Check the disk (space, permissions) of the profile database, then run the same command again.',
           };
         }
@@ -224,7 +215,7 @@ export class Engine {
           for (const p of this.planned)
             this.update(p.work.row.row, 'pending', 'not sent: the run stopped before it left', now);
           this.planned = [];
-          if (this.inFlight === 0 && this.pendingCommits === 0) {
+          if (this.inFlight === 0 && this.commits.pending === 0) {
             await this.finalFlush(now);
             break;
           }
@@ -234,10 +225,9 @@ export class Engine {
         this.dispatchDue(now);
         this.refill(now);
         const fresh = this.plan(now);
-        const heartbeatDue = now - this.lastHeartbeat >= this.o.heartbeatMs;
-        const flushDue =
-          this.updates.length > 0 &&
-          (now - this.firstUpdateAt >= this.o.flushMs || this.updates.length >= 1024);
+        this.reportThroughput(now);
+        const heartbeatDue = this.commits.heartbeatDue(now);
+        const flushDue = this.commits.flushDue(now);
         if (fresh.length > 0 || flushDue || heartbeatDue) {
           if (!this.flush(now, heartbeatDue, fresh)) continue; // lease lost: stop path
         }
@@ -250,74 +240,27 @@ export class Engine {
       }
     } finally {
       this.o.signal.removeEventListener('abort', onAbort);
-      for (const ac of this.timers) ac.abort(TIMER_DONE);
-      this.timers.clear();
+      this.sleeper.close();
     }
     return {
       stop: this.stopReason,
       cancelled: this.o.signal.aborted && !this.stopReason,
       leaseLost: this.leaseLost,
       requests: this.requests,
-      commits: this.commits,
+      commits: this.commits.count,
       firstRequestAt: this.firstRequestAt,
     };
   }
 
   private finished(): boolean {
     return (
-      this.drained &&
-      this.pendingCommits === 0 &&
-      this.head >= this.queue.length &&
-      this.retries.length === 0 &&
-      this.planned.length === 0 &&
-      this.inFlight === 0
+      this.supply.exhausted && this.commits.pending === 0 && this.planned.length === 0 && this.inFlight === 0
     );
   }
 
+  /** Pending rows are read ahead: twice the window, at least 256 at a time. */
   private refill(now: number): void {
-    const available = this.queue.length - this.head;
-    if (this.drained || available >= this.window * 2 || now < this.dryUntil) return;
-    const limit = Math.max(256, this.window * 4);
-    const doneBefore = this.o.ingestDone();
-    const rows = this.o.ledger.pendingAfter(this.o.cid, this.cursor, limit);
-    if (this.head > 4096) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
-    for (const row of rows) {
-      this.queue.push({ row, notBefore: 0, throttled: 0, transient: 0, pairFailures: 0 });
-      this.cursor = row.row;
-    }
-    if (rows.length < limit) {
-      if (doneBefore) this.drained = true;
-      else this.dryUntil = now + 20; // the CSV is still being read; notify() looks again sooner
-    }
-  }
-
-  /** The next candidate due by `until` (retries first), without taking it. */
-  private peek(until: number): { work: Work; from: 'retry' | 'queue' } | null {
-    const r = this.retries[0];
-    if (r && r.notBefore <= until) return { work: r, from: 'retry' };
-    const q = this.queue[this.head];
-    if (q) return { work: q, from: 'queue' };
-    return null;
-  }
-
-  private take(from: 'retry' | 'queue'): void {
-    if (from === 'retry') this.retries.shift();
-    else this.head++;
-  }
-
-  private requeue(work: Work): void {
-    // sorted by notBefore (stable)
-    let lo = 0;
-    let hi = this.retries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.retries[mid]!.notBefore <= work.notBefore) lo = mid + 1;
-      else hi = mid;
-    }
-    this.retries.splice(lo, 0, work);
+    this.supply.refill(now, this.window * 2);
   }
 
   private plan(now: number): Planned[] {
@@ -336,7 +279,7 @@ export class Engine {
     if (free < this.batchMin && this.inFlight > 0 && now < this.lastPlanAt + this.o.gatherMs) return out;
     const until = now + this.o.commitLeadMs + this.o.horizonMs + 1e-6;
     while (this.outstanding + out.length < window) {
-      const c = this.peek(until);
+      const c = this.supply.peek(until);
       if (!c) {
         if (out.length === 0 && this.outstanding === 0) this.o.pacer.idle(now);
         break;
@@ -348,12 +291,12 @@ export class Engine {
       const at = Math.max(slot, work.notBefore, pairAt);
       if (at > until) {
         // this recipient must wait (pair limit or backoff): park it, keep the slot for the next row
-        this.take(c.from);
+        this.supply.take(c.from);
         work.notBefore = at;
-        this.requeue(work);
+        this.supply.requeue(work);
         continue;
       }
-      this.take(c.from);
+      this.supply.take(c.from);
       const blocked = this.o.blocked?.(work.row.recipient) ?? null;
       if (blocked) {
         this.update(work.row.row, 'skipped', blocked, now);
@@ -375,34 +318,24 @@ export class Engine {
    * Returns false when the lease was lost.
    */
   private flush(now: number, heartbeat: boolean, fresh: Planned[] = []): boolean {
-    if (this.updates.length === 0 && fresh.length === 0 && !heartbeat) return true;
-    const batch: CommitBatch = {
-      updates: this.updates,
-      intents: fresh.map((p) => p.work.row.row),
-      ...(heartbeat ? { heartbeatOwner: this.o.leaseOwner } : {}),
-    };
-    this.updates = [];
-    this.commits++;
-    if (heartbeat) this.lastHeartbeat = now;
     for (const p of fresh) this.planned.push(p);
-    const result = this.o.committer
-      ? this.o.committer.commit(batch, now)
-      : this.o.ledger.commit(this.o.cid, batch, now);
-    if (typeof result === 'boolean') return this.committed(result, fresh);
-    this.pendingCommits++;
-    result.then(
+    let sync = true;
+    let lost = false;
+    this.commits.write(
+      now,
+      heartbeat,
+      fresh.map((p) => p.work.row.row),
       (ok) => {
-        this.pendingCommits--;
-        this.committed(ok, fresh);
-        this.notify();
-      },
-      (error: unknown) => {
-        this.pendingCommits--;
-        this.commitFailure ??= error instanceof Error ? error : new Error(String(error));
-        this.notify();
+        if (ok === 'failed') {
+          this.notify();
+          return;
+        }
+        if (!this.committed(ok, fresh)) lost = true;
+        if (!sync) this.notify();
       },
     );
-    return true;
+    sync = false;
+    return !lost;
   }
 
   private committed(ok: boolean, fresh: readonly Planned[]): boolean {
@@ -422,7 +355,7 @@ export class Engine {
   /** The last commit of the run (outcomes), confirmed before returning. */
   private async finalFlush(now: number): Promise<void> {
     this.flush(now, false);
-    while (this.pendingCommits > 0) await this.wait(Number.POSITIVE_INFINITY);
+    while (this.commits.pending > 0) await this.wait(Number.POSITIVE_INFINITY);
   }
 
   private dispatchDue(now: number): void {
@@ -467,23 +400,13 @@ export class Engine {
     this.inFlight--;
     const now = this.o.clock.now();
     if (work.leftAt !== undefined) {
-      const took = now - work.leftAt;
-      this.latency += 0.2 * (took - this.latency);
-      // the fastest recent answers tell how long a request takes when the API is not paused
-      this.fastest = Math.min(took, this.fastest + 0.01 * Math.max(0, this.latency - this.fastest));
-      if (work.seq === 0) {
-        // the first request also opened a connection and met cold code at both ends: how long it took to reach
-        // the API is unknown, so it counts as arriving just before its answer
-        this.o.pacer.arrived(0, now - ARRIVAL_SLACK_MS);
-      } else if (work.seq !== undefined && took > this.fastest + ARRIVAL_SLACK_MS) {
-        // a pause of the API (not a few ms of our own event loop noticing the answer late): count the request at
-        // its estimated arrival
-        this.o.pacer.arrived(work.seq, now - this.fastest - ARRIVAL_SLACK_MS);
-      }
+      const arrival = this.inFlightWindow.answered(now - work.leftAt, now, work.seq === 0);
+      // a pause of the API: the pacer's guard counts the request at its estimated arrival
+      if (arrival !== null && work.seq !== undefined) this.o.pacer.arrived(work.seq, arrival);
     }
     if (result.kind === 'accepted') {
-      this.networkFailures = 0;
-      this.recordHealth(now, false);
+      this.retryPolicy.accepted(now);
+      this.o.pacer.accepted(now);
       this.update(work.row.row, 'sent', null, now, {
         wamid: result.wamid,
         messageStatus: result.messageStatus,
@@ -495,36 +418,9 @@ export class Engine {
     this.notify();
   }
 
-  /** Answers of the last one to two seconds: ok vs refused with a temporary error (for the global pause). */
-  private health = { start: 0, ok: 0, bad: 0, prevOk: 0, prevBad: 0 };
-
-  private recordHealth(now: number, bad: boolean): void {
-    const h = this.health;
-    if (now - h.start >= 1000) {
-      const recent = now - h.start < 2000;
-      h.prevOk = recent ? h.ok : 0;
-      h.prevBad = recent ? h.bad : 0;
-      h.ok = 0;
-      h.bad = 0;
-      h.start = now;
-    }
-    if (bad) h.bad++;
-    else h.ok++;
-  }
-
-  /** Most recent answers are temporary errors: pause everything rather than hammer a struggling API. */
-  private unhealthy(): boolean {
-    const h = this.health;
-    const bad = h.bad + h.prevBad;
-    const total = bad + h.ok + h.prevOk;
-    return total >= 5 && bad / total > 0.5;
-  }
-
   private onError(work: Work, v: Verdict, now: number): void {
     const row = work.row.row;
-    const temporary = v.type === 'retry' && (v.scope === 'transient' || v.scope === 'network');
-    this.recordHealth(now, temporary);
-    if (v.type !== 'retry' || v.scope !== 'network') this.networkFailures = 0;
+    this.retryPolicy.refused(now, v);
     switch (v.type) {
       case 'failed':
         this.update(row, 'failed', v.message, now, { errorCode: v.code, errorTitle: v.title });
@@ -544,76 +440,77 @@ export class Engine {
           this.o.pair.forget(work.row.recipient, work.sentAt);
         break;
     }
-    const fail = (code: number | null, title: string, why: string) => {
-      this.update(row, 'failed', why, now, { errorCode: code, errorTitle: title });
-      this.emit(work, 'failed', { reason: why, errorCode: code, errorTitle: title });
-    };
-    switch (v.scope) {
-      case 'throttle': {
-        this.o.pacer.throttled(now, v.retryAfterMs);
-        work.throttled++;
-        if (work.throttled > this.o.maxThrottleRetries) {
-          fail(v.code, v.title, `still throttled after ${work.throttled} attempts`);
-          return;
-        }
-        work.notBefore = this.o.pacer.pausedUntil;
+    const pacer = this.o.pacer;
+    let kind: ReturnType<Pacer['throttled']> | null = null;
+    if (v.scope === 'throttle') {
+      kind = pacer.throttled(now, v.retryAfterMs, work.leftAt);
+      this.lastThrottle = { code: v.code, title: v.title };
+    }
+    const plan = this.retryPolicy.plan(work.retries, v, now, pacer.pausedUntil);
+    if (plan.kind === 'fail') {
+      this.update(row, 'failed', plan.reason, now, { errorCode: plan.code, errorTitle: plan.title });
+      this.emit(work, 'failed', { reason: plan.reason, errorCode: plan.code, errorTitle: plan.title });
+      return;
+    }
+    if (plan.kind === 'stop') {
+      this.stopReason ??= plan.reason;
+      this.update(row, 'pending', 'not sent: network unavailable', now);
+      return;
+    }
+    if (plan.pauseMs > 0) pacer.pause(now, plan.pauseMs);
+    work.notBefore = plan.notBefore;
+    if (v.scope === 'throttle') {
+      // the answers to requests that left before the sender reacted change nothing: no notice for them
+      if (kind !== 'same') {
+        const a = pacer.state().adaptive;
         this.o.onNotice?.({
           type: 'throttled',
           row,
           code: v.code,
           title: v.title,
-          rate: this.o.pacer.rate,
-          waitMs: Math.max(0, this.o.pacer.pausedUntil - now),
+          rate: pacer.rate,
+          waitMs: plan.waitMs,
+          target: pacer.target,
+          allowed: a.good,
+          refusedAbove: a.bad,
+          storm: a.storm,
         });
-        break;
       }
-      case 'pair': {
-        const wait = pairBackoffMs(work.pairFailures);
-        work.pairFailures++;
-        if (work.pairFailures > this.o.maxPairRetries) {
-          fail(v.code, v.title, `pair rate limit still hit after ${work.pairFailures} attempts`);
-          return;
-        }
-        work.notBefore = now + wait;
-        this.o.onNotice?.({ type: 'pair', row, code: v.code, title: v.title, waitMs: wait });
-        break;
-      }
-      case 'transient': {
-        work.transient++;
-        if (work.transient > this.o.maxTransientRetries) {
-          fail(v.code, v.title, `refused ${work.transient} times with a temporary error`);
-          return;
-        }
-        // this row waits (1, 2, 4 … s); everything pauses only when most answers are errors, or on 131057
-        const wait = v.code === 131057 ? v.pauseMs : v.pauseMs * 2 ** (work.transient - 1);
-        work.notBefore = now + wait;
-        if (v.code === 131057 || this.unhealthy()) this.o.pacer.pause(now, v.pauseMs);
-        this.o.onNotice?.({ type: 'transient', row, code: v.code, title: v.title, waitMs: wait });
-        break;
-      }
-      case 'network': {
-        this.networkFailures++;
-        if (this.networkFailures >= this.o.maxNetworkFailures) {
-          this.stopReason ??= {
-            kind: 'network',
-            code: null,
-            title: 'Network unavailable',
-            message: `${this.networkFailures} requests in a row could not reach the API: ${v.title}`,
-            hint: 'Check the network and the Graph URL, then run the same command again to resume.',
-          };
-          this.update(row, 'pending', 'not sent: network unavailable', now);
-          return;
-        }
-        const wait = Math.min(30_000, 250 * 2 ** Math.min(this.networkFailures, 8));
-        if (this.networkFailures >= 3 || this.unhealthy()) this.o.pacer.pause(now, wait);
-        work.notBefore = now + wait;
-        this.o.onNotice?.({ type: 'network', row, code: null, title: v.title, waitMs: wait });
-        break;
-      }
+    } else {
+      this.o.onNotice?.({
+        type: v.scope,
+        row,
+        code: v.code,
+        title: v.title,
+        waitMs: plan.waitMs,
+      });
     }
     // back to pending in the ledger; the row waits in memory until notBefore
     this.update(row, 'pending', `retry: ${v.code ?? ''} ${v.title}`.trim(), now);
-    this.requeue(work);
+    this.supply.requeue(work);
+  }
+
+  /**
+   * Once the rate the sender settled on moves (a limit found, a step back toward the target, the target reached
+   * again): a 'throughput' notice, at most one a second.
+   */
+  private reportThroughput(now: number): void {
+    if (this.lastThrottle === null || now - this.reported.at < 1000) return;
+    const pacer = this.o.pacer;
+    const a = pacer.state().adaptive;
+    const rate = pacer.rate;
+    if (Math.abs(rate - this.reported.rate) < 0.01 * pacer.target && a.bad === this.reported.refused) return;
+    this.reported = { rate, refused: a.bad, at: now };
+    this.o.onNotice?.({
+      type: 'throughput',
+      row: 0,
+      code: this.lastThrottle.code,
+      title: this.lastThrottle.title,
+      rate,
+      target: pacer.target,
+      allowed: rate >= pacer.target ? pacer.target : a.good,
+      refusedAbove: a.bad,
+    });
   }
 
   private update(
@@ -628,16 +525,18 @@ export class Engine {
       errorTitle?: string | null;
     } = {},
   ): void {
-    if (this.updates.length === 0) this.firstUpdateAt = now;
-    this.updates.push({
-      row,
-      state,
-      reason,
-      errorCode: extra.errorCode ?? null,
-      errorTitle: extra.errorTitle ?? null,
-      wamid: extra.wamid ?? null,
-      messageStatus: extra.messageStatus ?? null,
-    });
+    this.commits.record(
+      {
+        row,
+        state,
+        reason,
+        errorCode: extra.errorCode ?? null,
+        errorTitle: extra.errorTitle ?? null,
+        wamid: extra.wamid ?? null,
+        messageStatus: extra.messageStatus ?? null,
+      },
+      now,
+    );
   }
 
   private emit(
@@ -670,57 +569,25 @@ export class Engine {
     // the next batch is planned commitLeadMs before the last planned departure
     if (this.planned.length > 0 && this.o.commitLeadMs > 0)
       at = Math.min(at, this.lastPlannedAt() - this.o.commitLeadMs);
-    if (this.updates.length > 0) at = Math.min(at, this.firstUpdateAt + this.o.flushMs);
-    at = Math.min(at, this.lastHeartbeat + this.o.heartbeatMs);
+    at = Math.min(at, this.commits.nextDue());
     const free = this.window - this.outstanding;
-    const hasWork = this.head < this.queue.length || this.retries.length > 0;
+    const hasWork = this.supply.hasWork;
     if (free > 0 && hasWork && this.planned.length === 0) {
       if (free < this.batchMin && this.inFlight > 0) at = Math.min(at, this.lastPlanAt + this.o.gatherMs);
       else {
         // plan (and commit) just before the next departure is due
         const lead = PLAN_LEAD_MS + this.o.commitLeadMs;
         let next = this.o.pacer.nextAt(now) - lead;
-        const r = this.retries[0];
-        if (this.head >= this.queue.length && r) next = Math.max(next, r.notBefore - lead);
+        const retryAt = this.supply.onlyRetriesFrom;
+        if (retryAt !== null) next = Math.max(next, retryAt - lead);
         at = Math.min(at, Math.max(next, now + 0.001));
       }
     }
-    if (!hasWork && !this.drained) at = Math.min(at, Math.max(now, this.dryUntil));
+    if (!hasWork && !this.supply.drained) at = Math.min(at, Math.max(now, this.supply.dryUntil));
     return at;
   }
 
-  /**
-   * Sleeps until `until`, or until notify(). Timers are not cancelled (that costs an AbortController and an
-   * AbortError per wake-up, thousands per second when the window is the limit): a timer armed for an earlier or
-   * equal deadline is reused, and a stale timer that fires later is a no-op.
-   */
   private wait(until: number): Promise<void> {
-    const now = this.o.clock.now();
-    if (until <= now) {
-      // nothing to wait for: go round again, but let I/O and timers run now and then
-      if (++this.spins < 64) return Promise.resolve();
-      this.spins = 0;
-      return new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    this.spins = 0;
-    return new Promise<void>((resolve) => {
-      this.waker = resolve;
-      if (until === Number.POSITIVE_INFINITY) return;
-      if (this.timerAt <= until && this.timerAt > now) return; // the armed timer fires first: it wakes us
-      const gen = ++this.generation;
-      this.timerAt = until;
-      const ac = new AbortController();
-      this.timers.add(ac);
-      this.o.clock.sleep(until - now, ac.signal).then(
-        () => {
-          this.timers.delete(ac);
-          if (gen === this.generation) this.timerAt = Number.POSITIVE_INFINITY;
-          const w = this.waker;
-          this.waker = null;
-          w?.();
-        },
-        () => this.timers.delete(ac),
-      );
-    });
+    return this.sleeper.wait(until);
   }
 }

@@ -17,9 +17,10 @@
  *   of bursting the backlog; no credit at all builds up while there is nothing to send or the API is slow.
  * - Slow start (200 msg/s and more): the first 200 ms go from 60 % of the rate to all of it, while connections
  *   open and code warms up at both ends (a cold start otherwise arrives bunched).
- * - AIMD on 130429: a throttling answer pauses everything (backoff 0.5 s doubling up to 8 s, or Retry-After) and
- *   halves the rate; each second without throttling then adds 10 % of the target back (gradual return).
+ * - The target is a ceiling, not a fact: on 130429 the rate the API actually accepts is searched for and followed
+ *   (engine/adaptive-rate.ts); the pause after a refusal lasts only as long as needed (Retry-After when given).
  */
+import { AdaptiveRate, type AdaptiveState, type ThrottleKind } from './engine/adaptive-rate.js';
 
 /** Spacing margin of the schedule: `rate` messages take 1000 + margin ms. */
 export function marginMs(rate: number): number {
@@ -46,6 +47,8 @@ export interface PacerState {
   target: number;
   current: number;
   pausedUntil: number;
+  /** What the sender learnt about the rate the API accepts (engine/adaptive-rate.ts). */
+  adaptive: AdaptiveState;
 }
 
 export class Pacer {
@@ -66,20 +69,20 @@ export class Pacer {
   /** Departures recorded so far (to know whether a ring slot still holds a given departure). */
   private sentTotal = 0;
   pausedUntil = 0;
-  private lastDecreaseAt = Number.NEGATIVE_INFINITY;
-  private lastIncreaseAt = 0;
-  private consecutive = 0;
   /** First departure (start of the slow start). */
   private startedAt: number | null = null;
-  /** Number of throttling episodes (each halving of the rate). */
-  throttleEpisodes = 0;
+  private slowStart: boolean;
+  /** The rate the API accepts, searched for below the target. */
+  private readonly adaptive: AdaptiveRate;
 
   constructor(target: number, now: number) {
     if (!(target > 0)) throw new RangeError(`rate must be > 0, got ${target}`);
     this.target = target;
     this.margin = marginMs(target);
     this.guard = guardMs(target);
-    this.currentRate = target >= SLOW_START_ABOVE ? target * SLOW_START_FROM : target;
+    this.slowStart = target >= SLOW_START_ABOVE;
+    this.currentRate = this.slowStart ? target * SLOW_START_FROM : target;
+    this.adaptive = new AdaptiveRate(target, now);
     this.epoch = now;
     this.ring = new Float64Array(Math.max(1, Math.min(MAX_RING, Math.ceil(target))));
     this.sentRing = new Float64Array(this.ring.length);
@@ -87,6 +90,11 @@ export class Pacer {
 
   get rate(): number {
     return this.currentRate;
+  }
+
+  /** Throttling episodes that lowered the rate. */
+  get throttleEpisodes(): number {
+    return this.adaptive.episodes;
   }
 
   private get interval(): number {
@@ -122,9 +130,9 @@ export class Pacer {
    */
   admitAt(now: number): number {
     const k = Math.min(Math.ceil(this.currentRate), this.sentRing.length);
-    if (this.sentCount < k) return now;
+    if (this.sentCount < k) return Math.max(now, this.pausedUntil);
     const kth = this.sentRing[(this.sentPos - k + this.sentRing.length) % this.sentRing.length]!;
-    return Math.max(now, kth + 1000 + this.guard);
+    return Math.max(now, this.pausedUntil, kth + 1000 + this.guard);
   }
 
   /**
@@ -163,21 +171,24 @@ export class Pacer {
     this.issued++;
   }
 
+  /** An accepted answer (what the API accepts is measured from them). */
+  accepted(now: number): void {
+    this.adaptive.accepted(now);
+  }
+
   /**
-   * A throttling answer (130429 and friends). Answers to requests that were already in flight when the first one
-   * came back belong to the same episode and change nothing.
+   * A throttling answer (130429 and friends) at `now` to the request that left at `sentAt`. Answers to requests
+   * that left before the sender reacted to an earlier one change nothing.
    */
-  throttled(now: number, retryAfterMs?: number): void {
-    if (now < this.lastDecreaseAt + 1000) return;
-    this.throttleEpisodes++;
-    const backoff = Math.min(8000, 500 * 2 ** Math.min(this.consecutive, 10));
-    this.consecutive++;
-    const pause = Math.max(backoff, retryAfterMs ?? 0);
-    this.currentRate = Math.max(Math.min(this.target, 1), this.currentRate / 2, this.target * 0.05);
-    this.pausedUntil = Math.max(this.pausedUntil, now + pause);
-    this.lastDecreaseAt = now;
-    this.lastIncreaseAt = this.pausedUntil;
-    this.rebase(this.pausedUntil);
+  throttled(now: number, retryAfterMs?: number, sentAt?: number): ThrottleKind {
+    const { kind, pauseMs } = this.adaptive.throttled(now, sentAt, retryAfterMs);
+    if (kind !== 'same') {
+      this.slowStart = false;
+      this.currentRate = this.adaptive.rate;
+    }
+    if (pauseMs > 0) this.pause(now, pauseMs);
+    else if (kind !== 'same') this.rebase(Math.max(now, this.pausedUntil));
+    return kind;
   }
 
   /** A pause without a rate decrease (network outage, maintenance mode). */
@@ -188,31 +199,33 @@ export class Pacer {
 
   private recover(now: number): void {
     if (now < this.pausedUntil) return;
-    if (this.startedAt !== null && this.throttleEpisodes === 0 && this.currentRate < this.target) {
+    if (this.slowStart) {
+      if (this.startedAt === null) return;
       // slow start: connections are being opened and code is still cold, at both ends
       const share = SLOW_START_FROM + ((1 - SLOW_START_FROM) * (now - this.startedAt)) / SLOW_START_MS;
       const rate = Math.min(this.target, this.target * Math.min(1, share));
       if (rate - this.currentRate >= this.target * 0.05 || rate >= this.target) {
-        const next = this.epoch + this.issued * this.interval;
-        this.currentRate = rate;
-        this.lastIncreaseAt = now;
-        this.rebase(Math.max(next, now - MAX_LAG_MS));
+        this.changeRate(rate, now);
+        if (rate >= this.target) this.slowStart = false;
       }
       return;
     }
-    if (this.currentRate < this.target && now - this.lastIncreaseAt >= 1000) {
-      const next = this.epoch + this.issued * this.interval;
-      this.currentRate = Math.min(this.target, this.currentRate + this.target * 0.1);
-      this.lastIncreaseAt = now;
-      this.rebase(Math.max(next, now - MAX_LAG_MS));
-    }
-    if (this.consecutive > 0 && now - this.lastDecreaseAt > 10_000 && this.currentRate >= this.target) {
-      this.consecutive = 0;
-    }
+    if (this.adaptive.tick(now)) this.changeRate(this.adaptive.rate, now);
+  }
+
+  private changeRate(rate: number, now: number): void {
+    const next = this.epoch + this.issued * this.interval;
+    this.currentRate = rate;
+    this.rebase(Math.max(next, now - MAX_LAG_MS));
   }
 
   state(): PacerState {
-    return { target: this.target, current: this.currentRate, pausedUntil: this.pausedUntil };
+    return {
+      target: this.target,
+      current: this.currentRate,
+      pausedUntil: this.pausedUntil,
+      adaptive: this.adaptive.state(),
+    };
   }
 }
 
