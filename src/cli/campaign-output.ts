@@ -1,6 +1,7 @@
 import type { EngineNotice } from '../lib/campaign/engine.js';
 import type { SendEvents, SendStart, Snapshot, Summary } from '../lib/campaign/events.js';
 import { INVALID_REASONS, type RowOutcome, type SkipReason } from '../lib/campaign/types.js';
+import { formatDuration } from '../lib/io/format.js';
 import type { Io } from '../lib/io/io.js';
 import { recordedHint } from './hints.js';
 
@@ -10,14 +11,6 @@ import { recordedHint } from './hints.js';
  */
 export function formatCount(n: number): string {
   return String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
 /** What the run learnt about the rate the API accepts (from the engine's throttled and throughput notices). */

@@ -93,14 +93,6 @@ const HELP_TEXT_MODULES: Record<string, string[]> = {
   eligibility: ['dist/lib/eligibility/inputs.js', 'dist/lib/eligibility/policies.js'],
   doctor: ['dist/lib/doctor/types.js'],
   sandbox: ['dist/sandbox/scenario-spec.js', 'dist/sandbox/seed.js'],
-  // its renderers (cli/hints, cli/campaign-output) come with the Graph error table and the skip reasons
-  'campaigns show': [
-    'dist/cli/campaign-output.js',
-    'dist/cli/hints.js',
-    'dist/lib/campaign/types.js',
-    'dist/lib/graph/error-codes.js',
-    'dist/lib/graph/errors.js',
-  ],
 };
 
 function verbFile(path: readonly string[]): string {

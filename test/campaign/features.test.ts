@@ -139,7 +139,7 @@ describe('output', () => {
     expect(r.stdout).toMatch(/failed\s+1\b/);
     expect(r.stdout).toMatch(/132005\s+1\s+Template hydrated text too long: Shorten the parameter values/);
     expect(r.stdout).toMatch(/1\s+duplicate recipient \(sent once\)/);
-    expect(r.stdout).toMatch(/Duration \d+s, 2 requests, achieved rate/);
+    expect(r.stdout).toMatch(/Duration \d+ (ms|s), 2 requests, achieved rate/);
   });
 
   it('--report writes every row, with spreadsheet formulas neutralised', async () => {

@@ -117,6 +117,8 @@ describe('worker threads', () => {
     const { startNamedWorker } =
       await vi.importActual<typeof import('../../src/lib/heap.js')>('../../src/lib/heap.js');
     const nowhere = pathToFileURL(join(dir, 'src', 'lib', 'campaign', 'reader.ts')).href;
-    expect(() => startNamedWorker(nowhere, 'reader', {})).toThrow(/compiled thread reader\.worker\.js is missing/);
+    expect(() => startNamedWorker(nowhere, 'reader', {})).toThrow(
+      /compiled thread reader\.worker\.js is missing/,
+    );
   });
 });

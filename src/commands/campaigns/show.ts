@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { formatDuration } from '../../cli/campaign-output.js';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
-import { recordedHint } from '../../cli/hints.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {
@@ -21,7 +19,11 @@ export default defineCommand({
 });
 
 export async function run(id: string, opts: { all?: boolean }, deps: Deps): Promise<number> {
-  const { showCampaign } = await import('../../lib/campaign/stored-campaigns.js');
+  const [{ showCampaign }, { formatDuration }, { recordedHint }] = await Promise.all([
+    import('../../lib/campaign/stored-campaigns.js'),
+    import('../../lib/io/format.js'),
+    import('../../cli/hints.js'),
+  ]);
 
   const d = showCampaign(await deps.store(), deps.clock, id, opts.all ? -1 : 50);
   const io = deps.io;
