@@ -301,7 +301,8 @@ export function progressLine(s: Snapshot, bar: boolean, throughput: ThroughputVi
   const total = c.total;
   const pct = total > 0 ? Math.floor((done / total) * 100) : 0;
   const remaining = c.pending + c.in_flight;
-  const eta = s.rate > 0 ? formatDuration((remaining / s.rate) * 1000) : '-';
+  // an estimate of what is left: rounded up to the second (the formatter rounds down)
+  const eta = s.rate > 0 ? formatDuration(Math.ceil(remaining / s.rate) * 1000) : '-';
   const width = 24;
   const filled = total > 0 ? Math.round((done / total) * width) : 0;
   const gauge = bar ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` : '';

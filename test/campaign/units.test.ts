@@ -287,7 +287,7 @@ describe('send output (renders the events of a run)', () => {
       '! … and 1 more invalid rows (see `wacx campaigns show c1` or --report).',
     ]);
     expect(o.writes.join('')).toMatch(
-      /^Campaign c1 \(order_update, en_US\) finished in 1s, not everything was sent\.\n/,
+      /^Campaign c1 \(order_update, en_US\) finished in 1 s, not everything was sent\.\n/,
     );
   });
 
@@ -300,7 +300,7 @@ describe('send output (renders the events of a run)', () => {
     expect(o.err()).toBe('');
     vi.advanceTimersByTime(1);
     expect(o.err()).toMatch(
-      /^42% 42\/100 · 19\.5\/s \(target 19\.0\) · sent 40 failed 2 skipped 0 unknown 0 · ETA 3s\n$/,
+      /^42% 42\/100 · 19\.5\/s \(target 19\.0\) · sent 40 failed 2 skipped 0 unknown 0 · ETA 3 s\n$/,
     );
     vi.advanceTimersByTime(20_000);
     expect(o.err().split('\n').filter(Boolean)).toHaveLength(3);
@@ -314,7 +314,7 @@ describe('send output (renders the events of a run)', () => {
     out.startProgress(snapshot);
     vi.advanceTimersByTime(1000);
     expect(o.err()).toContain('\r\x1b[K[##########--------------] 42% 42/100');
-    expect(o.err()).toContain('ETA 3s');
+    expect(o.err()).toContain('ETA 3 s');
     expect(o.err()).not.toContain('\n');
     out.stopProgress();
   });
