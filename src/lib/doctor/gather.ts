@@ -1,18 +1,17 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors.js';
+import { ANSWERS } from '../graph/answers.js';
 import { graphPath } from '../graph/client.js';
 import { GraphApiError, GraphNetworkError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
 import { WABA_FIELDS } from '../graph/resources/waba.js';
 import {
   type AppSubscription,
-  type DebugTokenData,
   type MessageTemplate,
   PHONE_NUMBER_FIELDS,
   type PhoneNumber,
   type SubscribedApp,
-  type Waba,
 } from '../graph/types.js';
 import { historyStatus } from '../history/queries.js';
 import { type Db, Store } from '../store/sqlite.js';
@@ -225,13 +224,14 @@ export async function gatherApi(input: GatherInput, c: ConfigFacts): Promise<Api
 
   // 1. Probe + token inspection.
   const debugCall = (accessToken: string, retry: boolean) =>
-    client.requestWithHeaders<{ data: DebugTokenData }>({
+    client.requestWithHeaders({
       method: 'GET',
       path: 'debug_token',
       query: { input_token: token },
       token: accessToken,
       signal,
       retry,
+      answer: ANSWERS.debugToken,
       // The probe: a dead network should not keep the doctor waiting for the default 30 s.
       timeoutMs: 10_000,
     });
@@ -302,11 +302,12 @@ export async function gatherApi(input: GatherInput, c: ConfigFacts): Promise<Api
 
   const wabaP: Promise<Gathered<WabaFacts>> = wabaId
     ? client
-        .requestWithHeaders<Waba>({
+        .requestWithHeaders({
           method: 'GET',
           path: graphPath(wabaId),
           query: { fields: [...WABA_FIELDS].join(',') },
           signal,
+          answer: ANSWERS.waba,
         })
         .then((r) =>
           ok({
