@@ -15,6 +15,7 @@ import {
   reportPath,
   type SendFlags,
   type SendInput,
+  storedOptions,
   storedTarget,
 } from './prepare.js';
 import { type Leased, type RunEnv, runCampaign } from './run.js';
@@ -198,13 +199,7 @@ function createCampaign(
       csvSize: input.csv.size,
       csvMtime: input.csv.mtimeMs,
       csvSha256: input.csv.sha256,
-      options: {
-        map: [...plan.specs],
-        phoneColumn: plan.shape.columns[plan.shape.phoneIndex]!,
-        defaultCountry: plan.shape.defaultCountry,
-        exclude: plan.exclude,
-        slots: [...plan.shape.slots],
-      },
+      options: storedOptions(plan),
       templateSnapshot: plan.template,
     },
     now,

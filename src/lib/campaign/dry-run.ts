@@ -5,7 +5,7 @@ import { Store } from '../store/sqlite.js';
 import { Ledger } from './ledger.js';
 import { storeOptOuts } from './opt-outs.js';
 import { buildSummary, dryRunExitCode, invalidRows, writeRunReport } from './outcome.js';
-import type { Plan } from './prepare.js';
+import { type Plan, storedOptions } from './prepare.js';
 import { runRead } from './reader.js';
 import { ingestOutcome, type RunEnv } from './run.js';
 
@@ -36,13 +36,7 @@ export async function dryRun(plan: Plan, env: RunEnv): Promise<number> {
         csvSize: 0,
         csvMtime: 0,
         csvSha256: '',
-        options: {
-          map: [...plan.specs],
-          phoneColumn: plan.shape.columns[plan.shape.phoneIndex]!,
-          defaultCountry: plan.shape.defaultCountry,
-          exclude: plan.exclude,
-          slots: [...plan.shape.slots],
-        },
+        options: storedOptions(plan),
         templateSnapshot: plan.template,
       },
       clock.now(),

@@ -13,7 +13,7 @@ import { checkRateCeiling, defaultWindow, numberThroughput, resolveRate, THROUGH
 import { type ReadTask, runRead } from './reader.js';
 import { findPhoneColumn, type Problem, type RowShape, readHeader } from './rows.js';
 import { checkTemplateRef, fetchApprovedTemplate } from './template.js';
-import type { Slot } from './types.js';
+import type { CampaignOptions, Slot } from './types.js';
 
 /**
  * The plan of a campaign run: everything `wacx send`, its dry run and `wacx campaigns resume` check before the
@@ -77,6 +77,17 @@ export interface Plan {
 }
 
 /** What prepare() needs from the run's environment. */
+/** What the ledger keeps of a plan's options, so that a resume rebuilds the same plan (see storedTarget). */
+export function storedOptions(plan: Plan): CampaignOptions {
+  return {
+    map: [...plan.specs],
+    phoneColumn: plan.shape.columns[plan.shape.phoneIndex]!,
+    defaultCountry: plan.shape.defaultCountry,
+    exclude: plan.exclude,
+    slots: [...plan.shape.slots],
+  };
+}
+
 export interface PrepareEnv {
   graph: () => Promise<Graph>;
   signal: AbortSignal;
