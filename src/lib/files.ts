@@ -46,7 +46,14 @@ export function makeDirectory(path: string, mode = 0o700): void {
       throw Object.assign(new Error(`${p} is not a directory`), { code: p === path ? 'EEXIST' : 'ENOTDIR' });
     break;
   }
-  for (const dir of missing) mkdirSync(dir, { mode });
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir, { mode });
+    } catch (error) {
+      // Another process made it between our stat and our mkdir: fine, unless what it made is not a directory.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(dir).isDirectory()) throw error;
+    }
+  }
 }
 
 /**
