@@ -184,6 +184,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('../commands/campaigns/reconcile.js'),
   },
   {
+    path: ['campaigns', 'estimate'],
+    summary: "Price a stored campaign with Meta's rate card",
+    load: () => import('../commands/campaigns/estimate.js'),
+  },
+  {
     path: ['doctor'],
     summary: 'Check coexistence sync health, with a fix for every problem',
     load: () => import('../commands/doctor.js'),

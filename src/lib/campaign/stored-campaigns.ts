@@ -121,3 +121,24 @@ export function reconcileCampaign(
   const inFlightOfDeadRun = live ? 0 : ledger.inFlightToUnknown(c.cid, now);
   return { ...reconcileUnknown(store.db, ledger, c.cid, c.id, now), inFlightOfDeadRun };
 }
+
+/**
+ * A stored campaign and its rows that are or will be sent (skipped rows cost nothing), in row order, read lazily:
+ * what `wacx campaigns estimate` prices.
+ */
+export function campaignRecipients(
+  store: Store,
+  id: string,
+): { campaign: Campaign; recipients: Iterable<{ key: string; line: number }> } {
+  const campaign = requireCampaign(new Ledger(store.db), id);
+  const statement = store.db.prepare(
+    `SELECT recipient AS key, line FROM campaign_rows
+     WHERE cid = ? AND state != 'skipped' AND recipient IS NOT NULL ORDER BY row`,
+  );
+  return {
+    campaign,
+    recipients: {
+      [Symbol.iterator]: () => statement.iterate(campaign.cid) as Iterator<{ key: string; line: number }>,
+    },
+  };
+}

@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { UsageError } from '../errors.js';
 import { SECRET_ENV, SECRET_KEYS, type SecretKey } from './secret-keys.js';
 
@@ -20,6 +21,7 @@ export const SETTING_KEYS = [
   'phoneNumberId',
   'configId',
   'businessId',
+  'rateCard',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -37,6 +39,7 @@ export const SETTING_ENV: Record<SettingKey, string> = {
   phoneNumberId: 'WACX_PHONE_NUMBER_ID',
   configId: 'WACX_CONFIG_ID',
   businessId: 'WACX_BUSINESS_ID',
+  rateCard: 'WACX_RATE_CARD',
 };
 
 export const SETTING_DEFAULTS: Partial<Record<SettingKey, string>> = {
@@ -52,6 +55,7 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey | SecretKey, string> = {
   phoneNumberId: 'Business phone number id',
   configId: 'Embedded Signup configuration id',
   businessId: 'Business portfolio id',
+  rateCard: "Meta's rate card (CSV file) for cost estimates",
   token: 'Access token (secret)',
   appSecret: 'App secret (secret)',
 };
@@ -112,6 +116,7 @@ export const SETTING_FLAG: Record<SettingKey, string> = {
   phoneNumberId: '--phone-number-id',
   configId: '--config-id',
   businessId: '--business-id',
+  rateCard: '--rate-card',
 };
 
 /** A Graph API version: the form vNN.0 (also 25, v25, 25.0), a version Meta has published or the next one. */
@@ -161,6 +166,9 @@ export function validateSetting(key: SettingKey, raw: string, origin?: string): 
       } catch (error) {
         throw located(error);
       }
+    case 'rateCard':
+      // a profile keeps the absolute path, so that the card is found from any directory
+      return resolvePath(value);
     default:
       if (!NUMERIC_ID.test(value)) {
         throw located(
