@@ -90,7 +90,7 @@ const KIT = new Set([
 
 /** Constants a verb's help text shows (cheap modules with no imports of their own to speak of). */
 const HELP_TEXT_MODULES: Record<string, string[]> = {
-  eligibility: ['dist/lib/eligibility/inputs.js', 'dist/lib/eligibility/policies.js'],
+  eligibility: ['dist/lib/eligibility/inputs.js', 'dist/lib/eligibility/policies.js', 'dist/lib/dates.js'],
   doctor: ['dist/lib/doctor/types.js'],
   sandbox: ['dist/sandbox/scenario-spec.js', 'dist/sandbox/seed.js'],
 };
