@@ -189,6 +189,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('../commands/campaigns/estimate.js'),
   },
   {
+    path: ['campaigns', 'cost'],
+    summary: 'What a sent campaign cost, next to its estimate',
+    load: () => import('../commands/campaigns/cost.js'),
+  },
+  {
     path: ['doctor'],
     summary: 'Check coexistence sync health, with a fix for every problem',
     load: () => import('../commands/doctor.js'),

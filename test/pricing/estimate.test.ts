@@ -53,6 +53,8 @@ describe('cost estimate', () => {
       billed: 7,
       freeCustomerService: 0,
       freeEntryPoint: 0,
+      notDelivered: 0,
+      pricingUnknown: 0,
       unpriced: 0,
       cost: 380_000,
     });

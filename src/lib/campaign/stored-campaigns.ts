@@ -142,3 +142,53 @@ export function campaignRecipients(
     },
   };
 }
+
+export interface RowDelivery {
+  key: string;
+  line: number;
+  wamid: string;
+  delivered: boolean;
+  failed: boolean;
+  /** From the `pricing` object of the row's status webhooks (null: none arrived). */
+  pricingCategory: string | null;
+  pricingType: string | null;
+}
+
+/**
+ * Every row of a stored campaign that was sent (has a wamid), with what its status webhooks in the store say:
+ * delivered, failed, and the pricing Meta reported. What `wacx campaigns cost` reconciles.
+ */
+export function campaignDeliveries(
+  store: Store,
+  id: string,
+): { campaign: Campaign; rows: Iterable<RowDelivery> } {
+  const campaign = requireCampaign(new Ledger(store.db), id);
+  const hasStatuses =
+    store.db
+      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_statuses'")
+      .get() !== undefined;
+  const statement = store.db.prepare(
+    hasStatuses
+      ? `SELECT r.recipient AS key, r.line, r.wamid,
+                coalesce(max(s.status IN ('delivered', 'read')), 0) AS delivered,
+                coalesce(max(s.status = 'failed'), 0) AS failed,
+                max(s.pricing_category) AS pricingCategory, max(s.pricing_type) AS pricingType
+         FROM campaign_rows r LEFT JOIN message_statuses s ON s.wamid = r.wamid
+         WHERE r.cid = ? AND r.wamid IS NOT NULL AND r.recipient IS NOT NULL
+         GROUP BY r.row ORDER BY r.row`
+      : `SELECT recipient AS key, line, wamid, 0 AS delivered, 0 AS failed, NULL AS pricingCategory,
+                NULL AS pricingType
+         FROM campaign_rows WHERE cid = ? AND wamid IS NOT NULL AND recipient IS NOT NULL ORDER BY row`,
+  );
+  type Raw = Omit<RowDelivery, 'delivered' | 'failed'> & { delivered: number; failed: number };
+  return {
+    campaign,
+    rows: {
+      *[Symbol.iterator]() {
+        for (const r of statement.iterate(campaign.cid) as Iterable<Raw>) {
+          yield { ...r, delivered: r.delivered === 1, failed: r.failed === 1 };
+        }
+      },
+    },
+  };
+}

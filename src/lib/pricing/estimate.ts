@@ -45,6 +45,9 @@ export interface EstimateLine {
   billed: number;
   freeCustomerService: number;
   freeEntryPoint: number;
+  /** Actual cost only: sent but never delivered (not billed), or delivered without a `pricing` object yet. */
+  notDelivered: number;
+  pricingUnknown: number;
   unpriced: number;
   cost: Micros;
 }
@@ -83,23 +86,34 @@ export class CountryOf {
 
 export class UnsupportedDateError extends Error {}
 
-export function estimateCost(input: EstimateInput, now: Date): Estimate {
-  const regime = regimeOn(input.sendDate);
-  if (!regime) throw new UnsupportedDateError('before 2025-07-01 Meta charged per conversation');
-  const markets = new MarketResolver(input.card);
-  const countries = new CountryOf();
-  const lines = new Map<string, EstimateLine>();
-  const volume = new Map<string, number>();
-  const unpricedExamples: string[] = [];
-  let unpricedCount = 0;
-  const category = input.category;
+/** What happened to one message, as far as its price goes. */
+export type Outcome = Charge | 'not_delivered' | 'pricing_unknown';
 
-  for (const r of input.recipients) {
-    const country = countries.of(r.key);
-    const match = markets.resolve(country);
+/**
+ * Adds up messages by country and market: each billed one at its market's rate for its category, counting the
+ * month's volume per market and category as it goes (tiers). Used for the estimate and for the actual cost.
+ */
+export class Tally {
+  private readonly markets: MarketResolver;
+  private readonly countries = new CountryOf();
+  private readonly lines = new Map<string, EstimateLine>();
+  private readonly volume = new Map<string, number>();
+  private readonly unpricedExamples: string[] = [];
+  private unpricedCount = 0;
+
+  constructor(
+    card: RateCard,
+    private readonly monthVolume: (market: string, category: PricingCategory) => number,
+  ) {
+    this.markets = new MarketResolver(card);
+  }
+
+  add(r: EstimateRecipient, category: PricingCategory, outcome: Outcome): void {
+    const country = this.countries.of(r.key);
+    const match = this.markets.resolve(country);
     const marketName = match?.market.name ?? null;
-    const lineKey = `${country ?? ''}\u0000${marketName ?? ''}`;
-    let line = lines.get(lineKey);
+    const lineKey = `${country ?? ''}\u0000${marketName ?? ''}\u0000${category}`;
+    let line = this.lines.get(lineKey);
     if (!line) {
       line = {
         country,
@@ -109,57 +123,94 @@ export function estimateCost(input: EstimateInput, now: Date): Estimate {
         billed: 0,
         freeCustomerService: 0,
         freeEntryPoint: 0,
+        notDelivered: 0,
+        pricingUnknown: 0,
         unpriced: 0,
         cost: 0,
       };
-      lines.set(lineKey, line);
+      this.lines.set(lineKey, line);
     }
     line.messages++;
-    const charge: Charge = chargeFor(regime, category, {
-      customerService: input.customerServiceWindows.has(r.key),
-      freeEntryPoint: input.freeEntryPointWindows.has(r.key),
-    });
-    if (charge === 'free_entry_point') {
-      line.freeEntryPoint++;
-      continue;
-    }
-    if (charge === 'free_customer_service') {
-      line.freeCustomerService++;
-      continue;
+    switch (outcome) {
+      case 'free_entry_point':
+        line.freeEntryPoint++;
+        return;
+      case 'free_customer_service':
+        line.freeCustomerService++;
+        return;
+      case 'not_delivered':
+        line.notDelivered++;
+        return;
+      case 'pricing_unknown':
+        line.pricingUnknown++;
+        return;
+      case 'billed':
+        break;
     }
     let rate: Micros | null = null;
     if (match) {
       let nth = 1;
       if (TIERED.has(category)) {
-        const vKey = match.market.name;
-        const before = volume.get(vKey) ?? input.monthVolume(vKey, category);
-        nth = before + 1;
-        volume.set(vKey, nth);
+        const vKey = `${match.market.name}\u0000${category}`;
+        nth = (this.volume.get(vKey) ?? this.monthVolume(match.market.name, category)) + 1;
+        this.volume.set(vKey, nth);
       }
       rate = rateFor(match.market, category, nth);
     }
     if (rate === null) {
       line.unpriced++;
-      unpricedCount++;
-      if (unpricedExamples.length < MAX_UNPRICED_EXAMPLES) {
-        unpricedExamples.push(r.line !== undefined ? `line ${r.line} (${r.key})` : r.key);
+      this.unpricedCount++;
+      if (this.unpricedExamples.length < MAX_UNPRICED_EXAMPLES) {
+        this.unpricedExamples.push(r.line !== undefined ? `line ${r.line} (${r.key})` : r.key);
       }
-      continue;
+      return;
     }
     line.billed++;
     line.cost += rate;
   }
 
-  const sorted = [...lines.values()].sort((a, b) => b.cost - a.cost || b.messages - a.messages);
-  const total = { messages: 0, billed: 0, freeCustomerService: 0, freeEntryPoint: 0, unpriced: 0, cost: 0 };
-  for (const l of sorted) {
-    total.messages += l.messages;
-    total.billed += l.billed;
-    total.freeCustomerService += l.freeCustomerService;
-    total.freeEntryPoint += l.freeEntryPoint;
-    total.unpriced += l.unpriced;
-    total.cost += l.cost;
+  result(): Pick<Estimate, 'lines' | 'total' | 'unpricedRows'> {
+    const lines = [...this.lines.values()].sort((a, b) => b.cost - a.cost || b.messages - a.messages);
+    const total = {
+      messages: 0,
+      billed: 0,
+      freeCustomerService: 0,
+      freeEntryPoint: 0,
+      notDelivered: 0,
+      pricingUnknown: 0,
+      unpriced: 0,
+      cost: 0,
+    };
+    for (const l of lines) {
+      total.messages += l.messages;
+      total.billed += l.billed;
+      total.freeCustomerService += l.freeCustomerService;
+      total.freeEntryPoint += l.freeEntryPoint;
+      total.notDelivered += l.notDelivered;
+      total.pricingUnknown += l.pricingUnknown;
+      total.unpriced += l.unpriced;
+      total.cost += l.cost;
+    }
+    return { lines, total, unpricedRows: { examples: this.unpricedExamples, count: this.unpricedCount } };
   }
+}
+
+export function estimateCost(input: EstimateInput, now: Date): Estimate {
+  const regime = regimeOn(input.sendDate);
+  if (!regime) throw new UnsupportedDateError('before 2025-07-01 Meta charged per conversation');
+  const category = input.category;
+  const tally = new Tally(input.card, input.monthVolume);
+  for (const r of input.recipients) {
+    tally.add(
+      r,
+      category,
+      chargeFor(regime, category, {
+        customerService: input.customerServiceWindows.has(r.key),
+        freeEntryPoint: input.freeEntryPointWindows.has(r.key),
+      }),
+    );
+  }
+  const { lines, total, unpricedRows } = tally.result();
 
   const assumptions = [
     'every message is delivered (Meta bills on delivery): the total is the most this campaign costs',
@@ -188,9 +239,9 @@ export function estimateCost(input: EstimateInput, now: Date): Estimate {
     sendDate: input.sendDate.toISOString(),
     regime,
     category,
-    lines: sorted,
+    lines,
     total,
-    unpricedRows: { examples: unpricedExamples, count: unpricedCount },
+    unpricedRows,
     assumptions,
   };
 }
