@@ -1,3 +1,4 @@
+import { AUDIT_MIGRATIONS } from './schema/audit.js';
 import { CAMPAIGN_MIGRATIONS } from './schema/campaigns.js';
 import { EVENT_MIGRATIONS } from './schema/events.js';
 import { ONBOARDING_MIGRATIONS } from './schema/onboarding.js';
@@ -12,6 +13,7 @@ import type { Migration } from './sqlite.js';
  *   300–399 campaigns ledger (send)
  *   400–499 template edit and deletion history (templates plan/push)
  *   500–599 onboarding progress (onboard)
+ *   800–899 audit trail (audit)
  */
 export const MIGRATIONS: readonly Migration[] = [
   ...EVENT_MIGRATIONS,
@@ -19,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...CAMPAIGN_MIGRATIONS,
   ...TEMPLATE_MIGRATIONS,
   ...ONBOARDING_MIGRATIONS,
+  ...AUDIT_MIGRATIONS,
 ];
