@@ -27,6 +27,7 @@ export const GROUPS: Record<string, string> = {
   webhooks: 'Receive and import signed webhooks into the local store',
   templates: 'Manage message templates, and templates as code (lint, plan, push)',
   campaigns: 'Inspect, resume and reconcile bulk sends',
+  audit: 'Verify, anchor and export the tamper-evident audit trail',
 };
 
 /** The nouns that declare options of their own (NOUN_OPTIONS in flags.ts, loaded only when such a noun runs). */
@@ -192,6 +193,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['campaigns', 'cost'],
     summary: 'What a sent campaign cost, next to its estimate',
     load: () => import('../commands/campaigns/cost.js'),
+  },
+  {
+    path: ['audit', 'verify'],
+    summary: 'Recompute the audit chain and name the first tampered record',
+    load: () => import('../commands/audit/verify.js'),
+  },
+  {
+    path: ['audit', 'anchor'],
+    summary: 'Print the head of the audit chain to publish elsewhere',
+    load: () => import('../commands/audit/anchor.js'),
+  },
+  {
+    path: ['audit', 'export'],
+    summary: 'Export audit records with a manifest, for write-once storage',
+    load: () => import('../commands/audit/export.js'),
   },
   {
     path: ['doctor'],

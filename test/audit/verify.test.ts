@@ -18,6 +18,14 @@ function journal(n = 10): { store: Store; j: AuditJournal } {
   return { store, j };
 }
 
+interface RawRecord {
+  at: number;
+  kind: string;
+  subject: string;
+  hash: string;
+  prev_hash: string;
+}
+
 const sql = (store: Store, text: string, ...args: unknown[]) => store.db.prepare(text).run(...args);
 
 describe('audit verify: what was done to the chain, and where', () => {
@@ -39,7 +47,7 @@ describe('audit verify: what was done to the chain, and where', () => {
   it('a changed content with its content hash and hash recomputed is found at that record', () => {
     const { store, j } = journal();
     const content = '{"template":"other"}';
-    const r5 = store.db.prepare('SELECT * FROM audit_records WHERE seq = 5').get() as Record<string, never>;
+    const r5 = store.db.prepare('SELECT * FROM audit_records WHERE seq = 5').get() as RawRecord;
     const contentHash = sha256(content);
     const hash = recordHash({
       at: r5.at,
@@ -80,12 +88,12 @@ describe('audit verify: what was done to the chain, and where', () => {
 
   it('an inserted record (properly hashed, later ones renumbered) is named', () => {
     const { store, j } = journal();
-    const r4 = store.db.prepare('SELECT * FROM audit_records WHERE seq = 4').get() as Record<string, never>;
+    const r4 = store.db.prepare('SELECT * FROM audit_records WHERE seq = 4').get() as RawRecord;
     sql(store, 'UPDATE audit_records SET seq = -(seq + 1) WHERE seq > 4');
     sql(store, 'UPDATE audit_records SET seq = -seq WHERE seq < 0');
     const content = '{"template":"forged"}';
     const contentHash = sha256(content);
-    const at = (r4.at as number) + 500;
+    const at = r4.at + 500;
     const hash = recordHash({ at, kind: 'send', subject: 'x', contentHash, prevHash: r4.hash });
     sql(
       store,
