@@ -8,6 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Transform } from 'node:stream';
 import { UsageError } from '../errors.js';
 import { fsReason } from '../files.js';
 import { lazyModule } from '../lazy.js';
@@ -166,8 +167,15 @@ async function readManifest(file: string): Promise<Manifest> {
 }
 
 async function* parsedRecords(file: string, format: ExportFormat, onBytes: (b: Buffer) => void) {
-  const input = createReadStream(file);
-  input.on('data', (b) => onBytes(b as Buffer));
+  // hashed on the way through, so that the readers' backpressure still holds (a 'data' listener would not wait)
+  const input = createReadStream(file).pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        onBytes(chunk);
+        done(null, chunk);
+      },
+    }),
+  );
   if (format === 'jsonl') {
     let n = 0;
     for await (const text of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
