@@ -1,7 +1,8 @@
-// The audit trail at 1,000,000 records: `wacx audit verify` and `wacx audit export` as whole commands, their time
-// and peak RSS, next to the same commands on 300,000 records. Target: constant memory, i.e. the 1,000,000-record
-// peak within 15 % of the 300,000-record peak (V8's young generation reaches its full size only after a few hundred thousand records) (a reader that kept the records would need ten times more), and each
-// command finishes with V8's old space capped at 32 MB (1,000,000 records held in memory take several hundred MB).
+// The audit trail at 1,000,000 records: `wacx audit verify`, `wacx audit export` and `wacx audit verify --file` as
+// whole commands, their time and peak RSS, next to the same commands on 300,000 records. Target: constant memory,
+// i.e. the 1,000,000-record peak within 15 % of the 300,000-record peak (V8's young generation reaches its full
+// size only after a few hundred thousand records; a reader that kept the records would need several times more),
+// with V8's old space capped at 32 MB for every command.
 // `BENCH_RECORDS` changes the sizes ("300000,1000000").
 
 import { spawn } from 'node:child_process';
