@@ -28,6 +28,7 @@ export const GROUPS: Record<string, string> = {
   templates: 'Manage message templates, and templates as code (lint, plan, push)',
   campaigns: 'Inspect, resume and reconcile bulk sends',
   audit: 'Verify, anchor and export the tamper-evident audit trail',
+  consent: 'The consent register: who agreed to what, when, with what proof',
 };
 
 /** The nouns that declare options of their own (NOUN_OPTIONS in flags.ts, loaded only when such a noun runs). */
@@ -208,6 +209,31 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['audit', 'export'],
     summary: 'Export audit records with a manifest, for write-once storage',
     load: () => import('../commands/audit/export.js'),
+  },
+  {
+    path: ['consent', 'import'],
+    summary: 'Import consents from a CSV, bad rows named by line',
+    load: () => import('../commands/consent/import.js'),
+  },
+  {
+    path: ['consent', 'grant'],
+    summary: 'Record a consent with its source and proof',
+    load: () => import('../commands/consent/grant.js'),
+  },
+  {
+    path: ['consent', 'revoke'],
+    summary: 'Record a withdrawal of consent',
+    load: () => import('../commands/consent/revoke.js'),
+  },
+  {
+    path: ['consent', 'show'],
+    summary: "A person's whole consent history",
+    load: () => import('../commands/consent/show.js'),
+  },
+  {
+    path: ['consent', 'list'],
+    summary: 'Everyone in the register with their current state',
+    load: () => import('../commands/consent/list.js'),
   },
   {
     path: ['doctor'],

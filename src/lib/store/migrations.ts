@@ -1,5 +1,6 @@
 import { AUDIT_MIGRATIONS } from './schema/audit.js';
 import { CAMPAIGN_MIGRATIONS } from './schema/campaigns.js';
+import { CONSENT_MIGRATIONS } from './schema/consent.js';
 import { EVENT_MIGRATIONS } from './schema/events.js';
 import { ONBOARDING_MIGRATIONS } from './schema/onboarding.js';
 import { SYNC_MIGRATIONS } from './schema/syncs.js';
@@ -14,6 +15,7 @@ import type { Migration } from './sqlite.js';
  *   400–499 template edit and deletion history (templates plan/push)
  *   500–599 onboarding progress (onboard)
  *   800–899 audit trail (audit)
+ *   900–999 consent register (consent)
  */
 export const MIGRATIONS: readonly Migration[] = [
   ...EVENT_MIGRATIONS,
@@ -22,4 +24,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...TEMPLATE_MIGRATIONS,
   ...ONBOARDING_MIGRATIONS,
   ...AUDIT_MIGRATIONS,
+  ...CONSENT_MIGRATIONS,
 ];

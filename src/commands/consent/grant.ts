@@ -1,0 +1,3 @@
+import { changeVerb } from './shared.js';
+
+export default changeVerb('grant');
