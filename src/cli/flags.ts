@@ -46,19 +46,29 @@ export function port(flag: string): FlagParser<number> {
   return integer(flag, 0, 65_535);
 }
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h|d|w)?$/i;
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  sec: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 /**
  * A duration in milliseconds, one grammar for every flag: `500ms`, `90s`, `90` (seconds), `10m` or `10min`,
- * `1.5h`; within [min, max] (default 0 to 24 h).
+ * `1.5h`, `180d`, `26w`; within [min, max] (default 0 to 24 h).
  */
 export function duration(flag: string, options: { min?: number; max?: number } = {}): FlagParser<number> {
   const min = options.min ?? 0;
   const max = options.max ?? 24 * 3_600_000;
   return (raw) => {
     const m = DURATION.exec(raw.trim());
-    if (!m) throw bad(flag, 'a duration', raw, 'Use e.g. 500ms, 90s, 10m or 1h (a bare number is seconds).');
+    if (!m)
+      throw bad(flag, 'a duration', raw, 'Use e.g. 500ms, 90s, 10m, 1h or 180d (a bare number is seconds).');
     const ms = Math.round(Number(m[1]) * UNIT_MS[(m[2] ?? 's').toLowerCase()]!);
     if (ms < min || ms > max)
       throw bad(flag, `a duration from ${formatExactDuration(min)} to ${formatExactDuration(max)}`, raw);

@@ -29,6 +29,7 @@ export const GROUPS: Record<string, string> = {
   campaigns: 'Inspect, resume and reconcile bulk sends',
   audit: 'Verify, anchor and export the tamper-evident audit trail',
   consent: 'The consent register: who agreed to what, when, with what proof',
+  store: 'Look after the local store: retention',
 };
 
 /** The nouns that declare options of their own (NOUN_OPTIONS in flags.ts, loaded only when such a noun runs). */
@@ -234,6 +235,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['consent', 'list'],
     summary: 'Everyone in the register with their current state',
     load: () => import('../commands/consent/list.js'),
+  },
+  {
+    path: ['store', 'prune'],
+    summary: 'Remove message contents older than a retention window',
+    load: () => import('../commands/store/prune.js'),
   },
   {
     path: ['doctor'],

@@ -15,6 +15,7 @@ export const AUDIT_KINDS = [
   'consent',
   'campaign_start',
   'campaign_stop',
+  'retention',
 ] as const;
 export type AuditKind = (typeof AUDIT_KINDS)[number];
 
