@@ -52,13 +52,18 @@ describe('one parser per flag type, one wording', () => {
   });
 
   it('durations out of range or malformed name the flag', () => {
-    for (const raw of ['soon', '-1s', '1d', ''])
+    for (const raw of ['soon', '-1s', '1y', ''])
       expect(failure(duration('--timeout'), raw)?.message).toBe(
         `--timeout: expected a duration, got "${raw}".`,
       );
     expect(failure(duration('--timeout'), '25h')?.message).toBe(
       '--timeout: expected a duration from 0 s to 24 h, got "25h".',
     );
+    expect(failure(duration('--timeout'), '2d')?.message).toBe(
+      '--timeout: expected a duration from 0 s to 24 h, got "2d".',
+    );
+    expect(duration('--older-than', { max: 1e12 })('180d')).toBe(180 * 86_400_000);
+    expect(duration('--older-than', { max: 1e12 })('26w')).toBe(26 * 7 * 86_400_000);
     expect(failure(duration('--timeout', { min: 1 }), '0')?.message).toBe(
       '--timeout: expected a duration from 1 ms to 24 h, got "0".',
     );
