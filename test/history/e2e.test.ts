@@ -1,47 +1,9 @@
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { freePort } from '../helpers/net.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { sandboxWithReceiver } from '../helpers/receiver.js';
+import type { TestSandbox } from '../helpers/sandbox.js';
 
-/** The sandbox delivers to `wacx webhooks serve` (in-process, real HTTP on loopback). */
-async function setup(): Promise<{
-  sb: TestSandbox;
-  env: NodeJS.ProcessEnv;
-  stop: () => Promise<{ code: number; stdout: string; stderr: string }>;
-}> {
-  const port = await freePort();
-  const sb = await startTestSandbox({ webhookUrl: `http://127.0.0.1:${port}/webhook` });
-  const env = sb.env({ WACX_DB: join(sb.home, 'wacx.db') });
-  const controller = new AbortController();
-  const serving = runCli(
-    ['webhooks', 'serve', '--port', String(port), '--verify-token', sb.seed.verifyToken],
-    {
-      env,
-      signal: controller.signal,
-    },
-  );
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const ok = await fetch(
-      `http://127.0.0.1:${port}/webhook?hub.mode=subscribe&hub.verify_token=${sb.seed.verifyToken}&hub.challenge=ok`,
-    ).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('webhooks serve did not start');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return {
-    sb,
-    env,
-    stop: async () => {
-      controller.abort();
-      return serving;
-    },
-  };
-}
+const setup = sandboxWithReceiver;
 
 describe('end-to-end: sandbox → webhooks serve → history status', () => {
   let sb: TestSandbox | undefined;

@@ -4,6 +4,7 @@
  * delivered, and the rows whose pricing never arrived listed (their cost is unknown, not zero). Next to it, the
  * estimate for the same rows at the campaign's start, and why the two differ.
  */
+import type { RowDelivery as SentRow } from '../campaign/stored-campaigns.js';
 import type { Db } from '../store/sqlite.js';
 import type { PricingCategory } from './categories.js';
 import { pricingCategory } from './categories.js';
@@ -11,16 +12,6 @@ import { type Estimate, type EstimateLine, estimateCost, type Outcome, Tally } f
 import { formatMicros, type Micros } from './money.js';
 import type { RateCard } from './rate-card.js';
 import { monthVolumeAt, volumeKey, windowsAt } from './store-inputs.js';
-
-export interface SentRow {
-  key: string;
-  line: number;
-  wamid: string;
-  delivered: boolean;
-  failed: boolean;
-  pricingCategory: string | null;
-  pricingType: string | null;
-}
 
 export interface ActualCost {
   currency: string | null;

@@ -86,6 +86,19 @@ export class CountryOf {
 
 export class UnsupportedDateError extends Error {}
 
+type Counts = Omit<EstimateLine, 'country' | 'market' | 'category'>;
+const COUNT_KEYS = [
+  'messages',
+  'billed',
+  'freeCustomerService',
+  'freeEntryPoint',
+  'notDelivered',
+  'pricingUnknown',
+  'unpriced',
+  'cost',
+] as const satisfies readonly (keyof Counts)[];
+const noCounts = (): Counts => Object.fromEntries(COUNT_KEYS.map((k) => [k, 0])) as Counts;
+
 /** What happened to one message, as far as its price goes. */
 export type Outcome = Charge | 'not_delivered' | 'pricing_unknown';
 
@@ -115,19 +128,7 @@ export class Tally {
     const lineKey = `${country ?? ''}\u0000${marketName ?? ''}\u0000${category}`;
     let line = this.lines.get(lineKey);
     if (!line) {
-      line = {
-        country,
-        market: marketName,
-        category,
-        messages: 0,
-        billed: 0,
-        freeCustomerService: 0,
-        freeEntryPoint: 0,
-        notDelivered: 0,
-        pricingUnknown: 0,
-        unpriced: 0,
-        cost: 0,
-      };
+      line = { country, market: marketName, category, ...noCounts() };
       this.lines.set(lineKey, line);
     }
     line.messages++;
@@ -171,26 +172,8 @@ export class Tally {
 
   result(): Pick<Estimate, 'lines' | 'total' | 'unpricedRows'> {
     const lines = [...this.lines.values()].sort((a, b) => b.cost - a.cost || b.messages - a.messages);
-    const total = {
-      messages: 0,
-      billed: 0,
-      freeCustomerService: 0,
-      freeEntryPoint: 0,
-      notDelivered: 0,
-      pricingUnknown: 0,
-      unpriced: 0,
-      cost: 0,
-    };
-    for (const l of lines) {
-      total.messages += l.messages;
-      total.billed += l.billed;
-      total.freeCustomerService += l.freeCustomerService;
-      total.freeEntryPoint += l.freeEntryPoint;
-      total.notDelivered += l.notDelivered;
-      total.pricingUnknown += l.pricingUnknown;
-      total.unpriced += l.unpriced;
-      total.cost += l.cost;
-    }
+    const total = noCounts();
+    for (const l of lines) for (const k of COUNT_KEYS) total[k] += l[k];
     return { lines, total, unpricedRows: { examples: this.unpricedExamples, count: this.unpricedCount } };
   }
 }
