@@ -100,7 +100,12 @@ export interface AppSubscriptionState {
 export interface AcceptedMessage {
   id: string;
   phone_number_id: string;
-  to: string;
+  /** The phone (wa_id digits) of a send by `to`; null when it went by BSUID. */
+  to: string | null;
+  /** The BSUID of a send by `recipient` (and no `to`); else null. */
+  user_id: string | null;
+  /** Which request field named the recipient (`to` wins when both are given). */
+  via: 'to' | 'recipient';
   type: string;
   template: string | null;
   language: string | null;

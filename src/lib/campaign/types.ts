@@ -13,6 +13,7 @@ export const ROW_STATES: readonly RowState[] = [
 /** Why a row was skipped (never sent). */
 export type SkipReason =
   | 'invalid_phone'
+  | 'invalid_recipient'
   | 'missing_parameter'
   | 'invalid_parameter'
   | 'column_count'
@@ -23,6 +24,7 @@ export type SkipReason =
 
 export const SKIP_REASON_TEXT: Record<SkipReason, string> = {
   invalid_phone: 'invalid phone number',
+  invalid_recipient: 'invalid BSUID (user_id column)',
   missing_parameter: 'missing template parameter',
   invalid_parameter: 'parameter value not allowed by WhatsApp',
   column_count: 'wrong number of columns',
@@ -35,6 +37,7 @@ export const SKIP_REASON_TEXT: Record<SkipReason, string> = {
 /** Skip reasons that are input problems (they make the run partial); the others are expected. */
 export const INVALID_REASONS: ReadonlySet<SkipReason> = new Set([
   'invalid_phone',
+  'invalid_recipient',
   'missing_parameter',
   'invalid_parameter',
   'column_count',
@@ -47,6 +50,8 @@ export interface CampaignOptions {
   map: { column: string; param: string }[];
   /** The phone column actually used (from --phone-column or found in the header). */
   phoneColumn: string | null;
+  /** The BSUID column (`user_id`/`bsuid`) found in the header; absent in campaigns started before BSUIDs. */
+  bsuidColumn?: string | null;
   defaultCountry: string | null;
   /** `--exclude FILE` (absolute), read again on resume. */
   exclude: string | null;
@@ -92,6 +97,8 @@ export interface RowOutcome {
   errorTitle: string | null;
   wamid: string | null;
   attempts: number;
+  /** The BSUID the row named when the webhook store resolved it to a phone (the ledger's rows only). */
+  resolvedFrom?: string | null;
 }
 
 /** Why a run stopped before the end. */

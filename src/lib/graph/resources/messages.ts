@@ -2,6 +2,12 @@ import type { AnswerRead, AnswerShape } from '../answers.js';
 import { type GraphClient, graphPath } from '../client.js';
 import type { SendMessageResponse, SendTemplateRequest } from '../types.js';
 
+/**
+ * A template send to a phone number (`to`) or to a BSUID (`recipient`, meta-cloud-api.md §15.1: top-level, instead
+ * of `to`; v24.0+).
+ */
+export type TemplateSend = Omit<SendTemplateRequest, 'to'> & ({ to: string } | { recipient: string });
+
 export class Messages {
   constructor(private readonly client: GraphClient) {}
 
@@ -11,7 +17,7 @@ export class Messages {
    */
   sendTemplate(
     phoneNumberId: string,
-    msg: SendTemplateRequest,
+    msg: TemplateSend,
     signal?: AbortSignal,
   ): Promise<SendMessageResponse> {
     return this.client.request<SendMessageResponse>({
@@ -57,11 +63,11 @@ export const SEND_ANSWER: AnswerShape<SendMessageResponse> = {
 };
 
 /** The JSON body of a template send (meta-cloud-api.md §6.1). */
-export function templateMessageBody(msg: SendTemplateRequest): Record<string, unknown> {
+export function templateMessageBody(msg: TemplateSend): Record<string, unknown> {
   return {
     messaging_product: 'whatsapp',
     recipient_type: 'individual',
-    to: msg.to,
+    ...('to' in msg ? { to: msg.to } : { recipient: msg.recipient }),
     type: 'template',
     template: {
       name: msg.name,
