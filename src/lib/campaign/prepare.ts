@@ -135,6 +135,21 @@ export async function prepare(
     target.language,
     env.signal,
   );
+  const links = storeIdentityLinks((await env.store()).db);
+  if (target.from) {
+    // before the mapping: who a row goes to is checked without its parameters
+    await refuseBsuidSends(
+      {
+        path: target.csvPath,
+        csvName,
+        shape: identityShape(target),
+        from: target.from,
+        links,
+      },
+      { template, apiVersion: graph.client.apiVersion },
+      env.threads,
+    );
+  }
   const slots = resolveSlots(template, target.columns, target.specs, csvName);
   if (target.slots && !sameSlots(slots, target.slots)) {
     throw new UsageError(
@@ -160,14 +175,7 @@ export async function prepare(
     strict = target.from ? 'checked' : 'nothing_to_read';
     if (target.from) await strictCheck(target.csvPath, shape, target.from, csvName, env.threads);
   }
-  const links = storeIdentityLinks((await env.store()).db);
-  if (target.from) {
-    await refuseBsuidSends(
-      { path: target.csvPath, csvName, shape, from: target.from, links },
-      { template, apiVersion: graph.client.apiVersion },
-      env.threads,
-    );
-  }
+
   if (o.exclude && excludeList && excludeList.invalid.length > 0) {
     env.events.warn(
       `${basename(o.exclude)}: ${excludeList.invalid.length} line(s) are neither phone numbers nor BSUIDs (first: line ${excludeList.invalid[0]!.line}).`,
@@ -397,6 +405,17 @@ function sameSlots(a: readonly Slot[], b: readonly Slot[]): boolean {
 }
 
 // ---- rows that would go to a BSUID ------------------------------------------------------------------------------
+
+/** The rows' identity columns only (no parameter slots). */
+function identityShape(target: PlanTarget): RowShape {
+  return {
+    columns: target.columns,
+    phoneIndex: target.phoneIndex,
+    bsuidIndex: target.bsuidIndex,
+    slots: [],
+    defaultCountry: target.defaultCountry,
+  };
+}
 
 /** The first Graph API version that takes `recipient` (meta-cloud-api.md §15.1: older ones are not known to). */
 const RECIPIENT_MIN_VERSION = 24;
