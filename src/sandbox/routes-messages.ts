@@ -341,7 +341,8 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
     }
     if (userId !== null && t.category.toUpperCase() === 'AUTHENTICATION') {
       throw gerr(131062, 'Business-scoped User ID recipients are not supported for this message', {
-        details: 'Authentication templates must be sent to a phone number (to), not to a business-scoped user id.',
+        details:
+          'Authentication templates must be sent to a phone number (to), not to a business-scoped user id.',
       });
     }
     values = validateTemplate(t, tpl.components);

@@ -116,7 +116,9 @@ describe('a CSV mixing phones and BSUIDs', () => {
     );
     for (const m of sent) expect(m.via === 'to' ? m.user_id : m.to).toBeNull();
     const rows = ledgerRows(dbPath);
-    expect(rows.map((x) => `${x.line}:${x.state}:${x.reason?.split(':')[0] ?? ''}:${x.recipient ?? ''}`)).toEqual([
+    expect(
+      rows.map((x) => `${x.line}:${x.state}:${x.reason?.split(':')[0] ?? ''}:${x.recipient ?? ''}`),
+    ).toEqual([
       `2:sent::${phone(0)}`,
       '3:sent::US.1001',
       '4:sent::MY.2035200694071263',
@@ -128,7 +130,9 @@ describe('a CSV mixing phones and BSUIDs', () => {
       `10:sent::${phone(8)}`,
       '11:skipped:invalid_recipient:',
     ]);
-    expect(r.stderr).toContain(`1 row(s) name a phone the webhook store has lately seen only as a BSUID-only user (bsuid-${k}.csv:10)`);
+    expect(r.stderr).toContain(
+      `1 row(s) name a phone the webhook store has lately seen only as a BSUID-only user (bsuid-${k}.csv:10)`,
+    );
     const json = r.stdout
       .trim()
       .split('\n')
@@ -207,7 +211,12 @@ describe('BSUID rows refused before anything is sent', () => {
     await createAuthTemplate(graph(sb.url), () => sb.flush());
     // US.7777 is linked to a phone in the store: that row goes to the phone and is allowed
     await inbound({ phone: phone(6), bsuid: 'US.7777' }, 'hello', 1_750_000_000);
-    const csv = writeCsv([`+${phone(0)},,123456,A0`, `,US.1001,234567,A1`, `,US.7777,345678,A2`, `MY.42,,456789,A3`]);
+    const csv = writeCsv([
+      `+${phone(0)},,123456,A0`,
+      `,US.1001,234567,A1`,
+      `,US.7777,345678,A2`,
+      `MY.42,,456789,A3`,
+    ]);
     const r = await cli([...otpArgs(csv), '--json']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('AUTHENTICATION template');
@@ -221,7 +230,9 @@ describe('BSUID rows refused before anything is sent', () => {
     const phones = writeCsv([`+${phone(0)},,123456,A0`, `,US.7777,345678,A2`]);
     const ok = await cli(otpArgs(phones));
     expect(ok.code, ok.stderr).toBe(0);
-    expect((await accepted()).map((m) => `${m.via}:${m.to}`).sort()).toEqual([`to:${phone(0)}`, `to:${phone(6)}`].sort());
+    expect((await accepted()).map((m) => `${m.via}:${m.to}`).sort()).toEqual(
+      [`to:${phone(0)}`, `to:${phone(6)}`].sort(),
+    );
   });
 
   it('an API version before v24.0 with a BSUID row: exit 2 naming --api-version, nothing sent', async () => {

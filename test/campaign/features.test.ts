@@ -163,7 +163,9 @@ describe('output', () => {
     expect(r.code).toBe(3);
     const text = readFileSync(report, 'utf8');
     const rows = text.trim().split('\n');
-    expect(rows[0]).toBe('row,line,recipient,status,error_code,error_title,reason,wamid,attempts,identity,resolved_from');
+    expect(rows[0]).toBe(
+      'row,line,recipient,status,error_code,error_title,reason,wamid,attempts,identity,resolved_from',
+    );
     expect(rows).toHaveLength(1 + 1 + evil.length);
     expect(rows[1]).toMatch(new RegExp(`^1,2,${phone(1)},sent,,,,wamid\\.[^,]+,1,phone,$`));
     expect(rows[2]).toMatch(/^2,3,"'=HYPERLINK\(""http:\/\/x"",""y""\)",skipped/);
@@ -278,7 +280,9 @@ describe('dry run', () => {
     expect(r.stderr).toContain(`Report written to ${report}`);
     expect(statSync(report).mode & 0o777).toBe(0o600);
     const rows = readFileSync(report, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('row,line,recipient,status,error_code,error_title,reason,wamid,attempts,identity,resolved_from');
+    expect(rows[0]).toBe(
+      'row,line,recipient,status,error_code,error_title,reason,wamid,attempts,identity,resolved_from',
+    );
     expect(rows.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).toEqual([
       `1,2,${phone(0)},pending`,
       `2,3,${phone(1)},pending`,

@@ -9,7 +9,10 @@ import type { IdentityLinks } from './recipient.js';
  */
 export function storeIdentityLinks(db: Db): IdentityLinks {
   // per BSUID: its phone (the newest seen with it) and whether its newest event carried none
-  const byBsuid = new Map<string, { phone: string | null; phoneAt: number; lastAt: number; lastHadPhone: boolean }>();
+  const byBsuid = new Map<
+    string,
+    { phone: string | null; phoneAt: number; lastAt: number; lastHadPhone: boolean }
+  >();
   const sources = [
     `SELECT from_user_id AS user_id, from_wa_id AS phone, timestamp AS at FROM inbound_messages
      WHERE from_user_id IS NOT NULL AND from_user_id <> ''`,

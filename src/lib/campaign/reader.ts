@@ -3,8 +3,8 @@ import { startNamedWorker } from '../heap.js';
 import { Store } from '../store/sqlite.js';
 import { type IngestRow, Ledger } from './ledger.js';
 import { renderComponents } from './mapping.js';
-import { callbackData } from './reconcile.js';
 import { type IdentityLinks, linkIndex, recipientKind, sendAddress } from './recipient.js';
+import { callbackData } from './reconcile.js';
 import { bsuidRecipientRow, findProblems, ingest, type Problem, type RowShape } from './rows.js';
 
 /**
@@ -192,7 +192,9 @@ async function renderAll(
           }),
         );
       } else if (count <= r.previews) {
-        lines.push(`row ${row.row} (line ${row.line}, ${recipientKind(row.recipient)}): ${JSON.stringify(body)}`);
+        lines.push(
+          `row ${row.row} (line ${row.line}, ${recipientKind(row.recipient)}): ${JSON.stringify(body)}`,
+        );
       }
       cursor = row.row;
     }

@@ -57,7 +57,8 @@ export interface Resolved {
 
 /** The key of a row's identity, with the store's links applied. */
 export function resolveRecipient(given: GivenIdentity, links: LinkIndex): Resolved {
-  const linkedPhone = given.phone === null && given.bsuid !== null ? links.phoneOf.get(given.bsuid) : undefined;
+  const linkedPhone =
+    given.phone === null && given.bsuid !== null ? links.phoneOf.get(given.bsuid) : undefined;
   const phone = given.phone ?? linkedPhone ?? null;
   const bsuid = given.bsuid ?? (phone !== null ? links.bsuidOf.get(phone) : undefined) ?? null;
   const key = phone ?? bsuid!;
@@ -82,6 +83,7 @@ export function sendAddress(key: string): { to: string } | { recipient: string }
 /** Which identity a row's outcome used; null when it has none (a row skipped as invalid: its cell as written). */
 export function outcomeIdentity(o: Pick<RowOutcome, 'recipient' | 'state' | 'reason'>): IdentityKind | null {
   if (o.recipient === null) return null;
-  if (o.state === 'skipped' && o.reason && INVALID_REASONS.has(o.reason.split(':')[0] as SkipReason)) return null;
+  if (o.state === 'skipped' && o.reason && INVALID_REASONS.has(o.reason.split(':')[0] as SkipReason))
+    return null;
   return recipientKind(o.recipient);
 }

@@ -15,11 +15,7 @@ export class Messages {
    * Sends a template message. Never retried by the client: a timeout or reset after the body left surfaces
    * as UnknownOutcomeError, which the caller must record (the Cloud API has no idempotency key).
    */
-  sendTemplate(
-    phoneNumberId: string,
-    msg: TemplateSend,
-    signal?: AbortSignal,
-  ): Promise<SendMessageResponse> {
+  sendTemplate(phoneNumberId: string, msg: TemplateSend, signal?: AbortSignal): Promise<SendMessageResponse> {
     return this.client.request<SendMessageResponse>({
       method: 'POST',
       path: graphPath(phoneNumberId, 'messages'),
