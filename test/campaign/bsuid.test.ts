@@ -13,7 +13,7 @@ import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { createAuthTemplate, graph } from '../sandbox/util.js';
-import { countBy, ledgerRows, orderSendArgs, phone } from './helpers.js';
+import { ledgerRows, orderSendArgs, phone } from './helpers.js';
 
 const COEX = SEED.phoneNumbers.coex.id;
 let sink: Store | undefined;

@@ -1,9 +1,9 @@
 /**
  * Crash safety: the built CLI is killed with SIGKILL at random points of a 5,000-row campaign, at least 20
  * times (10 for the variant whose CSV mixes phones and BSUIDs), and resumed each time. The sandbox's record of
- * accepted messages must never show a recipient twice, and every row must end sent, failed or unknown, with no more unknowns than rows that were in flight at the
- * kills. Status webhooks are ingested into the same store, so that the unknown rows are then reconciled and the
- * rest re-sent with --resend-unknown: in the end every recipient got the message exactly once.
+ * accepted messages must never show a recipient twice, and every row must end sent, failed or unknown, with no more
+ * unknowns than rows that were in flight at the kills. Status webhooks are ingested into the same store, so that
+ * the unknown rows are then reconciled and the rest re-sent with --resend-unknown: in the end every recipient got the message exactly once.
  *
  * Needs `npm run build` (it runs bin/wacx.js).
  */
