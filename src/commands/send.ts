@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.js';
@@ -19,6 +19,7 @@ export interface SendOptions {
   report?: string;
   resendUnknown?: boolean;
   maxInFlight?: number;
+  api?: 'auto' | 'messages' | 'marketing';
   phoneNumberId?: string;
   wabaId?: string;
 }
@@ -74,6 +75,12 @@ export default defineCommand({
         'requests waiting for an answer, at most (default: what the answer time needs)',
         positiveNumber('--max-in-flight', { integer: true }),
       )
+      .addOption(
+        new Option(
+          '--api <api>',
+          'endpoint for the template: messages (/messages), marketing (the Marketing Messages API, MARKETING templates only), auto (marketing when the WABA is onboarded to it)',
+        ).choices(['auto', 'messages', 'marketing']),
+      )
       .addOption(phoneNumberIdOption("sending phone number id (default: the profile's phoneNumberId)"))
       .addOption(wabaIdOption())
       .addHelpText(
@@ -116,6 +123,7 @@ export async function run(opts: SendOptions, deps: Deps): Promise<number> {
       report: opts.report ?? null,
       resendUnknown: Boolean(opts.resendUnknown),
       maxInFlight: opts.maxInFlight ?? null,
+      api: opts.api ?? null,
     },
     env,
   );

@@ -269,7 +269,17 @@ function recipientOf(body: Obj): { input: string; wa: string | null; userId: str
   return { input: to, wa, userId: null };
 }
 
-export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result {
+/**
+ * A send on `/messages`, or on the Marketing Messages API's `/marketing_messages` (§15.3: templates only, MARKETING
+ * only; the same body). A number whose account blocks marketing on the Cloud API refuses marketing templates on
+ * `/messages` with 131063.
+ */
+export function sendMessage(
+  core: SandboxCore,
+  ctx: Ctx,
+  n: NumberState,
+  endpoint: 'messages' | 'marketing_messages' = 'messages',
+): Result {
   core.authenticate(ctx);
   const body = ctx.req.body;
   if (body.status === 'read' && body.message_id !== undefined) {
@@ -339,6 +349,18 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
         details: `template name (${t.name}) in ${t.language} is ${t.status}, not APPROVED`,
       });
     }
+    const marketing = t.category.toUpperCase() === 'MARKETING';
+    if (endpoint === 'marketing_messages' && !marketing) {
+      throw invalidParam(
+        `The Marketing Messages API sends MARKETING templates only; template ${t.name} (${t.language}) is ${t.category}.`,
+      );
+    }
+    if (endpoint === 'messages' && marketing && n.marketingBlocked) {
+      throw gerr(131063, 'Marketing templates disabled on Cloud API', {
+        details:
+          'Marketing template messages cannot be sent through the Cloud API for this account: use the Marketing Messages API (/marketing_messages).',
+      });
+    }
     if (userId !== null && t.category.toUpperCase() === 'AUTHENTICATION') {
       throw gerr(131062, 'Business-scoped User ID recipients are not supported for this message', {
         details:
@@ -347,6 +369,8 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
     }
     values = validateTemplate(t, tpl.components);
     template = t;
+  } else if (endpoint === 'marketing_messages') {
+    throw invalidParam('The Marketing Messages API sends template messages only (type template).');
   } else if (FREE_FORM_TYPES.has(type)) {
     const payload = body[type];
     if (!isObj(payload) && !Array.isArray(payload)) throw missing(`${type} is required for type ${type}`);
@@ -398,6 +422,7 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
     to: wa,
     user_id: userId,
     via: wa !== null ? 'to' : 'recipient',
+    endpoint,
     type,
     template: template ? template.name : null,
     language: template ? template.language : null,
@@ -424,7 +449,12 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
       core,
       n,
       msg,
-      template ? template.category.toLowerCase() : 'service',
+      // deliveries through the Marketing Messages API report its pricing category (§15.3)
+      endpoint === 'marketing_messages'
+        ? 'marketing_lite'
+        : template
+          ? template.category.toLowerCase()
+          : 'service',
       Number(ctx.version.slice(1, 3)),
     );
   }

@@ -28,6 +28,10 @@ export interface NumberState {
   pairBurst: number;
   /** Emit status webhooks for accepted messages. */
   statuses: boolean;
+  /** Marketing templates on /messages are refused with 131063 (`disable_marketing_messages_on_cloud_api`). */
+  marketingBlocked?: boolean;
+  /** Onboarded to the Marketing Messages API (the WABA reports `marketing_messages_onboarding_status`). */
+  marketingOnboarded?: boolean;
   /** ms; null = never onboarded. */
   lastOnboardedTime: number | null;
   inWaba: boolean;
@@ -106,6 +110,8 @@ export interface AcceptedMessage {
   user_id: string | null;
   /** Which request field named the recipient (`to` wins when both are given). */
   via: 'to' | 'recipient';
+  /** The edge it was posted to: /messages or the Marketing Messages API's /marketing_messages. */
+  endpoint: 'messages' | 'marketing_messages';
   type: string;
   template: string | null;
   language: string | null;

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { positiveNumber } from '../../cli/flags.js';
@@ -10,6 +10,7 @@ interface ResumeOptions {
   report?: string;
   maxInFlight?: number;
   strict?: boolean;
+  api?: 'auto' | 'messages' | 'marketing';
 }
 
 export default defineCommand({
@@ -37,6 +38,11 @@ export default defineCommand({
         positiveNumber('--max-in-flight', { integer: true }),
       )
       .option('--strict', 'refuse to continue if a row not read yet is invalid')
+      .addOption(
+        new Option('--api <api>', 'endpoint for the template (default: as the campaign was started)').choices(
+          ['auto', 'messages', 'marketing'],
+        ),
+      )
       .addHelpText(
         'after',
         `
@@ -63,6 +69,7 @@ export async function run(id: string, opts: ResumeOptions, deps: Deps): Promise<
       report: opts.report ?? null,
       maxInFlight: opts.maxInFlight ?? null,
       strict: Boolean(opts.strict),
+      api: opts.api ?? null,
     },
     env,
   );

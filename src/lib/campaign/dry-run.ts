@@ -61,6 +61,7 @@ export async function dryRun(plan: Plan, env: RunEnv): Promise<number> {
           campaignId: plan.id,
           template: plan.templateName,
           language: plan.language,
+          endpoint: plan.endpoint,
           json: env.messagesAsNdjson,
           previews: 3,
         },

@@ -17,7 +17,7 @@ import { type ReadTask, runRead } from './reader.js';
 import { type IdentityLinks, NO_LINKS } from './recipient.js';
 import { findRecipientColumns, type Problem, type RowShape, readHeader } from './rows.js';
 import { checkTemplateRef, fetchApprovedTemplate } from './template.js';
-import type { CampaignOptions, Slot } from './types.js';
+import { type CampaignOptions, SEND_APIS, type SendApi, type SendEndpoint, type Slot } from './types.js';
 
 /**
  * The plan of a campaign run: everything `wacx send`, its dry run and `wacx campaigns resume` check before the
@@ -33,6 +33,8 @@ export interface RunFlags {
   force: boolean;
   maxInFlight: number | null;
   strict: boolean;
+  /** `--api`; null: as the campaign was started (`auto` for a new one). */
+  api: SendApi | null;
 }
 
 /** What a plan is made for: the campaign's identity, CSV and mapping, from `send`'s flags or from the ledger. */
@@ -52,6 +54,8 @@ export interface PlanTarget {
   from: ReadFrom | null;
   /** A stored campaign's parameter slots: the template must still give the same. */
   slots: readonly Slot[] | null;
+  /** A stored campaign's `--api` (null: a new campaign). */
+  api: SendApi | null;
 }
 
 export interface Plan {
@@ -74,6 +78,9 @@ export interface Plan {
   readonly rate: number;
   readonly rateSource: string;
   readonly window: number;
+  /** `--api` for this run, and the endpoint it chose for the template (its category now, the WABA's onboarding). */
+  readonly api: SendApi;
+  readonly endpoint: SendEndpoint;
   /** `--exclude FILE` (absolute) and its numbers. */
   readonly exclude: string | null;
   readonly excluded: ReadonlySet<string>;
@@ -91,6 +98,7 @@ export function storedOptions(plan: Plan): CampaignOptions {
     phoneColumn: plan.shape.columns[plan.shape.phoneIndex] ?? null,
     bsuidColumn: plan.shape.columns[plan.shape.bsuidIndex] ?? null,
     defaultCountry: plan.shape.defaultCountry,
+    api: plan.api,
     exclude: plan.exclude,
     slots: [...plan.shape.slots],
   };
@@ -109,6 +117,9 @@ export function checkRunFlags(flags: RunFlags): RunFlags {
   checkRateCeiling(flags.rate, flags.force);
   if (flags.maxInFlight !== null && !(Number.isInteger(flags.maxInFlight) && flags.maxInFlight > 0)) {
     throw new UsageError(`--max-in-flight must be a positive integer.`, { location: '--max-in-flight' });
+  }
+  if (flags.api !== null && !SEND_APIS.includes(flags.api)) {
+    throw new UsageError(`--api must be one of ${SEND_APIS.join(', ')}.`, { location: '--api' });
   }
   return flags;
 }
@@ -167,6 +178,8 @@ export async function prepare(
     slots: Object.freeze([...slots]),
     defaultCountry: target.defaultCountry,
   });
+  const api = flags.api ?? target.api ?? 'auto';
+  const endpoint = await chooseEndpoint(api, template, graph, target.wabaId);
   const pn = await graph.phoneNumbers.get(target.phoneNumberId, THROUGHPUT_FIELDS, env.signal);
   const limit = numberThroughput(pn);
   const rate = resolveRate(flags.rate, flags.force, limit);
@@ -197,6 +210,8 @@ export async function prepare(
     rate,
     rateSource: limit.source,
     window: flags.maxInFlight ?? defaultWindow(rate),
+    api,
+    endpoint,
     exclude: o.exclude,
     excluded: excludeList?.numbers ?? new Set<string>(),
     strict,
@@ -270,6 +285,7 @@ export async function checkSendFlags(
       defaultCountry,
       from: { offset: header.end, lines: header.endLines, nextRow: 1 },
       slots: null,
+      api: null,
     },
     csv: { size: stat.size, mtimeMs: Math.round(stat.mtimeMs), sha256 },
     named: req.campaignId !== null,
@@ -316,6 +332,7 @@ export async function storedTarget(campaign: Campaign): Promise<PlanTarget> {
       ? null
       : { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow },
     slots: campaign.options.slots,
+    api: campaign.options.api ?? 'auto',
   };
 }
 
@@ -471,4 +488,40 @@ async function refuseBsuidSends(
       hint: `Pass --api-version v${RECIPIENT_MIN_VERSION}.0 or later (or \`wacx config set apiVersion v25.0\`).`,
     },
   );
+}
+
+// ---- which endpoint ---------------------------------------------------------------------------------------------
+
+/** `marketing_messages_onboarding_status` values that mean onboarding is complete (exact values UNCERTAIN, §15.3). */
+const ONBOARDED = new Set(['ONBOARDED', 'COMPLETE', 'COMPLETED', 'APPROVED', 'ACTIVE']);
+
+/**
+ * The endpoint of `--api` for this template, by its category as the API gives it now (meta-cloud-api.md §15.3):
+ * the Marketing Messages API takes MARKETING templates only; `auto` uses it when the WABA reports a completed
+ * onboarding (a WABA that cannot say is taken as not onboarded), else /messages.
+ */
+async function chooseEndpoint(
+  api: SendApi,
+  template: MessageTemplate,
+  graph: Graph,
+  wabaId: string,
+): Promise<SendEndpoint> {
+  const marketing = String(template.category).toUpperCase() === 'MARKETING';
+  if (api === 'messages') return 'messages';
+  if (api === 'marketing') {
+    if (!marketing) {
+      throw new UsageError(
+        `Template "${template.name}" (${template.language}) is ${template.category} now: the Marketing Messages API takes MARKETING templates only.`,
+        { location: '--api', hint: 'Send it with --api messages (or --api auto).' },
+      );
+    }
+    return 'marketing_messages';
+  }
+  if (!marketing) return 'messages';
+  const waba = await graph.waba.get(wabaId, ['id', 'marketing_messages_onboarding_status']).catch(() => null);
+  const status = (waba as { marketing_messages_onboarding_status?: unknown } | null)
+    ?.marketing_messages_onboarding_status;
+  return typeof status === 'string' && ONBOARDED.has(status.toUpperCase())
+    ? 'marketing_messages'
+    : 'messages';
 }

@@ -1,4 +1,4 @@
-import { templateMessageBody } from '../graph/resources/messages.js';
+import { marketingMessageBody, templateMessageBody } from '../graph/resources/messages.js';
 import { startNamedWorker } from '../heap.js';
 import { Store } from '../store/sqlite.js';
 import { type IngestRow, Ledger } from './ledger.js';
@@ -6,6 +6,7 @@ import { renderComponents } from './mapping.js';
 import { type IdentityLinks, linkIndex, recipientKind, sendAddress } from './recipient.js';
 import { callbackData } from './reconcile.js';
 import { bsuidRecipientRow, findProblems, ingest, type Problem, type RowShape } from './rows.js';
+import type { SendEndpoint } from './types.js';
 
 /**
  * Reading the CSV (parsing, phone normalisation, validation, dedupe into the ledger) runs in a worker thread when
@@ -30,7 +31,14 @@ export interface ReadTask {
   batchMs: number;
   /** Dry run: after reading, render every pending message. */
   render?:
-    | { campaignId: string; template: string; language: string; json: boolean; previews: number }
+    | {
+        campaignId: string;
+        template: string;
+        language: string;
+        endpoint: SendEndpoint;
+        json: boolean;
+        previews: number;
+      }
     | undefined;
   problemLimit?: number;
 }
@@ -164,6 +172,7 @@ async function renderAll(
 ): Promise<void> {
   const r = task.render!;
   const slots = task.shape.slots;
+  const messageBody = r.endpoint === 'marketing_messages' ? marketingMessageBody : templateMessageBody;
   let cursor = 0;
   let count = 0;
   for (;;) {
@@ -171,7 +180,7 @@ async function renderAll(
     if (rows.length === 0) break;
     const lines: string[] = [];
     for (const row of rows) {
-      const body = templateMessageBody({
+      const body = messageBody({
         ...sendAddress(row.recipient),
         name: r.template,
         language: r.language,
@@ -188,6 +197,7 @@ async function renderAll(
             line: row.line,
             to: row.recipient,
             identity: recipientKind(row.recipient),
+            endpoint: r.endpoint,
             body,
           }),
         );

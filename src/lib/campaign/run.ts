@@ -192,7 +192,13 @@ async function send(
       language: campaign.language,
       slots: plan.shape.slots,
       campaignId: campaign.id,
+      endpoint: plan.endpoint,
     });
+    if (plan.endpoint === 'marketing_messages') {
+      events.info(
+        `MARKETING template: sending through the Marketing Messages API (/marketing_messages, --api ${plan.api}).`,
+      );
+    }
     const bsuidOnly = new BsuidOnlyPhones(plan.csvName);
     let ingestDone = plan.from === null;
     let ingestError: unknown;

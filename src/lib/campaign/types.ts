@@ -44,6 +44,17 @@ export const INVALID_REASONS: ReadonlySet<SkipReason> = new Set([
   'malformed_csv',
 ]);
 
+/**
+ * Which endpoint sends the campaign's templates (`--api`): `messages` (/messages), `marketing` (the Marketing
+ * Messages API, /marketing_messages: MARKETING templates only), or `auto` (marketing templates through
+ * /marketing_messages when the WABA is onboarded to it, else /messages).
+ */
+export type SendApi = 'auto' | 'messages' | 'marketing';
+export const SEND_APIS: readonly SendApi[] = ['auto', 'messages', 'marketing'];
+
+/** The edge a template send is posted to. */
+export type SendEndpoint = 'messages' | 'marketing_messages';
+
 /** The options that shape every message of a campaign, stored with it so that a resume renders the same. */
 export interface CampaignOptions {
   /** `--map` as given: column → parameter spec. */
@@ -53,6 +64,8 @@ export interface CampaignOptions {
   /** The BSUID column (`user_id`/`bsuid`) found in the header; absent in campaigns started before BSUIDs. */
   bsuidColumn?: string | null;
   defaultCountry: string | null;
+  /** `--api` as the campaign was started (absent: started before it existed, `auto`). */
+  api?: SendApi;
   /** `--exclude FILE` (absolute), read again on resume. */
   exclude: string | null;
   /** The resolved parameter slots; the `params` of every row are in this order. */

@@ -16,10 +16,28 @@ export class Messages {
    * as UnknownOutcomeError, which the caller must record (the Cloud API has no idempotency key).
    */
   sendTemplate(phoneNumberId: string, msg: TemplateSend, signal?: AbortSignal): Promise<SendMessageResponse> {
+    return this.post(phoneNumberId, 'messages', templateMessageBody(msg), signal);
+  }
+
+  /** Sends a MARKETING template through the Marketing Messages API (marketingMessageBody). Never retried either. */
+  sendMarketingTemplate(
+    phoneNumberId: string,
+    msg: TemplateSend,
+    signal?: AbortSignal,
+  ): Promise<SendMessageResponse> {
+    return this.post(phoneNumberId, 'marketing_messages', marketingMessageBody(msg), signal);
+  }
+
+  private post(
+    phoneNumberId: string,
+    edge: string,
+    body: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+  ): Promise<SendMessageResponse> {
     return this.client.request<SendMessageResponse>({
       method: 'POST',
-      path: graphPath(phoneNumberId, 'messages'),
-      body: templateMessageBody(msg),
+      path: graphPath(phoneNumberId, edge),
+      body,
       idempotent: false,
       signal,
       answer: SEND_ANSWER,
@@ -72,4 +90,13 @@ export function templateMessageBody(msg: TemplateSend): Record<string, unknown> 
     },
     ...(msg.bizOpaqueCallbackData ? { biz_opaque_callback_data: msg.bizOpaqueCallbackData } : {}),
   };
+}
+
+/**
+ * The body of a send through the Marketing Messages API (`/marketing_messages`, meta-cloud-api.md §15.3): a template
+ * send's, with `product_policy` always explicit (sources disagree on its default). STRICT: the message goes through
+ * this API or fails, never silently through the Cloud API instead.
+ */
+export function marketingMessageBody(msg: TemplateSend): Record<string, unknown> {
+  return { ...templateMessageBody(msg), product_policy: 'STRICT' };
 }
