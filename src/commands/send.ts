@@ -1,7 +1,8 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.js';
+import type { SendApi } from '../lib/campaign/types.js';
 
 export interface SendOptions {
   csv: string;
@@ -19,7 +20,7 @@ export interface SendOptions {
   report?: string;
   resendUnknown?: boolean;
   maxInFlight?: number;
-  api?: 'auto' | 'messages' | 'marketing';
+  api?: SendApi;
   phoneNumberId?: string;
   wabaId?: string;
 }
@@ -75,11 +76,9 @@ export default defineCommand({
         'requests waiting for an answer, at most (default: what the answer time needs)',
         positiveNumber('--max-in-flight', { integer: true }),
       )
-      .addOption(
-        new Option(
-          '--api <api>',
-          'endpoint for the template: messages (/messages), marketing (the Marketing Messages API, MARKETING templates only), auto (marketing when the WABA is onboarded to it)',
-        ).choices(['auto', 'messages', 'marketing']),
+      .option(
+        '--api <api>',
+        'endpoint: auto (default: MARKETING templates through the Marketing Messages API once the WABA is onboarded to it), messages, marketing',
       )
       .addOption(phoneNumberIdOption("sending phone number id (default: the profile's phoneNumberId)"))
       .addOption(wabaIdOption())

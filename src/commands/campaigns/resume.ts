@@ -1,7 +1,8 @@
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { positiveNumber } from '../../cli/flags.js';
+import type { SendApi } from '../../lib/campaign/types.js';
 
 interface ResumeOptions {
   rate?: number;
@@ -10,7 +11,7 @@ interface ResumeOptions {
   report?: string;
   maxInFlight?: number;
   strict?: boolean;
-  api?: 'auto' | 'messages' | 'marketing';
+  api?: SendApi;
 }
 
 export default defineCommand({
@@ -38,11 +39,7 @@ export default defineCommand({
         positiveNumber('--max-in-flight', { integer: true }),
       )
       .option('--strict', 'refuse to continue if a row not read yet is invalid')
-      .addOption(
-        new Option('--api <api>', 'endpoint for the template (default: as the campaign was started)').choices(
-          ['auto', 'messages', 'marketing'],
-        ),
-      )
+      .option('--api <api>', 'endpoint: auto, messages or marketing (default: as the campaign was started)')
       .addHelpText(
         'after',
         `
