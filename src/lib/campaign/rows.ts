@@ -41,7 +41,7 @@ function checkIdentity(
     return {
       ok: false,
       reason: 'invalid_recipient',
-      message: `"${rawBsuid}" (column "${column}") is not a BSUID (CC.digits, e.g. US.13491208655302741918)`,
+      message: `"${rawBsuid}" (column "${column}") is not a BSUID (CC. and up to 128 letters or digits, e.g. US.13491208655302741918)`,
       input,
     };
   }
