@@ -33,9 +33,12 @@ function checkIdentity(
   fields: readonly string[],
   shape: RowShape,
 ): { ok: true; identity: GivenIdentity; input: string } | Extract<Checked, { ok: false }> {
-  const rawPhone = shape.phoneIndex >= 0 ? (fields[shape.phoneIndex] ?? '').trim() : '';
-  const rawBsuid = shape.bsuidIndex >= 0 ? (fields[shape.bsuidIndex] ?? '').trim() : '';
-  const input = rawPhone || rawBsuid;
+  const phoneCell = shape.phoneIndex >= 0 ? (fields[shape.phoneIndex] ?? '') : '';
+  const bsuidCell = shape.bsuidIndex >= 0 ? (fields[shape.bsuidIndex] ?? '') : '';
+  const rawPhone = phoneCell.trim();
+  const rawBsuid = bsuidCell.trim();
+  // a skipped row keeps its cell as written (the report neutralises what a spreadsheet would evaluate)
+  const input = rawPhone !== '' ? phoneCell : bsuidCell;
   if (rawBsuid !== '' && !isBsuid(rawBsuid)) {
     const column = shape.columns[shape.bsuidIndex];
     return {
@@ -58,8 +61,8 @@ function checkIdentity(
     }
     bsuid = rawPhone;
   } else if (rawPhone !== '' || bsuid === null) {
-    const r = normalisePhone(rawPhone, shape.defaultCountry);
-    if (!r.ok) return { ok: false, reason: 'invalid_phone', message: r.reason, input: rawPhone };
+    const r = normalisePhone(phoneCell, shape.defaultCountry);
+    if (!r.ok) return { ok: false, reason: 'invalid_phone', message: r.reason, input: phoneCell };
     phone = r.e164;
   }
   return { ok: true, identity: { phone, bsuid }, input };
