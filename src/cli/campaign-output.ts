@@ -1,5 +1,6 @@
 import type { EngineNotice } from '../lib/campaign/engine.js';
 import type { SendEvents, SendStart, Snapshot, Summary } from '../lib/campaign/events.js';
+import { outcomeIdentity } from '../lib/campaign/recipient.js';
 import { INVALID_REASONS, type RowOutcome, type SkipReason } from '../lib/campaign/types.js';
 import { formatDuration } from '../lib/io/format.js';
 import type { Io } from '../lib/io/io.js';
@@ -323,6 +324,7 @@ export function rowJson(campaign: string, o: RowOutcome): Record<string, unknown
     row: o.row,
     line: o.line,
     to: o.recipient,
+    identity: outcomeIdentity(o),
     status: o.state,
     reason: o.reason,
     error_code: o.errorCode,

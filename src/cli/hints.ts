@@ -14,6 +14,7 @@ const BY_TABLE_CODE: ReadonlyMap<number, string> = new Map([
   [200, 'The token has no permission on this asset: check its granular scopes with `wacx auth status`.'],
   [2635, 'This Graph API version is deprecated or unknown: use --api-version v25.0 (or `wacx config set apiVersion v25.0`).'],
   [130429, 'Throughput exceeded: lower --rate (coexistence numbers allow 20 messages/s).'],
+  [131063, 'The account blocks marketing templates on /messages: send with --api marketing (the Marketing Messages API); a campaign resumed so sends the rows not sent yet, once each.'],
   [132000, 'Pass exactly the parameters the template declares (`wacx templates get NAME`).'],
   [132001, 'Check the template name and language, and that it is APPROVED (`wacx templates list`).'],
   [133010, 'For a coexistence number: check it was not offboarded (`wacx doctor`); wait for ACCOUNT_RECONNECTED.'],

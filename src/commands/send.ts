@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.js';
+import type { SendApi } from '../lib/campaign/types.js';
 
 export interface SendOptions {
   csv: string;
@@ -19,6 +20,7 @@ export interface SendOptions {
   report?: string;
   resendUnknown?: boolean;
   maxInFlight?: number;
+  api?: SendApi;
   phoneNumberId?: string;
   wabaId?: string;
 }
@@ -74,6 +76,10 @@ export default defineCommand({
         'requests waiting for an answer, at most (default: what the answer time needs)',
         positiveNumber('--max-in-flight', { integer: true }),
       )
+      .option(
+        '--api <api>',
+        'endpoint: auto (default: MARKETING templates through the Marketing Messages API once the WABA is onboarded to it), messages, marketing',
+      )
       .addOption(phoneNumberIdOption("sending phone number id (default: the profile's phoneNumberId)"))
       .addOption(wabaIdOption())
       .addHelpText(
@@ -116,6 +122,7 @@ export async function run(opts: SendOptions, deps: Deps): Promise<number> {
       report: opts.report ?? null,
       resendUnknown: Boolean(opts.resendUnknown),
       maxInFlight: opts.maxInFlight ?? null,
+      api: opts.api ?? null,
     },
     env,
   );

@@ -34,22 +34,24 @@ export function scheduleStatuses(
     type: pricingCategory === 'service' ? 'free_customer_service' : 'regular',
     category: pricingCategory,
   };
+  // a send by BSUID has no phone: its statuses name the user id only (§15.1)
+  const to = msg.to ?? msg.user_id ?? '';
   const conversation =
-    version < 24 ? { id: `CONVERSATION_${msg.to}`, origin: { type: pricingCategory } } : undefined;
+    version < 24 ? { id: `CONVERSATION_${to}`, origin: { type: pricingCategory } } : undefined;
   const cb = msg.callback_data;
   const status = (s: string, extra?: Record<string, unknown>) => {
     const o: Record<string, unknown> = {
       id: msg.id,
       status: s,
       timestamp: sec(core.clock.now()),
-      recipient_id: msg.to,
     };
+    if (msg.to !== null) o.recipient_id = msg.to;
+    if (msg.user_id !== null) o.recipient_user_id = msg.user_id;
     if (cb !== null) o.biz_opaque_callback_data = cb;
     if (extra) Object.assign(o, extra);
     core.queueStatus(n.id, o);
   };
   const withPricing = conversation ? { conversation, pricing } : { pricing };
-  const to = msg.to;
   if (to.endsWith(FATES.undeliverable) || to.endsWith(FATES.ecosystem)) {
     const code = to.endsWith(FATES.undeliverable) ? 131026 : 131049;
     const title =

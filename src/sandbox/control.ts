@@ -40,6 +40,8 @@ function numberSummary(core: SandboxCore) {
     pair_limit: n.pairLimit,
     pair_burst: n.pairBurst,
     statuses: n.statuses,
+    marketing_blocked_on_messages: n.marketingBlocked ?? false,
+    marketing_messages_onboarded: n.marketingOnboarded ?? false,
     last_onboarded_time: n.lastOnboardedTime,
     sync_requests: Object.fromEntries(n.syncRequests),
   }));
@@ -252,6 +254,11 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
           if (body.pair_limit !== undefined) n.pairLimit = Boolean(body.pair_limit);
           if (body.pair_burst !== undefined) n.pairBurst = Math.max(1, Number(body.pair_burst));
           if (body.statuses !== undefined) n.statuses = Boolean(body.statuses);
+          // the Marketing Messages API switches: 131063 for marketing on /messages; onboarding (WABA field)
+          if (body.marketing_blocked_on_messages !== undefined)
+            n.marketingBlocked = Boolean(body.marketing_blocked_on_messages);
+          if (body.marketing_messages_onboarded !== undefined)
+            n.marketingOnboarded = Boolean(body.marketing_messages_onboarded);
           if (body.last_onboarded_time !== undefined) n.lastOnboardedTime = Number(body.last_onboarded_time);
         }
         return { json: numberSummary(core).find((x) => x.id === n.id) };

@@ -153,7 +153,7 @@ export function renderPhone(core: SandboxCore, n: NumberState, fields: string[],
 
 export const WABA_DEFAULT_FIELDS = ['id', 'name'];
 
-export function wabaField(_core: SandboxCore, field: string, version: string): unknown {
+export function wabaField(core: SandboxCore, field: string, version: string): unknown {
   switch (field) {
     case 'id':
       return SEED.waba.id;
@@ -182,7 +182,7 @@ export function wabaField(_core: SandboxCore, field: string, version: string): u
     case 'marketing_messages_lite_api_status':
       return 'INELIGIBLE';
     case 'marketing_messages_onboarding_status':
-      return 'NOT_STARTED';
+      return [...core.world.numbers.values()].some((n) => n.marketingOnboarded) ? 'ONBOARDED' : 'NOT_STARTED';
     case 'creation_time':
       return formatGraphTime(Date.UTC(2025, 0, 15, 9, 30, 0));
     case 'on_behalf_of_business_info':

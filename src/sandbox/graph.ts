@@ -36,9 +36,9 @@ export function graphRouter(core: SandboxCore, ctx: Ctx): Result | Promise<Resul
   const extra = segs.length > 3;
 
   // hot path first
-  if (edge === 'messages' && method === 'POST' && !extra) {
+  if ((edge === 'messages' || edge === 'marketing_messages') && method === 'POST' && !extra) {
     const n = core.numberOf(id);
-    if (n) return sendMessage(core, ctx, n);
+    if (n) return sendMessage(core, ctx, n, edge);
   }
 
   if (id === 'oauth' && edge === 'access_token' && !extra) return accessToken(core, ctx);

@@ -4,6 +4,7 @@
  * throttling storm refuses every send), validation (template existence/status/params,
  * free-form window), pair rate limit (131056), then accept and schedule status webhooks.
  */
+import { isBsuid } from '../lib/identity/bsuid.js';
 import { FATES, scheduleStatuses, templateStatusUpdate } from './activity.js';
 import type { Ctx, Result, SandboxCore } from './core.js';
 import { gerr, invalidParam } from './errors.js';
@@ -242,7 +243,43 @@ function findTemplate(core: SandboxCore, name: string, language: string): Templa
   });
 }
 
-export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result {
+/**
+ * Who a send goes to (§15.1): `to` (a phone number) or, without it, the top-level `recipient` (a BSUID or parent
+ * BSUID). When both are present `to` wins and the send follows the phone path.
+ */
+function recipientOf(body: Obj): { input: string; wa: string | null; userId: string | null } {
+  const to = body.to;
+  const recipient = body.recipient;
+  if ((to === undefined || to === null || to === '') && typeof recipient === 'string' && recipient !== '') {
+    if (!isBsuid(recipient)) {
+      throw gerr(131009, 'Parameter value is not valid', {
+        details: `recipient: ${JSON.stringify(recipient)} is not a valid business-scoped user id`,
+      });
+    }
+    return { input: recipient, wa: null, userId: recipient };
+  }
+  if (typeof to !== 'string' || to.trim() === '')
+    throw invalidParam('The parameter to (or recipient) is required.');
+  const wa = to.replace(/[^\d]/g, '');
+  if (wa.length < 8 || wa.length > 15 || /[^\d\s+().-]/.test(to)) {
+    throw gerr(131009, 'Parameter value is not valid', {
+      details: `to: ${JSON.stringify(to)} is not a valid WhatsApp phone number`,
+    });
+  }
+  return { input: to, wa, userId: null };
+}
+
+/**
+ * A send on `/messages`, or on the Marketing Messages API's `/marketing_messages` (§15.3: templates only, MARKETING
+ * only; the same body). A number whose account blocks marketing on the Cloud API refuses marketing templates on
+ * `/messages` with 131063.
+ */
+export function sendMessage(
+  core: SandboxCore,
+  ctx: Ctx,
+  n: NumberState,
+  endpoint: 'messages' | 'marketing_messages' = 'messages',
+): Result {
   core.authenticate(ctx);
   const body = ctx.req.body;
   if (body.status === 'read' && body.message_id !== undefined) {
@@ -273,14 +310,9 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
 
   if (body.messaging_product !== 'whatsapp')
     throw invalidParam('The parameter messaging_product is required and must be "whatsapp".');
-  const to = body.to;
-  if (typeof to !== 'string' || to.trim() === '') throw invalidParam('The parameter to is required.');
-  const wa = to.replace(/[^\d]/g, '');
-  if (wa.length < 8 || wa.length > 15 || /[^\d\s+().-]/.test(to)) {
-    throw gerr(131009, 'Parameter value is not valid', {
-      details: `to: ${JSON.stringify(to)} is not a valid WhatsApp phone number`,
-    });
-  }
+  const { input, wa, userId } = recipientOf(body);
+  /** The recipient's identity for the window, the pair limit and the status fates. */
+  const who = wa ?? userId!;
   if (wa === n.e164)
     throw gerr(131021, 'Recipient cannot be sender', {
       details: 'Sender and recipient phone number is the same.',
@@ -317,8 +349,28 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
         details: `template name (${t.name}) in ${t.language} is ${t.status}, not APPROVED`,
       });
     }
+    const marketing = t.category.toUpperCase() === 'MARKETING';
+    if (endpoint === 'marketing_messages' && !marketing) {
+      throw invalidParam(
+        `The Marketing Messages API sends MARKETING templates only; template ${t.name} (${t.language}) is ${t.category}.`,
+      );
+    }
+    if (endpoint === 'messages' && marketing && n.marketingBlocked) {
+      throw gerr(131063, 'Marketing templates disabled on Cloud API', {
+        details:
+          'Marketing template messages cannot be sent through the Cloud API for this account: use the Marketing Messages API (/marketing_messages).',
+      });
+    }
+    if (userId !== null && t.category.toUpperCase() === 'AUTHENTICATION') {
+      throw gerr(131062, 'Business-scoped User ID recipients are not supported for this message', {
+        details:
+          'Authentication templates must be sent to a phone number (to), not to a business-scoped user id.',
+      });
+    }
     values = validateTemplate(t, tpl.components);
     template = t;
+  } else if (endpoint === 'marketing_messages') {
+    throw invalidParam('The Marketing Messages API sends template messages only (type template).');
   } else if (FREE_FORM_TYPES.has(type)) {
     const payload = body[type];
     if (!isObj(payload) && !Array.isArray(payload)) throw missing(`${type} is required for type ${type}`);
@@ -328,7 +380,7 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
       if (b.length > 4096) throw invalidParam('text.body must be at most 4096 characters');
       textBody = b;
     }
-    const last = core.world.csw.get(`${n.id}|${wa}`);
+    const last = core.world.csw.get(`${n.id}|${who}`);
     if (last === undefined || now - last > 24 * 3_600_000) {
       throw gerr(131047, 'Re-engagement message', {
         details:
@@ -342,7 +394,7 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
   }
 
   if (n.pairLimit) {
-    const key = `${n.id}|${wa}`;
+    const key = `${n.id}|${who}`;
     let b = core.world.pairBuckets.get(key);
     if (!b) {
       b = { tokens: n.pairBurst, at: now };
@@ -362,12 +414,15 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
   }
 
   countFor(n, second).accepted++;
-  const id = newWamid(wa);
+  const id = newWamid(wa ?? who.replace(/\W/g, ''));
   const tpl = body.template as Obj | undefined;
   const msg: AcceptedMessage = {
     id,
     phone_number_id: n.id,
     to: wa,
+    user_id: userId,
+    via: wa !== null ? 'to' : 'recipient',
+    endpoint,
     type,
     template: template ? template.name : null,
     language: template ? template.language : null,
@@ -394,15 +449,24 @@ export function sendMessage(core: SandboxCore, ctx: Ctx, n: NumberState): Result
       core,
       n,
       msg,
-      template ? template.category.toLowerCase() : 'service',
+      // deliveries through the Marketing Messages API report its pricing category (§15.3)
+      endpoint === 'marketing_messages'
+        ? 'marketing_lite'
+        : template
+          ? template.category.toLowerCase()
+          : 'service',
       Number(ctx.version.slice(1, 3)),
     );
   }
-  const input = JSON.stringify(to);
+  // a BSUID send answers with the user id and no wa_id (§15.1)
+  const contact =
+    wa !== null
+      ? `{"input":${JSON.stringify(input)},"wa_id":"${wa}"}`
+      : `{"input":${JSON.stringify(input)},"user_id":${JSON.stringify(userId)}}`;
   return {
     raw: template
-      ? `{"messaging_product":"whatsapp","contacts":[{"input":${input},"wa_id":"${wa}"}],"messages":[{"id":"${id}","message_status":"accepted"}]}`
-      : `{"messaging_product":"whatsapp","contacts":[{"input":${input},"wa_id":"${wa}"}],"messages":[{"id":"${id}"}]}`,
+      ? `{"messaging_product":"whatsapp","contacts":[${contact}],"messages":[{"id":"${id}","message_status":"accepted"}]}`
+      : `{"messaging_product":"whatsapp","contacts":[${contact}],"messages":[{"id":"${id}"}]}`,
   };
 }
 

@@ -28,6 +28,10 @@ export interface NumberState {
   pairBurst: number;
   /** Emit status webhooks for accepted messages. */
   statuses: boolean;
+  /** Marketing templates on /messages are refused with 131063 (`disable_marketing_messages_on_cloud_api`). */
+  marketingBlocked?: boolean;
+  /** Onboarded to the Marketing Messages API (the WABA reports `marketing_messages_onboarding_status`). */
+  marketingOnboarded?: boolean;
   /** ms; null = never onboarded. */
   lastOnboardedTime: number | null;
   inWaba: boolean;
@@ -100,7 +104,14 @@ export interface AppSubscriptionState {
 export interface AcceptedMessage {
   id: string;
   phone_number_id: string;
-  to: string;
+  /** The phone (wa_id digits) of a send by `to`; null when it went by BSUID. */
+  to: string | null;
+  /** The BSUID of a send by `recipient` (and no `to`); else null. */
+  user_id: string | null;
+  /** Which request field named the recipient (`to` wins when both are given). */
+  via: 'to' | 'recipient';
+  /** The edge it was posted to: /messages or the Marketing Messages API's /marketing_messages. */
+  endpoint: 'messages' | 'marketing_messages';
   type: string;
   template: string | null;
   language: string | null;

@@ -1,9 +1,9 @@
 /**
  * Crash safety: the built CLI is killed with SIGKILL at random points of a 5,000-row campaign, at least 20
- * times, and resumed each time. The sandbox's record of accepted messages must never show a recipient twice,
- * and every row must end sent, failed or unknown, with no more unknowns than rows that were in flight at the
- * kills. Status webhooks are ingested into the same store, so that the unknown rows are then reconciled and the
- * rest re-sent with --resend-unknown: in the end every recipient got the message exactly once.
+ * times (10 kills of 2,000 rows for the variant whose CSV mixes phones and BSUIDs), and resumed each time. The sandbox's record of
+ * accepted messages must never show a recipient twice, and every row must end sent, failed or unknown, with no more
+ * unknowns than rows that were in flight at the kills. Status webhooks are ingested into the same store, so that
+ * the unknown rows are then reconciled and the rest re-sent with --resend-unknown: in the end every recipient got the message exactly once.
  *
  * Needs `npm run build` (it runs bin/wacx.js).
  */
@@ -29,11 +29,23 @@ const ROWS = 5000;
 const KILLS = 20;
 
 interface Accepted {
-  to: string;
+  to: string | null;
+  user_id: string | null;
   callback_data: string | null;
 }
 
-async function crashRun(options: { faults: boolean; seed: number }) {
+/** Who a message went to: the phone of a send by `to`, the BSUID of a send by `recipient`. */
+const recipientOf = (m: Accepted) => m.to ?? m.user_id;
+
+async function crashRun(options: {
+  faults: boolean;
+  seed: number;
+  bsuids?: boolean;
+  kills?: number;
+  rows?: number;
+}) {
+  const killCount = options.kills ?? KILLS;
+  const rowCount = options.rows ?? ROWS;
   const random = rng(options.seed);
   let store: Store | undefined;
   const sb: TestSandbox = await startTestSandbox({
@@ -53,7 +65,7 @@ async function crashRun(options: { faults: boolean; seed: number }) {
   try {
     await sb.control(`numbers/${SEED.phoneNumbers.coex.id}`, { mps: 100_000, pair_limit: false });
     if (options.faults) await sb.control('scenario', { name: 'faults', error_rate: 0.03, reset_rate: 0.02 });
-    const csv = writeOrdersCsv(sb.home, ROWS);
+    const csv = writeOrdersCsv(sb.home, rowCount, 'orders.csv', '', { bsuids: options.bsuids ?? false });
     const args = [...orderSendArgs(csv), '--rate', '100000', '--force', '--max-in-flight', '32', '--json'];
     const inFlightAtKill: number[] = [];
     const inFlight = () =>
@@ -64,7 +76,7 @@ async function crashRun(options: { faults: boolean; seed: number }) {
     const accepted = async () =>
       sb.control<Accepted[]>(`messages?phone_number_id=${SEED.phoneNumbers.coex.id}`);
     let kills = 0;
-    for (let k = 0; k < KILLS; k++) {
+    for (let k = 0; k < killCount; k++) {
       const run = spawnWacx(args, env);
       // a few kills land at a random time (start-up, template check, ingest), the others after a random
       // number of row outcomes (somewhere in the sending)
@@ -79,9 +91,9 @@ async function crashRun(options: { faults: boolean; seed: number }) {
       if (exit.signal === 'SIGKILL') kills++;
       inFlightAtKill.push(inFlight());
       const acc = await accepted();
-      expect(new Set(acc.map((m) => m.to)).size, `recipient accepted twice after kill ${k}`).toBe(acc.length);
+      expect(new Set(acc.map(recipientOf)).size, `recipient accepted twice after kill ${k}`).toBe(acc.length);
     }
-    expect(kills).toBeGreaterThanOrEqual(KILLS - 2); // a run may finish before its kill
+    expect(kills).toBeGreaterThanOrEqual(killCount - 2); // a run may finish before its kill
     expect(Math.max(...inFlightAtKill)).toBeLessThanOrEqual(32);
 
     // a run to the end
@@ -90,7 +102,7 @@ async function crashRun(options: { faults: boolean; seed: number }) {
     expect([0, 3], last.stderr()).toContain(end.code);
 
     const rows = ledgerRows(dbPath);
-    expect(rows).toHaveLength(ROWS);
+    expect(rows).toHaveLength(rowCount);
     const states = countBy(rows, (r) => r.state);
     expect(
       Object.keys(states).every((s) => ['sent', 'failed', 'unknown'].includes(s)),
@@ -101,7 +113,7 @@ async function crashRun(options: { faults: boolean; seed: number }) {
     expect(unknownBefore).toBeLessThanOrEqual(totalInFlightAtKills);
 
     let acc = await accepted();
-    expect(new Set(acc.map((m) => m.to)).size).toBe(acc.length);
+    expect(new Set(acc.map(recipientOf)).size).toBe(acc.length);
     const acceptedRows = new Set(acc.map((m) => Number(m.callback_data!.split(':').at(-1))));
     // a row the ledger says was sent was accepted; an accepted row is sent or unknown, never pending, and failed
     // only when its status webhook said so (e.g. 131049) after acceptance
@@ -133,13 +145,20 @@ async function crashRun(options: { faults: boolean; seed: number }) {
       await resend.exit;
     }
     acc = await accepted();
-    expect(new Set(acc.map((m) => m.to)).size).toBe(acc.length);
+    expect(new Set(acc.map(recipientOf)).size).toBe(acc.length);
     const final = ledgerRows(dbPath);
     const finalStates = countBy(final, (r) => r.state);
     expect(finalStates.unknown ?? 0).toBe(0);
     expect(finalStates.pending ?? 0).toBe(0);
     expect(acc.length).toBe((finalStates.sent ?? 0) + final.filter(failedAfterAcceptance).length);
-    if (!options.faults) expect(acc.length).toBe(ROWS);
+    if (!options.faults) expect(acc.length).toBe(rowCount);
+    if (options.bsuids) {
+      // every third row went by BSUID in `recipient`, the others by phone in `to`
+      const byBsuid = acc.filter((m) => m.user_id !== null);
+      expect(byBsuid.length).toBeGreaterThan(0);
+      expect(byBsuid.every((m) => m.to === null && /^US\.\d+$/.test(m.user_id!))).toBe(true);
+      expect(acc.filter((m) => m.to !== null).every((m) => m.user_id === null)).toBe(true);
+    }
     return { kills, inFlightAtKill, unknownBefore, states: finalStates };
   } finally {
     store.close();
@@ -163,6 +182,11 @@ describe('crash safety (SIGKILL at random points, resume each time)', () => {
   it('the same with injected 5xx answers and connection resets', { timeout: 60_000 }, async () => {
     const r = await crashRun({ faults: true, seed: 11 });
     expect((r.states.sent ?? 0) + (r.states.failed ?? 0)).toBe(ROWS);
+  });
+
+  it('the same with a CSV mixing phones and BSUIDs', { timeout: 60_000 }, async () => {
+    const r = await crashRun({ faults: true, seed: 13, bsuids: true, kills: 10, rows: 2000 });
+    expect((r.states.sent ?? 0) + (r.states.failed ?? 0)).toBe(2000);
   });
 });
 

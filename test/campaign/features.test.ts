@@ -86,6 +86,7 @@ describe('output', () => {
         'campaign',
         'error_code',
         'error_title',
+        'identity',
         'line',
         'reason',
         'row',
@@ -96,7 +97,13 @@ describe('output', () => {
       ].sort(),
     );
     expect(countBy(rows, (l) => String(l.status))).toEqual({ sent: 4, skipped: 1 });
-    expect(rows.find((l) => l.status === 'skipped')).toMatchObject({ line: 6, row: 5, to: '+49151' });
+    expect(rows.find((l) => l.status === 'skipped')).toMatchObject({
+      line: 6,
+      row: 5,
+      to: '+49151',
+      identity: null,
+    });
+    expect(rows.find((l) => l.status === 'sent')).toMatchObject({ identity: 'phone' });
     const summary = lines.at(-1)!;
     expect(summary).toMatchObject({
       type: 'summary',
@@ -156,9 +163,11 @@ describe('output', () => {
     expect(r.code).toBe(3);
     const text = readFileSync(report, 'utf8');
     const rows = text.trim().split('\n');
-    expect(rows[0]).toBe('row,line,recipient,status,error_code,error_title,reason,wamid,attempts');
+    expect(rows[0]).toBe(
+      'row,line,recipient,status,error_code,error_title,reason,wamid,attempts,identity,resolved_from',
+    );
     expect(rows).toHaveLength(1 + 1 + evil.length);
-    expect(rows[1]).toMatch(new RegExp(`^1,2,${phone(1)},sent,,,,wamid\\.`));
+    expect(rows[1]).toMatch(new RegExp(`^1,2,${phone(1)},sent,,,,wamid\\.[^,]+,1,phone,$`));
     expect(rows[2]).toMatch(/^2,3,"'=HYPERLINK\(""http:\/\/x"",""y""\)",skipped/);
     expect(rows[3]).toMatch(/^3,4,'\+1\+2,skipped/);
     expect(rows[4]).toMatch(/^4,5,'-2\+3,skipped/);
@@ -271,7 +280,9 @@ describe('dry run', () => {
     expect(r.stderr).toContain(`Report written to ${report}`);
     expect(statSync(report).mode & 0o777).toBe(0o600);
     const rows = readFileSync(report, 'utf8').trim().split('\n');
-    expect(rows[0]).toBe('row,line,recipient,status,error_code,error_title,reason,wamid,attempts');
+    expect(rows[0]).toBe(
+      'row,line,recipient,status,error_code,error_title,reason,wamid,attempts,identity,resolved_from',
+    );
     expect(rows.slice(1).map((l) => l.split(',').slice(0, 4).join(','))).toEqual([
       `1,2,${phone(0)},pending`,
       `2,3,${phone(1)},pending`,

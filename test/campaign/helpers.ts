@@ -12,10 +12,26 @@ export function phone(i: number): string {
   return `49151${String(10_000_000 + i).padStart(8, '0')}`;
 }
 
-/** Writes a CSV of `n` rows for order_update (name → {{1}}, order → {{2}}). */
-export function writeOrdersCsv(dir: string, n: number, name = 'orders.csv', extra = ''): string {
+/** A BSUID per index (the same digits as phone(i), so the sandbox's fates by suffix hold). */
+export function bsuid(i: number): string {
+  return `US.${phone(i)}`;
+}
+
+/**
+ * Writes a CSV of `n` rows for order_update (name → {{1}}, order → {{2}}); with `bsuids`, every third row names its
+ * recipient by BSUID instead of by phone.
+ */
+export function writeOrdersCsv(
+  dir: string,
+  n: number,
+  name = 'orders.csv',
+  extra = '',
+  o: { bsuids?: boolean } = {},
+): string {
   const lines = ['phone,name,order'];
-  for (let i = 0; i < n; i++) lines.push(`+${phone(i)},Name ${i},A-${i}`);
+  for (let i = 0; i < n; i++) {
+    lines.push(`${o.bsuids && i % 3 === 1 ? bsuid(i) : `+${phone(i)}`},Name ${i},A-${i}`);
+  }
   const path = join(dir, name);
   writeFileSync(path, `${lines.join('\n')}\n${extra}`);
   return path;

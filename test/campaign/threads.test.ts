@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ReadTask, runRead } from '../../src/lib/campaign/reader.js';
+import { NO_LINKS } from '../../src/lib/campaign/recipient.js';
 import { startWriter } from '../../src/lib/campaign/writer.js';
 import { startCheckpointer } from '../../src/lib/store/checkpointer.js';
 import { Store } from '../../src/lib/store/sqlite.js';
@@ -77,10 +78,17 @@ describe('worker threads', () => {
       dbPath: '',
       cid: 0,
       path: csv,
-      shape: { columns: ['phone', 'name', 'order'], phoneIndex: 0, slots: [], defaultCountry: null },
+      shape: {
+        columns: ['phone', 'name', 'order'],
+        phoneIndex: 0,
+        bsuidIndex: -1,
+        slots: [],
+        defaultCountry: null,
+      },
       from: { offset: 'phone,name,order\n'.length, lines: 1, nextRow: 1 },
       excluded: [],
       optedOut: [],
+      links: NO_LINKS,
       batchRows: 0,
       batchMs: 0,
       problemLimit: 20,

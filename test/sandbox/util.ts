@@ -165,3 +165,18 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** An APPROVED AUTHENTICATION template (copy-code OTP button), created through the Graph API. */
+export async function createAuthTemplate(api: ReturnType<typeof graph>, flush: () => Promise<void>) {
+  const created = await api.post(`${SEED.waba.id}/message_templates`, {
+    name: 'login_code',
+    language: 'en_US',
+    category: 'AUTHENTICATION',
+    components: [
+      { type: 'BODY', text: '{{1}} is your verification code.', add_security_recommendation: true },
+      { type: 'BUTTONS', buttons: [{ type: 'OTP', otp_type: 'COPY_CODE', text: 'Copy code' }] },
+    ],
+  });
+  if (created.status !== 200) throw new Error(`creating login_code: HTTP ${created.status} ${created.text}`);
+  await flush();
+}

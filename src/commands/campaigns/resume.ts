@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
 import { positiveNumber } from '../../cli/flags.js';
+import type { SendApi } from '../../lib/campaign/types.js';
 
 interface ResumeOptions {
   rate?: number;
@@ -10,6 +11,7 @@ interface ResumeOptions {
   report?: string;
   maxInFlight?: number;
   strict?: boolean;
+  api?: SendApi;
 }
 
 export default defineCommand({
@@ -37,6 +39,7 @@ export default defineCommand({
         positiveNumber('--max-in-flight', { integer: true }),
       )
       .option('--strict', 'refuse to continue if a row not read yet is invalid')
+      .option('--api <api>', 'endpoint: auto, messages or marketing (default: as the campaign was started)')
       .addHelpText(
         'after',
         `
@@ -63,6 +66,7 @@ export async function run(id: string, opts: ResumeOptions, deps: Deps): Promise<
       report: opts.report ?? null,
       maxInFlight: opts.maxInFlight ?? null,
       strict: Boolean(opts.strict),
+      api: opts.api ?? null,
     },
     env,
   );

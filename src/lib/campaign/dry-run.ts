@@ -7,7 +7,7 @@ import { storeOptOuts } from './opt-outs.js';
 import { buildSummary, dryRunExitCode, invalidRows, writeRunReport } from './outcome.js';
 import { type Plan, storedOptions } from './prepare.js';
 import { runRead } from './reader.js';
-import { ingestOutcome, type RunEnv } from './run.js';
+import { BsuidOnlyPhones, ingestOutcome, type RunEnv } from './run.js';
 
 /**
  * `--dry-run` of a plan: every row read and every message rendered exactly as the run would send it, nothing sent
@@ -43,6 +43,7 @@ export async function dryRun(plan: Plan, env: RunEnv): Promise<number> {
     );
     // read and render every message exactly as it would be sent (in the reader thread: bounded memory)
     let rendered = 0;
+    const bsuidOnly = new BsuidOnlyPhones(plan.csvName);
     await runRead(
       {
         kind: 'ingest',
@@ -53,18 +54,21 @@ export async function dryRun(plan: Plan, env: RunEnv): Promise<number> {
         from: plan.from ?? { offset: 0, lines: 0, nextRow: 1 },
         excluded: [...plan.excluded],
         optedOut: [...optedOut],
+        links: plan.links,
         batchRows: 1000,
         batchMs: 50,
         render: {
           campaignId: plan.id,
           template: plan.templateName,
           language: plan.language,
+          endpoint: plan.endpoint,
           json: env.messagesAsNdjson,
           previews: 3,
         },
       },
       {
-        onBatch: (_pending, skipped) => {
+        onBatch: (_pending, skipped, bsuidOnlyLines) => {
+          bsuidOnly.add(bsuidOnlyLines);
           for (const r of skipped) events.row(plan.id, ingestOutcome(r), plan.csvName);
         },
         onRendered: async (lines, count) => {
@@ -74,6 +78,7 @@ export async function dryRun(plan: Plan, env: RunEnv): Promise<number> {
       },
       { threads: env.threads, signal: env.signal },
     );
+    bsuidOnly.report(events);
     const counts = ledger.counts(campaign.cid);
     const exitCode = dryRunExitCode(env.signal.aborted, invalidRows(ledger, campaign.cid));
     // every row as this run would start: pending (to be sent) or skipped, with why

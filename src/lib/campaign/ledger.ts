@@ -159,7 +159,9 @@ export interface NewCampaign {
 export interface IngestRow {
   row: number;
   line: number;
+  /** The recipient key (recipient.ts): E.164 digits, or a BSUID verbatim; null for a skipped row without one. */
   recipient: string | null;
+  /** A skipped row: its recipient cell as written; a row with a key: the BSUID it named when resolved to a phone. */
   input: string | null;
   params: string | null;
   state: 'pending' | 'skipped';
@@ -641,6 +643,8 @@ function toOutcome(r: DbOutcome): RowOutcome {
     errorTitle: r.error_title,
     wamid: r.wamid,
     attempts: r.attempts,
+    // a row with a recipient key keeps in `input` the BSUID it named when the store resolved it to a phone
+    resolvedFrom: r.recipient !== null ? r.input : null,
   };
 }
 

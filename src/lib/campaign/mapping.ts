@@ -44,7 +44,7 @@ interface Need {
 }
 
 const MEDIA_KINDS: Record<string, Slot['kind']> = { IMAGE: 'image', VIDEO: 'video', DOCUMENT: 'document' };
-const SUPPORTED_BUTTONS = new Set(['QUICK_REPLY', 'URL', 'PHONE_NUMBER', 'COPY_CODE', 'VOICE_CALL']);
+const SUPPORTED_BUTTONS = new Set(['QUICK_REPLY', 'URL', 'PHONE_NUMBER', 'COPY_CODE', 'VOICE_CALL', 'OTP']);
 
 /** The parameters a template takes, in wire order; throws for templates `wacx send` cannot fill. */
 export function templateNeeds(template: MessageTemplate): Need[] {
@@ -61,7 +61,7 @@ export function templateNeeds(template: MessageTemplate): Need[] {
       `Template "${template.name}" (${template.language}) uses ${what}, which \`wacx send\` cannot fill.`,
       {
         location: '--template',
-        hint: 'Use a template with text/media headers, a body, and URL, COPY_CODE or QUICK_REPLY buttons.',
+        hint: 'Use a template with text/media headers, a body, and URL, COPY_CODE, QUICK_REPLY or OTP buttons.',
       },
     );
   for (const c of template.components ?? []) {
@@ -82,7 +82,8 @@ export function templateNeeds(template: MessageTemplate): Need[] {
       (c.buttons ?? []).forEach((b, index) => {
         const btype = String(b.type).toUpperCase();
         if (!SUPPORTED_BUTTONS.has(btype)) throw unsupported(`a ${btype} button`);
-        if (btype === 'URL' && vars.buttons.some((v) => v.index === index)) {
+        // an OTP button (authentication templates) takes the code as a URL button parameter on the wire
+        if ((btype === 'URL' && vars.buttons.some((v) => v.index === index)) || btype === 'OTP') {
           needs.push({
             component: 'button',
             name: String(index),

@@ -1,4 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js';
+import { isBsuid } from '../identity/bsuid.js';
 import type { Db } from '../store/sqlite.js';
 import { optedOutRecipients } from '../webhooks/queries.js';
 import { isBlankRecord, readCsv } from './csv.js';
@@ -6,14 +7,19 @@ import { unreadable } from './files.js';
 import { normalisePhone } from './phone.js';
 
 export interface ExcludeList {
+  /** Recipient keys: E.164 digits, and BSUIDs verbatim. */
   numbers: Set<string>;
-  /** Lines that are not phone numbers. */
+  /** Lines that are neither phone numbers nor BSUIDs. */
   invalid: { line: number; value: string }[];
 }
 
+const EXCLUDE_COLUMNS = ['phone', 'phone_number', 'to', 'wa_id', 'number', 'mobile', 'msisdn', 'recipient'];
+const EXCLUDE_BSUID_COLUMNS = ['user_id', 'bsuid'];
+
 /**
- * Reads `--exclude FILE`: one phone number per line, or a CSV whose column "phone" (or first column) holds them.
- * Numbers are normalised like the campaign's (same default country). Returns E.164 digits.
+ * Reads `--exclude FILE`: one phone number or BSUID per line, or a CSV whose phone column ("phone", …) and BSUID
+ * column ("user_id", "bsuid") hold them (else its first column). A BSUID is kept verbatim (never read as a phone);
+ * numbers are normalised like the campaign's (same default country) to E.164 digits.
  */
 export async function readExcludeFile(
   path: string,
@@ -21,7 +27,7 @@ export async function readExcludeFile(
 ): Promise<ExcludeList> {
   const numbers = new Set<string>();
   const invalid: { line: number; value: string }[] = [];
-  let column = 0;
+  let columns = [0];
   let first = true;
   try {
     for await (const e of readCsv(path)) {
@@ -33,19 +39,27 @@ export async function readExcludeFile(
       if (first) {
         first = false;
         const names = e.fields.map((f) => f.trim().toLowerCase());
-        const phone = names.findIndex((n) =>
-          ['phone', 'phone_number', 'to', 'wa_id', 'number', 'mobile', 'msisdn'].includes(n),
+        const named = names.flatMap((n, i) =>
+          EXCLUDE_COLUMNS.includes(n) || EXCLUDE_BSUID_COLUMNS.includes(n) ? [i] : [],
         );
-        if (phone >= 0) {
-          column = phone;
+        if (named.length > 0) {
+          columns = named;
           continue;
         }
-        if (!normalisePhone(e.fields[0] ?? '', defaultCountry).ok && !/\d/.test(e.fields[0] ?? '')) continue; // a header
+        const cell = (e.fields[0] ?? '').trim();
+        if (!isBsuid(cell) && !normalisePhone(cell, defaultCountry).ok && !/\d/.test(cell)) continue; // a header
       }
-      const value = e.fields[column] ?? '';
-      const r = normalisePhone(value, defaultCountry);
-      if (r.ok) numbers.add(r.e164);
-      else invalid.push({ line: e.line, value });
+      for (const column of columns) {
+        const value = (e.fields[column] ?? '').trim();
+        if (value === '' && columns.length > 1) continue;
+        if (isBsuid(value)) {
+          numbers.add(value);
+          continue;
+        }
+        const r = normalisePhone(value, defaultCountry);
+        if (r.ok) numbers.add(r.e164);
+        else invalid.push({ line: e.line, value });
+      }
     }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).syscall) throw unreadable(path, '--exclude', error);
@@ -54,7 +68,10 @@ export async function readExcludeFile(
   return { numbers, invalid };
 }
 
-/** Recipients who opted out by inbound message or marketing preference (webhook store). */
+/**
+ * Recipient keys who opted out by inbound message or marketing preference (webhook store): phones as E.164 digits,
+ * BSUIDs verbatim, expanded over the identities the store links. A row is checked by its key and its aliases.
+ */
 export function storeOptOuts(db: Db): Set<string> {
   try {
     return optedOutRecipients(db);

@@ -3,17 +3,21 @@ import type { CountryCode } from 'libphonenumber-js';
 import { ConfigError, UsageError, WacxError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import type { MessageTemplate } from '../graph/types.js';
+import { versionMajor } from '../graph/versions.js';
+import type { Store } from '../store/sqlite.js';
 import { checkReadable, checkReportPath } from './files.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
+import { storeIdentityLinks } from './identities.js';
 import type { Campaign } from './ledger.js';
 import { checkMappedColumns, type MapSpec, parseMapSpec, resolveSlots } from './mapping.js';
 import { type ExcludeList, readExcludeFile } from './opt-outs.js';
 import { checkDefaultCountry } from './phone.js';
 import { checkRateCeiling, defaultWindow, numberThroughput, resolveRate, THROUGHPUT_FIELDS } from './rate.js';
 import { type ReadTask, runRead } from './reader.js';
-import { findPhoneColumn, type Problem, type RowShape, readHeader } from './rows.js';
+import { type IdentityLinks, NO_LINKS } from './recipient.js';
+import { findRecipientColumns, type Problem, type RowShape, readHeader } from './rows.js';
 import { checkTemplateRef, fetchApprovedTemplate } from './template.js';
-import type { CampaignOptions, Slot } from './types.js';
+import { type CampaignOptions, SEND_APIS, type SendApi, type SendEndpoint, type Slot } from './types.js';
 
 /**
  * The plan of a campaign run: everything `wacx send`, its dry run and `wacx campaigns resume` check before the
@@ -29,6 +33,8 @@ export interface RunFlags {
   force: boolean;
   maxInFlight: number | null;
   strict: boolean;
+  /** `--api`; null: as the campaign was started (`auto` for a new one). */
+  api: SendApi | null;
 }
 
 /** What a plan is made for: the campaign's identity, CSV and mapping, from `send`'s flags or from the ledger. */
@@ -41,12 +47,15 @@ export interface PlanTarget {
   csvPath: string;
   columns: readonly string[];
   phoneIndex: number;
+  bsuidIndex: number;
   specs: readonly MapSpec[];
   defaultCountry: CountryCode | null;
   /** Where reading the CSV starts; null when the whole file is in the ledger already. */
   from: ReadFrom | null;
   /** A stored campaign's parameter slots: the template must still give the same. */
   slots: readonly Slot[] | null;
+  /** A stored campaign's `--api` (null: a new campaign). */
+  api: SendApi | null;
 }
 
 export interface Plan {
@@ -59,14 +68,19 @@ export interface Plan {
   readonly template: MessageTemplate;
   readonly csvPath: string;
   readonly csvName: string;
-  /** Identity rules and mapping: the phone column, the default country, the columns that fill each slot. */
+  /** Identity rules and mapping: the phone and BSUID columns, the default country, the columns that fill each slot. */
   readonly shape: RowShape;
+  /** The webhook store's phone ↔ BSUID links, read once for this run. */
+  readonly links: IdentityLinks;
   readonly specs: readonly MapSpec[];
   readonly from: ReadFrom | null;
   /** Messages per second, the number's throughput it was checked against, and requests in flight at most. */
   readonly rate: number;
   readonly rateSource: string;
   readonly window: number;
+  /** `--api` for this run, and the endpoint it chose for the template (its category now, the WABA's onboarding). */
+  readonly api: SendApi;
+  readonly endpoint: SendEndpoint;
   /** `--exclude FILE` (absolute) and its numbers. */
   readonly exclude: string | null;
   readonly excluded: ReadonlySet<string>;
@@ -81,8 +95,10 @@ export interface Plan {
 export function storedOptions(plan: Plan): CampaignOptions {
   return {
     map: [...plan.specs],
-    phoneColumn: plan.shape.columns[plan.shape.phoneIndex]!,
+    phoneColumn: plan.shape.columns[plan.shape.phoneIndex] ?? null,
+    bsuidColumn: plan.shape.columns[plan.shape.bsuidIndex] ?? null,
     defaultCountry: plan.shape.defaultCountry,
+    api: plan.api,
     exclude: plan.exclude,
     slots: [...plan.shape.slots],
   };
@@ -90,6 +106,7 @@ export function storedOptions(plan: Plan): CampaignOptions {
 
 export interface PrepareEnv {
   graph: () => Promise<Graph>;
+  store: () => Promise<Store>;
   signal: AbortSignal;
   threads: boolean;
   events: { warn(text: string): void };
@@ -100,6 +117,9 @@ export function checkRunFlags(flags: RunFlags): RunFlags {
   checkRateCeiling(flags.rate, flags.force);
   if (flags.maxInFlight !== null && !(Number.isInteger(flags.maxInFlight) && flags.maxInFlight > 0)) {
     throw new UsageError(`--max-in-flight must be a positive integer.`, { location: '--max-in-flight' });
+  }
+  if (flags.api !== null && !SEND_APIS.includes(flags.api)) {
+    throw new UsageError(`--api must be one of ${SEND_APIS.join(', ')}.`, { location: '--api' });
   }
   return flags;
 }
@@ -126,6 +146,21 @@ export async function prepare(
     target.language,
     env.signal,
   );
+  const links = storeIdentityLinks((await env.store()).db);
+  if (target.from) {
+    // before the mapping: who a row goes to is checked without its parameters
+    await refuseBsuidSends(
+      {
+        path: target.csvPath,
+        csvName,
+        shape: identityShape(target),
+        from: target.from,
+        links,
+      },
+      { template, apiVersion: graph.client.apiVersion },
+      env.threads,
+    );
+  }
   const slots = resolveSlots(template, target.columns, target.specs, csvName);
   if (target.slots && !sameSlots(slots, target.slots)) {
     throw new UsageError(
@@ -139,9 +174,12 @@ export async function prepare(
   const shape: RowShape = Object.freeze({
     columns: Object.freeze([...target.columns]),
     phoneIndex: target.phoneIndex,
+    bsuidIndex: target.bsuidIndex,
     slots: Object.freeze([...slots]),
     defaultCountry: target.defaultCountry,
   });
+  const api = flags.api ?? target.api ?? 'auto';
+  const endpoint = await chooseEndpoint(api, template, graph, target.wabaId);
   const pn = await graph.phoneNumbers.get(target.phoneNumberId, THROUGHPUT_FIELDS, env.signal);
   const limit = numberThroughput(pn);
   const rate = resolveRate(flags.rate, flags.force, limit);
@@ -150,9 +188,10 @@ export async function prepare(
     strict = target.from ? 'checked' : 'nothing_to_read';
     if (target.from) await strictCheck(target.csvPath, shape, target.from, csvName, env.threads);
   }
+
   if (o.exclude && excludeList && excludeList.invalid.length > 0) {
     env.events.warn(
-      `${basename(o.exclude)}: ${excludeList.invalid.length} line(s) are not phone numbers (first: line ${excludeList.invalid[0]!.line}).`,
+      `${basename(o.exclude)}: ${excludeList.invalid.length} line(s) are neither phone numbers nor BSUIDs (first: line ${excludeList.invalid[0]!.line}).`,
     );
   }
   return Object.freeze({
@@ -165,11 +204,14 @@ export async function prepare(
     csvPath: target.csvPath,
     csvName,
     shape,
+    links,
     specs: Object.freeze([...target.specs]),
     from: target.from,
     rate,
     rateSource: limit.source,
     window: flags.maxInFlight ?? defaultWindow(rate),
+    api,
+    endpoint,
     exclude: o.exclude,
     excluded: excludeList?.numbers ?? new Set<string>(),
     strict,
@@ -220,7 +262,7 @@ export async function checkSendFlags(
   ]);
   const excludeList = exclude ? await readExcludeFile(exclude, defaultCountry) : null;
   const header = await readHeader(csvPath);
-  const phoneIndex = findPhoneColumn(header.columns, req.phoneColumn, csvName);
+  const { phoneIndex, bsuidIndex } = findRecipientColumns(header.columns, req.phoneColumn, csvName);
   checkMappedColumns(header.columns, specs, csvName);
   const phoneNumberId = ids.phoneNumberId();
   const wabaId = ids.wabaId();
@@ -238,10 +280,12 @@ export async function checkSendFlags(
       csvPath,
       columns: header.columns,
       phoneIndex,
+      bsuidIndex,
       specs,
       defaultCountry,
       from: { offset: header.end, lines: header.endLines, nextRow: 1 },
       slots: null,
+      api: null,
     },
     csv: { size: stat.size, mtimeMs: Math.round(stat.mtimeMs), sha256 },
     named: req.campaignId !== null,
@@ -257,7 +301,7 @@ export async function storedTarget(campaign: Campaign): Promise<PlanTarget> {
   if (!campaign.wabaId) throw new ConfigError(`Campaign ${campaign.id} has no WABA id.`);
   const defaultCountry = checkDefaultCountry(campaign.options.defaultCountry);
   const columns = campaign.columns ?? [];
-  const phoneIndex = findPhoneColumn(columns, campaign.options.phoneColumn, csvName);
+  const { phoneIndex, bsuidIndex } = findRecipientColumns(columns, campaign.options.phoneColumn, csvName);
   if (!campaign.ingestDone) {
     // the rest of the CSV is read while sending: it must be the file the campaign was created from
     const s = await checkReadable(campaign.csvPath, '--csv');
@@ -281,12 +325,14 @@ export async function storedTarget(campaign: Campaign): Promise<PlanTarget> {
     csvPath: campaign.csvPath,
     columns,
     phoneIndex,
+    bsuidIndex,
     specs: campaign.options.map,
     defaultCountry,
     from: campaign.ingestDone
       ? null
       : { offset: campaign.ingestOffset, lines: campaign.ingestLine, nextRow: campaign.nextRow },
     slots: campaign.options.slots,
+    api: campaign.options.api ?? 'auto',
   };
 }
 
@@ -313,15 +359,19 @@ export async function reportPath(
 
 // ---- --strict ---------------------------------------------------------------------------------------------------
 
-function problemsError(problems: readonly Problem[], count: number, csvName: string): UsageError {
+/** `  file.csv:12: why` for the first 20 problems, and how many more. */
+function rowLines(problems: readonly Problem[], count: number, csvName: string): string {
   const shown = problems
     .slice(0, 20)
     .map((p) => `  ${csvName}:${p.line}: ${p.message}`)
     .join('\n');
-  const more = count > 20 ? `\n  … and ${count - 20} more` : '';
+  return `${shown}${count > 20 ? `\n  … and ${count - 20} more` : ''}`;
+}
+
+function problemsError(problems: readonly Problem[], count: number, csvName: string): UsageError {
   const first = problems[0]!;
   return new UsageError(
-    `${count} invalid row${count === 1 ? '' : 's'} (--strict): nothing was sent.\n${shown}${more}`,
+    `${count} invalid row${count === 1 ? '' : 's'} (--strict): nothing was sent.\n${rowLines(problems, count, csvName)}`,
     {
       location: `${csvName}:${first.line}`,
       hint: 'Fix these rows, or run without --strict to skip them and send the rest.',
@@ -347,6 +397,7 @@ async function strictCheck(
       from,
       excluded: [],
       optedOut: [],
+      links: NO_LINKS,
       batchRows: 0,
       batchMs: 0,
       problemLimit: 20,
@@ -368,4 +419,109 @@ function sameSlots(a: readonly Slot[], b: readonly Slot[]): boolean {
       s.buttonIndex === b[i]!.buttonIndex &&
       s.named === b[i]!.named,
   );
+}
+
+// ---- rows that would go to a BSUID ------------------------------------------------------------------------------
+
+/** The rows' identity columns only (no parameter slots). */
+function identityShape(target: PlanTarget): RowShape {
+  return {
+    columns: target.columns,
+    phoneIndex: target.phoneIndex,
+    bsuidIndex: target.bsuidIndex,
+    slots: [],
+    defaultCountry: target.defaultCountry,
+  };
+}
+
+/** The first Graph API version that takes `recipient` (meta-cloud-api.md §15.1: older ones are not known to). */
+const RECIPIENT_MIN_VERSION = 24;
+
+/**
+ * A row sent to a BSUID (no phone in the row, none linked in the store) goes in `recipient`: refused before anything
+ * is sent when the API version is older than v24.0, or when the template is an AUTHENTICATION template (by its
+ * category as the API gave it now; Meta answers 131062). The file is read once for it only in those two cases.
+ */
+async function refuseBsuidSends(
+  csv: { path: string; csvName: string; shape: RowShape; from: ReadFrom; links: IdentityLinks },
+  o: { template: MessageTemplate; apiVersion: string },
+  threads: boolean,
+): Promise<void> {
+  const oldVersion = versionMajor(o.apiVersion) < RECIPIENT_MIN_VERSION;
+  const authentication = String(o.template.category).toUpperCase() === 'AUTHENTICATION';
+  if (!oldVersion && !authentication) return;
+  const r = await runRead(
+    {
+      kind: 'bsuids',
+      dbPath: '',
+      cid: 0,
+      path: csv.path,
+      shape: csv.shape,
+      from: csv.from,
+      excluded: [],
+      optedOut: [],
+      links: csv.links,
+      batchRows: 0,
+      batchMs: 0,
+      problemLimit: 20,
+    },
+    {},
+    { threads },
+  );
+  const found = r.problems;
+  if (!found || found.count === 0) return;
+  const rows = `${found.count} row${found.count === 1 ? '' : 's'}`;
+  const lines = rowLines(found.problems, found.count, csv.csvName);
+  if (authentication) {
+    throw new UsageError(
+      `Template "${o.template.name}" (${o.template.language}) is an AUTHENTICATION template, which cannot go to a BSUID (Meta answers 131062); ${rows} name only a BSUID: nothing was sent.\n${lines}`,
+      {
+        location: `${csv.csvName}:${found.problems[0]!.line}`,
+        hint: 'Give these rows a phone number (authentication templates need `to`), or leave them out of this CSV.',
+      },
+    );
+  }
+  throw new UsageError(
+    `API version ${o.apiVersion} cannot send to a BSUID (the \`recipient\` field needs v${RECIPIENT_MIN_VERSION}.0 or later); ${rows} name only a BSUID: nothing was sent.\n${lines}`,
+    {
+      location: '--api-version',
+      hint: `Pass --api-version v${RECIPIENT_MIN_VERSION}.0 or later (or \`wacx config set apiVersion v25.0\`).`,
+    },
+  );
+}
+
+// ---- which endpoint ---------------------------------------------------------------------------------------------
+
+/** `marketing_messages_onboarding_status` values that mean onboarding is complete (exact values UNCERTAIN, §15.3). */
+const ONBOARDED = new Set(['ONBOARDED', 'COMPLETE', 'COMPLETED', 'APPROVED', 'ACTIVE']);
+
+/**
+ * The endpoint of `--api` for this template, by its category as the API gives it now (meta-cloud-api.md §15.3):
+ * the Marketing Messages API takes MARKETING templates only; `auto` uses it when the WABA reports a completed
+ * onboarding (a WABA that cannot say is taken as not onboarded), else /messages.
+ */
+async function chooseEndpoint(
+  api: SendApi,
+  template: MessageTemplate,
+  graph: Graph,
+  wabaId: string,
+): Promise<SendEndpoint> {
+  const marketing = String(template.category).toUpperCase() === 'MARKETING';
+  if (api === 'messages') return 'messages';
+  if (api === 'marketing') {
+    if (!marketing) {
+      throw new UsageError(
+        `Template "${template.name}" (${template.language}) is ${template.category} now: the Marketing Messages API takes MARKETING templates only.`,
+        { location: '--api', hint: 'Send it with --api messages (or --api auto).' },
+      );
+    }
+    return 'marketing_messages';
+  }
+  if (!marketing) return 'messages';
+  const waba = await graph.waba.get(wabaId, ['id', 'marketing_messages_onboarding_status']).catch(() => null);
+  const status = (waba as { marketing_messages_onboarding_status?: unknown } | null)
+    ?.marketing_messages_onboarding_status;
+  return typeof status === 'string' && ONBOARDED.has(status.toUpperCase())
+    ? 'marketing_messages'
+    : 'messages';
 }

@@ -1,10 +1,12 @@
-import { templateMessageBody } from '../graph/resources/messages.js';
+import { marketingMessageBody, templateMessageBody } from '../graph/resources/messages.js';
 import { startNamedWorker } from '../heap.js';
 import { Store } from '../store/sqlite.js';
 import { type IngestRow, Ledger } from './ledger.js';
 import { renderComponents } from './mapping.js';
+import { type IdentityLinks, linkIndex, recipientKind, sendAddress } from './recipient.js';
 import { callbackData } from './reconcile.js';
-import { findProblems, ingest, type Problem, type RowShape } from './rows.js';
+import { bsuidRecipientRow, findProblems, ingest, type Problem, type RowShape } from './rows.js';
+import type { SendEndpoint } from './types.js';
 
 /**
  * Reading the CSV (parsing, phone normalisation, validation, dedupe into the ledger) runs in a worker thread when
@@ -14,7 +16,8 @@ import { findProblems, ingest, type Problem, type RowShape } from './rows.js';
  */
 
 export interface ReadTask {
-  kind: 'ingest' | 'problems';
+  /** ingest into the ledger; or find the invalid rows (`problems`), or the rows that would go to a BSUID (`bsuids`). */
+  kind: 'ingest' | 'problems' | 'bsuids';
   dbPath: string;
   cid: number;
   path: string;
@@ -22,24 +25,34 @@ export interface ReadTask {
   from: { offset: number; lines: number; nextRow: number };
   excluded: string[];
   optedOut: string[];
+  /** The webhook store's phone ↔ BSUID links (recipient.ts). */
+  links: IdentityLinks;
   batchRows: number;
   batchMs: number;
   /** Dry run: after reading, render every pending message. */
   render?:
-    | { campaignId: string; template: string; language: string; json: boolean; previews: number }
+    | {
+        campaignId: string;
+        template: string;
+        language: string;
+        endpoint: SendEndpoint;
+        json: boolean;
+        previews: number;
+      }
     | undefined;
   problemLimit?: number;
 }
 
 export type ReadMessage =
-  | { type: 'batch'; pending: number; skipped: IngestRow[] }
+  | { type: 'batch'; pending: number; skipped: IngestRow[]; bsuidOnlyLines: number[] }
   | { type: 'rendered'; lines: string[]; count: number }
   | { type: 'problems'; problems: Problem[]; count: number }
   | { type: 'done'; aborted: boolean }
   | { type: 'error'; message: string };
 
 export interface ReadHandlers {
-  onBatch?: (pending: number, skipped: readonly IngestRow[]) => void;
+  /** `bsuidOnlyLines`: rows whose phone the store has lately seen only as a BSUID-only user. */
+  onBatch?: (pending: number, skipped: readonly IngestRow[], bsuidOnlyLines: readonly number[]) => void;
   /** Rendered messages (dry run): NDJSON lines with --json, else the first previews. */
   onRendered?: (lines: readonly string[], count: number) => void | Promise<void>;
 }
@@ -75,7 +88,7 @@ export async function runRead(
       let chain: Promise<void> = Promise.resolve();
       worker.on('message', (m: ReadMessage) => {
         chain = chain.then(async () => {
-          if (m.type === 'batch') handlers.onBatch?.(m.pending, m.skipped);
+          if (m.type === 'batch') handlers.onBatch?.(m.pending, m.skipped, m.bsuidOnlyLines);
           else if (m.type === 'rendered') await handlers.onRendered?.(m.lines, m.count);
           else if (m.type === 'problems') problems = { problems: m.problems, count: m.count };
           else if (m.type === 'done')
@@ -100,8 +113,14 @@ export async function executeRead(
   post: (m: ReadMessage) => void | Promise<void>,
   signal?: AbortSignal,
 ): Promise<void> {
-  if (task.kind === 'problems') {
-    const found = await findProblems(task.path, task.shape, task.from, task.problemLimit ?? 20);
+  if (task.kind === 'problems' || task.kind === 'bsuids') {
+    const found = await findProblems(
+      task.path,
+      task.shape,
+      task.from,
+      task.problemLimit ?? 20,
+      task.kind === 'bsuids' ? bsuidRecipientRow(linkIndex(task.links)) : undefined,
+    );
     await post({ type: 'problems', problems: found.problems, count: found.count });
     await post({ type: 'done', aborted: false });
     return;
@@ -122,17 +141,18 @@ export async function executeRead(
       clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
       excluded: new Set(task.excluded),
       optedOut: new Set(task.optedOut),
+      links: linkIndex(task.links),
       ...(signal ? { signal } : {}),
       batchRows: task.batchRows,
       batchMs: task.batchMs,
-      onBatch: (rows) => {
+      onBatch: (rows, bsuidOnlyLines) => {
         let pending = 0;
         const skipped: IngestRow[] = [];
         for (const row of rows) {
           if (row.state === 'pending') pending++;
           else skipped.push(row);
         }
-        const p = post({ type: 'batch', pending, skipped });
+        const p = post({ type: 'batch', pending, skipped, bsuidOnlyLines: [...bsuidOnlyLines] });
         if (p) pendingPosts.push(p);
       },
     });
@@ -152,6 +172,7 @@ async function renderAll(
 ): Promise<void> {
   const r = task.render!;
   const slots = task.shape.slots;
+  const messageBody = r.endpoint === 'marketing_messages' ? marketingMessageBody : templateMessageBody;
   let cursor = 0;
   let count = 0;
   for (;;) {
@@ -159,8 +180,8 @@ async function renderAll(
     if (rows.length === 0) break;
     const lines: string[] = [];
     for (const row of rows) {
-      const body = templateMessageBody({
-        to: `+${row.recipient}`,
+      const body = messageBody({
+        ...sendAddress(row.recipient),
         name: r.template,
         language: r.language,
         components: renderComponents(slots, row.params),
@@ -175,11 +196,15 @@ async function renderAll(
             row: row.row,
             line: row.line,
             to: row.recipient,
+            identity: recipientKind(row.recipient),
+            endpoint: r.endpoint,
             body,
           }),
         );
       } else if (count <= r.previews) {
-        lines.push(`row ${row.row} (line ${row.line}): ${JSON.stringify(body)}`);
+        lines.push(
+          `row ${row.row} (line ${row.line}, ${recipientKind(row.recipient)}): ${JSON.stringify(body)}`,
+        );
       }
       cursor = row.row;
     }
@@ -194,7 +219,7 @@ function runInMainThread(task: ReadTask, handlers: ReadHandlers, signal?: AbortS
   return executeRead(
     task,
     async (m) => {
-      if (m.type === 'batch') handlers.onBatch?.(m.pending, m.skipped);
+      if (m.type === 'batch') handlers.onBatch?.(m.pending, m.skipped, m.bsuidOnlyLines);
       else if (m.type === 'rendered') await handlers.onRendered?.(m.lines, m.count);
       else if (m.type === 'problems')
         result = { ...result, problems: { problems: m.problems, count: m.count } };

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { reportTempPath } from './files.js';
+import { outcomeIdentity } from './recipient.js';
 import type { RowOutcome } from './types.js';
 
 /**
@@ -25,10 +26,24 @@ export const REPORT_COLUMNS = [
   'reason',
   'wamid',
   'attempts',
+  'identity',
+  'resolved_from',
 ] as const;
 
 export function reportLine(o: RowOutcome): string {
-  return [o.row, o.line, o.recipient, o.state, o.errorCode, o.errorTitle, o.reason, o.wamid, o.attempts]
+  return [
+    o.row,
+    o.line,
+    o.recipient,
+    o.state,
+    o.errorCode,
+    o.errorTitle,
+    o.reason,
+    o.wamid,
+    o.attempts,
+    outcomeIdentity(o),
+    o.resolvedFrom,
+  ]
     .map(csvCell)
     .join(',');
 }

@@ -2,46 +2,94 @@ import { basename } from 'node:path';
 import type { CountryCode } from 'libphonenumber-js';
 import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
+import { isBsuid } from '../identity/bsuid.js';
 import { isBlankRecord, readCsv } from './csv.js';
 import type { IngestRow, Ledger } from './ledger.js';
 import { checkValue } from './mapping.js';
 import { normalisePhone } from './phone.js';
+import { type GivenIdentity, type LinkIndex, resolveRecipient } from './recipient.js';
 import type { SkipReason, Slot } from './types.js';
 
-/** The shape of a campaign's rows: where the phone is and which columns fill which parameters. */
+/** The shape of a campaign's rows: where the recipient is and which columns fill which parameters. */
 export interface RowShape {
   columns: readonly string[];
+  /** The phone column (-1: none, the rows name BSUIDs only); a cell may also hold a BSUID. */
   phoneIndex: number;
+  /** The BSUID column (`user_id`, `bsuid`), or -1. */
+  bsuidIndex: number;
   slots: readonly Slot[];
   defaultCountry: CountryCode | null;
 }
 
 export type Checked =
-  | { ok: true; recipient: string; values: string[] }
+  | { ok: true; identity: GivenIdentity; values: string[] }
   | { ok: false; reason: SkipReason; message: string; input: string | null };
+
+/**
+ * The identity a row names: a cell that looks like a BSUID is one (checked before any phone normalisation, which
+ * would read `MY.2035…` as a phone number); anything else in the phone column is a phone number.
+ */
+function checkIdentity(
+  fields: readonly string[],
+  shape: RowShape,
+): { ok: true; identity: GivenIdentity; input: string } | Extract<Checked, { ok: false }> {
+  const phoneCell = shape.phoneIndex >= 0 ? (fields[shape.phoneIndex] ?? '') : '';
+  const bsuidCell = shape.bsuidIndex >= 0 ? (fields[shape.bsuidIndex] ?? '') : '';
+  const rawPhone = phoneCell.trim();
+  const rawBsuid = bsuidCell.trim();
+  // a skipped row keeps its cell as written (the report neutralises what a spreadsheet would evaluate)
+  const input = rawPhone !== '' ? phoneCell : bsuidCell;
+  if (rawBsuid !== '' && !isBsuid(rawBsuid)) {
+    const column = shape.columns[shape.bsuidIndex];
+    return {
+      ok: false,
+      reason: 'invalid_recipient',
+      message: `"${rawBsuid}" (column "${column}") is not a BSUID (CC. and up to 128 letters or digits, e.g. US.13491208655302741918)`,
+      input,
+    };
+  }
+  let bsuid = rawBsuid === '' ? null : rawBsuid;
+  let phone: string | null = null;
+  if (rawPhone !== '' && isBsuid(rawPhone)) {
+    if (bsuid !== null && bsuid !== rawPhone) {
+      return {
+        ok: false,
+        reason: 'invalid_recipient',
+        message: `two different BSUIDs (${rawPhone} and ${bsuid})`,
+        input,
+      };
+    }
+    bsuid = rawPhone;
+  } else if (rawPhone !== '' || bsuid === null) {
+    const r = normalisePhone(phoneCell, shape.defaultCountry);
+    if (!r.ok) return { ok: false, reason: 'invalid_phone', message: r.reason, input: phoneCell };
+    phone = r.e164;
+  }
+  return { ok: true, identity: { phone, bsuid }, input };
+}
 
 /** Validates one CSV record against the campaign's shape (pure). */
 export function checkRecord(fields: readonly string[], shape: RowShape): Checked {
+  const firstCell = fields[shape.phoneIndex >= 0 ? shape.phoneIndex : shape.bsuidIndex] ?? null;
   if (fields.length !== shape.columns.length) {
     return {
       ok: false,
       reason: 'column_count',
       message: `${fields.length} field${fields.length === 1 ? '' : 's'}, the header has ${shape.columns.length}`,
-      input: fields[shape.phoneIndex] ?? null,
+      input: firstCell,
     };
   }
-  const rawPhone = fields[shape.phoneIndex] ?? '';
-  const phone = normalisePhone(rawPhone, shape.defaultCountry);
-  if (!phone.ok) return { ok: false, reason: 'invalid_phone', message: phone.reason, input: rawPhone };
+  const id = checkIdentity(fields, shape);
+  if (!id.ok) return id;
   const values: string[] = new Array(shape.slots.length);
   for (let i = 0; i < shape.slots.length; i++) {
     const slot = shape.slots[i]!;
     const value = (fields[slot.columnIndex] ?? '').trim();
     const problem = checkValue(slot, value);
-    if (problem) return { ok: false, reason: problem.reason, message: problem.message, input: rawPhone };
+    if (problem) return { ok: false, reason: problem.reason, message: problem.message, input: id.input };
     values[i] = value;
   }
-  return { ok: true, recipient: phone.e164, values };
+  return { ok: true, identity: id.identity, values };
 }
 
 const PHONE_COLUMNS = [
@@ -57,22 +105,30 @@ const PHONE_COLUMNS = [
   'number',
   'tel',
   'telephone',
+  'recipient',
 ];
 
-/** The phone column: `--phone-column`, else the first column with a usual name. */
-export function findPhoneColumn(
+const BSUID_COLUMNS = ['user_id', 'bsuid'];
+
+const normColumn = (s: string) =>
+  s
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
+
+/**
+ * The recipient columns: the phone column (`--phone-column`, else the first column with a usual name) and the BSUID
+ * column (`user_id` or `bsuid`). A CSV needs at least one of them.
+ */
+export function findRecipientColumns(
   columns: readonly string[],
   requested: string | null,
   csvName: string,
-): number {
-  const norm = (s: string) =>
-    s
-      .trim()
-      .toLowerCase()
-      .replace(/[\s-]+/g, '_');
+): { phoneIndex: number; bsuidIndex: number } {
+  const bsuidIndex = columns.findIndex((c) => BSUID_COLUMNS.includes(normColumn(c)));
   if (requested) {
     const exact = columns.indexOf(requested);
-    const i = exact >= 0 ? exact : columns.findIndex((c) => norm(c) === norm(requested));
+    const i = exact >= 0 ? exact : columns.findIndex((c) => normColumn(c) === normColumn(requested));
     if (i < 0) {
       throw new UsageError(
         `There is no column "${requested}" in the CSV header (columns: ${columns.join(', ')}).`,
@@ -82,15 +138,16 @@ export function findPhoneColumn(
         },
       );
     }
-    return i;
+    return { phoneIndex: i, bsuidIndex: bsuidIndex === i ? -1 : bsuidIndex };
   }
   for (const name of PHONE_COLUMNS) {
-    const i = columns.findIndex((c) => norm(c) === name);
-    if (i >= 0) return i;
+    const i = columns.findIndex((c) => normColumn(c) === name);
+    if (i >= 0) return { phoneIndex: i, bsuidIndex };
   }
-  throw new UsageError(`No phone column found in the header (columns: ${columns.join(', ')}).`, {
+  if (bsuidIndex >= 0) return { phoneIndex: -1, bsuidIndex };
+  throw new UsageError(`No phone or BSUID column found in the header (columns: ${columns.join(', ')}).`, {
     location: `${csvName}:1`,
-    hint: 'Pass --phone-column COLUMN, or name the column "phone".',
+    hint: 'Pass --phone-column COLUMN, or name the column "phone" (or "user_id" for BSUIDs).',
   });
 }
 
@@ -116,19 +173,35 @@ export async function readHeader(
 export interface Problem {
   row: number;
   line: number;
-  reason: SkipReason;
+  reason: SkipReason | 'bsuid_recipient';
   message: string;
 }
 
+type Judge = (checked: Checked) => Omit<Problem, 'row' | 'line'> | null;
+
+/** A row that would be skipped as invalid. */
+const invalidRow: Judge = (c) => (c.ok ? null : { reason: c.reason, message: c.message });
+
+/** A valid row that would be sent to a BSUID (in `recipient`): no phone in the row nor linked to it in the store. */
+export function bsuidRecipientRow(links: LinkIndex): Judge {
+  return (c) => {
+    if (!c.ok) return null;
+    const key = resolveRecipient(c.identity, links).key;
+    return isBsuid(key) ? { reason: 'bsuid_recipient', message: `only a BSUID (${key})` } : null;
+  };
+}
+
 /**
- * `--strict`: reads the whole file and returns every invalid row (nothing is written anywhere). Duplicates are not
- * problems (a recipient listed twice is sent once).
+ * Reads the whole file (from `from`) and returns the rows `judge` finds a problem with (nothing is written
+ * anywhere): by default every invalid row (`--strict`). Duplicates are not problems (a recipient listed twice is
+ * sent once).
  */
 export async function findProblems(
   path: string,
   shape: RowShape,
   from: { offset: number; lines: number; nextRow: number },
   limit = Number.POSITIVE_INFINITY,
+  judge: Judge = invalidRow,
 ): Promise<{ problems: Problem[]; count: number; rows: number }> {
   const problems: Problem[] = [];
   let count = 0;
@@ -136,13 +209,12 @@ export async function findProblems(
   for await (const e of readCsv(path, { start: from.offset, linesBefore: from.lines })) {
     if (e.type === 'record' && isBlankRecord(e.fields)) continue;
     const r = row++;
-    const problem: Omit<Problem, 'row' | 'line'> | null =
+    const problem =
       e.type === 'error'
-        ? { reason: 'malformed_csv', message: e.message }
-        : (() => {
-            const c = checkRecord(e.fields, shape);
-            return c.ok ? null : { reason: c.reason, message: c.message };
-          })();
+        ? judge === invalidRow
+          ? { reason: 'malformed_csv' as const, message: e.message }
+          : null
+        : judge(checkRecord(e.fields, shape));
     if (problem) {
       count++;
       if (problems.length < limit) problems.push({ row: r, line: e.line, ...problem });
@@ -160,9 +232,14 @@ export interface IngestOptions {
   clock: Clock;
   excluded: ReadonlySet<string>;
   optedOut: ReadonlySet<string>;
+  /** The webhook store's phone ↔ BSUID links. */
+  links: LinkIndex;
   signal?: AbortSignal;
-  /** Called after each committed batch with the rows as stored (skips included). */
-  onBatch?: (rows: readonly IngestRow[]) => void;
+  /**
+   * Called after each committed batch with the rows as stored (skips included), and the lines of the rows whose
+   * phone the store has lately seen only as a BSUID-only user.
+   */
+  onBatch?: (rows: readonly IngestRow[], bsuidOnlyLines: readonly number[]) => void;
   batchRows?: number;
   batchMs?: number;
 }
@@ -176,6 +253,7 @@ export async function ingest(o: IngestOptions): Promise<{ rows: number; aborted:
   const batchRows = o.batchRows ?? 500;
   const batchMs = o.batchMs ?? 10;
   let batch: IngestRow[] = [];
+  let bsuidOnlyLines: number[] = [];
   let row = o.from.nextRow;
   let position = { offset: o.from.offset, lines: o.from.lines };
   let batchStarted = performance.now();
@@ -187,7 +265,8 @@ export async function ingest(o: IngestOptions): Promise<{ rows: number; aborted:
       o.clock.now(),
     );
     batch = [];
-    if (stored.length > 0) o.onBatch?.(stored);
+    if (stored.length > 0 || bsuidOnlyLines.length > 0) o.onBatch?.(stored, bsuidOnlyLines);
+    bsuidOnlyLines = [];
   };
   for await (const e of readCsv(o.path, { start: o.from.offset, linesBefore: o.from.lines })) {
     position = { offset: e.end, lines: e.endLines };
@@ -216,16 +295,18 @@ export async function ingest(o: IngestOptions): Promise<{ rows: number; aborted:
           reason: `${c.reason}: ${c.message}`,
         });
       } else {
-        const skip = o.excluded.has(c.recipient)
+        const who = resolveRecipient(c.identity, o.links);
+        if (who.bsuidOnly) bsuidOnlyLines.push(e.line);
+        const skip = who.aliases.some((a) => o.excluded.has(a))
           ? 'excluded: listed in --exclude'
-          : o.optedOut.has(c.recipient)
+          : who.aliases.some((a) => o.optedOut.has(a))
             ? 'opted_out: the recipient opted out (inbound STOP or marketing preference)'
             : null;
         batch.push({
           row: r,
           line: e.line,
-          recipient: c.recipient,
-          input: null,
+          recipient: who.key,
+          input: who.resolvedFrom,
           params: skip ? null : JSON.stringify(c.values),
           state: skip ? 'skipped' : 'pending',
           reason: skip,

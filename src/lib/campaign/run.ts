@@ -192,7 +192,14 @@ async function send(
       language: campaign.language,
       slots: plan.shape.slots,
       campaignId: campaign.id,
+      endpoint: plan.endpoint,
     });
+    if (plan.endpoint === 'marketing_messages') {
+      events.info(
+        `MARKETING template: sending through the Marketing Messages API (/marketing_messages, --api ${plan.api}).`,
+      );
+    }
+    const bsuidOnly = new BsuidOnlyPhones(plan.csvName);
     let ingestDone = plan.from === null;
     let ingestError: unknown;
     let readerThread: number | null = null;
@@ -233,11 +240,13 @@ async function send(
               from: plan.from,
               excluded: [...plan.excluded],
               optedOut: [...optOuts],
+              links: plan.links,
               batchRows: 500,
               batchMs: 10,
             },
             {
-              onBatch: (pending, skipped) => {
+              onBatch: (pending, skipped, bsuidOnlyLines) => {
+                bsuidOnly.add(bsuidOnlyLines);
                 tally.ingested(pending, skipped);
                 for (const r of skipped) events.row(campaign.id, ingestOutcome(r), plan.csvName);
                 engine.notify();
@@ -246,6 +255,7 @@ async function send(
             { threads: env.threads, signal: stopIngest.signal },
           ).then(
             (r) => {
+              bsuidOnly.report(events);
               readerThread = r.threadId;
               if (!r.aborted) ingestDone = true;
               engine.notify();
@@ -359,6 +369,28 @@ class Tally {
   }
 }
 
+/**
+ * The rows whose phone the webhook store has lately seen only as a BSUID-only user (the user hides the number):
+ * they are sent to the phone as written, with one warning at the end of reading.
+ */
+export class BsuidOnlyPhones {
+  private count = 0;
+  private readonly first: number[] = [];
+  constructor(private readonly csvName: string) {}
+  add(lines: readonly number[]): void {
+    this.count += lines.length;
+    for (const line of lines) if (this.first.length < 5) this.first.push(line);
+  }
+  report(events: { warn(text: string): void }): void {
+    if (this.count === 0) return;
+    const where = this.first.map((l) => `${this.csvName}:${l}`).join(', ');
+    events.warn(
+      `${this.count} row(s) name a phone the webhook store has lately seen only as a BSUID-only user (${where}${this.count > this.first.length ? ', …' : ''}): ` +
+        'sent to the phone as written; if the user changed number, use their BSUID (user_id column) instead.',
+    );
+  }
+}
+
 export function ingestOutcome(r: IngestRow): RowOutcome {
   return {
     row: r.row,
@@ -370,5 +402,6 @@ export function ingestOutcome(r: IngestRow): RowOutcome {
     errorTitle: null,
     wamid: null,
     attempts: 0,
+    resolvedFrom: r.recipient !== null ? r.input : null,
   };
 }

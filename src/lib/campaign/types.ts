@@ -13,6 +13,7 @@ export const ROW_STATES: readonly RowState[] = [
 /** Why a row was skipped (never sent). */
 export type SkipReason =
   | 'invalid_phone'
+  | 'invalid_recipient'
   | 'missing_parameter'
   | 'invalid_parameter'
   | 'column_count'
@@ -23,6 +24,7 @@ export type SkipReason =
 
 export const SKIP_REASON_TEXT: Record<SkipReason, string> = {
   invalid_phone: 'invalid phone number',
+  invalid_recipient: 'invalid BSUID (user_id column)',
   missing_parameter: 'missing template parameter',
   invalid_parameter: 'parameter value not allowed by WhatsApp',
   column_count: 'wrong number of columns',
@@ -35,11 +37,23 @@ export const SKIP_REASON_TEXT: Record<SkipReason, string> = {
 /** Skip reasons that are input problems (they make the run partial); the others are expected. */
 export const INVALID_REASONS: ReadonlySet<SkipReason> = new Set([
   'invalid_phone',
+  'invalid_recipient',
   'missing_parameter',
   'invalid_parameter',
   'column_count',
   'malformed_csv',
 ]);
+
+/**
+ * Which endpoint sends the campaign's templates (`--api`): `messages` (/messages), `marketing` (the Marketing
+ * Messages API, /marketing_messages: MARKETING templates only), or `auto` (marketing templates through
+ * /marketing_messages when the WABA is onboarded to it, else /messages).
+ */
+export type SendApi = 'auto' | 'messages' | 'marketing';
+export const SEND_APIS: readonly SendApi[] = ['auto', 'messages', 'marketing'];
+
+/** The edge a template send is posted to. */
+export type SendEndpoint = 'messages' | 'marketing_messages';
 
 /** The options that shape every message of a campaign, stored with it so that a resume renders the same. */
 export interface CampaignOptions {
@@ -47,7 +61,11 @@ export interface CampaignOptions {
   map: { column: string; param: string }[];
   /** The phone column actually used (from --phone-column or found in the header). */
   phoneColumn: string | null;
+  /** The BSUID column (`user_id`/`bsuid`) found in the header; absent in campaigns started before BSUIDs. */
+  bsuidColumn?: string | null;
   defaultCountry: string | null;
+  /** `--api` as the campaign was started (absent: started before it existed, `auto`). */
+  api?: SendApi;
   /** `--exclude FILE` (absolute), read again on resume. */
   exclude: string | null;
   /** The resolved parameter slots; the `params` of every row are in this order. */
@@ -92,6 +110,8 @@ export interface RowOutcome {
   errorTitle: string | null;
   wamid: string | null;
   attempts: number;
+  /** The BSUID the row named when the webhook store resolved it to a phone (the ledger's rows only). */
+  resolvedFrom?: string | null;
 }
 
 /** Why a run stopped before the end. */

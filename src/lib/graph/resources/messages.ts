@@ -2,6 +2,12 @@ import type { AnswerRead, AnswerShape } from '../answers.js';
 import { type GraphClient, graphPath } from '../client.js';
 import type { SendMessageResponse, SendTemplateRequest } from '../types.js';
 
+/**
+ * A template send to a phone number (`to`) or to a BSUID (`recipient`, meta-cloud-api.md §15.1: top-level, instead
+ * of `to`; v24.0+).
+ */
+export type TemplateSend = Omit<SendTemplateRequest, 'to'> & ({ to: string } | { recipient: string });
+
 export class Messages {
   constructor(private readonly client: GraphClient) {}
 
@@ -9,15 +15,29 @@ export class Messages {
    * Sends a template message. Never retried by the client: a timeout or reset after the body left surfaces
    * as UnknownOutcomeError, which the caller must record (the Cloud API has no idempotency key).
    */
-  sendTemplate(
+  sendTemplate(phoneNumberId: string, msg: TemplateSend, signal?: AbortSignal): Promise<SendMessageResponse> {
+    return this.post(phoneNumberId, 'messages', templateMessageBody(msg), signal);
+  }
+
+  /** Sends a MARKETING template through the Marketing Messages API (marketingMessageBody). Never retried either. */
+  sendMarketingTemplate(
     phoneNumberId: string,
-    msg: SendTemplateRequest,
+    msg: TemplateSend,
     signal?: AbortSignal,
+  ): Promise<SendMessageResponse> {
+    return this.post(phoneNumberId, 'marketing_messages', marketingMessageBody(msg), signal);
+  }
+
+  private post(
+    phoneNumberId: string,
+    edge: string,
+    body: Record<string, unknown>,
+    signal: AbortSignal | undefined,
   ): Promise<SendMessageResponse> {
     return this.client.request<SendMessageResponse>({
       method: 'POST',
-      path: graphPath(phoneNumberId, 'messages'),
-      body: templateMessageBody(msg),
+      path: graphPath(phoneNumberId, edge),
+      body,
       idempotent: false,
       signal,
       answer: SEND_ANSWER,
@@ -57,11 +77,11 @@ export const SEND_ANSWER: AnswerShape<SendMessageResponse> = {
 };
 
 /** The JSON body of a template send (meta-cloud-api.md §6.1). */
-export function templateMessageBody(msg: SendTemplateRequest): Record<string, unknown> {
+export function templateMessageBody(msg: TemplateSend): Record<string, unknown> {
   return {
     messaging_product: 'whatsapp',
     recipient_type: 'individual',
-    to: msg.to,
+    ...('to' in msg ? { to: msg.to } : { recipient: msg.recipient }),
     type: 'template',
     template: {
       name: msg.name,
@@ -70,4 +90,13 @@ export function templateMessageBody(msg: SendTemplateRequest): Record<string, un
     },
     ...(msg.bizOpaqueCallbackData ? { biz_opaque_callback_data: msg.bizOpaqueCallbackData } : {}),
   };
+}
+
+/**
+ * The body of a send through the Marketing Messages API (`/marketing_messages`, meta-cloud-api.md §15.3): a template
+ * send's, with `product_policy` always explicit (sources disagree on its default). STRICT: the message goes through
+ * this API or fails, never silently through the Cloud API instead.
+ */
+export function marketingMessageBody(msg: TemplateSend): Record<string, unknown> {
+  return { ...templateMessageBody(msg), product_policy: 'STRICT' };
 }

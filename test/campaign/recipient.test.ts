@@ -1,0 +1,173 @@
+/** Recipient keys: rows named by phone, BSUID or both, the store's links, opt-outs and --exclude by BSUID. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { storeIdentityLinks } from '../../src/lib/campaign/identities.js';
+import { readExcludeFile } from '../../src/lib/campaign/opt-outs.js';
+import {
+  linkIndex,
+  NO_LINKS,
+  recipientKind,
+  resolveRecipient,
+  sendAddress,
+} from '../../src/lib/campaign/recipient.js';
+import { checkRecord, findRecipientColumns, ingest, type RowShape } from '../../src/lib/campaign/rows.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { UsageError } from '../../src/lib/errors.js';
+import { Store } from '../../src/lib/store/sqlite.js';
+import { memoryCampaign } from './helpers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'wacx-recipient-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const shape = (columns: string[], phoneIndex: number, bsuidIndex: number): RowShape => ({
+  columns,
+  phoneIndex,
+  bsuidIndex,
+  slots: [],
+  defaultCountry: null,
+});
+const both = shape(['phone', 'user_id'], 0, 1);
+
+describe('a row names its recipient', () => {
+  it('a cell shaped like a BSUID is one, before any phone normalisation', () => {
+    // a digit-stripping normaliser would read this as +2035200694071263
+    expect(checkRecord(['MY.2035200694071263', ''], both)).toEqual({
+      ok: true,
+      identity: { phone: null, bsuid: 'MY.2035200694071263' },
+      values: [],
+    });
+    expect(checkRecord(['+49 151 12345678', 'US.ENT.998877'], both)).toMatchObject({
+      identity: { phone: '4915112345678', bsuid: 'US.ENT.998877' },
+    });
+    expect(checkRecord(['', 'us.123'], both)).toMatchObject({ ok: false, reason: 'invalid_recipient' });
+    expect(checkRecord(['US.1', 'US.2'], both)).toMatchObject({ ok: false, reason: 'invalid_recipient' });
+    expect(checkRecord(['', ''], both)).toMatchObject({ ok: false, reason: 'invalid_phone' });
+    expect(checkRecord(['US.1'], shape(['user_id'], -1, 0))).toMatchObject({ identity: { bsuid: 'US.1' } });
+  });
+
+  it('the recipient columns: a phone column, a user_id/bsuid column, or both; neither is an error naming line 1', () => {
+    expect(findRecipientColumns(['name', 'phone', 'user_id'], null, 'a.csv')).toEqual({
+      phoneIndex: 1,
+      bsuidIndex: 2,
+    });
+    expect(findRecipientColumns(['BSUID', 'name'], null, 'a.csv')).toEqual({ phoneIndex: -1, bsuidIndex: 0 });
+    expect(() => findRecipientColumns(['name'], null, 'a.csv')).toThrow(UsageError);
+    expect(() => findRecipientColumns(['name'], null, 'a.csv')).toThrow(/phone or BSUID column/);
+  });
+
+  it('the key: the phone when one is known (from the row or linked in the store), else the BSUID verbatim', () => {
+    const links = linkIndex({ pairs: [['4915100000006', 'US.7777']], bsuidOnlyPhones: ['4915100000006'] });
+    expect(resolveRecipient({ phone: null, bsuid: 'US.1' }, links)).toEqual({
+      key: 'US.1',
+      aliases: ['US.1'],
+      resolvedFrom: null,
+      bsuidOnly: false,
+    });
+    expect(resolveRecipient({ phone: null, bsuid: 'US.7777' }, links)).toEqual({
+      key: '4915100000006',
+      aliases: ['4915100000006', 'US.7777'],
+      resolvedFrom: 'US.7777',
+      bsuidOnly: false,
+    });
+    expect(resolveRecipient({ phone: '4915100000006', bsuid: null }, links)).toMatchObject({
+      key: '4915100000006',
+      aliases: ['4915100000006', 'US.7777'],
+      bsuidOnly: true,
+    });
+    expect([recipientKind('49151'), recipientKind('US.1'), recipientKind('US.ENT.1')]).toEqual([
+      'phone',
+      'bsuid',
+      'parent_bsuid',
+    ]);
+    expect(sendAddress('4915100000006')).toEqual({ to: '+4915100000006' });
+    expect(sendAddress('US.ENT.1')).toEqual({ recipient: 'US.ENT.1' });
+  });
+});
+
+describe('ingest keys rows by their identity', () => {
+  it('dedupes a phone and the BSUID linked to it, and skips a BSUID in the opt-out set (recipient keys, verbatim)', async () => {
+    const csv = join(dir, 'ingest.csv');
+    writeFileSync(csv, 'phone,user_id\n,US.7777\n+4915100000006,\n,US.9\n,US.9\n+4915100000001,US.STOP\n');
+    const { ledger, cid, store } = memoryCampaign(0);
+    const warned: number[] = [];
+    await ingest({
+      ledger,
+      cid,
+      path: csv,
+      shape: both,
+      from: { offset: 'phone,user_id\n'.length, lines: 1, nextRow: 1 },
+      clock: systemClock,
+      excluded: new Set(),
+      optedOut: new Set(['US.STOP']),
+      links: linkIndex({ pairs: [['4915100000006', 'US.7777']], bsuidOnlyPhones: ['4915100000006'] }),
+      onBatch: (_rows, lines) => warned.push(...lines),
+    });
+    const rows = [...ledger.allRows(cid)].map((r) => [
+      r.line,
+      r.state,
+      r.recipient,
+      r.reason?.split(':')[0] ?? null,
+    ]);
+    expect(rows).toEqual([
+      [2, 'pending', '4915100000006', null],
+      [3, 'skipped', '4915100000006', 'duplicate'],
+      [4, 'pending', 'US.9', null],
+      [5, 'skipped', 'US.9', 'duplicate'],
+      [6, 'skipped', '4915100000001', 'opted_out'],
+    ]);
+    expect([...ledger.allRows(cid)][0]!.resolvedFrom).toBe('US.7777');
+    expect(warned).toEqual([3]);
+    store.close();
+  });
+});
+
+describe('--exclude', () => {
+  it('takes BSUIDs verbatim beside phone numbers, in a list or in phone and user_id columns', async () => {
+    const list = join(dir, 'exclude.txt');
+    writeFileSync(list, 'MY.2035200694071263\n+49 151 00000001\nnot a number\n');
+    const read = await readExcludeFile(list, null);
+    expect([...read.numbers].sort()).toEqual(['4915100000001', 'MY.2035200694071263']);
+    expect(read.invalid).toEqual([{ line: 3, value: 'not a number' }]);
+    const table = join(dir, 'exclude.csv');
+    writeFileSync(table, 'name,phone,user_id\nA,+4915100000002,\nB,,US.5\nC,+4915100000003,US.6\n');
+    expect([...(await readExcludeFile(table, null)).numbers].sort()).toEqual(
+      ['4915100000002', '4915100000003', 'US.5', 'US.6'].sort(),
+    );
+  });
+});
+
+describe('the store links', () => {
+  it('are empty on a store without the webhook tables, and read phone ↔ BSUID pairs from inbound messages', () => {
+    const bare = Store.open(':memory:', { migrations: [] });
+    expect(storeIdentityLinks(bare.db)).toEqual(NO_LINKS);
+    bare.close();
+    const store = Store.open(':memory:');
+    const event = store.db
+      .prepare(
+        `INSERT INTO webhook_payloads (received_at, body_sha256, body, signature_verified, source) VALUES (0, '', '', 1, 't')`,
+      )
+      .run().lastInsertRowid;
+    const ev = store.db
+      .prepare(
+        `INSERT INTO webhook_events (payload_id, dedupe_key, field, kind, parsed, received_at, summary, data)
+         VALUES (?, 'k', 'messages', 'message', 1, 0, '', '{}')`,
+      )
+      .run(event).lastInsertRowid;
+    const msg = store.db.prepare(
+      `INSERT INTO inbound_messages (event_id, wamid, from_wa_id, from_user_id, type, timestamp) VALUES (?, ?, ?, ?, 'text', ?)`,
+    );
+    msg.run(ev, 'w1', '4915100000006', 'US.7777', 10);
+    msg.run(ev, 'w2', '4915100000008', 'US.8888', 10);
+    msg.run(ev, 'w3', null, 'US.8888', 20);
+    msg.run(ev, 'w4', null, 'US.9999', 20);
+    const links = storeIdentityLinks(store.db);
+    expect(links.pairs.sort()).toEqual([
+      ['4915100000006', 'US.7777'],
+      ['4915100000008', 'US.8888'],
+    ]);
+    expect(links.bsuidOnlyPhones).toEqual(['4915100000008']);
+    store.close();
+  });
+});
