@@ -2,7 +2,10 @@ import type { Command } from 'commander';
 import { defineCommand } from '../cli/define.js';
 import type { Deps } from '../cli/deps.js';
 import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.js';
+import type { Plan } from '../lib/campaign/prepare.js';
 import type { SendApi } from '../lib/campaign/types.js';
+import { UsageError } from '../lib/errors.js';
+import type { Store } from '../lib/store/sqlite.js';
 
 export interface SendOptions {
   csv: string;
@@ -23,6 +26,8 @@ export interface SendOptions {
   api?: SendApi;
   phoneNumberId?: string;
   wabaId?: string;
+  estimate?: boolean;
+  rateCard?: string;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -64,6 +69,11 @@ export default defineCommand({
       .option('--strict', 'refuse the whole run (exit 2) if any row is invalid, before anything is sent')
       .option('--dry-run', 'validate everything and render every message; send nothing')
       .option(
+        '--estimate',
+        "a dry run that also prices the rows that would be sent, with Meta's rate card (nothing is sent)",
+      )
+      .option('--rate-card <file>', "Meta's rate card for --estimate (default: the profile's rateCard)")
+      .option(
         '--report <file>',
         "write every row's outcome as CSV (spreadsheet-safe, owner-only); with --dry-run, what each row would be",
       )
@@ -100,6 +110,10 @@ limit, template paused, offboarded…; run again to resume) · 2 bad input, noth
 });
 
 export async function run(opts: SendOptions, deps: Deps): Promise<number> {
+  if (opts.rateCard !== undefined && !opts.estimate) {
+    throw new UsageError('--rate-card prices a campaign: pass --estimate too.', { location: '--rate-card' });
+  }
+  const estimate = opts.estimate ? await estimator(opts, deps) : null;
   const { campaignEnv } = await import('../cli/campaign-context.js');
   // before the campaign domain loads: the heap settings for this rate, and the worker threads
   const env = campaignEnv(deps, { phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId, rate: opts.rate });
@@ -118,12 +132,61 @@ export async function run(opts: SendOptions, deps: Deps): Promise<number> {
       campaignId: opts.campaign ?? null,
       exclude: opts.exclude ?? null,
       strict: Boolean(opts.strict),
-      dryRun: Boolean(opts.dryRun),
+      dryRun: Boolean(opts.dryRun) || estimate !== null,
+      onDryRunRows: estimate?.price,
       report: opts.report ?? null,
       resendUnknown: Boolean(opts.resendUnknown),
       maxInFlight: opts.maxInFlight ?? null,
       api: opts.api ?? null,
     },
     env,
+  ).then(async (code) => (estimate ? estimate.print(code) : code));
+}
+
+/**
+ * `--estimate`: the rate card is read (and a bad one refused) before anything else; the dry run hands over the rows
+ * it would send, and they are priced against the profile's store (windows, month's volume) as of now.
+ */
+async function estimator(opts: SendOptions, deps: Deps) {
+  const [{ readRateCard }, { estimateRecipients }, { campaignRecipients }, output] = await Promise.all([
+    import('../lib/pricing/rate-card.js'),
+    import('../lib/pricing/campaign-estimate.js'),
+    import('../lib/campaign/stored-campaigns.js'),
+    import('../cli/cost-output.js'),
+  ]);
+  const card = readRateCard(
+    deps.config().withFlags({ rateCard: opts.rateCard }).require('rateCard', '--rate-card'),
   );
+  let result: import('../lib/pricing/campaign-estimate.js').CampaignEstimate | null = null;
+  let campaign = '';
+  return {
+    price: async (rows: Store, id: string, plan: Plan) => {
+      const now = new Date(deps.clock.now());
+      campaign = id;
+      result = await estimateRecipients(
+        (await deps.store()).db,
+        {
+          phoneNumberId: plan.phoneNumberId,
+          template: { name: plan.templateName, language: plan.language, category: plan.template.category },
+        },
+        campaignRecipients(rows, id).recipients,
+        card,
+        now,
+        now,
+      );
+    },
+    print: (code: number): number => {
+      if (!result) return code;
+      if (deps.globals.json) {
+        deps.io.printJson(
+          { type: 'estimate', ...output.estimateJson(result, { campaign }) },
+          { ndjson: true },
+        );
+      } else {
+        deps.io.out();
+        output.printEstimate(deps.io, result, `Estimate for campaign ${campaign} (nothing was sent)`);
+      }
+      return code;
+    },
+  };
 }

@@ -157,3 +157,57 @@ describe('wacx campaigns estimate', () => {
     expect(r4.stderr).toMatch(/No rateCard configured[\s\S]*--rate-card[\s\S]*WACX_RATE_CARD/);
   });
 });
+
+describe('wacx send --estimate', () => {
+  it('prices the rows the dry run would send (a BSUID by its country prefix, invalid rows left out); nothing is sent', async () => {
+    await sb.control('reset', {});
+    await sb.control(`numbers/${sb.seed.phoneNumbers.coex.id}`, { pair_limit: false });
+    const csv = join(sb.home, 'estimate.csv');
+    writeFileSync(
+      csv,
+      [
+        'phone,name,order',
+        `+${phone(50)},A,1`,
+        `+${phone(51)},B,2`,
+        '+12025550150,C,3',
+        'US.13491208655302741918,D,4',
+        'nope,E,5',
+      ]
+        .join('\n')
+        .concat('\n'),
+    );
+    const r = await runCli([...orderSendArgs(csv), '--estimate', '--rate-card', CARD, '--json'], {
+      env: sb.env({ WACX_DB: join(sb.home, 'estimate.db') }),
+    });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const estimate = lines.find((l) => l.type === 'estimate') as unknown as EstimateJson;
+    expect(estimate.category).toBe('utility');
+    expect(estimate.lines.map((l) => [l.country, l.market, l.billed, l.cost])).toEqual([
+      ['DE', 'Germany', 2, '0.10'],
+      ['US', 'North America', 2, '0.008'],
+    ]);
+    expect(estimate.total).toMatchObject({ messages: 4, billed: 4, cost: '0.108' });
+    expect(await sb.control('messages')).toEqual([]);
+    expect(r.code).toBe(3); // the dry run's verdict on the invalid row stands
+  });
+
+  it('a malformed rate card is refused before anything else (exit 2, line and column)', async () => {
+    const bad = join(sb.home, 'bad-card-2.csv');
+    writeFileSync(bad, 'Effective date,2026-10-01\nMarket,Marketing,Utility\nIndia,0.01,1.2.3\n');
+    const csv = join(sb.home, 'one.csv');
+    writeFileSync(csv, `phone,name,order\n+${phone(60)},A,1\n`);
+    const r = await runCli([...orderSendArgs(csv), '--estimate', '--rate-card', bad], {
+      env: sb.env({ WACX_DB: db }),
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${bad}:3:3: Utility "1.2.3" is not a price`);
+    const noEstimate = await runCli([...orderSendArgs(csv), '--rate-card', CARD, '--dry-run'], {
+      env: sb.env({ WACX_DB: db }),
+    });
+    expect(noEstimate.code).toBe(2);
+    expect(noEstimate.stderr).toContain('--rate-card prices a campaign: pass --estimate too.');
+  });
+});

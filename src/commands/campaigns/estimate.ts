@@ -31,14 +31,19 @@ export default defineCommand({
 });
 
 export async function run(id: string, opts: Options, deps: Deps): Promise<number> {
-  const [{ parseIsoDate }, { readRateCard }, { estimateRecipients }, { campaignRecipients }, output] =
-    await Promise.all([
-      import('../../lib/dates.js'),
-      import('../../lib/pricing/rate-card.js'),
-      import('../../lib/pricing/campaign-estimate.js'),
-      import('../../lib/campaign/stored-campaigns.js'),
-      import('../../cli/cost-output.js'),
-    ]);
+  const [
+    { parseIsoDate },
+    { readRateCard },
+    { currentTemplate, estimateRecipients },
+    { campaignRecipients },
+    output,
+  ] = await Promise.all([
+    import('../../lib/dates.js'),
+    import('../../lib/pricing/rate-card.js'),
+    import('../../lib/pricing/campaign-estimate.js'),
+    import('../../lib/campaign/stored-campaigns.js'),
+    import('../../cli/cost-output.js'),
+  ]);
   const now = deps.clock.now();
   const sendDate = new Date(opts.at === undefined ? now : parseIsoDate(opts.at, '--at'));
   const config = deps.config().withFlags({ rateCard: opts.rateCard });
@@ -49,11 +54,8 @@ export async function run(id: string, opts: Options, deps: Deps): Promise<number
   const estimate = await estimateRecipients(
     store.db,
     {
-      graph: await deps.graph(),
-      wabaId,
       phoneNumberId: campaign.phoneNumberId,
-      template: campaign.template,
-      language: campaign.language,
+      template: await currentTemplate(await deps.graph(), wabaId, campaign.template, campaign.language),
     },
     recipients,
     card,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { UsageError, WacxError } from '../errors.js';
-import { dryRun } from './dry-run.js';
+import { type DryRunRows, dryRun } from './dry-run.js';
 import { leaseHolder, takeLease, withLease } from './lease.js';
 import { type Campaign, Ledger } from './ledger.js';
 import type { MapSpec } from './mapping.js';
@@ -30,6 +30,8 @@ export type { RunEnv } from './run.js';
 export interface SendRequest extends SendFlags, RunFlags {
   dryRun: boolean;
   resendUnknown: boolean;
+  /** With dryRun: the rows that would be sent, handed over before the dry run's store goes (`send --estimate`). */
+  onDryRunRows?: DryRunRows;
 }
 
 export interface ResumeRequest extends RunFlags {
@@ -43,7 +45,7 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
   const input = await checkSendFlags(req, env);
   if (req.dryRun) {
     const plan = await prepare(input.target, flags, input, env);
-    return dryRun(plan, env);
+    return dryRun(plan, env, req.onDryRunRows);
   }
   const store = await env.store();
   const ledger = new Ledger(store.db);

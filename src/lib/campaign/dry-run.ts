@@ -14,7 +14,9 @@ import { BsuidOnlyPhones, ingestOutcome, type RunEnv } from './run.js';
  * and nothing written to the profile's ledger (rows go through a temporary database, which also dedupes recipients
  * with bounded memory whatever the file size).
  */
-export async function dryRun(plan: Plan, env: RunEnv): Promise<number> {
+export type DryRunRows = (rows: Store, campaignId: string, plan: Plan) => Promise<void>;
+
+export async function dryRun(plan: Plan, env: RunEnv, onRows?: DryRunRows): Promise<number> {
   const { events, clock } = env;
   const started = clock.now();
   const optedOut = storeOptOuts((await env.store()).db);
@@ -79,6 +81,7 @@ export async function dryRun(plan: Plan, env: RunEnv): Promise<number> {
       { threads: env.threads, signal: env.signal },
     );
     bsuidOnly.report(events);
+    if (onRows && !env.signal.aborted) await onRows(temp, plan.id, plan);
     const counts = ledger.counts(campaign.cid);
     const exitCode = dryRunExitCode(env.signal.aborted, invalidRows(ledger, campaign.cid));
     // every row as this run would start: pending (to be sent) or skipped, with why

@@ -12,27 +12,37 @@ import { type Estimate, type EstimateRecipient, estimateCost, UnsupportedDateErr
 import type { RateCard } from './rate-card.js';
 import { monthVolumeAt, volumeKey, windowsAt } from './store-inputs.js';
 
-export interface PricingTarget {
-  graph: Graph;
-  wabaId: string;
-  phoneNumberId: string | null;
-  template: string;
+export interface PricedTemplate {
+  name: string;
   language: string;
+  /** Its current category, as the API gave it (MARKETING, UTILITY, AUTHENTICATION). */
+  category: string;
 }
 
 export interface CampaignEstimate extends Estimate {
   template: { name: string; language: string; category: string };
 }
 
+/** The template as the API has it now: its category may have changed since it was created or last sent. */
+export async function currentTemplate(
+  graph: Graph,
+  wabaId: string,
+  name: string,
+  language: string,
+): Promise<PricedTemplate> {
+  const t = await findTemplateByName(graph, wabaId, name, language);
+  return { name: t.name, language: t.language, category: t.category };
+}
+
 export async function estimateRecipients(
   db: Db,
-  target: PricingTarget,
+  target: { phoneNumberId: string | null; template: PricedTemplate },
   recipients: Iterable<EstimateRecipient>,
   card: RateCard,
   sendDate: Date,
   now: Date,
 ): Promise<CampaignEstimate> {
-  const template = await findTemplateByName(target.graph, target.wabaId, target.template, target.language);
+  const template = target.template;
   const category = pricingCategory(template.category);
   if (!category) {
     throw new WacxError(
