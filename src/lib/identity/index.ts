@@ -1,0 +1,3 @@
+export { BSUID_PATTERN, isBsuid, isParentBsuid } from './bsuid.js';
+export { bsuidKey, personKey, phoneKey } from './keys.js';
+export { type KnownIdentity, knownIdentityForPhone, keysOfPerson, type PeopleCounts, peopleCounts } from './queries.js';
