@@ -1,6 +1,6 @@
 import { ExitCode } from '../errors.js';
-import { formatDuration } from '../io/format.js';
 import type { PeopleCounts } from '../identity/queries.js';
+import { formatDuration } from '../io/format.js';
 import type { HistoryStatus, MissingChunk, SyncState } from './queries.js';
 
 /**

@@ -33,7 +33,9 @@ export function knownIdentityForPhone(db: Db, e164: string): KnownIdentity | nul
         `SELECT i.user_id AS userId, i.parent_user_id AS parentUserId, i.phoneless_at AS phonelessAt
          FROM identity_keys k JOIN identities i ON i.id = k.identity_id WHERE k.key = ?`,
       )
-      .get(key) as { userId: string | null; parentUserId: string | null; phonelessAt: number | null } | undefined;
+      .get(key) as
+      | { userId: string | null; parentUserId: string | null; phonelessAt: number | null }
+      | undefined;
     if (!row) return null;
     return { userId: row.userId, parentUserId: row.parentUserId, bsuidOnly: row.phonelessAt !== null };
   }, null);
@@ -77,9 +79,10 @@ export function peopleCounts(db: Db): PeopleCounts {
          FROM identities i WHERE i.merged_into IS NULL`,
       )
       .get() as { known: number; withPhone: number; phoneWithheld: number; withUsername: number };
-    const changes = db
-      .prepare('SELECT COUNT(*) AS n, MAX(at) AS at FROM identity_changes')
-      .get() as { n: number; at: number | null };
+    const changes = db.prepare('SELECT COUNT(*) AS n, MAX(at) AS at FROM identity_changes').get() as {
+      n: number;
+      at: number | null;
+    };
     const last =
       changes.n > 0
         ? (db.prepare('SELECT type, at FROM identity_changes ORDER BY at DESC, id DESC LIMIT 1').get() as {

@@ -27,7 +27,12 @@ export interface Sighting {
 
 /** A sighting of `keys`, or null when it names nobody. `phoneless` follows from the keys. */
 export function sighting(
-  keys: { phone: string | null; userId: string | null; parentUserId?: string | null; username?: string | null },
+  keys: {
+    phone: string | null;
+    userId: string | null;
+    parentUserId?: string | null;
+    username?: string | null;
+  },
   at: number | null,
   previous: PreviousKeys | null = null,
 ): Sighting | null {
@@ -43,4 +48,3 @@ export function sighting(
     at,
   };
 }
-

@@ -94,22 +94,16 @@ class Linker {
       .find((id) => id !== undefined);
     const hasBsuid = Boolean(s.userId || s.parentUserId);
     // A retired phone seen now with another person's (or a new) BSUID was given to someone else: it moves.
-    const moved = (k: string, r: KeyRow) => r.retired === 1 && isCurrent(k) && hasBsuid && r.id !== bsuidOwner;
+    const moved = (k: string, r: KeyRow) =>
+      r.retired === 1 && isCurrent(k) && hasBsuid && r.id !== bsuidOwner;
     const ids = new Set<number>();
     for (const [k, r] of found) if (!moved(k, r)) ids.add(r.id);
 
     let target: IdentityRow;
     if (ids.size === 0) {
       const id = Number(
-        this.create.run(
-          s.phone,
-          s.userId,
-          s.parentUserId,
-          s.username,
-          s.at,
-          s.at,
-          s.phoneless ? s.at : null,
-        ).lastInsertRowid,
+        this.create.run(s.phone, s.userId, s.parentUserId, s.username, s.at, s.at, s.phoneless ? s.at : null)
+          .lastInsertRowid,
       );
       target = {
         id,
@@ -142,7 +136,12 @@ class Linker {
     const next: IdentityRow = {
       id: target.id,
       // the latest values win; a previous phone or BSUID is no longer the person's current one
-      phone: fresh && (s.phone || p) ? s.phone : target.phone !== null && target.phone === p?.phone ? null : target.phone,
+      phone:
+        fresh && (s.phone || p)
+          ? s.phone
+          : target.phone !== null && target.phone === p?.phone
+            ? null
+            : target.phone,
       user_id: fresh && s.userId ? s.userId : target.user_id,
       parent_user_id: fresh && s.parentUserId ? s.parentUserId : target.parent_user_id,
       username: fresh && s.username ? s.username : target.username,

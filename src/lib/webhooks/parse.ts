@@ -457,7 +457,11 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     const summary = change
       ? `${change.type} ${change.previousPhone ?? change.previousUserId ?? '?'} → ${change.phone ?? change.userId ?? '?'}`
       : `message ${type} from ${row.from ?? row.fromUserId ?? row.fromParentUserId ?? '?'}${
-          row.optOut ? (row.optOut.optedOut ? ` (opt-out: ${keyword?.word})` : ` (opt-in: ${keyword?.word})`) : ''
+          row.optOut
+            ? row.optOut.optedOut
+              ? ` (opt-out: ${keyword?.word})`
+              : ` (opt-in: ${keyword?.word})`
+            : ''
         }`;
     const previous = change
       ? {
@@ -606,7 +610,12 @@ function parseStateSync(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       row,
       people: people(
         sighting(
-          { phone: row.phoneNumber, userId: row.userId, parentUserId: row.parentUserId, username: row.username },
+          {
+            phone: row.phoneNumber,
+            userId: row.userId,
+            parentUserId: row.parentUserId,
+            username: row.username,
+          },
           row.timestamp,
         ),
       ),
