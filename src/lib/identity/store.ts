@@ -100,6 +100,8 @@ class Linker {
     for (const [k, r] of found) if (!moved(k, r)) ids.add(r.id);
 
     let target: IdentityRow;
+    /** The row as stored, to write only what changed. */
+    let stored: IdentityRow;
     if (ids.size === 0) {
       const id = Number(
         this.create.run(s.phone, s.userId, s.parentUserId, s.username, s.at, s.at, s.phoneless ? s.at : null)
@@ -115,9 +117,11 @@ class Linker {
         last_seen_at: s.at,
         phoneless_at: s.phoneless ? s.at : null,
       };
+      stored = target;
     } else {
       const [first, ...others] = [...ids].sort((a, b) => a - b);
-      target = this.identity.get(first) as IdentityRow;
+      stored = this.identity.get(first) as IdentityRow;
+      target = stored;
       for (const other of others) target = this.fold(target, this.identity.get(other) as IdentityRow);
     }
 
@@ -133,30 +137,32 @@ class Linker {
     if (p?.phoneChanged) this.retirePhones.run(target.id, s.phone);
 
     const fresh = target.last_seen_at === null || s.at >= target.last_seen_at;
+    // the latest values win; an older sighting only fills what is unknown
+    const pick = (seen: string | null, known: string | null) => (seen && (fresh || !known) ? seen : known);
     const next: IdentityRow = {
       id: target.id,
-      // the latest values win; a previous phone or BSUID is no longer the person's current one
+      // an identity change says the person's phone is the new one (null: withheld); a previous phone is not theirs
       phone:
-        fresh && (s.phone || p)
+        p && fresh
           ? s.phone
           : target.phone !== null && target.phone === p?.phone
-            ? null
-            : target.phone,
-      user_id: fresh && s.userId ? s.userId : target.user_id,
-      parent_user_id: fresh && s.parentUserId ? s.parentUserId : target.parent_user_id,
-      username: fresh && s.username ? s.username : target.username,
+            ? s.phone
+            : pick(s.phone, target.phone),
+      user_id: pick(s.userId, target.user_id),
+      parent_user_id: pick(s.parentUserId, target.parent_user_id),
+      username: pick(s.username, target.username),
       first_seen_at: earlier(target.first_seen_at, s.at),
       last_seen_at: later(target.last_seen_at, s.at),
       phoneless_at: s.phoneless ? later(target.phoneless_at, s.at) : target.phoneless_at,
     };
     if (
-      next.phone !== target.phone ||
-      next.user_id !== target.user_id ||
-      next.parent_user_id !== target.parent_user_id ||
-      next.username !== target.username ||
-      next.first_seen_at !== target.first_seen_at ||
-      next.last_seen_at !== target.last_seen_at ||
-      next.phoneless_at !== target.phoneless_at
+      next.phone !== stored.phone ||
+      next.user_id !== stored.user_id ||
+      next.parent_user_id !== stored.parent_user_id ||
+      next.username !== stored.username ||
+      next.first_seen_at !== stored.first_seen_at ||
+      next.last_seen_at !== stored.last_seen_at ||
+      next.phoneless_at !== stored.phoneless_at
     ) {
       this.update.run(
         next.phone,
