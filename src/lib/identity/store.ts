@@ -139,17 +139,16 @@ class Linker {
     const fresh = target.last_seen_at === null || s.at >= target.last_seen_at;
     // the latest values win; an older sighting only fills what is unknown
     const pick = (seen: string | null, known: string | null) => (seen && (fresh || !known) ? seen : known);
+    // an identity change is authoritative, whenever it arrives: the previous phone and BSUIDs are no longer current
     const next: IdentityRow = {
       id: target.id,
-      // an identity change says the person's phone is the new one (null: withheld); a previous phone is not theirs
-      phone:
-        p && fresh
-          ? s.phone
-          : target.phone !== null && target.phone === p?.phone
-            ? s.phone
-            : pick(s.phone, target.phone),
-      user_id: pick(s.userId, target.user_id),
-      parent_user_id: pick(s.parentUserId, target.parent_user_id),
+      phone: p ? s.phone : pick(s.phone, target.phone),
+      user_id: p
+        ? (s.userId ?? (target.user_id === p.userId ? null : target.user_id))
+        : pick(s.userId, target.user_id),
+      parent_user_id: p
+        ? (s.parentUserId ?? (target.parent_user_id === p.parentUserId ? null : target.parent_user_id))
+        : pick(s.parentUserId, target.parent_user_id),
       username: pick(s.username, target.username),
       first_seen_at: earlier(target.first_seen_at, s.at),
       last_seen_at: later(target.last_seen_at, s.at),
