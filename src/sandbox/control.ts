@@ -342,7 +342,17 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
         await core.webhooks.idle();
         return { json: { id: record.id, status: record.status, skipped: record.skipped, body: record.body } };
       }
-      case 'users':
+      case 'users': {
+        // POST /__sandbox/users/<phone | BSUID | username | index> {username}: the user adopts (or drops) a username
+        if (arg !== undefined) {
+          const u = w.user(/^\d+$/.test(arg) && Number(arg) < w.users.length ? Number(arg) : arg);
+          if (!u) return bad(`unknown user ${arg}`, 404);
+          if (method === 'POST' && body.username !== undefined) {
+            if (body.username !== null && (typeof body.username !== 'string' || !body.username.trim()))
+              return bad('username must be a non-empty string, or null');
+            u.username = body.username === null ? null : body.username.trim();
+          }
+        }
         return {
           json: w.users.map((u) => ({
             phone: u.phone,
@@ -353,6 +363,7 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
             phone_shared: w.phoneShared(u),
           })),
         };
+      }
       case 'emit': {
         if (method !== 'POST') return bad('POST {field, value}', 405);
         const field = body.field;
