@@ -28,6 +28,9 @@ interface KeyRow {
   retired: number;
 }
 
+/** How far last_seen_at (and phoneless_at) may lag behind the latest sighting. */
+const LAST_SEEN_STEP_MS = 3_600_000;
+
 const later = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 const earlier = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 
@@ -160,8 +163,10 @@ class Linker {
       next.parent_user_id !== stored.parent_user_id ||
       next.username !== stored.username ||
       next.first_seen_at !== stored.first_seen_at ||
-      next.last_seen_at !== stored.last_seen_at ||
-      next.phoneless_at !== stored.phoneless_at
+      // times move on at most once an hour: a stream of statuses about one person does not rewrite their row
+      (next.last_seen_at ?? 0) - (stored.last_seen_at ?? 0) > LAST_SEEN_STEP_MS ||
+      (next.phoneless_at ?? 0) - (stored.phoneless_at ?? 0) > LAST_SEEN_STEP_MS ||
+      (next.phoneless_at === null) !== (stored.phoneless_at === null)
     ) {
       this.update.run(
         next.phone,
