@@ -4,6 +4,7 @@ import { historyStatus } from '../../src/lib/history/queries.js';
 import { BSUID_PATTERN, isBsuid, isParentBsuid } from '../../src/lib/identity/bsuid.js';
 import { keysOfPerson, knownIdentityForPhone, peopleCounts } from '../../src/lib/identity/index.js';
 import { personKey, phoneKey } from '../../src/lib/identity/keys.js';
+import { MIGRATIONS } from '../../src/lib/store/migrations.js';
 import { Store } from '../../src/lib/store/sqlite.js';
 import { optedOutRecipients } from '../../src/lib/webhooks/queries.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
@@ -292,5 +293,42 @@ describe('opt-outs by person', () => {
     ingest(bsuidInbound('wamid.1', { userId: SHEENA.userId }, 'STOP', 100));
     ingest(userChangedUserId('wamid.2', 'US.888', SHEENA.userId, 200));
     expect(optedOutRecipients(store.db)).toEqual(new Set([SHEENA.userId, 'US.888']));
+  });
+});
+
+describe('migration of an existing store', () => {
+  it('people are made from what earlier versions stored: a phone beside a BSUID joins it, other phones alone', () => {
+    const store = Store.open(':memory:', { migrations: MIGRATIONS.filter((m) => m.id < 114) });
+    try {
+      const db = store.db;
+      db.exec(`
+        INSERT INTO webhook_payloads (id, received_at, body_sha256, body, signature_verified, source) VALUES (1, 0, '', '{}', 0, 'x');
+        INSERT INTO webhook_events (id, payload_id, dedupe_key, field, kind, parsed, received_at, summary, data)
+          VALUES (1, 1, 'k', 'messages', 'message', 1, 0, '', 'null');
+        INSERT INTO inbound_messages (event_id, wamid, from_wa_id, from_user_id, type, timestamp)
+          VALUES (1, 'w1', '16505551234', 'US.1', 'text', 10), (1, 'w2', NULL, 'US.2', 'text', 20),
+                 (1, 'w3', '16505550000', NULL, 'text', 30);
+        INSERT INTO contact_syncs (event_id, action, phone_number, user_id, timestamp)
+          VALUES (1, 'add', '16505551234', NULL, 40);
+        INSERT INTO history_messages (event_id, phone_number_id, thread_id, wamid, type) VALUES (1, 'p', '16505557777', 'h1', 'text');
+      `);
+      store.migrate(MIGRATIONS);
+      expect(
+        db
+          .prepare(
+            'SELECT phone, user_id, phoneless_at IS NOT NULL AS withheld FROM identities ORDER BY phone, user_id',
+          )
+          .all(),
+      ).toEqual([
+        { phone: null, user_id: 'US.2', withheld: 1 },
+        { phone: '16505550000', user_id: null, withheld: 0 },
+        { phone: '16505551234', user_id: 'US.1', withheld: 0 },
+        { phone: '16505557777', user_id: null, withheld: 0 },
+      ]);
+      expect(keysOfPerson(db, 'US.1')).toEqual(['16505551234', 'US.1']);
+      expect(peopleCounts(db)).toMatchObject({ known: 4, withPhone: 3, bsuidOnly: 1 });
+    } finally {
+      store.close();
+    }
   });
 });
