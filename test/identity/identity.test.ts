@@ -227,6 +227,41 @@ describe('people in the store', () => {
     expect(keysOfPerson(store.db, 'US.5550001112223334')).not.toContain(PABLO.phone);
   });
 
+  it('a contacts[] entry naming someone else is not taken for the sender', () => {
+    ingest(
+      envelope('messages', {
+        messaging_product: 'whatsapp',
+        metadata: { phone_number_id: '1' },
+        contacts: [{ wa_id: '16505550002', user_id: 'US.2' }],
+        messages: [{ from: '16505550001', id: 'wamid.X', timestamp: '1', type: 'text', text: { body: 'x' } }],
+      }),
+    );
+    expect(keysOfPerson(store.db, '16505550001')).toEqual(['16505550001']);
+    expect(store.db.prepare('SELECT from_user_id FROM inbound_messages').get()).toEqual({
+      from_user_id: null,
+    });
+  });
+
+  it('an older user_changed_number naming the new phone new_wa_id links it too', () => {
+    ingest(
+      envelope('messages', {
+        messaging_product: 'whatsapp',
+        metadata: { phone_number_id: '1' },
+        messages: [
+          {
+            from: PABLO.phone,
+            id: 'wamid.OLD',
+            timestamp: '1',
+            type: 'system',
+            system: { type: 'user_changed_number', body: 'changed', new_wa_id: '16505559999' },
+          },
+        ],
+      }),
+    );
+    expect(keysOfPerson(store.db, PABLO.phone)).toEqual([PABLO.phone, '16505559999']);
+    expect(live()).toEqual([{ phone: '16505559999', user_id: null, parent_user_id: null, username: null }]);
+  });
+
   it('knownIdentityForPhone: null for an unknown phone, and on a store without the identity tables', () => {
     expect(knownIdentityForPhone(store.db, '16505550000')).toBeNull();
     ingest(inboundText('wamid.1', PABLO.phone, 'hi'));

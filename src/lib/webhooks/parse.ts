@@ -275,13 +275,21 @@ const nonEmpty = (s: string | null | undefined): string | null => s?.trim() || n
 type ContactEntry = NonNullable<ReturnType<typeof readContact>>;
 const readContact = (raw: unknown) => read(shape.Contact, raw);
 
-/** The entry of `contacts[]` naming the person with this phone or BSUID; the only entry when there is one. */
+/**
+ * The entry of `contacts[]` naming the person with this phone or BSUID; else the only entry, unless it names
+ * someone else.
+ */
 function contactFor(contacts: unknown[], phone: string | null, userId: string | null): ContactEntry | null {
   const all = contacts.map(readContact).filter((c): c is ContactEntry => c !== undefined);
   const match = all.find(
     (c) => (phone && phoneKey(c.wa_id) === phone) || (userId && bsuidKey(c.user_id) === userId),
   );
-  return match ?? (all.length === 1 ? all[0]! : null);
+  if (match || all.length !== 1) return match ?? null;
+  const only = all[0]!;
+  const other =
+    (phone && phoneKey(only.wa_id) && phoneKey(only.wa_id) !== phone) ||
+    (userId && bsuidKey(only.user_id) && bsuidKey(only.user_id) !== userId);
+  return other ? null : only;
 }
 
 /** Who a message, status or echo names: its own fields first, then its entry in `contacts[]`. */
@@ -304,7 +312,7 @@ function personOf(
 function identityChange(m: { from: string | null; system?: unknown }): IdentityChangeRow | null {
   const c = read(shape.SystemChange, m.system);
   if (c?.type !== 'user_changed_number' && c?.type !== 'user_changed_user_id') return null;
-  const phone = phoneKey(c.wa_id);
+  const phone = phoneKey(c.wa_id) ?? phoneKey(c.new_wa_id);
   const from = phoneKey(m.from);
   return {
     type: c.type,

@@ -114,6 +114,8 @@ export const SystemChange = z.object({
   type: text,
   body: text,
   wa_id: text,
+  /** Older payloads named the new phone so. */
+  new_wa_id: text,
   user_id: text,
   previous_user_id: text,
   parent_user_id: text,
