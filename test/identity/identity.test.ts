@@ -324,6 +324,23 @@ describe('opt-outs by person', () => {
     expect(optedOutRecipients(store.db)).toEqual(new Set([SHEENA.userId, '16505550042']));
   });
 
+  it('on a store without the people tables, opt-outs are read by recipient key as before', () => {
+    const old = Store.open(':memory:', { migrations: MIGRATIONS.filter((m) => m.id < 114) });
+    try {
+      old.db.exec(`
+        INSERT INTO webhook_payloads (id, received_at, body_sha256, body, signature_verified, source) VALUES (1, 0, '', '{}', 0, 'x');
+        INSERT INTO webhook_events (id, payload_id, dedupe_key, field, kind, parsed, received_at, summary, data)
+          VALUES (1, 1, 'k', 'messages', 'message', 1, 0, '', 'null');
+        INSERT INTO opt_outs (event_id, recipient, opted_out, source, keyword, at)
+          VALUES (1, '16505550042', 1, 'keyword', 'STOP', 1), (1, '16505550043', 1, 'keyword', 'STOP', 1),
+                 (1, '16505550043', 0, 'keyword', 'START', 2);
+      `);
+      expect(optedOutRecipients(old.db)).toEqual(new Set(['16505550042']));
+    } finally {
+      old.close();
+    }
+  });
+
   it('a user-id change keeps the opt-out: the new BSUID is the same person', () => {
     ingest(bsuidInbound('wamid.1', { userId: SHEENA.userId }, 'STOP', 100));
     ingest(userChangedUserId('wamid.2', 'US.888', SHEENA.userId, 200));

@@ -40,6 +40,16 @@ export function statusesByCallbackPrefix(db: Db, prefix: string): CallbackStatus
  * all the keys the store links to them (see src/lib/identity/store.ts), so a campaign row keyed by any is skipped.
  */
 export function optedOutRecipients(db: Db): Set<string> {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'identity_keys'").get()) {
+    // a store without the people tables (migrated by an older wacx): by recipient key alone
+    const rows = db
+      .prepare(
+        `SELECT recipient, opted_out FROM opt_outs o
+         WHERE id = (SELECT id FROM opt_outs p WHERE p.recipient = o.recipient ORDER BY at DESC, id DESC LIMIT 1)`,
+      )
+      .all() as { recipient: string; opted_out: number }[];
+    return new Set(rows.filter((r) => r.opted_out === 1).map((r) => r.recipient));
+  }
   const rows = db
     .prepare(
       `WITH acts AS (
