@@ -79,10 +79,7 @@ export function peopleCounts(db: Db): PeopleCounts {
          FROM identities i WHERE i.merged_into IS NULL`,
       )
       .get() as { known: number; withPhone: number; phoneWithheld: number; withUsername: number };
-    const changes = db.prepare('SELECT COUNT(*) AS n, MAX(at) AS at FROM identity_changes').get() as {
-      n: number;
-      at: number | null;
-    };
+    const changes = db.prepare('SELECT COUNT(*) AS n FROM identity_changes').get() as { n: number };
     const last =
       changes.n > 0
         ? (db.prepare('SELECT type, at FROM identity_changes ORDER BY at DESC, id DESC LIMIT 1').get() as {
