@@ -4,7 +4,7 @@
  */
 import type { SandboxCore } from './core.js';
 import { SEED } from './seed.js';
-import type { AcceptedMessage, NumberState, TemplateState } from './world.js';
+import type { AcceptedMessage, NumberState, TemplateState, UserState } from './world.js';
 
 const sec = (ms: number) => String(Math.floor(ms / 1000));
 
@@ -122,12 +122,18 @@ export function accountEvent(core: SandboxCore, value: Record<string, unknown>):
 // ---------------------------------------------------------------- contact sync
 
 export function contactSyncValue(core: SandboxCore, n: NumberState, at: number) {
+  const w = core.world;
   return {
     messaging_product: 'whatsapp',
     metadata: core.metadata(n),
-    state_sync: SEED.contacts.map((c) => ({
+    state_sync: w.users.map((u) => ({
       type: 'contact',
-      contact: { full_name: c.full_name, first_name: c.first_name, phone_number: c.wa_id },
+      contact: {
+        full_name: u.fullName,
+        first_name: u.firstName,
+        ...w.identityFields(u, { phone: 'phone_number', userId: 'user_id', parentUserId: 'parent_user_id' }),
+        ...(w.bsuid.enabled ? { country_code: 'US', ...(u.username ? { username: u.username } : {}) } : {}),
+      },
       action: 'add',
       metadata: { timestamp: sec(at) },
     })),
@@ -163,17 +169,34 @@ const LINES = [
   ['Can I change my order?', 'Sure, tell us what you would like to change.'],
 ];
 
+/**
+ * A history thread's own fields: its id (the user's phone; in BSUID mode, when the phone is withheld, the BSUID:
+ * a BSUID-only thread) and, in BSUID mode, the user's BSUID, username and country.
+ */
+function threadFields(core: SandboxCore, u: UserState): Record<string, unknown> {
+  const w = core.world;
+  if (!w.bsuid.enabled) return { id: u.phone };
+  return {
+    id: w.phoneShared(u) ? u.phone : u.userId,
+    ...w.identityFields(u, { phone: 'wa_id', userId: 'user_id', parentUserId: 'parent_user_id' }),
+    ...(u.username ? { username: u.username } : {}),
+    country_code: 'US',
+  };
+}
+
 export function historyChunkValue(core: SandboxCore, n: NumberState, c: Chunk, onboardedAt: number) {
   const [fromDay, toDay] = PHASE_WINDOW_DAYS[c.phase]!;
-  const contacts = SEED.contacts;
+  const w = core.world;
+  const users = w.users;
   const threads = [0, 1].map((k) => {
-    const contact = contacts[(c.phase * 3 + c.chunk + k) % contacts.length]!;
+    const contact = users[(c.phase * 3 + c.chunk + k) % users.length]!;
     const lines = LINES[(c.chunk + k) % LINES.length]!;
     const span = (toDay - fromDay) * 86_400_000;
     const t0 = onboardedAt - fromDay * 86_400_000 - Math.floor(span * ((c.chunk + k + 1) / 8));
+    const sender = w.identityFields(contact, { phone: 'from', userId: 'from_user_id' });
     const messages: Record<string, unknown>[] = [
       {
-        from: contact.wa_id,
+        ...sender,
         id: wamid(`hist:${n.id}:${c.phase}:${c.chunk}:${k}:0`),
         timestamp: sec(t0),
         type: 'text',
@@ -182,7 +205,7 @@ export function historyChunkValue(core: SandboxCore, n: NumberState, c: Chunk, o
       },
       {
         from: n.e164,
-        to: contact.wa_id,
+        ...w.identityFields(contact, { phone: 'to', userId: 'to_user_id' }),
         id: wamid(`hist:${n.id}:${c.phase}:${c.chunk}:${k}:1`),
         timestamp: sec(t0 + 60_000),
         type: 'text',
@@ -192,14 +215,14 @@ export function historyChunkValue(core: SandboxCore, n: NumberState, c: Chunk, o
     ];
     if (c.phase === 0 && c.chunk === 1 && k === 0) {
       messages.push({
-        from: contact.wa_id,
+        ...sender,
         id: wamid(`hist:${n.id}:media`),
         timestamp: sec(t0 + 120_000),
         type: 'media_placeholder',
         history_context: { status: 'PLAYED' },
       });
     }
-    return { id: contact.wa_id, messages };
+    return { ...threadFields(core, contact), messages };
   });
   return {
     messaging_product: 'whatsapp',
@@ -210,13 +233,15 @@ export function historyChunkValue(core: SandboxCore, n: NumberState, c: Chunk, o
 
 /** The media follow-up for the recent media placeholder (same wamid, `messages[]` on field history). */
 export function historyMediaValue(core: SandboxCore, n: NumberState, onboardedAt: number) {
-  const contact = SEED.contacts[(0 * 3 + 1 + 0) % SEED.contacts.length]!;
+  const w = core.world;
+  const contact = w.users[(0 * 3 + 1 + 0) % w.users.length]!;
   return {
     messaging_product: 'whatsapp',
     metadata: core.metadata(n),
+    ...(w.bsuid.enabled ? { contacts: [w.contactEntry(contact)] } : {}),
     messages: [
       {
-        from: contact.wa_id,
+        ...w.identityFields(contact, { phone: 'from', userId: 'from_user_id' }),
         id: wamid(`hist:${n.id}:media`),
         timestamp: sec(onboardedAt - 3 * 3_600_000),
         type: 'image',
@@ -285,19 +310,117 @@ export function scheduleSync(
 // ---------------------------------------------------------------- echoes & inbound
 
 let echoCounter = 0;
+/** An echo to `to` (a phone; in BSUID mode, a known user is named by their BSUID too, and their phone only if shared). */
 export function echoValue(core: SandboxCore, n: NumberState, to: string, body: string, at: number) {
   echoCounter++;
+  const w = core.world;
+  const u = w.bsuid.enabled ? w.user(to) : undefined;
   return {
     messaging_product: 'whatsapp',
     metadata: core.metadata(n),
+    ...(u ? { contacts: [w.contactEntry(u)] } : {}),
     message_echoes: [
       {
         from: n.e164,
-        to,
+        ...(u
+          ? w.identityFields(u, { phone: 'to', userId: 'to_user_id', parentUserId: 'to_parent_user_id' })
+          : { to }),
         id: wamid(`echo:${n.id}:${at}:${echoCounter}`),
         timestamp: sec(at),
         type: 'text',
         text: { body },
+      },
+    ],
+  };
+}
+
+let inboundCounter = 0;
+/**
+ * A message from user `u` to number `n` (field `messages`): `contacts[]` and `messages[]` with the user's identity
+ * fields (BSUID mode: BSUIDs, username, the phone only when shared). `content` is the message's type and content,
+ * e.g. `{type: 'text', text: {body: 'STOP'}}`.
+ */
+export function inboundValue(
+  core: SandboxCore,
+  n: NumberState,
+  u: UserState,
+  content: Record<string, unknown>,
+  at: number,
+) {
+  inboundCounter++;
+  const w = core.world;
+  return {
+    messaging_product: 'whatsapp',
+    metadata: core.metadata(n),
+    contacts: [w.contactEntry(u)],
+    messages: [
+      {
+        ...w.identityFields(u, {
+          phone: 'from',
+          userId: 'from_user_id',
+          parentUserId: 'from_parent_user_id',
+        }),
+        id: wamid(`in:${n.id}:${at}:${inboundCounter}`),
+        timestamp: sec(at),
+        ...content,
+      },
+    ],
+  };
+}
+
+/**
+ * A user changes identity (meta-cloud-api.md §15.1): `user_changed_number` (a new phone that can be shared, and the
+ * new BSUID it brings) or `user_changed_user_id` (a new BSUID, the new phone withheld). Updates the world's user and
+ * returns the `messages` value of the `system` message Meta sends (no `contacts[]`).
+ */
+export function identityChangeValue(
+  core: SandboxCore,
+  n: NumberState,
+  u: UserState,
+  type: 'user_changed_number' | 'user_changed_user_id',
+  newPhone: string | null,
+  at: number,
+) {
+  const w = core.world;
+  const before = { phone: u.phone, userId: u.userId, parentUserId: u.parentUserId, shared: w.phoneShared(u) };
+  const serial = w.users.indexOf(u) + 1;
+  u.userId = `US.${BigInt(u.userId.replace(/\D/g, '') || '0') + 1_000_000n * BigInt(serial)}`;
+  u.parentUserId = `US.ENT.${BigInt(u.parentUserId.replace(/\D/g, '') || '0') + 1_000_000n * BigInt(serial)}`;
+  if (type === 'user_changed_number') {
+    u.phone = newPhone ?? String(Number(u.phone) + 100);
+    u.phoneHidden = false;
+  } else u.phoneHidden = true;
+  const parents = w.bsuid.parents
+    ? { parent_user_id: u.parentUserId, previous_parent_user_id: before.parentUserId }
+    : {};
+  const system =
+    type === 'user_changed_number'
+      ? {
+          type,
+          body: `User ${u.firstName} changed from ${before.phone} to ${u.phone}`,
+          wa_id: u.phone,
+          user_id: u.userId,
+          previous_user_id: before.userId,
+          ...parents,
+        }
+      : {
+          type,
+          body: `User ${u.firstName} changed their business-scoped user ID`,
+          user_id: u.userId,
+          previous_user_id: before.userId,
+          ...parents,
+        };
+  inboundCounter++;
+  return {
+    messaging_product: 'whatsapp',
+    metadata: core.metadata(n),
+    messages: [
+      {
+        ...(type === 'user_changed_number' && before.shared ? { from: before.phone } : {}),
+        id: wamid(`sys:${n.id}:${at}:${inboundCounter}`),
+        timestamp: sec(at),
+        type: 'system',
+        system,
       },
     ],
   };
@@ -326,10 +449,10 @@ export async function seedActivity(core: SandboxCore): Promise<void> {
     }
     core.emit('history', historyMediaValue(core, n, onboardedAt), { phoneNumberId: n.id });
   }
-  const contact = SEED.contacts[0]!;
+  const contact = core.world.users[0]!;
   core.emit(
     'smb_message_echoes',
-    echoValue(core, n, contact.wa_id, 'See you tomorrow at the shop!', now - 60_000),
+    echoValue(core, n, contact.phone, 'See you tomorrow at the shop!', now - 60_000),
     {
       phoneNumberId: n.id,
     },

@@ -1,6 +1,6 @@
 /** The control and inspection API under `/__sandbox/` (JSON, no auth: loopback only). */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { templateStatusUpdate } from './activity.js';
+import { inboundValue, templateStatusUpdate } from './activity.js';
 import type { Result, SandboxCore } from './core.js';
 import type { ParsedRequest } from './http.js';
 import { applyScenario, ScenarioError } from './scenarios.js';
@@ -87,15 +87,27 @@ function applyEmitDefaults(
   };
   if (field === 'messages' && Array.isArray(value.messages)) {
     const msgs = value.messages as Record<string, unknown>[];
+    const w = core.world;
+    const sender = (m: Record<string, unknown>) =>
+      [m.from, m.from_user_id]
+        .filter((k): k is string => typeof k === 'string' && k !== '')
+        .map((k) => w.user(k))[0];
     msgs.forEach((m, i) => {
       fill(m, i, 'in');
-      if (typeof m.from === 'string') core.world.csw.set(`${phoneId}|${m.from.replace(/\D/g, '')}`, now);
+      if (typeof m.from === 'string') w.csw.set(`${phoneId}|${m.from.replace(/\D/g, '')}`, now);
+      const u = sender(m);
+      if (u) w.csw.set(`${phoneId}|${u.userId}`, now);
     });
     value.contacts ??= msgs
-      .filter((m) => typeof m.from === 'string')
+      .filter((m) => typeof m.from === 'string' || typeof m.from_user_id === 'string')
       .map((m) => {
-        const c = SEED.contacts.find((x) => x.wa_id === m.from);
-        return { profile: { name: c?.full_name ?? 'WhatsApp user' }, wa_id: m.from };
+        const u = sender(m);
+        if (u) return w.contactEntry(u);
+        return {
+          profile: { name: 'WhatsApp user' },
+          ...(typeof m.from === 'string' ? { wa_id: m.from } : {}),
+          ...(typeof m.from_user_id === 'string' ? { user_id: m.from_user_id } : {}),
+        };
       });
   }
   if (field === 'smb_message_echoes' && Array.isArray(value.message_echoes)) {
@@ -169,6 +181,7 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
             app_subscription: w.appSubscription,
             subscribed_apps: [...w.subscribedApps.keys()],
             scenarios: core.scenarios.applied,
+            bsuid: w.bsuid,
             faults: core.scenarios.faults,
             limits: w.limits,
           },
@@ -305,6 +318,57 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
               throttle_storm_until: n.stormUntil > core.clock.now() ? n.stormUntil : null,
             })),
           },
+        };
+      }
+      case 'inbound': {
+        // a message from a user of the world, with the identity fields of the current mode (BSUID mode: BSUIDs,
+        // username, no phone when withheld): {user: phone | BSUID | username | index, text} or {user, message: {type, …}}
+        if (method !== 'POST') return bad('POST {user, text} or {user, message}', 405);
+        const key = body.user ?? 0;
+        const u = typeof key === 'number' || typeof key === 'string' ? w.user(key) : undefined;
+        if (!u)
+          return bad(
+            `unknown user ${JSON.stringify(key)} (a phone, BSUID, username or index of the world's users)`,
+          );
+        const content =
+          body.message && typeof body.message === 'object' && !Array.isArray(body.message)
+            ? (body.message as Record<string, unknown>)
+            : typeof body.text === 'string'
+              ? { type: 'text', text: { body: body.text } }
+              : null;
+        if (!content) return bad('text (a string) or message (an object with type) is required');
+        const phoneId = String(body.phone_number_id ?? SEED.phoneNumbers.coex.id);
+        const n = w.numbers.get(phoneId);
+        if (!n) return bad(`unknown phone_number_id ${phoneId}`, 404);
+        const now = core.clock.now();
+        w.csw.set(`${phoneId}|${u.phone}`, now);
+        w.csw.set(`${phoneId}|${u.userId}`, now);
+        const record = core.emit('messages', inboundValue(core, n, u, content, now), {
+          phoneNumberId: phoneId,
+        });
+        await core.webhooks.idle();
+        return { json: { id: record.id, status: record.status, skipped: record.skipped, body: record.body } };
+      }
+      case 'users': {
+        // POST /__sandbox/users/<phone | BSUID | username | index> {username}: the user adopts (or drops) a username
+        if (arg !== undefined) {
+          const u = w.user(/^\d+$/.test(arg) && Number(arg) < w.users.length ? Number(arg) : arg);
+          if (!u) return bad(`unknown user ${arg}`, 404);
+          if (method === 'POST' && body.username !== undefined) {
+            if (body.username !== null && (typeof body.username !== 'string' || !body.username.trim()))
+              return bad('username must be a non-empty string, or null');
+            u.username = body.username === null ? null : body.username.trim();
+          }
+        }
+        return {
+          json: w.users.map((u) => ({
+            phone: u.phone,
+            user_id: u.userId,
+            parent_user_id: u.parentUserId,
+            username: u.username,
+            full_name: u.fullName,
+            phone_shared: w.phoneShared(u),
+          })),
         };
       }
       case 'emit': {

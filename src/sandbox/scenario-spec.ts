@@ -13,6 +13,9 @@ export const SCENARIOS = [
   'missing_webhook_fields',
   'webhook_duplicates',
   'throttling',
+  'bsuid',
+  'user_changed_number',
+  'user_changed_user_id',
 ] as const;
 
 export class ScenarioError extends Error {}
@@ -47,4 +50,6 @@ const MAIN_PARAM: Record<string, string> = {
   partner_removed: 'reason',
   webhook_duplicates: 'rate',
   throttling: 'enforced_mps',
+  user_changed_number: 'user',
+  user_changed_user_id: 'user',
 };

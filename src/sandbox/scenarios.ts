@@ -2,7 +2,7 @@
  * Scenarios: named situations applied at start (`--scenario name[:k=v,…]`) or at any time through
  * `POST /__sandbox/scenario {name, …params}`.
  */
-import { accountEvent } from './activity.js';
+import { accountEvent, identityChangeValue } from './activity.js';
 import type { SandboxCore } from './core.js';
 import { pauseTemplate } from './routes-messages.js';
 import { parseScenarioSpec, SCENARIOS, ScenarioError } from './scenario-spec.js';
@@ -40,6 +40,7 @@ export function applyScenario(
   let result: Record<string, unknown> = {};
   switch (name) {
     case 'none':
+      w.bsuid = { enabled: false, parents: false, emptyPhones: false };
       s.historyDeclined = false;
       s.signupDeclined = false;
       s.faults = { errorRate: 0, resetRate: 0, latencyMs: 0, path: null, resetMode: 'after' };
@@ -49,6 +50,40 @@ export function applyScenario(
         n.stormUntil = 0;
       }
       break;
+    case 'bsuid':
+      // BSUID mode: BSUIDs in every webhook field Meta sends them; users with a username have their phone withheld
+      w.bsuid = {
+        enabled: params.enabled !== false,
+        parents: params.parents === true,
+        emptyPhones: params.empty_phones === true,
+      };
+      result = {
+        ...w.bsuid,
+        users: w.users.map((u) => ({
+          user_id: u.userId,
+          username: u.username,
+          phone_shared: w.phoneShared(u),
+        })),
+      };
+      break;
+    case 'user_changed_number':
+    case 'user_changed_user_id': {
+      const n = numberParam(core, params);
+      const key = params.user ?? params.value ?? 0;
+      const u = typeof key === 'number' || typeof key === 'string' ? w.user(key) : undefined;
+      if (!u)
+        throw new ScenarioError(`unknown user ${JSON.stringify(key)} (a phone, BSUID, username or index)`);
+      const phone = params.new_phone === undefined ? null : String(params.new_phone).replace(/\D/g, '');
+      if (phone !== null && (!phone || w.user(phone)))
+        throw new ScenarioError(
+          `new_phone must be a phone number no other user has, got "${String(params.new_phone)}"`,
+        );
+      const previous = { phone: u.phone, user_id: u.userId };
+      const value = identityChangeValue(core, n, u, name, phone, core.clock.now());
+      core.emit('messages', value, { phoneNumberId: n.id });
+      result = { previous, phone: u.phone, user_id: u.userId, phone_shared: w.phoneShared(u) };
+      break;
+    }
     case 'history_declined':
       s.historyDeclined = params.enabled !== false;
       break;

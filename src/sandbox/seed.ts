@@ -153,6 +153,25 @@ export const SEED = {
     { wa_id: '16505551237', full_name: 'María García', first_name: 'María' },
     { wa_id: '16505551238', full_name: 'Chen Wei', first_name: 'Wei' },
   ],
+  /**
+   * The same people's business-scoped identities (BSUID mode, scenario `bsuid`), in the order of `contacts`. Those
+   * with a username have adopted one: in BSUID mode their webhooks omit the phone (meta-cloud-api.md §15.1).
+   */
+  users: [
+    { user_id: 'US.13491208655302741918', parent_user_id: 'US.ENT.11815799212886844830', username: null },
+    {
+      user_id: 'US.13491208655302741919',
+      parent_user_id: 'US.ENT.11815799212886844831',
+      username: 'sheena.plants',
+    },
+    { user_id: 'US.13491208655302741920', parent_user_id: 'US.ENT.11815799212886844832', username: null },
+    {
+      user_id: 'US.13491208655302741921',
+      parent_user_id: 'US.ENT.11815799212886844833',
+      username: 'maria.g',
+    },
+    { user_id: 'US.13491208655302741922', parent_user_id: 'US.ENT.11815799212886844834', username: null },
+  ],
 } as const;
 
 export type Seed = typeof SEED;

@@ -101,6 +101,29 @@ export interface AppSubscriptionState {
   active: boolean;
 }
 
+/** A WhatsApp user of the sandbox's world: a Business App contact, with a business-scoped identity. */
+export interface UserState {
+  /** E.164 digits; changes on `user_changed_number`. */
+  phone: string;
+  /** BSUID; a number change (or `user_changed_user_id`) gives a new one. */
+  userId: string;
+  parentUserId: string;
+  username: string | null;
+  fullName: string;
+  firstName: string;
+  /** The phone may not be shared any more (after `user_changed_user_id`): webhooks omit it even without a username. */
+  phoneHidden: boolean;
+}
+
+/** BSUID mode (scenario `bsuid`, meta-cloud-api.md §15.1). */
+export interface BsuidMode {
+  enabled: boolean;
+  /** Parent BSUIDs enabled for the business: `parent_user_id` fields too. */
+  parents: boolean;
+  /** A withheld phone is sent as "" instead of being left out (older docs showed ""). */
+  emptyPhones: boolean;
+}
+
 export interface AcceptedMessage {
   id: string;
   phone_number_id: string;
@@ -177,6 +200,16 @@ export class World {
   deletedNames = new Map<string, number>();
   messages: AcceptedMessage[] = [];
   pairBuckets = new Map<string, { tokens: number; at: number }>();
+  users: UserState[] = SEED.contacts.map((c, i) => ({
+    phone: c.wa_id,
+    userId: SEED.users[i]!.user_id,
+    parentUserId: SEED.users[i]!.parent_user_id,
+    username: SEED.users[i]!.username,
+    fullName: c.full_name,
+    firstName: c.first_name,
+    phoneHidden: false,
+  }));
+  bsuid: BsuidMode = { enabled: false, parents: false, emptyPhones: false };
   /** `${phone}|${wa_id}` -> last inbound message time (customer service window). */
   csw = new Map<string, number>();
   /** Management calls per WABA in the current hour bucket. */
@@ -294,5 +327,50 @@ export class World {
 
   isCoexistence(n: NumberState): boolean {
     return n.isOnBizApp && n.platformType === 'CLOUD_API';
+  }
+
+  /** The user known by a phone (with or without '+'), a BSUID, a parent BSUID, a username or an index. */
+  user(key: string | number): UserState | undefined {
+    if (typeof key === 'number' && Number.isInteger(key) && key >= 0 && key < this.users.length)
+      return this.users[key];
+    const k = String(key).trim();
+    const digits = /^\+?[\d\s().-]+$/.test(k) ? k.replace(/\D/g, '') : null;
+    return this.users.find(
+      (u) =>
+        (digits !== null && u.phone === digits) || u.userId === k || u.parentUserId === k || u.username === k,
+    );
+  }
+
+  /** Whether webhooks about `u` carry the phone: always, unless BSUID mode hides it (a username, or a change). */
+  phoneShared(u: UserState): boolean {
+    return !this.bsuid.enabled || (u.username === null && !u.phoneHidden);
+  }
+
+  /**
+   * The identity fields of webhooks about `u`, under the names of one payload kind (`from`/`from_user_id`,
+   * `to`/`to_user_id`, `wa_id`/`user_id`…): nothing but the phone outside BSUID mode; in it the BSUID (and parent
+   * BSUID when enabled), and the phone only when it may be shared (else left out, or "" with `emptyPhones`).
+   */
+  identityFields(
+    u: UserState,
+    names: { phone: string; userId?: string; parentUserId?: string },
+  ): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (this.phoneShared(u)) out[names.phone] = u.phone;
+    else if (this.bsuid.emptyPhones) out[names.phone] = '';
+    if (!this.bsuid.enabled) return out;
+    if (names.userId) out[names.userId] = u.userId;
+    if (names.parentUserId && this.bsuid.parents) out[names.parentUserId] = u.parentUserId;
+    return out;
+  }
+
+  /** A `contacts[]` entry about `u` (inbound messages, echoes, statuses). */
+  contactEntry(u: UserState): Record<string, unknown> {
+    const profile: Record<string, string> = { name: u.fullName };
+    if (this.bsuid.enabled && u.username) profile.username = u.username;
+    return {
+      profile,
+      ...this.identityFields(u, { phone: 'wa_id', userId: 'user_id', parentUserId: 'parent_user_id' }),
+    };
   }
 }

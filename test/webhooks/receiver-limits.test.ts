@@ -146,7 +146,7 @@ describe('echo details (edits, revokes, BSUIDs)', () => {
         wamid: 'wamid.EDIT',
         type: 'edit',
         text: 'the corrected text',
-        to_wa_id: 'US.13491208655302741918',
+        to_wa_id: null, // a BSUID is not a phone: the phone column stays empty when Meta withholds it
         to_user_id: 'US.13491208655302741918',
         original_message_id: 'wamid.ORIG',
       },

@@ -1,3 +1,4 @@
+import { type PeopleCounts, peopleCounts } from '../identity/queries.js';
 import type { Db } from '../store/sqlite.js';
 import { SYNC_WINDOW_MS, type SyncKind } from './sync-requests.js';
 
@@ -40,7 +41,7 @@ export interface HistorySyncStatus extends SyncRequestInfo {
   done: boolean;
   phases: PhaseStatus[];
   chunks: number;
-  /** Distinct conversations (threads) received. */
+  /** Distinct conversations (threads) received: one per person, however many keys (phone, BSUID) name them. */
   threads: number;
   /** Distinct messages received. */
   messages: number;
@@ -68,7 +69,7 @@ export interface ContactSyncStatus extends SyncRequestInfo {
   state: SyncState;
   added: number;
   removed: number;
-  /** Distinct contacts currently present (latest action per contact is an add). */
+  /** Distinct people currently present (their latest action is an add), whichever key each action named. */
   contacts: number;
   lastEventAt: number | null;
 }
@@ -80,6 +81,8 @@ export interface HistoryStatus {
   windowEndsAt: number | null;
   history: HistorySyncStatus;
   contacts: ContactSyncStatus;
+  /** The people the store knows, over every number (a BSUID is the same for every number of the portfolio). */
+  people: PeopleCounts;
 }
 
 export const PHASE_COVERS: Record<number, string> = {
@@ -223,11 +226,12 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
     if (c.received_at !== null) ph.lastAt = Math.max(ph.lastAt ?? c.received_at, c.received_at);
   }
   for (const ph of phases.values()) ph.chunkOrders.sort((a, b) => a - b);
+  // a thread is a person: threads keyed by a phone and by a BSUID of one person count once
   const counts = db
     .prepare(
-      `SELECT COUNT(*) AS messages, COUNT(DISTINCT thread_id) AS threads,
-         SUM(CASE WHEN media_id IS NOT NULL THEN 1 ELSE 0 END) AS media
-       FROM history_messages${pnWhere}`,
+      `SELECT COUNT(*) AS messages, COUNT(DISTINCT COALESCE('i' || k.identity_id, 't' || h.thread_id)) AS threads,
+         SUM(CASE WHEN h.media_id IS NOT NULL THEN 1 ELSE 0 END) AS media
+       FROM history_messages h LEFT JOIN identity_keys k ON k.key = h.thread_id${pnWhere.replace('phone_number_id', 'h.phone_number_id')}`,
     )
     .get(...args) as { messages: number; threads: number; media: number | null };
   const declinedRow = db
@@ -284,11 +288,18 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
        FROM contact_syncs${pnWhere}`,
     )
     .get(...args) as { added: number | null; removed: number | null; n: number };
+  // the latest action per person and number: an add by phone then a remove by BSUID of the same person removes
   const present = db
     .prepare(
-      `SELECT COUNT(*) AS n FROM contact_syncs c WHERE action = 'add'${pnAnd.replace('phone_number_id', 'c.phone_number_id')}
-       AND c.id = (SELECT MAX(id) FROM contact_syncs d WHERE d.phone_number_id IS c.phone_number_id
-         AND COALESCE(d.phone_number, d.user_id) IS COALESCE(c.phone_number, c.user_id))`,
+      `SELECT COUNT(*) AS n FROM (
+         SELECT c.action, ROW_NUMBER() OVER (
+           PARTITION BY c.phone_number_id,
+             COALESCE('i' || k.identity_id, 'k' || COALESCE(c.phone_number, c.user_id, c.parent_user_id))
+           ORDER BY c.id DESC) AS latest
+         FROM contact_syncs c
+         LEFT JOIN identity_keys k ON k.key = COALESCE(c.user_id, c.phone_number, c.parent_user_id)
+         WHERE 1 = 1${pnAnd.replace('phone_number_id', 'c.phone_number_id')}
+       ) WHERE latest = 1 AND action = 'add'`,
     )
     .get(...args) as { n: number };
   const lastContact = db
@@ -328,5 +339,6 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
       contacts: present.n,
       lastEventAt: finite(lastContact.at),
     },
+    people: peopleCounts(db),
   };
 }

@@ -1,4 +1,5 @@
 import { ExitCode } from '../errors.js';
+import type { PeopleCounts } from '../identity/queries.js';
 import { formatDuration } from '../io/format.js';
 import type { HistoryStatus, MissingChunk, SyncState } from './queries.js';
 
@@ -85,7 +86,30 @@ export function statusJson(s: HistoryStatus, now: number): Record<string, unknow
       last_event_at: iso(c.lastEventAt),
       request_error: c.error ? { code: c.error.code, message: c.error.message, at: iso(c.error.at) } : null,
     },
+    people: peopleJson(s.people),
   };
+}
+
+/** The people counts in --json (history status, doctor). */
+export function peopleJson(p: PeopleCounts): Record<string, unknown> {
+  return {
+    known: p.known,
+    with_phone: p.withPhone,
+    bsuid_only: p.bsuidOnly,
+    phone_withheld: p.phoneWithheld,
+    with_username: p.withUsername,
+    identity_changes: p.identityChanges,
+    last_identity_change: p.lastIdentityChange
+      ? { type: p.lastIdentityChange.type, at: iso(p.lastIdentityChange.at) }
+      : null,
+  };
+}
+
+/** "12 people: 10 with a phone, 2 BSUID-only (no phone known), 3 with a username". */
+export function peopleText(p: PeopleCounts): string {
+  const parts = [`${p.withPhone} with a phone`, `${p.bsuidOnly} BSUID-only (no phone known)`];
+  if (p.withUsername > 0) parts.push(`${p.withUsername} with a username`);
+  return `${p.known} ${p.known === 1 ? 'person' : 'people'}: ${parts.join(', ')}`;
 }
 
 function windowText(s: HistoryStatus, now: number): string {
@@ -146,6 +170,14 @@ export function statusLines(s: HistoryStatus, now: number): string[] {
   lines.push(`  received    ${c.added} added, ${c.removed} removed (${c.contacts} contacts now)`);
   if (c.error && c.state === 'failed')
     lines.push(`  error       ${c.error.code ?? ''} ${c.error.message ?? ''}`.trimEnd());
+  lines.push('People (all numbers)');
+  lines.push(`  known       ${peopleText(s.people)}`);
+  const change = s.people.lastIdentityChange;
+  if (change) {
+    lines.push(
+      `  changes     ${s.people.identityChanges} number or user-id changes, the last ${change.type} at ${iso(change.at)}`,
+    );
+  }
   return lines;
 }
 

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { isBsuid } from '../identity/bsuid.js';
+import { bsuidKey, phoneKey } from '../identity/keys.js';
+import { type Sighting, sighting } from '../identity/sighting.js';
 import { optOutKeyword } from './opt-out.js';
 import * as shape from './shapes.js';
 import { read } from './shapes.js';
@@ -28,7 +31,10 @@ export interface StatusRow {
   wamid: string;
   status: string;
   timestamp: number;
+  /** The recipient's phone, or (sent to a BSUID, no phone given) its BSUID. */
   recipientId: string | null;
+  recipientUserId: string | null;
+  recipientParentUserId: string | null;
   callbackData: string | null;
   errorCode: number | null;
   errorTitle: string | null;
@@ -37,6 +43,7 @@ export interface StatusRow {
   pricingType: string | null;
 }
 export interface OptOutRow {
+  /** A recipient key: the phone (E.164 digits), else the BSUID or parent BSUID verbatim. */
   recipient: string;
   optedOut: boolean;
   source: 'keyword' | 'user_preferences';
@@ -45,19 +52,35 @@ export interface OptOutRow {
 }
 export interface InboundRow {
   wamid: string;
+  /** The sender's phone (E.164 digits); null when Meta withheld it. */
   from: string | null;
   fromUserId: string | null;
+  fromParentUserId: string | null;
+  username: string | null;
   type: string;
   text: string | null;
   timestamp: number;
   errorCode: number | null;
   optOut: OptOutRow | null;
+  identityChange: IdentityChangeRow | null;
+}
+/** A `system` message `user_changed_number` or `user_changed_user_id` (meta-cloud-api.md §15.1). */
+export interface IdentityChangeRow {
+  type: 'user_changed_number' | 'user_changed_user_id';
+  previousPhone: string | null;
+  phone: string | null;
+  previousUserId: string | null;
+  userId: string | null;
+  previousParentUserId: string | null;
+  parentUserId: string | null;
 }
 export interface EchoRow {
   wamid: string;
+  /** The recipient's phone (E.164 digits); null when Meta withheld it. */
   to: string | null;
   /** The recipient's business-scoped user id (BSUID), when Meta sends one. */
   toUserId: string | null;
+  toParentUserId: string | null;
   type: string;
   /** The text; for an edit, the new text. */
   text: string | null;
@@ -69,15 +92,20 @@ export interface ContactRow {
   action: string;
   phoneNumber: string | null;
   userId: string | null;
+  parentUserId: string | null;
+  username: string | null;
   fullName: string | null;
   firstName: string | null;
   timestamp: number | null;
 }
 export interface HistoryMessageRow {
+  /** The thread's person: the BSUID when the thread has one, else its phone. */
   threadId: string | null;
   wamid: string;
   from: string | null;
   to: string | null;
+  fromUserId: string | null;
+  toUserId: string | null;
   type: string;
   text: string | null;
   status: string | null;
@@ -99,6 +127,8 @@ export interface HistoryMediaRow {
   wamid: string;
   from: string | null;
   to: string | null;
+  fromUserId: string | null;
+  toUserId: string | null;
   type: string;
   mediaId: string | null;
   mimeType: string | null;
@@ -146,6 +176,8 @@ export type ParsedEvent = EventDetail & {
   data: unknown;
   /** What could not be read (a time out of range, items beyond the cap…); the raw payload keeps it all. */
   problems: string[];
+  /** The people the event names, with the keys it shows together (phones, BSUIDs, usernames). */
+  people: Sighting[];
 };
 
 /**
@@ -238,6 +270,64 @@ function messageText(m: { type: string | null; [key: string]: unknown }): string
 
 const digits = (s: string | null): string | null => (s ? s.replace(/\D/g, '') || null : null);
 
+const nonEmpty = (s: string | null | undefined): string | null => s?.trim() || null;
+
+type ContactEntry = NonNullable<ReturnType<typeof readContact>>;
+const readContact = (raw: unknown) => read(shape.Contact, raw);
+
+/**
+ * The entry of `contacts[]` naming the person with this phone or BSUID; else the only entry, unless it names
+ * someone else.
+ */
+function contactFor(contacts: unknown[], phone: string | null, userId: string | null): ContactEntry | null {
+  const all = contacts.map(readContact).filter((c): c is ContactEntry => c !== undefined);
+  const match = all.find(
+    (c) => (phone && phoneKey(c.wa_id) === phone) || (userId && bsuidKey(c.user_id) === userId),
+  );
+  if (match || all.length !== 1) return match ?? null;
+  const only = all[0]!;
+  const other =
+    (phone && phoneKey(only.wa_id) && phoneKey(only.wa_id) !== phone) ||
+    (userId && bsuidKey(only.user_id) && bsuidKey(only.user_id) !== userId);
+  return other ? null : only;
+}
+
+/** Who a message, status or echo names: its own fields first, then its entry in `contacts[]`. */
+function personOf(
+  own: { phone: string | null; userId: string | null; parentUserId: string | null },
+  contacts: unknown[],
+) {
+  const phone = phoneKey(own.phone);
+  const userId = bsuidKey(own.userId);
+  const c = contacts.length ? contactFor(contacts, phone, userId) : null;
+  return {
+    phone: phone ?? phoneKey(c?.wa_id),
+    userId: userId ?? bsuidKey(c?.user_id),
+    parentUserId: bsuidKey(own.parentUserId) ?? bsuidKey(c?.parent_user_id),
+    username: nonEmpty(c?.profile.username) ?? nonEmpty(c?.username),
+  };
+}
+
+/** What a `system` message says of an identity change, or null for other system messages. */
+function identityChange(m: { from: string | null; system?: unknown }): IdentityChangeRow | null {
+  const c = read(shape.SystemChange, m.system);
+  if (c?.type !== 'user_changed_number' && c?.type !== 'user_changed_user_id') return null;
+  const phone = phoneKey(c.wa_id) ?? phoneKey(c.new_wa_id);
+  const from = phoneKey(m.from);
+  return {
+    type: c.type,
+    previousPhone: from !== phone ? from : null,
+    phone,
+    previousUserId: bsuidKey(c.previous_user_id),
+    userId: bsuidKey(c.user_id),
+    previousParentUserId: bsuidKey(c.previous_parent_user_id),
+    parentUserId: bsuidKey(c.parent_user_id),
+  };
+}
+
+/** The people of a list of sightings that name someone. */
+const people = (...all: (Sighting | null)[]): Sighting[] => all.filter((p): p is Sighting => p !== null);
+
 interface Ctx {
   field: string;
   wabaId: string | null;
@@ -264,6 +354,7 @@ function base(
     summary,
     data,
     problems: [...ctx.problems, ...problems],
+    people: [] as Sighting[],
   };
 }
 
@@ -298,7 +389,7 @@ type ChangeValue = Record<string, unknown>;
 function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
   const pn = ctx.phoneNumberId ?? '';
-  const { statuses, messages } = shape.MessagesValue.parse(value);
+  const { statuses, messages, contacts } = shape.MessagesValue.parse(value);
   const [someStatuses, moreStatuses] = capped(ctx, statuses ?? [], 'statuses');
   const [someMessages, moreMessages] = capped(ctx, messages ?? [], 'messages');
   for (const raw of someStatuses) {
@@ -309,11 +400,17 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     }
     const problems: string[] = [];
     const at = when(s.timestamp, 'timestamp', problems) ?? ctx.entryTime;
+    const who = personOf(
+      { phone: s.recipient_id, userId: s.recipient_user_id, parentUserId: s.recipient_parent_user_id },
+      s.contacts.length ? s.contacts : contacts,
+    );
     const row: StatusRow = {
       wamid: s.id,
       status: s.status,
       timestamp: at ?? 0,
       recipientId: s.recipient_id || s.recipient_user_id,
+      recipientUserId: who.userId,
+      recipientParentUserId: who.parentUserId,
       callbackData: s.biz_opaque_callback_data,
       errorCode: s.errors?.code ?? null,
       errorTitle: s.errors ? (s.errors.title ?? s.errors.message) : null,
@@ -325,7 +422,9 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     const summary = `status ${row.status} ${row.wamid}${row.recipientId ? ` to ${row.recipientId}` : ''}${
       row.errorCode !== null ? ` error ${row.errorCode}` : ''
     }${row.callbackData ? ` [${row.callbackData}]` : ''}`;
-    out.push({ ...base(ctx, key, summary, raw, at, problems), kind: 'status', row });
+    // A status without a BSUID links nobody: the phone is the one the message was sent to.
+    const named = who.userId || who.parentUserId ? people(sighting(who, at)) : [];
+    out.push({ ...base(ctx, key, summary, raw, at, problems), kind: 'status', row, people: named });
   }
   for (const raw of someMessages) {
     const m = read(shape.Message, raw);
@@ -335,17 +434,23 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     }
     const type = m.type ?? 'unknown';
     const text = messageText(m);
-    const from = m.from || null;
     const problems: string[] = [];
     const at = when(m.timestamp, 'timestamp', problems) ?? ctx.entryTime;
     const timestamp = at ?? 0;
     const keyword =
       type === 'text' || type === 'button' || type === 'interactive' ? optOutKeyword(text) : null;
-    const recipient = digits(from);
+    const change = type === 'system' ? identityChange(m) : null;
+    const who = change
+      ? { phone: change.phone, userId: change.userId, parentUserId: change.parentUserId, username: null }
+      : personOf({ phone: m.from, userId: m.from_user_id, parentUserId: m.from_parent_user_id }, contacts);
+    // A BSUID-only sender's STOP is theirs all the same: it is recorded under their BSUID.
+    const recipient = who.phone ?? who.userId ?? who.parentUserId;
     const row: InboundRow = {
       wamid: m.id,
-      from,
-      fromUserId: m.from_user_id,
+      from: change ? phoneKey(m.from) : who.phone,
+      fromUserId: who.userId,
+      fromParentUserId: who.parentUserId,
+      username: who.username,
       type,
       text,
       timestamp,
@@ -354,12 +459,32 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
         keyword && recipient
           ? { recipient, optedOut: keyword.optOut, source: 'keyword', keyword: keyword.word, at: timestamp }
           : null,
+      identityChange: change,
     };
     const key = `messages/message/${pn}/${row.wamid}`;
-    const summary = `message ${type} from ${from ?? row.fromUserId ?? '?'}${
-      row.optOut ? (row.optOut.optedOut ? ` (opt-out: ${keyword?.word})` : ` (opt-in: ${keyword?.word})`) : ''
-    }`;
-    out.push({ ...base(ctx, key, summary, raw, at, problems), kind: 'message', row });
+    const summary = change
+      ? `${change.type} ${change.previousPhone ?? change.previousUserId ?? '?'} → ${change.phone ?? change.userId ?? '?'}`
+      : `message ${type} from ${row.from ?? row.fromUserId ?? row.fromParentUserId ?? '?'}${
+          row.optOut
+            ? row.optOut.optedOut
+              ? ` (opt-out: ${keyword?.word})`
+              : ` (opt-in: ${keyword?.word})`
+            : ''
+        }`;
+    const previous = change
+      ? {
+          phone: change.previousPhone,
+          userId: change.previousUserId,
+          parentUserId: change.previousParentUserId,
+          phoneChanged: true,
+        }
+      : null;
+    out.push({
+      ...base(ctx, key, summary, raw, at, problems),
+      kind: 'message',
+      row,
+      people: people(sighting(who, at, previous)),
+    });
   }
   if (moreStatuses) out.push(moreStatuses);
   if (moreMessages) out.push(moreMessages);
@@ -374,7 +499,10 @@ function parseUserPreferences(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const [some, more] = capped(ctx, prefs, 'user_preferences');
   for (const raw of some) {
     const p = read(shape.UserPreference, raw);
-    const recipient = p ? digits(p.wa_id) : null;
+    const who = p
+      ? { phone: phoneKey(p.wa_id), userId: bsuidKey(p.user_id), parentUserId: bsuidKey(p.parent_user_id) }
+      : null;
+    const recipient = who ? (who.phone ?? who.userId ?? who.parentUserId) : null;
     const v = p?.value?.toLowerCase();
     if (!p || !recipient || (v !== 'stop' && v !== 'resume')) {
       out.push(unparsed(ctx, raw, 'unknown user preference'));
@@ -403,6 +531,7 @@ function parseUserPreferences(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       ),
       kind: 'user_preference',
       row,
+      people: people(who && sighting(who, occurred)),
     });
   }
   if (more) out.push(more);
@@ -411,7 +540,7 @@ function parseUserPreferences(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
 
 function parseEchoes(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const out: ParsedEvent[] = [];
-  const echoes = shape.EchoesValue.parse(value).message_echoes;
+  const { message_echoes: echoes, contacts } = shape.EchoesValue.parse(value);
   if (echoes.length === 0) return [unparsed(ctx, value, 'unknown kind')];
   const [some, more] = capped(ctx, echoes, 'message_echoes');
   for (const raw of some) {
@@ -426,10 +555,12 @@ function parseEchoes(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     // An edit carries the new message under edit.message; an edit or a revoke names the message it changes.
     const change = type === 'edit' || type === 'revoke' ? read(shape.EchoChange, m[type]) : undefined;
     const edited = type === 'edit' ? read(shape.EditedMessage, change?.message) : undefined;
+    const who = personOf({ phone: m.to, userId: m.to_user_id, parentUserId: m.to_parent_user_id }, contacts);
     const row: EchoRow = {
       wamid: m.id,
-      to: m.to || m.to_user_id,
-      toUserId: m.to_user_id || null,
+      to: who.phone,
+      toUserId: who.userId,
+      toParentUserId: who.parentUserId,
       type,
       text: edited ? messageText(edited) : messageText(m),
       originalMessageId: change?.original_message_id ?? null,
@@ -440,13 +571,14 @@ function parseEchoes(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       ...base(
         ctx,
         key,
-        `echo ${row.type} to ${row.to ?? '?'} (sent from the Business App)`,
+        `echo ${row.type} to ${row.to ?? row.toUserId ?? row.toParentUserId ?? '?'} (sent from the Business App)`,
         raw,
         at,
         problems,
       ),
       kind: 'echo',
       row,
+      people: people(sighting(who, at)),
     });
   }
   if (more) out.push(more);
@@ -468,8 +600,10 @@ function parseStateSync(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     const problems: string[] = [];
     const row: ContactRow = {
       action: s.action.toLowerCase(),
-      phoneNumber: digits(c.phone_number),
-      userId: c.user_id,
+      phoneNumber: phoneKey(c.phone_number),
+      userId: bsuidKey(c.user_id),
+      parentUserId: bsuidKey(c.parent_user_id),
+      username: nonEmpty(c.username),
       fullName: c.full_name,
       firstName: c.first_name,
       timestamp: when(s.metadata.timestamp, 'metadata.timestamp', problems),
@@ -482,6 +616,17 @@ function parseStateSync(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       ...base(ctx, key, `contact ${row.action} ${who}`, raw, row.timestamp, problems),
       kind: 'contact',
       row,
+      people: people(
+        sighting(
+          {
+            phone: row.phoneNumber,
+            userId: row.userId,
+            parentUserId: row.parentUserId,
+            username: row.username,
+          },
+          row.timestamp,
+        ),
+      ),
     });
   }
   if (more) out.push(more);
@@ -495,8 +640,10 @@ function historyMessage(raw: unknown, threadId: string | null, problems: string[
   return {
     threadId,
     wamid: m.id,
-    from: m.from,
-    to: m.to,
+    from: m.from || null,
+    to: m.to || null,
+    fromUserId: bsuidKey(m.from_user_id),
+    toUserId: bsuidKey(m.to_user_id),
     type: m.type ?? 'unknown',
     text: messageText(m),
     status: m.history_context.status,
@@ -510,6 +657,7 @@ function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   const v = shape.HistoryValue.parse(value);
   const [items, moreItems] = capped(ctx, v.history, 'history');
   const [media, moreMedia] = capped(ctx, [...v.messages, ...v.message_echoes], 'media follow-ups');
+  const userSent = v.messages.length;
   for (const raw of items) {
     const h = read(shape.HistoryItem, raw);
     if (!h) {
@@ -532,6 +680,7 @@ function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       continue;
     }
     const messages: HistoryMessageRow[] = [];
+    const threadPeople: Sighting[] = [];
     const problems: string[] = [];
     if (h.threads.length > MAX_ITEMS_PER_ARRAY)
       problems.push(
@@ -540,7 +689,17 @@ function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     for (const t of h.threads.slice(0, MAX_ITEMS_PER_ARRAY)) {
       const thread = read(shape.HistoryThread, t);
       if (!thread) continue;
-      const threadId = thread.id ?? thread.wa_id ?? thread.user_id;
+      // `id` is documented as the user's phone; what it holds when no phone can be shared is not documented, so
+      // a thread is keyed by its BSUID when it has one (meta-cloud-api.md §15.1).
+      const who = {
+        phone: phoneKey(thread.wa_id) ?? phoneKey(thread.id),
+        userId: bsuidKey(thread.user_id) ?? (isBsuid(thread.id ?? '') ? thread.id : null),
+        parentUserId: bsuidKey(thread.parent_user_id),
+        username: nonEmpty(thread.username) ?? nonEmpty(thread.profile.username),
+      };
+      const threadId = who.userId ?? who.phone ?? who.parentUserId ?? nonEmpty(thread.id);
+      const seen = sighting(who, null);
+      if (seen) threadPeople.push(seen);
       if (thread.messages.length > MAX_ITEMS_PER_ARRAY)
         problems.push(
           `${thread.messages.length - MAX_ITEMS_PER_ARRAY} messages of thread ${threadId ?? '?'} beyond the first ${MAX_ITEMS_PER_ARRAY} kept in the raw payload only`,
@@ -571,10 +730,15 @@ function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       threads: row.threads,
       messages: messages.length,
     };
-    out.push({ ...base(ctx, key, summary, data, ctx.entryTime, problems), kind: 'history_chunk', row });
+    out.push({
+      ...base(ctx, key, summary, data, ctx.entryTime, problems),
+      kind: 'history_chunk',
+      row,
+      people: threadPeople,
+    });
   }
   // Media follow-ups: value.messages[] (user → business) or value.message_echoes[] (business → user)
-  for (const raw of media) {
+  for (const [i, raw] of media.entries()) {
     const m = read(shape.HistoryMessage, raw);
     if (!m?.id) {
       out.push(unparsed(ctx, raw, 'history media without id'));
@@ -585,8 +749,10 @@ function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
     const problems: string[] = [];
     const row: HistoryMediaRow = {
       wamid: m.id,
-      from: m.from,
-      to: m.to,
+      from: m.from || null,
+      to: m.to || null,
+      fromUserId: bsuidKey(m.from_user_id),
+      toUserId: bsuidKey(m.to_user_id),
       type,
       mediaId: content.id,
       mimeType: content.mime_type,
@@ -594,10 +760,16 @@ function parseHistory(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       timestamp: when(m.timestamp, 'timestamp', problems),
     };
     const key = `history/media/${pn}/${row.wamid}/${row.mediaId ?? hashOf(raw)}`;
+    // user → business (messages[]) names the user as sender; business → user (message_echoes[]) as recipient
+    const who =
+      i < userSent
+        ? personOf({ phone: m.from, userId: m.from_user_id, parentUserId: null }, v.contacts)
+        : personOf({ phone: m.to, userId: m.to_user_id, parentUserId: null }, v.contacts);
     out.push({
       ...base(ctx, key, `history media ${type} for ${row.wamid}`, raw, row.timestamp, problems),
       kind: 'history_media',
       row,
+      people: people(sighting(who, row.timestamp)),
     });
   }
   if (moreItems) out.push(moreItems);

@@ -34,17 +34,35 @@ export function statusesByCallbackPrefix(db: Db, prefix: string): CallbackStatus
 }
 
 /**
- * Recipients (E.164 digits, no '+') whose latest opt action is an opt-out: an inbound STOP-like message
- * (several languages) or a `user_preferences` marketing stop, not followed by START / resume.
+ * Recipient keys whose person's latest opt action is an opt-out: an inbound STOP-like message (several languages)
+ * or a `user_preferences` marketing stop, not followed by START / resume from any key of that person. A key is a
+ * phone as E.164 digits without '+', or a BSUID / parent BSUID verbatim; for every opted-out person the set holds
+ * all the keys the store links to them (see src/lib/identity/store.ts), so a campaign row keyed by any is skipped.
  */
 export function optedOutRecipients(db: Db): Set<string> {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'identity_keys'").get()) {
+    // a store without the people tables (migrated by an older wacx): by recipient key alone
+    const rows = db
+      .prepare(
+        `SELECT recipient, opted_out FROM opt_outs o
+         WHERE id = (SELECT id FROM opt_outs p WHERE p.recipient = o.recipient ORDER BY at DESC, id DESC LIMIT 1)`,
+      )
+      .all() as { recipient: string; opted_out: number }[];
+    return new Set(rows.filter((r) => r.opted_out === 1).map((r) => r.recipient));
+  }
   const rows = db
     .prepare(
-      `SELECT recipient, opted_out FROM opt_outs o
-       WHERE id = (SELECT id FROM opt_outs p WHERE p.recipient = o.recipient ORDER BY at DESC, id DESC LIMIT 1)`,
+      `WITH acts AS (
+         SELECT o.id, o.recipient, o.opted_out, o.at, k.identity_id AS person,
+           ROW_NUMBER() OVER (PARTITION BY COALESCE('i' || k.identity_id, 'r' || o.recipient)
+             ORDER BY o.at DESC, o.id DESC) AS n
+         FROM opt_outs o LEFT JOIN identity_keys k ON k.key = o.recipient
+       ), latest AS (SELECT recipient, person FROM acts WHERE n = 1 AND opted_out = 1)
+       SELECT recipient AS key FROM latest
+       UNION SELECT k.key FROM latest l JOIN identity_keys k ON k.identity_id = l.person`,
     )
-    .all() as { recipient: string; opted_out: number }[];
-  return new Set(rows.filter((r) => r.opted_out === 1).map((r) => r.recipient));
+    .all() as { key: string }[];
+  return new Set(rows.map((r) => r.key));
 }
 
 export interface SyncHealth {

@@ -82,41 +82,95 @@ export const MessageContent = z.object({
 /** Messages keep every key: the content sits under the key named by `type`. */
 const messageFields = { id: text, type: text, from: text, to: text, timestamp: time, errors: FirstError };
 
-export const MessagesValue = z.object({ statuses: maybeList, messages: maybeList });
+/**
+ * A person named in `contacts[]` (inbound messages, statuses, echoes): phone (`wa_id`), BSUID (`user_id`), parent
+ * BSUID and username (under `profile`, or beside it), any of them possibly absent (meta-cloud-api.md §15.1).
+ */
+export const Contact = z.object({
+  wa_id: text,
+  user_id: text,
+  parent_user_id: text,
+  username: text,
+  profile: part({ name: text, username: text }),
+});
+
+export const MessagesValue = z.object({ statuses: maybeList, messages: maybeList, contacts: list });
 export const Status = z.object({
   id: text,
   status: text,
   timestamp: time,
   recipient_id: text,
   recipient_user_id: text,
+  recipient_parent_user_id: text,
+  contacts: list,
   biz_opaque_callback_data: text,
   errors: FirstError,
   pricing: part({ category: text, type: text }),
 });
-export const Message = z.looseObject({ ...messageFields, from_user_id: text });
+export const Message = z.looseObject({ ...messageFields, from_user_id: text, from_parent_user_id: text });
+
+/** A `system` message's content: the identity changes (`user_changed_number`, `user_changed_user_id`). */
+export const SystemChange = z.object({
+  type: text,
+  body: text,
+  wa_id: text,
+  /** Older payloads named the new phone so. */
+  new_wa_id: text,
+  user_id: text,
+  previous_user_id: text,
+  parent_user_id: text,
+  previous_parent_user_id: text,
+});
 
 export const UserPreferencesValue = z.object({ user_preferences: list });
-export const UserPreference = z.object({ wa_id: text, value: text, timestamp: time, category: text });
+export const UserPreference = z.object({
+  wa_id: text,
+  user_id: text,
+  parent_user_id: text,
+  value: text,
+  timestamp: time,
+  category: text,
+});
 
-export const EchoesValue = z.object({ message_echoes: list });
-export const Echo = z.looseObject({ ...messageFields, to_user_id: text });
+export const EchoesValue = z.object({ message_echoes: list, contacts: list });
+export const Echo = z.looseObject({ ...messageFields, to_user_id: text, to_parent_user_id: text });
 
 export const StateSyncValue = z.object({ state_sync: list });
 export const StateSyncItem = z.object({
   type: text,
   action: text,
-  contact: maybePart({ phone_number: text, user_id: text, full_name: text, first_name: text }),
+  contact: maybePart({
+    phone_number: text,
+    user_id: text,
+    parent_user_id: text,
+    username: text,
+    full_name: text,
+    first_name: text,
+  }),
   metadata: part({ timestamp: time }),
 });
 
-export const HistoryValue = z.object({ history: list, messages: list, message_echoes: list });
+export const HistoryValue = z.object({ history: list, messages: list, message_echoes: list, contacts: list });
 export const HistoryItem = z.object({
   errors: FirstError,
   metadata: part({ phase: integer, chunk_order: integer, progress: integer }),
   threads: list,
 });
-export const HistoryThread = z.object({ id: text, wa_id: text, user_id: text, messages: list });
-export const HistoryMessage = z.looseObject({ ...messageFields, history_context: part({ status: text }) });
+export const HistoryThread = z.object({
+  id: text,
+  wa_id: text,
+  user_id: text,
+  parent_user_id: text,
+  username: text,
+  profile: part({ username: text }),
+  messages: list,
+});
+export const HistoryMessage = z.looseObject({
+  ...messageFields,
+  from_user_id: text,
+  to_user_id: text,
+  history_context: part({ status: text }),
+});
 export const MediaContent = part({ id: text, mime_type: text });
 
 export const AccountUpdate = z.object({

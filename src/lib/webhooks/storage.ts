@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { recordSightings } from '../identity/store.js';
 import type { Db } from '../store/sqlite.js';
 import { type EventKind, type ParsedEvent, parsePayload, reason } from './parse.js';
 import { verifySignature } from './signature.js';
@@ -108,6 +109,7 @@ class Statements {
   readonly insertHistoryError;
   readonly insertAccountUpdate;
   readonly insertTemplateStatus;
+  readonly insertIdentityChange;
   readonly deletePayload;
   readonly countVerified;
   /** Runs a closure in a transaction (a savepoint inside an outer one); built once per connection. */
@@ -141,15 +143,17 @@ class Statements {
     });
     this.insertStatus = db.prepare(
       `INSERT INTO message_statuses (event_id, phone_number_id, wamid, status, timestamp, recipient_id, callback_data,
-         error_code, error_title, error_details, pricing_category, pricing_type)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         error_code, error_title, error_details, pricing_category, pricing_type, recipient_user_id,
+         recipient_parent_user_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.callbackForWamid = db.prepare(
       'SELECT callback_data FROM message_statuses WHERE wamid = ? AND callback_data IS NOT NULL LIMIT 1',
     );
     this.insertInbound = db.prepare(
-      `INSERT INTO inbound_messages (event_id, phone_number_id, wamid, from_wa_id, from_user_id, type, text, timestamp, error_code)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO inbound_messages (event_id, phone_number_id, wamid, from_wa_id, from_user_id, type, text, timestamp,
+         error_code, from_parent_user_id, username)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertOptOut = db.prepare(
       `INSERT INTO opt_outs (event_id, phone_number_id, recipient, opted_out, source, keyword, at)
@@ -157,12 +161,13 @@ class Statements {
     );
     this.insertEcho = db.prepare(
       `INSERT INTO message_echoes (event_id, phone_number_id, wamid, to_wa_id, type, text, timestamp, to_user_id,
-         original_message_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         original_message_id, to_parent_user_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertContact = db.prepare(
-      `INSERT INTO contact_syncs (event_id, phone_number_id, action, phone_number, user_id, full_name, first_name, timestamp)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO contact_syncs (event_id, phone_number_id, action, phone_number, user_id, full_name, first_name, timestamp,
+         parent_user_id, username)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertChunk = db.prepare(
       `INSERT INTO history_chunks (event_id, phone_number_id, phase, chunk_order, progress, threads, messages, received_at)
@@ -170,15 +175,17 @@ class Statements {
     );
     this.insertHistoryMessage = db.prepare(
       `INSERT INTO history_messages (event_id, phone_number_id, thread_id, wamid, from_wa_id, to_wa_id, type, text, status,
-         timestamp, phase)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (phone_number_id, wamid) DO NOTHING`,
+         timestamp, phase, from_user_id, to_user_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (phone_number_id, wamid) DO NOTHING`,
     );
     this.updateHistoryMedia = db.prepare(
       `INSERT INTO history_messages (event_id, phone_number_id, thread_id, wamid, from_wa_id, to_wa_id, type, text, status,
-         timestamp, phase, media_id, media_mime_type)
-       VALUES (?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL, ?, ?)
+         timestamp, phase, media_id, media_mime_type, from_user_id, to_user_id)
+       VALUES (?, ?, NULL, ?, ?, ?, ?, ?, NULL, ?, NULL, ?, ?, ?, ?)
        ON CONFLICT (phone_number_id, wamid) DO UPDATE SET type = excluded.type, media_id = excluded.media_id,
-         media_mime_type = excluded.media_mime_type, text = COALESCE(excluded.text, history_messages.text)`,
+         media_mime_type = excluded.media_mime_type, text = COALESCE(excluded.text, history_messages.text),
+         from_user_id = COALESCE(history_messages.from_user_id, excluded.from_user_id),
+         to_user_id = COALESCE(history_messages.to_user_id, excluded.to_user_id)`,
     );
     this.insertHistoryError = db.prepare(
       'INSERT INTO history_errors (event_id, phone_number_id, code, title, details, received_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -186,6 +193,11 @@ class Statements {
     this.insertAccountUpdate = db.prepare(
       `INSERT INTO account_updates (event_id, waba_id, phone_number, event, reason, initiated_by, at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertIdentityChange = db.prepare(
+      `INSERT INTO identity_changes (event_id, phone_number_id, type, previous_phone, phone, previous_user_id, user_id,
+         previous_parent_user_id, parent_user_id, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertTemplateStatus = db.prepare(
       `INSERT INTO template_status_updates (event_id, waba_id, template_id, template_name, language, event, reason, category, at)
@@ -287,6 +299,7 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
       }
       const eventId = Number(res.lastInsertRowid);
       writeDetail(s, eventId, ev, receivedAt);
+      recordSightings(db, ev.people, receivedAt);
       stored.push({
         id: eventId,
         key: ev.key,
@@ -331,6 +344,7 @@ function parseTotally(payload: unknown, raw: Buffer): ParsedEvent[] {
         summary: `payload ${why} (stored raw)`,
         data: null,
         problems: [why],
+        people: [],
       },
     ];
   }
@@ -374,6 +388,8 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
         r.errorDetails,
         r.pricingCategory,
         r.pricingType,
+        r.recipientUserId,
+        r.recipientParentUserId,
       );
       return;
     }
@@ -389,10 +405,27 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
         r.text,
         r.timestamp,
         r.errorCode,
+        r.fromParentUserId,
+        r.username,
       );
       if (r.optOut) {
         const o = r.optOut;
         s.insertOptOut.run(eventId, pn, o.recipient, o.optedOut ? 1 : 0, o.source, o.keyword, o.at);
+      }
+      const c = r.identityChange;
+      if (c) {
+        s.insertIdentityChange.run(
+          eventId,
+          pn,
+          c.type,
+          c.previousPhone,
+          c.phone,
+          c.previousUserId,
+          c.userId,
+          c.previousParentUserId,
+          c.parentUserId,
+          r.timestamp || receivedAt,
+        );
       }
       return;
     }
@@ -413,6 +446,7 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
         r.timestamp,
         r.toUserId,
         r.originalMessageId,
+        r.toParentUserId,
       );
       return;
     }
@@ -427,6 +461,8 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
         r.fullName,
         r.firstName,
         r.timestamp,
+        r.parentUserId,
+        r.username,
       );
       return;
     }
@@ -455,6 +491,8 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
           m.status,
           m.timestamp,
           r.phase,
+          m.fromUserId,
+          m.toUserId,
         );
       }
       return;
@@ -472,6 +510,8 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
         r.timestamp,
         r.mediaId,
         r.mimeType,
+        r.fromUserId,
+        r.toUserId,
       );
       return;
     }

@@ -1,6 +1,6 @@
 import { parseGraphTime } from '../../graph/time.js';
 import type { ContactSyncStatus, HistorySyncStatus } from '../../history/queries.js';
-import { missingText } from '../../history/status.js';
+import { missingText, peopleText } from '../../history/status.js';
 import { SYNC_WINDOW_MS } from '../../history/sync-requests.js';
 import { ago, formatDuration, plural, TIME } from '../format.js';
 import type { CheckDefinition, DoctorFacts, Outcome, StoreFacts } from '../types.js';
@@ -278,6 +278,32 @@ export const SYNC_CHECKS: CheckDefinition[] = [
       return pass(
         `requested ${ago(f.now, c.requestedAt)}, no contact received yet (only contacts with a WhatsApp number are synced)`,
       );
+    },
+  },
+  {
+    id: 'sync.identities',
+    group: 'Sync health',
+    title: 'Customer identities (phones, BSUIDs)',
+    run(f) {
+      const s = storeOf(f, false);
+      if (isOutcome(s)) return s;
+      const p = s.history.people;
+      if (p.known === 0) return pass('no customer named in a webhook yet');
+      const change = p.lastIdentityChange
+        ? `; ${plural(p.identityChanges, 'number or user-id change')}, the last (${p.lastIdentityChange.type}) ${ago(f.now, p.lastIdentityChange.at)}`
+        : '';
+      const withheld =
+        p.phoneWithheld > 0 ? `; ${p.phoneWithheld} named without a phone (Meta withheld it)` : '';
+      const detail = `${peopleText(p)}${withheld}${change}`;
+      const version = f.config.apiVersion.value;
+      const major = Number(/^v(\d+)\.0$/.exec(version ?? '')?.[1] ?? Number.NaN);
+      if (p.bsuidOnly > 0 && major < 24) {
+        return warn(
+          `${detail}: they can be messaged only by BSUID (\`recipient\`), which needs Graph API v24.0 or later (the profile uses ${version})`,
+          'Set a newer API version: `wacx config set apiVersion v25.0`.',
+        );
+      }
+      return pass(detail);
     },
   },
   {
