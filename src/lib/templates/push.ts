@@ -5,7 +5,13 @@
 import type { Clock } from '../clock.js';
 import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
-import type { CreateTemplateRequest, MessageTemplate, TemplateCategory } from '../graph/types.js';
+import {
+  type CreateTemplateRequest,
+  type MessageTemplate,
+  TEMPLATE_FIELDS,
+  type TemplateCategory,
+} from '../graph/types.js';
+import { AUTO_GENERATED } from './direct-send.js';
 import type { DeletionRecord, EditRecord } from './history.js';
 import { editRequest, type Plan, type PlanEntry } from './plan.js';
 
@@ -196,9 +202,19 @@ export async function waitForReviews(options: WaitOptions): Promise<ReviewState[
   return options.ids.map((id) => states.get(id)).filter((s): s is ReviewState => s !== undefined);
 }
 
-/** All templates of the WABA (every page). */
+/**
+ * All templates of the WABA (every page), with `source`. The ones Meta generated for Direct Send are read with
+ * `source=AUTO_GENERATED` too, and marked so even when the plain list shows them without their source.
+ */
 export async function fetchAllTemplates(graph: Graph, wabaId: string): Promise<MessageTemplate[]> {
+  const fields = [...TEMPLATE_FIELDS, 'source'];
   const out: MessageTemplate[] = [];
-  for await (const t of graph.templates.list(wabaId, { limit: 100 })) out.push(t);
-  return out;
+  for await (const t of graph.templates.list(wabaId, { limit: 100 }, fields)) out.push(t);
+  const generated = new Map<string, MessageTemplate>();
+  for await (const t of graph.templates.list(wabaId, { limit: 100, source: AUTO_GENERATED }, fields))
+    generated.set(t.id, { ...t, source: AUTO_GENERATED });
+  const merged = out.map((t) => generated.get(t.id) ?? t);
+  const listed = new Set(out.map((t) => t.id));
+  for (const [id, t] of generated) if (!listed.has(id)) merged.push(t);
+  return merged;
 }
