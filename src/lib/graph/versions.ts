@@ -59,7 +59,7 @@ export function apiVersionState(version: string, now: number, warnDays: number):
   const end = Date.parse(`${info.availableUntil}T00:00:00Z`);
   const daysLeft = Math.floor((end - now) / 86_400_000);
   if (end <= now) return { state: 'expired', info, endedOn: info.availableUntil };
-  if (daysLeft < warnDays) return { state: 'ending', info, daysLeft };
+  if (end - now <= warnDays * 86_400_000) return { state: 'ending', info, daysLeft };
   return { state: 'current', info, daysLeft };
 }
 
