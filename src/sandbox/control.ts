@@ -72,7 +72,7 @@ function applyEmitDefaults(
 ): void {
   const n = core.world.numbers.get(phoneId);
   if (!n) return;
-  const messagingFields = ['messages', 'smb_message_echoes', 'history', 'smb_app_state_sync'];
+  const messagingFields = ['messages', 'smb_message_echoes', 'history', 'smb_app_state_sync', 'standby'];
   if (!messagingFields.includes(field)) return;
   value.messaging_product ??= 'whatsapp';
   value.metadata ??= core.metadata(n);
@@ -84,7 +84,7 @@ function applyEmitDefaults(
       if (m.text !== undefined) m.type = 'text';
     }
   };
-  if (field === 'messages' && Array.isArray(value.messages)) {
+  if ((field === 'messages' || field === 'standby') && Array.isArray(value.messages)) {
     const msgs = value.messages as Record<string, unknown>[];
     msgs.forEach((m, i) => {
       fill(m, i, 'in');

@@ -137,7 +137,7 @@ describe('the sandbox holds Direct Send templates like Meta', () => {
         'webhooks?field=messages',
       );
     const last = hooks[hooks.length - 1]!.body;
-    expect(last.entry[0].changes[0].value.errors[0].code).toBe(132021);
+    expect(last.entry[0]?.changes[0]?.value.errors[0]?.code).toBe(132021);
     expect(
       hintFor(parseGraphError(400, JSON.stringify({ error: { code: 132021, message: 'x' } }))),
     ).toContain('direct_send_config.template_name');

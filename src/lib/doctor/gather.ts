@@ -16,7 +16,9 @@ import {
 import { historyStatus } from '../history/queries.js';
 import { type Db, Store } from '../store/sqlite.js';
 import { type HealthScope, syncHealth } from '../webhooks/queries.js';
+import { agentFacts } from './checks/standby.js';
 import type {
+  AgentFacts,
   BusinessUseCaseUsage,
   ConfigFacts,
   DoctorFacts,
@@ -136,6 +138,20 @@ export async function gatherStore(
       health: syncHealth(db, phoneNumberId, scope),
       history: historyStatus(db, phoneNumberId),
     });
+  } catch (error) {
+    return failed(error);
+  }
+}
+
+/** Meta Business Agent events in the webhook store; none when there is no database yet (it is not created). */
+export async function gatherAgent(
+  input: Pick<GatherInput, 'storePath' | 'openStore'>,
+): Promise<Gathered<AgentFacts>> {
+  const path = input.storePath;
+  if (path !== ':memory:' && !existsSync(path))
+    return ok({ standbyEvents: 0, handoverEvents: 0, lastStandbyAt: null });
+  try {
+    return ok(agentFacts(await input.openStore()));
   } catch (error) {
     return failed(error);
   }
@@ -390,5 +406,6 @@ export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
     config,
     ...api,
     store,
+    agent: await gatherAgent(input),
   };
 }

@@ -115,6 +115,14 @@ export interface StoreFacts {
   history: HistoryStatus;
 }
 
+/** What the webhook store has seen of Meta Business Agent (meta-cloud-api.md §15.5). */
+export interface AgentFacts {
+  standbyEvents: number;
+  handoverEvents: number;
+  /** received_at of the last `standby` event (ms), null when none. */
+  lastStandbyAt: number | null;
+}
+
 /** Everything the doctor reads, gathered once (all reads, no writes), then evaluated by pure checks. */
 export interface DoctorFacts {
   /** Logical time of the run (deps.clock), ms. */
@@ -132,6 +140,8 @@ export interface DoctorFacts {
   wabaNumbers: Gathered<PhoneNumber[]>;
   templates: Gathered<MessageTemplate[]>;
   store: Gathered<StoreFacts>;
+  /** Meta Business Agent events in the store (absent: not gathered). */
+  agent?: Gathered<AgentFacts>;
 }
 
 export interface DoctorOptions {
