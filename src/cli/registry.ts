@@ -27,6 +27,7 @@ export const GROUPS: Record<string, string> = {
   webhooks: 'Receive and import signed webhooks into the local store',
   templates: 'Manage message templates, and templates as code (lint, plan, push)',
   campaigns: 'Inspect, resume and reconcile bulk sends',
+  media: 'Download media received in webhooks (history imports, echoes)',
 };
 
 /** The nouns that declare options of their own (NOUN_OPTIONS in flags.ts, loaded only when such a noun runs). */
@@ -182,6 +183,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['campaigns', 'reconcile'],
     summary: 'Settle unknown rows from status webhooks',
     load: () => import('../commands/campaigns/reconcile.js'),
+  },
+  {
+    path: ['media', 'download'],
+    summary: 'Download a media object by its id',
+    load: () => import('../commands/media/download.js'),
   },
   {
     path: ['doctor'],

@@ -20,6 +20,7 @@ import {
   strParam,
 } from './http.js';
 import type { SandboxOptions } from './options.js';
+import { MEDIA_DOWNLOAD_PATH, serveMediaDownload } from './routes-media.js';
 import { SEED } from './seed.js';
 import { servedVersion } from './versions.js';
 import { WebhookDispatcher } from './webhooks.js';
@@ -234,6 +235,10 @@ export class SandboxCore {
       return;
     }
 
+    if (pathname === MEDIA_DOWNLOAD_PATH) {
+      serveMediaDownload(this, parsed, res, headers, traceId);
+      return;
+    }
     if (pathname.startsWith(CONTROL_PREFIX)) {
       const result = await this.controlRouter!(this, parsed);
       this.write(res, result, headers);

@@ -7,6 +7,7 @@ import type {
   SubscribedApp,
   Waba,
 } from '../graph/types.js';
+import type { BusinessUseCaseUsage } from '../graph/usage.js';
 import type { HistoryStatus } from '../history/queries.js';
 import type { SyncHealth } from '../webhooks/queries.js';
 
@@ -90,14 +91,7 @@ export interface TokenFacts {
 }
 
 /** One entry of X-Business-Use-Case-Usage for the WABA. */
-export interface BusinessUseCaseUsage {
-  type: string;
-  callCount: number;
-  totalCputime: number;
-  totalTime: number;
-  /** Minutes until access is regained (0 = not throttled). */
-  estimatedTimeToRegainAccess: number;
-}
+export type { BusinessUseCaseUsage } from '../graph/usage.js';
 
 export interface WabaFacts {
   node: Waba;
