@@ -160,6 +160,6 @@ describe('the sandbox media node and URL', () => {
     await sb.control('clock', { advance_ms: 5 * 60_000 });
     const late = await fetch(url, { headers: { authorization: `Bearer ${sb.seed.token}` } });
     expect(late.status).toBe(404);
-    expect((await late.json()).error.message).toContain('expired');
+    expect(((await late.json()) as { error: { message: string } }).error.message).toContain('expired');
   });
 });

@@ -82,6 +82,10 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
     clock: deps.clock,
     signal: deps.signal,
     onResult: deps.globals.json ? undefined : (r) => reportResult(deps, r),
+    onUsage: (u) =>
+      io.warn(
+        `Management API usage of the WABA is high: ${u}. At 100% Meta refuses management calls (80007) for up to an hour; push stops sending then.`,
+      ),
   });
   const applied = results.filter((r) => r.outcome === 'applied');
   const failed = results.filter(

@@ -11,6 +11,7 @@ import {
   TEMPLATE_FIELDS,
   type TemplateCategory,
 } from '../graph/types.js';
+import { type BusinessUseCaseUsage, describeUsage, usagePercent } from '../graph/usage.js';
 import { AUTO_GENERATED } from './direct-send.js';
 import type { DeletionRecord, EditRecord } from './history.js';
 import { editRequest, type Plan, type PlanEntry } from './plan.js';
@@ -41,6 +42,20 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** Called after each entry (for progress output). */
   onResult?: (result: PushResult) => void;
+  /** Told once when the WABA's management usage (X-Business-Use-Case-Usage) reaches USAGE_WARN_PERCENT. */
+  onUsage?: (description: string) => void;
+}
+
+/** From this share of the hourly management budget on, push says so; at 100 % it sends no more writes. */
+export const USAGE_WARN_PERCENT = 90;
+
+/** The WABA's most used entry of X-Business-Use-Case-Usage, as last answered. */
+function wabaUsage(graph: Graph, wabaId: string): BusinessUseCaseUsage | undefined {
+  const entries = graph.client.businessUsage.get(wabaId) ?? [];
+  return entries.reduce<BusinessUseCaseUsage | undefined>(
+    (top, u) => (!top || usagePercent(u) > usagePercent(top) ? u : top),
+    undefined,
+  );
 }
 
 function describeError(error: unknown): string {
@@ -68,10 +83,26 @@ export function createRequest(def: NonNullable<PlanEntry['definition']>): Create
 export async function applyPlan(options: ApplyOptions): Promise<PushResult[]> {
   const { graph, plan, history, clock } = options;
   const results: PushResult[] = [];
+  let warned = false;
   for (const entry of plan.entries) {
     if (options.signal?.aborted) break;
     let result: PushResult;
-    if (entry.action === 'blocked') {
+    const usage = options.dryRun ? undefined : wabaUsage(graph, plan.wabaId);
+    const exhausted = usage && (usage.estimatedTimeToRegainAccess > 0 || usagePercent(usage) >= 100);
+    if (usage && !warned && usagePercent(usage) >= USAGE_WARN_PERCENT) {
+      warned = true;
+      options.onUsage?.(describeUsage(usage));
+    }
+    if (exhausted && (entry.action === 'create' || entry.action === 'update' || entry.action === 'delete')) {
+      // Meta would refuse it (80007): pause here rather than spend the calls, and say when to run again.
+      result = {
+        entry,
+        outcome: 'failed',
+        id: entry.id,
+        status: entry.status,
+        error: `not sent: the WABA's management API budget is used up (${describeUsage(usage)}); run the push again ${usage.estimatedTimeToRegainAccess > 0 ? `in about ${usage.estimatedTimeToRegainAccess} min` : 'within the hour'}`,
+      };
+    } else if (entry.action === 'blocked') {
       result = {
         entry,
         outcome: 'blocked',
