@@ -405,3 +405,39 @@ describe('computePlan', () => {
     });
   });
 });
+
+describe('Direct Send templates (source AUTO_GENERATED) in the plan', () => {
+  const generated = {
+    ...remote(def('order_shipped', BODY), 'APPROVED'),
+    source: 'AUTO_GENERATED',
+  } as MessageTemplate;
+
+  it('are never diffed or pruned, and are counted as unmanaged', () => {
+    const plan = computePlan({
+      wabaId: WABA,
+      local: [],
+      remote: [generated, remote(def('old_note', BODY), 'APPROVED')],
+      history: history(),
+      now: NOW,
+      prune: true,
+    });
+    expect(plan.entries.map((e) => `${e.action} ${e.name}`)).toEqual(['delete old_note']);
+    expect(plan.unmanaged).toBe(1);
+    expect(plan.remoteOnly).toBe(1);
+    expect((planToJson(plan) as { unmanaged: number }).unmanaged).toBe(1);
+  });
+
+  it('a local template with the same name (e.g. through `templates update`) is blocked, never sent', () => {
+    const plan = computePlan({
+      wabaId: WABA,
+      local: [local(def('order_shipped', 'Something else entirely, for our customers.'))],
+      remote: [generated],
+      history: history(),
+      now: NOW,
+    });
+    expect(plan.entries).toHaveLength(1);
+    expect(plan.entries[0]).toMatchObject({ action: 'blocked', intended: 'update', id: generated.id });
+    expect(plan.entries[0]!.blocked).toMatchObject({ code: 'auto_generated' });
+    expect(plan.entries[0]!.blocked!.reason).toContain('2388318');
+  });
+});

@@ -90,6 +90,7 @@ export const ERROR_CODES: ReadonlyMap<number, ErrorCodeInfo> = new Map<number, E
   [2388024, c('Template already exists in this language', 'template', false, 'A template with this name and language exists: edit that template instead of creating it.')],
   [2388318, c('Cannot update a Direct Send template', 'template', false, 'Meta generated this template for Direct Send (source AUTO_GENERATED): it cannot be edited; create a template under another name.')],
   [2388330, c('Cannot delete a Direct Send template', 'template', false, 'Meta generated this template for Direct Send (source AUTO_GENERATED): it cannot be deleted.')],
+  [139200, c('Direct Send access blocked', 'template', false, 'Direct Send is blocked for this WABA: send an approved template instead.')],
   [132021, c('Direct Send template name already used', 'template', false, 'The direct_send_config.template_name is taken by a template not created by Direct Send: choose another name.')],
   [2635, c('API version not available', 'parameter', false, 'This Graph API version has ended or is unknown: use a current one such as v25.0.')],
   [2388019, c('Template count limit', 'template', false, 'The WABA has reached its template limit: delete unused templates.')],
