@@ -441,3 +441,43 @@ describe('Direct Send templates (source AUTO_GENERATED) in the plan', () => {
     expect(plan.entries[0]!.blocked!.reason).toContain('2388318');
   });
 });
+
+describe('fetchAllTemplates', () => {
+  const page = (items: MessageTemplate[]) =>
+    (async function* () {
+      yield* items;
+    })();
+  const plain = remote(def('order_note', BODY), 'APPROVED');
+
+  it('marks the source=AUTO_GENERATED set, and reads a WABA that does not know `source` without it', async () => {
+    const { fetchAllTemplates } = await import('../../src/lib/templates/push.js');
+    const { parseGraphError } = await import('../../src/lib/graph/errors.js');
+    const auto = remote(def('auto_generated_1', BODY), 'APPROVED');
+    const calls: string[] = [];
+    const graphWith = (knowsSource: boolean) =>
+      ({
+        templates: {
+          list(_waba: string, filter: { source?: string }, fields?: readonly string[]) {
+            calls.push(`${filter.source ?? 'all'}:${fields?.includes('source') ? 'source' : '-'}`);
+            if (!knowsSource && fields?.includes('source'))
+              throw parseGraphError(
+                400,
+                JSON.stringify({
+                  error: { code: 100, message: '(#100) Tried accessing nonexisting field (source)' },
+                }),
+              );
+            return page(filter.source ? [auto] : [plain, auto]);
+          },
+        },
+      }) as never;
+    const all = await fetchAllTemplates(graphWith(true), WABA);
+    expect(all.map((t) => [t.name, (t as { source?: string }).source ?? null])).toEqual([
+      ['order_note', null],
+      ['auto_generated_1', 'AUTO_GENERATED'],
+    ]);
+    calls.length = 0;
+    const fallback = await fetchAllTemplates(graphWith(false), WABA);
+    expect(fallback.map((t) => t.name)).toEqual(['order_note', 'auto_generated_1']);
+    expect(calls).toEqual(['all:source', 'all:-']);
+  });
+});

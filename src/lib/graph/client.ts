@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, WacxError } from '../errors.js';
 import { type AnswerShape, formatAnswerPath } from './answers.js';
 import { GraphNetworkError, parseGraphError, UnexpectedAnswerError, UnknownOutcomeError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
@@ -411,8 +411,15 @@ export class GraphClient {
     headers: GraphResponse<unknown>['headers'];
     body: Dispatcher.ResponseData['body'];
   }> {
-    const url = validateBaseUrl(new URL(href).origin);
-    const target = new URL(href, url);
+    let target: URL;
+    try {
+      target = new URL(href);
+      validateBaseUrl(target.origin);
+    } catch {
+      throw new WacxError(
+        `Refusing to download "${href.slice(0, 200)}" with the token: only https URLs (or loopback) are fetched.`,
+      );
+    }
     const where = `GET ${redactUrl(target)}`;
     const signal = anySignal([this.signal, options.signal]);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
