@@ -30,6 +30,7 @@ export const GROUPS: Record<string, string> = {
   audit: 'Verify, anchor and export the tamper-evident audit trail',
   consent: 'The consent register: who agreed to what, when, with what proof',
   store: 'Look after the local store: retention',
+  media: 'Download media received in webhooks (history imports, echoes)',
 };
 
 /** The nouns that declare options of their own (NOUN_OPTIONS in flags.ts, loaded only when such a noun runs). */
@@ -240,6 +241,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['store', 'prune'],
     summary: 'Remove message contents older than a retention window',
     load: () => import('../commands/store/prune.js'),
+  },
+  {
+    path: ['media', 'download'],
+    summary: 'Download a media object by its id',
+    load: () => import('../commands/media/download.js'),
   },
   {
     path: ['doctor'],

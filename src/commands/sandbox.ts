@@ -50,7 +50,7 @@ export default defineCommand({
       .addHelpText(
         'after',
         `
-Runs until Ctrl+C. Graph paths: http://HOST:PORT/v21.0 … /v26.0. Control and inspection API under /__sandbox/
+Runs until Ctrl+C. Graph paths: http://HOST:PORT/v21.0 … /v27.0. Control and inspection API under /__sandbox/
 (messages, send-counts, webhooks, scenario, clock, numbers/{id}, emit, reset, flush, limits).
 The API may enforce less than a number advertises: numbers/{id} {"enforced_mps": 10} (null: the advertised rate
 again) at any time, {"throttle_storm_ms": 10000} refuses every send with 130429 for 10 s; at start with

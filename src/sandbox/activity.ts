@@ -3,6 +3,7 @@
  * smb_app_data, template status updates, account updates, echoes, and the `seedActivity` stream.
  */
 import type { SandboxCore } from './core.js';
+import { HISTORY_MEDIA_ID, mediaOf } from './routes-media.js';
 import { SEED } from './seed.js';
 import type { AcceptedMessage, NumberState, TemplateState, UserState } from './world.js';
 
@@ -248,8 +249,8 @@ export function historyMediaValue(core: SandboxCore, n: NumberState, onboardedAt
         image: {
           caption: 'Black Prince echeveria',
           mime_type: 'image/jpeg',
-          sha256: '3f9d2b7c1e0a4f5b8c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6fb0cc',
-          id: '24230790383178626',
+          sha256: mediaOf(core, HISTORY_MEDIA_ID)!.sha256,
+          id: HISTORY_MEDIA_ID,
         },
       },
     ],

@@ -20,7 +20,9 @@ import {
   strParam,
 } from './http.js';
 import type { SandboxOptions } from './options.js';
+import { MEDIA_DOWNLOAD_PATH, serveMediaDownload } from './routes-media.js';
 import { SEED } from './seed.js';
+import { servedVersion } from './versions.js';
 import { WebhookDispatcher } from './webhooks.js';
 import { type NumberState, type TemplateState, type TokenState, World } from './world.js';
 
@@ -57,8 +59,6 @@ export interface Faults {
   resetMode: 'after' | 'before';
 }
 
-export const MIN_VERSION = 21;
-export const MAX_VERSION = 26;
 const VERSION_RE = /^v(\d{2})\.0$/;
 const CONTROL_PREFIX = '/__sandbox/';
 
@@ -235,6 +235,10 @@ export class SandboxCore {
       return;
     }
 
+    if (pathname === MEDIA_DOWNLOAD_PATH) {
+      serveMediaDownload(this, parsed, res, headers, traceId);
+      return;
+    }
     if (pathname.startsWith(CONTROL_PREFIX)) {
       const result = await this.controlRouter!(this, parsed);
       this.write(res, result, headers);
@@ -263,18 +267,9 @@ export class SandboxCore {
     const vm = segs.length > 0 ? VERSION_RE.exec(segs[0]!) : null;
     try {
       if (!vm) throw unknownPath(pathname);
-      const v = Number(vm[1]);
-      if (v < MIN_VERSION || v > MAX_VERSION) {
-        throw gerr(
-          2635,
-          `You are calling a deprecated or unknown version of the Graph API (${segs[0]}). The sandbox accepts v${MIN_VERSION}.0 to v${MAX_VERSION}.0.`,
-          {
-            type: 'OAuthException',
-          },
-        );
-      }
-      headers['facebook-api-version'] = segs[0]!;
-      result = await this.graphRouter!(this, { req: parsed, version: segs[0]!, traceId, headers });
+      const version = servedVersion(segs[0]!, Number(vm[1]), this.clock.now(), this.options.expiredVersion);
+      headers['facebook-api-version'] = version;
+      result = await this.graphRouter!(this, { req: parsed, version, traceId, headers });
     } catch (error) {
       if (!(error instanceof SandboxGraphError)) throw error;
       if (error.options.headers) Object.assign(headers, error.options.headers);

@@ -249,6 +249,8 @@ export function templateField(t: TemplateState, field: string): unknown {
       return undefined;
     case 'cta_url_link_tracking_opted_out':
       return false;
+    case 'source':
+      return t.source;
     default:
       throw nonexisting(field, 'WhatsAppBusinessHSM');
   }

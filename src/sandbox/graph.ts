@@ -16,6 +16,7 @@ import {
   smbAppData,
   subscribedApps,
 } from './routes-accounts.js';
+import { deleteMedia, getMedia, mediaOf } from './routes-media.js';
 import { sendMessage } from './routes-messages.js';
 import { accessToken, debugToken, dialog } from './routes-oauth.js';
 import {
@@ -90,6 +91,13 @@ export function graphRouter(core: SandboxCore, ctx: Ctx): Result | Promise<Resul
   if (t) {
     if (edge === undefined && method === 'GET') return getTemplateNode(core, ctx, t);
     if (edge === undefined && method === 'POST') return editTemplate(core, ctx, t);
+    if (edge === undefined) throw unknownObject(id, method);
+    throw unknownPath(ctx.req.pathname);
+  }
+  const m = mediaOf(core, id);
+  if (m) {
+    if (edge === undefined && method === 'GET') return getMedia(core, ctx, m);
+    if (edge === undefined && method === 'DELETE') return deleteMedia(core, ctx, m);
     if (edge === undefined) throw unknownObject(id, method);
     throw unknownPath(ctx.req.pathname);
   }

@@ -1,3 +1,8 @@
+/** How an ended Graph API version is answered: Meta's error 2635, or served as the oldest available version. */
+export type ExpiredVersionAnswer = 'error' | 'upgrade';
+/** What editing an APPROVED template does to its status: it stays APPROVED while re-reviewed (Meta's docs), or goes back to PENDING. */
+export type ApprovedEditAnswer = 'stays_approved' | 'review';
+
 /** Options of the sandbox (CONTRACTS.md) plus a few knobs of its own. */
 export interface SandboxOptions {
   /** 0 = ephemeral (default). */
@@ -40,4 +45,8 @@ export interface SandboxOptions {
   webhookConcurrency?: number;
   /** Seed of the sandbox's pseudo-random choices (faults, duplicates, challenges). */
   randomSeed?: number;
+  /** Default 'error' (2635). */
+  expiredVersion?: ExpiredVersionAnswer;
+  /** Default 'stays_approved' (documented); 'review' sends an edited APPROVED template back to PENDING. */
+  approvedEdit?: ApprovedEditAnswer;
 }

@@ -293,6 +293,9 @@ const KNOWN_EXTRA_FIELDS = new Set([
   'message_template_quality_update',
   'calls',
   'automatic_events',
+  // Meta Business Agent (meta-cloud-api.md §15.5)
+  'standby',
+  'messaging_handovers',
 ]);
 
 // ---------------------------------------------------------------- business & me

@@ -73,6 +73,8 @@ export interface TemplateState {
   /** template_paused scenario: pause after this many more accepted sends. */
   pauseAfter: number | null;
   vars: TemplateVars;
+  /** Set for templates Meta generated itself (Direct Send, meta-cloud-api.md §15.4). */
+  source?: 'AUTO_GENERATED';
 }
 
 export interface TokenState {

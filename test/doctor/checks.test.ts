@@ -835,9 +835,9 @@ describe('doctor: evaluation, --skip, exit codes and rendering', () => {
     expect(text).toContain('  ! Secrets: token from the OS keychain; no app secret');
     expect(text).toContain('  - App webhook fields: skipped: no app secret: needs APP_ID|APP_SECRET');
     expect(text).toContain(
-      'Skipped\n  - waba.webhook_fields: no app secret: needs APP_ID|APP_SECRET (Set WACX_APP_SECRET.)',
+      'Skipped\n  - waba.webhook_fields, waba.standby: no app secret: needs APP_ID|APP_SECRET (Set WACX_APP_SECRET.)',
     );
-    expect(text).toMatch(/\d+ passed · 1 warning · 1 failed · 1 skipped\. Problems found\.$/);
+    expect(text).toMatch(/\d+ passed · 1 warning · 1 failed · 2 skipped\. Problems found\.$/);
     // every warning and failure is followed by its fix
     const lines = text.split('\n');
     lines.forEach((l, i) => {

@@ -62,6 +62,27 @@ describe('signup URL', () => {
     });
   });
 
+  it('is Embedded Signup v4: no extras.version (v2/v3), and never the dialog of an ended Graph version', () => {
+    const url = (apiVersion: string, now: number) =>
+      new URL(
+        buildSignupUrl({
+          dialogBase: 'https://www.facebook.com',
+          apiVersion,
+          appId: '111',
+          configId: '222',
+          redirectUri: 'http://127.0.0.1:5555/callback',
+          state: 's',
+          now,
+        }),
+      );
+    const extras = JSON.parse(url('v25.0', Date.UTC(2026, 11, 5)).searchParams.get('extras')!);
+    expect(extras).not.toHaveProperty('version');
+    expect(extras.featureType).toBe('whatsapp_business_app_onboarding');
+    expect(url('v21.0', Date.UTC(2027, 0, 20)).pathname).toBe('/v21.0/dialog/oauth');
+    // v21.0 ended on 2027-01-21: the link uses the newest version instead
+    expect(url('v21.0', Date.UTC(2027, 0, 21)).pathname).toBe('/v27.0/dialog/oauth');
+  });
+
   it('uses facebook.com for the real Graph URL, the sandbox itself on loopback, or --dialog-url', () => {
     expect(dialogBaseFor('https://graph.facebook.com')).toBe('https://www.facebook.com');
     expect(dialogBaseFor('http://127.0.0.1:4010')).toBe('http://127.0.0.1:4010');

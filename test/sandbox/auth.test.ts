@@ -133,7 +133,7 @@ describe('appsecret_proof', () => {
 });
 
 describe('versions, paths and headers', () => {
-  it.each(['v21.0', 'v22.0', 'v23.0', 'v24.0', 'v25.0', 'v26.0'])('accepts %s', async (v) => {
+  it.each(['v21.0', 'v22.0', 'v23.0', 'v24.0', 'v25.0', 'v26.0', 'v27.0'])('accepts %s', async (v) => {
     const a = await graph(sb.url, { version: v }).get(WABA);
     expect(a.status).toBe(200);
     expect(a.headers.get('facebook-api-version')).toBe(v);
@@ -141,7 +141,7 @@ describe('versions, paths and headers', () => {
 
   it('refuses other versions and unknown paths', async () => {
     expect((await graph(sb.url, { version: 'v20.0' }).get(WABA)).body.error.code).toBe(2635);
-    expect((await graph(sb.url, { version: 'v27.0' }).get(WABA)).body.error.code).toBe(2635);
+    expect((await graph(sb.url, { version: 'v28.0' }).get(WABA)).body.error.code).toBe(2635);
     const path = await graph(sb.url).get(`${WABA}/no_such_edge`);
     expect(path.body.error).toMatchObject({
       code: 2500,

@@ -171,6 +171,35 @@ describe.skipIf(!specAvailable)('sandbox conformance with Meta OpenAPI v23.0', (
     check(await g.del(`${SEED.waba.id}/message_templates?name=conformance_notice`), T, 'delete', 400);
   });
 
+  it('media node GET / DELETE and Direct Send templates (source=AUTO_GENERATED) with their refusals', async () => {
+    const control = async (path: string, body: unknown) =>
+      (
+        await fetch(`${sb.url}/__sandbox/${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).json() as Promise<{ id: string; name: string }>;
+    const MEDIA = '/{Version}/{Media-ID}';
+    check(await g.get('24230790383178626'), MEDIA, 'get', 200);
+    check(await graph(sb.url, { token: null }).get('24230790383178626'), MEDIA, 'get', 400);
+    const media = await control('media', { mime_type: 'application/pdf' });
+    check(await g.get(`${media.id}?phone_number_id=${P.coex.id}`), MEDIA, 'get', 200);
+    check(await g.del(media.id), MEDIA, 'delete', 200);
+    check(await g.get(media.id), MEDIA, 'get', 400);
+
+    const T = WABA + '/message_templates';
+    const auto = await control('templates/auto_generated', { name: 'conformance_direct' });
+    check(await g.get(`${SEED.waba.id}/message_templates?source=AUTO_GENERATED`), T, 'get', 200);
+    check(
+      await g.post(auto.id, { components: [{ type: 'BODY', text: 'x' }] }),
+      '/{Version}/{TEMPLATE_ID}',
+      'post',
+      400,
+    );
+    check(await g.del(`${SEED.waba.id}/message_templates?name=${auto.name}`), T, 'delete', 400);
+  });
+
   it('messages: accepted send and the documented error answers', async () => {
     const M = PHONE + '/messages';
     check(await g.post(`${P.coex.id}/messages`, orderUpdate('+16505550101', 'conf:1')), M, 'post', 200);

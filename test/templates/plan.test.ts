@@ -405,3 +405,79 @@ describe('computePlan', () => {
     });
   });
 });
+
+describe('Direct Send templates (source AUTO_GENERATED) in the plan', () => {
+  const generated = {
+    ...remote(def('order_shipped', BODY), 'APPROVED'),
+    source: 'AUTO_GENERATED',
+  } as MessageTemplate;
+
+  it('are never diffed or pruned, and are counted as unmanaged', () => {
+    const plan = computePlan({
+      wabaId: WABA,
+      local: [],
+      remote: [generated, remote(def('old_note', BODY), 'APPROVED')],
+      history: history(),
+      now: NOW,
+      prune: true,
+    });
+    expect(plan.entries.map((e) => `${e.action} ${e.name}`)).toEqual(['delete old_note']);
+    expect(plan.unmanaged).toBe(1);
+    expect(plan.remoteOnly).toBe(1);
+    expect((planToJson(plan) as { unmanaged: number }).unmanaged).toBe(1);
+  });
+
+  it('a local template with the same name (e.g. through `templates update`) is blocked, never sent', () => {
+    const plan = computePlan({
+      wabaId: WABA,
+      local: [local(def('order_shipped', 'Something else entirely, for our customers.'))],
+      remote: [generated],
+      history: history(),
+      now: NOW,
+    });
+    expect(plan.entries).toHaveLength(1);
+    expect(plan.entries[0]).toMatchObject({ action: 'blocked', intended: 'update', id: generated.id });
+    expect(plan.entries[0]!.blocked).toMatchObject({ code: 'auto_generated' });
+    expect(plan.entries[0]!.blocked!.reason).toContain('2388318');
+  });
+});
+
+describe('fetchAllTemplates', () => {
+  const page = (items: MessageTemplate[]) =>
+    (async function* () {
+      yield* items;
+    })();
+  const plain = remote(def('order_note', BODY), 'APPROVED');
+
+  it('marks the source=AUTO_GENERATED set, and reads a WABA that does not know `source` without it', async () => {
+    const { fetchAllTemplates } = await import('../../src/lib/templates/push.js');
+    const { parseGraphError } = await import('../../src/lib/graph/errors.js');
+    const auto = remote(def('auto_generated_1', BODY), 'APPROVED');
+    const calls: string[] = [];
+    const graphWith = (knowsSource: boolean) =>
+      ({
+        templates: {
+          list(_waba: string, filter: { source?: string }, fields?: readonly string[]) {
+            calls.push(`${filter.source ?? 'all'}:${fields?.includes('source') ? 'source' : '-'}`);
+            if (!knowsSource && fields?.includes('source'))
+              throw parseGraphError(
+                400,
+                JSON.stringify({
+                  error: { code: 100, message: '(#100) Tried accessing nonexisting field (source)' },
+                }),
+              );
+            return page(filter.source ? [auto] : [plain, auto]);
+          },
+        },
+      }) as never;
+    const all = await fetchAllTemplates(graphWith(true), WABA);
+    expect(all.map((t) => [t.name, (t as { source?: string }).source ?? null])).toEqual([
+      ['order_note', null],
+      ['auto_generated_1', 'AUTO_GENERATED'],
+    ]);
+    calls.length = 0;
+    const fallback = await fetchAllTemplates(graphWith(false), WABA);
+    expect(fallback.map((t) => t.name)).toEqual(['order_note', 'auto_generated_1']);
+    expect(calls).toEqual(['all:source', 'all:-']);
+  });
+});

@@ -82,6 +82,10 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
     clock: deps.clock,
     signal: deps.signal,
     onResult: deps.globals.json ? undefined : (r) => reportResult(deps, r),
+    onUsage: (u) =>
+      io.warn(
+        `Management API usage of the WABA is high: ${u}. At 100% Meta refuses management calls (80007) for up to an hour; push stops sending then.`,
+      ),
   });
   const applied = results.filter((r) => r.outcome === 'applied');
   const failed = results.filter(
@@ -89,6 +93,8 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
   );
 
   let reviews: ReviewState[] = [];
+  /** Templates seen PENDING while waiting (an edited APPROVED template may skip that: see below). */
+  const reviewed = new Set<string>();
   if (opts.wait) {
     const ids = applied.filter((r) => r.entry.action !== 'delete' && r.id).map((r) => r.id!);
     if (ids.length > 0) {
@@ -102,14 +108,14 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
         signal: deps.signal,
         intervalMs: 500,
         maxIntervalMs: 10_000,
-        onChange: deps.globals.json
-          ? undefined
-          : (s) => {
-              if (s.status === 'APPROVED') io.success(`${s.name} (${s.language}) APPROVED`);
-              else if (s.status === 'REJECTED')
-                io.error(`${s.name} (${s.language}) REJECTED: ${s.rejectedReason ?? 'no reason given'}`);
-              else if (s.status !== 'PENDING') io.info(`${s.name} (${s.language}) ${s.status}`);
-            },
+        onChange: (s) => {
+          if (s.status === 'PENDING') reviewed.add(s.id);
+          if (deps.globals.json) return;
+          if (s.status === 'APPROVED') io.success(`${s.name} (${s.language}) APPROVED`);
+          else if (s.status === 'REJECTED')
+            io.error(`${s.name} (${s.language}) REJECTED: ${s.rejectedReason ?? 'no reason given'}`);
+          else if (s.status !== 'PENDING') io.info(`${s.name} (${s.language}) ${s.status}`);
+        },
       });
     }
   }
@@ -136,6 +142,14 @@ export async function run(dir: string, opts: Options, deps: Deps): Promise<numbe
     );
     for (const s of pending)
       io.warn(`${s.name} (${s.language}) is still ${s.status} after ${opts.timeout ?? '10m'}.`);
+    // Meta documents that an edited APPROVED template stays APPROVED while the edit is reviewed; some report PENDING.
+    for (const r of applied) {
+      if (r.entry.action !== 'update' || r.entry.status !== 'APPROVED') continue;
+      if (!r.id || byId.get(r.id)?.status !== 'APPROVED' || reviewed.has(r.id)) continue;
+      io.info(
+        `${r.entry.name} (${r.entry.language}) stays APPROVED while Meta reviews the edit; a rejection would arrive later as a template status webhook.`,
+      );
+    }
   }
 
   if (failed.length > 0) return applied.length > 0 ? ExitCode.PARTIAL : ExitCode.FAILED;

@@ -13,11 +13,13 @@ import {
   type PhoneNumber,
   type SubscribedApp,
 } from '../graph/types.js';
+import { parseBusinessUseCaseUsage } from '../graph/usage.js';
 import { historyStatus } from '../history/queries.js';
 import { type Db, Store } from '../store/sqlite.js';
 import { type HealthScope, syncHealth } from '../webhooks/queries.js';
+import { agentFacts } from './checks/standby.js';
 import type {
-  BusinessUseCaseUsage,
+  AgentFacts,
   ConfigFacts,
   DoctorFacts,
   GatherError,
@@ -141,28 +143,21 @@ export async function gatherStore(
   }
 }
 
-/** Parses X-Business-Use-Case-Usage for one WABA (meta-cloud-api.md §4.3); null when absent or unreadable. */
-export function parseBusinessUseCaseUsage(
-  header: string | string[] | undefined,
-  wabaId: string,
-): BusinessUseCaseUsage[] | null {
-  const raw = Array.isArray(header) ? header[0] : header;
-  if (!raw) return null;
+/** Meta Business Agent events in the webhook store; none when there is no database yet (it is not created). */
+export async function gatherAgent(
+  input: Pick<GatherInput, 'storePath' | 'openStore'>,
+): Promise<Gathered<AgentFacts>> {
+  const path = input.storePath;
+  if (path !== ':memory:' && !existsSync(path))
+    return ok({ standbyEvents: 0, handoverEvents: 0, lastStandbyAt: null });
   try {
-    const parsed = JSON.parse(raw) as Record<string, unknown>;
-    const entries = parsed[wabaId] ?? Object.values(parsed)[0];
-    if (!Array.isArray(entries)) return null;
-    return entries.map((e: Record<string, unknown>) => ({
-      type: String(e.type ?? 'unknown'),
-      callCount: Number(e.call_count ?? 0),
-      totalCputime: Number(e.total_cputime ?? 0),
-      totalTime: Number(e.total_time ?? 0),
-      estimatedTimeToRegainAccess: Number(e.estimated_time_to_regain_access ?? 0),
-    }));
-  } catch {
-    return null;
+    return ok(agentFacts(await input.openStore()));
+  } catch (error) {
+    return failed(error);
   }
 }
+
+export { parseBusinessUseCaseUsage };
 
 type ApiFacts = Pick<
   DoctorFacts,
@@ -390,5 +385,6 @@ export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
     config,
     ...api,
     store,
+    agent: await gatherAgent(input),
   };
 }

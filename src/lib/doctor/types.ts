@@ -7,6 +7,7 @@ import type {
   SubscribedApp,
   Waba,
 } from '../graph/types.js';
+import type { BusinessUseCaseUsage } from '../graph/usage.js';
 import type { HistoryStatus } from '../history/queries.js';
 import type { SyncHealth } from '../webhooks/queries.js';
 
@@ -90,14 +91,7 @@ export interface TokenFacts {
 }
 
 /** One entry of X-Business-Use-Case-Usage for the WABA. */
-export interface BusinessUseCaseUsage {
-  type: string;
-  callCount: number;
-  totalCputime: number;
-  totalTime: number;
-  /** Minutes until access is regained (0 = not throttled). */
-  estimatedTimeToRegainAccess: number;
-}
+export type { BusinessUseCaseUsage } from '../graph/usage.js';
 
 export interface WabaFacts {
   node: Waba;
@@ -113,6 +107,14 @@ export interface StoreFacts {
   health: SyncHealth;
   /** The history import and contact sync of the configured number (or of every number). */
   history: HistoryStatus;
+}
+
+/** What the webhook store has seen of Meta Business Agent (meta-cloud-api.md §15.5). */
+export interface AgentFacts {
+  standbyEvents: number;
+  handoverEvents: number;
+  /** received_at of the last `standby` event (ms), null when none. */
+  lastStandbyAt: number | null;
 }
 
 /** Everything the doctor reads, gathered once (all reads, no writes), then evaluated by pure checks. */
@@ -132,6 +134,8 @@ export interface DoctorFacts {
   wabaNumbers: Gathered<PhoneNumber[]>;
   templates: Gathered<MessageTemplate[]>;
   store: Gathered<StoreFacts>;
+  /** Meta Business Agent events in the store (absent: not gathered). */
+  agent?: Gathered<AgentFacts>;
 }
 
 export interface DoctorOptions {

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, WacxError } from '../errors.js';
 import { type AnswerShape, formatAnswerPath } from './answers.js';
 import { GraphNetworkError, parseGraphError, UnexpectedAnswerError, UnknownOutcomeError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
-
 import { API_VERSION_PATTERN, DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, validateBaseUrl } from './url.js';
+import { type BusinessUseCaseUsage, describeUsage, parseUsageHeader } from './usage.js';
 
 // Re-exported: they live in ./url.ts so that config and the CLI can use them without loading the client.
 export {
@@ -179,6 +179,8 @@ export class GraphClient {
   private readonly retryPolicy: RetryPolicy;
   private readonly trace: ((line: string) => void) | undefined;
   private readonly signal: AbortSignal | undefined;
+  /** The last X-Business-Use-Case-Usage seen per business object (WABA id): management calls count against it. */
+  readonly businessUsage = new Map<string, BusinessUseCaseUsage[]>();
 
   constructor(options: GraphClientOptions = {}) {
     this.baseUrl = validateBaseUrl(options.baseUrl ?? DEFAULT_GRAPH_URL);
@@ -372,6 +374,7 @@ export class GraphClient {
         `< ${res.statusCode} ${where()} (${this.clock.now() - started} ms)${fbTrace ? ` x-fb-trace-id: ${String(fbTrace)}` : ''}`,
       );
     }
+    this.noteUsage(res.headers['x-business-use-case-usage']);
     if (res.statusCode < 200 || res.statusCode >= 300) {
       const retryAfter = res.headers['retry-after'];
       throw parseGraphError(res.statusCode, text, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
@@ -384,6 +387,72 @@ export class GraphClient {
       data = text as T;
     }
     return { status: res.statusCode, data, headers: res.headers };
+  }
+
+  private noteUsage(header: string | string[] | undefined): void {
+    const usage = parseUsageHeader(header);
+    if (!usage) return;
+    for (const [id, entries] of usage) {
+      this.businessUsage.set(id, entries);
+      if (this.trace)
+        this.trace(`< x-business-use-case-usage ${id}: ${entries.map(describeUsage).join('; ')}`);
+    }
+  }
+
+  /**
+   * GETs an absolute URL the API handed out (a media URL) with the bearer token, and returns its body as a stream.
+   * The token goes only over https, or to a loopback host (the sandbox).
+   */
+  async download(
+    href: string,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<{
+    status: number;
+    headers: GraphResponse<unknown>['headers'];
+    body: Dispatcher.ResponseData['body'];
+  }> {
+    let target: URL;
+    try {
+      target = new URL(href);
+      validateBaseUrl(target.origin);
+    } catch {
+      throw new WacxError(
+        `Refusing to download "${href.slice(0, 200)}" with the token: only https URLs (or loopback) are fetched.`,
+      );
+    }
+    const where = `GET ${redactUrl(target)}`;
+    const signal = anySignal([this.signal, options.signal]);
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    const headers: Record<string, string> = { 'user-agent': this.userAgent };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    this.trace?.(`> ${where}`);
+    const { request, dispatcher } = await this.transport();
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(target, {
+        method: 'GET',
+        headers,
+        dispatcher,
+        signal,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      const code = errorCode(error);
+      throw new GraphNetworkError(
+        `${where} failed: ${code ? (NETWORK_REASONS[code] ?? code) : String(error)}`,
+        {
+          cause: error,
+          code,
+        },
+      );
+    }
+    this.trace?.(`< ${res.statusCode} ${where} (${String(res.headers['content-length'] ?? '?')} bytes)`);
+    if (res.statusCode < 200 || res.statusCode >= 300) {
+      throw parseGraphError(res.statusCode, await res.body.text(), undefined);
+    }
+    return { status: res.statusCode, headers: res.headers, body: res.body };
   }
 
   async close(): Promise<void> {

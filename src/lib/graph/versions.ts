@@ -1,5 +1,5 @@
 /**
- * Wire-format facts of the API core, without the HTTP client: Graph API versions and the day each stops working (meta-cloud-api.md §8.1, Meta's changelog as of Jul 2026).
+ * Wire-format facts of the API core, without the HTTP client: Graph API versions and the day each stops working (meta-cloud-api.md §8.1, Meta's version history as of Dec 2026).
  * `availableUntil` null = no end date announced yet.
  */
 export interface ApiVersionInfo {
@@ -9,6 +9,7 @@ export interface ApiVersionInfo {
 }
 
 export const API_VERSIONS: readonly ApiVersionInfo[] = [
+  { version: 'v27.0', released: '2026-11-04', availableUntil: null },
   { version: 'v26.0', released: '2026-07-29', availableUntil: null },
   { version: 'v25.0', released: '2026-02-18', availableUntil: '2028-07-29' },
   { version: 'v24.0', released: '2025-10-08', availableUntil: '2028-02-18' },
@@ -18,7 +19,7 @@ export const API_VERSIONS: readonly ApiVersionInfo[] = [
   { version: 'v20.0', released: '2024-05-21', availableUntil: '2026-09-24' },
 ];
 
-export const LATEST_KNOWN_VERSION = 'v26.0';
+export const LATEST_KNOWN_VERSION = 'v27.0';
 
 function major(version: string): number | null {
   const m = /^v(\d+)\.0$/.exec(version);
@@ -58,7 +59,7 @@ export function apiVersionState(version: string, now: number, warnDays: number):
   const end = Date.parse(`${info.availableUntil}T00:00:00Z`);
   const daysLeft = Math.floor((end - now) / 86_400_000);
   if (end <= now) return { state: 'expired', info, endedOn: info.availableUntil };
-  if (daysLeft < warnDays) return { state: 'ending', info, daysLeft };
+  if (end - now <= warnDays * 86_400_000) return { state: 'ending', info, daysLeft };
   return { state: 'current', info, daysLeft };
 }
 

@@ -3,13 +3,18 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../clock.js';
 import { CancelledError, UsageError, WacxError } from '../errors.js';
+import { apiVersionState, suggestedVersion } from '../graph/versions.js';
 import { formatExactDuration } from '../io/format.js';
 import { parseSessionInfo, SESSION_INFO_PARAM, type SessionInfo } from './session.js';
 
 export const DEFAULT_DIALOG_BASE = 'https://www.facebook.com';
 export const CALLBACK_PATH = '/callback';
 
-/** The Embedded Signup `extras` for onboarding WhatsApp Business app users (meta-cloud-api.md §1.1). */
+/**
+ * The Embedded Signup `extras` for onboarding WhatsApp Business app users (meta-cloud-api.md §1.1), as Embedded
+ * Signup v4 takes them: no `version` key (v2, deprecated on 2026-10-15, and v3 carried `extras.version`), the v4
+ * featureType, session logging version 3. The v4 flow itself is chosen by the Login configuration (config_id).
+ */
 export const BUSINESS_APP_EXTRAS = {
   setup: {},
   featureType: 'whatsapp_business_app_onboarding',
@@ -63,8 +68,15 @@ export function buildSignupUrl(p: {
   configId: string;
   redirectUri: string;
   state: string;
+  /** For the version's end date (default: now). */
+  now?: number;
 }): string {
-  const url = new URL(`${p.dialogBase.replace(/\/+$/, '')}/${p.apiVersion}/dialog/oauth`);
+  // The dialog of an ended Graph version no longer opens: use a current one for the link itself.
+  const version =
+    apiVersionState(p.apiVersion, p.now ?? Date.now(), 0).state === 'expired'
+      ? suggestedVersion(p.now ?? Date.now(), 0)
+      : p.apiVersion;
+  const url = new URL(`${p.dialogBase.replace(/\/+$/, '')}/${version}/dialog/oauth`);
   url.searchParams.set('client_id', p.appId);
   url.searchParams.set('redirect_uri', p.redirectUri);
   url.searchParams.set('config_id', p.configId);

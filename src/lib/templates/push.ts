@@ -5,7 +5,14 @@
 import type { Clock } from '../clock.js';
 import { GraphApiError, GraphNetworkError, UnknownOutcomeError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
-import type { CreateTemplateRequest, MessageTemplate, TemplateCategory } from '../graph/types.js';
+import {
+  type CreateTemplateRequest,
+  type MessageTemplate,
+  TEMPLATE_FIELDS,
+  type TemplateCategory,
+} from '../graph/types.js';
+import { type BusinessUseCaseUsage, describeUsage, usagePercent } from '../graph/usage.js';
+import { AUTO_GENERATED } from './direct-send.js';
 import type { DeletionRecord, EditRecord } from './history.js';
 import { editRequest, type Plan, type PlanEntry } from './plan.js';
 
@@ -35,6 +42,20 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** Called after each entry (for progress output). */
   onResult?: (result: PushResult) => void;
+  /** Told once when the WABA's management usage (X-Business-Use-Case-Usage) reaches USAGE_WARN_PERCENT. */
+  onUsage?: (description: string) => void;
+}
+
+/** From this share of the hourly management budget on, push says so; at 100 % it sends no more writes. */
+export const USAGE_WARN_PERCENT = 90;
+
+/** The WABA's most used entry of X-Business-Use-Case-Usage, as last answered. */
+function wabaUsage(graph: Graph, wabaId: string): BusinessUseCaseUsage | undefined {
+  const entries = graph.client.businessUsage.get(wabaId) ?? [];
+  return entries.reduce<BusinessUseCaseUsage | undefined>(
+    (top, u) => (!top || usagePercent(u) > usagePercent(top) ? u : top),
+    undefined,
+  );
 }
 
 function describeError(error: unknown): string {
@@ -62,10 +83,26 @@ export function createRequest(def: NonNullable<PlanEntry['definition']>): Create
 export async function applyPlan(options: ApplyOptions): Promise<PushResult[]> {
   const { graph, plan, history, clock } = options;
   const results: PushResult[] = [];
+  let warned = false;
   for (const entry of plan.entries) {
     if (options.signal?.aborted) break;
     let result: PushResult;
-    if (entry.action === 'blocked') {
+    const usage = options.dryRun ? undefined : wabaUsage(graph, plan.wabaId);
+    const exhausted = usage && (usage.estimatedTimeToRegainAccess > 0 || usagePercent(usage) >= 100);
+    if (usage && !warned && usagePercent(usage) >= USAGE_WARN_PERCENT) {
+      warned = true;
+      options.onUsage?.(describeUsage(usage));
+    }
+    if (exhausted && (entry.action === 'create' || entry.action === 'update' || entry.action === 'delete')) {
+      // Meta would refuse it (80007): pause here rather than spend the calls, and say when to run again.
+      result = {
+        entry,
+        outcome: 'failed',
+        id: entry.id,
+        status: entry.status,
+        error: `not sent: the WABA's management API budget is used up (${describeUsage(usage)}); run the push again ${usage.estimatedTimeToRegainAccess > 0 ? `in about ${usage.estimatedTimeToRegainAccess} min` : 'within the hour'}`,
+      };
+    } else if (entry.action === 'blocked') {
       result = {
         entry,
         outcome: 'blocked',
@@ -196,9 +233,28 @@ export async function waitForReviews(options: WaitOptions): Promise<ReviewState[
   return options.ids.map((id) => states.get(id)).filter((s): s is ReviewState => s !== undefined);
 }
 
-/** All templates of the WABA (every page). */
+/**
+ * All templates of the WABA (every page), with `source`. The ones Meta generated for Direct Send are read with
+ * `source=AUTO_GENERATED` too, and marked so even when the plain list shows them without their source.
+ */
 export async function fetchAllTemplates(graph: Graph, wabaId: string): Promise<MessageTemplate[]> {
+  const fields = [...TEMPLATE_FIELDS, 'source'];
   const out: MessageTemplate[] = [];
-  for await (const t of graph.templates.list(wabaId, { limit: 100 })) out.push(t);
-  return out;
+  const generated = new Map<string, MessageTemplate>();
+  try {
+    for await (const t of graph.templates.list(wabaId, { limit: 100 }, fields)) out.push(t);
+    for await (const t of graph.templates.list(wabaId, { limit: 100, source: AUTO_GENERATED }, fields))
+      generated.set(t.id, { ...t, source: AUTO_GENERATED });
+  } catch (error) {
+    // Direct Send is an allowlisted beta: a WABA outside it may not know `source`, and then has no such template.
+    const text = error instanceof GraphApiError ? `${error.message} ${error.details ?? ''}` : '';
+    if (!(error instanceof GraphApiError) || error.code !== 100 || !/\bsource\b/.test(text)) throw error;
+    out.length = 0;
+    for await (const t of graph.templates.list(wabaId, { limit: 100 })) out.push(t);
+    return out;
+  }
+  const merged = out.map((t) => generated.get(t.id) ?? t);
+  const listed = new Set(out.map((t) => t.id));
+  for (const [id, t] of generated) if (!listed.has(id)) merged.push(t);
+  return merged;
 }

@@ -812,6 +812,18 @@ function parseTemplateStatus(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
   return [{ ...base(ctx, key, summary, value, ctx.entryTime), kind: 'template_status', row }];
 }
 
+/**
+ * `standby`: what Meta Business Agent handles while it holds a conversation (meta-cloud-api.md §15.5), in the
+ * `messages` value shape, with the agent's replies as echoes. Stored like messages, under their own field.
+ */
+function parseStandby(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
+  const out: ParsedEvent[] = [];
+  if (Array.isArray(value.messages) || Array.isArray(value.statuses))
+    out.push(...parseMessagesValue(ctx, value));
+  if (Array.isArray(value.message_echoes)) out.push(...parseEchoes(ctx, value));
+  return out.length > 0 ? out : [unparsed(ctx, value, 'unknown kind')];
+}
+
 const PARSERS: Record<string, (ctx: Ctx, value: ChangeValue) => ParsedEvent[]> = {
   messages: parseMessagesValue,
   user_preferences: parseUserPreferences,
@@ -820,6 +832,7 @@ const PARSERS: Record<string, (ctx: Ctx, value: ChangeValue) => ParsedEvent[]> =
   history: parseHistory,
   account_update: parseAccountUpdate,
   message_template_status_update: parseTemplateStatus,
+  standby: parseStandby,
 };
 
 export const PARSED_FIELDS = Object.keys(PARSERS);

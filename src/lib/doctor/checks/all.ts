@@ -2,6 +2,7 @@ import type { CheckDefinition, CheckResult, DoctorFacts, DoctorOptions } from '.
 import { CHECK_GROUPS } from '../types.js';
 import { NUMBER_CHECKS } from './number.js';
 import { SETUP_CHECKS } from './setup.js';
+import { STANDBY_CHECKS } from './standby.js';
 import { SYNC_CHECKS } from './sync.js';
 import { TEMPLATE_CHECKS } from './templates.js';
 import { TOKEN_CHECKS } from './token.js';
@@ -12,6 +13,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   ...SETUP_CHECKS,
   ...TOKEN_CHECKS,
   ...WABA_CHECKS,
+  ...STANDBY_CHECKS,
   ...NUMBER_CHECKS,
   ...SYNC_CHECKS,
   ...TEMPLATE_CHECKS,

@@ -16,6 +16,8 @@ export interface TemplateListFilter {
   category?: string | readonly string[];
   language?: string | readonly string[];
   nameOrContent?: string;
+  /** `AUTO_GENERATED`: only the templates Meta generated for Direct Send (meta-cloud-api.md §15.4). */
+  source?: string;
   /** Page size (Graph `limit`). */
   limit?: number;
 }
@@ -47,6 +49,7 @@ export class Templates {
         category: listParam(filter.category),
         language: listParam(filter.language),
         name_or_content: filter.nameOrContent,
+        source: filter.source,
       },
       answer: ANSWERS.templatePage,
     });
