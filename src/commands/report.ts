@@ -46,7 +46,7 @@ export async function run(opts: Options, deps: Deps): Promise<number> {
   const formats = [deps.globals.json && '--json', opts.csv && '--csv', opts.html !== undefined && '--html'];
   const chosen = formats.filter(Boolean);
   if (chosen.length > 1)
-    throw new UsageError(`${chosen.join(' and ')} cannot be combined: choose one output.`, {
+    throw new UsageError(`cannot be combined with ${chosen[0]}: choose one output.`, {
       location: String(chosen[1]),
     });
   const [{ reportPeriod }, { checkOutputFile, writeFileAtomically }, { buildReport }] = await Promise.all([

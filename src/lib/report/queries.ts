@@ -22,99 +22,44 @@ const params = (s: Scope) => ({ since: s.since, until: s.until, pn: s.phoneNumbe
 const DAY = String(DAY_MS);
 const onNumber = (s: Scope, column: string) => (s.phoneNumberId === null ? '' : ` AND ${column} = @pn`);
 
-/**
- * API messages in the scope, one row each (who, t): a `sent` status, the first one of its wamid; and campaign rows
- * accepted by the API whose `sent` status never arrived (at the time the ledger recorded the answer).
- */
-function apiMessages(s: Scope): string {
-  return `
-    SELECT s.recipient_id AS who, s.timestamp AS t FROM message_statuses s
-    WHERE s.status = 'sent' AND s.timestamp >= @since AND s.timestamp < @until${onNumber(s, 's.phone_number_id')}
-      AND NOT EXISTS (SELECT 1 FROM message_statuses e WHERE e.wamid = s.wamid AND e.status = 'sent'
-                      AND (e.timestamp < s.timestamp OR (e.timestamp = s.timestamp AND e.id < s.id)))
-    UNION ALL
-    SELECT r.recipient AS who, r.updated_at AS t FROM campaign_rows r JOIN campaigns c ON c.cid = r.cid
-    WHERE r.state = 'sent' AND r.wamid IS NOT NULL AND r.updated_at >= @since AND r.updated_at < @until${onNumber(s, 'c.phone_number_id')}
-      AND NOT EXISTS (SELECT 1 FROM message_statuses e WHERE e.wamid = r.wamid AND e.status = 'sent')`;
-}
+export const KIND = { inbound: 0, app: 1, api: 2 } as const;
+export type Kind = (typeof KIND)[keyof typeof KIND];
 
-export interface DayCounts {
-  day: number;
-  inbound: number;
-  api: number;
-  app: number;
-}
-
-/** Messages per UTC day by source; days without any message are absent. */
-export function messagesPerDay(db: Db, s: Scope): DayCounts[] {
-  const rows = db
-    .prepare(
-      `SELECT t / ${DAY} AS day, SUM(src = 0) AS inbound, SUM(src = 1) AS api, SUM(src = 2) AS app FROM (
-         SELECT timestamp AS t, 0 AS src FROM inbound_messages
-         WHERE timestamp >= @since AND timestamp < @until AND ${NOT_A_MESSAGE}${onNumber(s, 'phone_number_id')}
-         UNION ALL SELECT t, 1 FROM (${apiMessages(s)})
-         UNION ALL SELECT timestamp, 2 FROM message_echoes
-         WHERE timestamp >= @since AND timestamp < @until AND ${NOT_A_MESSAGE}${onNumber(s, 'phone_number_id')}
-       ) GROUP BY 1 ORDER BY 1`,
-    )
-    .all(params(s)) as DayCounts[];
-  return rows;
-}
-
-export interface ResponseFigures {
-  /** 'app', 'api', 'all', or null for the questions nobody answered in the period. */
-  source: 'app' | 'api' | 'all' | null;
-  count: number;
-  medianMs: number | null;
-  p90Ms: number | null;
+export interface Message {
+  /** The person: their wa_id, else their user id (BSUID); null when the message names neither. */
+  who: string | null;
+  t: number;
+  kind: Kind;
 }
 
 /**
- * First-response times. Per person (wa_id, else user id), the messages of the period in time order: a run of
- * inbound messages is one question, asked at its first message; the first App echo or API message after it is
- * the answer. Percentiles by nearest rank: the value at rank ceil(p × n).
+ * Every message of the scope, once, ordered by person, time, then kind (an inbound message before a reply of the
+ * same millisecond): inbound messages, App echoes, and API messages. An API message is a `sent` status (webhook
+ * redeliveries are deduplicated when stored), or a campaign row accepted by the API whose `sent` status never
+ * arrived (at the time the ledger recorded the answer). Each part is read through an index already in that
+ * order (migration 700); SQLite merges them, so nothing is sorted but the rows without a status.
  */
-export function firstResponses(db: Db, s: Scope): ResponseFigures[] {
-  const rows = db
+export function messageStream(db: Db, s: Scope): Iterable<Message> {
+  const range = (column: string) => `${column} >= @since AND ${column} < @until`;
+  return db
     .prepare(
-      `WITH ev AS (
-         SELECT COALESCE(from_wa_id, from_user_id) AS who, timestamp AS t, 0 AS kind FROM inbound_messages
-         WHERE timestamp >= @since AND timestamp < @until AND ${NOT_A_MESSAGE}${onNumber(s, 'phone_number_id')}
-         UNION ALL
-         SELECT COALESCE(to_wa_id, to_user_id), timestamp, 1 FROM message_echoes
-         WHERE timestamp >= @since AND timestamp < @until AND ${NOT_A_MESSAGE}${onNumber(s, 'phone_number_id')}
-         UNION ALL
-         SELECT who, t, 2 FROM (${apiMessages(s)})
-       ),
-       -- every message gets the number of replies before it: a question and the reply that ends it share it
-       numbered AS (
-         SELECT who, t, kind, COALESCE(SUM(kind <> 0) OVER (PARTITION BY who ORDER BY t, kind
-                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS replies
-         FROM ev WHERE who IS NOT NULL
-       ),
-       questions AS MATERIALIZED (
-         SELECT MIN(CASE WHEN kind = 0 THEN t END) AS asked, MAX(CASE WHEN kind <> 0 THEN t END) AS answered,
-                MAX(kind) AS kind
-         FROM numbered GROUP BY who, replies
-       ),
-       timed AS (
-         SELECT CASE kind WHEN 1 THEN 'app' WHEN 2 THEN 'api' END AS source, answered - asked AS d
-         FROM questions WHERE asked IS NOT NULL
-         UNION ALL
-         SELECT 'all', answered - asked FROM questions WHERE asked IS NOT NULL AND answered IS NOT NULL
-       ),
-       ranked AS (
-         SELECT source, d, ROW_NUMBER() OVER (PARTITION BY source ORDER BY d) AS rank,
-                COUNT(*) OVER (PARTITION BY source) AS n
-         FROM timed
-       )
-       SELECT source, MAX(n) AS count,
-              MAX(CASE WHEN source IS NOT NULL AND rank = (n + 1) / 2 THEN d END) AS medianMs,
-              MAX(CASE WHEN source IS NOT NULL AND rank = (9 * n + 9) / 10 THEN d END) AS p90Ms
-       FROM ranked GROUP BY source`,
+      `SELECT COALESCE(from_wa_id, from_user_id) AS who, timestamp AS t, ${KIND.inbound} AS kind
+       FROM inbound_messages INDEXED BY inbound_messages_person
+       WHERE ${range('timestamp')} AND ${NOT_A_MESSAGE}${onNumber(s, 'phone_number_id')}
+       UNION ALL
+       SELECT COALESCE(to_wa_id, to_user_id), timestamp, ${KIND.app}
+       FROM message_echoes INDEXED BY message_echoes_person
+       WHERE ${range('timestamp')} AND ${NOT_A_MESSAGE}${onNumber(s, 'phone_number_id')}
+       UNION ALL
+       SELECT recipient_id, timestamp, ${KIND.api} FROM message_statuses INDEXED BY message_statuses_sent_person
+       WHERE status = 'sent' AND ${range('timestamp')}${onNumber(s, 'phone_number_id')}
+       UNION ALL
+       SELECT r.recipient, r.updated_at, ${KIND.api} FROM campaign_rows r JOIN campaigns c ON c.cid = r.cid
+       WHERE r.state = 'sent' AND r.wamid IS NOT NULL AND ${range('r.updated_at')}${onNumber(s, 'c.phone_number_id')}
+         AND NOT EXISTS (SELECT 1 FROM message_statuses e WHERE e.wamid = r.wamid AND e.status = 'sent')
+       ORDER BY 1, 2, 3`,
     )
-    .all(params(s)) as ResponseFigures[];
-  return rows;
+    .iterate(params(s)) as Iterable<Message>;
 }
 
 export interface CampaignRow {
@@ -164,7 +109,6 @@ export function campaignOutcomes(db: Db, c: CampaignRow, s: Scope): OutcomeGroup
                 COALESCE(MAX(s.status IN ('delivered', 'read', 'played')), 0) AS delivered,
                 COALESCE(MAX(s.status IN ('read', 'played')), 0) AS read,
                 MAX(CASE WHEN s.status = 'failed' THEN s.error_code END) AS statusCode,
-                MAX(CASE WHEN s.status = 'failed' THEN s.error_title END) AS statusTitle,
                 COALESCE(MAX(s.status = 'failed'), 0) AS statusFailed,
                 r.state = 'sent' AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.recipient = r.recipient
                   AND o.opted_out = 1 AND o.at >= @start AND o.at < @until) AS optedOut
@@ -176,7 +120,7 @@ export function campaignOutcomes(db: Db, c: CampaignRow, s: Scope): OutcomeGroup
          SELECT *, state = 'failed' OR (state = 'sent' AND statusFailed = 1 AND delivered = 0) AS failed FROM per
        )
        SELECT failed, CASE WHEN failed THEN COALESCE(apiCode, statusCode) END AS code,
-              CASE WHEN failed THEN COALESCE(apiTitle, statusTitle) END AS title,
+              CASE WHEN failed AND apiCode IS NOT NULL THEN apiTitle END AS title,
               COUNT(*) AS messages, SUM(state = 'sent') AS accepted, SUM(delivered) AS delivered, SUM(read) AS read,
               SUM(optedOut) AS optedOut
        FROM judged GROUP BY 1, 2 ORDER BY 1, messages DESC, 2`,
@@ -212,36 +156,10 @@ export function activityFacts(db: Db, s: Scope, end: number): ActivityFacts {
     .get({ ...params(s), end }) as ActivityFacts;
 }
 
-/** Gaps between consecutive App activities that end within [from, end) and last at least `minMs`. */
-export function activityGaps(
-  db: Db,
-  s: Scope,
-  from: number,
-  end: number,
-  minMs: number,
-): { from: number; to: number }[] {
+/** Times of App activity in [from, end), oldest first. */
+export function activityTimes(db: Db, s: Scope, from: number, end: number): Iterable<number> {
   return db
-    .prepare(
-      `SELECT prev AS "from", t AS "to" FROM (
-         SELECT t, LAG(t) OVER (ORDER BY t) AS prev FROM (${appActivity(s)}) WHERE t >= @from AND t < @end
-       ) WHERE prev IS NOT NULL AND t - prev >= @min ORDER BY prev`,
-    )
-    .all({ ...params(s), from, end, min: minMs }) as { from: number; to: number }[];
-}
-
-/** The longest gap between consecutive App activities within [from, end). */
-export function longestActivityGap(
-  db: Db,
-  s: Scope,
-  from: number,
-  end: number,
-): { from: number; to: number } | null {
-  const row = db
-    .prepare(
-      `SELECT prev AS "from", t AS "to" FROM (
-         SELECT t, LAG(t) OVER (ORDER BY t) AS prev FROM (${appActivity(s)}) WHERE t >= @from AND t < @end
-       ) WHERE prev IS NOT NULL ORDER BY t - prev DESC, prev LIMIT 1`,
-    )
-    .get({ ...params(s), from, end }) as { from: number; to: number } | undefined;
-  return row ?? null;
+    .prepare(`SELECT t FROM (${appActivity(s)}) WHERE t >= @from AND t < @end ORDER BY t`)
+    .pluck()
+    .iterate({ ...params(s), from, end }) as Iterable<number>;
 }

@@ -4,13 +4,11 @@ import type { Db } from '../store/sqlite.js';
 import { DAY_MS, dayOf, type Period } from './period.js';
 import {
   activityFacts,
-  activityGaps,
+  activityTimes,
   campaignOutcomes,
   campaignsIn,
-  firstResponses,
-  longestActivityGap,
-  messagesPerDay,
-  type ResponseFigures,
+  KIND,
+  messageStream,
   type Scope,
 } from './queries.js';
 
@@ -90,22 +88,76 @@ export interface Report {
 }
 
 const ratio = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);
+/** Days with one decimal, rounded down (13.96 days is 13.9: not yet 14). */
 const days = (ms: number) => Math.floor((ms / DAY_MS) * 10) / 10;
+const withDays = (g: { from: number; to: number }) => ({ ...g, days: days(g.to - g.from) });
 
-function dayLines(db: Db, scope: Scope, period: Period): DayLine[] {
-  const counts = new Map(messagesPerDay(db, scope).map((d) => [d.day, d]));
-  const lines: DayLine[] = [];
-  for (let day = period.since / DAY_MS; day < period.until / DAY_MS; day++) {
-    const c = counts.get(day);
-    const [inbound, api, app] = c ? [c.inbound, c.api, c.app] : [0, 0, 0];
-    lines.push({ day: dayOf(day * DAY_MS), inbound, api, app, total: inbound + api + app });
+/** Response times of one source, kept as 8-byte numbers for exact percentiles (the only part that grows). */
+class Durations {
+  private values = new Float64Array(1024);
+  length = 0;
+  push(ms: number): void {
+    if (this.length === this.values.length) {
+      const bigger = new Float64Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.values[this.length++] = ms;
   }
-  return lines;
+  /** Nearest rank: the value at rank ceil(p × n). */
+  times(): ResponseTimes {
+    const n = this.length;
+    if (n === 0) return { responses: 0, medianMs: null, p90Ms: null };
+    const sorted = this.values.subarray(0, n).sort();
+    const at = (p: number) => sorted[Math.max(0, Math.ceil(p * n) - 1)]!;
+    return { responses: n, medianMs: at(0.5), p90Ms: at(0.9) };
+  }
 }
 
-function responseTimes(rows: ResponseFigures[], source: 'app' | 'api' | 'all'): ResponseTimes {
-  const r = rows.find((x) => x.source === source);
-  return { responses: r?.count ?? 0, medianMs: r?.medianMs ?? null, p90Ms: r?.p90Ms ?? null };
+/**
+ * One pass over the period's messages in (person, time) order: counts per day and source, and first responses.
+ * For each person, a run of inbound messages is one question, asked at its first message; the first App echo or
+ * API message after it answers it; a question still open at the person's last message is unanswered.
+ */
+function walkMessages(db: Db, scope: Scope, period: Period): Pick<Report, 'messages' | 'firstResponse'> {
+  const first = period.since / DAY_MS;
+  const counts = new Float64Array(period.days * 3);
+  const app = new Durations();
+  const api = new Durations();
+  const all = new Durations();
+  let unanswered = 0;
+  let who: string | null = null;
+  let asked: number | null = null;
+  for (const m of messageStream(db, scope)) {
+    counts[(Math.floor(m.t / DAY_MS) - first) * 3 + m.kind]!++;
+    if (m.who !== who || m.who === null) {
+      if (asked !== null) unanswered++;
+      who = m.who;
+      asked = null;
+    }
+    if (m.who === null) continue;
+    if (m.kind === KIND.inbound) asked ??= m.t;
+    else if (asked !== null) {
+      (m.kind === KIND.app ? app : api).push(m.t - asked);
+      all.push(m.t - asked);
+      asked = null;
+    }
+  }
+  if (asked !== null) unanswered++;
+  const days: DayLine[] = [];
+  const totals = { inbound: 0, api: 0, app: 0, total: 0 };
+  for (let i = 0; i < period.days; i++) {
+    const [inbound, app, api] = [counts[i * 3]!, counts[i * 3 + 1]!, counts[i * 3 + 2]!];
+    days.push({ day: dayOf((first + i) * DAY_MS), inbound, api, app, total: inbound + api + app });
+    totals.inbound += inbound;
+    totals.api += api;
+    totals.app += app;
+    totals.total += inbound + api + app;
+  }
+  return {
+    messages: { days, totals },
+    firstResponse: { app: app.times(), api: api.times(), all: all.times(), unanswered },
+  };
 }
 
 function campaignFigures(db: Db, scope: Scope): CampaignFigures[] {
@@ -145,20 +197,20 @@ function appActivity(db: Db, scope: Scope, now: number): AppActivity {
   const { activityWarnDays: warnDays, activityFailDays: failDays } = DEFAULT_DOCTOR_OPTIONS;
   const end = Math.max(scope.since, Math.min(scope.until, now));
   const facts = activityFacts(db, scope, end);
-  const from = facts.lastBefore ?? scope.since;
-  const gaps = activityGaps(db, scope, from, end, warnDays * DAY_MS).map((g) => ({
-    ...g,
-    days: days(g.to - g.from),
-    open: false,
-  }));
-  let longest = longestActivityGap(db, scope, from, end);
-  if (facts.last !== null) {
-    // the stretch from the last activity to the end of the period has not ended yet
-    const open = { from: facts.last, to: end };
-    if (end - facts.last >= warnDays * DAY_MS)
-      gaps.push({ ...open, days: days(end - facts.last), open: true });
-    if (!longest || end - facts.last > longest.to - longest.from) longest = open;
+  const warnMs = warnDays * DAY_MS;
+  const gaps: AppActivity['gaps'] = [];
+  let longest: { from: number; to: number } | null = null;
+  const gap = (from: number, to: number, open: boolean) => {
+    if (to - from >= warnMs) gaps.push({ from, to, days: days(to - from), open });
+    if (!longest || to - from > longest.to - longest.from) longest = { from, to };
+  };
+  let previous = facts.lastBefore;
+  for (const t of activityTimes(db, scope, scope.since, end)) {
+    if (previous !== null) gap(previous, t, false);
+    previous = t;
   }
+  // the stretch from the last activity to the end of the period has not ended yet
+  if (previous !== null) gap(previous, end, true);
   const since = facts.last === null ? null : (end - facts.last) / DAY_MS;
   const status: ActivityStatus =
     since === null ? 'unknown' : since >= failDays ? 'fail' : since >= warnDays ? 'warn' : 'ok';
@@ -169,7 +221,7 @@ function appActivity(db: Db, scope: Scope, now: number): AppActivity {
     days: Math.ceil((end - scope.since) / DAY_MS),
     lastActivityAt: facts.last,
     daysSinceLastActivity: since === null ? null : days(end - facts.last!),
-    longestGap: longest ? { ...longest, days: days(longest.to - longest.from) } : null,
+    longestGap: longest === null ? null : withDays(longest),
     gaps,
     status,
   };
@@ -182,26 +234,11 @@ export function buildReport(
   opts: { phoneNumberId: string | null; now: number },
 ): Report {
   const scope: Scope = { since: period.since, until: period.until, phoneNumberId: opts.phoneNumberId };
-  const lines = dayLines(db, scope, period);
-  const totals = { inbound: 0, api: 0, app: 0, total: 0 };
-  for (const l of lines) {
-    totals.inbound += l.inbound;
-    totals.api += l.api;
-    totals.app += l.app;
-    totals.total += l.total;
-  }
-  const responses = firstResponses(db, scope);
   return {
     period: { since: dayOf(period.since), until: dayOf(period.until - DAY_MS), days: period.days },
     phoneNumberId: opts.phoneNumberId,
     generatedAt: opts.now,
-    messages: { days: lines, totals },
-    firstResponse: {
-      app: responseTimes(responses, 'app'),
-      api: responseTimes(responses, 'api'),
-      all: responseTimes(responses, 'all'),
-      unanswered: responses.find((r) => r.source === null)?.count ?? 0,
-    },
+    ...walkMessages(db, scope, period),
     campaigns: campaignFigures(db, scope),
     appActivity: appActivity(db, scope, opts.now),
   };

@@ -1,6 +1,7 @@
 import { CAMPAIGN_MIGRATIONS } from './schema/campaigns.js';
 import { EVENT_MIGRATIONS } from './schema/events.js';
 import { ONBOARDING_MIGRATIONS } from './schema/onboarding.js';
+import { REPORT_MIGRATIONS } from './schema/report.js';
 import { SYNC_MIGRATIONS } from './schema/syncs.js';
 import { TEMPLATE_MIGRATIONS } from './schema/templates.js';
 import type { Migration } from './sqlite.js';
@@ -12,6 +13,7 @@ import type { Migration } from './sqlite.js';
  *   300–399 campaigns ledger (send)
  *   400–499 template edit and deletion history (templates plan/push)
  *   500–599 onboarding progress (onboard)
+ *   700–799 report indexes (report)
  */
 export const MIGRATIONS: readonly Migration[] = [
   ...EVENT_MIGRATIONS,
@@ -19,4 +21,5 @@ export const MIGRATIONS: readonly Migration[] = [
   ...CAMPAIGN_MIGRATIONS,
   ...TEMPLATE_MIGRATIONS,
   ...ONBOARDING_MIGRATIONS,
+  ...REPORT_MIGRATIONS,
 ];
