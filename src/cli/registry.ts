@@ -248,6 +248,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('../commands/media/download.js'),
   },
   {
+    path: ['report'],
+    summary: 'Messages, response times, campaign rates and App activity',
+    load: () => import('../commands/report.js'),
+  },
+  {
     path: ['doctor'],
     summary: 'Check coexistence sync health, with a fix for every problem',
     load: () => import('../commands/doctor.js'),

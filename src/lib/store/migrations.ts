@@ -3,6 +3,7 @@ import { CAMPAIGN_MIGRATIONS } from './schema/campaigns.js';
 import { CONSENT_MIGRATIONS } from './schema/consent.js';
 import { EVENT_MIGRATIONS } from './schema/events.js';
 import { ONBOARDING_MIGRATIONS } from './schema/onboarding.js';
+import { REPORT_MIGRATIONS } from './schema/report.js';
 import { SYNC_MIGRATIONS } from './schema/syncs.js';
 import { TEMPLATE_MIGRATIONS } from './schema/templates.js';
 import type { Migration } from './sqlite.js';
@@ -14,6 +15,7 @@ import type { Migration } from './sqlite.js';
  *   300–399 campaigns ledger (send)
  *   400–499 template edit and deletion history (templates plan/push)
  *   500–599 onboarding progress (onboard)
+ *   700–799 report indexes (report)
  *   800–899 audit trail (audit)
  *   900–999 consent register (consent)
  */
@@ -23,6 +25,7 @@ export const MIGRATIONS: readonly Migration[] = [
   ...CAMPAIGN_MIGRATIONS,
   ...TEMPLATE_MIGRATIONS,
   ...ONBOARDING_MIGRATIONS,
+  ...REPORT_MIGRATIONS,
   ...AUDIT_MIGRATIONS,
   ...CONSENT_MIGRATIONS,
 ];
