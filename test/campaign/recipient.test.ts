@@ -16,6 +16,7 @@ import { checkRecord, findRecipientColumns, ingest, type RowShape } from '../../
 import { systemClock } from '../../src/lib/clock.js';
 import { UsageError } from '../../src/lib/errors.js';
 import { Store } from '../../src/lib/store/sqlite.js';
+import { runCli, tempHome } from '../helpers/cli.js';
 import { memoryCampaign } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wacx-recipient-'));
@@ -139,29 +140,59 @@ describe('--exclude', () => {
 });
 
 describe('the store links', () => {
-  it('are empty on a store without the webhook tables, and read phone ↔ BSUID pairs from inbound messages', () => {
+  it('are empty on a store without the people tables, and read the phone ↔ BSUID links of the people in the store', async () => {
     const bare = Store.open(':memory:', { migrations: [] });
     expect(storeIdentityLinks(bare.db)).toEqual(NO_LINKS);
     bare.close();
-    const store = Store.open(':memory:');
-    const event = store.db
-      .prepare(
-        `INSERT INTO webhook_payloads (received_at, body_sha256, body, signature_verified, source) VALUES (0, '', '', 1, 't')`,
-      )
-      .run().lastInsertRowid;
-    const ev = store.db
-      .prepare(
-        `INSERT INTO webhook_events (payload_id, dedupe_key, field, kind, parsed, received_at, summary, data)
-         VALUES (?, 'k', 'messages', 'message', 1, 0, '', '{}')`,
-      )
-      .run(event).lastInsertRowid;
-    const msg = store.db.prepare(
-      `INSERT INTO inbound_messages (event_id, wamid, from_wa_id, from_user_id, type, timestamp) VALUES (?, ?, ?, ?, 'text', ?)`,
+    const db = join(dir, 'links.db');
+    const inbound = (wamid: string, from: string | null, userId: string, ts: number) =>
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: '1',
+            changes: [
+              {
+                field: 'messages',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '1', phone_number_id: '2' },
+                  contacts: [{ profile: { name: 'U' }, ...(from ? { wa_id: from } : {}), user_id: userId }],
+                  messages: [
+                    {
+                      ...(from ? { from } : {}),
+                      from_user_id: userId,
+                      id: wamid,
+                      timestamp: String(ts),
+                      type: 'text',
+                      text: { body: 'hi' },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        ],
+      });
+    const feed = join(dir, 'links.ndjson');
+    writeFileSync(
+      feed,
+      [
+        inbound('w1', '4915100000006', 'US.7777', 10),
+        inbound('w2', '4915100000008', 'US.8888', 10),
+        inbound('w3', null, 'US.8888', 20), // the same person later, phone withheld
+        inbound('w4', null, 'US.9999', 20),
+      ].join('\n'),
     );
-    msg.run(ev, 'w1', '4915100000006', 'US.7777', 10);
-    msg.run(ev, 'w2', '4915100000008', 'US.8888', 10);
-    msg.run(ev, 'w3', null, 'US.8888', 20);
-    msg.run(ev, 'w4', null, 'US.9999', 20);
+    const home = tempHome();
+    try {
+      expect((await runCli(['webhooks', 'ingest', feed], { env: { ...home.env, WACX_DB: db } })).code).toBe(
+        0,
+      );
+    } finally {
+      home.cleanup();
+    }
+    const store = Store.open(db);
     const links = storeIdentityLinks(store.db);
     expect(links.pairs.sort()).toEqual([
       ['4915100000006', 'US.7777'],

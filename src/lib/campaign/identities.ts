@@ -1,52 +1,33 @@
-import { isBsuid } from '../identity/bsuid.js';
 import type { Db } from '../store/sqlite.js';
 import type { IdentityLinks } from './recipient.js';
 
 /**
- * The phone ↔ BSUID links the webhook store has seen, read defensively from its tables (nothing when a table or
- * column is missing): an inbound message or a synced contact that carried both a phone and a BSUID links them.
- * A phone is "BSUID-only" when the newest event of its BSUID came without a phone (the user hides the number).
+ * The phone ↔ BSUID links of the people in the store (lib/identity keeps them: every event that showed a phone and
+ * a BSUID together linked them; identity changes retire old keys). A phone is "BSUID-only" when its person has been
+ * named without a phone: the user hides the number, and Meta may stop sending it.
  */
 export function storeIdentityLinks(db: Db): IdentityLinks {
-  // per BSUID: its phone (the newest seen with it) and whether its newest event carried none
-  const byBsuid = new Map<
-    string,
-    { phone: string | null; phoneAt: number; lastAt: number; lastHadPhone: boolean }
-  >();
-  const sources = [
-    `SELECT from_user_id AS user_id, from_wa_id AS phone, timestamp AS at FROM inbound_messages
-     WHERE from_user_id IS NOT NULL AND from_user_id <> ''`,
-    `SELECT user_id, phone_number AS phone, COALESCE(timestamp, 0) AS at FROM contact_syncs
-     WHERE user_id IS NOT NULL AND user_id <> ''`,
-  ];
-  for (const sql of sources) {
-    let rows: Iterable<{ user_id: string; phone: string | null; at: number }>;
-    try {
-      rows = db.prepare(sql).iterate() as Iterable<{ user_id: string; phone: string | null; at: number }>;
-      for (const r of rows) {
-        if (!isBsuid(r.user_id)) continue;
-        const phone = r.phone ? r.phone.replace(/\D/g, '') : '';
-        const e = byBsuid.get(r.user_id) ?? { phone: null, phoneAt: -1, lastAt: -1, lastHadPhone: false };
-        if (phone !== '' && r.at >= e.phoneAt) {
-          e.phone = phone;
-          e.phoneAt = r.at;
-        }
-        if (r.at >= e.lastAt) {
-          e.lastAt = r.at;
-          e.lastHadPhone = phone !== '';
-        }
-        byBsuid.set(r.user_id, e);
-      }
-    } catch {
-      // a store without this table (or column): nothing to link from it
-    }
+  let rows: { phone: string; bsuid: string; phoneless: number }[];
+  try {
+    rows = db
+      .prepare(
+        `SELECT p.key AS phone, u.key AS bsuid, i.phoneless_at IS NOT NULL AS phoneless
+         FROM identity_keys p
+         JOIN identity_keys u ON u.identity_id = p.identity_id
+         JOIN identities i ON i.id = p.identity_id
+         WHERE p.kind = 'phone' AND p.retired = 0 AND u.kind IN ('user_id', 'parent_user_id') AND u.retired = 0`,
+      )
+      .all() as typeof rows;
+  } catch (error) {
+    // a store an older wacx migrated has no people tables yet: nothing to link
+    if (/no such (table|column)/.test((error as Error).message)) return { pairs: [], bsuidOnlyPhones: [] };
+    throw error;
   }
   const pairs: [string, string][] = [];
-  const bsuidOnlyPhones: string[] = [];
-  for (const [bsuid, e] of byBsuid) {
-    if (e.phone === null) continue;
-    pairs.push([e.phone, bsuid]);
-    if (!e.lastHadPhone) bsuidOnlyPhones.push(e.phone);
+  const bsuidOnly = new Set<string>();
+  for (const r of rows) {
+    pairs.push([r.phone, r.bsuid]);
+    if (r.phoneless) bsuidOnly.add(r.phone);
   }
-  return { pairs, bsuidOnlyPhones };
+  return { pairs, bsuidOnlyPhones: [...bsuidOnly] };
 }
