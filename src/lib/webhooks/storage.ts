@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { sha256 } from '../audit/chain.js';
+import { type AuditEntry, AuditJournal, type AuditKind } from '../audit/journal.js';
 import { recordSightings } from '../identity/store.js';
 import type { Db } from '../store/sqlite.js';
 import { type EventKind, type ParsedEvent, parsePayload, reason } from './parse.js';
@@ -112,11 +114,17 @@ class Statements {
   readonly insertIdentityChange;
   readonly deletePayload;
   readonly countVerified;
+  readonly insertConsent;
+  readonly audit: AuditJournal;
   /** Runs a closure in a transaction (a savepoint inside an outer one); built once per connection. */
   readonly inTransaction: (fn: () => IngestResult) => IngestResult;
 
   constructor(db: Db) {
     this.inTransaction = db.transaction((fn: () => IngestResult) => fn());
+    this.audit = new AuditJournal(db);
+    this.insertConsent = db.prepare(
+      `INSERT INTO consent_events (subject, scope, action, at, source, proof, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
     this.deletePayload = db.prepare('DELETE FROM webhook_payloads WHERE id = ?');
     this.countVerified = db.prepare(
       `INSERT INTO webhook_verified_deliveries (source, count, last_at) VALUES (?, 1, ?)
@@ -266,6 +274,7 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
   return s.inTransaction((): IngestResult => {
     let payloadId: number | undefined;
     const stored: StoredEvent[] = [];
+    const audited: AuditEntry[] = [];
     let duplicates = 0;
     // A redelivery stores no event, but it proves the receiver checks with the right secret (doctor reads this).
     if (verified) s.countVerified.run(opts.source ?? 'http', receivedAt);
@@ -298,7 +307,9 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
         continue;
       }
       const eventId = Number(res.lastInsertRowid);
-      writeDetail(s, eventId, ev, receivedAt);
+      writeDetail(s, eventId, ev, receivedAt, audited);
+      const entry = auditEntry(ev, data, receivedAt);
+      if (entry) audited.push(entry);
       recordSightings(db, ev.people, receivedAt);
       stored.push({
         id: eventId,
@@ -314,6 +325,7 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
         problems,
       });
     }
+    s.audit.append(audited);
     if (stored.length === 0) {
       // A redelivery: keep nothing of it (the payload row goes too).
       if (payloadId !== undefined) s.deletePayload.run(payloadId);
@@ -366,7 +378,62 @@ function jsonOf(value: unknown): string | null {
   }
 }
 
-function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt: number): void {
+const AUDITED: Partial<Record<ParsedEvent['kind'], AuditKind>> = {
+  message: 'inbound',
+  echo: 'echo',
+  status: 'status',
+};
+
+/**
+ * The audit record of a stored message, echo or status: who it concerns, its key, and a hash of the data as stored
+ * (not the text itself, so that retention can remove the text and the record still proves what was there).
+ */
+function auditEntry(ev: ParsedEvent, data: string | null, receivedAt: number): AuditEntry | null {
+  const kind = AUDITED[ev.kind];
+  if (!kind) return null;
+  const person = ev.people[0];
+  return {
+    at: receivedAt,
+    kind,
+    subject: person?.phone ?? person?.userId ?? person?.parentUserId ?? '',
+    content: {
+      key: ev.key,
+      phone_number_id: ev.phoneNumberId,
+      occurred_at: ev.occurredAt,
+      data_sha256: sha256(data ?? 'null'),
+    },
+  };
+}
+
+/**
+ * An opt-out or opt-in word, or a marketing preference, is a consent change with its source: into the consent
+ * register, and into the audit trail.
+ */
+function recordConsent(
+  s: Statements,
+  o: { recipient: string; optedOut: boolean; source: string; keyword: string | null; at: number },
+  receivedAt: number,
+  audited: AuditEntry[],
+): void {
+  const scope = o.source === 'user_preferences' ? 'marketing' : 'all';
+  const action = o.optedOut ? 'revoke' : 'grant';
+  const source = o.keyword ? `webhook: ${o.source} "${o.keyword}"` : `webhook: ${o.source}`;
+  s.insertConsent.run(o.recipient, scope, action, o.at, source, null, receivedAt);
+  audited.push({
+    at: receivedAt,
+    kind: 'consent',
+    subject: o.recipient,
+    content: { action, scope, at: new Date(o.at).toISOString(), source, proof: null },
+  });
+}
+
+function writeDetail(
+  s: Statements,
+  eventId: number,
+  ev: ParsedEvent,
+  receivedAt: number,
+  audited: AuditEntry[],
+): void {
   const pn = ev.phoneNumberId;
   switch (ev.kind) {
     case 'status': {
@@ -411,6 +478,7 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
       if (r.optOut) {
         const o = r.optOut;
         s.insertOptOut.run(eventId, pn, o.recipient, o.optedOut ? 1 : 0, o.source, o.keyword, o.at);
+        recordConsent(s, o, receivedAt, audited);
       }
       const c = r.identityChange;
       if (c) {
@@ -432,6 +500,7 @@ function writeDetail(s: Statements, eventId: number, ev: ParsedEvent, receivedAt
     case 'user_preference': {
       const o = ev.row;
       s.insertOptOut.run(eventId, pn, o.recipient, o.optedOut ? 1 : 0, o.source, o.keyword, o.at);
+      recordConsent(s, o, receivedAt, audited);
       return;
     }
     case 'echo': {

@@ -22,4 +22,19 @@ export const CONSENT_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX consent_events_subject ON consent_events(subject, at);
     `,
   },
+  {
+    id: 901,
+    name: 'consent register: the opt-outs and opt-ins received before it existed',
+    up: `
+      INSERT INTO consent_events (subject, scope, action, at, source, proof, recorded_at)
+      SELECT recipient,
+             CASE source WHEN 'user_preferences' THEN 'marketing' ELSE 'all' END,
+             CASE opted_out WHEN 1 THEN 'revoke' ELSE 'grant' END,
+             at,
+             'webhook: ' || source || coalesce(' "' || keyword || '"', ''),
+             NULL,
+             at
+      FROM opt_outs ORDER BY at, id;
+    `,
+  },
 ];
