@@ -66,7 +66,17 @@ export async function run(opts: Options, deps: Deps): Promise<number> {
   }
 
   const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
-  const res = await graph.templates.create(wabaId, createRequest(def));
+  const request = createRequest(def);
+  const res = await graph.templates.create(wabaId, request);
+  const { TemplateHistory } = await import('../../lib/templates/history.js');
+  TemplateHistory.open(await deps.store()).recordCreation({
+    wabaId,
+    templateId: res.id,
+    name: def.name,
+    language: def.language,
+    request,
+    at: deps.clock.now(),
+  });
   if (deps.globals.json) {
     io.printJson({
       id: res.id,

@@ -5,6 +5,8 @@
  * only let `plan` say in advance what the API would refuse.
  */
 
+import { sha256 } from '../audit/chain.js';
+import { AuditJournal } from '../audit/journal.js';
 import { TEMPLATE_MIGRATIONS } from '../store/schema/templates.js';
 import type { Db, Store } from '../store/sqlite.js';
 
@@ -23,6 +25,16 @@ export interface EditRecord {
   language: string;
   statusBefore: string;
   fields: readonly string[];
+  at: number;
+}
+
+export interface CreationRecord {
+  wabaId: string;
+  templateId: string;
+  name: string;
+  language: string;
+  /** The create request as sent (its hash goes into the audit trail). */
+  request: unknown;
   at: number;
 }
 
@@ -52,20 +64,54 @@ export class TemplateHistory implements TemplateHistoryReader {
     return new TemplateHistory(store.db);
   }
 
+  /** Every change wacx makes to a template is also an audit record (kind template_change). */
+  private audit(at: number, name: string, content: Record<string, unknown>): void {
+    new AuditJournal(this.db).append([{ at, kind: 'template_change', subject: name, content }]);
+  }
+
+  recordCreation(r: CreationRecord): void {
+    this.audit(r.at, r.name, {
+      action: 'create',
+      waba_id: r.wabaId,
+      template_id: r.templateId,
+      language: r.language,
+      request_sha256: sha256(JSON.stringify(r.request)),
+    });
+  }
+
   recordEdit(r: EditRecord): void {
-    this.db
-      .prepare(
-        'INSERT INTO template_edits (waba_id, template_id, name, language, status_before, fields, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(r.wabaId, r.templateId, r.name, r.language, r.statusBefore, r.fields.join(','), r.at);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO template_edits (waba_id, template_id, name, language, status_before, fields, edited_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
+        .run(r.wabaId, r.templateId, r.name, r.language, r.statusBefore, r.fields.join(','), r.at);
+      this.audit(r.at, r.name, {
+        action: 'edit',
+        waba_id: r.wabaId,
+        template_id: r.templateId,
+        language: r.language,
+        status_before: r.statusBefore,
+        fields: r.fields,
+      });
+    })();
   }
 
   recordDeletion(r: DeletionRecord): void {
-    this.db
-      .prepare(
-        'INSERT INTO template_deletions (waba_id, template_id, name, language, status_before, deleted_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(r.wabaId, r.templateId, r.name, r.language, r.statusBefore, r.at);
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO template_deletions (waba_id, template_id, name, language, status_before, deleted_at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(r.wabaId, r.templateId, r.name, r.language, r.statusBefore, r.at);
+      this.audit(r.at, r.name, {
+        action: 'delete',
+        waba_id: r.wabaId,
+        template_id: r.templateId,
+        language: r.language,
+        status_before: r.statusBefore,
+      });
+    })();
   }
 
   approvedEditTimes(templateId: string, since: number): number[] {

@@ -13,7 +13,7 @@ import {
 } from '../graph/types.js';
 import { type BusinessUseCaseUsage, describeUsage, usagePercent } from '../graph/usage.js';
 import { AUTO_GENERATED } from './direct-send.js';
-import type { DeletionRecord, EditRecord } from './history.js';
+import type { CreationRecord, DeletionRecord, EditRecord } from './history.js';
 import { editRequest, type Plan, type PlanEntry } from './plan.js';
 
 export type PushOutcome = 'applied' | 'failed' | 'unknown' | 'blocked' | 'unchanged' | 'dry_run';
@@ -29,6 +29,7 @@ export interface PushResult {
 }
 
 export interface TemplateHistoryWriter {
+  recordCreation(r: CreationRecord): void;
   recordEdit(r: EditRecord): void;
   recordDeletion(r: DeletionRecord): void;
 }
@@ -132,7 +133,16 @@ async function applyEntry(
 ): Promise<PushResult> {
   try {
     if (entry.action === 'create') {
-      const res = await graph.templates.create(wabaId, createRequest(entry.definition!));
+      const request = createRequest(entry.definition!);
+      const res = await graph.templates.create(wabaId, request);
+      history?.recordCreation({
+        wabaId,
+        templateId: res.id,
+        name: entry.name,
+        language: entry.language,
+        request,
+        at: clock.now(),
+      });
       return { entry, outcome: 'applied', id: res.id, status: res.status ?? null, error: null };
     }
     if (entry.action === 'update') {
