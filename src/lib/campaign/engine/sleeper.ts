@@ -1,10 +1,11 @@
 /**
  * How the sending loop sleeps: until a deadline, or until something happens (an answer, new rows, a confirmed
- * commit, Ctrl+C). Timers are not cancelled (that costs an AbortController and an AbortError per wake-up, thousands
- * per second when the window is the limit): a timer armed for an earlier or equal deadline is reused, and a stale
- * timer that fires later is a no-op. Pending timers are cancelled by close(), so that they do not keep the process
+ * commit, Ctrl+C). Timers are not cancelled one by one (an AbortController per wait costs ~1 KB, per message at
+ * high rates): a timer armed for an earlier or equal deadline is reused, a stale timer that fires later is a no-op,
+ * and close() cancels all pending timers through the one signal they share, so that they do not keep the process
  * alive.
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../../clock.js';
 
 const TIMER_DONE = new Error('engine finished');
@@ -17,9 +18,12 @@ export class Sleeper {
   private timerAt = Number.POSITIVE_INFINITY;
   private generation = 0;
   private spins = 0;
-  private readonly timers = new Set<AbortController>();
+  private readonly timers = new AbortController();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(private readonly clock: Clock) {
+    // each pending timer listens to it (stale ones until they fire): no "possible leak" warning for that
+    setMaxListeners(Number.POSITIVE_INFINITY, this.timers.signal);
+  }
 
   /** Wakes the sleeping loop now. */
   wake(): void {
@@ -44,22 +48,18 @@ export class Sleeper {
       if (this.timerAt <= until && this.timerAt > now) return; // the armed timer fires first: it wakes us
       const gen = ++this.generation;
       this.timerAt = until;
-      const ac = new AbortController();
-      this.timers.add(ac);
-      this.clock.sleep(until - now, ac.signal).then(
+      this.clock.sleep(until - now, this.timers.signal).then(
         () => {
-          this.timers.delete(ac);
           if (gen === this.generation) this.timerAt = Number.POSITIVE_INFINITY;
           this.wake();
         },
-        () => this.timers.delete(ac),
+        () => {},
       );
     });
   }
 
   /** Cancels the pending timers (the run is over). */
   close(): void {
-    for (const ac of this.timers) ac.abort(TIMER_DONE);
-    this.timers.clear();
+    this.timers.abort(TIMER_DONE);
   }
 }
