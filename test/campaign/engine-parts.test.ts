@@ -1,6 +1,12 @@
 /** The parts of the sending engine, each alone, with the simulated clock (see engine.ts for how they fit). */
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/lib/campaign/classify.js';
+import {
+  AdaptiveRate,
+  CRUISE_MS,
+  cruiseMs,
+  MIN_CRUISE_SHARE,
+} from '../../src/lib/campaign/engine/adaptive-rate.js';
 import { GroupCommit, MAX_GATHERED } from '../../src/lib/campaign/engine/commits.js';
 import { newCounters, RetryPolicy, type RetryVerdict } from '../../src/lib/campaign/engine/retries.js';
 import { Sleeper } from '../../src/lib/campaign/engine/sleeper.js';
@@ -308,5 +314,40 @@ describe('Sleeper (engine/sleeper.ts)', () => {
     // nothing to wait for: resolves at once
     await s.wait(clock.now());
     s.close();
+  });
+});
+
+describe('AdaptiveRate after a deep limit lifts (engine/adaptive-rate.ts)', () => {
+  /**
+   * A fixed-window API whose limit is `limit(t)` msg/s: above it one refusal a second, else accepted answers (as
+   * in adaptive-rate.test.ts). Returns the rate every second.
+   */
+  function drive(a: AdaptiveRate, limit: (t: number) => number, to: number): number[] {
+    const rates: number[] = [];
+    for (let t = 0; t < to; t += 50) {
+      if (t % 1000 === 0) rates.push(a.rate);
+      if (a.rate * (1000 / 1008) > limit(t) + 0.05 && t % 1000 === 500) a.throttled(t, t - 10);
+      else {
+        a.tick(t);
+        a.accepted(t);
+      }
+    }
+    return rates;
+  }
+
+  it('a limit 40× below the ceiling: back at ≥ 95 % of the ceiling within 15 s of the lift (it was 20–22 s)', () => {
+    for (const lift of [4000, 6000, 10_000, 14_000]) {
+      const rates = drive(new AdaptiveRate(200, 0), (t) => (t < lift ? 5 : 200), 60_000);
+      const back = rates.findIndex((r, s) => s * 1000 >= lift && r >= 190);
+      expect(back).toBeGreaterThan(0);
+      expect(back - lift / 1000).toBeLessThanOrEqual(15);
+    }
+  });
+
+  it('tries the refused rate again every CRUISE_MS at half the ceiling or more, sooner further down', () => {
+    expect(cruiseMs(100, 200)).toBe(CRUISE_MS);
+    expect(cruiseMs(200, 200)).toBe(CRUISE_MS);
+    expect(cruiseMs(25, 200)).toBe(CRUISE_MS / 4);
+    expect(cruiseMs(5, 200)).toBe(CRUISE_MS * MIN_CRUISE_SHARE);
   });
 });

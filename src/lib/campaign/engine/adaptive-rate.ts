@@ -10,8 +10,9 @@
  *   window at the refused rate (Retry-After when given). Refused at a rate believed good (the limit dropped): down to
  *   what the API accepted over the last two seconds, at least half the rate.
  * - Between `good` and `bad`: bisection, one step per hold (a second, or 20 messages at low rates), until they are
- *   within 2 %; then it stays at `good` and every CRUISE_MS tries `bad` again. Once `bad` passes, the limit has
- *   lifted: it climbs above it in growing steps (2 %, 4 %, 8 % … of the rate per hold) up to the ceiling.
+ *   within 2 %; then it stays at `good` and every CRUISE_MS tries `bad` again (sooner far below the ceiling, where
+ *   waiting for a lifted limit costs the most: see cruiseMs). Once `bad` passes, the limit has lifted: it climbs
+ *   above it in growing steps (2 %, 8 %, 32 % … of the rate per hold) up to the ceiling.
  * - Answers refused while nothing was accepted since the last decrease are the rest of an exhausted window, or a
  *   storm: the pause grows (250 ms doubling to 2 s) without learning anything. When a request that left a whole
  *   second after the decrease is refused too, nothing accepted meanwhile, it is a storm: the rate drops to 5 % of
@@ -25,8 +26,11 @@ export const TOLERANCE = 0.02;
 export const CRUISE_MS = 10_000;
 /** After a storm: the rate doubles back toward `good` this often. */
 export const RECOVER_MS = 500;
-/** The first upward step above every refused rate, as a share of the rate; it doubles per step. */
+/** Far below the ceiling the refused rate is tried again sooner, down to this share of CRUISE_MS (see cruiseMs). */
+export const MIN_CRUISE_SHARE = 0.25;
+/** The first upward step above every refused rate, as a share of the rate; it grows PROBE_GROWTH times per step. */
 export const PROBE_FROM = 0.02;
+export const PROBE_GROWTH = 4;
 /** The API counts messages per second: a refusal may last until the end of its one-second window. */
 export const WINDOW_MS = 1000;
 /** The lowest rate, as a share of the ceiling (at least 1 msg/s). */
@@ -87,6 +91,15 @@ class RecentAccepts {
     for (let i = from; i <= b; i++) this.buckets[i % 20] = 0;
     this.bucket = b;
   }
+}
+
+/**
+ * How long a converged rate is held before the refused one is tried again: CRUISE_MS at half the ceiling or more
+ * (each try costs a refusal: one in CRUISE_MS × rate messages), shorter further down (after a storm or a limit
+ * dropped to a fraction of the ceiling, most of the throughput is lost while waiting), at least MIN_CRUISE_SHARE of it.
+ */
+export function cruiseMs(rate: number, ceiling: number): number {
+  return CRUISE_MS * Math.min(1, Math.max(MIN_CRUISE_SHARE, (2 * rate) / ceiling));
 }
 
 export class AdaptiveRate {
@@ -236,7 +249,7 @@ export class AdaptiveRate {
         this.set((r + this.bad) / 2, now);
         return true;
       }
-      if (held < CRUISE_MS) return false;
+      if (held < cruiseMs(r, this.ceiling)) return false;
       // converged a while ago: has the limit lifted?
       this.set(this.bad, now);
       return true;
@@ -244,7 +257,7 @@ export class AdaptiveRate {
     // above every refused rate: the limit lifted (or was never met); look higher, in growing steps
     this.bad = null;
     this.set(r * (1 + this.probeStep), now);
-    this.probeStep = Math.min(1, this.probeStep * 2);
+    this.probeStep = Math.min(1, this.probeStep * PROBE_GROWTH);
     return true;
   }
 }
