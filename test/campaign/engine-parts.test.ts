@@ -10,7 +10,7 @@ import {
 import { GroupCommit, MAX_GATHERED } from '../../src/lib/campaign/engine/commits.js';
 import { newCounters, RetryPolicy, type RetryVerdict } from '../../src/lib/campaign/engine/retries.js';
 import { Sleeper } from '../../src/lib/campaign/engine/sleeper.js';
-import { RowSupply } from '../../src/lib/campaign/engine/supply.js';
+import { READ_AHEAD_MIN, RowSupply } from '../../src/lib/campaign/engine/supply.js';
 import { ARRIVAL_SLACK_MS, InFlightWindow, MIN_WINDOW } from '../../src/lib/campaign/engine/window.js';
 import type { CommitBatch, RowUpdate } from '../../src/lib/campaign/ledger.js';
 import { memoryCampaign, phone } from './helpers.js';
@@ -267,14 +267,15 @@ describe('RowSupply (engine/supply.ts)', () => {
     expect(s.peek(200)).toMatchObject({ from: 'retry', work: { row: { row: 2 } } });
     s.take('retry');
     expect(s.peek(1000)).toMatchObject({ from: 'retry', work: { row: { row: 1 } } });
-    // the first page held 256 rows (at least): the next refill reads the rest, then nothing more will come
+    // the first page held READ_AHEAD_MIN rows: the next refills read the rest, then nothing more will come
     let taken = 0;
     while (s.peek(-1)?.from === 'queue') {
       s.take('queue');
       taken++;
     }
-    expect(taken).toBe(254);
+    expect(taken).toBe(READ_AHEAD_MIN - 2);
     s.refill(0, 10);
+    s.refill(0, 300);
     expect(s.drained).toBe(true);
     expect(s.exhausted).toBe(false); // row 1 still waits for its retry
     s.take('retry');

@@ -263,9 +263,9 @@ export class Engine {
     );
   }
 
-  /** Pending rows are read ahead: twice the window, at least 256 at a time. */
+  /** Pending rows are read ahead: about one window (see engine/supply.ts). */
   private refill(now: number): void {
-    this.supply.refill(now, this.window * 2);
+    this.supply.refill(now, this.window);
   }
 
   private plan(now: number): Planned[] {
