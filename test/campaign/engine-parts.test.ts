@@ -13,6 +13,7 @@ import { Sleeper } from '../../src/lib/campaign/engine/sleeper.js';
 import { READ_AHEAD_MIN, RowSupply } from '../../src/lib/campaign/engine/supply.js';
 import { ARRIVAL_SLACK_MS, InFlightWindow, MIN_WINDOW } from '../../src/lib/campaign/engine/window.js';
 import type { CommitBatch, RowUpdate } from '../../src/lib/campaign/ledger.js';
+import { systemClock } from '../../src/lib/clock.js';
 import { memoryCampaign, phone } from './helpers.js';
 import { SimClock } from './sim-clock.js';
 
@@ -315,6 +316,26 @@ describe('Sleeper (engine/sleeper.ts)', () => {
     // nothing to wait for: resolves at once
     await s.wait(clock.now());
     s.close();
+  });
+
+  it('on the system clock: one timer, re-armed in place for an earlier deadline, none left after close()', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const s = new Sleeper(systemClock);
+    const before = timers();
+    const late = s.wait(Date.now() + 60_000);
+    expect(timers()).toBe(before + 1);
+    s.wake();
+    await late;
+    const early = s.wait(Date.now() + 5); // earlier than the armed one: the same timer, re-armed
+    expect(timers()).toBe(before + 1);
+    await early; // it fired
+    expect(timers()).toBe(before);
+    const again = s.wait(Date.now() + 60_000);
+    expect(timers()).toBe(before + 1);
+    s.close();
+    expect(timers()).toBe(before);
+    s.wake();
+    await again;
   });
 });
 

@@ -1,12 +1,11 @@
 /**
  * How the sending loop sleeps: until a deadline, or until something happens (an answer, new rows, a confirmed
- * commit, Ctrl+C). Timers are not cancelled one by one (an AbortController per wait costs ~1 KB, per message at
- * high rates): a timer armed for an earlier or equal deadline is reused, a stale timer that fires later is a no-op,
- * and close() cancels all pending timers through the one signal they share, so that they do not keep the process
- * alive.
+ * commit, Ctrl+C). A timer armed for an earlier or equal deadline is reused. On the system clock there is one
+ * timer, re-armed in place (an AbortController per armed timer cost ~1 KB, nearly one per message at high rates);
+ * on another clock (tests) timers are not cancelled one by one: a stale timer that fires later is a no-op, and
+ * pending ones are cancelled by close(). Either way nothing pending keeps the process alive after close().
  */
-import { setMaxListeners } from 'node:events';
-import type { Clock } from '../../clock.js';
+import { type Clock, systemClock } from '../../clock.js';
 
 const TIMER_DONE = new Error('engine finished');
 /** Wake-ups with nothing to wait for in a row before the loop lets I/O and timers run. */
@@ -18,12 +17,12 @@ export class Sleeper {
   private timerAt = Number.POSITIVE_INFINITY;
   private generation = 0;
   private spins = 0;
-  private readonly timers = new AbortController();
+  /** The one timer, on the system clock. */
+  private timer: NodeJS.Timeout | undefined;
+  /** Pending timers, on another clock. */
+  private readonly timers = new Set<AbortController>();
 
-  constructor(private readonly clock: Clock) {
-    // each pending timer listens to it (stale ones until they fire): no "possible leak" warning for that
-    setMaxListeners(Number.POSITIVE_INFINITY, this.timers.signal);
-  }
+  constructor(private readonly clock: Clock) {}
 
   /** Wakes the sleeping loop now. */
   wake(): void {
@@ -46,20 +45,37 @@ export class Sleeper {
       this.waker = resolve;
       if (until === Number.POSITIVE_INFINITY) return;
       if (this.timerAt <= until && this.timerAt > now) return; // the armed timer fires first: it wakes us
-      const gen = ++this.generation;
       this.timerAt = until;
-      this.clock.sleep(until - now, this.timers.signal).then(
+      if (this.clock === systemClock) {
+        clearTimeout(this.timer);
+        this.timer = setTimeout(this.fired, until - now);
+        return;
+      }
+      const gen = ++this.generation;
+      const ac = new AbortController();
+      this.timers.add(ac);
+      this.clock.sleep(until - now, ac.signal).then(
         () => {
+          this.timers.delete(ac);
           if (gen === this.generation) this.timerAt = Number.POSITIVE_INFINITY;
           this.wake();
         },
-        () => {},
+        () => this.timers.delete(ac),
       );
     });
   }
 
+  private readonly fired = (): void => {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.wake();
+  };
+
   /** Cancels the pending timers (the run is over). */
   close(): void {
-    this.timers.abort(TIMER_DONE);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const ac of this.timers) ac.abort(TIMER_DONE);
+    this.timers.clear();
   }
 }
