@@ -1,12 +1,19 @@
 /** The parts of the sending engine, each alone, with the simulated clock (see engine.ts for how they fit). */
 import { describe, expect, it } from 'vitest';
 import type { Verdict } from '../../src/lib/campaign/classify.js';
+import {
+  AdaptiveRate,
+  CRUISE_MS,
+  cruiseMs,
+  MIN_CRUISE_SHARE,
+} from '../../src/lib/campaign/engine/adaptive-rate.js';
 import { GroupCommit, MAX_GATHERED } from '../../src/lib/campaign/engine/commits.js';
 import { newCounters, RetryPolicy, type RetryVerdict } from '../../src/lib/campaign/engine/retries.js';
 import { Sleeper } from '../../src/lib/campaign/engine/sleeper.js';
-import { RowSupply } from '../../src/lib/campaign/engine/supply.js';
+import { READ_AHEAD_MIN, RowSupply } from '../../src/lib/campaign/engine/supply.js';
 import { ARRIVAL_SLACK_MS, InFlightWindow, MIN_WINDOW } from '../../src/lib/campaign/engine/window.js';
 import type { CommitBatch, RowUpdate } from '../../src/lib/campaign/ledger.js';
+import { systemClock } from '../../src/lib/clock.js';
 import { memoryCampaign, phone } from './helpers.js';
 import { SimClock } from './sim-clock.js';
 
@@ -261,14 +268,15 @@ describe('RowSupply (engine/supply.ts)', () => {
     expect(s.peek(200)).toMatchObject({ from: 'retry', work: { row: { row: 2 } } });
     s.take('retry');
     expect(s.peek(1000)).toMatchObject({ from: 'retry', work: { row: { row: 1 } } });
-    // the first page held 256 rows (at least): the next refill reads the rest, then nothing more will come
+    // the first page held READ_AHEAD_MIN rows: the next refills read the rest, then nothing more will come
     let taken = 0;
     while (s.peek(-1)?.from === 'queue') {
       s.take('queue');
       taken++;
     }
-    expect(taken).toBe(254);
+    expect(taken).toBe(READ_AHEAD_MIN - 2);
     s.refill(0, 10);
+    s.refill(0, 300);
     expect(s.drained).toBe(true);
     expect(s.exhausted).toBe(false); // row 1 still waits for its retry
     s.take('retry');
@@ -308,5 +316,82 @@ describe('Sleeper (engine/sleeper.ts)', () => {
     // nothing to wait for: resolves at once
     await s.wait(clock.now());
     s.close();
+  });
+
+  it('on the system clock: one timer, re-armed in place for an earlier deadline, none left after close()', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const s = new Sleeper(systemClock);
+    const before = timers();
+    const late = s.wait(Date.now() + 60_000);
+    expect(timers()).toBe(before + 1);
+    s.wake();
+    await late;
+    const early = s.wait(Date.now() + 5); // earlier than the armed one: the same timer, re-armed
+    expect(timers()).toBe(before + 1);
+    await early; // it fired
+    expect(timers()).toBe(before);
+    const again = s.wait(Date.now() + 60_000);
+    expect(timers()).toBe(before + 1);
+    s.close();
+    expect(timers()).toBe(before);
+    s.wake();
+    await again;
+  });
+});
+
+describe('AdaptiveRate after a deep limit lifts (engine/adaptive-rate.ts)', () => {
+  /**
+   * Sends at the controller's rate (its pauses honoured) to an API that accepts `limit(t)` messages per one-second
+   * window and refuses the rest with 130429. Returns the messages accepted each second and the refusals.
+   */
+  function api(a: AdaptiveRate, limit: (t: number) => number, to: number) {
+    const perSecond: number[] = [];
+    let refusals = 0;
+    let window = -1;
+    let inWindow = 0;
+    for (let t = 0; t < to; ) {
+      const second = Math.floor(t / 1000);
+      if (second !== window) [window, inWindow] = [second, 0];
+      a.tick(t);
+      if (inWindow < limit(t)) {
+        inWindow++;
+        a.accepted(t + 5);
+        perSecond[second] = (perSecond[second] ?? 0) + 1;
+        t += 1000 / a.rate;
+      } else {
+        refusals++;
+        t += Math.max(a.throttled(t + 5, t).pauseMs, 1000 / a.rate);
+      }
+    }
+    return { perSecond: Array.from(perSecond, (n) => n ?? 0), refusals };
+  }
+
+  it('a limit 40× below the ceiling: back at ≥ 90 % of the ceiling within 15 s of the lift (it was 26–31 s)', () => {
+    for (const lift of [4000, 6000, 10_000, 14_000]) {
+      const { perSecond } = api(new AdaptiveRate(200, 0), (t) => (t < lift ? 5 : 200), 60_000);
+      const back = perSecond.findIndex((n, s) => s * 1000 >= lift && n >= 180);
+      expect(back).toBeGreaterThan(0);
+      expect(back - lift / 1000).toBeLessThanOrEqual(12);
+    }
+  });
+
+  it('a steady limit at half the ceiling: about one refusal per cruise, within 2 % of the limit', () => {
+    for (const [ceiling, limit] of [
+      [20, 10],
+      [80, 40],
+      [1000, 500],
+    ] as const) {
+      const { perSecond, refusals } = api(new AdaptiveRate(ceiling, 0), () => limit, 120_000);
+      const after = perSecond.slice(20);
+      expect(after.reduce((n, x) => n + x, 0) / after.length).toBeGreaterThanOrEqual(limit * 0.98);
+      expect(refusals).toBeLessThan(120_000 / CRUISE_MS + 25);
+    }
+  });
+
+  it('tries the refused rate again every CRUISE_MS at half the ceiling or more, sooner further down', () => {
+    expect(cruiseMs(100, 200)).toBe(CRUISE_MS);
+    expect(cruiseMs(200, 200)).toBe(CRUISE_MS);
+    expect(cruiseMs(25, 200)).toBe(CRUISE_MS / 4);
+    expect(cruiseMs(5, 200)).toBe(CRUISE_MS * MIN_CRUISE_SHARE);
   });
 });

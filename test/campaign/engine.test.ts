@@ -165,6 +165,8 @@ describe('Engine', () => {
     expect(mean).toBeGreaterThan(990);
     expect(perSecondMax(times)).toBeLessThanOrEqual(1000);
     expect(r.commits).toBeLessThan(2000 / 5);
+    // the loop sleeps until the next thing is due (before: ~100 rounds per message, waking for a plan it refused)
+    expect(r.loops).toBeLessThan(2000 * 3);
   });
 
   it('at low rates puts the outcomes in the same commit as the next intent', async () => {

@@ -113,6 +113,8 @@ export interface EngineResult {
   /** Group commits (transactions) written during this run. */
   commits: number;
   firstRequestAt: number | null;
+  /** Times the loop went round: it sleeps until something is due, so a few per message, not a busy spin. */
+  loops: number;
 }
 
 interface Planned {
@@ -135,6 +137,7 @@ export class Engine {
   private stopReason: StopReason | null = null;
   private leaseLost = false;
   private requests = 0;
+  private loops = 0;
   private firstRequestAt: number | null = null;
   private readonly sleeper: Sleeper;
   /** The throughput last reported (rate, refused rate), and when. */
@@ -200,6 +203,7 @@ export class Engine {
     this.o.signal.addEventListener('abort', onAbort);
     try {
       for (;;) {
+        this.loops++;
         const now = clock.now();
         if (this.commits.failure && !this.stopReason) {
           this.stopReason = {
@@ -249,6 +253,7 @@ export class Engine {
       requests: this.requests,
       commits: this.commits.count,
       firstRequestAt: this.firstRequestAt,
+      loops: this.loops,
     };
   }
 
@@ -258,9 +263,9 @@ export class Engine {
     );
   }
 
-  /** Pending rows are read ahead: twice the window, at least 256 at a time. */
+  /** Pending rows are read ahead: about one window (see engine/supply.ts). */
   private refill(now: number): void {
-    this.supply.refill(now, this.window * 2);
+    this.supply.refill(now, this.window);
   }
 
   private plan(now: number): Planned[] {
@@ -566,22 +571,19 @@ export class Engine {
   private nextWake(now: number): number {
     let at = Number.POSITIVE_INFINITY;
     for (const p of this.planned) if (p.ready) at = Math.min(at, p.at);
-    // the next batch is planned commitLeadMs before the last planned departure
-    if (this.planned.length > 0 && this.o.commitLeadMs > 0)
-      at = Math.min(at, this.lastPlannedAt() - this.o.commitLeadMs);
     at = Math.min(at, this.commits.nextDue());
     const free = this.window - this.outstanding;
     const hasWork = this.supply.hasWork;
-    if (free > 0 && hasWork && this.planned.length === 0) {
-      if (free < this.batchMin && this.inFlight > 0) at = Math.min(at, this.lastPlanAt + this.o.gatherMs);
-      else {
-        // plan (and commit) just before the next departure is due
-        const lead = PLAN_LEAD_MS + this.o.commitLeadMs;
-        let next = this.o.pacer.nextAt(now) - lead;
-        const retryAt = this.supply.onlyRetriesFrom;
-        if (retryAt !== null) next = Math.max(next, retryAt - lead);
-        at = Math.min(at, Math.max(next, now + 0.001));
-      }
+    // a full window waits for an answer (notify); otherwise the next batch is planned once every condition of
+    // plan() holds, not before: waking earlier would only spin
+    if (free > 0 && hasWork) {
+      const lead = PLAN_LEAD_MS + this.o.commitLeadMs;
+      let next = this.o.pacer.nextAt(now) - lead;
+      const retryAt = this.supply.onlyRetriesFrom;
+      if (retryAt !== null) next = Math.max(next, retryAt - lead);
+      if (this.planned.length > 0) next = Math.max(next, this.lastPlannedAt() - this.o.commitLeadMs);
+      if (free < this.batchMin && this.inFlight > 0) next = Math.max(next, this.lastPlanAt + this.o.gatherMs);
+      at = Math.min(at, Math.max(next, now + 0.001));
     }
     if (!hasWork && !this.supply.drained) at = Math.min(at, Math.max(now, this.supply.dryUntil));
     return at;

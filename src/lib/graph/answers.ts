@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { dirname, sep } from 'node:path';
 import type { z as Zod } from 'zod';
 
 /**
@@ -227,10 +228,35 @@ export type AnswerSchemas = ReturnType<typeof buildSchemas>;
 /** The type an answer schema reads. */
 export type AnswerOf<K extends keyof AnswerSchemas> = Zod.output<AnswerSchemas[K]>;
 
+/**
+ * zod and the schemas take ~3 MB of heap. A campaign send checks two answers before its first message, then none
+ * for the rest of a long run whose memory is capped: once unused for RELEASE_AFTER_MS they are let go (the next
+ * answer checked loads them again).
+ */
+const RELEASE_AFTER_MS = 1000;
 let built: AnswerSchemas | undefined;
+let releaseTimer: NodeJS.Timeout | undefined;
+
 function schemas(): AnswerSchemas {
   built ??= buildSchemas((createRequire(import.meta.url)('zod') as { z: ZodNamespace }).z);
+  if (releaseTimer) releaseTimer.refresh();
+  else releaseTimer = setTimeout(releaseAnswerSchemas, RELEASE_AFTER_MS).unref();
   return built;
+}
+
+/** Drops the schemas and the zod modules loaded for them, so that their memory can be collected. */
+export function releaseAnswerSchemas(): void {
+  clearTimeout(releaseTimer);
+  releaseTimer = undefined;
+  if (!built) return;
+  built = undefined;
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve('zod/package.json'));
+  for (const file of Object.keys(require.cache)) if (file.startsWith(root + sep)) delete require.cache[file];
+  // zod keeps its registry and config on globalThis (shared by its copies); an ES module copy keeps its own references
+  const g = globalThis as { __zod_globalRegistry?: unknown; __zod_globalConfig?: unknown };
+  delete g.__zod_globalRegistry;
+  delete g.__zod_globalConfig;
 }
 
 /** zod says "Invalid input: expected string, received number"; the error names the field, so keep what is wrong. */

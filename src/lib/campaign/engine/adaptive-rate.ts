@@ -10,8 +10,11 @@
  *   window at the refused rate (Retry-After when given). Refused at a rate believed good (the limit dropped): down to
  *   what the API accepted over the last two seconds, at least half the rate.
  * - Between `good` and `bad`: bisection, one step per hold (a second, or 20 messages at low rates), until they are
- *   within 2 %; then it stays at `good` and every CRUISE_MS tries `bad` again. Once `bad` passes, the limit has
- *   lifted: it climbs above it in growing steps (2 %, 4 %, 8 % … of the rate per hold) up to the ceiling.
+ *   within 2 %; then it stays at `good` and every CRUISE_MS tries `bad` again (sooner far below the ceiling, where
+ *   waiting for a lifted limit costs the most: see cruiseMs; at once when every step up to it passed, see
+ *   STALE_AFTER_CLIMBS). Once `bad` passes, the limit has lifted: it climbs
+ *   above it in growing steps (2 %, 8 %, 32 % … of the rate per hold; doubling far below the ceiling, FAR_SHARE) up
+ *   to the ceiling.
  * - Answers refused while nothing was accepted since the last decrease are the rest of an exhausted window, or a
  *   storm: the pause grows (250 ms doubling to 2 s) without learning anything. When a request that left a whole
  *   second after the decrease is refused too, nothing accepted meanwhile, it is a storm: the rate drops to 5 % of
@@ -25,8 +28,22 @@ export const TOLERANCE = 0.02;
 export const CRUISE_MS = 10_000;
 /** After a storm: the rate doubles back toward `good` this often. */
 export const RECOVER_MS = 500;
-/** The first upward step above every refused rate, as a share of the rate; it doubles per step. */
+/**
+ * After this many bisection steps up in a row without a refusal, the refused rate is tried again at once, not after
+ * a cruise: it was probably refused under a limit that has lifted since (costs one refusal when it was not).
+ */
+export const STALE_AFTER_CLIMBS = 3;
+/**
+ * Below this share of the ceiling the rate is "far below" it: each step is held a second (not 20 messages), and above
+ * every refused rate it doubles per step (what a step risks there is a few messages, what waiting costs is most of
+ * the throughput).
+ */
+export const FAR_SHARE = 0.25;
+/** Far below the ceiling the refused rate is tried again sooner, down to this share of CRUISE_MS (see cruiseMs). */
+export const MIN_CRUISE_SHARE = 0.25;
+/** The first upward step above every refused rate, as a share of the rate; it grows PROBE_GROWTH times per step. */
 export const PROBE_FROM = 0.02;
+export const PROBE_GROWTH = 4;
 /** The API counts messages per second: a refusal may last until the end of its one-second window. */
 export const WINDOW_MS = 1000;
 /** The lowest rate, as a share of the ceiling (at least 1 msg/s). */
@@ -89,6 +106,15 @@ class RecentAccepts {
   }
 }
 
+/**
+ * How long a converged rate is held before the refused one is tried again: CRUISE_MS at half the ceiling or more
+ * (each try costs a refusal: one in CRUISE_MS × rate messages), shorter further down (after a storm or a limit
+ * dropped to a fraction of the ceiling, most of the throughput is lost while waiting), at least MIN_CRUISE_SHARE of it.
+ */
+export function cruiseMs(rate: number, ceiling: number): number {
+  return CRUISE_MS * Math.min(1, Math.max(MIN_CRUISE_SHARE, (2 * rate) / ceiling));
+}
+
 export class AdaptiveRate {
   readonly ceiling: number;
   readonly floor: number;
@@ -105,6 +131,8 @@ export class AdaptiveRate {
   private streak = 0;
   private storms = 0;
   private probeStep = PROBE_FROM;
+  /** Bisection steps up in a row, each held without a refusal, since the last decrease. */
+  private climbs = 0;
   /** What was known before the last limit episode (a storm that starts like one does not teach anything). */
   private before: { good: number | null; bad: number | null } | null = null;
   private readonly accepts = new RecentAccepts();
@@ -206,6 +234,7 @@ export class AdaptiveRate {
     this.resumeAt = Math.max(this.resumeAt, now + pauseMs);
     this.since = now;
     this.probeStep = PROBE_FROM;
+    this.climbs = 0;
   }
 
   private set(rate: number, now: number): void {
@@ -224,7 +253,9 @@ export class AdaptiveRate {
       this.set(Math.min(this.good, r * 2), now);
       return true;
     }
-    const hold = Math.min(3000, Math.max(1000, 20_000 / r));
+    // 20 messages at low rates; far below the ceiling a second (a trickle after a storm must not take minutes back)
+    const far = r < FAR_SHARE * this.ceiling;
+    const hold = far ? WINDOW_MS : Math.min(3000, Math.max(1000, 20_000 / r));
     if (held < hold) return false;
     if (this.good === null || r > this.good) this.good = r;
     if (r >= this.ceiling) {
@@ -234,17 +265,20 @@ export class AdaptiveRate {
     if (this.bad !== null && r < this.bad) {
       if (this.bad - r > TOLERANCE * r) {
         this.set((r + this.bad) / 2, now);
+        this.climbs++;
         return true;
       }
-      if (held < CRUISE_MS) return false;
+      // reached from below without a refusal on the way: `bad` may date from before the limit lifted (a storm)
+      if (this.climbs < STALE_AFTER_CLIMBS && held < cruiseMs(r, this.ceiling)) return false;
+      this.climbs = 0;
       // converged a while ago: has the limit lifted?
       this.set(this.bad, now);
       return true;
     }
     // above every refused rate: the limit lifted (or was never met); look higher, in growing steps
     this.bad = null;
-    this.set(r * (1 + this.probeStep), now);
-    this.probeStep = Math.min(1, this.probeStep * 2);
+    this.set(r * (1 + (far ? 1 : this.probeStep)), now);
+    this.probeStep = Math.min(1, this.probeStep * PROBE_GROWTH);
     return true;
   }
 }

@@ -21,6 +21,9 @@ export interface Work {
 
 export type Source = 'retry' | 'queue';
 
+/** The smallest page of pending rows read at a time. */
+export const READ_AHEAD_MIN = 128;
+
 export class RowSupply {
   private queue: Work[] = [];
   private head = 0;
@@ -68,11 +71,14 @@ export class RowSupply {
     return this.head >= this.queue.length && r ? r.notBefore : null;
   }
 
-  /** Reads the next page of pending rows when fewer than `want` are ready. */
+  /**
+   * Reads the next page of pending rows (`want`, at least READ_AHEAD_MIN) when fewer than `want` are ready: rows
+   * read ahead live until they leave, so about one window of them, not several (memory-capped runs).
+   */
   refill(now: number, want: number): void {
     const available = this.queue.length - this.head;
     if (this.drainedAll || available >= want || now < this.dry) return;
-    const limit = Math.max(256, want * 2);
+    const limit = Math.max(READ_AHEAD_MIN, want);
     const doneBefore = this.ingestDone();
     const rows = this.ledger.pendingAfter(this.cid, this.cursor, limit);
     if (this.head > 4096) {
