@@ -297,6 +297,19 @@ describe('push', () => {
     const names = (await world()).map((t) => t.name);
     expect(names).toContain('delivery_window');
     expect(names).not.toContain('seasonal_promo');
+    // each change made is an audit record, and the trail verifies
+    const exported = join(tempDir(), 'audit.jsonl');
+    expect((await runCli(['audit', 'export', '-o', exported], { env: sb.env() })).code).toBe(0);
+    const records = readFileSync(exported, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; subject: string; content: string });
+    expect(records.map((x) => [x.kind, x.subject, JSON.parse(x.content).action])).toEqual([
+      ['template_change', 'delivery_window', 'create'],
+      ['template_change', 'order_receipt', 'edit'],
+      ['template_change', 'seasonal_promo', 'delete'],
+    ]);
+    expect((await runCli(['audit', 'verify'], { env: sb.env() })).code).toBe(0);
 
     const again = await runCli(['templates', 'push', dir, '--prune'], { env: sb.env() });
     expect(again.code).toBe(0);
