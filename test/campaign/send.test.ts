@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditJournal } from '../../src/lib/audit/journal.js';
+import { Store } from '../../src/lib/store/sqlite.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { countBy, ledgerRows, orderSendArgs, writeOrdersCsv } from './helpers.js';
@@ -21,12 +23,29 @@ describe('wacx send', () => {
     const r = await runCli([...orderSendArgs(csv), '--rate', '20'], { env: sb.env({ WACX_DB: db }) });
     expect(r.stderr + r.stdout).toContain('completed');
     expect(r.code).toBe(0);
-    const msgs = await sb.control<{ to: string; callback_data: string; parameters: string[] }[]>('messages');
+    const msgs =
+      await sb.control<{ id: string; to: string; callback_data: string; parameters: string[] }[]>('messages');
     expect(msgs).toHaveLength(30);
     expect(new Set(msgs.map((m) => m.to)).size).toBe(30);
     const rows = ledgerRows(db);
     expect(countBy(rows, (r) => r.state)).toEqual({ sent: 30 });
     const first = msgs.find((m) => m.callback_data.endsWith(':1'))!;
     expect(first.parameters).toEqual(['Name 0', 'A-0']);
+    // the audit trail: the campaign's start, one record per accepted message (with its wamid), its end
+    const store = Store.open(db);
+    try {
+      const journal = new AuditJournal(store.db);
+      const records = [...journal.records()];
+      expect(records[0]?.kind).toBe('campaign_start');
+      expect(records.at(-1)?.kind).toBe('campaign_stop');
+      const sends = records.filter((r) => r.kind === 'send');
+      expect(sends).toHaveLength(30);
+      expect(new Set(sends.map((r) => JSON.parse(r.content ?? '{}').wamid))).toEqual(
+        new Set(msgs.map((m) => m.id)),
+      );
+      expect(journal.verify().problem).toBeNull();
+    } finally {
+      store.close();
+    }
   });
 });

@@ -1,4 +1,6 @@
 import type { Statement } from 'better-sqlite3';
+import { sha256 } from '../audit/chain.js';
+import { type AuditEntry, AuditJournal } from '../audit/journal.js';
 import type { MessageTemplate } from '../graph/types.js';
 import type { Db } from '../store/sqlite.js';
 import {
@@ -216,10 +218,17 @@ export class Ledger {
     intent: Statement;
     update: Statement;
     heartbeat: Statement;
+    auditRow: Statement;
+    auditCampaign: Statement;
   };
+  private readonly journal: AuditJournal;
+  private readonly audited = new Map<number, { id: string; template: string; language: string }>();
 
   constructor(readonly db: Db) {
+    this.journal = new AuditJournal(db);
     this.s = {
+      auditRow: db.prepare('SELECT recipient, params FROM campaign_rows WHERE cid = ? AND row = ?'),
+      auditCampaign: db.prepare('SELECT id, template, language FROM campaigns WHERE cid = ?'),
       byId: db.prepare('SELECT * FROM campaigns WHERE id = ?'),
       insertRow: db.prepare(
         `INSERT INTO campaign_rows (cid, row, line, recipient, input, params, state, reason, updated_at)
@@ -499,8 +508,51 @@ export class Ledger {
       }
       // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
       if (ok) for (const row of batch.intents) this.s.intent.run(now, cid, row);
+      this.auditSends(cid, batch.updates, now);
       return ok;
     })();
+  }
+
+  private campaignOf(cid: number): { id: string; template: string; language: string } {
+    let c = this.audited.get(cid);
+    if (!c) {
+      c = this.s.auditCampaign.get(cid) as { id: string; template: string; language: string };
+      this.audited.set(cid, c);
+    }
+    return c;
+  }
+
+  /**
+   * Every message the API accepted is an audit record, committed with the row's outcome: who, which template and
+   * language, a hash of the parameters it was rendered with, and its wamid.
+   */
+  private auditSends(
+    cid: number,
+    updates: readonly { row: number; state: string; wamid: string | null }[],
+    now: number,
+  ): void {
+    const entries: AuditEntry[] = [];
+    for (const u of updates) {
+      if (u.state !== 'sent' || !u.wamid) continue;
+      const c = this.campaignOf(cid);
+      const r = this.s.auditRow.get(cid, u.row) as
+        | { recipient: string | null; params: string | null }
+        | undefined;
+      entries.push({
+        at: now,
+        kind: 'send',
+        subject: r?.recipient ?? '',
+        content: {
+          campaign: c.id,
+          row: u.row,
+          template: c.template,
+          language: c.language,
+          params_sha256: sha256(r?.params ?? ''),
+          wamid: u.wamid,
+        },
+      });
+    }
+    this.journal.append(entries);
   }
 
   /** Rows left `in_flight` by a run that died: their request may have left, the outcome is unknown. */
@@ -582,8 +634,12 @@ export class Ledger {
        reason = 'settled from status webhooks', updated_at = ? WHERE cid = ? AND row = ? AND state IN ('unknown', 'in_flight')`,
     );
     this.db.transaction(() => {
-      for (const s of settled)
-        stmt.run(s.state, s.wamid, s.status, s.errorCode, s.errorTitle, now, cid, s.row);
+      const sent: { row: number; state: string; wamid: string | null }[] = [];
+      for (const s of settled) {
+        if (stmt.run(s.state, s.wamid, s.status, s.errorCode, s.errorTitle, now, cid, s.row).changes > 0)
+          sent.push(s);
+      }
+      this.auditSends(cid, sent, now);
     })();
   }
 
@@ -593,6 +649,23 @@ export class Ledger {
     now: number,
     extra: { stopReason?: StopReason | null; activeMs?: number; started?: boolean; finished?: boolean } = {},
   ): void {
+    const stopped = extra.finished || (extra.stopReason !== undefined && extra.stopReason !== null);
+    if (extra.started || stopped) {
+      const c = this.campaignOf(cid);
+      this.journal.append([
+        {
+          at: now,
+          kind: extra.started ? 'campaign_start' : 'campaign_stop',
+          subject: c.id,
+          content: {
+            status,
+            template: c.template,
+            language: c.language,
+            stop_reason: extra.stopReason ?? null,
+          },
+        },
+      ]);
+    }
     this.db
       .prepare(
         `UPDATE campaigns SET status = ?, updated_at = ?,
