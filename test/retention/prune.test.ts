@@ -129,7 +129,7 @@ describe('wacx store prune', () => {
     });
     const v = await runCli(['audit', 'verify', '--json'], { env });
     expect(v.code).toBe(0);
-    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, pruned: 1, pruned_ranges: [[1, 1]] });
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, pruned: 1, pruned_ranges: [[4, 4]] }); // 1–3: the ingested messages and the echo
     const again = await runCli(['store', 'prune', '--older-than', '180d', '--dry-run', '--json'], { env });
     expect(
       Object.values((JSON.parse(again.stdout) as { tables: Record<string, number> }).tables).every(

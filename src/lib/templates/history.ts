@@ -7,6 +7,7 @@
 
 import { sha256 } from '../audit/chain.js';
 import { AuditJournal } from '../audit/journal.js';
+import { AUDIT_MIGRATIONS } from '../store/schema/audit.js';
 import { TEMPLATE_MIGRATIONS } from '../store/schema/templates.js';
 import type { Db, Store } from '../store/sqlite.js';
 
@@ -60,7 +61,7 @@ export class TemplateHistory implements TemplateHistoryReader {
 
   /** Opens the history in the profile's store, creating its tables when needed (idempotent). */
   static open(store: Store): TemplateHistory {
-    store.migrate(TEMPLATE_MIGRATIONS);
+    store.migrate([...TEMPLATE_MIGRATIONS, ...AUDIT_MIGRATIONS]);
     return new TemplateHistory(store.db);
   }
 
