@@ -201,6 +201,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['audit', 'verify'],
     summary: 'Recompute the audit chain and name the first tampered record',
     load: () => import('../commands/audit/verify.js'),
+    tightHeap: true,
   },
   {
     path: ['audit', 'anchor'],
@@ -211,6 +212,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['audit', 'export'],
     summary: 'Export audit records with a manifest, for write-once storage',
     load: () => import('../commands/audit/export.js'),
+    tightHeap: true,
   },
   {
     path: ['consent', 'import'],
