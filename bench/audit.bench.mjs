@@ -6,23 +6,13 @@
 // `BENCH_RECORDS` changes the sizes ("300000,1000000").
 
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, fmt, ROOT, tempDir } from './send-common.mjs';
+import { BIN, fmt, peakOf, ROOT, tempDir } from './send-common.mjs';
 
 const SIZES = (process.env.BENCH_RECORDS ?? '300000,1000000').split(',').map(Number);
 const { Store } = await import(pathToFileURL(join(ROOT, 'dist/lib/store/sqlite.js')).href);
 const { AuditJournal } = await import(pathToFileURL(join(ROOT, 'dist/lib/audit/journal.js')).href);
-
-function peakOf(pid) {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** Runs the built CLI; wall time and peak RSS (sampled VmHWM, a high-water mark). */
 function measure(args, env) {

@@ -2,7 +2,7 @@
 // running the built CLI as a child process. Plain JS against ../dist (run `npm run build` first).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -209,4 +209,14 @@ export async function warmUp(sb, dir, measured) {
     statuses: before.statuses,
     pair_limit: before.pair_limit,
   });
+}
+
+/** The kernel's high-water mark of a process's resident memory (VmHWM, bytes; 0 once it is gone or off Linux). */
+export function peakOf(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -6,12 +6,13 @@
 // `BENCH_RATE=1000` sends paced at that rate instead of pacing off. `BENCH_ROWS` changes the sizes
 // ("1000000,5000000").
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import {
   BIN,
   cliEnv,
   fmt,
   orderSendArgs,
+  peakOf,
   SEED,
   startSandboxProcess,
   tempDir,
@@ -24,15 +25,6 @@ const RATE = process.env.BENCH_RATE ?? '1000000';
 if (process.platform !== 'linux') {
   console.log('memory: skipped (needs /proc to read the peak RSS)');
   process.exit(0);
-}
-
-function peakOf(pid) {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 const sb = await startSandboxProcess();
