@@ -25,7 +25,7 @@ describe('doctor: marketing sends without a recorded opt-in', () => {
   const env = () => sb.env({ WACX_DB: db });
   const consentCheck = async () => {
     const r = await runCli(['doctor', '--json'], { env: env() });
-    return (JSON.parse(r.stdout) as Check[]).find((c) => c.id === 'templates.consent')!;
+    return (JSON.parse(r.stdout) as Check[]).find((c) => c.id === 'sync.consent')!;
   };
   const sale = (csv: string, ...extra: string[]) => [
     'send',

@@ -17,8 +17,8 @@ export const CHECKS: readonly CheckDefinition[] = [
   ...STANDBY_CHECKS,
   ...NUMBER_CHECKS,
   ...SYNC_CHECKS,
-  ...TEMPLATE_CHECKS,
   ...CONSENT_CHECKS,
+  ...TEMPLATE_CHECKS,
 ];
 
 /** Checks that need nothing but this machine and the local store: they run offline and without a token. */
@@ -34,7 +34,7 @@ export const LOCAL_CHECK_IDS: ReadonlySet<string> = new Set([
   'sync.history',
   'sync.contacts',
   'sync.signatures',
-  'templates.consent',
+  'sync.consent',
 ]);
 
 /** Whether `--skip` patterns select a check: an exact id, a group prefix (`templates`), or a group name. */

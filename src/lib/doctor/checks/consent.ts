@@ -26,8 +26,8 @@ export function consentFacts(db: Db): ConsentFacts {
 
 export const CONSENT_CHECKS: readonly CheckDefinition[] = [
   {
-    id: 'templates.consent',
-    group: 'Templates',
+    id: 'sync.consent',
+    group: 'Sync health',
     title: 'Marketing opt-ins',
     run(f) {
       const c = f.consent;
