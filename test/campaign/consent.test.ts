@@ -10,6 +10,7 @@ import type { ConsentChange, ConsentScope } from '../../src/lib/consent/register
 import { ConsentRegister } from '../../src/lib/consent/register.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { Store } from '../../src/lib/store/sqlite.js';
+import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { countBy, ledgerRows, orderSendArgs, phone, writeOrdersCsv } from './helpers.js';
@@ -19,16 +20,32 @@ let sb: TestSandbox;
 let db = '';
 let k = 0;
 
+/** Webhooks of the sandbox are ingested into the current test's store (like `wacx webhooks serve`). */
+let sink: Store | undefined;
+
 beforeAll(async () => {
-  sb = await startTestSandbox();
+  sb = await startTestSandbox({
+    webhookSink: async (raw, headers) => {
+      if (sink) {
+        ingestPayload(sink.db, raw, {
+          signature: headers['x-hub-signature-256'] ?? null,
+          appSecret: SEED.app.secret,
+        });
+      }
+      return 200;
+    },
+  });
 });
 afterAll(async () => {
+  sink?.close();
   await sb?.close();
 });
 beforeEach(async () => {
   await sb.control('reset', {});
   await sb.control(`numbers/${COEX}`, { mps: 1000, pair_limit: false });
   db = join(sb.home, `consent-${++k}.db`);
+  sink?.close();
+  sink = undefined;
 });
 
 const cli = (args: string[]) => runCli(args, { env: sb.env({ WACX_DB: db }) });
@@ -174,5 +191,30 @@ describe('wacx send with the consent register', () => {
     expect(sentTo.every((i) => i < 20)).toBe(true);
     const skipped = ledgerRows(db).filter((x) => x.state === 'skipped');
     expect(skipped).toHaveLength(12);
+  });
+
+  it('a consent recorded for a BSUID covers the phone the store links to it', async () => {
+    sink = Store.open(db);
+    // an inbound message carrying both identities links them in the store
+    await sb.control('emit', {
+      field: 'messages',
+      value: {
+        messages: [
+          { from: phone(2), from_user_id: 'US.7777', type: 'text', text: { body: 'hi' }, timestamp: '1' },
+        ],
+      },
+    });
+    await sb.flush();
+    withRegister((r) =>
+      r.record([
+        { subject: 'US.7777', scope: 'all', action: 'grant', at: Date.now() - 1000, source: 'app', proof: null },
+      ]),
+    );
+    await sb.control('reset', {});
+    await sb.control(`numbers/${COEX}`, { mps: 1000, pair_limit: false });
+    const csv = writeOrdersCsv(sb.home, 4, `bs${k}.csv`);
+    const r = await cli([...orderSendArgs(csv), '--require-consent']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await reached()).toEqual([2]);
   });
 });
