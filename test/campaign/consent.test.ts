@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ConsentChange, ConsentScope } from '../../src/lib/consent/register.js';
 import { ConsentRegister } from '../../src/lib/consent/register.js';
-import { SEED } from '../../src/sandbox/seed.js';
 import { Store } from '../../src/lib/store/sqlite.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { countBy, ledgerRows, orderSendArgs, phone, writeOrdersCsv } from './helpers.js';
@@ -207,7 +207,14 @@ describe('wacx send with the consent register', () => {
     await sb.flush();
     withRegister((r) =>
       r.record([
-        { subject: 'US.7777', scope: 'all', action: 'grant', at: Date.now() - 1000, source: 'app', proof: null },
+        {
+          subject: 'US.7777',
+          scope: 'all',
+          action: 'grant',
+          at: Date.now() - 1000,
+          source: 'app',
+          proof: null,
+        },
       ]),
     );
     await sb.control('reset', {});

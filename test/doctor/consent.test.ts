@@ -51,7 +51,14 @@ describe('doctor: marketing sends without a recorded opt-in', () => {
     const store = Store.open(db);
     try {
       new ConsentRegister(store.db, () => Date.now()).record([
-        { subject: phone(1), scope: 'marketing', action: 'grant', at: Date.now() - 1000, source: 'web form', proof: null },
+        {
+          subject: phone(1),
+          scope: 'marketing',
+          action: 'grant',
+          at: Date.now() - 1000,
+          source: 'web form',
+          proof: null,
+        },
       ]);
     } finally {
       store.close();
@@ -71,7 +78,10 @@ describe('doctor: marketing sends without a recorded opt-in', () => {
 
   it('warns, naming the campaign and the count, after a marketing send without --require-consent', async () => {
     const csv = join(sb.home, 'all.csv');
-    writeFileSync(csv, `phone,name,code,slug\n+${phone(1)},A,C1,s\n+${phone(2)},B,C2,s\n+${phone(3)},C,C3,s\n`);
+    writeFileSync(
+      csv,
+      `phone,name,code,slug\n+${phone(1)},A,C1,s\n+${phone(2)},B,C2,s\n+${phone(3)},C,C3,s\n`,
+    );
     const r = await runCli(sale(csv, '--campaign', 'sale-all'), { env: env() });
     expect(r.code, r.stderr).toBe(0);
     const c = await consentCheck();

@@ -51,7 +51,8 @@ export interface CampaignConsent {
 export type ConsentReader = (category: string, required: boolean) => Promise<CampaignConsent>;
 
 export const NO_CONSENT_REVOKED = 'no_consent: no consent, the recipient revoked it (consent register)';
-export const NO_CONSENT_MISSING = 'no_consent: no consent, no opt-in recorded for the template category (--require-consent)';
+export const NO_CONSENT_MISSING =
+  'no_consent: no consent, no opt-in recorded for the template category (--require-consent)';
 
 /** Why `aliases` (one recipient's keys) may not be messaged under `consent`; null when they may. */
 export function consentSkip(aliases: readonly string[], consent: CampaignConsent): string | null {

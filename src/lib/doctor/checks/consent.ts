@@ -35,7 +35,8 @@ export const CONSENT_CHECKS: readonly CheckDefinition[] = [
       if (c.state === 'skipped') return skip(c.reason, c.fix);
       if (c.state === 'error') return skip(`the campaign ledger could not be read: ${c.error.message}`);
       const total = c.value.campaigns.reduce((n, x) => n + x.recipients, 0);
-      if (total === 0) return pass('every marketing message in the ledger went to a recipient with a recorded opt-in');
+      if (total === 0)
+        return pass('every marketing message in the ledger went to a recipient with a recorded opt-in');
       const list = c.value.campaigns
         .slice(0, 5)
         .map((x) => `${x.id} (${x.recipients})`)
