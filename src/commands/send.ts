@@ -28,6 +28,7 @@ export interface SendOptions {
   wabaId?: string;
   estimate?: boolean;
   rateCard?: string;
+  requireConsent?: boolean;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
@@ -65,6 +66,10 @@ export default defineCommand({
       .option(
         '--exclude <file>',
         'phone numbers never to message (one per line, or a CSV with a phone column)',
+      )
+      .option(
+        '--require-consent',
+        "skip the rows without an opt-in in the consent register for the template's category (marketing, or utility for UTILITY and AUTHENTICATION); a revoked consent is always skipped",
       )
       .option('--strict', 'refuse the whole run (exit 2) if any row is invalid, before anything is sent')
       .option('--dry-run', 'validate everything and render every message; send nothing')
@@ -117,7 +122,11 @@ export async function run(opts: SendOptions, deps: Deps): Promise<number> {
   const { campaignEnv } = await import('../cli/campaign-context.js');
   // before the campaign domain loads: the heap settings for this rate, and the worker threads
   const env = campaignEnv(deps, { phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId, rate: opts.rate });
-  const { sendCampaign } = await import('../lib/campaign/campaign.js');
+  const [{ sendCampaign }, consent] = await Promise.all([
+    import('../lib/campaign/campaign.js'),
+    import('../lib/consent/campaign.js'),
+  ]);
+  const db = async () => (await deps.store()).db;
 
   return sendCampaign(
     {
@@ -138,6 +147,13 @@ export async function run(opts: SendOptions, deps: Deps): Promise<number> {
       resendUnknown: Boolean(opts.resendUnknown),
       maxInFlight: opts.maxInFlight ?? null,
       api: opts.api ?? null,
+      requireConsent: Boolean(opts.requireConsent),
+      consent: consent.consentReader(db),
+      beforeSend: async (plan) => {
+        if (!plan.exclude) return;
+        const n = consent.recordExcludes(await db(), plan.exclude, plan.excluded, () => deps.clock.now());
+        if (n > 0) deps.io.info(`Consent register: ${n} revoke(s) recorded from --exclude ${plan.exclude}.`);
+      },
     },
     env,
   ).then(async (code) => (estimate ? estimate.print(code) : code));

@@ -55,7 +55,10 @@ export async function run(id: string, opts: ResumeOptions, deps: Deps): Promise<
   const { campaignEnv } = await import('../../cli/campaign-context.js');
   // before the campaign domain loads: the heap settings for this rate, and the worker threads
   const env = campaignEnv(deps, { rate: opts.rate });
-  const { resumeCampaign } = await import('../../lib/campaign/campaign.js');
+  const [{ resumeCampaign }, { consentReader }] = await Promise.all([
+    import('../../lib/campaign/campaign.js'),
+    import('../../lib/consent/campaign.js'),
+  ]);
 
   return resumeCampaign(
     id,
@@ -67,6 +70,7 @@ export async function run(id: string, opts: ResumeOptions, deps: Deps): Promise<
       maxInFlight: opts.maxInFlight ?? null,
       strict: Boolean(opts.strict),
       api: opts.api ?? null,
+      consent: consentReader(async () => (await deps.store()).db),
     },
     env,
   );

@@ -63,6 +63,12 @@ export const fromRow = (r: Row): AuditRecord => ({
   hash: r.hash,
 });
 
+/**
+ * A benchmark yardstick only (bench/audit-send.bench.mjs): WACX_AUDIT_OFF=1 makes append() write nothing, so that
+ * the CPU cost of the audit trail can be measured against the same run without it. Never set it in production.
+ */
+const AUDIT_OFF = process.env.WACX_AUDIT_OFF === '1';
+
 export class AuditJournal {
   private readonly insert;
   private readonly last;
@@ -77,7 +83,7 @@ export class AuditJournal {
 
   /** Appends `entries` in order; inside the caller's transaction when there is one, else in its own. */
   append(entries: readonly AuditEntry[]): void {
-    if (entries.length === 0) return;
+    if (entries.length === 0 || AUDIT_OFF) return;
     const write = () => {
       const head = this.last.get() as Head | undefined;
       let seq = head?.seq ?? 0;

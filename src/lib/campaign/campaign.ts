@@ -19,6 +19,7 @@ import {
   storedTarget,
 } from './prepare.js';
 import { type Leased, type RunEnv, runCampaign } from './run.js';
+import type { ConsentReader } from './types.js';
 
 /**
  * `wacx send` and `wacx campaigns resume`, top-down: check the flags, find or create the campaign under its lease,
@@ -29,6 +30,12 @@ export type { RunEnv } from './run.js';
 
 export interface SendRequest extends SendFlags, RunFlags {
   dryRun: boolean;
+  /** `--require-consent`: skip the rows without an opt-in for the template's scope. */
+  requireConsent: boolean;
+  /** The consent register (read by the command layer); revoked recipients are skipped whatever the flag. */
+  consent?: ConsentReader;
+  /** Called once the plan is made, before anything is sent (not on a dry run): `--exclude` records its revokes. */
+  beforeSend?: (plan: Plan) => void | Promise<void>;
   resendUnknown: boolean;
   /** With dryRun: the rows that would be sent, handed over before the dry run's store goes (`send --estimate`). */
   onDryRunRows?: DryRunRows;
@@ -36,6 +43,7 @@ export interface SendRequest extends SendFlags, RunFlags {
 
 export interface ResumeRequest extends RunFlags {
   resendUnknown: boolean;
+  consent?: ConsentReader;
   report: string | null;
 }
 
@@ -43,8 +51,9 @@ export interface ResumeRequest extends RunFlags {
 export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<number> {
   const flags = checkRunFlags(req);
   const input = await checkSendFlags(req, env);
+  const consent = { requireConsent: req.requireConsent, consent: req.consent };
   if (req.dryRun) {
-    const plan = await prepare(input.target, flags, input, env);
+    const plan = await prepare(input.target, flags, { ...input, ...consent }, env);
     return dryRun(plan, env, req.onDryRunRows);
   }
   const store = await env.store();
@@ -65,14 +74,22 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
       const plan = await prepare(
         await storedTarget(existing),
         flags,
-        { exclude, excludeList: input.exclude ? input.excludeList : null, report: input.report },
+        {
+          exclude,
+          excludeList: input.exclude ? input.excludeList : null,
+          report: input.report,
+          ...consent,
+          requireConsent: req.requireConsent || Boolean(existing.options.requireConsent),
+        },
         env,
       );
+      await req.beforeSend?.(plan);
       return runAndConclude({ ledger, store, campaign: existing, plan, leaseOwner }, req, env);
     });
   }
   if (!input.named) refuseChangedCsv(ledger, input);
-  const plan = await prepare(input.target, flags, input, env);
+  const plan = await prepare(input.target, flags, { ...input, ...consent }, env);
+  await req.beforeSend?.(plan);
   const { campaign, leaseOwner } = createCampaign(ledger, plan, input, env);
   return withLease(
     ledger,
@@ -102,7 +119,12 @@ export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv
     const plan = await prepare(
       await storedTarget(campaign),
       flags,
-      { exclude: campaign.options.exclude, report },
+      {
+        exclude: campaign.options.exclude,
+        report,
+        requireConsent: Boolean(campaign.options.requireConsent),
+        consent: req.consent,
+      },
       env,
     );
     return runAndConclude({ ledger, store, campaign, plan, leaseOwner }, req, env);

@@ -7,7 +7,7 @@ import { storeOptOuts } from './opt-outs.js';
 import { buildSummary, dryRunExitCode, invalidRows, writeRunReport } from './outcome.js';
 import { type Plan, storedOptions } from './prepare.js';
 import { runRead } from './reader.js';
-import { BsuidOnlyPhones, ingestOutcome, type RunEnv } from './run.js';
+import { BsuidOnlyPhones, consentTask, ingestOutcome, type RunEnv } from './run.js';
 
 /**
  * `--dry-run` of a plan: every row read and every message rendered exactly as the run would send it, nothing sent
@@ -56,6 +56,7 @@ export async function dryRun(plan: Plan, env: RunEnv, onRows?: DryRunRows): Prom
         from: plan.from ?? { offset: 0, lines: 0, nextRow: 1 },
         excluded: [...plan.excluded],
         optedOut: [...optedOut],
+        consent: consentTask(plan.consent),
         links: plan.links,
         batchRows: 1000,
         batchMs: 50,

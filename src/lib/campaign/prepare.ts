@@ -17,7 +17,15 @@ import { type ReadTask, runRead } from './reader.js';
 import { type IdentityLinks, NO_LINKS } from './recipient.js';
 import { findRecipientColumns, type Problem, type RowShape, readHeader } from './rows.js';
 import { checkTemplateRef, fetchApprovedTemplate } from './template.js';
-import { type CampaignOptions, SEND_APIS, type SendApi, type SendEndpoint, type Slot } from './types.js';
+import {
+  type CampaignConsent,
+  type CampaignOptions,
+  type ConsentReader,
+  SEND_APIS,
+  type SendApi,
+  type SendEndpoint,
+  type Slot,
+} from './types.js';
 
 /**
  * The plan of a campaign run: everything `wacx send`, its dry run and `wacx campaigns resume` check before the
@@ -84,6 +92,9 @@ export interface Plan {
   /** `--exclude FILE` (absolute) and its numbers. */
   readonly exclude: string | null;
   readonly excluded: ReadonlySet<string>;
+  /** `--require-consent`, and the consent register for the template's scope. */
+  readonly requireConsent: boolean;
+  readonly consent: CampaignConsent;
   /** `--strict`: every row not read yet was checked (and none is invalid), or not asked, or nothing left to read. */
   readonly strict: 'checked' | 'off' | 'nothing_to_read';
   /** `--report PATH`, checked writable. */
@@ -100,6 +111,7 @@ export function storedOptions(plan: Plan): CampaignOptions {
     defaultCountry: plan.shape.defaultCountry,
     api: plan.api,
     exclude: plan.exclude,
+    requireConsent: plan.requireConsent,
     slots: [...plan.shape.slots],
   };
 }
@@ -132,7 +144,13 @@ export function checkRunFlags(flags: RunFlags): RunFlags {
 export async function prepare(
   target: PlanTarget,
   flags: RunFlags,
-  o: { exclude: string | null; excludeList?: ExcludeList | null; report: string | null },
+  o: {
+    exclude: string | null;
+    excludeList?: ExcludeList | null;
+    report: string | null;
+    requireConsent?: boolean;
+    consent?: ConsentReader | undefined;
+  },
   env: PrepareEnv,
 ): Promise<Plan> {
   const csvName = basename(target.csvPath);
@@ -194,6 +212,10 @@ export async function prepare(
       `${basename(o.exclude)}: ${excludeList.invalid.length} line(s) are neither phone numbers nor BSUIDs (first: line ${excludeList.invalid[0]!.line}).`,
     );
   }
+  const requireConsent = o.requireConsent ?? false;
+  const consent = o.consent
+    ? await o.consent(String(template.category), requireConsent)
+    : { granted: requireConsent ? new Set<string>() : null, revoked: new Set<string>() };
   return Object.freeze({
     id: target.id,
     templateName: target.template,
@@ -214,6 +236,8 @@ export async function prepare(
     endpoint,
     exclude: o.exclude,
     excluded: excludeList?.numbers ?? new Set<string>(),
+    requireConsent,
+    consent,
     strict,
     report: o.report,
   });

@@ -25,6 +25,8 @@ export interface ReadTask {
   from: { offset: number; lines: number; nextRow: number };
   excluded: string[];
   optedOut: string[];
+  /** The consent register for the template's scope (types.ts CampaignConsent), as arrays for the thread. */
+  consent?: { granted: string[] | null; revoked: string[] };
   /** The webhook store's phone ↔ BSUID links (recipient.ts). */
   links: IdentityLinks;
   batchRows: number;
@@ -141,6 +143,12 @@ export async function executeRead(
       clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
       excluded: new Set(task.excluded),
       optedOut: new Set(task.optedOut),
+      ...(task.consent && {
+        consent: {
+          granted: task.consent.granted ? new Set(task.consent.granted) : null,
+          revoked: new Set(task.consent.revoked),
+        },
+      }),
       links: linkIndex(task.links),
       ...(signal ? { signal } : {}),
       batchRows: task.batchRows,

@@ -8,7 +8,7 @@ import type { IngestRow, Ledger } from './ledger.js';
 import { checkValue } from './mapping.js';
 import { normalisePhone } from './phone.js';
 import { type GivenIdentity, type LinkIndex, resolveRecipient } from './recipient.js';
-import type { SkipReason, Slot } from './types.js';
+import { type CampaignConsent, consentSkip, type SkipReason, type Slot } from './types.js';
 
 /** The shape of a campaign's rows: where the recipient is and which columns fill which parameters. */
 export interface RowShape {
@@ -232,6 +232,8 @@ export interface IngestOptions {
   clock: Clock;
   excluded: ReadonlySet<string>;
   optedOut: ReadonlySet<string>;
+  /** Absent: the register is not consulted. */
+  consent?: CampaignConsent;
   /** The webhook store's phone ↔ BSUID links. */
   links: LinkIndex;
   signal?: AbortSignal;
@@ -301,7 +303,9 @@ export async function ingest(o: IngestOptions): Promise<{ rows: number; aborted:
           ? 'excluded: listed in --exclude'
           : who.aliases.some((a) => o.optedOut.has(a))
             ? 'opted_out: the recipient opted out (inbound STOP or marketing preference)'
-            : null;
+            : o.consent
+              ? consentSkip(who.aliases, o.consent)
+              : null;
         batch.push({
           row: r,
           line: e.line,

@@ -10,10 +10,10 @@ import type { Campaign, Counts, IngestRow, Ledger } from './ledger.js';
 import { storeOptOuts } from './opt-outs.js';
 import { Pacer, PairLimiter } from './pacer.js';
 import type { Plan } from './prepare.js';
-import { runRead } from './reader.js';
+import { type ReadTask, runRead } from './reader.js';
 import { reconcileUnknown } from './reconcile.js';
 import { graphTransport } from './transport.js';
-import type { RowOutcome, StopReason } from './types.js';
+import { type CampaignConsent, consentSkip, type RowOutcome, type StopReason } from './types.js';
 import { type Committer, startWriter } from './writer.js';
 
 /** What the commands give the campaign domain. */
@@ -220,7 +220,7 @@ async function send(
           ? 'excluded: listed in --exclude'
           : optOuts.has(r)
             ? 'opted_out: the recipient opted out (inbound STOP or marketing preference)'
-            : null,
+            : consentSkip([r], plan.consent),
       onOutcome: (o) => {
         tally.outcome(o, clock.now());
         events.row(campaign.id, o, plan.csvName);
@@ -240,6 +240,7 @@ async function send(
               from: plan.from,
               excluded: [...plan.excluded],
               optedOut: [...optOuts],
+              consent: consentTask(plan.consent),
               links: plan.links,
               batchRows: 500,
               batchMs: 10,
@@ -389,6 +390,11 @@ export class BsuidOnlyPhones {
         'sent to the phone as written; if the user changed number, use their BSUID (user_id column) instead.',
     );
   }
+}
+
+/** A plan's consent sets as the reader thread takes them. */
+export function consentTask(c: CampaignConsent): NonNullable<ReadTask['consent']> {
+  return { granted: c.granted ? [...c.granted] : null, revoked: [...c.revoked] };
 }
 
 export function ingestOutcome(r: IngestRow): RowOutcome {

@@ -20,7 +20,8 @@ export type SkipReason =
   | 'malformed_csv'
   | 'duplicate'
   | 'opted_out'
-  | 'excluded';
+  | 'excluded'
+  | 'no_consent';
 
 export const SKIP_REASON_TEXT: Record<SkipReason, string> = {
   invalid_phone: 'invalid phone number',
@@ -32,7 +33,33 @@ export const SKIP_REASON_TEXT: Record<SkipReason, string> = {
   duplicate: 'duplicate recipient (sent once)',
   opted_out: 'recipient opted out (webhook store)',
   excluded: 'listed in --exclude',
+  no_consent: 'no consent (revoked, or no opt-in with --require-consent)',
 };
+
+/**
+ * The consent register as a campaign needs it, for the template's scope (the command layer reads the register:
+ * lib/consent depends on this domain, not the other way round). Recipient keys: E.164 digits, BSUIDs verbatim.
+ */
+export interface CampaignConsent {
+  /** Keys with a valid opt-in; null when the run does not require one (no --require-consent). */
+  granted: ReadonlySet<string> | null;
+  /** Keys whose latest change for the scope is a revoke: never messaged, with or without --require-consent. */
+  revoked: ReadonlySet<string>;
+}
+
+/** Reads the consent register for a template category (given by the command layer; see CampaignConsent). */
+export type ConsentReader = (category: string, required: boolean) => Promise<CampaignConsent>;
+
+export const NO_CONSENT_REVOKED = 'no_consent: no consent, the recipient revoked it (consent register)';
+export const NO_CONSENT_MISSING =
+  'no_consent: no consent, no opt-in recorded for the template category (--require-consent)';
+
+/** Why `aliases` (one recipient's keys) may not be messaged under `consent`; null when they may. */
+export function consentSkip(aliases: readonly string[], consent: CampaignConsent): string | null {
+  if (aliases.some((a) => consent.revoked.has(a))) return NO_CONSENT_REVOKED;
+  if (consent.granted && !aliases.some((a) => consent.granted!.has(a))) return NO_CONSENT_MISSING;
+  return null;
+}
 
 /** Skip reasons that are input problems (they make the run partial); the others are expected. */
 export const INVALID_REASONS: ReadonlySet<SkipReason> = new Set([
@@ -68,6 +95,8 @@ export interface CampaignOptions {
   api?: SendApi;
   /** `--exclude FILE` (absolute), read again on resume. */
   exclude: string | null;
+  /** `--require-consent`: rows without an opt-in for the template's scope are skipped (absent: not required). */
+  requireConsent?: boolean;
   /** The resolved parameter slots; the `params` of every row are in this order. */
   slots: Slot[];
 }

@@ -17,10 +17,12 @@ import { parseBusinessUseCaseUsage } from '../graph/usage.js';
 import { historyStatus } from '../history/queries.js';
 import { type Db, Store } from '../store/sqlite.js';
 import { type HealthScope, syncHealth } from '../webhooks/queries.js';
+import { consentFacts } from './checks/consent.js';
 import { agentFacts } from './checks/standby.js';
 import type {
   AgentFacts,
   ConfigFacts,
+  ConsentFacts,
   DoctorFacts,
   GatherError,
   Gathered,
@@ -152,6 +154,18 @@ export async function gatherAgent(
     return ok({ standbyEvents: 0, handoverEvents: 0, lastStandbyAt: null });
   try {
     return ok(agentFacts(await input.openStore()));
+  } catch (error) {
+    return failed(error);
+  }
+}
+
+/** Marketing sends without a recorded opt-in; none when there is no database yet (it is not created). */
+export async function gatherConsent(
+  input: Pick<GatherInput, 'storePath' | 'openStore'>,
+): Promise<Gathered<ConsentFacts>> {
+  if (input.storePath !== ':memory:' && !existsSync(input.storePath)) return ok({ campaigns: [] });
+  try {
+    return ok(consentFacts(await input.openStore()));
   } catch (error) {
     return failed(error);
   }
@@ -386,5 +400,6 @@ export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
     ...api,
     store,
     agent: await gatherAgent(input),
+    consent: await gatherConsent(input),
   };
 }

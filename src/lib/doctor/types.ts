@@ -117,6 +117,11 @@ export interface AgentFacts {
   lastStandbyAt: number | null;
 }
 
+/** Marketing campaigns' messages sent to recipients with no opt-in recorded before the send (consent register). */
+export interface ConsentFacts {
+  campaigns: { id: string; recipients: number }[];
+}
+
 /** Everything the doctor reads, gathered once (all reads, no writes), then evaluated by pure checks. */
 export interface DoctorFacts {
   /** Logical time of the run (deps.clock), ms. */
@@ -136,6 +141,8 @@ export interface DoctorFacts {
   store: Gathered<StoreFacts>;
   /** Meta Business Agent events in the store (absent: not gathered). */
   agent?: Gathered<AgentFacts>;
+  /** Marketing sends without a recorded opt-in (absent: not gathered). */
+  consent?: Gathered<ConsentFacts>;
 }
 
 export interface DoctorOptions {

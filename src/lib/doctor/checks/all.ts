@@ -1,5 +1,6 @@
 import type { CheckDefinition, CheckResult, DoctorFacts, DoctorOptions } from '../types.js';
 import { CHECK_GROUPS } from '../types.js';
+import { CONSENT_CHECKS } from './consent.js';
 import { NUMBER_CHECKS } from './number.js';
 import { SETUP_CHECKS } from './setup.js';
 import { STANDBY_CHECKS } from './standby.js';
@@ -16,6 +17,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   ...STANDBY_CHECKS,
   ...NUMBER_CHECKS,
   ...SYNC_CHECKS,
+  ...CONSENT_CHECKS,
   ...TEMPLATE_CHECKS,
 ];
 
@@ -32,6 +34,7 @@ export const LOCAL_CHECK_IDS: ReadonlySet<string> = new Set([
   'sync.history',
   'sync.contacts',
   'sync.signatures',
+  'sync.consent',
 ]);
 
 /** Whether `--skip` patterns select a check: an exact id, a group prefix (`templates`), or a group name. */
