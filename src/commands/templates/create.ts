@@ -67,9 +67,11 @@ export async function run(opts: Options, deps: Deps): Promise<number> {
 
   const { wabaId, graph } = await templatesTarget(deps, opts.wabaId);
   const request = createRequest(def);
-  const res = await graph.templates.create(wabaId, request);
+  // the store is opened first: a store that cannot be written stops the command before anything is created
   const { TemplateHistory } = await import('../../lib/templates/history.js');
-  TemplateHistory.open(await deps.store()).recordCreation({
+  const history = TemplateHistory.open(await deps.store());
+  const res = await graph.templates.create(wabaId, request);
+  history.recordCreation({
     wabaId,
     templateId: res.id,
     name: def.name,
