@@ -351,6 +351,7 @@ export function greenFacts(now: number = NOW): DoctorFacts {
       ],
     },
     store: storeFacts((db) => seedHealthy(db, now)),
+    marketing: { state: 'ok', value: { onboardingStatus: 'NOT_STARTED', blockedOnMessages: false } },
   };
 }
 

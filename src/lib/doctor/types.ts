@@ -117,6 +117,14 @@ export interface AgentFacts {
   lastStandbyAt: number | null;
 }
 
+/** The WABA's Marketing Messages API fields (meta-cloud-api.md §15.3); null when the API left a field out. */
+export interface MarketingFacts {
+  /** `marketing_messages_onboarding_status`, raw (its exact values are not documented). */
+  onboardingStatus: string | null;
+  /** `disable_marketing_messages_on_cloud_api`: MARKETING templates on /messages fail with 131063. */
+  blockedOnMessages: boolean | null;
+}
+
 /** Everything the doctor reads, gathered once (all reads, no writes), then evaluated by pure checks. */
 export interface DoctorFacts {
   /** Logical time of the run (deps.clock), ms. */
@@ -136,6 +144,8 @@ export interface DoctorFacts {
   store: Gathered<StoreFacts>;
   /** Meta Business Agent events in the store (absent: not gathered). */
   agent?: Gathered<AgentFacts>;
+  /** The WABA's Marketing Messages API state (absent: not gathered). */
+  marketing?: Gathered<MarketingFacts>;
 }
 
 export interface DoctorOptions {
