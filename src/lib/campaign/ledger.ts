@@ -654,7 +654,7 @@ export class Ledger {
   ): number {
     const stmt = this.db.prepare(
       `UPDATE campaign_rows SET state = 'failed', wamid = ?, message_status = 'failed', error_code = ?, error_title = ?,
-       reason = 'failed after it was accepted (status webhook)', updated_at = ? WHERE cid = ? AND row = ? AND state = 'sent'`,
+       reason = 'settled from status webhooks', updated_at = ? WHERE cid = ? AND row = ? AND state = 'sent'`,
     );
     return this.db.transaction(() =>
       failed.reduce((n, f) => n + stmt.run(f.wamid, f.errorCode, f.errorTitle, now, cid, f.row).changes, 0),
