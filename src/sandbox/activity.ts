@@ -20,6 +20,13 @@ function wamid(tag: string): string {
   return `wamid.${Buffer.from(tag).toString('base64url')}`;
 }
 
+/** Why a message fails: the `errors[0]` of its failed status webhook. */
+export interface StatusFailure {
+  code: number;
+  title: string;
+  details: string;
+}
+
 /** Schedules sent -> delivered -> read (or failed) for an accepted message. */
 export function scheduleStatuses(
   core: SandboxCore,
@@ -27,6 +34,8 @@ export function scheduleStatuses(
   msg: AcceptedMessage,
   pricingCategory: string,
   version: number,
+  /** Fail the message whatever its recipient (e.g. 131047 on a free-form message outside the window). */
+  failure?: StatusFailure,
 ): void {
   const d = core.statusDelayMs;
   const pricing = {
@@ -53,16 +62,25 @@ export function scheduleStatuses(
     core.queueStatus(n.id, o);
   };
   const withPricing = conversation ? { conversation, pricing } : { pricing };
-  if (to.endsWith(FATES.undeliverable) || to.endsWith(FATES.ecosystem)) {
-    const code = to.endsWith(FATES.undeliverable) ? 131026 : 131049;
-    const title =
-      code === 131026
-        ? 'Message undeliverable'
-        : 'This message was not delivered to maintain healthy ecosystem engagement.';
-    const details =
-      code === 131026
-        ? 'The recipient is not a WhatsApp user, uses an old client, or has not accepted the latest terms.'
-        : 'In order to maintain a healthy ecosystem engagement, the message failed to be delivered.';
+  const fate =
+    failure ??
+    (to.endsWith(FATES.undeliverable)
+      ? {
+          code: 131026,
+          title: 'Message undeliverable',
+          details:
+            'The recipient is not a WhatsApp user, uses an old client, or has not accepted the latest terms.',
+        }
+      : to.endsWith(FATES.ecosystem)
+        ? {
+            code: 131049,
+            title: 'This message was not delivered to maintain healthy ecosystem engagement.',
+            details:
+              'In order to maintain a healthy ecosystem engagement, the message failed to be delivered.',
+          }
+        : null);
+  if (fate) {
+    const { code, title, details } = fate;
     core.scheduler.after(d, () =>
       status('failed', {
         errors: [

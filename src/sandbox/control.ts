@@ -456,11 +456,14 @@ export async function controlRouter(core: SandboxCore, req: ParsedRequest): Prom
             o.expiredVersion = body.expired_version;
           if (body.approved_edit === 'stays_approved' || body.approved_edit === 'review')
             o.approvedEdit = body.approved_edit;
+          if (body.reengagement === 'error' || body.reengagement === 'failed_status')
+            o.reengagement = body.reengagement;
         }
         return {
           json: {
             expired_version: o.expiredVersion ?? 'error',
             approved_edit: o.approvedEdit ?? 'stays_approved',
+            reengagement: o.reengagement ?? 'error',
           },
         };
       }

@@ -183,6 +183,8 @@ export function wabaField(core: SandboxCore, field: string, version: string): un
       return 'INELIGIBLE';
     case 'marketing_messages_onboarding_status':
       return [...core.world.numbers.values()].some((n) => n.marketingOnboarded) ? 'ONBOARDED' : 'NOT_STARTED';
+    case 'disable_marketing_messages_on_cloud_api':
+      return [...core.world.numbers.values()].some((n) => n.marketingBlocked);
     case 'creation_time':
       return formatGraphTime(Date.UTC(2025, 0, 15, 9, 30, 0));
     case 'on_behalf_of_business_info':

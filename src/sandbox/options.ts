@@ -2,6 +2,11 @@
 export type ExpiredVersionAnswer = 'error' | 'upgrade';
 /** What editing an APPROVED template does to its status: it stays APPROVED while re-reviewed (Meta's docs), or goes back to PENDING. */
 export type ApprovedEditAnswer = 'stays_approved' | 'review';
+/**
+ * A free-form message outside the 24-hour window: Meta documents an immediate 400 #131047 ('error'); some report
+ * a 200 followed by a `failed` status webhook with 131047 ('failed_status').
+ */
+export type ReengagementAnswer = 'error' | 'failed_status';
 
 /** Options of the sandbox (CONTRACTS.md) plus a few knobs of its own. */
 export interface SandboxOptions {
@@ -49,4 +54,6 @@ export interface SandboxOptions {
   expiredVersion?: ExpiredVersionAnswer;
   /** Default 'stays_approved' (documented); 'review' sends an edited APPROVED template back to PENDING. */
   approvedEdit?: ApprovedEditAnswer;
+  /** Default 'error' (400 #131047, documented); 'failed_status' accepts, then reports a failed status with 131047. */
+  reengagement?: ReengagementAnswer;
 }

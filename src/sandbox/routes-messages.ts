@@ -326,6 +326,7 @@ export function sendMessage(
   let template: TemplateState | null = null;
   let values: string[] = [];
   let textBody: string | null = null;
+  let reengagement = false;
   if (type === 'template') {
     const tpl = body.template;
     if (!isObj(tpl)) throw missing('template is required for type template');
@@ -382,10 +383,10 @@ export function sendMessage(
     }
     const last = core.world.csw.get(`${n.id}|${who}`);
     if (last === undefined || now - last > 24 * 3_600_000) {
-      throw gerr(131047, 'Re-engagement message', {
-        details:
-          'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
-      });
+      if (core.options.reengagement !== 'failed_status')
+        throw gerr(131047, REENGAGEMENT, { details: REENGAGEMENT_DETAILS });
+      // the disputed form: accepted now, reported as failed by its status webhook
+      reengagement = true;
     }
   } else {
     throw invalidParam(
@@ -456,6 +457,7 @@ export function sendMessage(
           ? template.category.toLowerCase()
           : 'service',
       Number(ctx.version.slice(1, 3)),
+      reengagement ? { code: 131047, title: REENGAGEMENT, details: REENGAGEMENT_DETAILS } : undefined,
     );
   }
   // a BSUID send answers with the user id and no wa_id (§15.1)
@@ -469,6 +471,10 @@ export function sendMessage(
       : `{"messaging_product":"whatsapp","contacts":[${contact}],"messages":[{"id":"${id}"}]}`,
   };
 }
+
+const REENGAGEMENT = 'Re-engagement message';
+const REENGAGEMENT_DETAILS =
+  'Message failed to send because more than 24 hours have passed since the customer last replied to this number.';
 
 /** Pauses a template for low quality (template_paused scenario) and tells the app. */
 export function pauseTemplate(core: SandboxCore, t: TemplateState): void {

@@ -352,6 +352,7 @@ export function greenFacts(now: number = NOW): DoctorFacts {
     },
     store: storeFacts((db) => seedHealthy(db, now)),
     consent: { state: 'ok', value: { campaigns: [] } },
+    marketing: { state: 'ok', value: { onboardingStatus: 'NOT_STARTED', blockedOnMessages: false } },
   };
 }
 

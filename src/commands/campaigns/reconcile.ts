@@ -32,8 +32,14 @@ export async function run(id: string, deps: Deps): Promise<number> {
       failed: r.failed,
       still_unknown: r.stillUnknown,
       in_flight_of_dead_run: r.inFlightOfDeadRun,
+      failed_after_accept: r.failedAfterAccept,
     });
     return code;
+  }
+  if (r.failedAfterAccept > 0) {
+    deps.io.out(
+      `Campaign ${id}: ${r.failedAfterAccept} accepted row(s) failed afterwards (failed status webhooks); see \`wacx campaigns show ${id}\`.`,
+    );
   }
   if (r.checked === 0) {
     deps.io.out(`Campaign ${id}: no row has an unknown outcome.`);

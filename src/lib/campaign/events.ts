@@ -72,10 +72,19 @@ export interface SendEvents {
   summary(summary: Summary): void;
 }
 
+/** What a failure code adds for a campaign, beyond the API's general hint. */
+const CAMPAIGN_NOTE: Partial<Record<number, string>> = {
+  // Meta documents an immediate 400; some accounts accept the message and report a failed status instead.
+  131047:
+    'a campaign row with it was not delivered: the API may accept the message and report this failure later, by a failed status webhook (settled by `wacx campaigns reconcile`)',
+};
+
 export function meaningOfCode(code: number | null): string | null {
   if (code === null) return null;
   const info = errorCodeInfo(code);
-  return info ? `${info.title}: ${info.hint}` : null;
+  if (!info) return null;
+  const note = CAMPAIGN_NOTE[code];
+  return `${info.title}: ${info.hint}${note ? ` (${note})` : ''}`;
 }
 
 export function meaningOfSkip(reason: string): string | null {

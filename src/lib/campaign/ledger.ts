@@ -643,6 +643,24 @@ export class Ledger {
     })();
   }
 
+  /**
+   * Rows the API accepted (`sent`) that a `failed` status webhook later reported (e.g. 131047): failed, with the
+   * status's error. Returns how many changed.
+   */
+  failAccepted(
+    cid: number,
+    failed: readonly { row: number; wamid: string; errorCode: number | null; errorTitle: string | null }[],
+    now: number,
+  ): number {
+    const stmt = this.db.prepare(
+      `UPDATE campaign_rows SET state = 'failed', wamid = ?, message_status = 'failed', error_code = ?, error_title = ?,
+       reason = 'settled from status webhooks', updated_at = ? WHERE cid = ? AND row = ? AND state = 'sent'`,
+    );
+    return this.db.transaction(() =>
+      failed.reduce((n, f) => n + stmt.run(f.wamid, f.errorCode, f.errorTitle, now, cid, f.row).changes, 0),
+    )();
+  }
+
   setStatus(
     cid: number,
     status: CampaignStatus,

@@ -15,12 +15,17 @@ export interface ReconcileResult {
   sent: number;
   failed: number;
   stillUnknown: number;
+  /** Rows the API accepted that a `failed` status webhook later reported (e.g. 131047): now failed. */
+  failedAfterAccept: number;
 }
 
+const titleOf = (code: number | null) => (code !== null ? (errorCodeInfo(code)?.title ?? null) : null);
+
 /**
- * Settles rows whose outcome is unknown from the status webhooks in the store, joined by callback data: a row
- * with a `sent`/`delivered`/`read` status was accepted (→ sent); one with a `failed` status was accepted and then
- * failed (→ failed, never re-sent). Rows without any status stay unknown.
+ * Settles rows from the status webhooks in the store, joined by callback data. An unknown row with a
+ * `sent`/`delivered`/`read` status was accepted (→ sent); one with a `failed` status was accepted and then failed
+ * (→ failed, never re-sent). Rows without any status stay unknown. A row the API accepted (sent) whose message
+ * then failed (a `failed` status, e.g. 131047 outside the 24-hour window) is failed with that error.
  */
 export function reconcileUnknown(
   db: Db,
@@ -29,8 +34,9 @@ export function reconcileUnknown(
   campaignId: string,
   now: number,
 ): ReconcileResult {
+  const failedAfterAccept = failAcceptedRows(db, ledger, cid, campaignId, now);
   const unknown = ledger.rowsInState(cid, 'unknown');
-  if (unknown.length === 0) return { checked: 0, sent: 0, failed: 0, stillUnknown: 0 };
+  if (unknown.length === 0) return { checked: 0, sent: 0, failed: 0, stillUnknown: 0, failedAfterAccept };
   const wanted = new Map(unknown.map((u) => [callbackData(campaignId, u.row), u.row]));
   const statuses =
     unknown.length <= 200
@@ -53,8 +59,7 @@ export function reconcileUnknown(
     wamid: s.wamid,
     status: s.status,
     errorCode: s.status === 'failed' ? s.errorCode : null,
-    errorTitle:
-      s.status === 'failed' && s.errorCode !== null ? (errorCodeInfo(s.errorCode)?.title ?? null) : null,
+    errorTitle: s.status === 'failed' ? titleOf(s.errorCode) : null,
   }));
   ledger.settle(cid, settled, now);
   const failed = settled.filter((s) => s.state === 'failed').length;
@@ -63,5 +68,22 @@ export function reconcileUnknown(
     sent: settled.length - failed,
     failed,
     stillUnknown: unknown.length - settled.length,
+    failedAfterAccept,
   };
+}
+
+/** `sent` rows with a `failed` status webhook → failed (the first failure of each row). */
+function failAcceptedRows(db: Db, ledger: Ledger, cid: number, campaignId: string, now: number): number {
+  const failures = new Map<
+    number,
+    { row: number; wamid: string; errorCode: number | null; errorTitle: string | null }
+  >();
+  const prefix = `${campaignId}:`;
+  for (const s of statusesByCallbackPrefix(db, prefix)) {
+    if (s.status !== 'failed') continue;
+    const row = Number(s.callbackData.slice(prefix.length));
+    if (!Number.isInteger(row) || failures.has(row)) continue;
+    failures.set(row, { row, wamid: s.wamid, errorCode: s.errorCode, errorTitle: titleOf(s.errorCode) });
+  }
+  return failures.size === 0 ? 0 : ledger.failAccepted(cid, [...failures.values()], now);
 }

@@ -26,6 +26,7 @@ import type {
   DoctorFacts,
   GatherError,
   Gathered,
+  MarketingFacts,
   ProbeFacts,
   StoreFacts,
   TokenFacts,
@@ -166,6 +167,38 @@ export async function gatherConsent(
   if (input.storePath !== ':memory:' && !existsSync(input.storePath)) return ok({ campaigns: [] });
   try {
     return ok(consentFacts(await input.openStore()));
+  } catch (error) {
+    return failed(error);
+  }
+}
+
+export const MARKETING_WABA_FIELDS = [
+  'marketing_messages_onboarding_status',
+  'disable_marketing_messages_on_cloud_api',
+] as const;
+
+/**
+ * The WABA's Marketing Messages API fields, read only when the WABA itself answered (else its reason is kept).
+ * A separate request: a version or account that does not know these fields must not break the WABA checks.
+ */
+export async function gatherMarketing(
+  input: Pick<GatherInput, 'graph'>,
+  wabaId: string | null,
+  waba: Gathered<WabaFacts>,
+): Promise<Gathered<MarketingFacts>> {
+  if (waba.state === 'skipped') return waba;
+  if (waba.state === 'error' || !wabaId) return skipped('the WABA could not be read (see waba.reachable)');
+  try {
+    const node = (await (await input.graph()).waba.get(wabaId, ['id', ...MARKETING_WABA_FIELDS])) as Record<
+      string,
+      unknown
+    >;
+    const status = node.marketing_messages_onboarding_status;
+    const blocked = node.disable_marketing_messages_on_cloud_api;
+    return ok({
+      onboardingStatus: status === undefined || status === null ? null : String(status),
+      blockedOnMessages: typeof blocked === 'boolean' ? blocked : null,
+    });
   } catch (error) {
     return failed(error);
   }
@@ -401,5 +434,6 @@ export async function gatherFacts(input: GatherInput): Promise<DoctorFacts> {
     store,
     agent: await gatherAgent(input),
     consent: await gatherConsent(input),
+    marketing: await gatherMarketing(input, config.wabaId.value, api.waba),
   };
 }

@@ -122,6 +122,14 @@ export interface ConsentFacts {
   campaigns: { id: string; recipients: number }[];
 }
 
+/** The WABA's Marketing Messages API fields (meta-cloud-api.md §15.3); null when the API left a field out. */
+export interface MarketingFacts {
+  /** `marketing_messages_onboarding_status`, raw (its exact values are not documented). */
+  onboardingStatus: string | null;
+  /** `disable_marketing_messages_on_cloud_api`: MARKETING templates on /messages fail with 131063. */
+  blockedOnMessages: boolean | null;
+}
+
 /** Everything the doctor reads, gathered once (all reads, no writes), then evaluated by pure checks. */
 export interface DoctorFacts {
   /** Logical time of the run (deps.clock), ms. */
@@ -143,6 +151,8 @@ export interface DoctorFacts {
   agent?: Gathered<AgentFacts>;
   /** Marketing sends without a recorded opt-in (absent: not gathered). */
   consent?: Gathered<ConsentFacts>;
+  /** The WABA's Marketing Messages API state (absent: not gathered). */
+  marketing?: Gathered<MarketingFacts>;
 }
 
 export interface DoctorOptions {

@@ -41,6 +41,8 @@ export interface StatusRow {
   errorDetails: string | null;
   pricingCategory: string | null;
   pricingType: string | null;
+  pricingBillable: boolean | null;
+  pricingModel: string | null;
 }
 export interface OptOutRow {
   /** A recipient key: the phone (E.164 digits), else the BSUID or parent BSUID verbatim. */
@@ -417,6 +419,8 @@ function parseMessagesValue(ctx: Ctx, value: ChangeValue): ParsedEvent[] {
       errorDetails: s.errors?.error_data.details ?? null,
       pricingCategory: s.pricing.category,
       pricingType: s.pricing.type,
+      pricingBillable: s.pricing.billable,
+      pricingModel: s.pricing.pricing_model,
     };
     const key = `messages/status/${pn}/${row.wamid}/${row.status}/${row.timestamp}/${row.errorCode ?? ''}`;
     const summary = `status ${row.status} ${row.wamid}${row.recipientId ? ` to ${row.recipientId}` : ''}${

@@ -32,6 +32,8 @@ const integer = tolerant(
   ]),
   null,
 );
+/** A boolean, or the strings "true" / "false". */
+const flag = tolerant(z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]), null);
 /** Unix seconds (see parseUnixSeconds). */
 const time = z.unknown().optional().transform(parseUnixSeconds);
 /** A list; anything else reads as empty. */
@@ -105,7 +107,8 @@ export const Status = z.object({
   contacts: list,
   biz_opaque_callback_data: text,
   errors: FirstError,
-  pricing: part({ category: text, type: text }),
+  // Values outside Meta's documented ones (PMP, CBP, regular, marketing_lite, …) are kept as they come.
+  pricing: part({ billable: flag, pricing_model: text, category: text, type: text }),
 });
 export const Message = z.looseObject({ ...messageFields, from_user_id: text, from_parent_user_id: text });
 

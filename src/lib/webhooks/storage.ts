@@ -152,8 +152,8 @@ class Statements {
     this.insertStatus = db.prepare(
       `INSERT INTO message_statuses (event_id, phone_number_id, wamid, status, timestamp, recipient_id, callback_data,
          error_code, error_title, error_details, pricing_category, pricing_type, recipient_user_id,
-         recipient_parent_user_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         recipient_parent_user_id, pricing_billable, pricing_model)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.callbackForWamid = db.prepare(
       'SELECT callback_data FROM message_statuses WHERE wamid = ? AND callback_data IS NOT NULL LIMIT 1',
@@ -457,6 +457,8 @@ function writeDetail(
         r.pricingType,
         r.recipientUserId,
         r.recipientParentUserId,
+        r.pricingBillable === null ? null : Number(r.pricingBillable),
+        r.pricingModel,
       );
       return;
     }

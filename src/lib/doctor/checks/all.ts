@@ -1,6 +1,7 @@
 import type { CheckDefinition, CheckResult, DoctorFacts, DoctorOptions } from '../types.js';
 import { CHECK_GROUPS } from '../types.js';
 import { CONSENT_CHECKS } from './consent.js';
+import { MARKETING_CHECKS } from './marketing.js';
 import { NUMBER_CHECKS } from './number.js';
 import { SETUP_CHECKS } from './setup.js';
 import { STANDBY_CHECKS } from './standby.js';
@@ -15,6 +16,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   ...TOKEN_CHECKS,
   ...WABA_CHECKS,
   ...STANDBY_CHECKS,
+  ...MARKETING_CHECKS,
   ...NUMBER_CHECKS,
   ...SYNC_CHECKS,
   ...CONSENT_CHECKS,

@@ -341,4 +341,13 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
       UPDATE identities SET phoneless_at = last_seen_at WHERE phone IS NULL;
     `,
   },
+  {
+    id: 115,
+    name: 'the whole pricing object of status webhooks: billable and pricing_model beside category and type',
+    // billable: 1 / 0, null when absent; pricing_model as sent (PMP, CBP or a value not known yet).
+    up: `
+      ALTER TABLE message_statuses ADD COLUMN pricing_billable INTEGER;
+      ALTER TABLE message_statuses ADD COLUMN pricing_model TEXT;
+    `,
+  },
 ];
