@@ -6,45 +6,24 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/sqlite.js';
-import { ingestPayload } from '../../src/lib/webhooks/storage.js';
-import { SEED } from '../../src/sandbox/seed.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/lib/store/sqlite.js';
 import { runCli } from '../helpers/cli.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import type { TestSandbox } from '../helpers/sandbox.js';
 import { createAuthTemplate, graph } from '../sandbox/util.js';
-import { ledgerRows, orderSendArgs, phone } from './helpers.js';
+import { ledgerRows, orderSendArgs, phone, sandboxIntoStore } from './helpers.js';
 
-const COEX = SEED.phoneNumbers.coex.id;
-let sink: Store | undefined;
+const sandbox = sandboxIntoStore('bsuid');
 let sb: TestSandbox;
 let dbPath = '';
+let sink: Store | undefined;
 let k = 0;
-
-beforeAll(async () => {
-  sb = await startTestSandbox({
-    statusDelayMs: 5,
-    webhookSink: async (raw, headers) => {
-      if (sink) {
-        ingestPayload(sink.db, raw, {
-          signature: headers['x-hub-signature-256'] ?? null,
-          appSecret: SEED.app.secret,
-        });
-      }
-      return 200;
-    },
-  });
+beforeAll(() => {
+  sb = sandbox.sb;
 });
-afterAll(async () => {
-  sink?.close();
-  await sb?.close();
-});
-beforeEach(async () => {
-  await sb.control('reset', {});
-  await sb.control(`numbers/${COEX}`, { mps: 1000, pair_limit: false });
-  sink?.close();
-  dbPath = join(sb.home, `bsuid-${++k}.db`);
-  sink = Store.open(dbPath);
+beforeEach(() => {
+  ({ dbPath, sink } = sandbox);
+  k++;
 });
 
 const cli = (args: string[]) => runCli(args, { env: sb.env({ WACX_DB: dbPath }) });

@@ -1,43 +1,32 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/sqlite.js';
-import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/lib/store/sqlite.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { clockWithHook, countBy, ledgerRows, orderSendArgs, phone, writeOrdersCsv } from './helpers.js';
+import type { TestSandbox } from '../helpers/sandbox.js';
+import {
+  clockWithHook,
+  countBy,
+  ledgerRows,
+  orderSendArgs,
+  phone,
+  sandboxIntoStore,
+  writeOrdersCsv,
+} from './helpers.js';
 
-/** Webhooks of the sandbox are ingested into the database of the current test (like `wacx webhooks serve`). */
-let sink: Store | undefined;
+const COEX = SEED.phoneNumbers.coex.id;
+const sandbox = sandboxIntoStore('features');
 let sb: TestSandbox;
 let dbPath = '';
+let sink: Store | undefined;
 let k = 0;
-const COEX = SEED.phoneNumbers.coex.id;
-
-beforeAll(async () => {
-  sb = await startTestSandbox({
-    statusDelayMs: 5,
-    webhookSink: async (raw, headers) => {
-      if (!sink) return 200;
-      ingestPayload(sink.db, raw, {
-        signature: headers['x-hub-signature-256'] ?? null,
-        appSecret: SEED.app.secret,
-      });
-      return 200;
-    },
-  });
+beforeAll(() => {
+  sb = sandbox.sb;
 });
-afterAll(async () => {
-  sink?.close();
-  await sb?.close();
-});
-beforeEach(async () => {
-  await sb.control('reset', {});
-  await sb.control(`numbers/${COEX}`, { mps: 1000, pair_limit: false });
-  sink?.close();
-  dbPath = join(sb.home, `features-${++k}.db`);
-  sink = Store.open(dbPath);
+beforeEach(() => {
+  ({ dbPath, sink } = sandbox);
+  k++;
 });
 
 /** spring_sale: name → {{1}}, code → {{2}}, slug → its URL button's parameter. */

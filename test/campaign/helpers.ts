@@ -3,9 +3,13 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Ledger } from '../../src/lib/campaign/ledger.js';
 import { type Clock, systemClock } from '../../src/lib/clock.js';
 import { Store } from '../../src/lib/store/sqlite.js';
+import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { SEED } from '../../src/sandbox/seed.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 /** A valid, distinct German mobile number per index (E.164 digits). */
 export function phone(i: number): string {
@@ -198,4 +202,47 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+export interface SandboxIntoStore {
+  sb: TestSandbox;
+  /** The current test's database: the sandbox's webhooks are ingested into it (like `wacx webhooks serve`). */
+  dbPath: string;
+  sink: Store | undefined;
+}
+
+/**
+ * Registers the hooks of a campaign test file: one sandbox for the file (statuses every 5 ms), reset before each
+ * test with the coexistence number at 1,000 msg/s and no pair limit, and a fresh database per test into which the
+ * sandbox's webhooks are ingested. Read the fields inside tests or hooks registered after this call.
+ */
+export function sandboxIntoStore(prefix: string): SandboxIntoStore {
+  const ctx = { sink: undefined, dbPath: '' } as SandboxIntoStore;
+  let k = 0;
+  beforeAll(async () => {
+    ctx.sb = await startTestSandbox({
+      statusDelayMs: 5,
+      webhookSink: async (raw, headers) => {
+        if (ctx.sink) {
+          ingestPayload(ctx.sink.db, raw, {
+            signature: headers['x-hub-signature-256'] ?? null,
+            appSecret: SEED.app.secret,
+          });
+        }
+        return 200;
+      },
+    });
+  });
+  afterAll(async () => {
+    ctx.sink?.close();
+    await ctx.sb?.close();
+  });
+  beforeEach(async () => {
+    await ctx.sb.control('reset', {});
+    await ctx.sb.control(`numbers/${SEED.phoneNumbers.coex.id}`, { mps: 1000, pair_limit: false });
+    ctx.sink?.close();
+    ctx.dbPath = join(ctx.sb.home, `${prefix}-${++k}.db`);
+    ctx.sink = Store.open(ctx.dbPath);
+  });
+  return ctx;
 }
