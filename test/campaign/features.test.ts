@@ -11,6 +11,7 @@ import {
   ledgerRows,
   orderSendArgs,
   phone,
+  saleSendArgs,
   sandboxIntoStore,
   writeOrdersCsv,
 } from './helpers.js';
@@ -29,24 +30,7 @@ beforeEach(() => {
   k++;
 });
 
-/** spring_sale: name → {{1}}, code → {{2}}, slug → its URL button's parameter. */
-const saleArgs = (csv: string) => [
-  'send',
-  '--csv',
-  csv,
-  '--template',
-  'spring_sale',
-  '--language',
-  'en_US',
-  '--map',
-  'name=1',
-  '--map',
-  'code=2',
-  '--map',
-  'slug=button.1',
-  '--rate',
-  '20',
-];
+const saleArgs = (csv: string) => saleSendArgs(csv, '--rate', '20');
 const orderArgs = (csv: string, extra: string[] = []) => [
   ...orderSendArgs(csv),
   '--rate',

@@ -59,6 +59,26 @@ export function orderSendArgs(csv: string, ...extra: string[]): string[] {
   ];
 }
 
+/** `wacx send` of spring_sale (name → {{1}}, code → {{2}}, slug → its URL button's parameter) from `csv`, then `extra`. */
+export function saleSendArgs(csv: string, ...extra: string[]): string[] {
+  return [
+    'send',
+    '--csv',
+    csv,
+    '--template',
+    'spring_sale',
+    '--language',
+    'en_US',
+    '--map',
+    'name=1',
+    '--map',
+    'code=2',
+    '--map',
+    'slug=button.1',
+    ...extra,
+  ];
+}
+
 /** An in-memory store with one order_update campaign (no rows yet) in its ledger. */
 export function memoryCampaign(now: number): { store: Store; ledger: Ledger; cid: number } {
   const store = Store.open(':memory:');

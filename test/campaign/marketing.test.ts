@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SEED } from '../../src/sandbox/seed.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { countBy, ledgerRows, orderSendArgs, phone, writeOrdersCsv } from './helpers.js';
+import { countBy, ledgerRows, orderSendArgs, phone, saleSendArgs, writeOrdersCsv } from './helpers.js';
 
 const COEX = SEED.phoneNumbers.coex.id;
 let sb: TestSandbox;
@@ -42,25 +42,7 @@ function saleArgs(n: number, ...extra: string[]): string[] {
   for (let i = 0; i < n; i++) lines.push(`+${phone(i)},Name ${i},C${i},s${i}`);
   const csv = join(sb.home, `sale-${k}.csv`);
   writeFileSync(csv, `${lines.join('\n')}\n`);
-  return [
-    'send',
-    '--csv',
-    csv,
-    '--template',
-    'spring_sale',
-    '--language',
-    'en_US',
-    '--map',
-    'name=1',
-    '--map',
-    'code=2',
-    '--map',
-    'slug=button.1',
-    '--rate',
-    '200',
-    '--force',
-    ...extra,
-  ];
+  return saleSendArgs(csv, '--rate', '200', '--force', ...extra);
 }
 
 describe('--api', () => {

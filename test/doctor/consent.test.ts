@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsentRegister } from '../../src/lib/consent/register.js';
 import { Store } from '../../src/lib/store/sqlite.js';
 import { SEED } from '../../src/sandbox/seed.js';
-import { phone } from '../campaign/helpers.js';
+import { phone, saleSendArgs } from '../campaign/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
@@ -27,22 +27,7 @@ describe('doctor: marketing sends without a recorded opt-in', () => {
     const r = await runCli(['doctor', '--json'], { env: env() });
     return (JSON.parse(r.stdout) as Check[]).find((c) => c.id === 'sync.consent')!;
   };
-  const sale = (csv: string, ...extra: string[]) => [
-    'send',
-    '--csv',
-    csv,
-    '--template',
-    'spring_sale',
-    '--language',
-    'en_US',
-    '--map',
-    'name=1',
-    '--map',
-    'code=2',
-    '--map',
-    'slug=button.1',
-    ...extra,
-  ];
+  const sale = saleSendArgs;
 
   beforeAll(async () => {
     sb = await startTestSandbox();
