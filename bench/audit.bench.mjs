@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { BIN, fmt, peakOf, ROOT, tempDir } from './send-common.mjs';
 
 const SIZES = (process.env.BENCH_RECORDS ?? '300000,1000000').split(',').map(Number);
-const { Store } = await import(pathToFileURL(join(ROOT, 'dist/lib/store/sqlite.js')).href);
+const { Store } = await import(pathToFileURL(join(ROOT, 'dist/lib/store/store.js')).href);
 const { AuditJournal } = await import(pathToFileURL(join(ROOT, 'dist/lib/audit/journal.js')).href);
 
 /** Runs the built CLI; wall time and peak RSS (sampled VmHWM, a high-water mark). */

@@ -9,7 +9,7 @@ import type { KeychainProbe, SecretBackend } from '../lib/config/secrets.js';
 import type { Graph } from '../lib/graph/graph.js';
 import { Io, type IoStreams } from '../lib/io/io.js';
 import { inquirerPrompter, type Prompter } from '../lib/io/prompter.js';
-import type { Store } from '../lib/store/sqlite.js';
+import type { Store } from '../lib/store/store.js';
 import { VERSION } from '../lib/version.js';
 import type { InProcessSandbox, WebhookSink } from '../sandbox/in-process.js';
 
@@ -301,7 +301,7 @@ export class Deps {
 
   async store(): Promise<Store> {
     if (!this.storeInstance) {
-      const { Store } = await import('../lib/store/sqlite.js');
+      const { Store } = await import('../lib/store/store.js');
       this.storeInstance = Store.open(this.storePath(), { origin: this.env.WACX_DB ? 'WACX_DB' : undefined });
       this.onCleanup(() => this.storeInstance?.close());
     }

@@ -5,7 +5,7 @@ import { phoneNumberIdOption, positiveNumber, wabaIdOption } from '../cli/flags.
 import type { Plan } from '../lib/campaign/prepare.js';
 import type { SendApi } from '../lib/campaign/types.js';
 import { UsageError } from '../lib/errors.js';
-import type { Store } from '../lib/store/sqlite.js';
+import type { Store } from '../lib/store/store.js';
 
 export interface SendOptions {
   csv: string;

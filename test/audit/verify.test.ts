@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { recordHash, sha256 } from '../../src/lib/audit/chain.js';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 
 /** A store with `n` records: sends to distinct recipients, one a second. */
 function journal(n = 10): { store: Store; j: AuditJournal } {

@@ -7,7 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/lib/store/sqlite.js';
+import type { Store } from '../../src/lib/store/store.js';
 import { runCli } from '../helpers/cli.js';
 import type { TestSandbox } from '../helpers/sandbox.js';
 import { createAuthTemplate, graph } from '../sandbox/util.js';

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Ledger } from '../../src/lib/campaign/ledger.js';
 import { type Clock, systemClock } from '../../src/lib/clock.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';

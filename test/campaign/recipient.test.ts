@@ -15,7 +15,7 @@ import {
 import { checkRecord, findRecipientColumns, ingest, type RowShape } from '../../src/lib/campaign/rows.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { UsageError } from '../../src/lib/errors.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { memoryCampaign } from './helpers.js';
 

@@ -7,7 +7,7 @@ import { type ReadTask, runRead } from '../../src/lib/campaign/reader.js';
 import { NO_LINKS } from '../../src/lib/campaign/recipient.js';
 import { startWriter } from '../../src/lib/campaign/writer.js';
 import { startCheckpointer } from '../../src/lib/store/checkpointer.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { workerFile } from '../../src/lib/worker-file.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
@@ -75,7 +75,7 @@ describe('worker threads', () => {
     const csv = writeOrdersCsv(dir, 30, 'read.csv', '+49151,Bad,A-9\n');
     const task: ReadTask = {
       kind: 'problems',
-      dbPath: '',
+      store: null,
       cid: 0,
       path: csv,
       shape: {
@@ -105,17 +105,17 @@ describe('worker threads', () => {
     const path = join(dir, 'w.db');
     const store = Store.open(path);
     try {
-      const stop = await startCheckpointer(store.db, path, { threads: true, everyMs: 20 });
+      const stop = await startCheckpointer(store.db, { threads: true, everyMs: 20 });
       expect(stop.threadId).toBeGreaterThan(0);
       await stop();
-      const none = await startCheckpointer(store.db, path, { threads: false });
+      const none = await startCheckpointer(store.db, { threads: false });
       expect(none.threadId).toBeNull();
       await none();
       const cid = 1;
-      const writer = startWriter(path, cid, { threads: true });
+      const writer = startWriter(store.location, cid, { threads: true });
       expect(writer?.threadId).toBeGreaterThan(0);
       await writer?.close();
-      expect(startWriter(path, cid, { threads: false })).toBeNull();
+      expect(startWriter(store.location, cid, { threads: false })).toBeNull();
     } finally {
       store.close();
     }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
 import { ConsentRegister, stateAfter } from '../../src/lib/consent/register.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 
 const BSUID = 'DE.13491208655302741918';

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { echo, envelope, inboundText, PN, statusPayload } from '../webhooks/fixtures.js';
 

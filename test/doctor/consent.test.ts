@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsentRegister } from '../../src/lib/consent/register.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { SEED } from '../../src/sandbox/seed.js';
 import { phone, saleSendArgs } from '../campaign/helpers.js';
 import { runCli } from '../helpers/cli.js';

@@ -9,7 +9,7 @@ import {
   type StoreFacts,
 } from '../../src/lib/doctor/run.js';
 import { historyStatus } from '../../src/lib/history/queries.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { syncHealth } from '../../src/lib/webhooks/queries.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 const dir = mkdtempSync(join(tmpdir(), 'wacx-concurrency-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const storeModule = pathToFileURL(resolve('dist/lib/store/sqlite.js')).href;
+const storeModule = pathToFileURL(resolve('dist/lib/store/store.js')).href;
 // Waits for a shared start time, then opens (creates and migrates) the database and reports what it applied.
 const SCRIPT = `
 const [path, startAt] = process.argv.slice(1);

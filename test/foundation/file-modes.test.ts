@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { optedOutRecipients } from '../../src/lib/webhooks/queries.js';
 import { runCli } from '../helpers/cli.js';
 import { freePort, retryUntil } from '../helpers/net.js';

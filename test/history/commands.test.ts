@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { APP_SECRET, contactSync, historyChunk, historyDeclined, PN, sign } from '../webhooks/fixtures.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { historyStatus, missingChunkOrders } from '../../src/lib/history/queries.js';
 import { statusJson, statusLines, statusSummary } from '../../src/lib/history/status.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { syncHealth } from '../../src/lib/webhooks/queries.js';
 import { accountUpdate, contact, echo, historyChunk, ingest, NOW, PN, WABA } from '../doctor/fixtures.js';
 import { runCli, tempHome } from '../helpers/cli.js';

@@ -4,7 +4,7 @@ import { Graph } from '../../src/lib/graph/graph.js';
 import { parseGraphTime } from '../../src/lib/graph/time.js';
 import { historyStatus } from '../../src/lib/history/queries.js';
 import { listSyncRequests, requestSync, SyncRefusedError } from '../../src/lib/history/sync-requests.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { type FakeGraph, graphTime, startFakeGraph } from './fake-graph.js';
 
 const HOUR = 3_600_000;

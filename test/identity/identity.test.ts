@@ -5,7 +5,7 @@ import { BSUID_PATTERN, isBsuid, isParentBsuid } from '../../src/lib/identity/bs
 import { keysOfPerson, knownIdentityForPhone, peopleCounts } from '../../src/lib/identity/index.js';
 import { personKey, phoneKey } from '../../src/lib/identity/keys.js';
 import { MIGRATIONS } from '../../src/lib/store/migrations.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { optedOutRecipients } from '../../src/lib/webhooks/queries.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { startWebhookServer } from '../../src/lib/webhooks/server.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';
@@ -529,7 +529,7 @@ describe('wacx onboard end to end (sandbox)', () => {
     // the contact sync was already requested for this onboarding (e.g. by `wacx history sync`), same store
     const { requestSync } = await import('../../src/lib/history/sync-requests.js');
     const { Graph } = await import('../../src/lib/graph/graph.js');
-    const { Store } = await import('../../src/lib/store/sqlite.js');
+    const { Store } = await import('../../src/lib/store/store.js');
     const store = Store.open(dbPath);
     const graph = Graph.create({ baseUrl: sb.url, token: sb.seed.token });
     // made at the sandbox's time (its clock ran ahead a little with the signup)

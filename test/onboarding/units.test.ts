@@ -21,7 +21,7 @@ import {
   startCallbackServer,
   webhookFieldsFix,
 } from '../../src/lib/onboarding/run.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

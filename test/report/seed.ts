@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { runCli } from '../helpers/cli.js';
 import { contactSync, envelope, inboundText, PN, statusPayload } from '../webhooks/fixtures.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
 import { CONTENT } from '../../src/lib/retention/prune.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { echo, historyChunk, inboundText } from '../webhooks/fixtures.js';
 

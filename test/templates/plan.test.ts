@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MessageTemplate } from '../../src/lib/graph/types.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { canonicalize, diffDefinitions } from '../../src/lib/templates/canonical.js';
 import { parseTemplateText, stringifyTemplate } from '../../src/lib/templates/files.js';
 import { DAY_MS, HOUR_MS, TemplateHistory } from '../../src/lib/templates/history.js';

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { optedOutRecipients } from '../../src/lib/webhooks/queries.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { freePort, retryUntil } from '../helpers/net.js';

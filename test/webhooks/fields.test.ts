@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { optOutKeyword } from '../../src/lib/webhooks/opt-out.js';
 import { optedOutRecipients, statusesByCallbackPrefix, syncHealth } from '../../src/lib/webhooks/queries.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';

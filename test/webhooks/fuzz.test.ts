@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mutate, rng } from '../../bench/fixtures/webhook-mutators.mjs';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import {
   APP_SECRET,

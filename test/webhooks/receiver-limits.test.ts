@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { byteSize } from '../../src/cli/flags.js';
 import { MIGRATIONS } from '../../src/lib/store/migrations.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
 import { ingestPayload, MAX_BODY_BYTES, REJECTION_LOG_ROWS } from '../../src/lib/webhooks/storage.js';
 import { runCli, tempHome } from '../helpers/cli.js';

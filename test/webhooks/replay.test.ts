@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { syncHealth } from '../../src/lib/webhooks/queries.js';
 import { verifySignature } from '../../src/lib/webhooks/signature.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { relayedCallback } from '../../src/lib/onboarding/relay.js';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
 import { MAX_BODY_BYTES, type StoredEvent } from '../../src/lib/webhooks/storage.js';
 import { runCli, tempHome } from '../helpers/cli.js';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/sqlite.js';
+import { Store } from '../../src/lib/store/store.js';
 import { MAX_ITEMS_PER_ARRAY, parsePayload } from '../../src/lib/webhooks/parse.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { runCli, tempHome } from '../helpers/cli.js';

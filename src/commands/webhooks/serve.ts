@@ -263,7 +263,7 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   // Every commit is fsync'ed (synchronous = FULL) and groups the requests that arrived together; the WAL
   // checkpoints (copying pages into the database file, and its fsync) run in a worker thread, not inside a commit
   // that requests wait for.
-  const stopCheckpointer = await startCheckpointer(store.db, store.path);
+  const stopCheckpointer = await startCheckpointer(store.db);
   let server: Awaited<ReturnType<typeof startWebhookServer>>;
   try {
     server = await startWebhookServer({

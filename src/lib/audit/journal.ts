@@ -3,7 +3,7 @@
  * record commit together) and reading in order. Several processes may append to one store: the head is read
  * inside the write transaction, which SQLite serialises.
  */
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { type AuditRecord, ChainChecker, GENESIS, type Problem, recordHash, sha256 } from './chain.js';
 
 export const AUDIT_KINDS = [

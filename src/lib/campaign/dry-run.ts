@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from '../store/sqlite.js';
+import { Store } from '../store/store.js';
 import { Ledger } from './ledger.js';
 import { storeOptOuts } from './opt-outs.js';
 import { buildSummary, dryRunExitCode, invalidRows, writeRunReport } from './outcome.js';
@@ -49,7 +49,7 @@ export async function dryRun(plan: Plan, env: RunEnv, onRows?: DryRunRows): Prom
     await runRead(
       {
         kind: 'ingest',
-        dbPath,
+        store: { backend: 'sqlite', path: dbPath },
         cid: campaign.cid,
         path: plan.csvPath,
         shape: plan.shape,

@@ -1,8 +1,8 @@
-import type { Statement } from 'better-sqlite3';
 import { sha256 } from '../audit/chain.js';
 import { type AuditEntry, AuditJournal } from '../audit/journal.js';
 import type { MessageTemplate } from '../graph/types.js';
-import type { Db } from '../store/sqlite.js';
+import type { Statement } from '../store/database.js';
+import type { Db } from '../store/store.js';
 import {
   type CampaignOptions,
   ROW_STATES,

@@ -1,6 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { isBsuid } from '../identity/bsuid.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { optedOutRecipients } from '../webhooks/queries.js';
 import { isBlankRecord, readCsv } from './csv.js';
 import { unreadable } from './files.js';

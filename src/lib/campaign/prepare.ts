@@ -4,7 +4,7 @@ import { ConfigError, UsageError, WacxError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
 import type { MessageTemplate } from '../graph/types.js';
 import { versionMajor } from '../graph/versions.js';
-import type { Store } from '../store/sqlite.js';
+import type { Store } from '../store/store.js';
 import { checkReadable, checkReportPath } from './files.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
 import { storeIdentityLinks } from './identities.js';
@@ -414,7 +414,7 @@ async function strictCheck(
   const r = await runRead(
     {
       kind: 'problems',
-      dbPath: '',
+      store: null,
       cid: 0,
       path,
       shape,
@@ -477,7 +477,7 @@ async function refuseBsuidSends(
   const r = await runRead(
     {
       kind: 'bsuids',
-      dbPath: '',
+      store: null,
       cid: 0,
       path: csv.path,
       shape: csv.shape,

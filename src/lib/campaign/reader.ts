@@ -1,6 +1,7 @@
 import { marketingMessageBody, templateMessageBody } from '../graph/resources/messages.js';
 import { startNamedWorker } from '../heap.js';
-import { Store } from '../store/sqlite.js';
+import type { StoreLocation } from '../store/location.js';
+import { Store } from '../store/store.js';
 import { type IngestRow, Ledger } from './ledger.js';
 import { renderComponents } from './mapping.js';
 import { type IdentityLinks, linkIndex, recipientKind, sendAddress } from './recipient.js';
@@ -18,7 +19,8 @@ import type { SendEndpoint } from './types.js';
 export interface ReadTask {
   /** ingest into the ledger; or find the invalid rows (`problems`), or the rows that would go to a BSUID (`bsuids`). */
   kind: 'ingest' | 'problems' | 'bsuids';
-  dbPath: string;
+  /** The ledger's store (ingest only). */
+  store: StoreLocation | null;
   cid: number;
   path: string;
   shape: RowShape;
@@ -127,7 +129,8 @@ export async function executeRead(
     await post({ type: 'done', aborted: false });
     return;
   }
-  const store = Store.open(task.dbPath, { migrations: [] });
+  if (!task.store) throw new Error('An ingest task needs the ledger store.');
+  const store = Store.open(task.store, { migrations: [] });
   try {
     // reading can always start again from the stored offset: no fsync per batch needed here
     store.db.pragma('synchronous = NORMAL');

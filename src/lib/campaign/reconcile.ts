@@ -1,5 +1,5 @@
 import { errorCodeInfo } from '../graph/error-codes.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { statusesByCallbackPrefix } from '../webhooks/queries.js';
 import type { Ledger } from './ledger.js';
 

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Graph } from '../graph/graph.js';
 import { type StopCheckpointer, startCheckpointer } from '../store/checkpointer.js';
-import type { Store } from '../store/sqlite.js';
+import { locationOf, type Store } from '../store/store.js';
 import { syncHealth } from '../webhooks/queries.js';
 import { Engine, type EngineOutcome, type EngineResult } from './engine.js';
 import type { SendEvents, Snapshot } from './events.js';
@@ -154,8 +154,8 @@ async function startThreads({ ledger, store, campaign }: Leased, threads: boolea
     await stopCheckpointer?.();
   };
   try {
-    stopCheckpointer = await startCheckpointer(store.db, store.path, { threads });
-    committer = startWriter(store.path, campaign.cid, { threads });
+    stopCheckpointer = await startCheckpointer(store.db, { threads });
+    committer = startWriter(locationOf(store.db), campaign.cid, { threads });
   } catch (error) {
     await stop();
     throw error;
@@ -233,7 +233,7 @@ async function send(
         : runRead(
             {
               kind: 'ingest',
-              dbPath: store.path,
+              store: store.location,
               cid,
               path: campaign.csvPath,
               shape: plan.shape,
@@ -253,7 +253,8 @@ async function send(
                 engine.notify();
               },
             },
-            { threads: env.threads, signal: stopIngest.signal },
+            // libpq runs on the main thread only (see store/postgres.ts)
+            { threads: env.threads && store.backend === 'sqlite', signal: stopIngest.signal },
           ).then(
             (r) => {
               bsuidOnly.report(events);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
-import type { Store } from '../store/sqlite.js';
+import type { Store } from '../store/store.js';
 import { meaningOfCode, meaningOfSkip } from './events.js';
 import { LEASE_STALE_MS } from './lease.js';
 import { type Campaign, type Counts, Ledger } from './ledger.js';

@@ -1,4 +1,5 @@
 import { startNamedWorker } from '../heap.js';
+import type { StoreLocation } from '../store/location.js';
 import type { CommitBatch } from './ledger.js';
 
 /** Writes group commits. `commit` resolves true, or false when the campaign's lease was lost. */
@@ -15,10 +16,15 @@ export interface Committer {
  * `threads` (or for an in-memory database, which another thread cannot open): the loop then commits synchronously
  * itself. With `threads`, a missing compiled worker is an error.
  */
-export function startWriter(dbPath: string, cid: number, options: { threads: boolean }): Committer | null {
-  if (!options.threads || dbPath === ':memory:') return null;
+export function startWriter(
+  location: StoreLocation | null,
+  cid: number,
+  options: { threads: boolean },
+): Committer | null {
+  // libpq runs on the main thread only (see store/postgres.ts)
+  if (!options.threads || location?.backend !== 'sqlite') return null;
   const worker = startNamedWorker(import.meta.url, 'writer', {
-    workerData: { dbPath, cid },
+    workerData: { location, cid },
     resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
   });
   const waiting = new Map<number, { resolve: (ok: boolean) => void; reject: (e: Error) => void }>();

@@ -4,13 +4,14 @@
  * that the batch is committed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import type { StoreLocation } from '../store/location.js';
+import { openDatabase } from '../store/store.js';
 import { type CommitBatch, Ledger } from './ledger.js';
 
 const port = parentPort;
 if (port) {
-  const { dbPath, cid } = workerData as { dbPath: string; cid: number };
-  const db = new Database(dbPath);
+  const { location, cid } = workerData as { location: StoreLocation; cid: number };
+  const db = openDatabase(location);
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = FULL');
   // It updates rows in ledger order: a small page cache is enough. SQLite's default 2 MB one, refilled as the other

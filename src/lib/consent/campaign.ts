@@ -5,7 +5,7 @@
  */
 import { storeIdentityLinks } from '../campaign/identities.js';
 import type { CampaignConsent, ConsentReader } from '../campaign/types.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { type ConsentChange, ConsentRegister, scopeForCategory } from './register.js';
 
 /**

@@ -5,7 +5,7 @@
  * scope or for `all`; authentication templates count as utility.
  */
 import { AuditJournal } from '../audit/journal.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 
 export const CONSENT_SCOPES = ['marketing', 'utility', 'all'] as const;
 export type ConsentScope = (typeof CONSENT_SCOPES)[number];

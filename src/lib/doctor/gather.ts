@@ -15,7 +15,7 @@ import {
 } from '../graph/types.js';
 import { parseBusinessUseCaseUsage } from '../graph/usage.js';
 import { historyStatus } from '../history/queries.js';
-import { type Db, Store } from '../store/sqlite.js';
+import { type Db, Store } from '../store/store.js';
 import { type HealthScope, syncHealth } from '../webhooks/queries.js';
 import { consentFacts } from './checks/consent.js';
 import { agentFacts } from './checks/standby.js';

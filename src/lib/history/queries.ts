@@ -1,5 +1,5 @@
 import { type PeopleCounts, peopleCounts } from '../identity/queries.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { SYNC_WINDOW_MS, type SyncKind } from './sync-requests.js';
 
 /**

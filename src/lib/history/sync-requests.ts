@@ -4,7 +4,7 @@ import { GraphApiError } from '../graph/errors.js';
 import type { Graph } from '../graph/graph.js';
 import { parseGraphTime } from '../graph/time.js';
 import { formatDuration } from '../io/format.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 
 /**
  * The coexistence syncs, `POST /{phone-number-id}/smb_app_data` (meta-cloud-api.md §1.6): once per sync type,

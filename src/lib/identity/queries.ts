@@ -1,4 +1,4 @@
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 
 /** Readers of the people in the store (see ./store.ts). Safe on a store without those tables: they read as empty. */
 

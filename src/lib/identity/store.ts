@@ -1,4 +1,4 @@
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import type { Sighting } from './sighting.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { CancelledError, WacxError } from '../errors.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 
 /** A webhook event stored by `wacx webhooks serve` (or `webhooks ingest`) in this profile's store. */
 export interface SeenDelivery {

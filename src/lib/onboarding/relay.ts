@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { CancelledError, WacxError } from '../errors.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { type SessionInfo, sessionDetail, sessionFromDetail } from './session.js';
 import { sessionOfQuery } from './signup.js';
 

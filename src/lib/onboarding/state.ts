@@ -1,5 +1,5 @@
 import { ONBOARDING_MIGRATIONS } from '../store/schema/onboarding.js';
-import type { Db, Store } from '../store/sqlite.js';
+import type { Db, Store } from '../store/store.js';
 
 /** The steps of `wacx onboard`, in order (stable ids: they appear in --json and in the store). */
 export const STEPS = [

@@ -5,7 +5,7 @@
  * estimate for the same rows at the campaign's start, and why the two differ.
  */
 import type { RowDelivery as SentRow } from '../campaign/stored-campaigns.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import type { PricingCategory } from './categories.js';
 import { pricingCategory } from './categories.js';
 import { type Estimate, type EstimateLine, estimateCost, type Outcome, Tally } from './estimate.js';

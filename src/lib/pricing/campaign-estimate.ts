@@ -5,7 +5,7 @@
  */
 import { UsageError, WacxError } from '../errors.js';
 import type { Graph } from '../graph/graph.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { findTemplateByName } from '../templates/lookup.js';
 import { pricingCategory } from './categories.js';
 import { type Estimate, type EstimateRecipient, estimateCost, UnsupportedDateError } from './estimate.js';

@@ -3,7 +3,7 @@
  * volume per market. A store without the webhook tables (nothing received yet) gives no windows and no volume,
  * and the estimate says where its windows came from.
  */
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import type { PricingCategory } from './categories.js';
 import { pricingCategory, TIERED } from './categories.js';
 import { CountryOf } from './estimate.js';

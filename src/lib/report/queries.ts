@@ -1,4 +1,4 @@
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { DAY_MS } from './period.js';
 
 /**

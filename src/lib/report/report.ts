@@ -1,6 +1,6 @@
 import { DEFAULT_DOCTOR_OPTIONS } from '../doctor/types.js';
 import { errorCodeInfo } from '../graph/error-codes.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { DAY_MS, dayOf, type Period } from './period.js';
 import {
   activityFacts,

@@ -4,7 +4,7 @@
  * Audit records keep their hashes: the chain verifies after pruning and lists pruned records as pruned.
  */
 import { AuditJournal } from '../audit/journal.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 
 interface ContentColumns {
   table: string;

@@ -1,5 +1,5 @@
 import { startNamedWorker } from '../heap.js';
-import type { Db } from './sqlite.js';
+import { type Db, locationOf } from './store.js';
 
 export interface CheckpointerOptions {
   /** Checkpoints in a worker thread (a missing compiled worker is then an error); false: SQLite's own, in COMMITs. */
@@ -19,13 +19,14 @@ export type StopCheckpointer = (() => Promise<void>) & { readonly threadId: numb
  */
 export async function startCheckpointer(
   db: Db,
-  dbPath: string,
   options: CheckpointerOptions = {},
 ): Promise<StopCheckpointer> {
   const { threads = true, everyMs = 500 } = options;
-  if (!threads || dbPath === ':memory:') return Object.assign(async () => {}, { threadId: null });
+  const location = locationOf(db);
+  // PostgreSQL checkpoints by itself, off every client's path
+  if (!threads || location?.backend !== 'sqlite') return Object.assign(async () => {}, { threadId: null });
   const worker = startNamedWorker(import.meta.url, 'checkpointer', {
-    workerData: { dbPath, everyMs },
+    workerData: { dbPath: location.path, everyMs },
     resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
   });
   worker.on('error', () => {});

@@ -9,7 +9,7 @@ import { sha256 } from '../audit/chain.js';
 import { AuditJournal } from '../audit/journal.js';
 import { AUDIT_MIGRATIONS } from '../store/schema/audit.js';
 import { TEMPLATE_MIGRATIONS } from '../store/schema/templates.js';
-import type { Db, Store } from '../store/sqlite.js';
+import type { Db, Store } from '../store/store.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;

@@ -1,4 +1,4 @@
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { type IngestResult, ingestPayload, type RejectReason, recordRejection } from './storage.js';
 
 /** One thing for the receiver's store to write: a received body, or a body refused before it was read. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { describeRejection, type IngestResult, ingestPayload, type RejectReason } from './storage.js';
 
 /**

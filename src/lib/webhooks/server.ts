@@ -8,7 +8,7 @@ import {
   relayCallback,
   relayStart,
 } from '../onboarding/relay.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { verifySignature } from './signature.js';
 import {
   type IngestResult,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sha256 } from '../audit/chain.js';
 import { type AuditEntry, AuditJournal, type AuditKind } from '../audit/journal.js';
 import { recordSightings } from '../identity/store.js';
-import type { Db } from '../store/sqlite.js';
+import type { Db } from '../store/store.js';
 import { type EventKind, type ParsedEvent, parsePayload, reason } from './parse.js';
 import { verifySignature } from './signature.js';
 

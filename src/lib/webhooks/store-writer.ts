@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { startWorkerThread } from '../heap.js';
-import type { Db } from '../store/sqlite.js';
+import type { StoreLocation } from '../store/location.js';
+import { type Db, locationOf } from '../store/store.js';
 import { workerFile } from '../worker-file.js';
 import { type BatchOptions, type WriteItem, type WriteResult, writeBatch } from './batch.js';
 import type { RejectReason } from './storage.js';
@@ -27,7 +28,7 @@ export interface WriterPragmas {
 }
 
 export interface WriterConfig extends BatchOptions {
-  dbPath: string;
+  location: StoreLocation;
   pragmas: WriterPragmas;
 }
 
@@ -99,11 +100,13 @@ export async function startStoreWriter(
   options: BatchOptions,
   { thread = true }: { thread?: boolean } = {},
 ): Promise<StoreWriter> {
-  if (db.memory || !thread) return mainThreadWriter(db, options);
+  const location = locationOf(db);
+  // libpq runs on the main thread only (see store/postgres.ts)
+  if (location?.backend !== 'sqlite' || !thread) return mainThreadWriter(db, options);
   const pragma = (name: string) => Number(db.pragma(name, { simple: true }));
   const config: WriterConfig = {
     ...options,
-    dbPath: db.name,
+    location,
     pragmas: {
       busyTimeout: pragma('busy_timeout'),
       synchronous: pragma('synchronous'),

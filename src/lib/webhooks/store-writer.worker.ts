@@ -4,7 +4,7 @@
  * and posts the results back, while the main thread keeps reading and answering requests.
  */
 import { threadId as ownThreadId, parentPort, workerData } from 'node:worker_threads';
-import Database from 'better-sqlite3';
+import { type Db, openDatabase } from '../store/store.js';
 import { writeBatch } from './batch.js';
 import type { ToWriter, WriterConfig, WriterReply } from './store-writer.js';
 
@@ -12,9 +12,9 @@ const port = parentPort;
 if (port) {
   const config = workerData as WriterConfig;
   const post = (m: WriterReply) => port.postMessage(m);
-  let db: Database.Database | undefined;
+  let db: Db | undefined;
   try {
-    db = new Database(config.dbPath, { fileMustExist: true });
+    db = openDatabase(config.location);
     // the same settings as the receiver's own connection (they are per connection): the busy timeout first
     db.pragma(`busy_timeout = ${config.pragmas.busyTimeout}`);
     db.pragma(`synchronous = ${config.pragmas.synchronous}`);

@@ -3,7 +3,7 @@
  * the consent register and warns about marketing campaigns that reached recipients with no opt-in recorded before
  * the send (`wacx send --require-consent` prevents it).
  */
-import type { Db } from '../../store/sqlite.js';
+import type { Db } from '../../store/store.js';
 import { plural } from '../format.js';
 import type { CheckDefinition, ConsentFacts } from '../types.js';
 import { pass, skip, warn } from './common.js';

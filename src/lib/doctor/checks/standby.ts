@@ -3,7 +3,7 @@
  * agent's replies and their receipts arrive on the webhook field `standby`, and control changes on
  * `messaging_handovers`. Without those subscriptions nothing errors: the conversations silently stop reaching wacx.
  */
-import type { Db } from '../../store/sqlite.js';
+import type { Db } from '../../store/store.js';
 import { ago, plural } from '../format.js';
 import type { AgentFacts, CheckDefinition } from '../types.js';
 import { fail, pass, skip } from './common.js';

@@ -1,4 +1,4 @@
-import type { Migration } from '../sqlite.js';
+import type { Migration } from '../store.js';
 
 /**
  * The audit trail (ids 800–899), owned by lib/audit. One append-only, hash-chained journal: each record's hash

@@ -1,4 +1,4 @@
-import type { Migration } from '../sqlite.js';
+import type { Migration } from '../store.js';
 
 /**
  * Campaign ledger (ids 300–399). Owned by lib/campaign (`wacx send`, `wacx campaigns …`).

@@ -1,4 +1,4 @@
-import type { Migration } from '../sqlite.js';
+import type { Migration } from '../store.js';
 
 /**
  * The consent register (ids 900–999), owned by lib/consent. Append-only: every grant and revoke is a row with its

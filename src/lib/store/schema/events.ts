@@ -1,4 +1,88 @@
-import type { Migration } from '../sqlite.js';
+import type { Migration } from '../store.js';
+
+const IDENTITY_TABLES = `
+      ALTER TABLE message_statuses ADD COLUMN recipient_user_id TEXT;
+      ALTER TABLE message_statuses ADD COLUMN recipient_parent_user_id TEXT;
+      ALTER TABLE inbound_messages ADD COLUMN from_parent_user_id TEXT;
+      ALTER TABLE inbound_messages ADD COLUMN username TEXT;
+      ALTER TABLE message_echoes ADD COLUMN to_parent_user_id TEXT;
+      ALTER TABLE contact_syncs ADD COLUMN parent_user_id TEXT;
+      ALTER TABLE contact_syncs ADD COLUMN username TEXT;
+      ALTER TABLE history_messages ADD COLUMN from_user_id TEXT;
+      ALTER TABLE history_messages ADD COLUMN to_user_id TEXT;
+
+      CREATE TABLE identities (
+        id INTEGER PRIMARY KEY,
+        phone TEXT,
+        user_id TEXT,
+        parent_user_id TEXT,
+        username TEXT,
+        first_seen_at INTEGER,
+        last_seen_at INTEGER,
+        phoneless_at INTEGER,
+        merged_into INTEGER REFERENCES identities(id)
+      );
+      CREATE INDEX identities_live ON identities(merged_into);
+
+      CREATE TABLE identity_keys (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        identity_id INTEGER NOT NULL REFERENCES identities(id),
+        retired INTEGER NOT NULL DEFAULT 0,
+        first_seen_at INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX identity_keys_identity ON identity_keys(identity_id, kind);
+
+      CREATE TABLE identity_changes (
+        id INTEGER PRIMARY KEY,
+        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
+        phone_number_id TEXT,
+        type TEXT NOT NULL,
+        previous_phone TEXT,
+        phone TEXT,
+        previous_user_id TEXT,
+        user_id TEXT,
+        previous_parent_user_id TEXT,
+        parent_user_id TEXT,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX identity_changes_at ON identity_changes(at);
+`;
+
+const IDENTITY_BACKFILL = `
+      -- What earlier versions stored: each BSUID a person, the phones stored beside one joined to it (the first
+      -- pairing wins), every other phone a person of its own.
+      INSERT INTO identities (user_id, first_seen_at, last_seen_at)
+        SELECT id, MIN(at), MAX(at) FROM (
+          SELECT from_user_id AS id, timestamp AS at FROM inbound_messages WHERE from_user_id != ''
+          UNION ALL SELECT to_user_id, timestamp FROM message_echoes WHERE to_user_id != ''
+          UNION ALL SELECT user_id, timestamp FROM contact_syncs WHERE user_id != ''
+        ) GROUP BY id;
+      INSERT INTO identity_keys (key, kind, identity_id, retired, first_seen_at)
+        SELECT user_id, 'user_id', id, 0, first_seen_at FROM identities;
+      INSERT OR IGNORE INTO identity_keys (key, kind, identity_id, retired, first_seen_at)
+        SELECT p.phone, 'phone', k.identity_id, 0, p.at FROM (
+          SELECT from_wa_id AS phone, from_user_id AS id, timestamp AS at FROM inbound_messages
+          UNION ALL SELECT to_wa_id, to_user_id, timestamp FROM message_echoes
+          UNION ALL SELECT phone_number, user_id, timestamp FROM contact_syncs
+        ) p JOIN identity_keys k ON k.key = p.id
+        WHERE p.phone GLOB '[0-9]*' AND p.phone NOT GLOB '*[^0-9]*' ORDER BY p.at;
+      INSERT INTO identities (phone, first_seen_at, last_seen_at)
+        SELECT phone, MIN(at), MAX(at) FROM (
+          SELECT from_wa_id AS phone, timestamp AS at FROM inbound_messages
+          UNION ALL SELECT to_wa_id, timestamp FROM message_echoes
+          UNION ALL SELECT phone_number, timestamp FROM contact_syncs
+          UNION ALL SELECT thread_id, timestamp FROM history_messages
+        ) WHERE phone GLOB '[0-9]*' AND phone NOT GLOB '*[^0-9]*'
+          AND phone NOT IN (SELECT key FROM identity_keys) GROUP BY phone;
+      INSERT INTO identity_keys (key, kind, identity_id, retired, first_seen_at)
+        SELECT phone, 'phone', id, 0, first_seen_at FROM identities
+        WHERE phone IS NOT NULL AND phone NOT IN (SELECT key FROM identity_keys);
+      UPDATE identities SET phone = (
+        SELECT MIN(key) FROM identity_keys k WHERE k.identity_id = identities.id AND k.kind = 'phone'
+      ) WHERE phone IS NULL;
+      UPDATE identities SET phoneless_at = last_seen_at WHERE phone IS NULL;
+`;
 
 /**
  * Webhook event store (ids 100–199). Owned by lib/webhooks; read by send, doctor and history status
@@ -259,87 +343,9 @@ export const EVENT_MIGRATIONS: readonly Migration[] = [
     // the one that was folded in, its keys moved). A previous phone or BSUID (a number or user-id change) stays a
     // key of the person, `retired`. The `identities` columns phone, user_id, parent_user_id and username are the
     // latest values seen; phoneless_at is the last time a payload named the person without a phone.
-    up: `
-      ALTER TABLE message_statuses ADD COLUMN recipient_user_id TEXT;
-      ALTER TABLE message_statuses ADD COLUMN recipient_parent_user_id TEXT;
-      ALTER TABLE inbound_messages ADD COLUMN from_parent_user_id TEXT;
-      ALTER TABLE inbound_messages ADD COLUMN username TEXT;
-      ALTER TABLE message_echoes ADD COLUMN to_parent_user_id TEXT;
-      ALTER TABLE contact_syncs ADD COLUMN parent_user_id TEXT;
-      ALTER TABLE contact_syncs ADD COLUMN username TEXT;
-      ALTER TABLE history_messages ADD COLUMN from_user_id TEXT;
-      ALTER TABLE history_messages ADD COLUMN to_user_id TEXT;
-
-      CREATE TABLE identities (
-        id INTEGER PRIMARY KEY,
-        phone TEXT,
-        user_id TEXT,
-        parent_user_id TEXT,
-        username TEXT,
-        first_seen_at INTEGER,
-        last_seen_at INTEGER,
-        phoneless_at INTEGER,
-        merged_into INTEGER REFERENCES identities(id)
-      );
-      CREATE INDEX identities_live ON identities(merged_into);
-
-      CREATE TABLE identity_keys (
-        key TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        identity_id INTEGER NOT NULL REFERENCES identities(id),
-        retired INTEGER NOT NULL DEFAULT 0,
-        first_seen_at INTEGER
-      ) WITHOUT ROWID;
-      CREATE INDEX identity_keys_identity ON identity_keys(identity_id, kind);
-
-      CREATE TABLE identity_changes (
-        id INTEGER PRIMARY KEY,
-        event_id INTEGER NOT NULL REFERENCES webhook_events(id),
-        phone_number_id TEXT,
-        type TEXT NOT NULL,
-        previous_phone TEXT,
-        phone TEXT,
-        previous_user_id TEXT,
-        user_id TEXT,
-        previous_parent_user_id TEXT,
-        parent_user_id TEXT,
-        at INTEGER NOT NULL
-      );
-      CREATE INDEX identity_changes_at ON identity_changes(at);
-
-      -- What earlier versions stored: each BSUID a person, the phones stored beside one joined to it (the first
-      -- pairing wins), every other phone a person of its own.
-      INSERT INTO identities (user_id, first_seen_at, last_seen_at)
-        SELECT id, MIN(at), MAX(at) FROM (
-          SELECT from_user_id AS id, timestamp AS at FROM inbound_messages WHERE from_user_id != ''
-          UNION ALL SELECT to_user_id, timestamp FROM message_echoes WHERE to_user_id != ''
-          UNION ALL SELECT user_id, timestamp FROM contact_syncs WHERE user_id != ''
-        ) GROUP BY id;
-      INSERT INTO identity_keys (key, kind, identity_id, retired, first_seen_at)
-        SELECT user_id, 'user_id', id, 0, first_seen_at FROM identities;
-      INSERT OR IGNORE INTO identity_keys (key, kind, identity_id, retired, first_seen_at)
-        SELECT p.phone, 'phone', k.identity_id, 0, p.at FROM (
-          SELECT from_wa_id AS phone, from_user_id AS id, timestamp AS at FROM inbound_messages
-          UNION ALL SELECT to_wa_id, to_user_id, timestamp FROM message_echoes
-          UNION ALL SELECT phone_number, user_id, timestamp FROM contact_syncs
-        ) p JOIN identity_keys k ON k.key = p.id
-        WHERE p.phone GLOB '[0-9]*' AND p.phone NOT GLOB '*[^0-9]*' ORDER BY p.at;
-      INSERT INTO identities (phone, first_seen_at, last_seen_at)
-        SELECT phone, MIN(at), MAX(at) FROM (
-          SELECT from_wa_id AS phone, timestamp AS at FROM inbound_messages
-          UNION ALL SELECT to_wa_id, timestamp FROM message_echoes
-          UNION ALL SELECT phone_number, timestamp FROM contact_syncs
-          UNION ALL SELECT thread_id, timestamp FROM history_messages
-        ) WHERE phone GLOB '[0-9]*' AND phone NOT GLOB '*[^0-9]*'
-          AND phone NOT IN (SELECT key FROM identity_keys) GROUP BY phone;
-      INSERT INTO identity_keys (key, kind, identity_id, retired, first_seen_at)
-        SELECT phone, 'phone', id, 0, first_seen_at FROM identities
-        WHERE phone IS NOT NULL AND phone NOT IN (SELECT key FROM identity_keys);
-      UPDATE identities SET phone = (
-        SELECT MIN(key) FROM identity_keys k WHERE k.identity_id = identities.id AND k.kind = 'phone'
-      ) WHERE phone IS NULL;
-      UPDATE identities SET phoneless_at = last_seen_at WHERE phone IS NULL;
-    `,
+    up: IDENTITY_TABLES + IDENTITY_BACKFILL,
+    // a new PostgreSQL store has nothing stored by earlier versions (`wacx db copy` brings what a SQLite one has)
+    postgres: IDENTITY_TABLES,
   },
   {
     id: 115,

@@ -1,4 +1,4 @@
-import type { Migration } from '../sqlite.js';
+import type { Migration } from '../store.js';
 
 /**
  * Resumable onboarding state (ids 500–599), owned by lib/onboarding. Times are milliseconds since the epoch.

@@ -1,4 +1,4 @@
-import type { Migration } from '../sqlite.js';
+import type { Migration } from '../store.js';
 
 /**
  * Indexes for `wacx report` (ids 700–799), owned by lib/report. They let it read every message of a period once,

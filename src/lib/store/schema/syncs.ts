@@ -1,4 +1,4 @@
-import type { Migration } from '../sqlite.js';
+import type { Migration } from '../store.js';
 
 /**
  * Coexistence sync requests (ids 200–299), owned by lib/history/sync.ts and shared by `wacx onboard` and

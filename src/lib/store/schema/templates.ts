@@ -1,4 +1,4 @@
-import type { Migration } from '../sqlite.js';
+import type { Migration } from '../store.js';
 
 /**
  * Template history (ids 400–499), owned by lib/templates. The Graph API does not expose how often a

@@ -1,0 +1,51 @@
+/**
+ * The one database interface every domain writes its queries against: the synchronous statement API of
+ * better-sqlite3 (prepare → run/get/all/iterate, transactions as functions), which the embedded SQLite backend is,
+ * and which the PostgreSQL backend (./postgres.ts) implements over libpq.
+ *
+ * Queries are written once, in the SQL both engines understand: `?` or `@name` parameters, `INSERT … ON CONFLICT`,
+ * `RETURNING`, COALESCE. The PostgreSQL backend rewrites the few SQLite spellings that remain (`?` → `$n`,
+ * `INSERT OR IGNORE`, two-argument MAX/MIN) and its schema carries `instr` and `json_extract` as functions.
+ */
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+export interface Statement {
+  run(...params: unknown[]): RunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  iterate(...params: unknown[]): IterableIterator<unknown>;
+  /** Rows as their first column's value. */
+  pluck(toggle?: boolean): this;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the transaction wraps any function, as better-sqlite3's does
+export type AnyFunction = (...args: any[]) => any;
+
+type ArgumentTypes<F extends AnyFunction> = F extends (...args: infer A) => unknown ? A : never;
+
+export interface Transaction<F extends AnyFunction> {
+  (...params: ArgumentTypes<F>): ReturnType<F>;
+  /** Takes the write lock before the first read, so that what is read is still true when written. */
+  immediate(...params: ArgumentTypes<F>): ReturnType<F>;
+}
+
+export interface Database {
+  readonly open: boolean;
+  readonly inTransaction: boolean;
+  prepare(sql: string): Statement;
+  exec(sql: string): void;
+  transaction<F extends AnyFunction>(fn: F): Transaction<F>;
+  /** SQLite's tuning knobs; the PostgreSQL backend has none of them and ignores them. */
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): void;
+}
+
+export type Backend = 'sqlite' | 'postgres';
+
+/** Which engine a database is; the PostgreSQL backend says so, better-sqlite3 has no such property. */
+export function backendOf(db: Database): Backend {
+  return (db as { backend?: Backend }).backend === 'postgres' ? 'postgres' : 'sqlite';
+}
