@@ -1,14 +1,15 @@
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Config } from '../lib/config/config.js';
-import { Redactor } from '../lib/config/redact.js';
+import { passwordInUrl, Redactor } from '../lib/config/redact.js';
 import { SECRET_ENV, SECRET_KEYS } from '../lib/config/secret-keys.js';
 import type { KeychainProbe, SecretBackend } from '../lib/config/secrets.js';
 import type { Graph } from '../lib/graph/graph.js';
 import { Io, type IoStreams } from '../lib/io/io.js';
 import { inquirerPrompter, type Prompter } from '../lib/io/prompter.js';
+import type { StoreLocation } from '../lib/store/location.js';
 import type { Store } from '../lib/store/store.js';
 import { VERSION } from '../lib/version.js';
 import type { InProcessSandbox, WebhookSink } from '../sandbox/in-process.js';
@@ -35,6 +36,7 @@ export interface GraphOptions {
 interface ConfigModule {
   Config: typeof Config;
   probeKeychain: typeof import('../lib/config/secrets.js').probeKeychain;
+  location: typeof import('../lib/store/location.js');
 }
 
 const DEFAULT_GLOBALS: GlobalOptions = {
@@ -55,6 +57,8 @@ export interface GlobalOptions {
   input: boolean;
   verbose: boolean;
   apiVersion?: string;
+  /** --database: the store's location (sqlite:PATH or postgres://…). */
+  database?: string;
   sandbox: boolean;
   /** The command may create the profile it is given (see CommandSpec.createsProfile). */
   createsProfile?: boolean;
@@ -113,6 +117,7 @@ export class Deps {
     this.redactor = boot?.redactor ?? new Redactor();
     // Secrets in the environment are known before anything is printed, even a usage error.
     for (const key of SECRET_KEYS) this.redactor.add(init.env[SECRET_ENV[key]]);
+    for (const url of [globals.database, init.env.WACX_DATABASE_URL]) this.redactor.add(passwordInUrl(url));
     this.keychainInit = init.keychain;
     this.keychainBackend = boot?.keychainBackend;
     this.io = boot?.io ?? new Io(init.streams, { env: init.env, redactor: this.redactor });
@@ -203,13 +208,14 @@ export class Deps {
    */
   private async loadConfigModule(): Promise<void> {
     if (this.loadedConfig) return;
-    const [index, profiles, secrets] = await Promise.all([
+    const [index, profiles, secrets, location] = await Promise.all([
       import('../lib/config/config.js'),
       import('../lib/config/profiles.js'),
       import('../lib/config/secrets.js'),
+      import('../lib/store/location.js'),
     ]);
     await profiles.preloadConf();
-    this.loadedConfig = { Config: index.Config, probeKeychain: secrets.probeKeychain };
+    this.loadedConfig = { Config: index.Config, probeKeychain: secrets.probeKeychain, location };
   }
 
   private configModule(): ConfigModule {
@@ -240,6 +246,7 @@ export class Deps {
         flags: {
           ...(sandbox ? sandbox.settings : {}),
           apiVersion: this.globals.apiVersion,
+          database: this.globals.database,
           profile: this.globals.profile ?? (sandbox ? 'sandbox' : undefined),
         },
         redactor: this.redactor,
@@ -292,17 +299,50 @@ export class Deps {
     return graph;
   }
 
-  /** The profile's embedded database, migrated on first open. */
-  /** Where the profile's database lives: `profiles/<name>/wacx.db` beside the config file, or WACX_DB. */
-  storePath(): string {
+  /**
+   * Where the profile's state lives: --database, else WACX_DATABASE_URL, else WACX_DB (a SQLite path), else the
+   * profile setting `database`, else `profiles/<name>/wacx.db` beside the config file. `origin` names the winner.
+   */
+  storeLocation(): { location: StoreLocation; origin: string | undefined } {
     const config = this.config();
-    return this.env.WACX_DB ?? join(config.profiles.profileDir(config.profileName), 'wacx.db');
+    const chosen = config.setting('database');
+    const given = chosen.value !== undefined && (chosen.source === 'flag' || chosen.source === 'env');
+    if (!given && this.env.WACX_DB)
+      return { location: { backend: 'sqlite', path: this.env.WACX_DB }, origin: 'WACX_DB' };
+    if (chosen.value !== undefined) {
+      const origin =
+        chosen.source === 'flag'
+          ? '--database'
+          : chosen.source === 'env'
+            ? 'WACX_DATABASE_URL'
+            : 'the profile setting database';
+      return { location: this.configModule().location.parseStoreLocation(chosen.value, origin), origin };
+    }
+    const path = join(config.profiles.profileDir(config.profileName), 'wacx.db');
+    return { location: { backend: 'sqlite', path }, origin: undefined };
   }
 
+  /** The store as it may be shown (a PostgreSQL URL without its password). */
+  storeDescription(): string {
+    return this.configModule().location.describeLocation(this.storeLocation().location);
+  }
+
+  /** Whether the store exists already (a SQLite file; a PostgreSQL database always does), without creating it. */
+  storeExists(): boolean {
+    const { location } = this.storeLocation();
+    return location.backend === 'postgres' || location.path === ':memory:' || existsSync(location.path);
+  }
+
+  /** The profile's store, migrated on first open. */
   async store(): Promise<Store> {
     if (!this.storeInstance) {
+      const { location, origin } = this.storeLocation();
       const { Store } = await import('../lib/store/store.js');
-      this.storeInstance = Store.open(this.storePath(), { origin: this.env.WACX_DB ? 'WACX_DB' : undefined });
+      const password =
+        location.backend === 'postgres' ? (await this.config().secret('databasePassword')).value : undefined;
+      this.storeInstance = Store.open(this.configModule().location.withPassword(location, password), {
+        origin,
+      });
       this.onCleanup(() => this.storeInstance?.close());
     }
     return this.storeInstance;

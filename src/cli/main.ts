@@ -20,7 +20,14 @@ function commander(): Commander {
 }
 
 /** Global and noun options that take a value: skipped when looking for the command words in argv. */
-const VALUE_OPTIONS = new Set(['--profile', '--api-version', '--jq', '--waba-id', '--phone-number-id']);
+const VALUE_OPTIONS = new Set([
+  '--profile',
+  '--api-version',
+  '--database',
+  '--jq',
+  '--waba-id',
+  '--phone-number-id',
+]);
 
 /** The command words of argv (before the first option that is not global), e.g. ['templates', 'list']. */
 function commandWords(args: readonly string[]): string[] {
@@ -108,6 +115,7 @@ function buildProgram(
     .option('--no-input', 'never prompt; a missing value is a usage error')
     .option('--verbose', 'print redacted request traces on stderr')
     .addOption(new Option('--api-version <vNN.0>', 'Graph API version (env WACX_API_VERSION)'))
+    .option('--database <url>', 'the store: sqlite:PATH or postgres://USER@HOST/DB (env WACX_DATABASE_URL)')
     .option('--sandbox', 'run against an in-process sandbox with its seeded profile (no Meta account needed)')
     .showSuggestionAfterError(true)
     // `wacx auth login --help` also lists --profile, --json… (inherited by every command added below)
@@ -197,9 +205,10 @@ function buildProgram(
   program.hook('preAction', async (_this, actionCmd) => {
     state.current = actionCmd;
     const o = actionCmd.optsWithGlobals() as Partial<GlobalOptions>;
-    if (o.apiVersion !== undefined) {
+    if (o.apiVersion !== undefined || o.database !== undefined) {
       const { validateSetting } = await import('../lib/config/settings.js');
-      validateSetting('apiVersion', o.apiVersion, '--api-version');
+      if (o.apiVersion !== undefined) validateSetting('apiVersion', o.apiVersion, '--api-version');
+      if (o.database !== undefined) validateSetting('database', o.database, '--database');
     }
     if (o.sandbox && target?.changesConfig) {
       throw new UsageError(
@@ -223,6 +232,7 @@ function buildProgram(
       input: o.input !== false,
       verbose: Boolean(o.verbose),
       apiVersion: o.apiVersion,
+      database: o.database,
       sandbox: Boolean(o.sandbox),
     });
     await state.deps.prepare();

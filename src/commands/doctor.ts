@@ -110,7 +110,8 @@ export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
   const options = doctorOptions(opts, doctor.unknownSkipPatterns);
   const config = deps.config().withFlags({ wabaId: opts.wabaId, phoneNumberId: opts.phoneNumberId });
   // The doctor opens the database only when it exists (it never creates one).
-  const storePath = deps.storePath();
+  const storePath = deps.storeDescription();
+  const storeExists = deps.storeExists();
   const spinner = deps.globals.json ? undefined : await deps.io.spinner('Running checks…');
   let report: Awaited<ReturnType<Doctor['runDoctor']>>;
   try {
@@ -121,6 +122,7 @@ export async function run(opts: DoctorFlags, deps: Deps): Promise<number> {
         offline: Boolean(opts.offline),
         graph: () => deps.graph({ config }),
         storePath,
+        storeExists,
         openStore: async () => (await deps.store()).db,
         signal: deps.signal,
       },

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import { defineCommand } from '../../cli/define.js';
 import type { Deps } from '../../cli/deps.js';
+import { passwordInUrl } from '../../lib/config/redact.js';
 import { parseSettingKey, SETTING_ENV, SETTING_KEYS, validateSetting } from '../../lib/config/settings.js';
 import { ExitCode } from '../../lib/errors.js';
+import { withoutPassword } from '../../lib/store/location.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {
@@ -24,9 +26,13 @@ Examples:
 
 export async function run(input: string, rawValue: string, deps: Deps): Promise<number> {
   const key = parseSettingKey(input, 'store');
-  const value = validateSetting(key, rawValue);
+  let value = validateSetting(key, rawValue);
   const config = deps.config();
   const created = !config.profile();
+  // a database URL's password is kept like the token (keychain, else the 0600 file), never in the settings
+  const password = key === 'database' ? passwordInUrl(value) : undefined;
+  const passwordStore = password === undefined ? null : await config.setSecret('databasePassword', password);
+  if (password !== undefined) value = withoutPassword(value);
   config.setSetting(key, value);
   const effective = config.setting(key);
   const overriddenBy = effective.source === 'profile' ? null : effective.source;
@@ -38,12 +44,17 @@ export async function run(input: string, rawValue: string, deps: Deps): Promise<
       created,
       overriddenBy,
       effective: effective.value ?? null,
+      ...(passwordStore ? { passwordStoredIn: passwordStore } : {}),
     });
     return ExitCode.OK;
   }
   deps.io.success(
     `Set ${key} = ${value} for profile "${config.profileName}"${created ? ' (new profile)' : ''}.`,
   );
+  if (passwordStore)
+    deps.io.info(
+      `The password is kept as the secret databasePassword (${passwordStore === 'keychain' ? 'OS keychain' : 'config file, mode 0600'}).`,
+    );
   if (overriddenBy === 'env') {
     deps.io.warn(`${SETTING_ENV[key]} is set in the environment and takes precedence (${effective.value}).`);
   } else if (overriddenBy === 'flag') {

@@ -18,7 +18,28 @@ export class Redactor {
     return out
       .replace(/(Bearer\s+)[A-Za-z0-9._~+/=|-]{8,}/gi, '$1***')
       .replace(/((?:access_token|appsecret_proof|client_secret|input_token)=)[^&\s"']+/gi, '$1***')
-      .replace(/\bEAA[A-Za-z0-9]{20,}\b/g, (m) => mask(m));
+      .replace(/\bEAA[A-Za-z0-9]{20,}\b/g, (m) => mask(m))
+      .replace(URL_PASSWORD, '$1***@');
+  }
+}
+
+/** The password of a postgres://user:password@host URL, whatever its length. */
+const URL_PASSWORD = /(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi;
+
+/** A PostgreSQL URL as it may be shown: the password replaced by ***. */
+export function redactUrlPassword(text: string): string {
+  return text.replace(URL_PASSWORD, '$1***@');
+}
+
+/** The password in a PostgreSQL URL (decoded), for the redactor; undefined when it has none. */
+export function passwordInUrl(text: string | undefined): string | undefined {
+  const written = text ? new RegExp(URL_PASSWORD.source, 'i').exec(text.trim())?.[0] : undefined;
+  if (!written) return undefined;
+  const raw = written.slice(written.lastIndexOf(':') + 1, -1);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
   }
 }
 

@@ -1,5 +1,6 @@
 import { resolve as resolvePath } from 'node:path';
 import { UsageError } from '../errors.js';
+import { parseStoreLocation } from '../store/location.js';
 import { SECRET_ENV, SECRET_KEYS, type SecretKey } from './secret-keys.js';
 
 export { SECRET_ENV, SECRET_KEYS, type SecretKey };
@@ -22,6 +23,7 @@ export const SETTING_KEYS = [
   'configId',
   'businessId',
   'rateCard',
+  'database',
 ] as const;
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
@@ -40,6 +42,7 @@ export const SETTING_ENV: Record<SettingKey, string> = {
   configId: 'WACX_CONFIG_ID',
   businessId: 'WACX_BUSINESS_ID',
   rateCard: 'WACX_RATE_CARD',
+  database: 'WACX_DATABASE_URL',
 };
 
 export const SETTING_DEFAULTS: Partial<Record<SettingKey, string>> = {
@@ -56,8 +59,10 @@ export const SETTING_DESCRIPTIONS: Record<SettingKey | SecretKey, string> = {
   configId: 'Embedded Signup configuration id',
   businessId: 'Business portfolio id',
   rateCard: "Meta's rate card (CSV file) for cost estimates",
+  database: "The store: sqlite:PATH (default: the profile's file) or postgres://USER@HOST/DB",
   token: 'Access token (secret)',
   appSecret: 'App secret (secret)',
+  databasePassword: 'PostgreSQL password of the database setting (secret)',
 };
 
 export function isSettingKey(key: string): key is SettingKey {
@@ -117,6 +122,7 @@ export const SETTING_FLAG: Record<SettingKey, string> = {
   configId: '--config-id',
   businessId: '--business-id',
   rateCard: '--rate-card',
+  database: '--database',
 };
 
 /** A Graph API version: the form vNN.0 (also 25, v25, 25.0), a version Meta has published or the next one. */
@@ -169,6 +175,10 @@ export function validateSetting(key: SettingKey, raw: string, origin?: string): 
     case 'rateCard':
       // a profile keeps the absolute path, so that the card is found from any directory
       return resolvePath(value);
+    case 'database': {
+      const location = parseStoreLocation(value, origin ?? 'database');
+      return location.backend === 'sqlite' ? `sqlite:${location.path}` : location.url;
+    }
     default:
       if (!NUMERIC_ID.test(value)) {
         throw located(

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { ConfigError } from '../errors.js';
 import { ANSWERS } from '../graph/answers.js';
@@ -45,7 +44,10 @@ export interface GatherInput {
   /** Builds the authenticated API client; called only when a token is configured. */
   graph: () => Promise<Graph>;
   /** The profile's database path; the doctor reads it only when it exists (never creates it). */
+  /** The store as shown (a SQLite path, or a PostgreSQL URL without its password). */
   storePath: string;
+  /** False when the SQLite file is not there yet: nothing was received, and the doctor does not create it. */
+  storeExists: boolean;
   /** Opens the profile's database. */
   openStore: () => Promise<Db>;
   signal?: AbortSignal;
@@ -127,12 +129,12 @@ function emptyStoreFacts(path: string, phoneNumberId: string | undefined, scope:
 
 /** Sync health from the webhook store; a missing database counts as "nothing received" and is not created. */
 export async function gatherStore(
-  input: Pick<GatherInput, 'storePath' | 'openStore'>,
+  input: Pick<GatherInput, 'storePath' | 'storeExists' | 'openStore'>,
   phoneNumberId: string | undefined,
   scope: HealthScope = {},
 ): Promise<Gathered<StoreFacts>> {
   const path = input.storePath;
-  if (path !== ':memory:' && !existsSync(path)) return ok(emptyStoreFacts(path, phoneNumberId, scope));
+  if (!input.storeExists) return ok(emptyStoreFacts(path, phoneNumberId, scope));
   try {
     const db = await input.openStore();
     return ok({
@@ -148,11 +150,9 @@ export async function gatherStore(
 
 /** Meta Business Agent events in the webhook store; none when there is no database yet (it is not created). */
 export async function gatherAgent(
-  input: Pick<GatherInput, 'storePath' | 'openStore'>,
+  input: Pick<GatherInput, 'storePath' | 'storeExists' | 'openStore'>,
 ): Promise<Gathered<AgentFacts>> {
-  const path = input.storePath;
-  if (path !== ':memory:' && !existsSync(path))
-    return ok({ standbyEvents: 0, handoverEvents: 0, lastStandbyAt: null });
+  if (!input.storeExists) return ok({ standbyEvents: 0, handoverEvents: 0, lastStandbyAt: null });
   try {
     return ok(agentFacts(await input.openStore()));
   } catch (error) {
@@ -162,9 +162,9 @@ export async function gatherAgent(
 
 /** Marketing sends without a recorded opt-in; none when there is no database yet (it is not created). */
 export async function gatherConsent(
-  input: Pick<GatherInput, 'storePath' | 'openStore'>,
+  input: Pick<GatherInput, 'storePath' | 'storeExists' | 'openStore'>,
 ): Promise<Gathered<ConsentFacts>> {
-  if (input.storePath !== ':memory:' && !existsSync(input.storePath)) return ok({ campaigns: [] });
+  if (!input.storeExists) return ok({ campaigns: [] });
   try {
     return ok(consentFacts(await input.openStore()));
   } catch (error) {

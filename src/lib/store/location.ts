@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { redactUrlPassword } from '../config/redact.js';
 import { UsageError } from '../errors.js';
 import type { Backend } from './database.js';
 
@@ -21,7 +22,7 @@ export function parseStoreLocation(value: string, origin: string): StoreLocation
     try {
       url = new URL(text);
     } catch {
-      throw new UsageError(`not a valid PostgreSQL URL: ${redactUrl(text)}.`, {
+      throw new UsageError(`not a valid PostgreSQL URL: ${redactUrlPassword(text)}.`, {
         location: origin,
         hint: 'Write it as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=require].',
       });
@@ -47,24 +48,25 @@ export function parseStoreLocation(value: string, origin: string): StoreLocation
   return { backend: 'sqlite', path: resolve(text) };
 }
 
-/** The password in a PostgreSQL URL, for the redactor; undefined when it has none. */
-export function passwordOf(location: StoreLocation): string | undefined {
-  if (location.backend !== 'postgres') return undefined;
-  try {
-    const password = new URL(location.url).password;
-    return password ? decodeURIComponent(password) : undefined;
-  } catch {
-    return undefined;
-  }
+/** The URL without its password (kept apart, as the secret databasePassword). */
+export function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  parsed.password = '';
+  return parsed.toString();
 }
 
-function redactUrl(text: string): string {
-  return text.replace(/^(postgres(?:ql)?:\/\/[^:/@]*:)[^@]*@/i, '$1***@');
+/** A PostgreSQL location with the stored password, unless its URL carries one. */
+export function withPassword(location: StoreLocation, password: string | undefined): StoreLocation {
+  if (location.backend !== 'postgres' || !password) return location;
+  const url = new URL(location.url);
+  if (url.password) return location;
+  url.password = encodeURIComponent(password);
+  return { backend: 'postgres', url: url.toString() };
 }
 
 /** The location as it may be shown: the password replaced by ***. */
 export function describeLocation(location: StoreLocation): string {
-  return location.backend === 'sqlite' ? location.path : redactUrl(location.url);
+  return location.backend === 'sqlite' ? location.path : redactUrlPassword(location.url);
 }
 
 export function backendName(backend: Backend): string {
