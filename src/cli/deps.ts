@@ -333,16 +333,20 @@ export class Deps {
     return location.backend === 'postgres' || location.path === ':memory:' || existsSync(location.path);
   }
 
+  /** The store's location with the stored password (a secret: never to be shown), for opening it. */
+  async storeConnection(): Promise<{ location: StoreLocation; origin: string | undefined }> {
+    const { location, origin } = this.storeLocation();
+    const password =
+      location.backend === 'postgres' ? (await this.config().secret('databasePassword')).value : undefined;
+    return { location: this.configModule().location.withPassword(location, password), origin };
+  }
+
   /** The profile's store, migrated on first open. */
   async store(): Promise<Store> {
     if (!this.storeInstance) {
-      const { location, origin } = this.storeLocation();
+      const { location, origin } = await this.storeConnection();
       const { Store } = await import('../lib/store/store.js');
-      const password =
-        location.backend === 'postgres' ? (await this.config().secret('databasePassword')).value : undefined;
-      this.storeInstance = Store.open(this.configModule().location.withPassword(location, password), {
-        origin,
-      });
+      this.storeInstance = Store.open(location, { origin });
       this.onCleanup(() => this.storeInstance?.close());
     }
     return this.storeInstance;

@@ -208,7 +208,10 @@ function buildProgram(
     if (o.apiVersion !== undefined || o.database !== undefined) {
       const { validateSetting } = await import('../lib/config/settings.js');
       if (o.apiVersion !== undefined) validateSetting('apiVersion', o.apiVersion, '--api-version');
-      if (o.database !== undefined) validateSetting('database', o.database, '--database');
+      if (o.database !== undefined) {
+        const { parseStoreLocation } = await import('../lib/store/location.js');
+        parseStoreLocation(o.database, '--database');
+      }
     }
     if (o.sandbox && target?.changesConfig) {
       throw new UsageError(

@@ -30,6 +30,7 @@ export const GROUPS: Record<string, string> = {
   audit: 'Verify, anchor and export the tamper-evident audit trail',
   consent: 'The consent register: who agreed to what, when, with what proof',
   store: 'Look after the local store: retention',
+  db: 'The store: status, migrations, and a copy from SQLite into PostgreSQL for teams',
   media: 'Download media received in webhooks (history imports, echoes)',
 };
 
@@ -243,6 +244,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['store', 'prune'],
     summary: 'Remove message contents older than a retention window',
     load: () => import('../commands/store/prune.js'),
+  },
+  {
+    path: ['db', 'status'],
+    summary: "Show the store's backend, schema version and pending migrations",
+    load: () => import('../commands/db/status.js'),
+  },
+  {
+    path: ['db', 'migrate'],
+    summary: 'Apply pending schema migrations',
+    load: () => import('../commands/db/migrate.js'),
+  },
+  {
+    path: ['db', 'copy'],
+    summary: "Copy a profile's SQLite store into PostgreSQL",
+    load: () => import('../commands/db/copy.js'),
   },
   {
     path: ['media', 'download'],

@@ -4,7 +4,6 @@ import type { Deps } from '../../cli/deps.js';
 import { passwordInUrl } from '../../lib/config/redact.js';
 import { parseSettingKey, SETTING_ENV, SETTING_KEYS, validateSetting } from '../../lib/config/settings.js';
 import { ExitCode } from '../../lib/errors.js';
-import { withoutPassword } from '../../lib/store/location.js';
 
 export default defineCommand({
   flags: (cmd: Command) => {
@@ -27,12 +26,14 @@ Examples:
 export async function run(input: string, rawValue: string, deps: Deps): Promise<number> {
   const key = parseSettingKey(input, 'store');
   let value = validateSetting(key, rawValue);
+  const location = key === 'database' ? await import('../../lib/store/location.js') : undefined;
+  if (location) value = location.canonicalLocation(location.parseStoreLocation(value, 'database'));
   const config = deps.config();
   const created = !config.profile();
   // a database URL's password is kept like the token (keychain, else the 0600 file), never in the settings
   const password = key === 'database' ? passwordInUrl(value) : undefined;
   const passwordStore = password === undefined ? null : await config.setSecret('databasePassword', password);
-  if (password !== undefined) value = withoutPassword(value);
+  if (password !== undefined && location) value = location.withoutPassword(value);
   config.setSetting(key, value);
   const effective = config.setting(key);
   const overriddenBy = effective.source === 'profile' ? null : effective.source;

@@ -1,6 +1,5 @@
 import { resolve as resolvePath } from 'node:path';
 import { UsageError } from '../errors.js';
-import { parseStoreLocation } from '../store/location.js';
 import { SECRET_ENV, SECRET_KEYS, type SecretKey } from './secret-keys.js';
 
 export { SECRET_ENV, SECRET_KEYS, type SecretKey };
@@ -175,10 +174,9 @@ export function validateSetting(key: SettingKey, raw: string, origin?: string): 
     case 'rateCard':
       // a profile keeps the absolute path, so that the card is found from any directory
       return resolvePath(value);
-    case 'database': {
-      const location = parseStoreLocation(value, origin ?? 'database');
-      return location.backend === 'sqlite' ? `sqlite:${location.path}` : location.url;
-    }
+    case 'database':
+      // parsed where it is used (store/location.ts), which names the flag, variable or setting it came from
+      return value;
     default:
       if (!NUMERIC_ID.test(value)) {
         throw located(

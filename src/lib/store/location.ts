@@ -72,3 +72,8 @@ export function describeLocation(location: StoreLocation): string {
 export function backendName(backend: Backend): string {
   return backend === 'sqlite' ? 'SQLite' : 'PostgreSQL';
 }
+
+/** The location as a setting keeps it: sqlite: with an absolute path, or the URL as given. */
+export function canonicalLocation(location: StoreLocation): string {
+  return location.backend === 'sqlite' ? `sqlite:${location.path}` : location.url;
+}
