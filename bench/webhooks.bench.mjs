@@ -6,8 +6,9 @@
 // (Meta's documented maximum, the default --max-body) must be answered 200 and parsed.
 // Side by side in one run: the receiver as shipped (`thread`: its commits run in the store writer thread) and, as
 // the yardstick, the same receiver committing on its main thread (`main`, WACX_WEBHOOK_STORE_ON_MAIN=1), which
-// reads and answers nothing during each commit's fsync. The targets apply to the receiver as shipped.
-//   node bench/webhooks.bench.mjs [rate=1200] [seconds=10] [modes=main,thread]
+// reads and answers nothing during each commit's fsync. The targets apply to the receiver as shipped, on SQLite
+// (`thread`) and on PostgreSQL (`postgres`: a server this bench starts, fsync on, the store on a new database).
+//   node bench/webhooks.bench.mjs [rate=1200] [seconds=10] [modes=main,thread,postgres]
 import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,14 +18,30 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Pool } from 'undici';
+import { PostgresDatabase } from '../dist/lib/store/postgres.js';
+import { startPostgres } from '../scripts/postgres-server.mjs';
+
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = Number(process.argv[2] ?? 1200);
 const SECONDS = Number(process.argv[3] ?? 10);
-const MODES = (process.argv[4] ?? 'main,thread').split(',');
+const MODES = (process.argv[4] ?? 'main,thread,postgres').split(',');
 const TARGET_RATE = 1000;
 const TARGET_P99_MS = 50;
 const SECRET = 'bench-app-secret';
+const postgres = MODES.includes('postgres') ? await startPostgres({ fsync: true }) : null;
+let databases = 0;
+/** A new database on the bench's PostgreSQL server. */
+function postgresDatabase() {
+  const admin = new PostgresDatabase(postgres.url);
+  const name = `wacx_bench_${++databases}`;
+  admin.exec(`CREATE DATABASE ${name}`);
+  admin.close();
+  const url = new URL(postgres.url);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 const sign = (body) => `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
 
 function payload(i) {
@@ -130,6 +147,7 @@ function cpuMs(pid) {
 async function runOnce(mode) {
   const home = mkdtempSync(join(tmpdir(), 'wacx-bench-wh-'));
   const db = join(home, 'wacx.db');
+  const databaseUrl = mode === 'postgres' ? postgresDatabase() : null;
   const child = spawn(
     process.execPath,
     [join(root, 'bin', 'wacx.js'), 'webhooks', 'serve', '--port', '0', '--json'],
@@ -140,7 +158,7 @@ async function runOnce(mode) {
         WACX_KEYCHAIN: '0',
         NO_COLOR: '1',
         CI: 'true',
-        WACX_DB: db,
+        ...(databaseUrl ? { WACX_DATABASE_URL: databaseUrl } : { WACX_DB: db }),
         WACX_APP_SECRET: SECRET,
         ...(mode === 'main' ? { WACX_WEBHOOK_STORE_ON_MAIN: '1' } : {}),
       },
@@ -219,7 +237,7 @@ async function runOnce(mode) {
   child.kill('SIGTERM');
   const code = await exited;
 
-  const conn = new Database(db, { readonly: true });
+  const conn = databaseUrl ? new PostgresDatabase(databaseUrl) : new Database(db, { readonly: true });
   const rows = conn.prepare('SELECT COUNT(*) AS n FROM message_statuses').get().n;
   const events = conn.prepare("SELECT COUNT(*) AS n FROM webhook_events WHERE field = 'messages'").get().n;
   const chunk = conn.prepare('SELECT messages FROM history_chunks').get();
@@ -232,8 +250,11 @@ async function runOnce(mode) {
     latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? Number.NaN;
   const rate = ok / elapsed;
   const p99 = pct(99);
-  const label =
-    mode === 'thread' ? 'store writer thread (as shipped)' : 'commits on the main thread (yardstick)';
+  const label = {
+    thread: 'SQLite, store writer thread (as shipped)',
+    main: 'SQLite, commits on the main thread (yardstick)',
+    postgres: 'PostgreSQL (as shipped: commits on the main thread, libpq)',
+  }[mode];
   console.log(`\n--- ${label}; load average ${load0.toFixed(1)} at the start`);
   console.log(`sent ${total} signed events in ${elapsed.toFixed(2)} s (offered ${RATE}/s for ${SECONDS} s)`);
   console.log(
@@ -267,7 +288,7 @@ async function runOnce(mode) {
 let missed = false;
 for (const mode of MODES) {
   const problems = await runOnce(mode);
-  if (mode !== 'thread') {
+  if (mode === 'main') {
     if (problems.length) console.log(`(yardstick: ${problems.join('; ')})`);
     continue;
   }
@@ -278,4 +299,5 @@ for (const mode of MODES) {
     console.log('OK: target met');
   }
 }
+postgres?.stop();
 process.exitCode = missed ? 1 : 0;
