@@ -32,7 +32,7 @@ if (major < 20) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const { main } = await import('../dist/cli/main.js');
+  const { main } = await import('../dist/bundle/main.js');
   const code = await main(process.argv.slice(2), {
     env: process.env,
     // stdin is opened on first use (a prompt, --token-stdin): most runs, and every --help, never read it.
