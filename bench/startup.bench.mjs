@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'wacx.js');
 if (
-  !existsSync(join(root, 'dist', 'bundle', 'main.js')) ||
+  !existsSync(join(root, 'dist', 'bundle', 'main.cjs')) ||
   !existsSync(join(root, 'dist', 'cli', 'registry.js'))
 ) {
   process.stderr.write('dist/ is missing: run `npm run build` first.\n');

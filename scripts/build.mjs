@@ -4,11 +4,14 @@
 //    modules from there.
 // 2. rolldown bundles what bin/wacx.js runs into dist/bundle/: the entry and the cli kit (flag parsers,
 //    defineCommand, registry, Deps and the leaves of lib they import) in one chunk, each verb in its own chunk, the
-//    rest of the code in chunks loaded on first use, as the sources' dynamic imports say. Node 20 pays about a
-//    millisecond for every ES module it loads: we measured `wacx <verb> --help` loading 27 of our files unbundled,
-//    5 bundled. esbuild was tried first: it makes one chunk per set of importing entries (16 files for a verb's
-//    help) and cannot be told to keep the kit together; rolldown can, and is already in the tree (vite uses it).
-//    Packages stay external: they are required from node_modules, as before.
+//    rest of the code in chunks loaded on first use, as the sources' dynamic imports say. Start-up is measured
+//    (bench/startup.bench.mjs), and Node 20 keeps no compile cache: we measured `wacx <verb> --help` loading 27 of
+//    our ES modules unbundled (about a millisecond each), 5 files bundled. esbuild was tried first: it makes one
+//    chunk per set of importing entries (16 files for a verb's help) and cannot be told to keep the kit together;
+//    rolldown can, and is already in the tree (vite uses it).
+//    The bundle is CommonJS (.cjs, strict mode), as is the launcher: a run that loads no ES module never starts
+//    Node's ES module loader, which cost 4 to 6 ms of CPU per run in our measurements. Packages stay external and
+//    are required from node_modules as before; those the sources import dynamically are still imported.
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,8 +38,9 @@ const KIT = new Set(['cli/main.ts', 'cli/define.ts', 'cli/flags.ts'].map((f) => 
 
 /**
  * A bundled module keeps the `import.meta.url` of its compiled twin under dist/ (every chunk sits in dist/bundle/,
- * one level below dist/): the worker threads it starts (src/lib/worker-file.ts), the package.json it reads and
- * the packages it requires are found where the unbundled module finds them.
+ * one level below dist/; rolldown gives CommonJS chunks their own import.meta.url): the worker threads it starts
+ * (src/lib/worker-file.ts), the package.json it reads and the packages it requires are found where the unbundled
+ * module finds them.
  */
 const twinUrl = {
   name: 'twin-import-meta-url',
@@ -65,10 +69,11 @@ const bundle = await rolldown({
 rmSync(out, { recursive: true, force: true });
 const { output } = await bundle.write({
   dir: out,
-  format: 'esm',
+  format: 'cjs',
+  strict: true,
   sourcemap: true,
-  entryFileNames: '[name].js',
-  chunkFileNames: '[name]-[hash].js',
+  entryFileNames: '[name].cjs',
+  chunkFileNames: '[name]-[hash].cjs',
   codeSplitting: { groups: [{ name: 'kit', test: (id) => KIT.has(id) }] },
 });
 await bundle.close();

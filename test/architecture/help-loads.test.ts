@@ -9,10 +9,10 @@ import { tempHome } from '../helpers/cli.js';
 
 /**
  * Start-up stays low because describing a command loads only what describes it (the README's "lazy loading
- * rule"), from few files: Node 20 pays about a millisecond for each ES module, so bin/wacx.js runs the bundle
- * under dist/bundle/ (scripts/build.mjs), whose dist/bundle/modules.json says which sources each chunk holds. The
- * built CLI runs as a real process with a module trace; what each `--help` loads is checked here, in sources and
- * in files. Timing itself is measured by bench/startup.bench.mjs.
+ * rule"), from few files and no ES module: bin/wacx.js runs the CommonJS bundle under dist/bundle/
+ * (scripts/build.mjs says why), whose modules.json says which sources each chunk holds. The built CLI runs as a
+ * real process with a module trace; what each `--help` loads is checked here, in sources and in files. Timing
+ * itself is measured by bench/startup.bench.mjs.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);
@@ -26,8 +26,10 @@ interface Loaded {
   packages: Set<string>;
   /** Files of packages, relative to node_modules (e.g. commander/esm.mjs). */
   packageFiles: Set<string>;
-  /** Node builtins imported by ES modules (node:http…). */
+  /** Node builtins imported or required (node:http…). */
   builtins: Set<string>;
+  /** Our files loaded as ES modules, but the launcher (run through the ES module loader because of --import). */
+  esm: Set<string>;
 }
 
 const home = tempHome();
@@ -60,6 +62,7 @@ async function loads(args: string[]): Promise<Loaded> {
     packages: new Set(),
     packageFiles: new Set(),
     builtins: new Set(),
+    esm: new Set(),
   };
   for (const line of readFileSync(trace, 'utf8').split('\n')) {
     if (!line) continue;
@@ -77,6 +80,7 @@ async function loads(args: string[]): Promise<Loaded> {
       loaded.packageFiles.add(path.slice('node_modules/'.length));
     } else {
       loaded.ours.add(path);
+      if (line.startsWith('esm ') && path !== 'bin/wacx.js') loaded.esm.add(path);
       if (path.startsWith(BUNDLE))
         for (const source of chunks[path.slice(BUNDLE.length)] ?? []) loaded.sources.add(source);
     }
@@ -115,11 +119,12 @@ function outsideBundle(loaded: Loaded): string[] {
 }
 
 describe('what start-up loads', () => {
-  it('`wacx --version` loads no package, not even commander, from the bundle', async () => {
+  it('`wacx --version` loads no package, not even commander, from the bundle, as CommonJS', async () => {
     const loaded = await loads(['--version']);
     expect([...loaded.packages]).toEqual([]);
     expect(loaded.sources.has('src/cli/main.ts')).toBe(true);
     expect(outsideBundle(loaded)).toEqual([]);
+    expect([...loaded.esm]).toEqual([]);
     expect(loaded.ours.size).toBeLessThanOrEqual(MAX_FILES.entry);
   });
 
@@ -133,6 +138,7 @@ describe('what start-up loads', () => {
     expect([...entry.sources].filter((f) => f.startsWith('src/sandbox/'))).toEqual([]);
     expect([...entry.builtins].filter((b) => RUN_ONLY_BUILTINS.includes(b))).toEqual([]);
     expect(outsideBundle(entry)).toEqual([]);
+    expect([...entry.esm]).toEqual([]);
     expect(entry.ours.size).toBeLessThanOrEqual(MAX_FILES.entry);
   });
 
@@ -155,6 +161,7 @@ describe('what start-up loads', () => {
       expect(loaded.packageFiles.has('commander/esm.mjs')).toBe(false);
       expect([...loaded.builtins].filter((b) => RUN_ONLY_BUILTINS.includes(b))).toEqual([]);
       expect(outsideBundle(loaded)).toEqual([]);
+      expect([...loaded.esm]).toEqual([]);
       expect(loaded.ours.size).toBeLessThanOrEqual(MAX_FILES.verb);
     },
   );
