@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Launcher: checks the Node version, runs the built CLI, sets process.exitCode. Never process.exit on success.
-import module from 'node:module';
+// CommonJS (bin/package.json), like the bundle it runs: a run that loads no ES module never starts Node's ES module
+// loader (scripts/build.mjs says why).
+const nodeModule = require('node:module');
 
 const [major] = process.versions.node.split('.').map(Number);
 if (major < 20) {
@@ -9,7 +11,7 @@ if (major < 20) {
 } else {
   // Node >= 22.1 can cache compiled code between runs (faster start-up); older versions simply skip it.
   try {
-    module.enableCompileCache?.();
+    nodeModule.enableCompileCache?.();
   } catch {
     // a read-only cache directory only costs speed
   }
@@ -32,8 +34,8 @@ if (major < 20) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const { main } = await import('../dist/cli/main.js');
-  const code = await main(process.argv.slice(2), {
+  const { main } = require('../dist/bundle/main.cjs');
+  main(process.argv.slice(2), {
     env: process.env,
     // stdin is opened on first use (a prompt, --token-stdin): most runs, and every --help, never read it.
     streams: {
@@ -44,6 +46,7 @@ if (major < 20) {
       stderr: process.stderr,
     },
     signal: controller.signal,
+  }).then((code) => {
+    process.exitCode = code;
   });
-  process.exitCode = code;
 }

@@ -106,8 +106,11 @@ export function settingValue(key: SettingKey): FlagParser<string> {
   return (raw) => validateSetting(key, raw, SETTING_FLAG[key]);
 }
 
-/** commander is CommonJS: required, not imported, it skips the ESM wrapper (see main.ts). */
-const commander = lazyModule<typeof import('commander')>('commander');
+/**
+ * commander, loaded on first use (`wacx --version` does without it). It is CommonJS: required directly, it skips
+ * its ESM wrapper and the scan Node makes of a CommonJS module's exports for an ESM import.
+ */
+export const commander = lazyModule<typeof import('commander')>('commander');
 
 /** An ISO 3166-1 alpha-2 country code that phone numbers can be parsed for; returned upper-case. */
 export function countryCode(flag: string): FlagParser<string> {

@@ -1,23 +1,11 @@
-import { createRequire } from 'node:module';
 import type { Command } from 'commander';
+import { validateSetting } from '../lib/config/settings.js';
 import { CancelledError, ExitCode, UsageError } from '../lib/errors.js';
 import { preloadChalk } from '../lib/io/io.js';
 import type { VerbDefinition } from './define.js';
 import { Deps, type DepsInit, type GlobalOptions } from './deps.js';
-import type { NounOptions } from './flags.js';
-import { COMMANDS, type CommandSpec, GROUPS, NOUNS_WITH_OPTIONS } from './registry.js';
-
-type Commander = typeof import('commander');
-let commanderModule: Commander | undefined;
-
-/**
- * commander, loaded on first use (`wacx --version` does without it). It is CommonJS: required directly, it skips
- * its ESM wrapper and the scan Node makes of a CommonJS module's exports for an ESM import.
- */
-function commander(): Commander {
-  commanderModule ??= createRequire(import.meta.url)('commander') as Commander;
-  return commanderModule;
-}
+import { commander, NOUN_OPTIONS } from './flags.js';
+import { COMMANDS, type CommandSpec, GROUPS } from './registry.js';
 
 /** Global and noun options that take a value: skipped when looking for the command words in argv. */
 const VALUE_OPTIONS = new Set([
@@ -98,7 +86,6 @@ function buildProgram(
   deps: Deps,
   words: readonly string[],
   state: RunState,
-  nounOptions: NounOptions,
   verb: Promise<VerbDefinition> | undefined,
 ): { program: Command; loaded: Promise<void> } {
   const { Command, Option } = commander();
@@ -135,7 +122,8 @@ function buildProgram(
       let g = groups.get(group);
       if (!g) {
         g = program.command(group).description(GROUPS[group] ?? '');
-        for (const option of nounOptions[group] ?? []) g.addOption(option());
+        // the noun's own options (--waba-id on `templates`…) only where that noun runs, as `wacx --help` shows
+        if (group === words[0]) for (const option of NOUN_OPTIONS[group] ?? []) g.addOption(option());
         groups.set(group, g);
       }
       parent = g;
@@ -205,13 +193,10 @@ function buildProgram(
   program.hook('preAction', async (_this, actionCmd) => {
     state.current = actionCmd;
     const o = actionCmd.optsWithGlobals() as Partial<GlobalOptions>;
-    if (o.apiVersion !== undefined || o.database !== undefined) {
-      const { validateSetting } = await import('../lib/config/settings.js');
-      if (o.apiVersion !== undefined) validateSetting('apiVersion', o.apiVersion, '--api-version');
-      if (o.database !== undefined) {
-        const { parseStoreLocation } = await import('../lib/store/location.js');
-        parseStoreLocation(o.database, '--database');
-      }
+    if (o.apiVersion !== undefined) validateSetting('apiVersion', o.apiVersion, '--api-version');
+    if (o.database !== undefined) {
+      const { parseStoreLocation } = await import('../lib/store/location.js');
+      parseStoreLocation(o.database, '--database');
     }
     if (o.sandbox && target?.changesConfig) {
       throw new UsageError(
@@ -317,16 +302,12 @@ export async function main(args: readonly string[], init: DepsInit): Promise<num
   // The command's own module (none for `wacx --help`):
   const target = findTarget(words);
   const verb = target && loadVerb(target, asksForHelp(args));
-  // The noun's own options (--waba-id on `templates`…), declared only when that noun is run:
-  const nounOptions: Promise<NounOptions> = NOUNS_WITH_OPTIONS.has(words[0] ?? '')
-    ? import('./flags.js').then((flags) => flags.NOUN_OPTIONS)
-    : Promise.resolve({});
   // chalk, only when colour is possible (a TTY without NO_COLOR): piped runs never pay for it.
   const chalk = boot.io.color ? preloadChalk() : undefined;
   // commander is required synchronously: meanwhile the files of the modules above are read.
   commander();
-  const [options] = await Promise.all([nounOptions, chalk]);
-  const { program, loaded } = buildProgram(boot, words, state, options, verb);
+  await chalk;
+  const { program, loaded } = buildProgram(boot, words, state, verb);
   try {
     await loaded;
     configureAll(program, boot, state);

@@ -34,9 +34,6 @@ export const GROUPS: Record<string, string> = {
   media: 'Download media received in webhooks (history imports, echoes)',
 };
 
-/** The nouns that declare options of their own (NOUN_OPTIONS in flags.ts, loaded only when such a noun runs). */
-export const NOUNS_WITH_OPTIONS: ReadonlySet<string> = new Set(['templates', 'history']);
-
 /** The one flat registry of commands. Modules are imported only when their command runs. */
 export const COMMANDS: readonly CommandSpec[] = [
   {

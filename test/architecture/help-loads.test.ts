@@ -9,8 +9,10 @@ import { tempHome } from '../helpers/cli.js';
 
 /**
  * Start-up stays low because describing a command loads only what describes it (the README's "lazy loading
- * rule"). The built CLI runs as a real process with a module trace; what each `--help` loads is checked here.
- * Timing itself is measured by bench/startup.bench.mjs.
+ * rule"), from few files and no ES module: bin/wacx.js runs the CommonJS bundle under dist/bundle/
+ * (scripts/build.mjs says why), whose modules.json says which sources each chunk holds. The built CLI runs as a
+ * real process with a module trace; what each `--help` loads is checked here, in sources and in files. Timing
+ * itself is measured by bench/startup.bench.mjs.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);
@@ -18,16 +20,33 @@ const run = promisify(execFile);
 interface Loaded {
   /** Our own files (dist/…, bin/…), relative to the package root. */
   ours: Set<string>;
+  /** The sources (src/…) that the loaded chunks of the bundle hold. */
+  sources: Set<string>;
   /** Packages, by name. */
   packages: Set<string>;
   /** Files of packages, relative to node_modules (e.g. commander/esm.mjs). */
   packageFiles: Set<string>;
-  /** Node builtins imported by ES modules (node:http…). */
+  /** Node builtins imported or required (node:http…). */
   builtins: Set<string>;
+  /** Our files loaded as ES modules, but the launcher (run through the ES module loader because of --import). */
+  esm: Set<string>;
 }
 
 const home = tempHome();
 afterAll(() => home.cleanup());
+
+const BUNDLE = 'dist/bundle/';
+/** Chunk file (under dist/bundle/) -> the sources it holds. */
+const chunks: Record<string, string[]> = JSON.parse(
+  readFileSync(join(root, BUNDLE, 'modules.json'), 'utf8'),
+) as Record<string, string[]>;
+
+/**
+ * Most files of ours any `--help` or `--version` may load: the launcher, the entry, the kit chunk (the cli kit and
+ * the leaves of lib it imports), the bundler's runtime; a verb's own chunk and at most one chunk of constants its
+ * help shows. Unbundled, a verb's help loaded 27.
+ */
+const MAX_FILES = { entry: 4, verb: 6 };
 
 async function loads(args: string[]): Promise<Loaded> {
   const trace = join(home.home, `trace-${args.join('-')}.txt`);
@@ -39,9 +58,11 @@ async function loads(args: string[]): Promise<Loaded> {
   );
   const loaded: Loaded = {
     ours: new Set(),
+    sources: new Set(),
     packages: new Set(),
     packageFiles: new Set(),
     builtins: new Set(),
+    esm: new Set(),
   };
   for (const line of readFileSync(trace, 'utf8').split('\n')) {
     if (!line) continue;
@@ -57,7 +78,12 @@ async function loads(args: string[]): Promise<Loaded> {
     if (inPackage) {
       loaded.packages.add(inPackage[1]!);
       loaded.packageFiles.add(path.slice('node_modules/'.length));
-    } else loaded.ours.add(path);
+    } else {
+      loaded.ours.add(path);
+      if (line.startsWith('esm ') && path !== 'bin/wacx.js') loaded.esm.add(path);
+      if (path.startsWith(BUNDLE))
+        for (const source of chunks[path.slice(BUNDLE.length)] ?? []) loaded.sources.add(source);
+    }
   }
   return loaded;
 }
@@ -76,34 +102,30 @@ const RUN_ONLY_BUILTINS = [
   'node:readline',
 ];
 
-/** What any verb's flags may need besides the entry: the cli kit and the leaves of lib it imports. */
-const KIT = new Set([
-  'dist/cli/define.js',
-  'dist/cli/flags.js',
-  'dist/lib/config/settings.js',
-  'dist/lib/country.js',
-  'dist/lib/graph/url.js',
-  'dist/lib/graph/versions.js',
-  'dist/lib/io/format.js',
-  'dist/lib/lazy.js',
-]);
-
 /** Constants a verb's help text shows (cheap modules with no imports of their own to speak of). */
 const HELP_TEXT_MODULES: Record<string, string[]> = {
-  eligibility: ['dist/lib/eligibility/inputs.js', 'dist/lib/eligibility/policies.js', 'dist/lib/dates.js'],
-  doctor: ['dist/lib/doctor/types.js'],
-  sandbox: ['dist/sandbox/scenario-spec.js', 'dist/sandbox/seed.js'],
+  eligibility: ['src/lib/eligibility/inputs.ts', 'src/lib/eligibility/policies.ts', 'src/lib/dates.ts'],
+  doctor: ['src/lib/doctor/types.ts'],
+  sandbox: ['src/sandbox/scenario-spec.ts', 'src/sandbox/seed.ts'],
 };
 
-function verbFile(path: readonly string[]): string {
-  return `dist/commands/${path.join('/')}.js`;
+function verbSource(path: readonly string[]): string {
+  return `src/commands/${path.join('/')}.ts`;
+}
+
+/** Only the launcher and the bundle: no file of the unbundled build (dist/cli/…, dist/lib/…) is loaded. */
+function outsideBundle(loaded: Loaded): string[] {
+  return [...loaded.ours].filter((f) => f !== 'bin/wacx.js' && !f.startsWith(BUNDLE));
 }
 
 describe('what start-up loads', () => {
-  it('`wacx --version` loads no package, not even commander', async () => {
+  it('`wacx --version` loads no package, not even commander, from the bundle, as CommonJS', async () => {
     const loaded = await loads(['--version']);
     expect([...loaded.packages]).toEqual([]);
-    expect(loaded.ours.has('dist/cli/main.js')).toBe(true);
+    expect(loaded.sources.has('src/cli/main.ts')).toBe(true);
+    expect(outsideBundle(loaded)).toEqual([]);
+    expect([...loaded.esm]).toEqual([]);
+    expect(loaded.ours.size).toBeLessThanOrEqual(MAX_FILES.entry);
   });
 
   let entry: Loaded;
@@ -112,29 +134,35 @@ describe('what start-up loads', () => {
     expect([...entry.packages]).toEqual(['commander']);
     expect(entry.packageFiles.has('commander/index.js')).toBe(true);
     expect(entry.packageFiles.has('commander/esm.mjs')).toBe(false);
-    expect([...entry.ours].filter((f) => f.startsWith('dist/commands/'))).toEqual([]);
+    expect([...entry.sources].filter((f) => f.startsWith('src/commands/'))).toEqual([]);
+    expect([...entry.sources].filter((f) => f.startsWith('src/sandbox/'))).toEqual([]);
     expect([...entry.builtins].filter((b) => RUN_ONLY_BUILTINS.includes(b))).toEqual([]);
+    expect(outsideBundle(entry)).toEqual([]);
+    expect([...entry.esm]).toEqual([]);
+    expect(entry.ours.size).toBeLessThanOrEqual(MAX_FILES.entry);
   });
 
   it.each(COMMANDS.map((c) => [c.path.join(' '), c.path] as const))(
-    '`wacx %s --help` loads its verb and the cli kit, not its domain',
+    '`wacx %s --help` loads its verb and the cli kit, not its domain, from few files',
     async (name, path) => {
       entry ??= await loads(['--help']);
       const loaded = await loads([...path, '--help']);
       // a noun's shared.ts (options and renderers its verbs share) belongs to the verb, and must be as cheap
-      const nounShared = path.length > 1 ? [`dist/commands/${path[0]}/shared.js`] : [];
+      const nounShared = path.length > 1 ? [`src/commands/${path[0]}/shared.ts`] : [];
       const allowed = new Set([
-        ...entry.ours,
-        ...KIT,
-        verbFile(path),
+        ...entry.sources,
+        verbSource(path),
         ...nounShared,
         ...(HELP_TEXT_MODULES[name] ?? []),
       ]);
-      expect(loaded.ours.has(verbFile(path))).toBe(true);
-      expect([...loaded.ours].filter((f) => !allowed.has(f))).toEqual([]);
+      expect(loaded.sources.has(verbSource(path))).toBe(true);
+      expect([...loaded.sources].filter((f) => !allowed.has(f))).toEqual([]);
       expect([...loaded.packages]).toEqual(['commander']);
       expect(loaded.packageFiles.has('commander/esm.mjs')).toBe(false);
       expect([...loaded.builtins].filter((b) => RUN_ONLY_BUILTINS.includes(b))).toEqual([]);
+      expect(outsideBundle(loaded)).toEqual([]);
+      expect([...loaded.esm]).toEqual([]);
+      expect(loaded.ours.size).toBeLessThanOrEqual(MAX_FILES.verb);
     },
   );
 });

@@ -81,11 +81,3 @@ describe('one parser per flag type, one wording', () => {
       expect(failure(countryCode('--default-country'), raw)?.location).toBe('--default-country');
   });
 });
-
-describe('noun options', () => {
-  it('the registry knows exactly the nouns that declare options (it loads them only for those)', async () => {
-    const { NOUNS_WITH_OPTIONS } = await import('../../src/cli/registry.js');
-    const { NOUN_OPTIONS } = await import('../../src/cli/flags.js');
-    expect([...NOUNS_WITH_OPTIONS].sort()).toEqual(Object.keys(NOUN_OPTIONS).sort());
-  });
-});
