@@ -93,6 +93,8 @@ export function toPostgres(sql: string): PostgresStatement {
     });
     code = scalarMinMax(code);
     code = code.replace(/\bWITHOUT\s+ROWID\b/gi, '');
+    // SQLite's index hint; PostgreSQL's planner takes none
+    code = code.replace(/\bINDEXED\s+BY\s+\w+/gi, '');
     // `::` is PostgreSQL's cast, never a parameter
     return code.replace(/\?|(?<![:\w])[@:$]([A-Za-z_]\w*)/g, (match, name: string | undefined) => {
       if (match === '?') return `$${++positional}`;
