@@ -56,3 +56,9 @@ export function tableExists(db: Database, name: string): boolean {
     ? db.prepare('SELECT to_regclass(?) IS NOT NULL AS found').pluck().get(name) === 1
     : db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
+
+/** Whether an error says a table or column is missing (a store migrated by an older wacx), on either engine. */
+export function isMissingSchema(error: unknown): boolean {
+  const sqlState = (error as { sqlState?: string }).sqlState;
+  return sqlState === '42P01' || sqlState === '42703' || /no such (table|column)/.test(String(error));
+}
