@@ -10,10 +10,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Starts one `wacx webhooks serve --json` child on a free port; resolves once it listens. */
 export function startReplica(env, args = []) {
-  const child = spawn(process.execPath, [join(root, 'bin', 'wacx.js'), 'webhooks', 'serve', '--port', '0', '--json', ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(root, 'bin', 'wacx.js'), 'webhooks', 'serve', '--port', '0', '--json', ...args],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr += d;
@@ -26,7 +30,9 @@ export function startReplica(env, args = []) {
       lines.push(event);
       if (event.type === 'listening') resolve({ url: event.url, child, lines, exited, stderr: () => stderr });
     });
-    void exited.then(({ code, signal }) => reject(new Error(`webhooks serve ended (${code ?? signal}): ${stderr}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`webhooks serve ended (${code ?? signal}): ${stderr}`)),
+    );
   });
 }
 

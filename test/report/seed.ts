@@ -101,7 +101,11 @@ function seedCampaign(db: string | StoreLocation): void {
 }
 
 /** Fills the store at `db` (a SQLite file under `dir`, or any location) with the month described above. */
-export async function seedStore(env: NodeJS.ProcessEnv, dir: string, db: string | StoreLocation): Promise<void> {
+export async function seedStore(
+  env: NodeJS.ProcessEnv,
+  dir: string,
+  db: string | StoreLocation,
+): Promise<void> {
   const feed = join(dir, 'seed.ndjson');
   writeFileSync(feed, `${PAYLOADS.map((p) => JSON.stringify(p)).join('\n')}\n`);
   const at: StoreLocation = typeof db === 'string' ? { backend: 'sqlite', path: db } : db;

@@ -133,9 +133,7 @@ describe('webhooks serve replicas on one PostgreSQL store', () => {
     const csv = writeOrdersCsv(sb.home, 4, 'replica-orders.csv');
     const r = await runCli([...orderSendArgs(csv), '--json'], { env: sb.env({ WACX_DATABASE_URL: url }) });
     expect(r.code, r.stderr).toBe(0);
-    const sent = (
-      (await sb.control('messages?template=order_update')) as { to: string }[]
-    ).map((m) => m.to);
+    const sent = ((await sb.control('messages?template=order_update')) as { to: string }[]).map((m) => m.to);
     expect(sent.sort()).toEqual([phone(0), phone(1), phone(3)].sort());
     const skipped = store.db
       .prepare("SELECT recipient, reason FROM campaign_rows WHERE state = 'skipped'")
