@@ -75,7 +75,7 @@ export function monthVolumeAt(db: Db, card: RateCard, at: number): Map<string, n
   const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
   const rows = db
     .prepare(
-      `SELECT substr(recipient_id, 1, 6) AS prefix, recipient_id AS sample, pricing_category AS category,
+      `SELECT substr(recipient_id, 1, 6) AS prefix, MIN(recipient_id) AS sample, pricing_category AS category,
               count(DISTINCT wamid) AS n
        FROM message_statuses
        WHERE status IN ('delivered', 'read') AND timestamp >= ? AND timestamp < ?
