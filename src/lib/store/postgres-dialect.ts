@@ -113,7 +113,12 @@ export function toPostgres(sql: string): PostgresStatement {
         : `${text.slice(0, returning)}ON CONFLICT DO NOTHING ${text.slice(returning)}`;
   }
   if (names.length > 0 && positional > 0) throw new Error(`SQL mixes ? and named parameters: ${sql}`);
-  return { text, names: names.length > 0 ? names : null, positional, aliases: aliases.size > 0 ? aliases : null };
+  return {
+    text,
+    names: names.length > 0 ? names : null,
+    positional,
+    aliases: aliases.size > 0 ? aliases : null,
+  };
 }
 
 /**
