@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { recordHash, sha256 } from '../../src/lib/audit/chain.js';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
 import type { Store } from '../../src/lib/store/store.js';

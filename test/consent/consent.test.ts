@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
 import { ConsentRegister, stateAfter } from '../../src/lib/consent/register.js';
 import type { StoreLocation } from '../../src/lib/store/location.js';

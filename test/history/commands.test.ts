@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import type { StoreLocation } from '../../src/lib/store/location.js';
 import { Store } from '../../src/lib/store/store.js';

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { historyStatus, missingChunkOrders } from '../../src/lib/history/queries.js';
 import { statusExitCode, statusJson, statusLines, statusSummary } from '../../src/lib/history/status.js';
 import type { Store } from '../../src/lib/store/store.js';

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { Graph } from '../../src/lib/graph/graph.js';
 import { parseGraphTime } from '../../src/lib/graph/time.js';

@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import type { Store } from '../../src/lib/store/store.js';
 import { optOutKeyword } from '../../src/lib/webhooks/opt-out.js';
 import { optedOutRecipients, statusesByCallbackPrefix, syncHealth } from '../../src/lib/webhooks/queries.js';

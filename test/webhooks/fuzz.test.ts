@@ -1,6 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { mutate, rng } from '../../bench/fixtures/webhook-mutators.mjs';
-import { Store } from '../../src/lib/store/store.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { describeBackends } from '../helpers/backends.js';
 import {

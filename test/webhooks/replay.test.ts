@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import type { Store } from '../../src/lib/store/store.js';
 import { syncHealth } from '../../src/lib/webhooks/queries.js';
 import { verifySignature } from '../../src/lib/webhooks/signature.js';
