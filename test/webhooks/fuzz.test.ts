@@ -66,7 +66,7 @@ describeBackends('fuzz: mutated authentic payloads are always stored and answere
       expect(again).toMatchObject({ outcome: 'duplicate', httpStatus: 200, events: [] });
     }
     expect(count('webhook_payloads')).toBe(payloads);
-    expect(payloads).toBeGreaterThan(2000);
+    expect(payloads).toBeGreaterThan((cases * 2) / 3);
     expect(count('webhook_rejection_counts')).toBe(1);
     store.close();
     // a few seconds alone; more on a loaded machine (no timing is asserted)
