@@ -1,11 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { recordHash, sha256 } from '../../src/lib/audit/chain.js';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
-import { Store } from '../../src/lib/store/store.js';
+import type { Store } from '../../src/lib/store/store.js';
+import { type BackendCase, describeBackends } from '../helpers/backends.js';
 
 /** A store with `n` records: sends to distinct recipients, one a second. */
-function journal(n = 10): { store: Store; j: AuditJournal } {
-  const store = Store.open(':memory:');
+function journal(b: BackendCase, n = 10): { store: Store; j: AuditJournal } {
+  const store = b.open();
   const j = new AuditJournal(store.db);
   j.append(
     Array.from({ length: n }, (_, i) => ({
@@ -28,9 +29,9 @@ interface RawRecord {
 
 const sql = (store: Store, text: string, ...args: unknown[]) => store.db.prepare(text).run(...args);
 
-describe('audit verify: what was done to the chain, and where', () => {
+describeBackends('audit verify: what was done to the chain, and where', (b) => {
   it('an intact chain: count and head', () => {
-    const { j } = journal(10);
+    const { j } = journal(b, 10);
     const r = j.verify();
     expect(r.problem).toBeNull();
     expect(r.count).toBe(10);
@@ -39,13 +40,13 @@ describe('audit verify: what was done to the chain, and where', () => {
   });
 
   it('a changed content is found at its record', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     sql(store, `UPDATE audit_records SET content = replace(content, 'wamid.4', 'wamid.X') WHERE seq = 5`);
     expect(j.verify().problem).toMatchObject({ kind: 'changed', seq: 5 });
   });
 
   it('a changed content with its content hash and hash recomputed is found at that record', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     const content = '{"template":"other"}';
     const r5 = store.db.prepare('SELECT * FROM audit_records WHERE seq = 5').get() as RawRecord;
     const contentHash = sha256(content);
@@ -67,19 +68,19 @@ describe('audit verify: what was done to the chain, and where', () => {
   });
 
   it('a changed time (or subject) is found', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     sql(store, 'UPDATE audit_records SET at = at + 1 WHERE seq = 3');
     expect(j.verify().problem).toMatchObject({ kind: 'changed', seq: 3 });
   });
 
   it('a deleted record is named', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     sql(store, 'DELETE FROM audit_records WHERE seq = 7');
     expect(j.verify().problem).toMatchObject({ kind: 'deleted', seq: 7, detail: 'record 7 is missing' });
   });
 
   it('a deleted record with the later ones renumbered is found where the chain breaks', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     sql(store, 'DELETE FROM audit_records WHERE seq = 7');
     sql(store, 'UPDATE audit_records SET seq = -(seq - 1) WHERE seq > 7');
     sql(store, 'UPDATE audit_records SET seq = -seq WHERE seq < 0');
@@ -87,7 +88,7 @@ describe('audit verify: what was done to the chain, and where', () => {
   });
 
   it('an inserted record (properly hashed, later ones renumbered) is named', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     const r4 = store.db.prepare('SELECT * FROM audit_records WHERE seq = 4').get() as RawRecord;
     sql(store, 'UPDATE audit_records SET seq = -(seq + 1) WHERE seq > 4');
     sql(store, 'UPDATE audit_records SET seq = -seq WHERE seq < 0');
@@ -110,7 +111,7 @@ describe('audit verify: what was done to the chain, and where', () => {
   });
 
   it('an inserted record that does not even link is named', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     sql(store, 'UPDATE audit_records SET seq = -(seq + 1) WHERE seq > 4');
     sql(store, 'UPDATE audit_records SET seq = -seq WHERE seq < 0');
     const content = '{}';
@@ -130,7 +131,7 @@ describe('audit verify: what was done to the chain, and where', () => {
   });
 
   it('two swapped records are found as moved, at the first of them', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     sql(store, 'UPDATE audit_records SET seq = -1 WHERE seq = 3');
     sql(store, 'UPDATE audit_records SET seq = 3 WHERE seq = 8');
     sql(store, 'UPDATE audit_records SET seq = 8 WHERE seq = -1');
@@ -138,7 +139,7 @@ describe('audit verify: what was done to the chain, and where', () => {
   });
 
   it('a tail truncated after an anchor is found with the anchor; without it only the head moves back', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     const anchor = j.head();
     if (!anchor) throw new Error('no head');
     expect(j.verify(anchor).problem).toBeNull();
@@ -148,7 +149,7 @@ describe('audit verify: what was done to the chain, and where', () => {
   });
 
   it('a chain rewritten from the anchored record on no longer extends the anchor', () => {
-    const { store, j } = journal();
+    const { store, j } = journal(b);
     const anchor = j.head();
     if (!anchor) throw new Error('no head');
     sql(store, 'DELETE FROM audit_records WHERE seq >= 6');
@@ -159,7 +160,7 @@ describe('audit verify: what was done to the chain, and where', () => {
   });
 
   it('appends from two journals on one store chain onto each other (several processes)', () => {
-    const { store, j } = journal(3);
+    const { store, j } = journal(b, 3);
     const other = new AuditJournal(store.db);
     other.append([{ at: 5, kind: 'inbound', subject: 'a', content: { text: 'hi' } }]);
     j.append([{ at: 6, kind: 'status', subject: 'a', content: { status: 'read' } }]);

@@ -1,21 +1,18 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
 import { ConsentRegister, stateAfter } from '../../src/lib/consent/register.js';
+import type { StoreLocation } from '../../src/lib/store/location.js';
 import { Store } from '../../src/lib/store/store.js';
+import { describeBackends, storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 
 const BSUID = 'DE.13491208655302741918';
 
 let home: ReturnType<typeof tempHome>;
 let env: NodeJS.ProcessEnv;
-let db: string;
-beforeEach(() => {
-  home = tempHome();
-  db = join(home.home, 'wacx.db');
-  env = { ...home.env, WACX_DB: db };
-});
+let db: StoreLocation;
 afterEach(() => home.cleanup());
 
 function csv(name: string, lines: string[]): string {
@@ -34,7 +31,12 @@ const GOOD_AND_BAD = [
   '+4915112345681,2026-03-01,call,,everything',
 ];
 
-describe('wacx consent', () => {
+describeBackends('wacx consent', (b) => {
+  beforeEach(() => {
+    home = tempHome();
+    db = b.location();
+    env = { ...home.env, ...storeEnv(db) };
+  });
   it('import names each bad row by line and column; --strict imports nothing (exit 2)', async () => {
     const file = csv('optins.csv', GOOD_AND_BAD);
     const strict = await runCli(['consent', 'import', file, '--strict'], { env });
@@ -142,7 +144,7 @@ describe('wacx consent', () => {
   });
 
   it('the state for a scope: the latest change of that scope or of all wins; authentication counts as utility', () => {
-    const store = Store.open(':memory:');
+    const store = b.open();
     const r = new ConsentRegister(store.db, () => 10);
     r.record([
       { subject: 'a', scope: 'marketing', action: 'grant', at: 1, source: 's', proof: null },

@@ -3,7 +3,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/lib/store/store.js';
+import { storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
+import { freshPostgresUrl } from '../helpers/postgres.js';
 import { PN, seedHealthy, WABA } from './fixtures.js';
 
 interface JsonCheck {
@@ -84,6 +86,38 @@ describe('wacx doctor without the API', () => {
     );
     expect(text.stdout).toMatch(/ {2}✗ Graph API reachable: API unreachable/);
     expect(text.stdout).toMatch(/ {6}→ Check the network and the Graph URL/);
+  });
+
+  it('the store checks read a PostgreSQL store as they read SQLite (WACX_DATABASE_URL)', async () => {
+    const now = Date.now();
+    const locations = [
+      { backend: 'sqlite' as const, path: join(home.home, 'both.db') },
+      { backend: 'postgres' as const, url: freshPostgresUrl() },
+    ];
+    const results = [];
+    for (const location of locations) {
+      const store = Store.open(location);
+      seedHealthy(store.db, now);
+      store.close();
+      const env = {
+        ...home.env,
+        WACX_TOKEN: 'EAAOFFLINETOKEN00000000000000000000000001',
+        WACX_APP_SECRET: 'offline-app-secret-000000000000',
+        WACX_WABA_ID: WABA,
+        WACX_PHONE_NUMBER_ID: PN,
+        ...storeEnv(location),
+      };
+      const r = await runCli(['doctor', '--offline', '--json'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      results.push(
+        (JSON.parse(r.stdout) as JsonCheck[])
+          .filter((c) => c.id.startsWith('sync.') || c.id.startsWith('consent'))
+          .map((c) => ({ id: c.id, status: c.status, detail: c.detail.replace(/\d+ (s|min|h)\b/g, 'T') })),
+      );
+    }
+    expect(results[0]!.length).toBeGreaterThan(3);
+    expect(results[0]!.filter((c) => c.status === 'pass').length).toBeGreaterThan(3);
+    expect(results[1]).toEqual(results[0]);
   });
 
   it('--offline contacts nothing and passes when the local checks pass', async () => {

@@ -1,22 +1,31 @@
 import { join } from 'node:path';
+import type { StoreLocation } from '../../src/lib/store/location.js';
+import { storeEnv } from './backends.js';
 import { runCli } from './cli.js';
 import { freePort } from './net.js';
 import { startTestSandbox, type TestSandbox } from './sandbox.js';
 
 export interface SandboxWithReceiver {
   sb: TestSandbox;
-  /** The CLI environment: the sandbox, and WACX_DB = the receiver's store. */
+  /** The CLI environment: the sandbox, and the receiver's store (WACX_DB, or WACX_DATABASE_URL). */
   env: NodeJS.ProcessEnv;
   db: string;
+  location: StoreLocation;
   stop: () => Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
-/** A sandbox that delivers its webhooks to `wacx webhooks serve` (the built CLI's run, real HTTP on loopback). */
-export async function sandboxWithReceiver(): Promise<SandboxWithReceiver> {
+/**
+ * A sandbox that delivers its webhooks to `wacx webhooks serve` (the built CLI's run, real HTTP on loopback), whose
+ * store is `wacx.db` in the sandbox's HOME, or the PostgreSQL database `postgresUrl`.
+ */
+export async function sandboxWithReceiver(postgresUrl?: string): Promise<SandboxWithReceiver> {
   const port = await freePort();
   const sb = await startTestSandbox({ webhookUrl: `http://127.0.0.1:${port}/webhook` });
   const db = join(sb.home, 'wacx.db');
-  const env = sb.env({ WACX_DB: db });
+  const location: StoreLocation = postgresUrl
+    ? { backend: 'postgres', url: postgresUrl }
+    : { backend: 'sqlite', path: db };
+  const env = sb.env(storeEnv(location));
   const controller = new AbortController();
   const serving = runCli(
     ['webhooks', 'serve', '--port', String(port), '--verify-token', sb.seed.verifyToken],
@@ -41,6 +50,7 @@ export async function sandboxWithReceiver(): Promise<SandboxWithReceiver> {
     sb,
     env,
     db,
+    location,
     stop: async () => {
       controller.abort();
       return serving;

@@ -1,19 +1,20 @@
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
+import type { StoreLocation } from '../../src/lib/store/location.js';
 import { Store } from '../../src/lib/store/store.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { describeBackends, storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { APP_SECRET, contactSync, historyChunk, historyDeclined, PN, sign } from '../webhooks/fixtures.js';
 import { type FakeGraph, graphTime, startFakeGraph } from './fake-graph.js';
 
 const HOUR = 3_600_000;
 
-describe('wacx history sync / status', () => {
+describeBackends('wacx history sync / status', (b) => {
   let fake: FakeGraph;
   let home: ReturnType<typeof tempHome>;
   let env: NodeJS.ProcessEnv;
-  let dbPath: string;
+  let dbPath: StoreLocation;
   beforeAll(async () => {
     fake = await startFakeGraph();
   });
@@ -22,13 +23,13 @@ describe('wacx history sync / status', () => {
   });
   beforeEach(() => {
     home = tempHome();
-    dbPath = join(home.home, 'wacx.db');
+    dbPath = b.location();
     fake.calls.length = 0;
     fake.answer = {};
     fake.onboarded.set(PN, graphTime(Date.now() - 3 * HOUR));
     env = {
       ...home.env,
-      WACX_DB: dbPath,
+      ...storeEnv(dbPath),
       WACX_GRAPH_URL: fake.url,
       WACX_TOKEN: 'EAATESTTOKEN000000000000000000',
       WACX_PHONE_NUMBER_ID: PN,
@@ -82,7 +83,7 @@ describe('wacx history sync / status', () => {
     fake.answer = { code: 2593108 };
     // a fresh store (no onboarding time recorded): only the API can tell
     const r2 = await runCli(['history', 'sync', '--contacts'], {
-      env: { ...env, WACX_DB: join(home.home, 'fresh.db') },
+      env: { ...env, ...storeEnv(b.location()) },
     });
     expect(r2.code).toBe(1);
     expect(r2.stderr).toMatch(/outside the 24-hour window after onboarding \(2593108\)/);

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { BACKENDS, freshPostgresUrl } from '../helpers/postgres.js';
 import { sandboxWithReceiver } from '../helpers/receiver.js';
 import type { TestSandbox } from '../helpers/sandbox.js';
 
-const setup = sandboxWithReceiver;
-
-describe('end-to-end: sandbox → webhooks serve → history status', () => {
+describe.each(BACKENDS)('end-to-end: sandbox → webhooks serve → history status (%s)', (backend) => {
+  const setup = () => sandboxWithReceiver(backend === 'postgres' ? freshPostgresUrl() : undefined);
   let sb: TestSandbox | undefined;
   afterEach(async () => {
     await sb?.close();

@@ -1,8 +1,9 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import { historyStatus, missingChunkOrders } from '../../src/lib/history/queries.js';
 import { statusExitCode, statusJson, statusLines, statusSummary } from '../../src/lib/history/status.js';
-import { Store } from '../../src/lib/store/store.js';
+import type { Store } from '../../src/lib/store/store.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { describeBackends } from '../helpers/backends.js';
 import {
   APP_SECRET,
   contactSync,
@@ -13,10 +14,10 @@ import {
   sign,
 } from '../webhooks/fixtures.js';
 
-describe('history import status from webhooks', () => {
+describeBackends('history import status from webhooks', (b) => {
   let store: Store;
   beforeEach(() => {
-    store = Store.open(':memory:');
+    store = b.open();
   });
   const ingest = (payload: unknown) => {
     const body = JSON.stringify(payload);

@@ -1,15 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { Graph } from '../../src/lib/graph/graph.js';
 import { parseGraphTime } from '../../src/lib/graph/time.js';
 import { historyStatus } from '../../src/lib/history/queries.js';
 import { listSyncRequests, requestSync, SyncRefusedError } from '../../src/lib/history/sync-requests.js';
-import { Store } from '../../src/lib/store/store.js';
+import type { Store } from '../../src/lib/store/store.js';
+import { describeBackends } from '../helpers/backends.js';
 import { type FakeGraph, graphTime, startFakeGraph } from './fake-graph.js';
 
 const HOUR = 3_600_000;
 
-describe('requestSync: once-only and 24-hour guards', () => {
+describeBackends('requestSync: once-only and 24-hour guards', (b) => {
   let fake: FakeGraph;
   let graph: Graph;
   let store: Store;
@@ -33,7 +34,7 @@ describe('requestSync: once-only and 24-hour guards', () => {
       clock,
       retry: { maxAttempts: 1 },
     });
-    store = Store.open(':memory:');
+    store = b.open();
   });
   const ctx = () => ({ graph, db: store.db, clock });
   const posts = () => fake.calls.filter((c) => c.method === 'POST');

@@ -8,6 +8,7 @@ import { MIGRATIONS } from '../../src/lib/store/migrations.js';
 import { Store } from '../../src/lib/store/store.js';
 import { optedOutRecipients } from '../../src/lib/webhooks/queries.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { describeBackends } from '../helpers/backends.js';
 import {
   bsuidContact,
   bsuidEcho,
@@ -42,11 +43,11 @@ describe('BSUID classification', () => {
   });
 });
 
-describe('people in the store', () => {
+describeBackends('people in the store', (b) => {
   let store: Store;
   let at = 1_000;
   beforeEach(() => {
-    store = Store.open(':memory:');
+    store = b.open();
   });
   afterEach(() => store.close());
   const ingest = (payload: unknown) => {
@@ -270,7 +271,7 @@ describe('people in the store', () => {
       parentUserId: null,
       bsuidOnly: false,
     });
-    const old = Store.open(':memory:', { migrations: [] });
+    const old = b.open(b.location(), { migrations: [] });
     try {
       expect(knownIdentityForPhone(old.db, PABLO.phone)).toBeNull();
       expect(peopleCounts(old.db).known).toBe(0);
@@ -280,11 +281,11 @@ describe('people in the store', () => {
   });
 });
 
-describe('opt-outs by person', () => {
+describeBackends('opt-outs by person', (b) => {
   let store: Store;
   let at = 1_000;
   beforeEach(() => {
-    store = Store.open(':memory:');
+    store = b.open();
   });
   afterEach(() => store.close());
   const ingest = (payload: unknown) =>
@@ -325,7 +326,7 @@ describe('opt-outs by person', () => {
   });
 
   it('on a store without the people tables, opt-outs are read by recipient key as before', () => {
-    const old = Store.open(':memory:', { migrations: MIGRATIONS.filter((m) => m.id < 114) });
+    const old = b.open(b.location(), { migrations: MIGRATIONS.filter((m) => m.id < 114) });
     try {
       old.db.exec(`
         INSERT INTO webhook_payloads (id, received_at, body_sha256, body, signature_verified, source) VALUES (1, 0, '', '{}', 0, 'x');

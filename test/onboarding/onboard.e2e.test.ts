@@ -1,20 +1,26 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
+import type { StoreLocation } from '../../src/lib/store/location.js';
 import { Store } from '../../src/lib/store/store.js';
 import { startWebhookServer } from '../../src/lib/webhooks/server.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';
+import { storeEnv } from '../helpers/backends.js';
 import { runCli } from '../helpers/cli.js';
+import { freshPostgresUrl } from '../helpers/postgres.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { freshUserEnv, httpGet, scan, signup, startCli } from './helpers.js';
 
 let sb: TestSandbox;
 let env: NodeJS.ProcessEnv;
 let dbPath: string;
+/** The profile's store: the SQLite file at dbPath, or, in the PostgreSQL describe, a new PostgreSQL database. */
+let location: StoreLocation;
+let onPostgres = false;
 /** This profile's store as `wacx webhooks serve` writes it: the sandbox's webhooks land here while `delivering`. */
 let receiverStore: Store | undefined;
 let delivering: boolean;
@@ -27,7 +33,7 @@ beforeEach(async () => {
   sb = await startTestSandbox({
     webhookSink: async (raw, headers) => {
       if (!delivering) return 503;
-      receiverStore ??= Store.open(dbPath);
+      receiverStore ??= Store.open(location);
       return ingestPayload(receiverStore.db, raw, {
         signature: headers['x-hub-signature-256'],
         appSecret: SEED.app.secret,
@@ -35,7 +41,10 @@ beforeEach(async () => {
     },
   });
   dbPath = join(sb.home, 'wacx.db');
-  env = freshUserEnv(sb, dbPath);
+  location = onPostgres
+    ? { backend: 'postgres', url: freshPostgresUrl() }
+    : { backend: 'sqlite', path: dbPath };
+  env = { ...freshUserEnv(sb, dbPath), ...storeEnv(location) };
 });
 afterEach(async () => {
   await sb.close();
@@ -687,5 +696,49 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.stderr).toContain('--app-id');
     expect((await runCli(['onboard', '--timeout', 'soon'], { env })).code).toBe(2);
     expect((await runCli(['onboard', '--callback-port', 'x'], { env })).code).toBe(2);
+  });
+});
+
+describe('wacx onboard on PostgreSQL (WACX_DATABASE_URL)', () => {
+  beforeAll(() => {
+    onPostgres = true;
+  });
+  afterAll(() => {
+    onPostgres = false;
+  });
+
+  it('the run, the webhook it waits for and the sync requests are in the shared store; a re-run resumes there', async () => {
+    delivering = false;
+    const { code, session } = await signup(sb);
+    const r = await runCli(
+      ['onboard', '--code', code, '--session-info', session, '--webhook-timeout', '300ms', '--json'],
+      { env },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("No webhook reached this profile's store within");
+    expect(existsSync(dbPath)).toBe(false);
+    const store = Store.open(location);
+    try {
+      expect(store.db.prepare('SELECT count(*) FROM onboarding_runs').pluck().get()).toBe(1);
+      expect(store.db.prepare('SELECT count(*) FROM sync_requests').pluck().get()).toBe(0);
+      delivering = true;
+      await sb.control('emit', {
+        field: 'account_update',
+        value: { event: 'PARTNER_APP_INSTALLED', waba_info: { waba_id: sb.seed.waba.id } },
+      });
+      const again = await runCli(['onboard', '--json'], { env });
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout).complete).toBe(true);
+      expect(store.db.prepare('SELECT count(*) FROM onboarding_runs').pluck().get()).toBe(1);
+      expect(
+        store.db
+          .prepare('SELECT sync_type FROM sync_requests WHERE phone_number_id = ? ORDER BY sync_type')
+          .pluck()
+          .all(PENDING()),
+      ).toEqual(['history', 'smb_app_state_sync']);
+    } finally {
+      store.close();
+    }
+    expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
   });
 });

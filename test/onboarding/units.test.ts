@@ -22,6 +22,7 @@ import {
   webhookFieldsFix,
 } from '../../src/lib/onboarding/run.js';
 import { Store } from '../../src/lib/store/store.js';
+import { describeBackends } from '../helpers/backends.js';
 
 function get(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -139,9 +140,9 @@ describe('callback server', () => {
   });
 });
 
-describe('onboarding state (store)', () => {
+describeBackends('onboarding state (store)', (b) => {
   it('creates runs with every step pending, records steps and ids, and survives a reopen', () => {
-    const store = Store.open(':memory:', { migrations: [] });
+    const store = b.open(b.location(), { migrations: [] });
     const state = new OnboardingState(store);
     const run = state.create(1000, { appId: 'A', configId: 'C' });
     expect(run.steps.map((s) => s.id)).toEqual([...STEPS]);

@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
+import { storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
+import { freshPostgresUrl } from '../helpers/postgres.js';
 import { NOW, seedStore } from './seed.js';
 
 const home = tempHome();
@@ -199,5 +201,29 @@ describe('bad input: exit 2, the flag named, nothing read or written', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--html: cannot write .*: it is a directory/);
     expect(existsSync(store)).toBe(false);
+  });
+});
+
+describe('wacx report on PostgreSQL', () => {
+  it('the same store on PostgreSQL gives the same report, in every format and period', async () => {
+    const postgres = { backend: 'postgres' as const, url: freshPostgresUrl() };
+    await seedStore(home.env, home.home, postgres);
+    const variants = [
+      ['--json'],
+      ['--csv'],
+      ['--since', '2026-11-10', '--until', '2026-11-20', '--json'],
+      ['--phone-number-id', '5000000000000999', '--json'],
+    ];
+    for (const args of variants) {
+      const onSqlite = await report(args);
+      const onPostgres = await runCli(['report', ...args], {
+        env: { ...home.env, ...storeEnv(postgres) },
+        clock: new FakeClock(NOW),
+      });
+      expect(onPostgres.stderr, args.join(' ')).toBe('');
+      expect(onPostgres.code).toBe(0);
+      expect(onPostgres.stdout, args.join(' ')).toBe(onSqlite.stdout);
+    }
+    expect((await json()).messages.totals.total).toBeGreaterThan(0);
   });
 });

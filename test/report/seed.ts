@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
+import type { StoreLocation } from '../../src/lib/store/location.js';
 import { Store } from '../../src/lib/store/store.js';
+import { storeEnv } from '../helpers/backends.js';
 import { runCli } from '../helpers/cli.js';
 import { contactSync, envelope, inboundText, PN, statusPayload } from '../webhooks/fixtures.js';
 
@@ -73,7 +75,7 @@ export const PAYLOADS = [
  * Campaign promo-nov (started 11-20 10:00): U0 sent (delivered, read), U1 sent (delivered, then STOP), U2 sent
  * (failed 131049), U3 refused by the API (131026), U4 accepted with no status ever, U5 skipped.
  */
-function seedCampaign(db: string): void {
+function seedCampaign(db: string | StoreLocation): void {
   const store = Store.open(db);
   const t = Date.UTC(2026, 10, 20, 10, 0, 0);
   store.db
@@ -98,11 +100,16 @@ function seedCampaign(db: string): void {
   store.close();
 }
 
-/** Fills the store at `db` (under `dir`) with the month described above. */
-export async function seedStore(env: NodeJS.ProcessEnv, dir: string, db: string): Promise<void> {
+/** Fills the store at `db` (a SQLite file under `dir`, or any location) with the month described above. */
+export async function seedStore(
+  env: NodeJS.ProcessEnv,
+  dir: string,
+  db: string | StoreLocation,
+): Promise<void> {
   const feed = join(dir, 'seed.ndjson');
   writeFileSync(feed, `${PAYLOADS.map((p) => JSON.stringify(p)).join('\n')}\n`);
-  const r = await runCli(['webhooks', 'ingest', feed], { env: { ...env, WACX_DB: db } });
+  const at: StoreLocation = typeof db === 'string' ? { backend: 'sqlite', path: db } : db;
+  const r = await runCli(['webhooks', 'ingest', feed], { env: { ...env, ...storeEnv(at) } });
   expect(r.stderr).not.toMatch(/✗/);
   expect(r.code).toBe(0);
   seedCampaign(db);

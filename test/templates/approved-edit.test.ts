@@ -6,8 +6,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Store } from '../../src/lib/store/store.js';
 import type { ApprovedEditAnswer } from '../../src/sandbox/options.js';
 import { runCli } from '../helpers/cli.js';
+import { freshPostgresUrl } from '../helpers/postgres.js';
 import { startTestSandbox } from '../helpers/sandbox.js';
 
 const dirs: string[] = [];
@@ -72,5 +74,41 @@ describe('push --wait after editing an APPROVED template', () => {
     expect(r.push.code).toBe(0);
     expect(r.events).toEqual(['REJECTED']);
     expect(r.status).toBe('REJECTED');
+  });
+});
+
+describe('the edit history on PostgreSQL (WACX_DATABASE_URL)', () => {
+  it('an edit is recorded in the shared store, and a second edit within 24 h is refused from that record', async () => {
+    const url = freshPostgresUrl();
+    const sb = await startTestSandbox({ approvedEdit: 'stays_approved' });
+    try {
+      const env = sb.env({ WACX_DATABASE_URL: url });
+      const dir = mkdtempSync(join(tmpdir(), 'wacx-edit-'));
+      dirs.push(dir);
+      await runCli(['templates', 'pull', dir], { env });
+      const file = join(dir, 'order_receipt.en_US.yaml');
+      const edit = async (from: string, to: string) => {
+        writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
+        return runCli(['templates', 'push', dir], { env });
+      };
+      const first = await edit('your receipt is attached.', 'your receipt is attached below.');
+      expect(first.code, first.stderr).toBe(0);
+      const store = Store.open({ backend: 'postgres', url });
+      try {
+        expect(store.db.prepare('SELECT name, status_before FROM template_edits').all()).toEqual([
+          { name: 'order_receipt', status_before: 'APPROVED' },
+        ]);
+        expect(
+          store.db.prepare("SELECT count(*) FROM audit_records WHERE kind = 'template_change'").pluck().get(),
+        ).toBe(1);
+      } finally {
+        store.close();
+      }
+      const second = await edit('your receipt is attached below.', 'your receipt is attached here.');
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain('APPROVED templates can be edited once per 24 h');
+    } finally {
+      await sb.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { parseTemplateText, stringifyTemplate } from '../../src/lib/templates/fi
 import { DAY_MS, HOUR_MS, TemplateHistory } from '../../src/lib/templates/history.js';
 import { computePlan, editRequest, planToJson } from '../../src/lib/templates/plan.js';
 import type { TemplateDefinition } from '../../src/lib/templates/rules.js';
+import { type BackendCase, describeBackends } from '../helpers/backends.js';
 
 const WABA = '102290129340398';
 const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
@@ -40,9 +41,10 @@ function remote(d: TemplateDefinition, status: string, id = String(nextId++)): M
   } as unknown as MessageTemplate;
 }
 
-function history() {
-  const store = Store.open(':memory:', { migrations: [] });
-  return TemplateHistory.open(store);
+function history(b?: BackendCase) {
+  return TemplateHistory.open(
+    b ? b.open(b.location(), { migrations: [] }) : Store.open(':memory:', { migrations: [] }),
+  );
 }
 
 const BODY = 'Your order has shipped and will arrive soon.';
@@ -100,9 +102,9 @@ describe('canonical form', () => {
   });
 });
 
-describe('computePlan', () => {
+describeBackends('computePlan', (b) => {
   it('sorts create / update / unchanged / delete entries, deletes only with prune', () => {
-    const h = history();
+    const h = history(b);
     const locals = [
       local(def('zeta', BODY)),
       local(def('alpha', `${BODY} Thanks!`)),
@@ -142,7 +144,7 @@ describe('computePlan', () => {
   });
 
   it('is deterministic whatever the input order', () => {
-    const h = history();
+    const h = history(b);
     const locals = ['c', 'a', 'b', 'd'].map((n) => local(def(n, BODY)));
     const remotes = [remote(def('b', BODY), 'APPROVED', '1'), remote(def('e', BODY), 'REJECTED', '2')];
     const one = computePlan({
@@ -166,7 +168,7 @@ describe('computePlan', () => {
   });
 
   it('separates languages of one name', () => {
-    const h = history();
+    const h = history(b);
     const en = def('promo', BODY);
     const es = { ...def('promo', 'Su pedido fue enviado y llegará pronto a su casa.'), language: 'es' };
     const plan = computePlan({
@@ -187,7 +189,7 @@ describe('computePlan', () => {
     const original = def('promo', BODY);
 
     it('an APPROVED template edited less than 24 h ago', () => {
-      const h = history();
+      const h = history(b);
       const r = remote(original, 'APPROVED', '77');
       h.recordEdit({
         wabaId: WABA,
@@ -212,7 +214,7 @@ describe('computePlan', () => {
     });
 
     it('an APPROVED template edited 10 times in 30 days', () => {
-      const h = history();
+      const h = history(b);
       const r = remote(original, 'APPROVED', '78');
       for (let i = 0; i < 10; i++) {
         h.recordEdit({
@@ -235,7 +237,7 @@ describe('computePlan', () => {
       expect(e).toMatchObject({ action: 'blocked', blocked: { code: 'edit_limit_30d' } });
       expect(e!.blocked!.reason).toContain('10 times per 30 days');
       // 9 edits in the window: allowed
-      const h2 = history();
+      const h2 = history(b);
       for (let i = 0; i < 9; i++) {
         h2.recordEdit({
           wabaId: WABA,
@@ -254,7 +256,7 @@ describe('computePlan', () => {
     });
 
     it('edits made while REJECTED or PAUSED do not count', () => {
-      const h = history();
+      const h = history(b);
       const r = remote(original, 'PAUSED', '79');
       h.recordEdit({
         wabaId: WABA,
@@ -272,7 +274,7 @@ describe('computePlan', () => {
     });
 
     it('a category change of an APPROVED template (allowed when REJECTED)', () => {
-      const h = history();
+      const h = history(b);
       const marketing = { ...original, category: 'MARKETING' };
       const [e] = computePlan({
         wabaId: WABA,
@@ -298,7 +300,7 @@ describe('computePlan', () => {
     });
 
     it('a DISABLED template cannot be deleted', () => {
-      const h = history();
+      const h = history(b);
       const plan = computePlan({
         wabaId: WABA,
         local: [],
@@ -315,7 +317,7 @@ describe('computePlan', () => {
     });
 
     it('a deleted APPROVED name is blocked for 30 days', () => {
-      const h = history();
+      const h = history(b);
       h.recordDeletion({
         wabaId: WABA,
         templateId: '80',
@@ -349,7 +351,7 @@ describe('computePlan', () => {
         }).entries[0]!.action,
       ).toBe('create');
       // a deleted REJECTED template does not block its name
-      const h2 = history();
+      const h2 = history(b);
       h2.recordDeletion({
         wabaId: WABA,
         templateId: '81',
@@ -365,7 +367,7 @@ describe('computePlan', () => {
     });
 
     it('a template under review, or DISABLED, cannot be edited', () => {
-      const h = history();
+      const h = history(b);
       const [pending] = computePlan({
         wabaId: WABA,
         local: [local(changed)],

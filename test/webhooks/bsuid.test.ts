@@ -5,9 +5,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { StoreLocation } from '../../src/lib/store/location.js';
 import { Store } from '../../src/lib/store/store.js';
 import { optedOutRecipients } from '../../src/lib/webhooks/queries.js';
+import { describeBackends, storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { freePort, retryUntil } from '../helpers/net.js';
 import {
@@ -44,17 +46,19 @@ const REPLAY: Record<string, unknown>[] = [
 ];
 
 /** What the store knows after REPLAY, read the way every reader reads it. */
-function expectPeople(dbPath: string): void {
-  const store = Store.open(dbPath);
+function expectPeople(location: StoreLocation): void {
+  const store = Store.open(location);
   try {
     const db = store.db;
-    const people = db
-      .prepare(
-        `SELECT i.phone, i.user_id, i.parent_user_id, i.username, i.phoneless_at IS NOT NULL AS withheld,
-           (SELECT group_concat(key, ' ') FROM (SELECT key FROM identity_keys k WHERE k.identity_id = i.id ORDER BY key)) AS keys
-         FROM identities i WHERE merged_into IS NULL ORDER BY i.id`,
-      )
-      .all();
+    const keysOf = db.prepare('SELECT key FROM identity_keys WHERE identity_id = ? ORDER BY key').pluck();
+    const people = (
+      db
+        .prepare(
+          `SELECT i.id, i.phone, i.user_id, i.parent_user_id, i.username, i.phoneless_at IS NOT NULL AS withheld
+           FROM identities i WHERE merged_into IS NULL ORDER BY i.id`,
+        )
+        .all() as { id: number }[]
+    ).map(({ id, ...person }) => ({ ...person, keys: (keysOf.all(id) as string[]).join(' ') }));
     expect(people).toEqual([
       {
         phone: '16505559999',
@@ -107,14 +111,14 @@ function expectPeople(dbPath: string): void {
   }
 }
 
-describe('BSUID payloads through the commands', () => {
+describeBackends('BSUID payloads through the commands', (b) => {
   let home: ReturnType<typeof tempHome>;
   let env: NodeJS.ProcessEnv;
-  let db: string;
+  let db: StoreLocation;
   beforeEach(() => {
     home = tempHome();
-    db = join(home.home, 'wacx.db');
-    env = { ...home.env, WACX_DB: db, WACX_APP_SECRET: APP_SECRET, WACX_VERIFY_TOKEN: 'vt' };
+    db = b.location();
+    env = { ...home.env, ...storeEnv(db), WACX_APP_SECRET: APP_SECRET, WACX_VERIFY_TOKEN: 'vt' };
   });
   afterEach(() => home.cleanup());
 

@@ -4,7 +4,9 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { StoreLocation } from '../../src/lib/store/location.js';
 import { Store } from '../../src/lib/store/store.js';
+import { describeBackends, storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { freePort, retryUntil } from '../helpers/net.js';
 import {
@@ -19,14 +21,14 @@ import {
 } from './fixtures.js';
 import { post, signedStatus } from './load-client.js';
 
-describe('wacx webhooks ingest', () => {
+describeBackends('wacx webhooks ingest', (b) => {
   let home: ReturnType<typeof tempHome>;
   let env: NodeJS.ProcessEnv;
-  let db: string;
+  let db: StoreLocation;
   beforeEach(() => {
     home = tempHome();
-    db = join(home.home, 'wacx.db');
-    env = { ...home.env, WACX_DB: db, WACX_APP_SECRET: APP_SECRET };
+    db = b.location();
+    env = { ...home.env, ...storeEnv(db), WACX_APP_SECRET: APP_SECRET };
   });
   afterEach(() => home.cleanup());
   const count = (table: string) => {

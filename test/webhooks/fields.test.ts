@@ -1,8 +1,9 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/store.js';
+import { beforeEach, expect, it } from 'vitest';
+import type { Store } from '../../src/lib/store/store.js';
 import { optOutKeyword } from '../../src/lib/webhooks/opt-out.js';
 import { optedOutRecipients, statusesByCallbackPrefix, syncHealth } from '../../src/lib/webhooks/queries.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { describeBackends } from '../helpers/backends.js';
 import {
   APP_SECRET,
   accountUpdate,
@@ -15,11 +16,11 @@ import {
   statusPayload,
 } from './fixtures.js';
 
-describe('fields parsed into tables (raw payload kept)', () => {
+describeBackends('fields parsed into tables (raw payload kept)', (b) => {
   let store: Store;
   let t = 1_000;
   beforeEach(() => {
-    store = Store.open(':memory:');
+    store = b.open();
     t = 1_000;
   });
   const ingest = (payload: unknown) => {

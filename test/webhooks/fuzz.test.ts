@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { mutate, rng } from '../../bench/fixtures/webhook-mutators.mjs';
-import { Store } from '../../src/lib/store/store.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { describeBackends } from '../helpers/backends.js';
 import {
   APP_SECRET,
   accountUpdate,
@@ -39,14 +39,16 @@ function seeds(i: number): Record<string, unknown> {
   }
 }
 
-describe('fuzz: mutated authentic payloads are always stored and answered 200', () => {
-  it('3,000 seeded cases: no throw, 200, raw kept, redelivery recognised, forgeries store nothing', () => {
+describeBackends('fuzz: mutated authentic payloads are always stored and answered 200', (b) => {
+  // the parser's cases are the same on both engines; on PostgreSQL (a round trip per statement) the first 500
+  const cases = b.backend === 'sqlite' ? 3000 : 500;
+  it(`${cases} seeded cases: no throw, 200, raw kept, redelivery recognised, forgeries store nothing`, () => {
     const r = rng(15);
-    const store = Store.open(':memory:');
+    const store = b.open();
     const count = (t: string) =>
       (store.db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as { n: number }).n;
     let payloads = 0;
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < cases; i++) {
       const payload = mutate(seeds(i), r);
       const body = JSON.stringify(payload);
       const forged = ingestPayload(store.db, body, {
@@ -64,7 +66,7 @@ describe('fuzz: mutated authentic payloads are always stored and answered 200', 
       expect(again).toMatchObject({ outcome: 'duplicate', httpStatus: 200, events: [] });
     }
     expect(count('webhook_payloads')).toBe(payloads);
-    expect(payloads).toBeGreaterThan(2000);
+    expect(payloads).toBeGreaterThan((cases * 2) / 3);
     expect(count('webhook_rejection_counts')).toBe(1);
     store.close();
     // a few seconds alone; more on a loaded machine (no timing is asserted)

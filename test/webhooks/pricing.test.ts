@@ -4,9 +4,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { StoreLocation } from '../../src/lib/store/location.js';
 import { MIGRATIONS } from '../../src/lib/store/migrations.js';
 import { Store } from '../../src/lib/store/store.js';
+import { describeBackends, storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { APP_SECRET, PN, statusPayload } from './fixtures.js';
 
@@ -20,12 +22,12 @@ function withPricing(wamid: string, pricing: unknown): Record<string, unknown> {
   return p;
 }
 
-describe('wacx webhooks ingest: the pricing object of status webhooks', () => {
+describeBackends('wacx webhooks ingest: the pricing object of status webhooks', (b) => {
   let home: ReturnType<typeof tempHome>;
-  let db: string;
+  let db: StoreLocation;
   beforeEach(() => {
     home = tempHome();
-    db = join(home.home, 'wacx.db');
+    db = b.location();
   });
   afterEach(() => home.cleanup());
 
@@ -49,7 +51,7 @@ describe('wacx webhooks ingest: the pricing object of status webhooks', () => {
         .join('\n'),
     );
     const r = await runCli(['webhooks', 'ingest', file], {
-      env: { ...home.env, WACX_DB: db, WACX_APP_SECRET: APP_SECRET },
+      env: { ...home.env, ...storeEnv(db), WACX_APP_SECRET: APP_SECRET },
     });
     expect(r.code, r.stderr).toBe(0);
 
@@ -109,7 +111,7 @@ describe('wacx webhooks ingest: the pricing object of status webhooks', () => {
   });
 
   it('a store made before the migration keeps its statuses, their billable and pricing_model null', () => {
-    const file = join(home.home, 'old.db');
+    const file = b.location();
     const old = Store.open(file, { migrations: MIGRATIONS.filter((m) => m.id < 115) });
     old.db.exec(`
       INSERT INTO webhook_payloads (id, received_at, body_sha256, body, signature_verified, source) VALUES (1, 0, '', '{}', 0, 'x');

@@ -7,6 +7,7 @@ import { MIGRATIONS } from '../../src/lib/store/migrations.js';
 import { Store } from '../../src/lib/store/store.js';
 import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
 import { ingestPayload, MAX_BODY_BYTES, REJECTION_LOG_ROWS } from '../../src/lib/webhooks/storage.js';
+import { describeBackends } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { freePort, retryUntil } from '../helpers/net.js';
 import { APP_SECRET, envelope, historyChunk, PN, sign } from './fixtures.js';
@@ -99,10 +100,10 @@ describe('webhooks serve --max-body', () => {
   });
 });
 
-describe('echo details (edits, revokes, BSUIDs)', () => {
+describeBackends('echo details (edits, revokes, BSUIDs)', (b) => {
   let store: Store;
   beforeEach(() => {
-    store = Store.open(':memory:');
+    store = b.open();
   });
   afterEach(() => store.close());
 
@@ -162,9 +163,9 @@ describe('echo details (edits, revokes, BSUIDs)', () => {
   });
 });
 
-describe('the rejection log is bounded', () => {
+describeBackends('the rejection log is bounded', (b) => {
   it(`keeps the most recent ${REJECTION_LOG_ROWS} rows and counts every rejection`, () => {
-    const store = Store.open(':memory:');
+    const store = b.open();
     const body = JSON.stringify(envelope('messages', {}));
     for (let i = 0; i < REJECTION_LOG_ROWS + 205; i++) {
       const r = ingestPayload(store.db, body, {

@@ -1,8 +1,9 @@
-import { beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/store.js';
+import { beforeEach, expect, it } from 'vitest';
+import type { Store } from '../../src/lib/store/store.js';
 import { syncHealth } from '../../src/lib/webhooks/queries.js';
 import { verifySignature } from '../../src/lib/webhooks/signature.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { describeBackends } from '../helpers/backends.js';
 import { APP_SECRET, asciiJson, echo, envelope, inboundText, PN, sign, statusPayload } from './fixtures.js';
 
 function count(db: Store['db'], table: string): number {
@@ -21,10 +22,10 @@ function nothingStored(db: Store['db']): void {
   }
 }
 
-describe('signed replay: verification before parsing', () => {
+describeBackends('signed replay: verification before parsing', (b) => {
   let store: Store;
   beforeEach(() => {
-    store = Store.open(':memory:');
+    store = b.open();
   });
   const ingest = (body: string | Buffer, signature: string | null) =>
     ingestPayload(store.db, body, { signature, appSecret: APP_SECRET, receivedAt: 1_000 });
@@ -135,10 +136,10 @@ describe('signed replay: verification before parsing', () => {
   });
 });
 
-describe('dedup after verification', () => {
+describeBackends('dedup after verification', (b) => {
   let store: Store;
   beforeEach(() => {
-    store = Store.open(':memory:');
+    store = b.open();
   });
   const ingest = (payload: unknown) => {
     const body = JSON.stringify(payload);

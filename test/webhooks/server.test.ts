@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import { relayedCallback } from '../../src/lib/onboarding/relay.js';
-import { Store } from '../../src/lib/store/store.js';
+import type { Store } from '../../src/lib/store/store.js';
 import { startWebhookServer, type WebhookServer } from '../../src/lib/webhooks/server.js';
 import { MAX_BODY_BYTES, type StoredEvent } from '../../src/lib/webhooks/storage.js';
+import { describeBackends } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { APP_SECRET, sign } from './fixtures.js';
 import { loadUntilStopped, post, signedStatus } from './load-client.js';
@@ -44,14 +45,14 @@ function get(url: string): Promise<{ status: number; body: string }> {
   });
 }
 
-describe('webhook server (library)', () => {
+describeBackends('webhook server (library)', (b) => {
   let dir: string;
   let store: Store;
   let server: WebhookServer;
   let events: StoredEvent[];
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'wacx-wh-'));
-    store = Store.open(join(dir, 'wacx.db'));
+    store = b.open(b.backend === 'sqlite' ? { backend: 'sqlite', path: join(dir, 'wacx.db') } : undefined);
     events = [];
     server = await startWebhookServer({
       db: store.db,

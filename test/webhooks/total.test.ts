@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Store } from '../../src/lib/store/store.js';
+import type { Store } from '../../src/lib/store/store.js';
 import { MAX_ITEMS_PER_ARRAY, parsePayload } from '../../src/lib/webhooks/parse.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
+import { describeBackends } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { freePort, retryUntil } from '../helpers/net.js';
 import { APP_SECRET, accountUpdate, envelope, PN, sign, statusPayload } from './fixtures.js';
@@ -26,10 +27,10 @@ function rawCount(db: Store): number {
   return (db.db.prepare('SELECT COUNT(*) AS n FROM webhook_payloads').get() as { n: number }).n;
 }
 
-describe('out-of-range times are parse problems, not throws', () => {
+describeBackends('out-of-range times are parse problems, not throws', (b) => {
   let db: Store;
   beforeEach(() => {
-    db = Store.open(':memory:');
+    db = b.open();
   });
   afterEach(() => db.close());
 
@@ -94,10 +95,10 @@ describe('out-of-range times are parse problems, not throws', () => {
   });
 });
 
-describe('extreme nesting and huge arrays', () => {
+describeBackends('extreme nesting and huge arrays', (b) => {
   let db: Store;
   beforeEach(() => {
-    db = Store.open(':memory:');
+    db = b.open();
   });
   afterEach(() => db.close());
 

@@ -303,12 +303,12 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
     }
     throw error;
   }
-  io.success(`Listening on ${server.url} (database ${store.path})`);
+  io.success(`Listening on ${server.url} (database ${store.describe()})`);
   io.info(
     io.style.dim('Point your Meta app callback URL here (through a tunnel or reverse proxy). Ctrl+C stops.'),
   );
   if (deps.globals.json)
-    io.printJson({ type: 'listening', url: server.url, db: store.path }, { ndjson: true });
+    io.printJson({ type: 'listening', url: server.url, db: store.describe() }, { ndjson: true });
 
   const running = server;
   const pressure = setInterval(() => reportPressure(running.stats), PRESSURE_REPORT_MS);

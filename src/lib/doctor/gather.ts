@@ -43,7 +43,6 @@ export interface GatherInput {
   offline?: boolean;
   /** Builds the authenticated API client; called only when a token is configured. */
   graph: () => Promise<Graph>;
-  /** The profile's database path; the doctor reads it only when it exists (never creates it). */
   /** The store as shown (a SQLite path, or a PostgreSQL URL without its password). */
   storePath: string;
   /** False when the SQLite file is not there yet: nothing was received, and the doctor does not create it. */

@@ -299,7 +299,7 @@ export function historyStatus(db: Db, phoneNumberId?: string): HistoryStatus {
          FROM contact_syncs c
          LEFT JOIN identity_keys k ON k.key = COALESCE(c.user_id, c.phone_number, c.parent_user_id)
          WHERE 1 = 1${pnAnd.replace('phone_number_id', 'c.phone_number_id')}
-       ) WHERE latest = 1 AND action = 'add'`,
+       ) AS latest_actions WHERE latest = 1 AND action = 'add'`,
     )
     .get(...args) as { n: number };
   const lastContact = db

@@ -1,3 +1,4 @@
+import { isMissingSchema } from '../store/database.js';
 import type { Db } from '../store/store.js';
 
 /** Readers of the people in the store (see ./store.ts). Safe on a store without those tables: they read as empty. */
@@ -7,7 +8,7 @@ function orEmpty<T>(read: () => T, fallback: T): T {
   try {
     return read();
   } catch (error) {
-    if (/no such (table|column)/.test((error as Error).message)) return fallback;
+    if (isMissingSchema(error)) return fallback;
     throw error;
   }
 }
@@ -72,10 +73,10 @@ export function peopleCounts(db: Db): PeopleCounts {
     const c = db
       .prepare(
         `SELECT COUNT(*) AS known,
-           COALESCE(SUM(EXISTS (SELECT 1 FROM identity_keys k
-             WHERE k.identity_id = i.id AND k.kind = 'phone' AND k.retired = 0)), 0) AS withPhone,
-           COALESCE(SUM(i.phoneless_at IS NOT NULL), 0) AS phoneWithheld,
-           COALESCE(SUM(i.username IS NOT NULL), 0) AS withUsername
+           COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM identity_keys k
+             WHERE k.identity_id = i.id AND k.kind = 'phone' AND k.retired = 0) THEN 1 ELSE 0 END), 0) AS withPhone,
+           COALESCE(SUM(CASE WHEN i.phoneless_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS phoneWithheld,
+           COALESCE(SUM(CASE WHEN i.username IS NOT NULL THEN 1 ELSE 0 END), 0) AS withUsername
          FROM identities i WHERE i.merged_into IS NULL`,
       )
       .get() as { known: number; withPhone: number; phoneWithheld: number; withUsername: number };

@@ -69,7 +69,7 @@ class Linker {
     this.moveKeys = db.prepare('UPDATE identity_keys SET identity_id = ? WHERE identity_id = ?');
     this.retireKey = db.prepare('UPDATE identity_keys SET retired = 1 WHERE key = ?');
     this.retirePhones = db.prepare(
-      "UPDATE identity_keys SET retired = 1 WHERE identity_id = ? AND kind = 'phone' AND key IS NOT ?",
+      "UPDATE identity_keys SET retired = 1 WHERE identity_id = ? AND kind = 'phone' AND key IS DISTINCT FROM ?",
     );
     this.markMerged = db.prepare('UPDATE identities SET merged_into = ? WHERE id = ?');
   }

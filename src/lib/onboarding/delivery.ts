@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
 import { CancelledError, WacxError } from '../errors.js';
+import { isMissingSchema } from '../store/database.js';
 import type { Db } from '../store/store.js';
 
 /** A webhook event stored by `wacx webhooks serve` (or `webhooks ingest`) in this profile's store. */
@@ -32,7 +33,7 @@ export function seenDelivery(
       ? { field: row.field, kind: row.kind, summary: row.summary, receivedAt: row.received_at }
       : null;
   } catch (error) {
-    if (/no such table/.test(String(error))) return null;
+    if (isMissingSchema(error)) return null;
     throw error;
   }
 }

@@ -3,6 +3,7 @@
  * volume per market. A store without the webhook tables (nothing received yet) gives no windows and no volume,
  * and the estimate says where its windows came from.
  */
+import { tableExists } from '../store/database.js';
 import type { Db } from '../store/store.js';
 import type { PricingCategory } from './categories.js';
 import { pricingCategory, TIERED } from './categories.js';
@@ -21,10 +22,6 @@ export interface StoreWindows {
   inbound: number;
 }
 
-function hasTable(db: Db, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
-}
-
 /**
  * Recipients (phone digits and BSUIDs) who wrote to `phoneNumberId` in the 24 hours before `at` (a customer
  * service window), and those with a free entry point window: a message that came from a click-to-WhatsApp ad or
@@ -33,13 +30,13 @@ function hasTable(db: Db, name: string): boolean {
  */
 export function windowsAt(db: Db, phoneNumberId: string | null, at: number): StoreWindows {
   const result: StoreWindows = { customerService: new Set(), freeEntryPoint: new Set(), inbound: 0 };
-  if (!hasTable(db, 'inbound_messages')) return result;
+  if (!tableExists(db, 'inbound_messages')) return result;
   const rows = db
     .prepare(
       `SELECT m.from_wa_id AS phone, m.from_user_id AS userId, m.timestamp AS ts,
               instr(e.data, '"referral"') > 0 AS referral
        FROM inbound_messages m JOIN webhook_events e ON e.id = m.event_id
-       WHERE m.timestamp > ? AND m.timestamp <= ? AND (? IS NULL OR m.phone_number_id = ?)`,
+       WHERE m.timestamp > ? AND m.timestamp <= ? AND (CAST(? AS TEXT) IS NULL OR m.phone_number_id = ?)`,
     )
     .all(at - FREE_ENTRY_POINT_WINDOW, at, phoneNumberId, phoneNumberId) as {
     phone: string | null;
@@ -47,7 +44,7 @@ export function windowsAt(db: Db, phoneNumberId: string | null, at: number): Sto
     ts: number;
     referral: number;
   }[];
-  const answered = hasTable(db, 'message_statuses')
+  const answered = tableExists(db, 'message_statuses')
     ? db.prepare(
         `SELECT 1 FROM message_statuses WHERE recipient_id = ? AND status = 'sent' AND timestamp >= ? AND timestamp <= ?
          LIMIT 1`,
@@ -73,12 +70,12 @@ export function windowsAt(db: Db, phoneNumberId: string | null, at: number): Sto
  */
 export function monthVolumeAt(db: Db, card: RateCard, at: number): Map<string, number> {
   const volume = new Map<string, number>();
-  if (!hasTable(db, 'message_statuses')) return volume;
+  if (!tableExists(db, 'message_statuses')) return volume;
   const d = new Date(at);
   const monthStart = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
   const rows = db
     .prepare(
-      `SELECT substr(recipient_id, 1, 6) AS prefix, recipient_id AS sample, pricing_category AS category,
+      `SELECT substr(recipient_id, 1, 6) AS prefix, MIN(recipient_id) AS sample, pricing_category AS category,
               count(DISTINCT wamid) AS n
        FROM message_statuses
        WHERE status IN ('delivered', 'read') AND timestamp >= ? AND timestamp < ?

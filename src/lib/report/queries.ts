@@ -57,7 +57,7 @@ export function messageStream(db: Db, s: Scope): Iterable<Message> {
        SELECT r.recipient, r.updated_at, ${KIND.api} FROM campaign_rows r JOIN campaigns c ON c.cid = r.cid
        WHERE r.state = 'sent' AND r.wamid IS NOT NULL AND ${range('r.updated_at')}${onNumber(s, 'c.phone_number_id')}
          AND NOT EXISTS (SELECT 1 FROM message_statuses e WHERE e.wamid = r.wamid AND e.status = 'sent')
-       ORDER BY 1, 2, 3`,
+       ORDER BY 1 NULLS FIRST, 2, 3`,
     )
     .iterate(params(s)) as Iterable<Message>;
 }
@@ -106,24 +106,25 @@ export function campaignOutcomes(db: Db, c: CampaignRow, s: Scope): OutcomeGroup
     .prepare(
       `WITH per AS (
          SELECT r.state, r.error_code AS apiCode, r.error_title AS apiTitle,
-                COALESCE(MAX(s.status IN ('delivered', 'read', 'played')), 0) AS delivered,
-                COALESCE(MAX(s.status IN ('read', 'played')), 0) AS read,
+                MAX(CASE WHEN s.status IN ('delivered', 'read', 'played') THEN 1 ELSE 0 END) AS delivered,
+                MAX(CASE WHEN s.status IN ('read', 'played') THEN 1 ELSE 0 END) AS read,
                 MAX(CASE WHEN s.status = 'failed' THEN s.error_code END) AS statusCode,
-                COALESCE(MAX(s.status = 'failed'), 0) AS statusFailed,
-                r.state = 'sent' AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.recipient = r.recipient
-                  AND o.opted_out = 1 AND o.at >= @start AND o.at < @until) AS optedOut
+                MAX(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END) AS statusFailed,
+                CASE WHEN r.state = 'sent' AND EXISTS (SELECT 1 FROM opt_outs o WHERE o.recipient = r.recipient
+                  AND o.opted_out = 1 AND o.at >= @start AND o.at < @until) THEN 1 ELSE 0 END AS optedOut
          FROM campaign_rows r LEFT JOIN message_statuses s ON s.wamid = r.wamid
          WHERE r.cid = @cid AND r.state IN ('sent', 'failed', 'unknown')
-         GROUP BY r.row
+         GROUP BY r.cid, r.row
        ),
        judged AS (
-         SELECT *, state = 'failed' OR (state = 'sent' AND statusFailed = 1 AND delivered = 0) AS failed FROM per
+         SELECT *, CASE WHEN state = 'failed' OR (state = 'sent' AND statusFailed = 1 AND delivered = 0)
+           THEN 1 ELSE 0 END AS failed FROM per
        )
-       SELECT failed, CASE WHEN failed THEN COALESCE(apiCode, statusCode) END AS code,
-              CASE WHEN failed AND apiCode IS NOT NULL THEN apiTitle END AS title,
-              COUNT(*) AS messages, SUM(state = 'sent') AS accepted, SUM(delivered) AS delivered, SUM(read) AS read,
-              SUM(optedOut) AS optedOut
-       FROM judged GROUP BY 1, 2 ORDER BY 1, messages DESC, 2`,
+       SELECT failed, CASE WHEN failed = 1 THEN COALESCE(apiCode, statusCode) END AS code,
+              MAX(CASE WHEN failed = 1 AND apiCode IS NOT NULL THEN apiTitle END) AS title,
+              COUNT(*) AS messages, SUM(CASE WHEN state = 'sent' THEN 1 ELSE 0 END) AS accepted,
+              SUM(delivered) AS delivered, SUM(read) AS read, SUM(optedOut) AS optedOut
+       FROM judged GROUP BY 1, 2 ORDER BY 1, messages DESC, 2 NULLS FIRST`,
     )
     .all({ ...params(s), cid: c.cid, start: c.startedAt }) as OutcomeGroup[];
 }
@@ -151,7 +152,7 @@ export function activityFacts(db: Db, s: Scope, end: number): ActivityFacts {
     .prepare(
       `SELECT COUNT(DISTINCT CASE WHEN t >= @since THEN t / ${DAY} END) AS activeDays,
               MAX(CASE WHEN t < @since THEN t END) AS lastBefore, MAX(t) AS last
-       FROM (${appActivity(s)}) WHERE t < @end`,
+       FROM (${appActivity(s)}) AS activity WHERE t < @end`,
     )
     .get({ ...params(s), end }) as ActivityFacts;
 }
@@ -159,7 +160,7 @@ export function activityFacts(db: Db, s: Scope, end: number): ActivityFacts {
 /** Times of App activity in [from, end), oldest first. */
 export function activityTimes(db: Db, s: Scope, from: number, end: number): Iterable<number> {
   return db
-    .prepare(`SELECT t FROM (${appActivity(s)}) WHERE t >= @from AND t < @end ORDER BY t`)
+    .prepare(`SELECT t FROM (${appActivity(s)}) AS activity WHERE t >= @from AND t < @end ORDER BY t`)
     .pluck()
     .iterate({ ...params(s), from, end }) as Iterable<number>;
 }

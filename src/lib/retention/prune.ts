@@ -4,6 +4,7 @@
  * Audit records keep their hashes: the chain verifies after pruning and lists pruned records as pruned.
  */
 import { AuditJournal } from '../audit/journal.js';
+import { tableExists } from '../store/database.js';
 import type { Db } from '../store/store.js';
 
 interface ContentColumns {
@@ -66,10 +67,6 @@ export interface PruneCount {
   table: string;
   what: string;
   rows: number;
-}
-
-function tableExists(db: Db, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
 }
 
 /** How many rows of each table hold content older than `before` (what `--dry-run` shows and the prompt asks about). */

@@ -49,3 +49,16 @@ export type Backend = 'sqlite' | 'postgres';
 export function backendOf(db: Database): Backend {
   return (db as { backend?: Backend }).backend === 'postgres' ? 'postgres' : 'sqlite';
 }
+
+/** Whether a table exists; each engine keeps its catalogue apart (sqlite_master, to_regclass), so no common query. */
+export function tableExists(db: Database, name: string): boolean {
+  return backendOf(db) === 'postgres'
+    ? db.prepare('SELECT to_regclass(?) IS NOT NULL AS found').pluck().get(name) === 1
+    : db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/** Whether an error says a table or column is missing (a store migrated by an older wacx), on either engine. */
+export function isMissingSchema(error: unknown): boolean {
+  const sqlState = (error as { sqlState?: string }).sqlState;
+  return sqlState === '42P01' || sqlState === '42703' || /no such (table|column)/.test(String(error));
+}

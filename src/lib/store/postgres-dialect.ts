@@ -9,6 +9,11 @@ export interface PostgresStatement {
   names: readonly string[] | null;
   /** `?` parameters counted: `$1…$count`. */
   positional: number;
+  /**
+   * Result columns PostgreSQL folds to lower case (`AS phoneNumberId` comes back as phonenumberid), by their folded
+   * name: rows carry the name as written, as SQLite gives it.
+   */
+  aliases: ReadonlyMap<string, string> | null;
 }
 
 type Piece = { code: string } | { literal: string };
@@ -77,14 +82,19 @@ export function toPostgres(sql: string): PostgresStatement {
   const names: string[] = [];
   let positional = 0;
   let orIgnore = false;
+  const aliases = new Map<string, string>();
   const parts = pieces(sql).map((p) => {
     if ('literal' in p) return p.literal;
+    for (const [, alias] of p.code.matchAll(/\bAS\s+([A-Za-z_]\w*)/gi))
+      if (alias && alias !== alias.toLowerCase()) aliases.set(alias.toLowerCase(), alias);
     let code = p.code.replace(/\bINSERT\s+OR\s+IGNORE\s+INTO\b/gi, () => {
       orIgnore = true;
       return 'INSERT INTO';
     });
     code = scalarMinMax(code);
     code = code.replace(/\bWITHOUT\s+ROWID\b/gi, '');
+    // SQLite's index hint; PostgreSQL's planner takes none
+    code = code.replace(/\bINDEXED\s+BY\s+\w+/gi, '');
     // `::` is PostgreSQL's cast, never a parameter
     return code.replace(/\?|(?<![:\w])[@:$]([A-Za-z_]\w*)/g, (match, name: string | undefined) => {
       if (match === '?') return `$${++positional}`;
@@ -103,7 +113,12 @@ export function toPostgres(sql: string): PostgresStatement {
         : `${text.slice(0, returning)}ON CONFLICT DO NOTHING ${text.slice(returning)}`;
   }
   if (names.length > 0 && positional > 0) throw new Error(`SQL mixes ? and named parameters: ${sql}`);
-  return { text, names: names.length > 0 ? names : null, positional };
+  return {
+    text,
+    names: names.length > 0 ? names : null,
+    positional,
+    aliases: aliases.size > 0 ? aliases : null,
+  };
 }
 
 /**

@@ -96,12 +96,15 @@ function value(pq: PQ, row: number, column: number, type: number): unknown {
   return text;
 }
 
-function rowsOf(pq: PQ, pluck: boolean): unknown[] {
+function rowsOf(pq: PQ, pluck: boolean, aliases: ReadonlyMap<string, string> | null = null): unknown[] {
   const count = pq.ntuples();
   const fields = pq.nfields();
   const types = Array.from({ length: fields }, (_, c) => pq.ftype(c));
   if (pluck) return Array.from({ length: count }, (_, r) => value(pq, r, 0, types[0] as number));
-  const names = Array.from({ length: fields }, (_, c) => pq.fname(c));
+  const names = Array.from({ length: fields }, (_, c) => {
+    const name = pq.fname(c);
+    return aliases?.get(name) ?? name;
+  });
   const rows = new Array(count);
   for (let r = 0; r < count; r++) {
     const row: Record<string, unknown> = {};
@@ -155,16 +158,16 @@ class PostgresStatementHandle implements Statement {
 
   get(...args: unknown[]): unknown {
     this.db.execute(this.sql.text, this.params(args));
-    return rowsOf(this.db.connection, this.plucked)[0];
+    return rowsOf(this.db.connection, this.plucked, this.sql.aliases)[0];
   }
 
   all(...args: unknown[]): unknown[] {
     this.db.execute(this.sql.text, this.params(args));
-    return rowsOf(this.db.connection, this.plucked);
+    return rowsOf(this.db.connection, this.plucked, this.sql.aliases);
   }
 
   iterate(...args: unknown[]): IterableIterator<unknown> {
-    return this.db.cursor(this.sql.text, this.params(args), this.plucked);
+    return this.db.cursor(this.sql.text, this.params(args), this.plucked, this.sql.aliases);
   }
 }
 
@@ -282,7 +285,12 @@ export class PostgresDatabase implements Database {
    * Rows in batches through a cursor, so that iterating a million rows holds a thousand. Outside a transaction the
    * cursor has a read-only one of its own (no lock: readers never wait for writers).
    */
-  *cursor(text: string, params: (string | null)[], pluck: boolean): IterableIterator<unknown> {
+  *cursor(
+    text: string,
+    params: (string | null)[],
+    pluck: boolean,
+    aliases: ReadonlyMap<string, string> | null = null,
+  ): IterableIterator<unknown> {
     const own = !this.inTransaction;
     const name = `wacx_cursor${this.cursors}`;
     if (own) this.exec('BEGIN READ ONLY');
@@ -297,7 +305,7 @@ export class PostgresDatabase implements Database {
         this.statementsRun++;
         this.connection.exec(`FETCH ${FETCH_ROWS} FROM ${name}`);
         this.check(text);
-        const rows = rowsOf(this.connection, pluck);
+        const rows = rowsOf(this.connection, pluck, aliases);
         if (rows.length === 0) break;
         yield* rows;
       }

@@ -21,15 +21,17 @@ function tolerant<T, A>(schema: z.ZodType<T>, absent: A) {
 
 /** A string, or a finite number (Meta sends some ids and codes as either). */
 const text = tolerant(z.union([z.string(), z.number().transform(String)]), null);
-/** A whole number, or a string of digits. */
+/** A whole number, or a string of digits; one beyond 2^53 reads as absent (no store column holds it exactly). */
 const integer = tolerant(
-  z.union([
-    z.number().transform(Math.trunc),
-    z
-      .string()
-      .regex(/^\s*-?\d+\s*$/)
-      .transform((s) => Number(s.trim())),
-  ]),
+  z
+    .union([
+      z.number().transform(Math.trunc),
+      z
+        .string()
+        .regex(/^\s*-?\d+\s*$/)
+        .transform((s) => Number(s.trim())),
+    ])
+    .refine(Number.isSafeInteger),
   null,
 );
 /** A boolean, or the strings "true" / "false". */
