@@ -1,10 +1,8 @@
-import { marketingMessageBody, templateMessageBody } from '../graph/resources/messages.js';
 import { startNamedWorker } from '../heap.js';
 import { Store } from '../store/sqlite.js';
 import { type IngestRow, Ledger } from './ledger.js';
 import { renderComponents } from './mapping.js';
 import { type IdentityLinks, linkIndex, recipientKind, sendAddress } from './recipient.js';
-import { callbackData } from './reconcile.js';
 import { bsuidRecipientRow, findProblems, ingest, type Problem, type RowShape } from './rows.js';
 import type { SendEndpoint } from './types.js';
 
@@ -179,6 +177,12 @@ async function renderAll(
   signal?: AbortSignal,
 ): Promise<void> {
   const r = task.render!;
+  // loaded here, not with the module: a send's reader thread renders nothing, and reconcile.js brings the webhook
+  // parsers (and zod) with it: megabytes of heap in a thread that lives as long as the CSV is read
+  const [{ marketingMessageBody, templateMessageBody }, { callbackData }] = await Promise.all([
+    import('../graph/resources/messages.js'),
+    import('./reconcile.js'),
+  ]);
   const slots = task.shape.slots;
   const messageBody = r.endpoint === 'marketing_messages' ? marketingMessageBody : templateMessageBody;
   let cursor = 0;
