@@ -150,7 +150,8 @@ export function cliEnv(url, home, extra = {}) {
 
 /**
  * Runs `node bin/wacx.js …args`; resolves with code, stdout, stderr and wall ms; with `sampleCpu`, also `cpu`: the
- * last cpuOf() of the process, read every 100 ms until it exits (Linux).
+ * process's CPU time and each thread's (threads that ended keep their last figure), read every 100 ms until it exits
+ * (Linux).
  */
 export function runWacx(args, env, { onStdout, timeoutMs = 600_000, nodeArgs = [], sampleCpu = false } = {}) {
   return new Promise((resolve) => {
@@ -170,9 +171,14 @@ export function runWacx(args, env, { onStdout, timeoutMs = 600_000, nodeArgs = [
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     let cpu = null;
+    // threads end before the process does: each keeps its last figure
+    const threads = new Map();
     const sampler = sampleCpu
       ? setInterval(() => {
-          cpu = cpuOf(child.pid) ?? cpu;
+          const now = cpuOf(child.pid);
+          if (!now) return;
+          for (const t of now.threads) threads.set(t.tid, t);
+          cpu = { total: now.total, threads: [...threads.values()] };
         }, 100)
       : null;
     child.on('exit', (code, signal) => {
