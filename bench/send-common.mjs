@@ -2,7 +2,7 @@
 // running the built CLI as a child process. Plain JS against ../dist (run `npm run build` first).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,8 +148,12 @@ export function cliEnv(url, home, extra = {}) {
   };
 }
 
-/** Runs `node bin/wacx.js …args`; resolves with code, stdout, stderr, wall ms and peak RSS (KiB, Linux). */
-export function runWacx(args, env, { onStdout, timeoutMs = 600_000, nodeArgs = [] } = {}) {
+/**
+ * Runs `node bin/wacx.js …args`; resolves with code, stdout, stderr and wall ms; with `sampleCpu`, also `cpu`: the
+ * process's CPU time and each thread's (threads that ended keep their last figure), read every 100 ms until it exits
+ * (Linux).
+ */
+export function runWacx(args, env, { onStdout, timeoutMs = 600_000, nodeArgs = [], sampleCpu = false } = {}) {
   return new Promise((resolve) => {
     const started = performance.now();
     const child = spawn(process.execPath, [...nodeArgs, BIN, ...args], {
@@ -166,9 +170,21 @@ export function runWacx(args, env, { onStdout, timeoutMs = 600_000, nodeArgs = [
       stderr += d;
     });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    let cpu = null;
+    // threads end before the process does: each keeps its last figure
+    const threads = new Map();
+    const sampler = sampleCpu
+      ? setInterval(() => {
+          const now = cpuOf(child.pid);
+          if (!now) return;
+          for (const t of now.threads) threads.set(t.tid, t);
+          cpu = { total: now.total, threads: [...threads.values()] };
+        }, 100)
+      : null;
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - started, child });
+      if (sampler) clearInterval(sampler);
+      resolve({ code, signal, stdout, stderr, ms: performance.now() - started, child, cpu });
     });
   });
 }
@@ -218,5 +234,31 @@ export function peakOf(pid) {
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
+  }
+}
+
+/**
+ * CPU time (ms, user + system) a process has used so far: in total (threads that ended included) and per live thread
+ * (tid and name; Node's threads are all named "node": the main thread's tid is the pid, then V8's platform threads
+ * (garbage collection), then worker threads in the order they started); null once it is gone or off Linux.
+ */
+export function cpuOf(pid) {
+  try {
+    const tick = 10; // USER_HZ is 100 on Linux
+    const read = (path) => {
+      const stat = readFileSync(path, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const f = stat.slice(close + 2).split(' ');
+      return { name: stat.slice(stat.indexOf('(') + 1, close), ms: (Number(f[11]) + Number(f[12])) * tick };
+    };
+    // the process's own figure also counts the threads that already ended
+    const total = read(`/proc/${pid}/stat`).ms;
+    const threads = readdirSync(`/proc/${pid}/task`).map((tid) => ({
+      tid: Number(tid),
+      ...read(`/proc/${pid}/task/${tid}/stat`),
+    }));
+    return { total, threads };
+  } catch {
+    return null;
   }
 }

@@ -4,15 +4,18 @@
 // process (5,000,000 rows take about ten minutes); `BENCH_MODE=dry-run` measures --dry-run instead (read,
 // validate, normalise, dedupe through the ledger, render every message, send nothing).
 // `BENCH_RATE=1000` sends paced at that rate instead of pacing off. `BENCH_ROWS` changes the sizes
-// ("1000000,5000000").
+// ("1000000,5000000"). `BENCH_DETAIL=1` also prints, at the moment of the peak, what it was made of (anonymous and
+// file-backed resident memory, the main thread's V8 heap, its external and ArrayBuffer memory: send-memsampler.mjs).
 import { spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   BIN,
   cliEnv,
   fmt,
   orderSendArgs,
   peakOf,
+  ROOT,
   SEED,
   startSandboxProcess,
   tempDir,
@@ -22,6 +25,7 @@ import {
 const SIZES = (process.env.BENCH_ROWS ?? '1000000,5000000').split(',').map(Number);
 const DRY_RUN = process.env.BENCH_MODE === 'dry-run';
 const RATE = process.env.BENCH_RATE ?? '1000000';
+const DETAIL = process.env.BENCH_DETAIL === '1';
 if (process.platform !== 'linux') {
   console.log('memory: skipped (needs /proc to read the peak RSS)');
   process.exit(0);
@@ -38,16 +42,21 @@ try {
     try {
       const csv = await writeCsv(`${dir.dir}/big.csv`, rows);
       const started = performance.now();
+      const profile = join(dir.dir, 'memory.json');
       const child = spawn(
         process.execPath,
         [
+          ...(DETAIL ? ['--import', join(ROOT, 'bench', 'send-memsampler.mjs')] : []),
           BIN,
           ...orderSendArgs(csv),
           '--campaign',
           `memory-${rows}`,
           ...(DRY_RUN ? ['--dry-run'] : ['--rate', RATE, '--force', '--phone-number-id', pn]),
         ],
-        { env: cliEnv(sb.url, dir.dir), stdio: ['ignore', 'pipe', 'pipe'] },
+        {
+          env: cliEnv(sb.url, dir.dir, DETAIL ? { MEM_PROFILE: profile } : {}),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
       );
       let out = '';
       let err = '';
@@ -72,6 +81,7 @@ try {
         `${fmt(rows)} rows (${fmt(csvSize(csv) / 1e6, 0)} MB CSV): ${DRY_RUN ? '--dry-run' : RATE === '1000000' ? 'sent, pacing off' : `sent at ${RATE} msg/s`}: peak RSS ${fmt(peak / 1e6, 1)} MB, ${done}, ` +
           `${fmt(ms / 1000, 1)} s (${fmt((rows * 1000) / ms)} rows/s), exit ${code}`,
       );
+      if (DETAIL) console.log(`  at the peak: ${detailOf(profile)}`);
       if (code !== 0) {
         console.log(err.slice(-2000));
         failed = true;
@@ -94,6 +104,24 @@ for (const r of results.slice(1)) {
 }
 console.log(failed ? 'memory: MISSED' : 'memory: ok (peak under 150 MB, flat in the number of rows)');
 process.exitCode = failed ? 1 : 0;
+
+/** What the resident memory was made of when it was highest (see send-memsampler.mjs). */
+function detailOf(path) {
+  try {
+    const p = JSON.parse(readFileSync(path, 'utf8'));
+    const mb = (n) => fmt(n / 1e6, 1);
+    const spaces = Object.entries(p.spaces)
+      .map(([name, used]) => `${name.replace(/_space$/, '')} ${mb(used)}`)
+      .join(', ');
+    return (
+      `${fmt(p.at / 1000, 1)} s in: RSS ${mb(p.rss)} MB (anonymous ${mb(p.anon)}, files ${mb(p.file)}, shared ${mb(p.shmem)}; ` +
+      `${p.threads} threads); main thread heap ${mb(p.heapUsed)} used of ${mb(p.heapTotal)} (${spaces}), ` +
+      `external ${mb(p.external)}, ArrayBuffers ${mb(p.arrayBuffers)}`
+    );
+  } catch {
+    return 'no sample';
+  }
+}
 
 function csvSize(path) {
   try {

@@ -48,12 +48,22 @@ export function favourMemoryAtRate(rate: number | null): void {
 
 /**
  * Starts a worker thread (the campaign's reader, ledger writer, checkpointer). V8 raises the semi-space growth
- * factor back to 2 for the whole process whenever it sets up an isolate's heap, as it does for each new worker:
- * the flags are applied again once the worker is online.
+ * factor back to 2 for the whole process whenever it sets up an isolate's heap, as it does for each new worker,
+ * some time before the worker is online: the flags are applied again at each turn of the event loop until then
+ * (the CSV reader starts while the main thread sends: a collection meanwhile would double its young generation).
  */
 export function startWorkerThread(file: string, options: WorkerOptions): Worker {
   const worker = new Worker(file, options);
-  if (flags.length > 0) worker.once('online', () => applyFlags());
+  if (flags.length > 0) {
+    const again = setInterval(applyFlags, 1);
+    again.unref();
+    const done = () => {
+      clearInterval(again);
+      applyFlags();
+    };
+    worker.once('online', done);
+    worker.once('exit', done);
+  }
   return worker;
 }
 

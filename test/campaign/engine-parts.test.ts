@@ -13,6 +13,7 @@ import { Sleeper } from '../../src/lib/campaign/engine/sleeper.js';
 import { READ_AHEAD_MIN, RowSupply } from '../../src/lib/campaign/engine/supply.js';
 import { ARRIVAL_SLACK_MS, InFlightWindow, MIN_WINDOW } from '../../src/lib/campaign/engine/window.js';
 import type { CommitBatch, RowUpdate } from '../../src/lib/campaign/ledger.js';
+import { defaultWindow, MAX_SEND_CONNECTIONS, MAX_THROUGHPUT } from '../../src/lib/campaign/rate.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { memoryCampaign, phone } from './helpers.js';
 import { SimClock } from './sim-clock.js';
@@ -47,6 +48,16 @@ describe('InFlightWindow (engine/window.ts)', () => {
     expect(w.batchMin(100)).toBe(Math.floor(w.size(100) / 4));
     for (let i = 0; i < 50; i++) w.answered(2, i * 10, false); // a fast API: stays small
     expect(w.size(100)).toBeLessThan(10);
+  });
+
+  it('defaults to half a second of sending (8 to 512); with pacing off, to the connections of the Pool', () => {
+    expect(defaultWindow(1)).toBe(8);
+    expect(defaultWindow(20)).toBe(10);
+    expect(defaultWindow(80)).toBe(40);
+    expect(defaultWindow(MAX_THROUGHPUT)).toBe(500);
+    // --rate above any number's throughput (--force): requests beyond the connections would only queue in undici
+    expect(defaultWindow(MAX_THROUGHPUT + 1)).toBe(MAX_SEND_CONNECTIONS);
+    expect(defaultWindow(1_000_000)).toBe(MAX_SEND_CONNECTIONS);
   });
 
   it('tells when an answer shows that the API paused (the request counts at its estimated arrival)', () => {

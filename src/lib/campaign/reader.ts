@@ -1,11 +1,9 @@
-import { marketingMessageBody, templateMessageBody } from '../graph/resources/messages.js';
 import { startNamedWorker } from '../heap.js';
 import type { StoreLocation } from '../store/location.js';
 import { Store } from '../store/store.js';
 import { type IngestRow, Ledger } from './ledger.js';
 import { renderComponents } from './mapping.js';
 import { type IdentityLinks, linkIndex, recipientKind, sendAddress } from './recipient.js';
-import { callbackData } from './reconcile.js';
 import { bsuidRecipientRow, findProblems, ingest, type Problem, type RowShape } from './rows.js';
 import type { SendEndpoint } from './types.js';
 
@@ -134,7 +132,9 @@ export async function executeRead(
   try {
     // reading can always start again from the stored offset: no fsync per batch needed here
     store.db.pragma('synchronous = NORMAL');
-    store.db.pragma('cache_size = -4000');
+    // SQLite's default 2 MB page cache (it was 4 MB): this thread lives as long as the CSV is read, most of a big
+    // campaign, and its inserts are appends plus one index lookup per row
+    store.db.pragma('cache_size = -2000');
     const ledger = new Ledger(store.db);
     const pendingPosts: Promise<void>[] = [];
     const r = await ingest({
@@ -182,6 +182,12 @@ async function renderAll(
   signal?: AbortSignal,
 ): Promise<void> {
   const r = task.render!;
+  // loaded here, not with the module: a send's reader thread renders nothing, and reconcile.js brings the webhook
+  // parsers (and zod) with it: megabytes of heap in a thread that lives as long as the CSV is read
+  const [{ marketingMessageBody, templateMessageBody }, { callbackData }] = await Promise.all([
+    import('../graph/resources/messages.js'),
+    import('./reconcile.js'),
+  ]);
   const slots = task.shape.slots;
   const messageBody = r.endpoint === 'marketing_messages' ? marketingMessageBody : templateMessageBody;
   let cursor = 0;

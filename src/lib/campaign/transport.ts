@@ -1,5 +1,6 @@
-import type { Graph } from '../graph/graph.js';
-import type { Transport } from './engine.js';
+import type { Graph, SendMessageResponse } from '../graph/graph.js';
+import type { TemplateSend } from '../graph/resources/messages.js';
+import type { SendResult, Transport } from './engine.js';
 import type { PendingRow } from './ledger.js';
 import { renderComponents } from './mapping.js';
 import { sendAddress } from './recipient.js';
@@ -29,20 +30,31 @@ export function graphTransport(
       ? messages.sendMarketingTemplate.bind(messages)
       : messages.sendTemplate.bind(messages);
   return {
-    send: (row: PendingRow) =>
-      sendTemplate(o.phoneNumberId, {
-        ...sendAddress(row.recipient),
-        name: o.template,
-        language: o.language,
-        components: renderComponents(o.slots, row.params),
-        bizOpaqueCallbackData: callbackData(o.campaignId, row.row),
-      }).then(
-        (res) => ({
-          kind: 'accepted' as const,
-          wamid: res.messages?.[0]?.id ?? '',
-          messageStatus: res.messages?.[0]?.message_status ?? null,
-        }),
-        (error: unknown) => ({ kind: 'error' as const, error }),
-      ),
+    send: (row: PendingRow) => {
+      const address = sendAddress(row.recipient);
+      const components = renderComponents(o.slots, row.params);
+      const bizOpaqueCallbackData = callbackData(o.campaignId, row.row);
+      // two literal shapes rather than a spread: this runs for every message
+      const msg: TemplateSend =
+        'to' in address
+          ? { to: address.to, name: o.template, language: o.language, components, bizOpaqueCallbackData }
+          : {
+              recipient: address.recipient,
+              name: o.template,
+              language: o.language,
+              components,
+              bizOpaqueCallbackData,
+            };
+      return sendTemplate(o.phoneNumberId, msg).then(accepted, failed);
+    },
   };
+}
+
+function accepted(res: SendMessageResponse): SendResult {
+  const first = res.messages?.[0];
+  return { kind: 'accepted', wamid: first?.id ?? '', messageStatus: first?.message_status ?? null };
+}
+
+function failed(error: unknown): SendResult {
+  return { kind: 'error', error };
 }

@@ -209,14 +209,21 @@ export class GraphClient {
 
   /** Performs a call and returns the parsed JSON body; throws GraphApiError, GraphNetworkError or UnknownOutcomeError. */
   async request<T>(req: GraphRequest<T>): Promise<T> {
-    return (await this.requestWithHeaders<T>(req)).data;
+    return this.checked(req, await this.send<T>(req)).data;
   }
 
   async requestWithHeaders<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
-    const res = await this.send<T>(req);
+    return this.checked(req, await this.send<T>(req));
+  }
+
+  /** The answer, once it fits the shape the call expects (req.answer). */
+  private checked<T>(req: GraphRequest<T>, res: GraphResponse<T>): GraphResponse<T> {
     if (!req.answer) return res;
     const read = req.answer.read(res.data);
-    if (read.ok) return { ...res, data: read.value };
+    if (read.ok) {
+      res.data = read.value;
+      return res;
+    }
     const trace = res.headers['x-fb-trace-id'];
     throw new UnexpectedAnswerError({
       status: res.status,
@@ -229,10 +236,12 @@ export class GraphClient {
 
   private send<T>(req: GraphRequest<T>): Promise<GraphResponse<T>> {
     const idempotent = req.idempotent ?? req.method !== 'POST';
-    const signal = anySignal([this.signal, req.signal]);
-    const call: GraphRequest<T> = { ...req, signal };
-    const attempt = () => this.once<T>(call, idempotent);
-    if (req.retry === false || !idempotent) return attempt();
+    const signal =
+      this.signal === undefined || req.signal === undefined
+        ? (req.signal ?? this.signal)
+        : anySignal([this.signal, req.signal]);
+    if (req.retry === false || !idempotent) return this.once<T>(req, idempotent, signal);
+    const attempt = () => this.once<T>(req, idempotent, signal);
     return withRetry(attempt, {
       policy: this.retryPolicy,
       clock: this.clock,
@@ -285,19 +294,47 @@ export class GraphClient {
     return this.lastProof.proof;
   }
 
-  private readonly plainUrls = new Map<string, string>();
+  /** Targets of calls without a query, by path (the same send URL, thousands of times), for `lastToken`. */
+  private readonly plainTargets = new Map<string, Target>();
+  private lastToken: string | undefined;
 
-  /** buildUrl() as a string, remembered for calls without a query (the same send URL, thousands of times). */
-  private urlFor(path: string, query: Record<string, QueryValue> | undefined, token?: string): string {
-    if (query && Object.keys(query).length > 0) return this.buildUrl(path, query, token).href;
-    const key = `${path}\n${token ?? ''}`;
-    let href = this.plainUrls.get(key);
-    if (href === undefined) {
-      href = this.buildUrl(path, {}, token).href;
-      if (this.plainUrls.size >= 64) this.plainUrls.clear();
-      this.plainUrls.set(key, href);
+  /** Where a call goes (URL with appsecret_proof when configured), split for undici. */
+  private targetFor(path: string, query: Record<string, QueryValue> | undefined, token?: string): Target {
+    if (query && Object.keys(query).length > 0) return toTarget(this.buildUrl(path, query, token));
+    if (token !== this.lastToken) {
+      this.plainTargets.clear();
+      this.lastToken = token;
     }
-    return href;
+    let target = this.plainTargets.get(path);
+    if (target === undefined) {
+      target = toTarget(this.buildUrl(path, {}, token));
+      if (this.plainTargets.size >= 64) this.plainTargets.clear();
+      this.plainTargets.set(path, target);
+    }
+    return target;
+  }
+
+  private headerList: { token: string | undefined; byType: Map<string, readonly string[]> } = {
+    token: undefined,
+    byType: new Map(),
+  };
+
+  /**
+   * The request headers as undici takes them (name, value, name, value…), one list per token and body type: undici
+   * copies them into its own request, so one list serves every call.
+   */
+  private headersFor(token: string | undefined, contentType: string | undefined): readonly string[] {
+    if (token !== this.headerList.token) this.headerList = { token, byType: new Map() };
+    const byType = this.headerList.byType;
+    let list = byType.get(contentType ?? '');
+    if (list === undefined) {
+      const headers = ['user-agent', this.userAgent, 'accept', 'application/json'];
+      if (token) headers.push('authorization', `Bearer ${token}`);
+      if (contentType) headers.push('content-type', contentType);
+      list = Object.freeze(headers);
+      byType.set(contentType ?? '', list);
+    }
+    return list;
   }
 
   private async transport(): Promise<{ request: Undici['request']; dispatcher: Dispatcher }> {
@@ -306,47 +343,50 @@ export class GraphClient {
     return { request: undici.request, dispatcher: this.dispatcher };
   }
 
-  private async once<T>(req: GraphRequest<T>, idempotent: boolean): Promise<GraphResponse<T>> {
+  private async once<T>(
+    req: GraphRequest<T>,
+    idempotent: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<GraphResponse<T>> {
     const token = req.token === null ? undefined : (req.token ?? this.token);
-    const url = this.urlFor(req.path, req.query, token);
-    const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
+    const target = this.targetFor(req.path, req.query, token);
     let body: string | undefined;
+    let contentType: string | undefined;
     if (req.form) {
-      headers['content-type'] = 'application/x-www-form-urlencoded';
+      contentType = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(req.form).toString();
     } else if (req.body !== undefined) {
-      headers['content-type'] = 'application/json';
+      contentType = 'application/json';
       body = JSON.stringify(req.body);
     }
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
-    const where = () => `${req.method} ${redactUrl(new URL(url))}`;
-    if (req.signal?.aborted) throw abortReason(req.signal);
-    const { request, dispatcher } = await this.transport();
+    if (signal?.aborted) throw abortReason(signal);
+    const dispatcher = this.dispatcher ?? (await this.transport()).dispatcher;
     const started = this.clock.now();
     if (this.trace) {
-      this.trace(`> ${where()}`);
+      this.trace(`> ${req.method} ${redactUrl(new URL(target.href))}`);
       this.trace(`> user-agent: ${this.userAgent}`);
       if (token) this.trace('> authorization: Bearer ***');
-      if (body !== undefined)
-        this.trace(`> content-type: ${headers['content-type']} (${Buffer.byteLength(body)} bytes)`);
+      if (body !== undefined) this.trace(`> content-type: ${contentType} (${Buffer.byteLength(body)} bytes)`);
     }
-    let res: Dispatcher.ResponseData;
-    let text: string;
+    let res: Exchanged;
     try {
-      res = await request(url, {
-        method: req.method,
-        headers,
-        body,
+      res = await exchange(
         dispatcher,
-        signal: req.signal,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      text = await res.body.text();
+        {
+          origin: target.origin,
+          path: target.path,
+          method: req.method,
+          headers: this.headersFor(token, contentType) as string[],
+          body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        signal,
+      );
     } catch (error) {
       const code = errorCode(error);
-      const aborted = req.signal?.aborted === true;
+      const aborted = signal?.aborted === true;
       const why = aborted
         ? 'interrupted'
         : code
@@ -354,30 +394,32 @@ export class GraphClient {
           : error instanceof Error
             ? error.message
             : String(error);
-      const reason = `${where()} failed: ${why}`;
+      const reason = `${req.method} ${redactUrl(new URL(target.href))} failed: ${why}`;
       this.trace?.(`< ${reason}`);
       const sent = !(code && NOT_SENT_CODES.has(code));
       // A send that may have reached Meta has an unknown outcome, even when we gave up waiting (Ctrl+C).
       if (!idempotent && sent) {
         throw new UnknownOutcomeError(reason, {
-          cause: aborted ? abortReason(req.signal!) : error,
+          cause: aborted ? abortReason(signal!) : error,
           code,
           request: { method: req.method, path: req.path },
         });
       }
-      if (aborted) throw abortReason(req.signal!);
+      if (aborted) throw abortReason(signal!);
       throw new GraphNetworkError(reason, { cause: error, code });
     }
     if (this.trace) {
-      const fbTrace = res.headers['x-fb-trace-id'];
+      const fbTrace = res.header('x-fb-trace-id');
       this.trace(
-        `< ${res.statusCode} ${where()} (${this.clock.now() - started} ms)${fbTrace ? ` x-fb-trace-id: ${String(fbTrace)}` : ''}`,
+        `< ${res.status} ${req.method} ${redactUrl(new URL(target.href))} (${this.clock.now() - started} ms)${fbTrace ? ` x-fb-trace-id: ${String(fbTrace)}` : ''}`,
       );
     }
-    this.noteUsage(res.headers['x-business-use-case-usage']);
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      const retryAfter = res.headers['retry-after'];
-      throw parseGraphError(res.statusCode, text, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+    const usage = res.header('x-business-use-case-usage');
+    if (usage !== undefined) this.noteUsage(usage);
+    const text = res.text();
+    if (res.status < 200 || res.status >= 300) {
+      const retryAfter = res.header('retry-after');
+      throw parseGraphError(res.status, text, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
     }
     let data: T;
     try {
@@ -386,7 +428,7 @@ export class GraphClient {
       // Some Graph calls answer a bare token string (documented for oauth/access_token).
       data = text as T;
     }
-    return { status: res.statusCode, data, headers: res.headers };
+    return new Answer(res.status, data, res.rawHeaders);
   }
 
   private noteUsage(header: string | string[] | undefined): void {
@@ -474,4 +516,149 @@ export function redactUrl(url: URL): string {
     if (SECRET_QUERY_KEYS.has(key)) copy.searchParams.set(key, '***');
   }
   return copy.href.replace(/%2A%2A%2A/g, '***');
+}
+
+/** A request's target, split the way undici's dispatchers take it. */
+interface Target {
+  href: string;
+  origin: string;
+  /** Path and query. */
+  path: string;
+}
+
+function toTarget(url: URL): Target {
+  return { href: url.href, origin: url.origin, path: `${url.pathname}${url.search}` };
+}
+
+/** The answer to one call; its headers object is built only when someone reads it (a bulk send never does). */
+class Answer<T> implements GraphResponse<T> {
+  private parsed: Record<string, string | string[] | undefined> | undefined;
+  constructor(
+    readonly status: number,
+    public data: T,
+    private readonly raw: readonly Buffer[],
+  ) {}
+
+  get headers(): Record<string, string | string[] | undefined> {
+    this.parsed ??= parseRawHeaders(this.raw);
+    return this.parsed;
+  }
+}
+
+/** undici's raw headers (name, value, name, value… as bytes) as an object: lower-case names, repeated ones in arrays. */
+function parseRawHeaders(raw: readonly Buffer[]): Record<string, string | string[] | undefined> {
+  const out: Record<string, string | string[] | undefined> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    const before = Object.hasOwn(out, name) ? out[name] : undefined;
+    if (before === undefined) out[name] = value;
+    else if (Array.isArray(before)) before.push(value);
+    else out[name] = [before, value];
+  }
+  return out;
+}
+
+/** What exchange() resolves with: the status, the raw headers and the body's bytes. */
+interface Exchanged {
+  status: number;
+  rawHeaders: readonly Buffer[];
+  /** A header's value (name in lower case; an array when repeated), without building the headers object. */
+  header(name: string): string | string[] | undefined;
+  /** The body as UTF-8 text. */
+  text(): string;
+}
+
+/**
+ * One request through an undici dispatcher, reading the whole answer: undici's dispatch() with a handler that keeps
+ * the status, the raw headers and the body's chunks. The same request as undici's request() API, without what
+ * that API adds for callers that stream the answer (a Readable body, an async resource, a parsed headers object),
+ * which a bulk send would otherwise pay for thousands of times a second.
+ */
+function exchange(
+  dispatcher: Dispatcher,
+  options: Dispatcher.DispatchOptions,
+  signal: AbortSignal | undefined,
+): Promise<Exchanged> {
+  return new Promise((resolve, reject) => {
+    const handler = new ExchangeHandler(resolve, reject, signal);
+    try {
+      dispatcher.dispatch(options, handler);
+    } catch (error) {
+      handler.onError(error as Error);
+    }
+  });
+}
+
+class ExchangeHandler implements Dispatcher.DispatchHandler, Exchanged {
+  status = 0;
+  rawHeaders: readonly Buffer[] = [];
+  private chunks: Buffer[] = [];
+  private abort: ((reason?: Error) => void) | null = null;
+  private done = false;
+  private readonly onAbort: (() => void) | null;
+
+  constructor(
+    private readonly resolve: (x: Exchanged) => void,
+    private readonly reject: (error: unknown) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.onAbort = signal
+      ? () => {
+          const reason = abortReason(signal);
+          if (this.abort) this.abort(reason);
+          else this.onError(reason);
+        }
+      : null;
+    if (signal && this.onAbort) signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.done) abort(abortReason(this.signal!));
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    this.status = statusCode;
+    this.rawHeaders = rawHeaders;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.settle()) this.resolve(this);
+  }
+
+  onError(error: Error): void {
+    if (this.settle()) this.reject(error);
+  }
+
+  private settle(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    if (this.onAbort) this.signal!.removeEventListener('abort', this.onAbort);
+    return true;
+  }
+
+  header(name: string): string | string[] | undefined {
+    const raw = this.rawHeaders;
+    let found: string | string[] | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const key = raw[i]!;
+      if (key.length !== name.length || key.toString('latin1').toLowerCase() !== name) continue;
+      const value = raw[i + 1]!.toString('latin1');
+      found = found === undefined ? value : Array.isArray(found) ? [...found, value] : [found, value];
+    }
+    return found;
+  }
+
+  text(): string {
+    const chunks = this.chunks;
+    if (chunks.length === 0) return '';
+    return (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString('utf8');
+  }
 }
