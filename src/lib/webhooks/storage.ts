@@ -128,7 +128,8 @@ class Statements {
     this.deletePayload = db.prepare('DELETE FROM webhook_payloads WHERE id = ?');
     this.countVerified = db.prepare(
       `INSERT INTO webhook_verified_deliveries (source, count, last_at) VALUES (?, 1, ?)
-       ON CONFLICT (source) DO UPDATE SET count = count + 1, last_at = MAX(last_at, excluded.last_at)`,
+       ON CONFLICT (source) DO UPDATE SET count = webhook_verified_deliveries.count + 1,
+         last_at = MAX(webhook_verified_deliveries.last_at, excluded.last_at)`,
     );
     this.insertPayload = db.prepare(
       'INSERT INTO webhook_payloads (received_at, body_sha256, body, signature_verified, source) VALUES (?, ?, ?, ?, ?)',
@@ -141,7 +142,8 @@ class Statements {
     this.insertRejection = db.prepare('INSERT INTO webhook_rejections (at, reason, source) VALUES (?, ?, ?)');
     this.countRejection = db.prepare(
       `INSERT INTO webhook_rejection_counts (reason, source, count, first_at, last_at) VALUES (?, ?, 1, ?, ?)
-       ON CONFLICT (reason, source) DO UPDATE SET count = count + 1, last_at = MAX(last_at, excluded.last_at)`,
+       ON CONFLICT (reason, source) DO UPDATE SET count = webhook_rejection_counts.count + 1,
+         last_at = MAX(webhook_rejection_counts.last_at, excluded.last_at)`,
     );
     this.pruneRejections = db.prepare('DELETE FROM webhook_rejections WHERE id <= ?');
     this.recordRejection = db.transaction((at: number, reason: string, source: string) => {
