@@ -49,3 +49,10 @@ export type Backend = 'sqlite' | 'postgres';
 export function backendOf(db: Database): Backend {
   return (db as { backend?: Backend }).backend === 'postgres' ? 'postgres' : 'sqlite';
 }
+
+/** Whether a table exists; each engine keeps its catalogue apart (sqlite_master, to_regclass), so no common query. */
+export function tableExists(db: Database, name: string): boolean {
+  return backendOf(db) === 'postgres'
+    ? db.prepare('SELECT to_regclass(?) IS NOT NULL AS found').pluck().get(name) === 1
+    : db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
