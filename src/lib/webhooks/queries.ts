@@ -1,3 +1,4 @@
+import { tableExists } from '../store/database.js';
 import type { Db } from '../store/store.js';
 import { SIGNATURE_FAILURES } from './storage.js';
 
@@ -27,7 +28,7 @@ const MAX_CHAR = String.fromCodePoint(0x10ffff);
 export function statusesByCallbackPrefix(db: Db, prefix: string): CallbackStatus[] {
   return db
     .prepare(
-      `SELECT callback_data AS callbackData, wamid, status, error_code AS errorCode, timestamp
+      `SELECT callback_data AS "callbackData", wamid, status, error_code AS "errorCode", timestamp
        FROM message_statuses WHERE callback_data >= ? AND callback_data < ? ORDER BY timestamp, id`,
     )
     .all(prefix, prefix + MAX_CHAR) as CallbackStatus[];
@@ -40,7 +41,7 @@ export function statusesByCallbackPrefix(db: Db, prefix: string): CallbackStatus
  * all the keys the store links to them (see src/lib/identity/store.ts), so a campaign row keyed by any is skipped.
  */
 export function optedOutRecipients(db: Db): Set<string> {
-  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'identity_keys'").get()) {
+  if (!tableExists(db, 'identity_keys')) {
     // a store without the people tables (migrated by an older wacx): by recipient key alone
     const rows = db
       .prepare(
