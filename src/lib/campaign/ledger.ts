@@ -575,7 +575,8 @@ export class Ledger {
       .run(now, cid).changes;
   }
 
-  rowsInState(cid: number, state: RowState, limit = -1): RowOutcome[] {
+  /** Without `limit`, every such row (PostgreSQL refuses SQLite's LIMIT -1 for "no limit"). */
+  rowsInState(cid: number, state: RowState, limit = Number.MAX_SAFE_INTEGER): RowOutcome[] {
     return (
       this.db
         .prepare(
@@ -607,10 +608,11 @@ export class Ledger {
   }
 
   skipsByReason(cid: number): { reason: string; count: number }[] {
-    // the reason text starts with its kind: "invalid_phone: …", "duplicate: …"
+    // the reason text starts with its kind: "invalid_phone: …", "duplicate: …" (the CAST: PostgreSQL's substr takes
+    // an int4 length, its instr gives a bigint)
     return this.db
       .prepare(
-        `SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS reason,
+        `SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, CAST(instr(reason, ':') - 1 AS INTEGER)) ELSE reason END AS reason,
            COUNT(*) AS count FROM campaign_rows WHERE cid = ? AND state = 'skipped' GROUP BY 1 ORDER BY count DESC`,
       )
       .all(cid) as { reason: string; count: number }[];

@@ -75,7 +75,16 @@ export async function readExcludeFile(
 export function storeOptOuts(db: Db): Set<string> {
   try {
     return optedOutRecipients(db);
-  } catch {
-    return new Set();
+  } catch (error) {
+    // a store without the webhook tables has no opt-outs; any other failure must stop the run, not send to them
+    if (isMissingTable(error)) return new Set();
+    throw error;
   }
+}
+
+/** The error of a query on a table (or column) the store does not have: SQLite's wording and PostgreSQL's. */
+export function isMissingTable(error: unknown): boolean {
+  return /no such (table|column)|relation "[^"]*" does not exist|column "[^"]*" does not exist/.test(
+    (error as Error).message,
+  );
 }
