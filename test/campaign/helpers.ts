@@ -86,12 +86,21 @@ export function saleSendArgs(csv: string, ...extra: string[]): string[] {
 export function memoryCampaign(now: number): { store: Store; ledger: Ledger; cid: number } {
   const store = Store.open(':memory:');
   const ledger = new Ledger(store.db);
+  return { store, ledger, cid: addCampaign(ledger, now) };
+}
+
+/** Adds an order_update campaign (no rows yet) to a ledger; returns its cid. */
+export function addCampaign(
+  ledger: Ledger,
+  now: number,
+  o: { id?: string; phoneNumberId?: string } = {},
+): number {
   const { cid } = ledger.create(
     {
-      id: 'c1',
+      id: o.id ?? 'c1',
       template: 'order_update',
       language: 'en_US',
-      phoneNumberId: '1',
+      phoneNumberId: o.phoneNumberId ?? '1',
       wabaId: '2',
       csvPath: '/x.csv',
       csvSize: 0,
@@ -109,7 +118,7 @@ export function memoryCampaign(now: number): { store: Store; ledger: Ledger; cid
     },
     now,
   );
-  return { store, ledger, cid };
+  return cid;
 }
 
 export interface LedgerRow {
