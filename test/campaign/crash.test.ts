@@ -188,7 +188,9 @@ describe('crash safety (SIGKILL at random points, resume each time)', () => {
     expect((r.states.sent ?? 0) + (r.states.failed ?? 0)).toBe(ROWS);
   });
 
-  it('the same on PostgreSQL, with injected 5xx answers and connection resets', { timeout: 90_000 }, async () => {
+  it('the same on PostgreSQL, with injected 5xx answers and connection resets', {
+    timeout: 90_000,
+  }, async () => {
     const r = await crashRun({ faults: true, seed: 17, backend: 'postgres', rows: 3000 });
     expect((r.states.sent ?? 0) + (r.states.failed ?? 0)).toBe(3000);
   });
