@@ -10,7 +10,9 @@ import { delimiter, join } from 'node:path';
 
 function findBinaries() {
   const dirs = [...(process.env.PATH ?? '').split(delimiter)];
-  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort().reverse() : [];
+  const versions = existsSync('/usr/lib/postgresql')
+    ? readdirSync('/usr/lib/postgresql').sort().reverse()
+    : [];
   for (const v of versions) dirs.push(join('/usr/lib/postgresql', v, 'bin'));
   const dir = dirs.find((d) => d && existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
   if (!dir)
@@ -49,7 +51,8 @@ export async function startPostgres({ fsync = false } = {}) {
   const bin = findBinaries();
   const root = process.getuid?.() === 0;
   const owner = root ? (account('postgres') ?? account('nobody')) : null;
-  if (root && !owner) throw new Error('Running as root, and neither a postgres nor a nobody user exists to run PostgreSQL.');
+  if (root && !owner)
+    throw new Error('Running as root, and neither a postgres nor a nobody user exists to run PostgreSQL.');
   const dir = mkdtempSync(join(tmpdir(), 'wacx-pg-'));
   const data = join(dir, 'data');
   if (owner) chownSync(dir, owner.uid, owner.gid);

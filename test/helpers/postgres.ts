@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { PostgresDatabase } from '../../src/lib/store/postgres.js';
 import type { StoreLocation } from '../../src/lib/store/location.js';
+import { PostgresDatabase } from '../../src/lib/store/postgres.js';
 
 /** The URL of a new, empty database on the suite's PostgreSQL server (postgres-setup.ts). */
 export function freshPostgresUrl(): string {
