@@ -26,13 +26,14 @@ describe.each(BACKENDS)('concurrent starts of one campaign (%s)', (backend) => {
   });
 
   it(`two sends started together, ${ROUNDS} times: one runs, the other gets the lease message (exit 1)`, async () => {
-    const csv = writeOrdersCsv(sb.home, 2);
+    // PostgreSQL: a start connects and migrates over the network first; a longer run keeps the two starts overlapping
+    const csv = writeOrdersCsv(sb.home, backend === 'sqlite' ? 2 : 8);
     const problems: string[] = [];
     let refused = 0;
     const round = async (round: number): Promise<void> => {
       // a new database each round: the first start also creates it (and runs the migrations)
       const env = sb.env(dbEnv(freshLocation(backend, join(sb.home, `ledger-${round}.db`))));
-      // --rate 4: the run lasts about half a second, so the two starts overlap
+      // --rate 4: the run lasts half a second (two seconds on PostgreSQL), so the two starts overlap
       const args = [...orderSendArgs(csv), '--campaign', `race-${round}`, '--rate', '4', '--force'];
       const runs = [spawnWacx(args, env), spawnWacx(args, env)];
       const exits = await Promise.all(runs.map((r) => r.exit));
