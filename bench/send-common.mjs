@@ -262,3 +262,18 @@ export function cpuOf(pid) {
     return null;
   }
 }
+
+/** The most messages in any `windowMs` window, and when (ms after the first message) the first such window starts. */
+export function maxSlidingWindow(times, windowMs = 1000) {
+  let max = 0;
+  let at = 0;
+  let j = 0;
+  for (let i = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= windowMs) j++;
+    if (i - j + 1 > max) {
+      max = i - j + 1;
+      at = times[j] - times[0];
+    }
+  }
+  return { max, at };
+}

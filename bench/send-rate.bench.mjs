@@ -6,6 +6,7 @@
 import {
   cliEnv,
   fmt,
+  maxSlidingWindow,
   orderSendArgs,
   runWacx,
   SEED,
@@ -28,21 +29,6 @@ const TARGETS = [
     force: true,
   },
 ];
-
-/** The most messages in any `windowMs` window, and when (ms after the first message) the first such window starts. */
-function maxSlidingWindow(times, windowMs = 1000) {
-  let max = 0;
-  let at = 0;
-  let j = 0;
-  for (let i = 0; i < times.length; i++) {
-    while (times[i] - times[j] >= windowMs) j++;
-    if (i - j + 1 > max) {
-      max = i - j + 1;
-      at = times[j] - times[0];
-    }
-  }
-  return { max, at };
-}
 
 const only = process.env.BENCH_RATES?.split(',').map(Number);
 let failed = 0;

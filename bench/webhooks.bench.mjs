@@ -21,7 +21,6 @@ import { Pool } from 'undici';
 import { PostgresDatabase } from '../dist/lib/store/postgres.js';
 import { startPostgres } from '../scripts/postgres-server.mjs';
 
-
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = Number(process.argv[2] ?? 1200);
 const SECONDS = Number(process.argv[3] ?? 10);
@@ -253,7 +252,7 @@ async function runOnce(mode) {
   const label = {
     thread: 'SQLite, store writer thread (as shipped)',
     main: 'SQLite, commits on the main thread (yardstick)',
-    postgres: 'PostgreSQL (as shipped: commits on the main thread, libpq)',
+    postgres: 'PostgreSQL (as shipped: the store writer a child process, libpq)',
   }[mode];
   console.log(`\n--- ${label}; load average ${load0.toFixed(1)} at the start`);
   console.log(`sent ${total} signed events in ${elapsed.toFixed(2)} s (offered ${RATE}/s for ${SECONDS} s)`);

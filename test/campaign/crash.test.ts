@@ -1,6 +1,7 @@
 /**
  * Crash safety: the built CLI is killed with SIGKILL at random points of a 5,000-row campaign, at least 20
- * times (10 kills of 2,000 rows for the variant whose CSV mixes phones and BSUIDs), and resumed each time. The sandbox's record of
+ * times (10 kills of 2,000 rows for the variant whose CSV mixes phones and BSUIDs; 20 kills of 4,000 rows with the
+ * ledger on PostgreSQL), and resumed each time. The sandbox's record of
  * accepted messages must never show a recipient twice, and every row must end sent, failed or unknown, with no more
  * unknowns than rows that were in flight at the kills. Status webhooks are ingested into the same store, so that
  * the unknown rows are then reconciled and the rest re-sent with --resend-unknown: in the end every recipient got the message exactly once.
@@ -12,9 +13,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../src/lib/store/store.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';
+import { freshLocation, type TestBackend } from '../helpers/postgres.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import {
   countBy,
+  dbEnv,
   type LedgerRow,
   ledgerRows,
   orderSendArgs,
@@ -43,6 +46,7 @@ async function crashRun(options: {
   bsuids?: boolean;
   kills?: number;
   rows?: number;
+  backend?: TestBackend;
 }) {
   const killCount = options.kills ?? KILLS;
   const rowCount = options.rows ?? ROWS;
@@ -59,9 +63,9 @@ async function crashRun(options: {
       return r.outcome === 'rejected' ? 400 : 200;
     },
   });
-  const dbPath = join(sb.home, 'ledger.db');
+  const dbPath = freshLocation(options.backend ?? 'sqlite', join(sb.home, 'ledger.db'));
   store = Store.open(dbPath);
-  const env = sb.env({ WACX_DB: dbPath });
+  const env = sb.env(dbEnv(dbPath));
   try {
     await sb.control(`numbers/${SEED.phoneNumbers.coex.id}`, { mps: 100_000, pair_limit: false });
     if (options.faults) await sb.control('scenario', { name: 'faults', error_rate: 0.03, reset_rate: 0.02 });
@@ -174,14 +178,22 @@ function failedAfterAcceptance(r: LedgerRow): boolean {
 beforeAll(() => requireBuild());
 
 describe('crash safety (SIGKILL at random points, resume each time)', () => {
-  it('never sends a recipient twice and loses no row', { timeout: 60_000 }, async () => {
+  it('never sends a recipient twice and loses no row', { timeout: 90_000 }, async () => {
     const r = await crashRun({ faults: false, seed: 7 });
     expect((r.states.sent ?? 0) + (r.states.failed ?? 0)).toBe(ROWS);
   });
 
-  it('the same with injected 5xx answers and connection resets', { timeout: 60_000 }, async () => {
+  it('the same with injected 5xx answers and connection resets', { timeout: 90_000 }, async () => {
     const r = await crashRun({ faults: true, seed: 11 });
     expect((r.states.sent ?? 0) + (r.states.failed ?? 0)).toBe(ROWS);
+  });
+
+  it('the same on PostgreSQL, with injected 5xx answers and connection resets', {
+    timeout: 120_000,
+  }, async () => {
+    // enough rows that the 20th run is still sending when it is killed
+    const r = await crashRun({ faults: true, seed: 17, backend: 'postgres', rows: 4000 });
+    expect((r.states.sent ?? 0) + (r.states.failed ?? 0)).toBe(4000);
   });
 
   it('the same with a CSV mixing phones and BSUIDs', { timeout: 60_000 }, async () => {

@@ -6,9 +6,12 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { Ledger } from '../../src/lib/campaign/ledger.js';
 import { type Clock, systemClock } from '../../src/lib/clock.js';
+import type { StoreLocation } from '../../src/lib/store/location.js';
+import { PostgresDatabase } from '../../src/lib/store/postgres.js';
 import { Store } from '../../src/lib/store/store.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';
+import { freshLocation, type TestBackend } from '../helpers/postgres.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 /** A valid, distinct German mobile number per index (E.164 digits). */
@@ -83,12 +86,21 @@ export function saleSendArgs(csv: string, ...extra: string[]): string[] {
 export function memoryCampaign(now: number): { store: Store; ledger: Ledger; cid: number } {
   const store = Store.open(':memory:');
   const ledger = new Ledger(store.db);
+  return { store, ledger, cid: addCampaign(ledger, now) };
+}
+
+/** Adds an order_update campaign (no rows yet) to a ledger; returns its cid. */
+export function addCampaign(
+  ledger: Ledger,
+  now: number,
+  o: { id?: string; phoneNumberId?: string } = {},
+): number {
   const { cid } = ledger.create(
     {
-      id: 'c1',
+      id: o.id ?? 'c1',
       template: 'order_update',
       language: 'en_US',
-      phoneNumberId: '1',
+      phoneNumberId: o.phoneNumberId ?? '1',
       wabaId: '2',
       csvPath: '/x.csv',
       csvSize: 0,
@@ -106,7 +118,7 @@ export function memoryCampaign(now: number): { store: Store; ledger: Ledger; cid
     },
     now,
   );
-  return { store, ledger, cid };
+  return cid;
 }
 
 export interface LedgerRow {
@@ -120,10 +132,31 @@ export interface LedgerRow {
   attempts: number;
 }
 
-/** Reads a campaign's rows straight from the SQLite file. */
-export function ledgerRows(dbPath: string, campaign?: string): LedgerRow[] {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+/** A SQLite file's path, or either backend's location. */
+export type DbWhere = string | StoreLocation;
+
+/** The CLI's environment for a store: WACX_DB for a SQLite file, WACX_DATABASE_URL for PostgreSQL. */
+export function dbEnv(where: DbWhere): NodeJS.ProcessEnv {
+  if (typeof where === 'string') return { WACX_DB: where };
+  return where.backend === 'sqlite' ? { WACX_DB: where.path } : { WACX_DATABASE_URL: where.url };
+}
+
+/** Runs `read` on a connection of its own to the store (read-only for SQLite), closed afterwards. */
+export function readDb<T>(where: DbWhere, read: (db: Database.Database | PostgresDatabase) => T): T {
+  const db =
+    typeof where === 'string' || where.backend === 'sqlite'
+      ? new Database(typeof where === 'string' ? where : where.path, { readonly: true, fileMustExist: true })
+      : new PostgresDatabase(where.url);
   try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Reads a campaign's rows (the last campaign's without `campaign`) straight from the store. */
+export function ledgerRows(where: DbWhere, campaign?: string): LedgerRow[] {
+  return readDb(where, (db) => {
     const cid = campaign
       ? (db.prepare('SELECT cid FROM campaigns WHERE id = ?').pluck().get(campaign) as number)
       : (db.prepare('SELECT cid FROM campaigns ORDER BY cid DESC LIMIT 1').pluck().get() as number);
@@ -132,9 +165,7 @@ export function ledgerRows(dbPath: string, campaign?: string): LedgerRow[] {
         'SELECT row, line, recipient, state, reason, error_code, wamid, attempts FROM campaign_rows WHERE cid = ? ORDER BY row',
       )
       .all(cid) as LedgerRow[];
-  } finally {
-    db.close();
-  }
+  });
 }
 
 export function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
@@ -226,9 +257,14 @@ export function rng(seed: number): () => number {
 
 export interface SandboxIntoStore {
   sb: TestSandbox;
-  /** The current test's database: the sandbox's webhooks are ingested into it (like `wacx webhooks serve`). */
-  dbPath: string;
+  /**
+   * The current test's database (a SQLite file, or a new PostgreSQL database): the sandbox's webhooks are
+   * ingested into it (like `wacx webhooks serve`).
+   */
+  dbPath: DbWhere;
   sink: Store | undefined;
+  /** The sandbox's CLI environment with the current test's database. */
+  env(extra?: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
 }
 
 /**
@@ -236,8 +272,12 @@ export interface SandboxIntoStore {
  * test with the coexistence number at 1,000 msg/s and no pair limit, and a fresh database per test into which the
  * sandbox's webhooks are ingested. Read the fields inside tests or hooks registered after this call.
  */
-export function sandboxIntoStore(prefix: string): SandboxIntoStore {
-  const ctx = { sink: undefined, dbPath: '' } as SandboxIntoStore;
+export function sandboxIntoStore(prefix: string, backend: TestBackend = 'sqlite'): SandboxIntoStore {
+  const ctx = {
+    sink: undefined,
+    dbPath: '',
+    env: (extra = {}) => ctx.sb.env({ ...dbEnv(ctx.dbPath), ...extra }),
+  } as SandboxIntoStore;
   let k = 0;
   beforeAll(async () => {
     ctx.sb = await startTestSandbox({
@@ -261,7 +301,8 @@ export function sandboxIntoStore(prefix: string): SandboxIntoStore {
     await ctx.sb.control('reset', {});
     await ctx.sb.control(`numbers/${SEED.phoneNumbers.coex.id}`, { mps: 1000, pair_limit: false });
     ctx.sink?.close();
-    ctx.dbPath = join(ctx.sb.home, `${prefix}-${++k}.db`);
+    const path = join(ctx.sb.home, `${prefix}-${++k}.db`);
+    ctx.dbPath = backend === 'sqlite' ? path : freshLocation(backend, path);
     ctx.sink = Store.open(ctx.dbPath);
   });
   return ctx;

@@ -3,8 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
 import { Store } from '../../src/lib/store/store.js';
 import { runCli } from '../helpers/cli.js';
+import { BACKENDS, freshLocation } from '../helpers/postgres.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { countBy, ledgerRows, orderSendArgs, writeOrdersCsv } from './helpers.js';
+import { countBy, dbEnv, ledgerRows, orderSendArgs, writeOrdersCsv } from './helpers.js';
 
 let sb: TestSandbox;
 beforeAll(async () => {
@@ -14,13 +15,13 @@ afterAll(async () => {
   await sb?.close();
 });
 
-describe('wacx send', () => {
+describe.each(BACKENDS)('wacx send (%s)', (backend) => {
   it('sends every row once, with callback data, and exits 0', async () => {
     await sb.control('reset', {});
     await sb.control(`numbers/${sb.seed.phoneNumbers.coex.id}`, { pair_limit: false });
     const csv = writeOrdersCsv(sb.home, 30);
-    const db = join(sb.home, 'ledger.db');
-    const r = await runCli([...orderSendArgs(csv), '--rate', '20'], { env: sb.env({ WACX_DB: db }) });
+    const db = freshLocation(backend, join(sb.home, 'ledger.db'));
+    const r = await runCli([...orderSendArgs(csv), '--rate', '20'], { env: sb.env(dbEnv(db)) });
     expect(r.stderr + r.stdout).toContain('completed');
     expect(r.code).toBe(0);
     const msgs =

@@ -335,6 +335,7 @@ describe('campaign lease', () => {
     expect(l.acquireLease(cid, other, 2000, 30_000, () => true)).toEqual({
       ok: false,
       holder: { host: 'h1', pid: 100, heartbeat: 1000 },
+      campaign: null,
     });
     // the holder's process is gone: taken over at once
     expect(l.acquireLease(cid, other, 3000, 30_000, (pid) => pid !== 100)).toMatchObject({

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { UsageError, WacxError } from '../errors.js';
 import { type DryRunRows, dryRun } from './dry-run.js';
-import { leaseHolder, takeLease, withLease } from './lease.js';
+import { leaseHolder, NumberBusyError, numberJudge, takeLease, withLease } from './lease.js';
 import { type Campaign, Ledger } from './ledger.js';
 import type { MapSpec } from './mapping.js';
 import { concludeRun } from './outcome.js';
@@ -228,11 +228,16 @@ function createCampaign(
     },
     now,
     leaseHolder(leaseOwner, env),
+    numberJudge(env),
   );
   if (!made.created) {
     // another run created it since this one looked: its lease decides (the lease message while it runs)
-    takeLease(ledger, made.campaign, leaseOwner, env);
-    ledger.releaseLease(made.campaign.cid, leaseOwner);
+    try {
+      takeLease(ledger, made.campaign, leaseOwner, env);
+      ledger.releaseLease(made.campaign.cid, leaseOwner);
+    } catch (error) {
+      if (!(error instanceof NumberBusyError)) throw error;
+    }
     throw new WacxError(
       `Campaign ${plan.id} was started by another run at the same moment: not starting a second run.`,
       { hint: `See it with \`wacx campaigns show ${plan.id}\`; run the same command again to resume it.` },

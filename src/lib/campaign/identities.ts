@@ -1,3 +1,4 @@
+import { isMissingSchema } from '../store/database.js';
 import type { Db } from '../store/store.js';
 import type { IdentityLinks } from './recipient.js';
 
@@ -20,7 +21,7 @@ export function storeIdentityLinks(db: Db): IdentityLinks {
       .all() as typeof rows;
   } catch (error) {
     // a store an older wacx migrated has no people tables yet: nothing to link
-    if (/no such (table|column)/.test((error as Error).message)) return { pairs: [], bsuidOnlyPhones: [] };
+    if (isMissingSchema(error)) return { pairs: [], bsuidOnlyPhones: [] };
     throw error;
   }
   const pairs: [string, string][] = [];

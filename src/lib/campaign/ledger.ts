@@ -203,9 +203,42 @@ export function emptyCounts(): Counts {
   return { pending: 0, in_flight: 0, sent: 0, failed: 0, unknown: 0, skipped: 0, total: 0 };
 }
 
+/** Who holds a lease: the run's host and pid, and its last heartbeat. */
+export interface LeaseHolder {
+  host: string;
+  pid: number;
+  heartbeat: number;
+}
+
 export type LeaseResult =
-  | { ok: true; tookOver: { host: string; pid: number; heartbeat: number } | null }
-  | { ok: false; holder: { host: string; pid: number; heartbeat: number } };
+  | { ok: true; tookOver: LeaseHolder | null }
+  /** `campaign`: null when this campaign's own lease is held; else the id of the campaign holding its number. */
+  | { ok: false; holder: LeaseHolder; campaign: string | null };
+
+/** How a lease is judged: by the caller's host, the clock, the stale time and a pid check on this host. */
+export interface LeaseJudge {
+  me: { owner: string; host: string; pid: number };
+  now: number;
+  staleMs: number;
+  isAlive: (pid: number) => boolean;
+}
+
+/**
+ * Whether a lease still holds. A pid means something on its own host only: there a lease whose process is gone is
+ * over at once; a lease held on another machine ends only when its heartbeat is older than the stale time.
+ */
+function leaseLive(holder: LeaseHolder, j: LeaseJudge): boolean {
+  if (holder.host === j.me.host && !j.isAlive(holder.pid)) return false;
+  return j.now - holder.heartbeat <= j.staleMs;
+}
+
+type LeaseColumns = Pick<CampaignRowDb, 'lease_owner' | 'lease_host' | 'lease_pid' | 'lease_heartbeat'>;
+
+function holderOf(r: LeaseColumns | undefined): LeaseHolder | null {
+  return r?.lease_owner && r.lease_host && r.lease_pid !== null && r.lease_heartbeat !== null
+    ? { host: r.lease_host, pid: r.lease_pid, heartbeat: r.lease_heartbeat }
+    : null;
+}
 
 export class Ledger {
   private readonly s: {
@@ -308,17 +341,21 @@ export class Ledger {
     c: NewCampaign,
     now: number,
     me: { owner: string; host: string; pid: number },
+    numberJudge: Pick<LeaseJudge, 'staleMs' | 'isAlive'>,
   ): { created: true; campaign: Campaign } | { created: false; campaign: Campaign } {
     return this.db
       .transaction(() => {
         const existing = this.find(c.id);
         if (existing) return { created: false as const, campaign: existing };
         const campaign = this.create(c, now);
-        this.db
-          .prepare(
-            `UPDATE campaigns SET lease_owner = ?, lease_host = ?, lease_pid = ?, lease_heartbeat = ? WHERE cid = ?`,
-          )
-          .run(me.owner, me.host, me.pid, now, campaign.cid);
+        // while another campaign sends from the number, this one is created unleased: its run waits for the number
+        if (!this.numberHolder(campaign.cid, c.phoneNumberId, { me, now, ...numberJudge })) {
+          this.db
+            .prepare(
+              `UPDATE campaigns SET lease_owner = ?, lease_host = ?, lease_pid = ?, lease_heartbeat = ? WHERE cid = ?`,
+            )
+            .run(me.owner, me.host, me.pid, now, campaign.cid);
+        }
         return { created: true as const, campaign: this.find(c.id)! };
       })
       .immediate();
@@ -347,8 +384,9 @@ export class Ledger {
   // ---- lease ----
 
   /**
-   * Takes the campaign's lease unless another live run holds it. A lease is stale (taken over) when its process
-   * is gone (same host, pid not running) or its heartbeat is older than `staleMs`.
+   * Takes the campaign's lease unless another live run holds it, or a live run of another campaign holds the same
+   * phone number (see `numberHolder`). Judged and written in one write transaction: on PostgreSQL every transaction
+   * takes the store's advisory lock first, so two machines never both see the lease free.
    */
   acquireLease(
     cid: number,
@@ -357,21 +395,24 @@ export class Ledger {
     staleMs: number,
     isAlive: (pid: number) => boolean,
   ): LeaseResult {
+    const judge: LeaseJudge = { me, now, staleMs, isAlive };
     return this.db
       .transaction((): LeaseResult => {
         const r = this.db
-          .prepare('SELECT lease_owner, lease_host, lease_pid, lease_heartbeat FROM campaigns WHERE cid = ?')
-          .get(cid) as
-          | Pick<CampaignRowDb, 'lease_owner' | 'lease_host' | 'lease_pid' | 'lease_heartbeat'>
-          | undefined;
-        let tookOver: { host: string; pid: number; heartbeat: number } | null = null;
-        if (r?.lease_owner && r.lease_host && r.lease_pid !== null && r.lease_heartbeat !== null) {
-          const holder = { host: r.lease_host, pid: r.lease_pid, heartbeat: r.lease_heartbeat };
-          const dead = holder.host === me.host && !isAlive(holder.pid);
-          const stale = now - holder.heartbeat > staleMs;
-          const self = holder.host === me.host && holder.pid === me.pid && r.lease_owner === me.owner;
-          if (!dead && !stale && !self) return { ok: false, holder };
-          if (!self) tookOver = holder;
+          .prepare(
+            'SELECT lease_owner, lease_host, lease_pid, lease_heartbeat, phone_number_id FROM campaigns WHERE cid = ?',
+          )
+          .get(cid) as (LeaseColumns & { phone_number_id: string }) | undefined;
+        const holder = holderOf(r);
+        const self =
+          holder !== null && holder.host === me.host && holder.pid === me.pid && r?.lease_owner === me.owner;
+        if (holder && !self && leaseLive(holder, judge)) return { ok: false, holder, campaign: null };
+        if (r) {
+          const busy = this.numberHolder(cid, r.phone_number_id, judge);
+          if (busy) {
+            const { campaign, ...holder } = busy;
+            return { ok: false, holder, campaign };
+          }
         }
         this.db
           .prepare(
@@ -379,9 +420,34 @@ export class Ledger {
            WHERE cid = ?`,
           )
           .run(me.owner, me.host, me.pid, now, now, cid);
-        return { ok: true, tookOver };
+        return { ok: true, tookOver: holder && !self ? holder : null };
       })
       .immediate();
+  }
+
+  /**
+   * The live lease of another campaign on the same phone number, if any. One sending campaign per number at a time
+   * (a per-number lease, kept in the campaigns' own lease columns): the number's throughput is a limit of Meta's
+   * per number, and the pacer of the one run that holds the number can use all of it, adapt it to 130429 answers
+   * and ramp it up without sharing a budget with another process; a budget shared in the database would cost a
+   * write per slice of sends on every number, and two half-rate runs finish no sooner than one after the other.
+   */
+  private numberHolder(
+    cid: number,
+    phoneNumberId: string,
+    judge: LeaseJudge,
+  ): (LeaseHolder & { campaign: string }) | null {
+    const others = this.db
+      .prepare(
+        `SELECT id, lease_owner, lease_host, lease_pid, lease_heartbeat FROM campaigns
+         WHERE phone_number_id = ? AND cid <> ? AND lease_owner IS NOT NULL`,
+      )
+      .all(phoneNumberId, cid) as (LeaseColumns & { id: string })[];
+    for (const o of others) {
+      const holder = holderOf(o);
+      if (holder && leaseLive(holder, judge)) return { ...holder, campaign: o.id };
+    }
+    return null;
   }
 
   releaseLease(cid: number, owner: string): void {
@@ -575,7 +641,8 @@ export class Ledger {
       .run(now, cid).changes;
   }
 
-  rowsInState(cid: number, state: RowState, limit = -1): RowOutcome[] {
+  /** Without `limit`, every such row (PostgreSQL refuses SQLite's LIMIT -1 for "no limit"). */
+  rowsInState(cid: number, state: RowState, limit = Number.MAX_SAFE_INTEGER): RowOutcome[] {
     return (
       this.db
         .prepare(
@@ -607,10 +674,11 @@ export class Ledger {
   }
 
   skipsByReason(cid: number): { reason: string; count: number }[] {
-    // the reason text starts with its kind: "invalid_phone: …", "duplicate: …"
+    // the reason text starts with its kind: "invalid_phone: …", "duplicate: …" (the CAST: PostgreSQL's substr takes
+    // an int4 length, its instr gives a bigint)
     return this.db
       .prepare(
-        `SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS reason,
+        `SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, CAST(instr(reason, ':') - 1 AS INTEGER)) ELSE reason END AS reason,
            COUNT(*) AS count FROM campaign_rows WHERE cid = ? AND state = 'skipped' GROUP BY 1 ORDER BY count DESC`,
       )
       .all(cid) as { reason: string; count: number }[];

@@ -1,5 +1,6 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { isBsuid } from '../identity/bsuid.js';
+import { isMissingSchema } from '../store/database.js';
 import type { Db } from '../store/store.js';
 import { optedOutRecipients } from '../webhooks/queries.js';
 import { isBlankRecord, readCsv } from './csv.js';
@@ -75,7 +76,9 @@ export async function readExcludeFile(
 export function storeOptOuts(db: Db): Set<string> {
   try {
     return optedOutRecipients(db);
-  } catch {
-    return new Set();
+  } catch (error) {
+    // a store without the webhook tables has no opt-outs; any other failure must stop the run, not send to them
+    if (isMissingSchema(error)) return new Set();
+    throw error;
   }
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
+import { tableExists } from '../store/database.js';
 import type { Store } from '../store/store.js';
 import { meaningOfCode, meaningOfSkip } from './events.js';
 import { LEASE_STALE_MS } from './lease.js';
@@ -163,21 +164,18 @@ export function campaignDeliveries(
   id: string,
 ): { campaign: Campaign; rows: Iterable<RowDelivery> } {
   const campaign = requireCampaign(new Ledger(store.db), id);
-  const hasStatuses =
-    store.db
-      .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'message_statuses'")
-      .get() !== undefined;
+  // written for both engines: no MAX over a boolean, every selected column grouped, camelCase aliases quoted
   const statement = store.db.prepare(
-    hasStatuses
+    tableExists(store.db, 'message_statuses')
       ? `SELECT r.recipient AS key, r.line, r.wamid,
-                coalesce(max(s.status IN ('delivered', 'read')), 0) AS delivered,
-                coalesce(max(s.status = 'failed'), 0) AS failed,
-                max(s.pricing_category) AS pricingCategory, max(s.pricing_type) AS pricingType
+                COALESCE(MAX(CASE WHEN s.status IN ('delivered', 'read') THEN 1 ELSE 0 END), 0) AS delivered,
+                COALESCE(MAX(CASE WHEN s.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed,
+                MAX(s.pricing_category) AS "pricingCategory", MAX(s.pricing_type) AS "pricingType"
          FROM campaign_rows r LEFT JOIN message_statuses s ON s.wamid = r.wamid
          WHERE r.cid = ? AND r.wamid IS NOT NULL AND r.recipient IS NOT NULL
-         GROUP BY r.row ORDER BY r.row`
-      : `SELECT recipient AS key, line, wamid, 0 AS delivered, 0 AS failed, NULL AS pricingCategory,
-                NULL AS pricingType
+         GROUP BY r.row, r.recipient, r.line, r.wamid ORDER BY r.row`
+      : `SELECT recipient AS key, line, wamid, 0 AS delivered, 0 AS failed, NULL AS "pricingCategory",
+                NULL AS "pricingType"
          FROM campaign_rows WHERE cid = ? AND wamid IS NOT NULL AND recipient IS NOT NULL ORDER BY row`,
   );
   type Raw = Omit<RowDelivery, 'delivered' | 'failed'> & { delivered: number; failed: number };

@@ -28,7 +28,7 @@ const MAX_CHAR = String.fromCodePoint(0x10ffff);
 export function statusesByCallbackPrefix(db: Db, prefix: string): CallbackStatus[] {
   return db
     .prepare(
-      `SELECT callback_data AS callbackData, wamid, status, error_code AS errorCode, timestamp
+      `SELECT callback_data AS "callbackData", wamid, status, error_code AS "errorCode", timestamp
        FROM message_statuses WHERE callback_data >= ? AND callback_data < ? ORDER BY timestamp, id`,
     )
     .all(prefix, prefix + MAX_CHAR) as CallbackStatus[];
