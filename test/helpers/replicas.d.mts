@@ -13,6 +13,7 @@ export function startReplica(env: NodeJS.ProcessEnv, args?: string[]): Promise<R
 export interface Balancer {
   url: string;
   acknowledged: string[][];
+  targets: string[];
   close(): Promise<void>;
 }
 export function startBalancer(targets: string[]): Promise<Balancer>;

@@ -78,6 +78,8 @@ export async function startBalancer(targets) {
   return {
     url: `http://127.0.0.1:${port}/webhook`,
     acknowledged,
+    /** The replicas' URLs, in place: a test may put a new replica in a stopped one's place. */
+    targets,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

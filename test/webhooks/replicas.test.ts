@@ -30,13 +30,14 @@ describe('webhooks serve replicas on one PostgreSQL store', () => {
   let replicas: Replica[];
   let balancer: Balancer;
   let store: Store;
+  let env: NodeJS.ProcessEnv;
   const statusCount = () => store.db.prepare('SELECT count(*) FROM message_statuses').pluck().get() as number;
 
   beforeAll(async () => {
     url = freshPostgresUrl();
     // migrate once before the replicas start (they would also agree among themselves: see test/store)
     store = Store.open({ backend: 'postgres', url });
-    const env = {
+    env = {
       PATH: process.env.PATH,
       HOME: '/nonexistent',
       NO_COLOR: '1',
@@ -124,6 +125,10 @@ describe('webhooks serve replicas on one PostgreSQL store', () => {
   }, 120_000);
 
   it('a STOP received by a replica is honoured by a campaign started in another process a moment later', async () => {
+    // the replicas of the test before were stopped: a new one takes every place behind the balancer
+    const fresh = await startReplica(env);
+    replicas.push(fresh);
+    balancer.targets.fill(fresh.url);
     await sb.control(`numbers/${SEED.phoneNumbers.coex.id}`, { mps: 1000, pair_limit: false });
     await sb.control('emit', {
       field: 'messages',
