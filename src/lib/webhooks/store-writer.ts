@@ -1,4 +1,4 @@
-import type { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
 import { startWorkerThread } from '../heap.js';
 import type { StoreLocation } from '../store/location.js';
 import { type Db, locationOf } from '../store/store.js';
@@ -101,8 +101,7 @@ export async function startStoreWriter(
   { thread = true }: { thread?: boolean } = {},
 ): Promise<StoreWriter> {
   const location = locationOf(db);
-  // libpq runs on the main thread only (see store/postgres.ts)
-  if (location?.backend !== 'sqlite' || !thread) return mainThreadWriter(db, options);
+  if (!location || !thread) return mainThreadWriter(db, options);
   const pragma = (name: string) => Number(db.pragma(name, { simple: true }));
   const config: WriterConfig = {
     ...options,
@@ -114,14 +113,41 @@ export async function startStoreWriter(
       walAutocheckpoint: pragma('wal_autocheckpoint'),
     },
   };
-  const writer = new ThreadWriter(workerFile(import.meta.url, 'store-writer'), config);
+  // libpq needs a main thread of its own (see store/postgres.ts): on PostgreSQL the writer is a child process
+  const writer = new ThreadWriter(
+    workerFile(import.meta.url, 'store-writer'),
+    config,
+    location.backend === 'postgres',
+  );
   await writer.start();
   return writer;
 }
 
+/** The writer thread, or child process: what the receiver needs of either. */
+interface WriterChannel {
+  postMessage(m: ToWriter): void;
+  on(event: 'message' | 'error' | 'exit', fn: (arg: never) => void): unknown;
+  once(event: 'exit', fn: () => void): unknown;
+  off(event: 'message' | 'error' | 'exit', fn: (arg: never) => void): unknown;
+  terminate(): unknown;
+}
+
+function startWriterProcess(file: string, config: WriterConfig): WriterChannel {
+  const child = fork(file, [], {
+    serialization: 'advanced',
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  child.send({ type: 'config', config });
+  return Object.assign(child, {
+    postMessage: (m: ToWriter) => child.send(m),
+    terminate: () => child.kill('SIGKILL'),
+  }) as unknown as WriterChannel;
+}
+
 class ThreadWriter implements StoreWriter {
   readonly stats = newStats();
-  private worker: Worker | null = null;
+  private worker: WriterChannel | null = null;
   private spawning: Promise<void> | null = null;
   private closed = false;
   private queue: Pending[] = [];
@@ -134,15 +160,18 @@ class ThreadWriter implements StoreWriter {
   constructor(
     private readonly file: string,
     private readonly config: WriterConfig,
+    private readonly childProcess = false,
   ) {}
 
   async start(): Promise<void> {
     this.worker = await this.spawn();
   }
 
-  private spawn(): Promise<Worker> {
-    return new Promise<Worker>((resolve, reject) => {
-      const worker = startWorkerThread(this.file, { workerData: this.config });
+  private spawn(): Promise<WriterChannel> {
+    return new Promise<WriterChannel>((resolve, reject) => {
+      const worker: WriterChannel = this.childProcess
+        ? startWriterProcess(this.file, this.config)
+        : (startWorkerThread(this.file, { workerData: this.config }) as unknown as WriterChannel);
       // (only our own listeners come off: a Worker keeps internal ones)
       const detach = () => {
         worker.off('error', failed);
@@ -239,7 +268,7 @@ class ThreadWriter implements StoreWriter {
   }
 
   /** The thread ended: expected once stopped; otherwise what it was writing is answered as not stored. */
-  private onEnd(worker: Worker): void {
+  private onEnd(worker: WriterChannel): void {
     if (this.worker !== worker) return;
     this.worker = null;
     this.stats.running = false;

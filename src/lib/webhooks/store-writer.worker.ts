@@ -8,9 +8,33 @@ import { type Db, openDatabase } from '../store/store.js';
 import { writeBatch } from './batch.js';
 import type { ToWriter, WriterConfig, WriterReply } from './store-writer.js';
 
-const port = parentPort;
-if (port) {
-  const config = workerData as WriterConfig;
+/**
+ * The writer's end of the channel: the parent thread's port, or, on PostgreSQL (libpq needs a main thread of its
+ * own), the IPC channel of a child process, whose first message is the configuration.
+ */
+interface WriterPort {
+  postMessage(m: WriterReply): void;
+  on(event: 'message', fn: (m: ToWriter) => void): void;
+  close(): void;
+}
+
+function childProcessPort(): WriterPort {
+  // the receiver went away (even SIGKILL closes the channel): what was not answered was never acknowledged
+  process.on('disconnect', () => process.exit(0));
+  return {
+    postMessage: (m) => process.send?.(m),
+    on: (_event, fn) => process.on('message', (m) => fn(m as ToWriter)),
+    close: () => process.disconnect(),
+  };
+}
+
+if (parentPort) serve(parentPort, workerData as WriterConfig);
+else if (process.send)
+  process.once('message', (m: { type: 'config'; config: WriterConfig }) =>
+    serve(childProcessPort(), m.config),
+  );
+
+function serve(port: WriterPort, config: WriterConfig): void {
   const post = (m: WriterReply) => port.postMessage(m);
   let db: Db | undefined;
   try {
@@ -22,7 +46,7 @@ if (port) {
     db.pragma(`wal_autocheckpoint = ${config.pragmas.walAutocheckpoint}`);
     post({
       type: 'ready',
-      threadId: ownThreadId,
+      threadId: parentPort ? ownThreadId : process.pid,
       synchronous: Number(db.pragma('synchronous', { simple: true })),
     });
   } catch (error) {
