@@ -252,7 +252,7 @@ async function runOnce(mode) {
   const label = {
     thread: 'SQLite, store writer thread (as shipped)',
     main: 'SQLite, commits on the main thread (yardstick)',
-    postgres: 'PostgreSQL (as shipped: commits on the main thread, libpq)',
+    postgres: 'PostgreSQL (as shipped: the store writer a child process, libpq)',
   }[mode];
   console.log(`\n--- ${label}; load average ${load0.toFixed(1)} at the start`);
   console.log(`sent ${total} signed events in ${elapsed.toFixed(2)} s (offered ${RATE}/s for ${SECONDS} s)`);
