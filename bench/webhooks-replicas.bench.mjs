@@ -9,7 +9,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startPostgres } from '../scripts/postgres-server.mjs';
-import { startBalancer, startReplica, statusIds } from '../test/helpers/replicas.mjs';
+import { replicaEnv, startBalancer, startReplica, statusIds } from '../test/helpers/replicas.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (path) => import(pathToFileURL(join(root, 'dist', path)).href);
@@ -38,16 +38,7 @@ try {
   const url = server.url.replace(/\/postgres$/, '/wacx_replicas');
   const store = Store.open({ backend: 'postgres', url });
   cleanup.push(() => store.close());
-  const env = {
-    PATH: process.env.PATH,
-    HOME: '/nonexistent',
-    NO_COLOR: '1',
-    CI: 'true',
-    WACX_KEYCHAIN: '0',
-    WACX_DATABASE_URL: url,
-    WACX_APP_SECRET: SEED.app.secret,
-    WACX_VERIFY_TOKEN: SEED.verifyToken,
-  };
+  const env = replicaEnv(url, { appSecret: SEED.app.secret, verifyToken: SEED.verifyToken });
   const replicas = await Promise.all(Array.from({ length: REPLICAS }, () => startReplica(env)));
   cleanup.push(async () => {
     for (const r of replicas) if (r.child.exitCode === null) r.child.kill('SIGTERM');

@@ -8,6 +8,10 @@ export interface Replica {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr(): string;
 }
+export function replicaEnv(
+  databaseUrl: string,
+  secrets: { appSecret: string; verifyToken: string },
+): NodeJS.ProcessEnv;
 export function startReplica(env: NodeJS.ProcessEnv, args?: string[]): Promise<Replica>;
 
 export interface Balancer {

@@ -8,6 +8,20 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** The environment of a replica: the shared PostgreSQL store and the app's secrets, nothing of the developer's. */
+export function replicaEnv(databaseUrl, { appSecret, verifyToken }) {
+  return {
+    PATH: process.env.PATH,
+    HOME: '/nonexistent',
+    NO_COLOR: '1',
+    CI: 'true',
+    WACX_KEYCHAIN: '0',
+    WACX_DATABASE_URL: databaseUrl,
+    WACX_APP_SECRET: appSecret,
+    WACX_VERIFY_TOKEN: verifyToken,
+  };
+}
+
 /** Starts one `wacx webhooks serve --json` child on a free port; resolves once it listens. */
 export function startReplica(env, args = []) {
   const child = spawn(

@@ -4,7 +4,14 @@ import { SEED } from '../../src/sandbox/seed.js';
 import { orderSendArgs, phone, writeOrdersCsv } from '../campaign/helpers.js';
 import { runCli } from '../helpers/cli.js';
 import { freshPostgresUrl } from '../helpers/postgres.js';
-import { type Balancer, type Replica, startBalancer, startReplica, statusIds } from '../helpers/replicas.mjs';
+import {
+  type Balancer,
+  type Replica,
+  replicaEnv,
+  startBalancer,
+  startReplica,
+  statusIds,
+} from '../helpers/replicas.mjs';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 
 /**
@@ -37,16 +44,7 @@ describe('webhooks serve replicas on one PostgreSQL store', () => {
     url = freshPostgresUrl();
     // migrate once before the replicas start (they would also agree among themselves: see test/store)
     store = Store.open({ backend: 'postgres', url });
-    env = {
-      PATH: process.env.PATH,
-      HOME: '/nonexistent',
-      NO_COLOR: '1',
-      CI: 'true',
-      WACX_KEYCHAIN: '0',
-      WACX_DATABASE_URL: url,
-      WACX_APP_SECRET: SEED.app.secret,
-      WACX_VERIFY_TOKEN: SEED.verifyToken,
-    };
+    env = replicaEnv(url, { appSecret: SEED.app.secret, verifyToken: SEED.verifyToken });
     replicas = await Promise.all([0, 1, 2].map(() => startReplica(env)));
     balancer = await startBalancer(replicas.map((r) => r.url));
     sb = await startTestSandbox({ webhookUrl: balancer.url });

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { backendOf, type Database } from './database.js';
+import { type Database, tableExists } from './database.js';
 import { describeLocation, type StoreLocation } from './location.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresDatabase } from './postgres.js';
@@ -63,13 +63,7 @@ export class Store {
 
   /** Migration ids applied, in order. */
   applied(): number[] {
-    const exists =
-      backendOf(this.db) === 'postgres'
-        ? this.db.prepare("SELECT to_regclass('schema_migrations') IS NOT NULL AS found").pluck().get() === 1
-        : this.db
-            .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
-            .get() !== undefined;
-    if (!exists) return [];
+    if (!tableExists(this.db, 'schema_migrations')) return [];
     return this.db.prepare('SELECT id FROM schema_migrations ORDER BY id').pluck().all() as number[];
   }
 
