@@ -10,6 +10,7 @@ import type { Campaign, Counts, IngestRow, Ledger } from './ledger.js';
 import { storeOptOuts } from './opt-outs.js';
 import { Pacer, PairLimiter } from './pacer.js';
 import type { Plan } from './prepare.js';
+import { MAX_SEND_CONNECTIONS } from './rate.js';
 import { type ReadTask, runRead } from './reader.js';
 import { reconcileUnknown } from './reconcile.js';
 import { graphTransport } from './transport.js';
@@ -185,7 +186,7 @@ async function send(
   const onAbort = () => stopIngest.abort();
   env.signal.addEventListener('abort', onAbort);
   try {
-    const sendGraph = await env.sendGraph(Math.min(plan.window, 128));
+    const sendGraph = await env.sendGraph(Math.min(plan.window, MAX_SEND_CONNECTIONS));
     const transport = graphTransport(sendGraph, {
       phoneNumberId: campaign.phoneNumberId,
       template: campaign.template,
