@@ -196,6 +196,24 @@ class PostgresStatementHandle implements Statement {
     return rows;
   }
 
+  /** The first row, read when the function is called: inside a transaction, the statement waits in the queue. */
+  getLater(args: unknown[]): () => unknown {
+    const db = this.db;
+    let answered = false;
+    let row: unknown;
+    db.send(this.sql.text, this.params(args), (pq) => {
+      row = rowsOf(pq, this.plucked, this.sql.aliases)[0];
+      answered = true;
+    });
+    if (!db.inTransaction) db.flush();
+    return () => {
+      if (!answered) db.flush();
+      if (!answered)
+        throw new Error('This statement was not run: an earlier statement of its transaction failed.');
+      return row;
+    };
+  }
+
   iterate(...args: unknown[]): IterableIterator<unknown> {
     return this.db.cursor(this.sql.text, this.params(args), this.plucked, this.sql.aliases);
   }
@@ -342,7 +360,10 @@ export class PostgresDatabase implements Database {
 
   /** The connection failed (it is gone, or libpq refused to send). */
   private fail(sql: string): never {
-    const error = new PostgresError(this.connection.errorMessage().trim() || 'PostgreSQL connection failed', '08006');
+    const error = new PostgresError(
+      this.connection.errorMessage().trim() || 'PostgreSQL connection failed',
+      '08006',
+    );
     Object.defineProperty(error, 'sql', { value: sql, enumerable: false });
     throw error;
   }
