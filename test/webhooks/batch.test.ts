@@ -7,7 +7,7 @@ import { APP_SECRET, inboundText, sign, statusPayload } from './fixtures.js';
 
 const OPTIONS = { appSecret: APP_SECRET, maxBytes: 1024 * 1024 };
 
-function body(payload: unknown, receivedAt = 1_750_000_000_000): WriteItem {
+function body(payload: unknown, receivedAt = 1_750_000_000_000): Extract<WriteItem, { kind: 'body' }> {
   const raw = Buffer.from(JSON.stringify(payload));
   return { kind: 'body', raw, signature: sign(raw), receivedAt };
 }
