@@ -257,7 +257,9 @@ export class PostgresDatabase implements Database {
     const PQ = loadLibpq();
     this.connection = new PQ();
     this.connection.connectSync(url);
-    this.exec("SET client_min_messages = warning; SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan");
+    this.exec(
+      "SET client_min_messages = warning; SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan",
+    );
   }
 
   get open(): boolean {
