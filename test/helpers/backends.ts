@@ -25,7 +25,12 @@ export function storeEnv(location: StoreLocation): Record<string, string> {
  * migrated): `read(db)`, or `absent` when the command never created `table` (no SQLite file, or a PostgreSQL
  * database without it), e.g. because it stopped before it opened the store.
  */
-export function readStore<T>(location: StoreLocation, table: string, read: (db: Database) => T, absent: T): T {
+export function readStore<T>(
+  location: StoreLocation,
+  table: string,
+  read: (db: Database) => T,
+  absent: T,
+): T {
   if (location.backend === 'sqlite' && !existsSync(location.path)) return absent;
   const db = openDatabase(location, { readonly: location.backend === 'sqlite' });
   try {
