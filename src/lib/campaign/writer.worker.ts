@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StoreLocation } from '../store/location.js';
 import { openDatabase } from '../store/store.js';
-import { type CommitBatch, Ledger } from './ledger.js';
+import { Ledger } from './ledger.js';
+import { type PackedBatch, unpackBatch } from './writer.js';
 
 const port = parentPort;
 if (port) {
@@ -19,7 +20,7 @@ if (port) {
   db.pragma('cache_size = -512');
   db.pragma('wal_autocheckpoint = 0'); // checkpoints run in the checkpointer thread
   const ledger = new Ledger(db);
-  port.on('message', (m: { id: number; batch: CommitBatch; now: number } | 'stop') => {
+  port.on('message', (m: { id: number; batch: PackedBatch; now: number } | 'stop') => {
     if (m === 'stop') {
       db.close();
       port.postMessage({ id: -1, ok: true });
@@ -27,7 +28,7 @@ if (port) {
       return;
     }
     try {
-      port.postMessage({ id: m.id, ok: ledger.commit(cid, m.batch, m.now) });
+      port.postMessage({ id: m.id, ok: ledger.commit(cid, unpackBatch(m.batch), m.now) });
     } catch (error) {
       port.postMessage({ id: m.id, error: error instanceof Error ? error.message : String(error) });
     }
