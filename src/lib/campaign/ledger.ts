@@ -560,37 +560,27 @@ export class Ledger {
    * heartbeat. Returns false when the lease was lost (another run took the campaign over).
    */
   commit(cid: number, batch: CommitBatch, now: number): boolean {
-    return whileBusy(() => this.commitTransaction(cid, batch, now));
+    return this.commitAll(cid, [{ batch, now }])[0]!;
   }
 
-  private commitTransaction(cid: number, batch: CommitBatch, now: number): boolean {
-    return this.db.transaction((): boolean => {
-      const ok =
-        batch.heartbeatOwner === undefined ||
-        this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
-      const sent: SentRow[] = [];
-      for (const u of batch.updates) {
-        if (u.state === 'sent' && u.wamid) {
-          const r = this.s.sent.get(
-            u.reason,
-            u.errorCode,
-            u.errorTitle,
-            u.wamid,
-            u.messageStatus,
-            now,
-            cid,
-            u.row,
-          ) as StoredRow | undefined;
-          sent.push({
-            row: u.row,
-            wamid: u.wamid,
-            recipient: r?.recipient ?? null,
-            params: r?.params ?? null,
-          });
-          continue;
-        }
-        this.s.update.run(
-          u.state,
+  /**
+   * Several group commits in ONE transaction, each as `commit` would write it (its own time, its own lease check):
+   * the writer thread's commits that queued while it waited for the last fsync share the next one.
+   */
+  commitAll(cid: number, commits: readonly { batch: CommitBatch; now: number }[]): boolean[] {
+    return whileBusy(() =>
+      this.db.transaction((): boolean[] => commits.map((c) => this.applyCommit(cid, c.batch, c.now)))(),
+    );
+  }
+
+  private applyCommit(cid: number, batch: CommitBatch, now: number): boolean {
+    const ok =
+      batch.heartbeatOwner === undefined ||
+      this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
+    const sent: SentRow[] = [];
+    for (const u of batch.updates) {
+      if (u.state === 'sent' && u.wamid) {
+        const r = this.s.sent.get(
           u.reason,
           u.errorCode,
           u.errorTitle,
@@ -599,13 +589,31 @@ export class Ledger {
           now,
           cid,
           u.row,
-        );
+        ) as StoredRow | undefined;
+        sent.push({
+          row: u.row,
+          wamid: u.wamid,
+          recipient: r?.recipient ?? null,
+          params: r?.params ?? null,
+        });
+        continue;
       }
-      // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
-      if (ok) this.markInFlight(cid, batch.intents, now);
-      this.auditSends(cid, sent, now);
-      return ok;
-    })();
+      this.s.update.run(
+        u.state,
+        u.reason,
+        u.errorCode,
+        u.errorTitle,
+        u.wamid,
+        u.messageStatus,
+        now,
+        cid,
+        u.row,
+      );
+    }
+    // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
+    if (ok) this.markInFlight(cid, batch.intents, now);
+    this.auditSends(cid, sent, now);
+    return ok;
   }
 
   /**
