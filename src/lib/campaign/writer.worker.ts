@@ -33,7 +33,7 @@ if (port) {
         cid,
         requests.map((r) => ({ batch: unpackBatch(r.batch), now: r.now })),
       );
-      requests.forEach((r, i) => port.postMessage({ id: r.id, ok: oks[i] }));
+      for (let i = 0; i < requests.length; i++) port.postMessage({ id: requests[i]!.id, ok: oks[i] });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       for (const r of requests) port.postMessage({ id: r.id, error: message });
