@@ -22,7 +22,7 @@ const random = () => {
 };
 
 const { startSandbox } = await import(join(ROOT, 'dist', 'sandbox', 'server.js'));
-const { Store } = await import(join(ROOT, 'dist', 'lib', 'store', 'sqlite.js'));
+const { Store } = await import(join(ROOT, 'dist', 'lib', 'store', 'store.js'));
 const { ingestPayload } = await import(join(ROOT, 'dist', 'lib', 'webhooks', 'storage.js'));
 
 const dir = tempDir();

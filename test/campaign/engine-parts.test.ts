@@ -46,6 +46,8 @@ describe('InFlightWindow (engine/window.ts)', () => {
     expect(w.size(1000)).toBe(512);
     expect(w.size(100)).toBe(Math.ceil((100 * (2 * w.latency + 20)) / 1000) + 2);
     expect(w.batchMin(100)).toBe(Math.floor(w.size(100) / 4));
+    // capped below what the rate needs: the answers set the pace, commits gather half a window
+    expect(w.batchMin(1000)).toBe(256);
     for (let i = 0; i < 50; i++) w.answered(2, i * 10, false); // a fast API: stays small
     expect(w.size(100)).toBeLessThan(10);
   });

@@ -149,7 +149,8 @@ export class Engine {
       // at high rates plan (and commit) 20 ms of departures at a time, else 10 ms
       horizonMs: options.pacer.target >= 400 ? 20 : 10,
       flushMs: 100,
-      gatherMs: 5,
+      // window-bound (pacing off): 5 ms made a third more commits, each with its fsync, for no more sends (we measured)
+      gatherMs: 10,
       heartbeatMs: 2000,
       commitLeadMs: options.committer ? 15 : 0,
       maxThrottleRetries: 30,

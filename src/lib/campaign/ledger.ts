@@ -249,9 +249,10 @@ export class Ledger {
     ingestProgress: Statement;
     pendingAfter: Statement;
     intent: Statement;
+    intentRange: Statement;
     update: Statement;
+    sent: Statement;
     heartbeat: Statement;
-    auditRow: Statement;
     auditCampaign: Statement;
   };
   private readonly journal: AuditJournal;
@@ -260,7 +261,6 @@ export class Ledger {
   constructor(readonly db: Db) {
     this.journal = new AuditJournal(db);
     this.s = {
-      auditRow: db.prepare('SELECT recipient, params FROM campaign_rows WHERE cid = ? AND row = ?'),
       auditCampaign: db.prepare('SELECT id, template, language FROM campaigns WHERE cid = ?'),
       byId: db.prepare('SELECT * FROM campaigns WHERE id = ?'),
       insertRow: db.prepare(
@@ -280,9 +280,18 @@ export class Ledger {
       intent: db.prepare(
         `UPDATE campaign_rows SET state = 'in_flight', attempts = attempts + 1, updated_at = ? WHERE cid = ? AND row = ?`,
       ),
+      intentRange: db.prepare(
+        `UPDATE campaign_rows SET state = 'in_flight', attempts = attempts + 1, updated_at = ?
+         WHERE cid = ? AND row >= ? AND row <= ?`,
+      ),
       update: db.prepare(
         `UPDATE campaign_rows SET state = ?, reason = ?, error_code = ?, error_title = ?, wamid = COALESCE(?, wamid),
          message_status = COALESCE(?, message_status), updated_at = ? WHERE cid = ? AND row = ?`,
+      ),
+      // an accepted send, with what its audit record needs (no second look at the row)
+      sent: db.prepare(
+        `UPDATE campaign_rows SET state = 'sent', reason = ?, error_code = ?, error_title = ?, wamid = ?,
+         message_status = COALESCE(?, message_status), updated_at = ? WHERE cid = ? AND row = ? RETURNING recipient, params`,
       ),
       heartbeat: db.prepare(
         'UPDATE campaigns SET lease_heartbeat = ?, updated_at = ? WHERE cid = ? AND lease_owner = ?',
@@ -551,17 +560,27 @@ export class Ledger {
    * heartbeat. Returns false when the lease was lost (another run took the campaign over).
    */
   commit(cid: number, batch: CommitBatch, now: number): boolean {
-    return whileBusy(() => this.commitTransaction(cid, batch, now));
+    return this.commitAll(cid, [{ batch, now }])[0]!;
   }
 
-  private commitTransaction(cid: number, batch: CommitBatch, now: number): boolean {
-    return this.db.transaction((): boolean => {
-      const ok =
-        batch.heartbeatOwner === undefined ||
-        this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
-      for (const u of batch.updates) {
-        this.s.update.run(
-          u.state,
+  /**
+   * Several group commits in ONE transaction, each as `commit` would write it (its own time, its own lease check):
+   * the writer thread's commits that queued while it waited for the last fsync share the next one.
+   */
+  commitAll(cid: number, commits: readonly { batch: CommitBatch; now: number }[]): boolean[] {
+    return whileBusy(() =>
+      this.db.transaction((): boolean[] => commits.map((c) => this.applyCommit(cid, c.batch, c.now)))(),
+    );
+  }
+
+  private applyCommit(cid: number, batch: CommitBatch, now: number): boolean {
+    const ok =
+      batch.heartbeatOwner === undefined ||
+      this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
+    const sent: SentRow[] = [];
+    for (const u of batch.updates) {
+      if (u.state === 'sent' && u.wamid) {
+        const r = this.s.sent.get(
           u.reason,
           u.errorCode,
           u.errorTitle,
@@ -570,13 +589,46 @@ export class Ledger {
           now,
           cid,
           u.row,
-        );
+        ) as StoredRow | undefined;
+        sent.push({
+          row: u.row,
+          wamid: u.wamid,
+          recipient: r?.recipient ?? null,
+          params: r?.params ?? null,
+        });
+        continue;
       }
-      // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
-      if (ok) for (const row of batch.intents) this.s.intent.run(now, cid, row);
-      this.auditSends(cid, batch.updates, now);
-      return ok;
-    })();
+      this.s.update.run(
+        u.state,
+        u.reason,
+        u.errorCode,
+        u.errorTitle,
+        u.wamid,
+        u.messageStatus,
+        now,
+        cid,
+        u.row,
+      );
+    }
+    // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
+    if (ok) this.markInFlight(cid, batch.intents, now);
+    this.auditSends(cid, sent, now);
+    return ok;
+  }
+
+  /**
+   * The in_flight marks: one statement per run of consecutive rows (a batch is mostly rows in ledger order), so
+   * that a batch of a hundred rows costs a few statements, not a hundred.
+   */
+  private markInFlight(cid: number, rows: readonly number[], now: number): void {
+    for (let i = 0; i < rows.length; ) {
+      const first = rows[i]!;
+      let j = i;
+      while (j + 1 < rows.length && rows[j + 1] === rows[j]! + 1) j++;
+      if (j === i) this.s.intent.run(now, cid, first);
+      else this.s.intentRange.run(now, cid, first, rows[j]);
+      i = j + 1;
+    }
   }
 
   private campaignOf(cid: number): { id: string; template: string; language: string } {
@@ -592,31 +644,25 @@ export class Ledger {
    * Every message the API accepted is an audit record, committed with the row's outcome: who, which template and
    * language, a hash of the parameters it was rendered with, and its wamid.
    */
-  private auditSends(
-    cid: number,
-    updates: readonly { row: number; state: string; wamid: string | null }[],
-    now: number,
-  ): void {
-    const entries: AuditEntry[] = [];
-    for (const u of updates) {
-      if (u.state !== 'sent' || !u.wamid) continue;
-      const c = this.campaignOf(cid);
-      const r = this.s.auditRow.get(cid, u.row) as
-        | { recipient: string | null; params: string | null }
-        | undefined;
-      entries.push({
+  private auditSends(cid: number, sent: readonly SentRow[], now: number): void {
+    if (sent.length === 0) return;
+    const c = this.campaignOf(cid);
+    const entries: AuditEntry[] = new Array(sent.length);
+    for (let i = 0; i < sent.length; i++) {
+      const s = sent[i]!;
+      entries[i] = {
         at: now,
         kind: 'send',
-        subject: r?.recipient ?? '',
+        subject: s.recipient ?? '',
         content: {
           campaign: c.id,
-          row: u.row,
+          row: s.row,
           template: c.template,
           language: c.language,
-          params_sha256: sha256(r?.params ?? ''),
-          wamid: u.wamid,
+          params_sha256: sha256(s.params ?? ''),
+          wamid: s.wamid,
         },
-      });
+      };
     }
     this.journal.append(entries);
   }
@@ -699,13 +745,17 @@ export class Ledger {
   ): void {
     const stmt = this.db.prepare(
       `UPDATE campaign_rows SET state = ?, wamid = ?, message_status = ?, error_code = ?, error_title = ?,
-       reason = 'settled from status webhooks', updated_at = ? WHERE cid = ? AND row = ? AND state IN ('unknown', 'in_flight')`,
+       reason = 'settled from status webhooks', updated_at = ? WHERE cid = ? AND row = ? AND state IN ('unknown', 'in_flight')
+       RETURNING recipient, params`,
     );
     this.db.transaction(() => {
-      const sent: { row: number; state: string; wamid: string | null }[] = [];
+      const sent: SentRow[] = [];
       for (const s of settled) {
-        if (stmt.run(s.state, s.wamid, s.status, s.errorCode, s.errorTitle, now, cid, s.row).changes > 0)
-          sent.push(s);
+        const r = stmt.get(s.state, s.wamid, s.status, s.errorCode, s.errorTitle, now, cid, s.row) as
+          | StoredRow
+          | undefined;
+        if (r && s.state === 'sent' && s.wamid)
+          sent.push({ row: s.row, wamid: s.wamid, recipient: r.recipient, params: r.params });
       }
       this.auditSends(cid, sent, now);
     })();
@@ -777,6 +827,16 @@ export class Ledger {
       );
   }
 }
+
+/** What the audit record of an accepted send is made of. */
+interface SentRow {
+  row: number;
+  wamid: string;
+  recipient: string | null;
+  params: string | null;
+}
+
+type StoredRow = { recipient: string | null; params: string | null };
 
 interface DbOutcome {
   row: number;

@@ -1,6 +1,6 @@
 import { startNamedWorker } from '../heap.js';
 import type { StoreLocation } from '../store/location.js';
-import type { CommitBatch } from './ledger.js';
+import type { CommitBatch, RowUpdate } from './ledger.js';
 
 /** Writes group commits. `commit` resolves true, or false when the campaign's lease was lost. */
 export interface Committer {
@@ -51,7 +51,7 @@ export function startWriter(
       const id = next++;
       return new Promise<boolean>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        worker.postMessage({ id, batch, now });
+        worker.postMessage({ id, batch: packBatch(batch), now });
       });
     },
     async close() {
@@ -64,5 +64,55 @@ export function startWriter(
       }
       await worker.terminate();
     },
+  };
+}
+
+/**
+ * A commit as it crosses to the writer thread: the accepted sends (nearly every update) flattened into one array of
+ * primitives (row, wamid, message status, row, …), which the structured clone copies several times faster than one
+ * object per row with its seven keys.
+ */
+export interface PackedBatch {
+  sent: (number | string | null)[];
+  /** Every other change of state. */
+  updates: RowUpdate[];
+  intents: readonly number[];
+  heartbeatOwner?: string;
+}
+
+export function packBatch(batch: CommitBatch): PackedBatch {
+  const sent: (number | string | null)[] = [];
+  const updates: RowUpdate[] = [];
+  for (const u of batch.updates) {
+    if (u.state === 'sent' && u.reason === null && u.errorCode === null && u.errorTitle === null)
+      sent.push(u.row, u.wamid, u.messageStatus);
+    else updates.push(u);
+  }
+  return {
+    sent,
+    updates,
+    intents: batch.intents,
+    ...(batch.heartbeatOwner !== undefined ? { heartbeatOwner: batch.heartbeatOwner } : {}),
+  };
+}
+
+/** The batch again (the order of updates of different rows does not matter: a batch changes a row at most once). */
+export function unpackBatch(p: PackedBatch): CommitBatch {
+  const updates = p.updates;
+  for (let i = 0; i < p.sent.length; i += 3) {
+    updates.push({
+      row: p.sent[i] as number,
+      state: 'sent',
+      reason: null,
+      errorCode: null,
+      errorTitle: null,
+      wamid: p.sent[i + 1] as string | null,
+      messageStatus: p.sent[i + 2] as string | null,
+    });
+  }
+  return {
+    updates,
+    intents: p.intents,
+    ...(p.heartbeatOwner !== undefined ? { heartbeatOwner: p.heartbeatOwner } : {}),
   };
 }

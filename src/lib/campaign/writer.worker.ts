@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { StoreLocation } from '../store/location.js';
 import { openDatabase } from '../store/store.js';
-import { type CommitBatch, Ledger } from './ledger.js';
+import { Ledger } from './ledger.js';
+import { type PackedBatch, unpackBatch } from './writer.js';
 
 const port = parentPort;
 if (port) {
@@ -19,17 +20,35 @@ if (port) {
   db.pragma('cache_size = -512');
   db.pragma('wal_autocheckpoint = 0'); // checkpoints run in the checkpointer thread
   const ledger = new Ledger(db);
-  port.on('message', (m: { id: number; batch: CommitBatch; now: number } | 'stop') => {
+  type Request = { id: number; batch: PackedBatch; now: number };
+  // Commits that arrive while one is being written (its fsync) wait here, then share ONE transaction: the group
+  // commit adapts to the disk. Each still gets its own answer, only after the transaction is durable.
+  let queued: Request[] = [];
+  const writeQueued = () => {
+    const requests = queued;
+    queued = [];
+    if (requests.length === 0) return;
+    try {
+      const oks = ledger.commitAll(
+        cid,
+        requests.map((r) => ({ batch: unpackBatch(r.batch), now: r.now })),
+      );
+      for (let i = 0; i < requests.length; i++) port.postMessage({ id: requests[i]!.id, ok: oks[i] });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      for (const r of requests) port.postMessage({ id: r.id, error: message });
+    }
+  };
+  port.on('message', (m: Request | 'stop') => {
     if (m === 'stop') {
+      writeQueued();
       db.close();
       port.postMessage({ id: -1, ok: true });
       port.close();
       return;
     }
-    try {
-      port.postMessage({ id: m.id, ok: ledger.commit(cid, m.batch, m.now) });
-    } catch (error) {
-      port.postMessage({ id: m.id, error: error instanceof Error ? error.message : String(error) });
-    }
+    // the messages already received are all delivered before the immediate runs
+    if (queued.length === 0) setImmediate(writeQueued);
+    queued.push(m);
   });
 }
