@@ -17,12 +17,19 @@ import type { Deps } from './deps.js';
  */
 export function campaignEnv(
   deps: Deps,
-  flags: { phoneNumberId?: string | undefined; wabaId?: string | undefined; rate?: number | undefined } = {},
+  flags: {
+    phoneNumberId?: string | undefined;
+    wabaId?: string | undefined;
+    rate?: number | undefined;
+    /** `--no-wait`: a phone number busy with another campaign ends the run instead of making it wait. */
+    wait?: boolean | undefined;
+  } = {},
 ): RunEnv {
   favourMemoryAtRate(flags.rate ?? null);
   const config = deps.config().withFlags({ phoneNumberId: flags.phoneNumberId, wabaId: flags.wabaId });
   return {
     threads: true,
+    waitForNumber: flags.wait !== false,
     events: new SendOutput(deps.io, { json: deps.globals.json }),
     messagesAsNdjson: deps.globals.json,
     clock: deps.clock,

@@ -82,6 +82,7 @@ export async function printCompletions(deps: Deps, program: Command, words: stri
   for (const [group, summary] of Object.entries(GROUPS)) root.command(group, summary);
   const typed = words.slice(0, -1).filter((w) => !w.startsWith('-'));
   for (const spec of COMMANDS) {
+    if (spec.hidden) continue;
     const cmd = root.command(spec.path.join(' '), spec.summary);
     if (!spec.path.every((p, i) => typed[i] === p)) continue;
     const scratch = new CommanderCommand(spec.path.join(' '));

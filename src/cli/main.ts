@@ -121,7 +121,9 @@ function buildProgram(
       const group = spec.path[0]!;
       let g = groups.get(group);
       if (!g) {
-        g = program.command(group).description(GROUPS[group] ?? '');
+        g = program
+          .command(group, { hidden: COMMANDS.every((c) => c.path[0] !== group || c.hidden) })
+          .description(GROUPS[group] ?? '');
         // the noun's own options (--waba-id on `templates`…) only where that noun runs, as `wacx --help` shows
         if (group === words[0]) for (const option of NOUN_OPTIONS[group] ?? []) g.addOption(option());
         groups.set(group, g);
@@ -130,7 +132,9 @@ function buildProgram(
     }
     // Verbs of other groups are never shown nor run: skip building them (`wacx --help` stays fast).
     if (spec.path.length === 2 && spec.path[0] !== words[0]) continue;
-    const cmd = parent.command(spec.path[spec.path.length - 1]!).description(spec.summary);
+    const cmd = parent
+      .command(spec.path[spec.path.length - 1]!, { hidden: spec.hidden })
+      .description(spec.summary);
     if (spec === target && verb) {
       loaded = verb.then((definition) => {
         definition.flags(cmd);

@@ -18,6 +18,8 @@ export interface CommandSpec {
   changesConfig?: true;
   /** A server: Ctrl+C / SIGTERM is its normal stop, so returning after one is exit 0, not 130. */
   stopsOnSignal?: true;
+  /** An old name that keeps working for scripts written against it: in no help and no completion. */
+  hidden?: true;
 }
 
 export const GROUPS: Record<string, string> = {
@@ -29,8 +31,7 @@ export const GROUPS: Record<string, string> = {
   campaigns: 'Inspect, resume and reconcile bulk sends',
   audit: 'Verify, anchor and export the tamper-evident audit trail',
   consent: 'The consent register: who agreed to what, when, with what proof',
-  store: 'Look after the local store: retention',
-  db: 'The store: status, migrations, and a copy from SQLite into PostgreSQL for teams',
+  db: 'The store: status, migrations, retention, and a copy from SQLite into PostgreSQL for teams',
   media: 'Download media received in webhooks (history imports, echoes)',
 };
 
@@ -238,11 +239,6 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('../commands/consent/list.js'),
   },
   {
-    path: ['store', 'prune'],
-    summary: 'Remove message contents older than a retention window',
-    load: () => import('../commands/store/prune.js'),
-  },
-  {
     path: ['db', 'status'],
     summary: "Show the store's backend, schema version and pending migrations",
     load: () => import('../commands/db/status.js'),
@@ -256,6 +252,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ['db', 'copy'],
     summary: "Copy a profile's SQLite store into PostgreSQL",
     load: () => import('../commands/db/copy.js'),
+  },
+  {
+    path: ['db', 'prune'],
+    summary: 'Remove message contents older than a retention window',
+    load: () => import('../commands/db/prune.js'),
+  },
+  {
+    path: ['store', 'prune'],
+    summary: 'Old name of `wacx db prune`',
+    load: () => import('../commands/db/prune.js'),
+    hidden: true,
   },
   {
     path: ['media', 'download'],

@@ -28,6 +28,7 @@ export interface SendOptions {
   wabaId?: string;
   estimate?: boolean;
   rateCard?: string;
+  wait?: boolean;
   requireConsent?: boolean;
 }
 
@@ -59,6 +60,10 @@ export default defineCommand({
         positiveNumber('--rate'),
       )
       .option('--force', "allow --rate above the number's throughput")
+      .option(
+        '--no-wait',
+        'when another campaign is sending from the same phone number, exit at once (exit 1) instead of waiting for it',
+      )
       .option(
         '--campaign <id>',
         'campaign id (default: derived from the CSV content, template, language and number)',
@@ -121,7 +126,12 @@ export async function run(opts: SendOptions, deps: Deps): Promise<number> {
   const estimate = opts.estimate ? await estimator(opts, deps) : null;
   const { campaignEnv } = await import('../cli/campaign-context.js');
   // before the campaign domain loads: the heap settings for this rate, and the worker threads
-  const env = campaignEnv(deps, { phoneNumberId: opts.phoneNumberId, wabaId: opts.wabaId, rate: opts.rate });
+  const env = campaignEnv(deps, {
+    phoneNumberId: opts.phoneNumberId,
+    wabaId: opts.wabaId,
+    rate: opts.rate,
+    wait: opts.wait,
+  });
   const [{ sendCampaign }, consent] = await Promise.all([
     import('../lib/campaign/campaign.js'),
     import('../lib/consent/campaign.js'),

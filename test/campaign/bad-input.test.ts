@@ -4,11 +4,13 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/lib/campaign/ledger.js';
+import type { StoreLocation } from '../../src/lib/store/location.js';
 import { Store } from '../../src/lib/store/store.js';
+import { readStore, storeEnv } from '../helpers/backends.js';
 import { runCli } from '../helpers/cli.js';
+import { BACKENDS, freshLocation, type TestBackend } from '../helpers/postgres.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { countBy, ledgerRows, orderSendArgs, phone } from './helpers.js';
 
@@ -34,22 +36,31 @@ function csv(content: string): { path: string; name: string } {
   return { path, name };
 }
 
-async function send(path: string, extra: string[] = [], db = join(sb.home, `ledger-${n}.db`)) {
-  const r = await runCli([...orderSendArgs(path), ...extra], { env: sb.env({ WACX_DB: db }) });
+/** A new store for one case: `name`.db in the sandbox's HOME, or a new PostgreSQL database. */
+function storeAt(name: string, backend: TestBackend = 'sqlite'): StoreLocation {
+  return freshLocation(backend, join(sb.home, `${name}.db`));
+}
+
+async function send(path: string, extra: string[] = [], db = storeAt(`ledger-${n}`)) {
+  const r = await runCli([...orderSendArgs(path), ...extra], { env: sb.env(storeEnv(db)) });
   return { ...r, db };
 }
 
-async function nothingSent(db: string): Promise<void> {
+/** The CLI's environment with no API at its address: a check made after the first request would fail (exit 1). */
+function offline(db: StoreLocation): NodeJS.ProcessEnv {
+  return { ...sb.env(storeEnv(db)), WACX_GRAPH_URL: 'http://127.0.0.1:9' };
+}
+
+async function nothingSent(db: StoreLocation): Promise<void> {
   const msgs = await sb.control<unknown[]>('messages');
   expect(msgs).toHaveLength(0);
-  if (existsSync(db)) {
-    const d = new Database(db, { readonly: true });
-    try {
-      expect(d.prepare('SELECT COUNT(*) FROM campaign_rows').pluck().get()).toBe(0);
-    } finally {
-      d.close();
-    }
-  }
+  const rows = readStore(
+    db,
+    'campaign_rows',
+    (d) => d.prepare('SELECT COUNT(*) FROM campaign_rows').pluck().get(),
+    0,
+  );
+  expect(rows).toBe(0);
 }
 
 const CORPUS: { name: string; content: string; line: number; says: RegExp; extra?: string[] }[] = [
@@ -127,41 +138,64 @@ const CORPUS: { name: string; content: string; line: number; says: RegExp; extra
   },
 ];
 
-describe('bad CSV rows: with --strict, exit 2, the line named, nothing sent', () => {
-  for (const c of CORPUS) {
-    it(c.name, async () => {
-      const f = csv(c.content);
-      const r = await send(f.path, ['--strict', ...(c.extra ?? [])]);
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toContain(`${f.name}:${c.line}`);
-      expect(r.stderr).toMatch(c.says);
-      await nothingSent(r.db);
-    });
-  }
+// the CSV's rows are read after the store is opened: every case on both backends
+describe.each(BACKENDS)(
+  'bad CSV rows: with --strict, exit 2, the line named, nothing sent (%s)',
+  (backend) => {
+    for (const c of CORPUS) {
+      it(c.name, async () => {
+        const f = csv(c.content);
+        const r = await send(f.path, ['--strict', ...(c.extra ?? [])], storeAt(`ledger-${n}`, backend));
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(`${f.name}:${c.line}`);
+        expect(r.stderr).toMatch(c.says);
+        await nothingSent(r.db);
+      });
+    }
 
-  it('without --strict, invalid rows are skipped and reported with their lines; the rest is sent; exit 3', async () => {
-    const f = csv(
-      `${HEADER}\n${ok(1)}\n+49151,Bad,A-2\n${ok(3)}\n+${phone(4)},"x"y,A-4\n${ok(5)}\n${ok(1)}\n`,
-    );
-    const r = await send(f.path, ['--rate', '20']);
-    expect(r.code, r.stderr).toBe(3);
-    expect(r.stderr).toContain(`${f.name}:3: skipped`);
-    expect(r.stderr).toContain(`${f.name}:5: skipped`);
-    const msgs = await sb.control<{ to: string }[]>('messages');
-    expect(msgs.map((m) => m.to).sort()).toEqual([phone(1), phone(3), phone(5)].sort());
-    const states = countBy(ledgerRows(r.db), (x) => `${x.state}:${x.reason?.split(':')[0] ?? ''}`);
-    expect(states).toEqual({
-      'sent:': 3,
-      'skipped:invalid_phone': 1,
-      'skipped:malformed_csv': 1,
-      'skipped:duplicate': 1,
+    it('without --strict, invalid rows are skipped and reported with their lines; the rest is sent; exit 3', async () => {
+      const f = csv(
+        `${HEADER}\n${ok(1)}\n+49151,Bad,A-2\n${ok(3)}\n+${phone(4)},"x"y,A-4\n${ok(5)}\n${ok(1)}\n`,
+      );
+      const r = await send(f.path, ['--rate', '20'], storeAt(`ledger-${n}`, backend));
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).toContain(`${f.name}:3: skipped`);
+      expect(r.stderr).toContain(`${f.name}:5: skipped`);
+      const msgs = await sb.control<{ to: string }[]>('messages');
+      expect(msgs.map((m) => m.to).sort()).toEqual([phone(1), phone(3), phone(5)].sort());
+      const states = countBy(ledgerRows(r.db), (x) => `${x.state}:${x.reason?.split(':')[0] ?? ''}`);
+      expect(states).toEqual({
+        'sent:': 3,
+        'skipped:invalid_phone': 1,
+        'skipped:malformed_csv': 1,
+        'skipped:duplicate': 1,
+      });
+      expect(r.stdout).toMatch(/sent\s+3/);
     });
-    expect(r.stdout).toMatch(/sent\s+3/);
+  },
+);
+
+interface BadInvocation {
+  name: string;
+  file?: string;
+  args?: string[];
+  says: RegExp;
+  code?: number;
+}
+
+function badInvocation(c: BadInvocation, backend: TestBackend = 'sqlite'): void {
+  it(c.name, async () => {
+    const f = csv(c.file ?? '');
+    const r = await send(f.path, c.args ?? [], storeAt(`ledger-${n}`, backend));
+    expect(r.code, r.stderr).toBe(c.code ?? 2);
+    expect(r.stderr).toMatch(c.says);
+    await nothingSent(r.db);
   });
-});
+}
 
+// these stop before the store is opened (the flags and the CSV's header are checked first): SQLite only
 describe('bad files and flags: exit 2 before anything is sent', () => {
-  const cases: { name: string; file?: string; args?: string[]; says: RegExp; code?: number }[] = [
+  const cases: BadInvocation[] = [
     { name: 'empty file', file: '', says: /empty/ },
     {
       name: 'no phone column',
@@ -175,100 +209,107 @@ describe('bad files and flags: exit 2 before anything is sent', () => {
       says: /no column "nope"/,
     },
     {
-      name: 'parameter the template does not take',
-      file: `${HEADER}\n${ok(1)}\n`,
-      args: ['--map', 'name=3'],
-      says: /no parameter "3"/,
-    },
-    {
       name: 'unknown country',
       file: `${HEADER}\n${ok(1)}\n`,
       args: ['--default-country', 'XX'],
       says: /--default-country/,
     },
-    {
-      name: 'rate above the throughput',
-      file: `${HEADER}\n${ok(1)}\n`,
-      args: ['--rate', '100'],
-      says: /--rate.*above.*20/s,
-    },
     { name: 'bad --rate', file: `${HEADER}\n${ok(1)}\n`, args: ['--rate', 'fast'], says: /--rate/ },
   ];
-  for (const c of cases) {
-    it(c.name, async () => {
-      const f = csv(c.file ?? '');
-      const r = await send(f.path, c.args ?? []);
-      expect(r.code, r.stderr).toBe(c.code ?? 2);
-      expect(r.stderr).toMatch(c.says);
-      await nothingSent(r.db);
-    });
-  }
-
-  it('a required parameter without a column', async () => {
-    const f = csv(`phone,name\n${`+${phone(1)},A`}\n`);
-    const r = await runCli(
-      ['send', '--csv', f.path, '--template', 'order_update', '--language', 'en_US', '--map', 'name=1'],
-      {
-        env: sb.env({ WACX_DB: join(sb.home, 'x.db') }),
-      },
-    );
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/takes body \{\{2\}\}, but no CSV column is mapped to it/);
-    expect(r.stderr).toMatch(/--map COLUMN=2/);
-    await nothingSent(join(sb.home, 'x.db'));
-  });
+  for (const c of cases) badInvocation(c);
 
   it('a CSV that does not exist', async () => {
     const r = await send(join(sb.home, 'missing.csv'));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--csv.*no such file/);
   });
-
-  // Exit 1, as `wacx templates get` and Meta's own 132001: the name is well-formed, the account does not have it.
-  it('an unknown template, or a language it does not have: exit 1, nothing sent', async () => {
-    const f = csv(`${HEADER}\n${ok(1)}\n`);
-    const env = sb.env({ WACX_DB: join(sb.home, 'y.db') });
-    const a = await runCli(['send', '--csv', f.path, '--template', 'nope', '--language', 'en_US'], { env });
-    expect(a.code).toBe(1);
-    expect(a.stderr).toMatch(/Template "nope" does not exist/);
-    const b = await runCli(
-      [
-        'send',
-        '--csv',
-        f.path,
-        '--template',
-        'order_update',
-        '--language',
-        'fr',
-        '--map',
-        'name=1',
-        '--map',
-        'order=2',
-      ],
-      {
-        env,
-      },
-    );
-    expect(b.code).toBe(1);
-    expect(b.stderr).toMatch(/no "fr" version.*en_US/);
-    expect(b.stderr).toContain('Pass --language en_US');
-    await nothingSent(join(sb.home, 'y.db'));
-  });
-
-  it('a template that is not APPROVED: exit 1, nothing sent', async () => {
-    const f = csv(`phone\n+${phone(1)}\n`);
-    const r = await runCli(['send', '--csv', f.path, '--template', 'seasonal_promo', '--language', 'en_US'], {
-      env: sb.env({ WACX_DB: join(sb.home, 'z.db') }),
-    });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/PAUSED, not APPROVED: nothing was sent/);
-    await nothingSent(join(sb.home, 'z.db'));
-  });
 });
 
+// these are found once the store is open (against the template and the number): on both backends
+describe.each(BACKENDS)(
+  'bad files and flags found with the store open: nothing sent nor written (%s)',
+  (backend) => {
+    const cases: BadInvocation[] = [
+      {
+        name: 'parameter the template does not take',
+        file: `${HEADER}\n${ok(1)}\n`,
+        args: ['--map', 'name=3'],
+        says: /no parameter "3"/,
+      },
+      {
+        name: 'rate above the throughput',
+        file: `${HEADER}\n${ok(1)}\n`,
+        args: ['--rate', '100'],
+        says: /--rate.*above.*20/s,
+      },
+    ];
+    for (const c of cases) badInvocation(c, backend);
+
+    it('a required parameter without a column', async () => {
+      const f = csv(`phone,name\n${`+${phone(1)},A`}\n`);
+      const db = storeAt(`x-${n}`, backend);
+      const r = await runCli(
+        ['send', '--csv', f.path, '--template', 'order_update', '--language', 'en_US', '--map', 'name=1'],
+        {
+          env: sb.env(storeEnv(db)),
+        },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/takes body \{\{2\}\}, but no CSV column is mapped to it/);
+      expect(r.stderr).toMatch(/--map COLUMN=2/);
+      await nothingSent(db);
+    });
+
+    // Exit 1, as `wacx templates get` and Meta's own 132001: the name is well-formed, the account does not have it.
+    it('an unknown template, or a language it does not have: exit 1, nothing sent', async () => {
+      const f = csv(`${HEADER}\n${ok(1)}\n`);
+      const db = storeAt(`y-${n}`, backend);
+      const env = sb.env(storeEnv(db));
+      const a = await runCli(['send', '--csv', f.path, '--template', 'nope', '--language', 'en_US'], { env });
+      expect(a.code).toBe(1);
+      expect(a.stderr).toMatch(/Template "nope" does not exist/);
+      const b = await runCli(
+        [
+          'send',
+          '--csv',
+          f.path,
+          '--template',
+          'order_update',
+          '--language',
+          'fr',
+          '--map',
+          'name=1',
+          '--map',
+          'order=2',
+        ],
+        {
+          env,
+        },
+      );
+      expect(b.code).toBe(1);
+      expect(b.stderr).toMatch(/no "fr" version.*en_US/);
+      expect(b.stderr).toContain('Pass --language en_US');
+      await nothingSent(db);
+    });
+
+    it('a template that is not APPROVED: exit 1, nothing sent', async () => {
+      const f = csv(`phone\n+${phone(1)}\n`);
+      const db = storeAt(`z-${n}`, backend);
+      const r = await runCli(
+        ['send', '--csv', f.path, '--template', 'seasonal_promo', '--language', 'en_US'],
+        {
+          env: sb.env(storeEnv(db)),
+        },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/PAUSED, not APPROVED: nothing was sent/);
+      await nothingSent(db);
+    });
+  },
+);
+
+// checked before the store is opened (the resumed campaigns' checks, which read it, follow on both backends): SQLite only
 describe('files are checked before the first request: exit 2 naming the flag and the path', () => {
-  // No API at this address: a check made after the first request would fail with a network error (exit 1) instead.
-  const offline = (db: string) => ({ ...sb.env({ WACX_DB: db }), WACX_GRAPH_URL: 'http://127.0.0.1:9' });
   const root = process.getuid?.() === 0;
   const sysfsWriteOnly = '/sys/bus/pci/rescan';
 
@@ -346,7 +387,7 @@ describe('files are checked before the first request: exit 2 naming the flag and
   for (const c of cases) {
     it.skipIf(c.skip)(c.name, async () => {
       const f = csv(`${HEADER}\n${ok(1)}\n`);
-      const db = join(sb.home, `preflight-${n}.db`);
+      const db = storeAt(`preflight-${n}`);
       const r = await runCli([...orderSendArgs(f.path), ...c.args()], { env: offline(db) });
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(`${c.flag}: `);
@@ -358,13 +399,13 @@ describe('files are checked before the first request: exit 2 naming the flag and
 
   it.skipIf(root)('--csv without read permission', async () => {
     const path = unreadableFile(`${HEADER}\n${ok(1)}\n`);
-    const r = await runCli(orderSendArgs(path), { env: offline(join(sb.home, 'csv-perm.db')) });
+    const r = await runCli(orderSendArgs(path), { env: offline(storeAt('csv-perm')) });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/--csv: Cannot read .*file\.csv: permission denied/);
   });
 
   it.skipIf(!existsSync(sysfsWriteOnly))('--csv that not even root can read (sysfs)', async () => {
-    const r = await runCli(orderSendArgs(sysfsWriteOnly), { env: offline(join(sb.home, 'csv-sys.db')) });
+    const r = await runCli(orderSendArgs(sysfsWriteOnly), { env: offline(storeAt('csv-sys')) });
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/--csv: Cannot read \/sys\/bus\/pci\/rescan: permission denied/);
   });
@@ -372,12 +413,12 @@ describe('files are checked before the first request: exit 2 naming the flag and
   it('a --map column missing from the CSV header, and --phone-column, are checked before the template is fetched', async () => {
     const f = csv(`${HEADER}\n${ok(1)}\n`);
     const a = await runCli([...orderSendArgs(f.path), '--map', 'nope=1'], {
-      env: offline(join(sb.home, 'm.db')),
+      env: offline(storeAt('m')),
     });
     expect(a.code, a.stderr).toBe(2);
     expect(a.stderr).toMatch(new RegExp(`${f.name}:1: There is no column "nope"`));
     const b = await runCli([...orderSendArgs(f.path), '--phone-column', 'mobile'], {
-      env: offline(join(sb.home, 'm.db')),
+      env: offline(storeAt('m')),
     });
     expect(b.code, b.stderr).toBe(2);
     expect(b.stderr).toMatch(/--phone-column: There is no column "mobile"/);
@@ -385,7 +426,7 @@ describe('files are checked before the first request: exit 2 naming the flag and
 
   it('--template and --language that Meta could not have, and --rate above any number, before the first request', async () => {
     const f = csv(`${HEADER}\n${ok(1)}\n`);
-    const env = offline(join(sb.home, 'names.db'));
+    const env = offline(storeAt('names'));
     const args = (template: string, language: string, ...extra: string[]) => [
       'send',
       '--csv',
@@ -411,8 +452,25 @@ describe('files are checked before the first request: exit 2 naming the flag and
     expect(resume.stderr).toMatch(/--rate 5000 is above/);
   });
 
+  it('a --report that names the --csv or --exclude file is refused (the report would replace it)', async () => {
+    const f = csv(`${HEADER}\n${ok(1)}\n`);
+    const env = offline(storeAt('same'));
+    const a = await runCli([...orderSendArgs(f.path), '--report', f.path], { env });
+    expect(a.code, a.stderr).toBe(2);
+    expect(a.stderr).toContain(`--report: ${f.path} is also the --csv file: the report would replace it.`);
+    const exclude = join(sb.home, `exclude-${n}.txt`);
+    writeFileSync(exclude, `+${phone(9)}\n`);
+    const b = await runCli([...orderSendArgs(f.path), '--exclude', exclude, '--report', exclude], { env });
+    expect(b.code, b.stderr).toBe(2);
+    expect(b.stderr).toContain('is also the --exclude file');
+    expect(readFileSync(f.path, 'utf8')).toBe(`${HEADER}\n${ok(1)}\n`);
+  });
+});
+
+// a resumed campaign is read from the store before these checks: on both backends
+describe.each(BACKENDS)('a resumed campaign is checked before the first request (%s)', (backend) => {
   /** A campaign in the ledger at `db`, from `csvPath`, with nothing read yet (as `send` leaves it before sending). */
-  function storedCampaign(db: string, id: string, csvPath: string, csvSha256: string): void {
+  function storedCampaign(db: StoreLocation, id: string, csvPath: string, csvSha256: string): void {
     const store = Store.open(db);
     try {
       const ledger = new Ledger(store.db);
@@ -449,7 +507,7 @@ describe('files are checked before the first request: exit 2 naming the flag and
 
   it('a resumed campaign whose CSV changed is refused before the first request', async () => {
     const f = csv(`${HEADER}\n${ok(1)}\n${ok(2)}\n`);
-    const db = join(sb.home, 'changed.db');
+    const db = storeAt('changed', backend);
     storedCampaign(db, 'changed', f.path, 'not-this-file');
     const r = await runCli(['campaigns', 'resume', 'changed'], { env: offline(db) });
     expect(r.code, r.stderr).toBe(1);
@@ -459,7 +517,7 @@ describe('files are checked before the first request: exit 2 naming the flag and
 
   it('the same --report checks for `campaigns resume`', async () => {
     const f = csv(`${HEADER}\n${ok(1)}\n`);
-    const db = join(sb.home, 'resume.db');
+    const db = storeAt('resume', backend);
     storedCampaign(db, 'resumed', f.path, 'any');
     const env = offline(db);
     const missing = await runCli(
@@ -477,19 +535,5 @@ describe('files are checked before the first request: exit 2 naming the flag and
     expect(input.stderr).toContain(
       `--report: ${f.path} is also the campaign's CSV: the report would replace it.`,
     );
-  });
-
-  it('a --report that names the --csv or --exclude file is refused (the report would replace it)', async () => {
-    const f = csv(`${HEADER}\n${ok(1)}\n`);
-    const env = offline(join(sb.home, 'same.db'));
-    const a = await runCli([...orderSendArgs(f.path), '--report', f.path], { env });
-    expect(a.code, a.stderr).toBe(2);
-    expect(a.stderr).toContain(`--report: ${f.path} is also the --csv file: the report would replace it.`);
-    const exclude = join(sb.home, `exclude-${n}.txt`);
-    writeFileSync(exclude, `+${phone(9)}\n`);
-    const b = await runCli([...orderSendArgs(f.path), '--exclude', exclude, '--report', exclude], { env });
-    expect(b.code, b.stderr).toBe(2);
-    expect(b.stderr).toContain('is also the --exclude file');
-    expect(readFileSync(f.path, 'utf8')).toBe(`${HEADER}\n${ok(1)}\n`);
   });
 });

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyCounts } from '../../src/lib/campaign/ledger.js';
 import { stopExitCode, verdict } from '../../src/lib/campaign/outcome.js';
 import { ExitCode } from '../../src/lib/errors.js';
+import { storeEnv } from '../helpers/backends.js';
 import { runCli } from '../helpers/cli.js';
+import { BACKENDS, freshLocation } from '../helpers/postgres.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { countBy, ledgerRows, orderSendArgs, writeOrdersCsv } from './helpers.js';
 
@@ -68,11 +70,12 @@ afterAll(async () => {
   await sb?.close();
 });
 
-describe('exit codes of a stopped run', () => {
+describe.each(BACKENDS)('exit codes of a stopped run (%s)', (backend) => {
   it('Graph code 10 (permission) during a send exits 4, as every other command does for it', async () => {
     await sb.control('reset', {});
     await sb.control(`numbers/${sb.seed.phoneNumbers.coex.id}`, { pair_limit: false });
-    const env = sb.env({ WACX_DB: join(sb.home, 'permission.db'), WACX_GRAPH_URL: proxyUrl });
+    const location = freshLocation(backend, join(sb.home, `permission-${backend}.db`));
+    const env = sb.env({ ...storeEnv(location), WACX_GRAPH_URL: proxyUrl });
 
     // another command meeting code 10
     deny = { method: 'GET', path: /\/message_templates$/ };
@@ -83,7 +86,7 @@ describe('exit codes of a stopped run', () => {
     // the send: the template and the number are looked up fine, the first message meets code 10
     deny = { method: 'POST', path: /\/messages$/ };
     sendsSeen = 0;
-    const csv = writeOrdersCsv(sb.home, 5, 'permission.csv');
+    const csv = writeOrdersCsv(sb.home, 5, `permission-${backend}.csv`);
     const r = await runCli([...orderSendArgs(csv), '--rate', '20', '--json'], { env });
     expect(sendsSeen).toBeGreaterThan(0);
     expect(r.code, r.stderr).toBe(other.code);
@@ -92,11 +95,14 @@ describe('exit codes of a stopped run', () => {
     expect(summary.stop).toMatchObject({ kind: 'api', code: 10 });
     // nothing was accepted, and no row is lost: the rows not answered are still to send
     expect(await sb.control('messages')).toHaveLength(0);
-    const states = countBy(ledgerRows(join(sb.home, 'permission.db')), (x) => x.state);
+    const states = countBy(ledgerRows(location), (x) => x.state);
     expect(states.sent ?? 0).toBe(0);
     deny = null;
   });
+});
 
+// pure functions: no store
+describe('exit codes of a stopped run: the mapping', () => {
   it('maps each kind of stop through the error categories (auth 4, the rest 1)', () => {
     const api = (code: number) => ({ kind: 'api' as const, code, title: '', message: '', hint: null });
     expect(stopExitCode(api(10))).toBe(ExitCode.AUTH);

@@ -66,6 +66,7 @@ const limited: EngineNotice = {
   refusedAbove: 10.4,
 };
 
+// rendering of engine notices and summaries only: nothing here opens a store, so one backend says it all
 describe('throughput below the target, for people and for --json', () => {
   it('the progress line says what the API allowed and why the sender is below the target', () => {
     vi.useFakeTimers();

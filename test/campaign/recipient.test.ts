@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { storeIdentityLinks } from '../../src/lib/campaign/identities.js';
+import { Ledger } from '../../src/lib/campaign/ledger.js';
 import { readExcludeFile } from '../../src/lib/campaign/opt-outs.js';
 import {
   linkIndex,
@@ -15,9 +16,9 @@ import {
 import { checkRecord, findRecipientColumns, ingest, type RowShape } from '../../src/lib/campaign/rows.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { UsageError } from '../../src/lib/errors.js';
-import { Store } from '../../src/lib/store/store.js';
+import { describeBackends, storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
-import { memoryCampaign } from './helpers.js';
+import { addCampaign } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'wacx-recipient-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,6 +32,7 @@ const shape = (columns: string[], phoneIndex: number, bsuidIndex: number): RowSh
 });
 const both = shape(['phone', 'user_id'], 0, 1);
 
+// pure parsing and key resolution: no store
 describe('a row names its recipient', () => {
   it('a cell shaped like a BSUID is one, before any phone normalisation', () => {
     // a digit-stripping normaliser would read this as +2035200694071263
@@ -87,11 +89,12 @@ describe('a row names its recipient', () => {
   });
 });
 
-describe('ingest keys rows by their identity', () => {
+describeBackends('ingest keys rows by their identity', ({ open }) => {
   it('dedupes a phone and the BSUID linked to it, and skips a BSUID in the opt-out set (recipient keys, verbatim)', async () => {
     const csv = join(dir, 'ingest.csv');
     writeFileSync(csv, 'phone,user_id\n,US.7777\n+4915100000006,\n,US.9\n,US.9\n+4915100000001,US.STOP\n');
-    const { ledger, cid, store } = memoryCampaign(0);
+    const ledger = new Ledger(open().db);
+    const cid = addCampaign(ledger, 0);
     const warned: number[] = [];
     await ingest({
       ledger,
@@ -120,10 +123,10 @@ describe('ingest keys rows by their identity', () => {
     ]);
     expect([...ledger.allRows(cid)][0]!.resolvedFrom).toBe('US.7777');
     expect(warned).toEqual([3]);
-    store.close();
   });
 });
 
+// reads files only: no store
 describe('--exclude', () => {
   it('takes BSUIDs verbatim beside phone numbers, in a list or in phone and user_id columns', async () => {
     const list = join(dir, 'exclude.txt');
@@ -139,12 +142,11 @@ describe('--exclude', () => {
   });
 });
 
-describe('the store links', () => {
+describeBackends('the store links', ({ backend, location, open }) => {
   it('are empty on a store without the people tables, and read the phone ↔ BSUID links of the people in the store', async () => {
-    const bare = Store.open(':memory:', { migrations: [] });
+    const bare = open(undefined, { migrations: [] });
     expect(storeIdentityLinks(bare.db)).toEqual(NO_LINKS);
-    bare.close();
-    const db = join(dir, 'links.db');
+    const db = location();
     const inbound = (wamid: string, from: string | null, userId: string, ts: number) =>
       JSON.stringify({
         object: 'whatsapp_business_account',
@@ -174,7 +176,7 @@ describe('the store links', () => {
           },
         ],
       });
-    const feed = join(dir, 'links.ndjson');
+    const feed = join(dir, `links-${backend}.ndjson`);
     writeFileSync(
       feed,
       [
@@ -186,19 +188,17 @@ describe('the store links', () => {
     );
     const home = tempHome();
     try {
-      expect((await runCli(['webhooks', 'ingest', feed], { env: { ...home.env, WACX_DB: db } })).code).toBe(
-        0,
-      );
+      expect(
+        (await runCli(['webhooks', 'ingest', feed], { env: { ...home.env, ...storeEnv(db) } })).code,
+      ).toBe(0);
     } finally {
       home.cleanup();
     }
-    const store = Store.open(db);
-    const links = storeIdentityLinks(store.db);
+    const links = storeIdentityLinks(open(db).db);
     expect(links.pairs.sort()).toEqual([
       ['4915100000006', 'US.7777'],
       ['4915100000008', 'US.8888'],
     ]);
     expect(links.bsuidOnlyPhones).toEqual(['4915100000008']);
-    store.close();
   });
 });

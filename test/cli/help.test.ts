@@ -12,10 +12,13 @@ describe('help of every command (snapshots)', () => {
     expect(r.stdout).toMatchSnapshot();
   });
 
-  it.each(COMMANDS.map((c) => [c.path.join(' ')]))('wacx %s --help', async (path) => {
-    const r = await runCli([...path.split(' '), '--help'], { env: home.env });
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toMatchSnapshot();
-  });
+  it.each(COMMANDS.filter((c) => !c.hidden).map((c) => [c.path.join(' ')]))(
+    'wacx %s --help',
+    async (path) => {
+      const r = await runCli([...path.split(' '), '--help'], { env: home.env });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatchSnapshot();
+    },
+  );
 });

@@ -1,8 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
-import { Store } from '../../src/lib/store/store.js';
+import type { StoreLocation } from '../../src/lib/store/location.js';
+import { describeBackends, storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
 import { echo, envelope, inboundText, PN, statusPayload } from '../webhooks/fixtures.js';
 
@@ -25,38 +26,38 @@ function marketingPreference(waId: string, value: 'stop' | 'resume', ts: number)
   });
 }
 
-let home: ReturnType<typeof tempHome>;
-let env: NodeJS.ProcessEnv;
-let db: string;
-beforeAll(async () => {
-  home = tempHome();
-  db = join(home.home, 'wacx.db');
-  env = { ...home.env, WACX_DB: db };
-  const feed = join(home.home, 'feed.ndjson');
-  writeFileSync(
-    feed,
-    [
-      inboundText('wamid.in.1', ALICE, 'Stop', 1_765_000_000),
-      marketingPreference(BOB, 'stop', 1_765_000_100),
-      echo('wamid.echo.1', BOB, 'Thanks, Bob'),
-      statusPayload('wamid.out.1', 'delivered'),
-    ]
-      .map((p) => JSON.stringify(p))
-      .join('\n'),
-  );
-  expect((await runCli(['webhooks', 'ingest', feed], { env })).code).toBe(0);
-  // a redelivery of the same STOP adds nothing
-  expect((await runCli(['webhooks', 'ingest', feed], { env })).code).toBe(0);
-});
-afterAll(() => home.cleanup());
+describeBackends('consent from webhooks', ({ location, open }) => {
+  let home: ReturnType<typeof tempHome>;
+  let env: NodeJS.ProcessEnv;
+  let db: StoreLocation;
+  beforeAll(async () => {
+    home = tempHome();
+    db = location();
+    env = { ...home.env, ...storeEnv(db) };
+    const feed = join(home.home, 'feed.ndjson');
+    writeFileSync(
+      feed,
+      [
+        inboundText('wamid.in.1', ALICE, 'Stop', 1_765_000_000),
+        marketingPreference(BOB, 'stop', 1_765_000_100),
+        echo('wamid.echo.1', BOB, 'Thanks, Bob'),
+        statusPayload('wamid.out.1', 'delivered'),
+      ]
+        .map((p) => JSON.stringify(p))
+        .join('\n'),
+    );
+    expect((await runCli(['webhooks', 'ingest', feed], { env })).code).toBe(0);
+    // a redelivery of the same STOP adds nothing
+    expect((await runCli(['webhooks', 'ingest', feed], { env })).code).toBe(0);
+  });
+  afterAll(() => home.cleanup());
 
-const show = async (id: string) =>
-  JSON.parse((await runCli(['consent', 'show', id, '--json'], { env })).stdout) as {
-    state: { marketing: string; utility: string };
-    history: { action: string; scope: string; source: string }[];
-  };
+  const show = async (id: string) =>
+    JSON.parse((await runCli(['consent', 'show', id, '--json'], { env })).stdout) as {
+      state: { marketing: string; utility: string };
+      history: { action: string; scope: string; source: string }[];
+    };
 
-describe('consent from webhooks', () => {
   it('a STOP revokes everything; a marketing stop (user_preferences) revokes marketing only; each with its source', async () => {
     expect(await show(`+${ALICE}`)).toMatchObject({
       state: { marketing: 'revoked', utility: 'revoked' },
@@ -69,20 +70,16 @@ describe('consent from webhooks', () => {
   });
 
   it('inbound messages, echoes, statuses and consent changes are in the audit trail once each, and it verifies', () => {
-    const store = Store.open(db);
-    try {
-      const journal = new AuditJournal(store.db);
-      const kinds = [...journal.records()].map((r) => r.kind).sort();
-      expect(kinds).toEqual(['consent', 'consent', 'echo', 'inbound', 'status']);
-      const inbound = [...journal.records()].find((r) => r.kind === 'inbound');
-      expect(inbound?.subject).toBe(ALICE);
-      expect(JSON.parse(inbound?.content ?? '{}')).toMatchObject({
-        key: expect.stringContaining('wamid.in.1'),
-      });
-      expect(inbound?.content).not.toContain('Stop'); // the text is hashed, not copied
-      expect(journal.verify()).toMatchObject({ count: 5, problem: null });
-    } finally {
-      store.close();
-    }
+    const store = open(db);
+    const journal = new AuditJournal(store.db);
+    const kinds = [...journal.records()].map((r) => r.kind).sort();
+    expect(kinds).toEqual(['consent', 'consent', 'echo', 'inbound', 'status']);
+    const inbound = [...journal.records()].find((r) => r.kind === 'inbound');
+    expect(inbound?.subject).toBe(ALICE);
+    expect(JSON.parse(inbound?.content ?? '{}')).toMatchObject({
+      key: expect.stringContaining('wamid.in.1'),
+    });
+    expect(inbound?.content).not.toContain('Stop'); // the text is hashed, not copied
+    expect(journal.verify()).toMatchObject({ count: 5, problem: null });
   });
 });

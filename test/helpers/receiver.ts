@@ -3,6 +3,7 @@ import type { StoreLocation } from '../../src/lib/store/location.js';
 import { storeEnv } from './backends.js';
 import { runCli } from './cli.js';
 import { freePort } from './net.js';
+import { freshPostgresUrl, type TestBackend } from './postgres.js';
 import { startTestSandbox, type TestSandbox } from './sandbox.js';
 
 export interface SandboxWithReceiver {
@@ -16,11 +17,19 @@ export interface SandboxWithReceiver {
 
 /**
  * A sandbox that delivers its webhooks to `wacx webhooks serve` (the built CLI's run, real HTTP on loopback), whose
- * store is `wacx.db` in the sandbox's HOME, or the PostgreSQL database `postgresUrl`.
+ * store is `wacx.db` in the sandbox's HOME, or a PostgreSQL database: `store` is a backend ('postgres': a new
+ * database) or a PostgreSQL URL. `scenario` starts the sandbox in one of its scenarios.
  */
-export async function sandboxWithReceiver(postgresUrl?: string): Promise<SandboxWithReceiver> {
+export async function sandboxWithReceiver(
+  store?: TestBackend | string,
+  options: { scenario?: string } = {},
+): Promise<SandboxWithReceiver> {
+  const postgresUrl = store === 'postgres' ? freshPostgresUrl() : store === 'sqlite' ? undefined : store;
   const port = await freePort();
-  const sb = await startTestSandbox({ webhookUrl: `http://127.0.0.1:${port}/webhook` });
+  const sb = await startTestSandbox({
+    webhookUrl: `http://127.0.0.1:${port}/webhook`,
+    ...(options.scenario ? { scenario: options.scenario } : {}),
+  });
   const db = join(sb.home, 'wacx.db');
   const location: StoreLocation = postgresUrl
     ? { backend: 'postgres', url: postgresUrl }

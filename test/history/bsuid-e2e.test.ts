@@ -2,13 +2,14 @@
  * End to end on the sandbox in BSUID mode: the sandbox delivers to `wacx webhooks serve` over loopback HTTP; the
  * history import with BSUID-only threads, a BSUID-only user's STOP, and a user-id change, read back from the store.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { StoreLocation } from '../../src/lib/store/location.js';
 import { Store } from '../../src/lib/store/store.js';
 import { optedOutRecipients } from '../../src/lib/webhooks/queries.js';
 import { runCli } from '../helpers/cli.js';
-import { freePort, retryUntil } from '../helpers/net.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { BACKENDS } from '../helpers/postgres.js';
+import { sandboxWithReceiver } from '../helpers/receiver.js';
+import type { TestSandbox } from '../helpers/sandbox.js';
 
 interface Thread {
   id: string;
@@ -17,37 +18,9 @@ interface Thread {
   messages: { id: string }[];
 }
 
-async function setup(scenario: string) {
-  const port = await freePort();
-  const sb = await startTestSandbox({ webhookUrl: `http://127.0.0.1:${port}/webhook`, scenario });
-  const env = sb.env({ WACX_DB: join(sb.home, 'wacx.db') });
-  const controller = new AbortController();
-  const serving = runCli(
-    ['webhooks', 'serve', '--port', String(port), '--verify-token', sb.seed.verifyToken],
-    {
-      env,
-      signal: controller.signal,
-    },
-  );
-  await retryUntil(async () => {
-    const res = await fetch(
-      `http://127.0.0.1:${port}/webhook?hub.mode=subscribe&hub.verify_token=${sb.seed.verifyToken}&hub.challenge=ok`,
-    );
-    if (res.status !== 200) throw new Error('webhooks serve not ready');
-  });
-  return {
-    sb,
-    env,
-    stop: async () => {
-      controller.abort();
-      return serving;
-    },
-  };
-}
-
 /** Reads the store the receiver wrote (after it stopped). */
-function withStore<T>(env: NodeJS.ProcessEnv, read: (db: Store['db']) => T): T {
-  const store = Store.open(env.WACX_DB!);
+function withStore<T>(location: StoreLocation, read: (db: Store['db']) => T): T {
+  const store = Store.open(location);
   try {
     return read(store.db);
   } finally {
@@ -55,7 +28,8 @@ function withStore<T>(env: NodeJS.ProcessEnv, read: (db: Store['db']) => T): T {
   }
 }
 
-describe('end-to-end: sandbox in BSUID mode → webhooks serve → store', () => {
+describe.each(BACKENDS)('end-to-end: sandbox in BSUID mode → webhooks serve → store (%s)', (backend) => {
+  const setup = (scenario: string) => sandboxWithReceiver(backend, { scenario });
   let sb: TestSandbox | undefined;
   afterEach(async () => {
     await sb?.close();
@@ -115,7 +89,7 @@ describe('end-to-end: sandbox in BSUID mode → webhooks serve → store', () =>
     const served = await s.stop();
     expect(served.stderr).toContain(`from ${pablo!.phone}`);
     expect(served.stderr).toContain(`from ${pablo!.user_id} (opt-out: STOP)`);
-    withStore(s.env, (db) => {
+    withStore(s.location, (db) => {
       expect(db.prepare('SELECT recipient FROM opt_outs').all()).toEqual([{ recipient: pablo!.user_id }]);
       expect(optedOutRecipients(db)).toEqual(new Set([pablo!.user_id, pablo!.phone, pablo!.parent_user_id]));
     });
@@ -137,7 +111,7 @@ describe('end-to-end: sandbox in BSUID mode → webhooks serve → store', () =>
 
     const status = await runCli(['history', 'status', '--json'], { env: s.env });
     expect(JSON.parse(status.stdout).people).toMatchObject({ known: 1, bsuid_only: 1, identity_changes: 2 });
-    withStore(s.env, (db) => {
+    withStore(s.location, (db) => {
       const keys = db.prepare('SELECT key, retired FROM identity_keys ORDER BY key').all() as {
         key: string;
         retired: number;

@@ -1,15 +1,19 @@
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { historyStatus, missingChunkOrders } from '../../src/lib/history/queries.js';
 import { statusJson, statusLines, statusSummary } from '../../src/lib/history/status.js';
-import { Store } from '../../src/lib/store/store.js';
+import type { StoreLocation } from '../../src/lib/store/location.js';
+import type { Store } from '../../src/lib/store/store.js';
 import { syncHealth } from '../../src/lib/webhooks/queries.js';
 import { accountUpdate, contact, echo, historyChunk, ingest, NOW, PN, WABA } from '../doctor/fixtures.js';
+import { describeBackends, storeEnv } from '../helpers/backends.js';
 import { runCli, tempHome } from '../helpers/cli.js';
+import type { TestBackend } from '../helpers/postgres.js';
 
 /**
  * Readers of the store (history status, doctor, the webhook queries) hold whatever values the store holds:
  * rows are written here directly, past the parser, the way an older wacx, a bug or a hand edit could leave them.
+ * SQLite keeps any value in any column (1e308, text in an INTEGER column); PostgreSQL's BIGINT columns hold at most
+ * their own extremes, which stand in for those there.
  */
 
 type Db = Store['db'];
@@ -44,8 +48,25 @@ function chunk(
   ).run(ev, PN, phase, order, progress, at);
 }
 
+/** The absurd values each backend's columns can hold (PostgreSQL: BIGINT's extremes, no text in a number column). */
+function extremes(backend: TestBackend) {
+  const max = 2n ** 63n - 1n;
+  const min = -(2n ** 63n);
+  return backend === 'sqlite'
+    ? {
+        huge: 1e308,
+        enormous: 1e300,
+        negative: -1e20,
+        hugelyNegative: -1e300,
+        text: 'abc',
+        date: 'yesterday',
+      }
+    : { huge: max, enormous: max, negative: min, hugelyNegative: min, text: null, date: min };
+}
+
 /** Every absurd value the readers must survive. */
-function hostile(db: Db): void {
+function hostile(db: Db, backend: TestBackend): void {
+  const x = extremes(backend);
   ingest(db, [
     { payload: historyChunk(0, 1, 40), at: NOW - 1000 },
     { payload: echo(NOW - 5000), at: NOW - 5000 },
@@ -54,22 +75,22 @@ function hostile(db: Db): void {
   ]);
   chunk(db, 1, 2_000_000_000);
   chunk(db, 2, -2_000_000_000);
-  chunk(db, 7, 3, 1e308, 1e308);
-  chunk(db, null, null, null, -1e20);
-  chunk(db, 1, Number.MAX_SAFE_INTEGER * 4, 'abc', 'yesterday');
+  chunk(db, 7, 3, x.huge, x.huge);
+  chunk(db, null, null, null, x.negative);
+  chunk(db, 1, Number.MAX_SAFE_INTEGER * 4, x.text, x.date);
   const ev = eventRow(db, 'smb_message_echoes');
   db.prepare(
     `INSERT INTO message_echoes (event_id, phone_number_id, wamid, type, timestamp) VALUES (?, ?, 'w1', 'text', ?)`,
-  ).run(ev, PN, 1e300);
+  ).run(ev, PN, x.enormous);
   db.prepare(
     `INSERT INTO message_echoes (event_id, phone_number_id, wamid, type, timestamp) VALUES (?, ?, 'w2', 'text', ?)`,
   ).run(ev, PN, -99_999_999_999_999);
   const au = eventRow(db, 'account_update');
   db.prepare(
     `INSERT INTO account_updates (event_id, waba_id, event, at) VALUES (?, ?, 'ACCOUNT_OFFBOARDED', ?)`,
-  ).run(au, WABA, 1e300);
+  ).run(au, WABA, x.enormous);
   db.prepare(`INSERT INTO webhook_rejections (at, reason, source) VALUES (?, 'bad_signature', 'http')`).run(
-    -1e300,
+    x.hugelyNegative,
   );
   db.prepare(
     `INSERT INTO sync_requests (phone_number_id, sync_type, outcome, request_id, requested_at, onboarded_at)
@@ -77,7 +98,7 @@ function hostile(db: Db): void {
   ).run(PN, 9e15, -9e15);
   db.prepare(
     `INSERT INTO sync_onboardings (phone_number_id, onboarded_at, source, recorded_at) VALUES (?, ?, 'onboard', ?)`,
-  ).run(PN, 1e300, NOW);
+  ).run(PN, x.enormous, NOW);
 }
 
 describe('gaps in chunk numbers are bounded by what was received, not by the numbers', () => {
@@ -103,40 +124,39 @@ describe('gaps in chunk numbers are bounded by what was received, not by the num
   });
 });
 
-describe('history status and the doctor queries on absurd stored values', () => {
+describeBackends('history status and the doctor queries on absurd stored values', ({ backend, open }) => {
   it('historyStatus, syncHealth and every presentation of them return without throwing', () => {
-    const store = Store.open(':memory:');
-    try {
-      hostile(store.db);
-      for (const pn of [PN, undefined]) {
-        const s = historyStatus(store.db, pn);
-        expect(s.history.missingChunks.length).toBeLessThanOrEqual(100);
-        expect(s.history.missingChunkCount).toBeGreaterThan(1_000_000);
-        expect(() => statusLines(s, NOW)).not.toThrow();
-        expect(() => statusSummary(s)).not.toThrow();
-        const json = statusJson(s, NOW) as {
-          onboarded_at: unknown;
-          history: { missing_chunk_count: number };
-        };
-        expect(json.onboarded_at).toBeNull();
-        expect(json.history.missing_chunk_count).toBe(s.history.missingChunkCount);
-        expect(() => JSON.stringify(json)).not.toThrow();
-        expect(() => syncHealth(store.db, pn)).not.toThrow();
-      }
-    } finally {
-      store.close();
+    const store = open();
+    hostile(store.db, backend);
+    for (const pn of [PN, undefined]) {
+      const s = historyStatus(store.db, pn);
+      expect(s.history.missingChunks.length).toBeLessThanOrEqual(100);
+      expect(s.history.missingChunkCount).toBeGreaterThan(1_000_000);
+      expect(() => statusLines(s, NOW)).not.toThrow();
+      expect(() => statusSummary(s)).not.toThrow();
+      const json = statusJson(s, NOW) as {
+        onboarded_at: unknown;
+        history: { missing_chunk_count: number };
+      };
+      expect(json.onboarded_at).toBeNull();
+      expect(json.history.missing_chunk_count).toBe(s.history.missingChunkCount);
+      expect(() => JSON.stringify(json)).not.toThrow();
+      expect(() => syncHealth(store.db, pn)).not.toThrow();
     }
   });
 });
 
-describe('the commands on a store holding absurd values', () => {
+describeBackends('the commands on a store holding absurd values', ({ backend, location, open }) => {
   const home = tempHome();
   afterAll(() => home.cleanup());
-  const db = join(home.home, 'hostile.db');
-  const store = Store.open(db);
-  hostile(store.db);
-  store.close();
-  const env = { ...home.env, WACX_DB: db, WACX_PHONE_NUMBER_ID: PN, WACX_WABA_ID: WABA };
+  let env: NodeJS.ProcessEnv;
+  beforeAll(() => {
+    const db: StoreLocation = location();
+    const store = open(db);
+    hostile(store.db, backend);
+    store.close();
+    env = { ...home.env, ...storeEnv(db), WACX_PHONE_NUMBER_ID: PN, WACX_WABA_ID: WABA };
+  });
 
   it('history status prints (text and --json) and exits with the import state, not a crash', async () => {
     const text = await runCli(['history', 'status'], { env });

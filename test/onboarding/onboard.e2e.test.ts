@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/lib/clock.js';
 import type { Prompter } from '../../src/lib/io/prompter.js';
@@ -9,9 +8,9 @@ import { Store } from '../../src/lib/store/store.js';
 import { startWebhookServer } from '../../src/lib/webhooks/server.js';
 import { ingestPayload } from '../../src/lib/webhooks/storage.js';
 import { SEED } from '../../src/sandbox/seed.js';
-import { storeEnv } from '../helpers/backends.js';
+import { readStore, storeEnv } from '../helpers/backends.js';
 import { runCli } from '../helpers/cli.js';
-import { freshPostgresUrl } from '../helpers/postgres.js';
+import { BACKENDS, freshLocation, type TestBackend } from '../helpers/postgres.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { freshUserEnv, httpGet, scan, signup, startCli } from './helpers.js';
 
@@ -20,7 +19,7 @@ let env: NodeJS.ProcessEnv;
 let dbPath: string;
 /** The profile's store: the SQLite file at dbPath, or, in the PostgreSQL describe, a new PostgreSQL database. */
 let location: StoreLocation;
-let onPostgres = false;
+let backend: TestBackend = 'sqlite';
 /** This profile's store as `wacx webhooks serve` writes it: the sandbox's webhooks land here while `delivering`. */
 let receiverStore: Store | undefined;
 let delivering: boolean;
@@ -41,9 +40,7 @@ beforeEach(async () => {
     },
   });
   dbPath = join(sb.home, 'wacx.db');
-  location = onPostgres
-    ? { backend: 'postgres', url: freshPostgresUrl() }
-    : { backend: 'sqlite', path: dbPath };
+  location = freshLocation(backend, dbPath);
   env = { ...freshUserEnv(sb, dbPath), ...storeEnv(location) };
 });
 afterEach(async () => {
@@ -60,21 +57,24 @@ const profileFile = () => {
   const path = join(sb.home, '.config', 'wacx', 'config.json');
   return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
 };
-const localSyncs = () => {
-  const db = new Database(dbPath, { readonly: true });
-  try {
-    return db
-      .prepare('SELECT phone_number_id, sync_type, outcome, request_id FROM sync_requests ORDER BY id')
-      .all() as {
-      phone_number_id: string;
-      sync_type: string;
-      outcome: string;
-      request_id: string | null;
-    }[];
-  } finally {
-    db.close();
-  }
-};
+/** How many rows `table` of the profile's store holds (0 when nothing created it). */
+const countIn = (table: string) =>
+  readStore(location, table, (db) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), 0);
+const localSyncs = () =>
+  readStore(
+    location,
+    'sync_requests',
+    (db) =>
+      db
+        .prepare('SELECT phone_number_id, sync_type, outcome, request_id FROM sync_requests ORDER BY id')
+        .all() as {
+        phone_number_id: string;
+        sync_type: string;
+        outcome: string;
+        request_id: string | null;
+      }[],
+    [],
+  );
 /**
  * The worst case for telling numbers apart by time: the sandbox's clock stands still, and its seeded
  * coexistence number was onboarded at the very millisecond the signup will onboard the pending one.
@@ -84,7 +84,14 @@ const sameSecond = async () => {
   await sb.control(`numbers/${sb.seed.phoneNumbers.coex.id}`, { last_onboarded_time: now });
 };
 
-describe('wacx onboard end to end (sandbox)', () => {
+describe.each(BACKENDS)('wacx onboard end to end (sandbox, %s)', (on) => {
+  beforeAll(() => {
+    backend = on;
+  });
+  afterAll(() => {
+    backend = 'sqlite';
+  });
+
   it('QR scan → exchange → discover → subscribe → webhook fields → contact + history sync → profile', async () => {
     await sameSecond();
     const cli = startCli(['onboard', '--yes', '--json', '--qr', '--verbose'], { env });
@@ -231,11 +238,7 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.stderr).toContain('--yes');
     expect(r.stderr).not.toMatch(URL_RE);
     // nothing was started: no onboarding run in the store
-    expect(
-      existsSync(dbPath)
-        ? new Database(dbPath).prepare('SELECT count(*) AS n FROM onboarding_runs').get()
-        : { n: 0 },
-    ).toEqual({ n: 0 });
+    expect(countIn('onboarding_runs')).toBe(0);
 
     const cli = startCli(['onboard', '--yes', '--json'], { env });
     const [, url] = await cli.waitFor(URL_RE);
@@ -288,7 +291,8 @@ describe('wacx onboard end to end (sandbox)', () => {
     const out = JSON.parse(r.stdout);
     expect(out.steps.find((x: { id: string }) => x.id === 'webhook_delivery').status).toBe('failed');
     expect(await syncsAt(PENDING())).toEqual({});
-    expect(existsSync(dbPath) ? localSyncs() : []).toEqual([]);
+    expect(localSyncs()).toEqual([]);
+    expect(countIn('onboarding_runs')).toBe(1);
 
     // the receiver is back; the sandbox sends a webhook; the re-run resumes at this step and requests the syncs
     delivering = true;
@@ -305,6 +309,10 @@ describe('wacx onboard end to end (sandbox)', () => {
       seen: { field: 'account_update' },
     });
     expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
+    // the re-run resumed the run in the store, whichever the store is (on PostgreSQL no SQLite file appears)
+    expect(countIn('onboarding_runs')).toBe(1);
+    expect(localSyncs().map((x) => x.sync_type)).toEqual(['smb_app_state_sync', 'history']);
+    expect(existsSync(dbPath)).toBe(backend === 'sqlite');
   });
 
   it('waits for the first delivery, then requests the syncs', async () => {
@@ -343,7 +351,7 @@ describe('wacx onboard end to end (sandbox)', () => {
   });
 
   it('--callback-url: a phone scans a small QR code; the public receiver records the code for this terminal', async () => {
-    receiverStore ??= Store.open(dbPath);
+    receiverStore ??= Store.open(location);
     const receiver = await startWebhookServer({ db: receiverStore.db, appSecret: SEED.app.secret });
     try {
       const callbackUrl = receiver.url.replace(/\/webhook$/, '/onboard/callback');
@@ -379,10 +387,7 @@ describe('wacx onboard end to end (sandbox)', () => {
         session_info: { phone_number_id: PENDING() },
       });
       // the code does not stay in the store; the link is dead after use
-      const rows = new Database(dbPath, { readonly: true })
-        .prepare('SELECT count(*) AS n FROM onboarding_callbacks')
-        .get();
-      expect(rows).toEqual({ n: 0 });
+      expect(countIn('onboarding_callbacks')).toBe(0);
       expect((await httpGet(start!)).status).toBe(410);
     } finally {
       await receiver.close();
@@ -407,17 +412,6 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.stderr).not.toMatch(/[▄▀█]{8}/);
     expect(r.code).toBe(1); // nobody scanned it
     expect(r.stderr).toContain('No signup callback reached the receiver within');
-  });
-
-  it.each([
-    ['http://hooks.example.com/onboard/callback', 'https'],
-    ['https://hooks.example.com/webhook', '/onboard/callback'],
-    ['not a url', 'not a URL'],
-  ])('--callback-url %s is a usage error (exit 2)', async (url, why) => {
-    const r = await runCli(['onboard', '--yes', '--callback-url', url], { env });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--callback-url');
-    expect(r.stderr).toContain(why);
   });
 
   it('prints the next steps for people (no --json)', async () => {
@@ -539,7 +533,7 @@ describe('wacx onboard end to end (sandbox)', () => {
     const { requestSync } = await import('../../src/lib/history/sync-requests.js');
     const { Graph } = await import('../../src/lib/graph/graph.js');
     const { Store } = await import('../../src/lib/store/store.js');
-    const store = Store.open(dbPath);
+    const store = Store.open(location);
     const graph = Graph.create({ baseUrl: sb.url, token: sb.seed.token });
     // made at the sandbox's time (its clock ran ahead a little with the signup)
     const at = (await sb.control<{ now: number }>('world')).now + 500;
@@ -688,6 +682,20 @@ describe('wacx onboard end to end (sandbox)', () => {
       picked_by: 'prompt',
     });
   });
+});
+
+// usage errors found before the store is opened: SQLite only
+describe('wacx onboard: usage errors', () => {
+  it.each([
+    ['http://hooks.example.com/onboard/callback', 'https'],
+    ['https://hooks.example.com/webhook', '/onboard/callback'],
+    ['not a url', 'not a URL'],
+  ])('--callback-url %s is a usage error (exit 2)', async (url, why) => {
+    const r = await runCli(['onboard', '--yes', '--callback-url', url], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--callback-url');
+    expect(r.stderr).toContain(why);
+  });
 
   it('names what is missing: app id (exit 4), bad flags (exit 2)', async () => {
     const { WACX_APP_ID: _a, ...noApp } = env;
@@ -696,49 +704,5 @@ describe('wacx onboard end to end (sandbox)', () => {
     expect(r.stderr).toContain('--app-id');
     expect((await runCli(['onboard', '--timeout', 'soon'], { env })).code).toBe(2);
     expect((await runCli(['onboard', '--callback-port', 'x'], { env })).code).toBe(2);
-  });
-});
-
-describe('wacx onboard on PostgreSQL (WACX_DATABASE_URL)', () => {
-  beforeAll(() => {
-    onPostgres = true;
-  });
-  afterAll(() => {
-    onPostgres = false;
-  });
-
-  it('the run, the webhook it waits for and the sync requests are in the shared store; a re-run resumes there', async () => {
-    delivering = false;
-    const { code, session } = await signup(sb);
-    const r = await runCli(
-      ['onboard', '--code', code, '--session-info', session, '--webhook-timeout', '300ms', '--json'],
-      { env },
-    );
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("No webhook reached this profile's store within");
-    expect(existsSync(dbPath)).toBe(false);
-    const store = Store.open(location);
-    try {
-      expect(store.db.prepare('SELECT count(*) FROM onboarding_runs').pluck().get()).toBe(1);
-      expect(store.db.prepare('SELECT count(*) FROM sync_requests').pluck().get()).toBe(0);
-      delivering = true;
-      await sb.control('emit', {
-        field: 'account_update',
-        value: { event: 'PARTNER_APP_INSTALLED', waba_info: { waba_id: sb.seed.waba.id } },
-      });
-      const again = await runCli(['onboard', '--json'], { env });
-      expect(again.code, again.stderr).toBe(0);
-      expect(JSON.parse(again.stdout).complete).toBe(true);
-      expect(store.db.prepare('SELECT count(*) FROM onboarding_runs').pluck().get()).toBe(1);
-      expect(
-        store.db
-          .prepare('SELECT sync_type FROM sync_requests WHERE phone_number_id = ? ORDER BY sync_type')
-          .pluck()
-          .all(PENDING()),
-      ).toEqual(['history', 'smb_app_state_sync']);
-    } finally {
-      store.close();
-    }
-    expect(Object.keys(await syncsAt(PENDING())).sort()).toEqual(['history', 'smb_app_state_sync']);
   });
 });

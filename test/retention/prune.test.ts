@@ -83,10 +83,10 @@ describe.each(BACKENDS)('on %s', (backend) => {
       ),
     );
 
-  describe('wacx store prune', () => {
+  describe('wacx db prune', () => {
     it('--dry-run counts per table and removes nothing; without --yes off a terminal it refuses (exit 2)', async () => {
       const before = contents();
-      const dry = await runCli(['store', 'prune', '--older-than', '180d', '--dry-run', '--json'], { env });
+      const dry = await runCli(['db', 'prune', '--older-than', '180d', '--dry-run', '--json'], { env });
       expect(dry.code).toBe(0);
       const shown = JSON.parse(dry.stdout) as { tables: Record<string, number> };
       expect(shown.tables).toMatchObject({
@@ -96,17 +96,17 @@ describe.each(BACKENDS)('on %s', (backend) => {
         audit_records: 1,
       });
       expect(shown.tables.webhook_payloads).toBeGreaterThanOrEqual(3);
-      const refused = await runCli(['store', 'prune', '--older-than', '180d'], { env });
+      const refused = await runCli(['db', 'prune', '--older-than', '180d'], { env });
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('without confirmation: pass --yes');
       expect(contents()).toEqual(before);
-      const bad = await runCli(['store', 'prune', '--older-than', '5m', '--yes'], { env });
+      const bad = await runCli(['db', 'prune', '--older-than', '5m', '--yes'], { env });
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain('--older-than');
     });
 
     it('prunes every content older than the window, keeps the recent ones and the metadata; the audit chain still verifies', async () => {
-      const r = await runCli(['store', 'prune', '--older-than', '180d', '--yes'], { env });
+      const r = await runCli(['db', 'prune', '--older-than', '180d', '--yes'], { env });
       expect(r.code).toBe(0);
       withStore((s) => {
         const texts = (sql: string) => (s.db.prepare(sql).all() as { t: string | null }[]).map((x) => x.t);
@@ -134,12 +134,22 @@ describe.each(BACKENDS)('on %s', (backend) => {
       const v = await runCli(['audit', 'verify', '--json'], { env });
       expect(v.code).toBe(0);
       expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, pruned: 1, pruned_ranges: [[4, 4]] }); // 1–3: the ingested messages and the echo
+      // the old name keeps working for scripts written against it
       const again = await runCli(['store', 'prune', '--older-than', '180d', '--dry-run', '--json'], { env });
+      expect(again.code).toBe(0);
       expect(
         Object.values((JSON.parse(again.stdout) as { tables: Record<string, number> }).tables).every(
           (n) => n === 0,
         ),
       ).toBe(true);
+    });
+
+    it('is listed under `wacx db`; its old name `wacx store prune` is in no help', async () => {
+      const db = await runCli(['db', '--help'], { env });
+      expect(db.stdout).toMatch(/^\s+prune\b/m);
+      const top = await runCli(['--help'], { env });
+      expect(top.stdout).toMatch(/^\s+db\b/m);
+      expect(top.stdout).not.toMatch(/^\s+store\b/m);
     });
   });
 });

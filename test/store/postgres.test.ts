@@ -89,6 +89,58 @@ describe('the PostgreSQL backend behind the SQLite interface', () => {
     expect(db.inTransaction).toBe(false);
   });
 
+  it('a transaction of writes is one round trip: writes are queued and sent with the commit', () => {
+    const insert = db.prepare('INSERT INTO t (name, n) VALUES (?, ?)');
+    insert.run('warm', 0); // prepared once, outside the count
+    const before = db.roundTrips;
+    const runs = db.transaction(() => Array.from({ length: 10 }, (_, i) => insert.run(`w${i}`, i)))();
+    expect(db.roundTrips - before).toBe(1);
+    // what run() answered is read from the results that came with the commit
+    expect(runs.map((r) => r.changes)).toEqual(Array(10).fill(1));
+    expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(11);
+  });
+
+  it('a read inside a transaction sends the queued writes first, and sees them', () => {
+    const insert = db.prepare('INSERT OR IGNORE INTO t (name) VALUES (?)');
+    const seen = db.transaction(() => {
+      insert.run('a');
+      const again = insert.run('a');
+      const id = insert.run('b').lastInsertRowid;
+      return { again: again.changes, id, count: db.prepare('SELECT COUNT(*) FROM t').pluck().get() };
+    })();
+    expect(seen).toEqual({ again: 0, id: 3, count: 2 });
+  });
+
+  it('an error in a queued write is thrown inside its transaction, by the statement that sent it', () => {
+    const insert = db.prepare('INSERT INTO t (name) VALUES (?)');
+    let failedAt = '';
+    db.transaction(() => {
+      insert.run('a');
+      try {
+        db.transaction(() => {
+          insert.run('a'); // queued: nothing is known yet
+          failedAt = 'not yet';
+          db.prepare('SELECT 1').get(); // sends it: the unique violation surfaces here
+          failedAt = 'never';
+        })();
+      } catch (error) {
+        expect(error).toMatchObject({ sqlState: '23505' });
+      }
+      insert.run('b');
+    })();
+    expect(failedAt).toBe('not yet');
+    expect(db.prepare('SELECT name FROM t ORDER BY id').pluck().all()).toEqual(['a', 'b']);
+  });
+
+  it('a statement that fails to prepare inside a pipeline is prepared again next time', () => {
+    expect(() => db.transaction(() => db.prepare('INSERT INTO missing (a) VALUES (?)').run(1))()).toThrow(
+      /missing/,
+    );
+    db.exec('CREATE TABLE missing (a INTEGER)');
+    db.transaction(() => db.prepare('INSERT INTO missing (a) VALUES (?)').run(1))();
+    expect(db.prepare('SELECT COUNT(*) FROM missing').pluck().get()).toBe(1);
+  });
+
   it('a failing transaction leaves nothing behind, and the error carries the SQLSTATE', () => {
     let caught: unknown;
     try {
@@ -119,23 +171,25 @@ describe('the PostgreSQL backend behind the SQLite interface', () => {
     expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(2500);
   });
 
-  it('every transaction takes the one write lock: a second process waits for the first to commit', async () => {
+  it('every transaction takes the one write lock: a second process reads only after the first has committed', async () => {
     const script = join(process.cwd(), 'dist', 'lib', 'store', 'postgres.js');
     const holder = (name: string, holdMs: number) =>
-      new Promise<{ start: number; end: number }>((resolve, reject) => {
+      new Promise<{ start: number; end: number; seen: number }>((resolve, reject) => {
         const code = `
           const { PostgresDatabase } = await import(${JSON.stringify(script)});
           const db = new PostgresDatabase(${JSON.stringify(url)});
           const pause = new Int32Array(new SharedArrayBuffer(4));
           let start = 0;
           let end = 0;
+          let seen = 0;
           db.transaction(() => {
+            seen = db.prepare('SELECT COUNT(*) FROM t').pluck().get();
             start = Date.now();
-            db.prepare('INSERT INTO t (name) VALUES (?)').run(${JSON.stringify(name)});
             Atomics.wait(pause, 0, 0, ${holdMs});
+            db.prepare('INSERT INTO t (name) VALUES (?)').run(${JSON.stringify(name)});
             end = Date.now();
           })();
-          console.log(JSON.stringify({ start, end }));
+          console.log(JSON.stringify({ start, end, seen }));
           db.close();`;
         const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
           stdio: ['ignore', 'pipe', 'inherit'],
@@ -150,8 +204,9 @@ describe('the PostgreSQL backend behind the SQLite interface', () => {
       });
     const [a, b] = await Promise.all([holder('a', 700), holder('b', 700)]);
     const [first, second] = a.start < b.start ? [a, b] : [b, a];
-    // the second took the lock after the first's transaction body ended (its COMMIT came later still)
+    // the second's first read waited for the lock until the first's transaction body had ended and committed
     expect(second.start).toBeGreaterThanOrEqual(first.end);
+    expect([first.seen, second.seen]).toEqual([0, 1]);
     expect(db.prepare('SELECT COUNT(*) FROM t').pluck().get()).toBe(2);
   });
 

@@ -12,6 +12,7 @@ interface ResumeOptions {
   maxInFlight?: number;
   strict?: boolean;
   api?: SendApi;
+  wait?: boolean;
 }
 
 export default defineCommand({
@@ -28,6 +29,10 @@ export default defineCommand({
         positiveNumber('--rate'),
       )
       .option('--force', "allow --rate above the number's throughput")
+      .option(
+        '--no-wait',
+        'when another campaign is sending from the same phone number, exit at once (exit 1) instead of waiting for it',
+      )
       .option(
         '--resend-unknown',
         'send again the rows whose outcome is still unknown (they may get it twice)',
@@ -54,7 +59,7 @@ Examples:
 export async function run(id: string, opts: ResumeOptions, deps: Deps): Promise<number> {
   const { campaignEnv } = await import('../../cli/campaign-context.js');
   // before the campaign domain loads: the heap settings for this rate, and the worker threads
-  const env = campaignEnv(deps, { rate: opts.rate });
+  const env = campaignEnv(deps, { rate: opts.rate, wait: opts.wait });
   const [{ resumeCampaign }, { consentReader }] = await Promise.all([
     import('../../lib/campaign/campaign.js'),
     import('../../lib/consent/campaign.js'),

@@ -21,6 +21,8 @@ export interface LeaseEnv {
   leaseStaleMs?: number;
   /** Ends the wait for a busy phone number (Ctrl+C). */
   signal?: AbortSignal;
+  /** False: a busy phone number ends the run at once (NumberBusyError) instead of waiting for it. */
+  waitForNumber?: boolean;
 }
 
 /** Another campaign's run holds the phone number this campaign sends from. */
@@ -34,7 +36,7 @@ export class NumberBusyError extends WacxError {
     super(
       `Phone number ${campaign.phoneNumberId} is busy: campaign ${other} is sending from it (pid ${holder.pid} on ${holder.host}, heartbeat ${agoS} s ago).`,
       {
-        hint: 'Two campaigns on one number would together exceed its throughput: one sends at a time. Run this one again when the other has ended.',
+        hint: 'Two campaigns on one number would together exceed its throughput: one sends at a time. Run this one again when the other has ended (without --no-wait, it waits for it).',
       },
     );
   }
@@ -85,7 +87,7 @@ async function waitForLease(ledger: Ledger, campaign: Campaign, owner: string, e
         env.events.info(`Phone number ${campaign.phoneNumberId} is free: starting campaign ${campaign.id}.`);
       return;
     } catch (error) {
-      if (!(error instanceof NumberBusyError)) throw error;
+      if (!(error instanceof NumberBusyError) || env.waitForNumber === false) throw error;
       const now = env.clock.now();
       if (waitedFor !== error.other || now - notedAt >= NUMBER_WAIT_NOTE_MS) {
         env.events.info(

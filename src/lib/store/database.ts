@@ -62,3 +62,15 @@ export function isMissingSchema(error: unknown): boolean {
   const sqlState = (error as { sqlState?: string }).sqlState;
   return sqlState === '42P01' || sqlState === '42703' || /no such (table|column)/.test(String(error));
 }
+
+/**
+ * Runs a statement that answers one row (an INSERT … RETURNING) and gives a function that returns that row. SQLite
+ * runs it at once; PostgreSQL, inside a transaction, queues it with the next round trip, so that a batch can send
+ * many such statements before it needs the first answer.
+ */
+export function getLater(statement: Statement, params: unknown[]): () => unknown {
+  const later = (statement as { getLater?: (params: unknown[]) => () => unknown }).getLater;
+  if (later) return later.call(statement, params);
+  const row = statement.get(...params);
+  return () => row;
+}

@@ -11,6 +11,13 @@ interface PQ {
   execParams(text: string, params: (string | null)[]): void;
   prepare(name: string, text: string, nParams: number): void;
   execPrepared(name: string, params: (string | null)[]): void;
+  enterPipelineMode(): boolean;
+  exitPipelineMode(): boolean;
+  pipelineSync(): boolean;
+  sendQueryParams(text: string, params: (string | null)[]): boolean;
+  sendPrepare(name: string, text: string, nParams: number): boolean;
+  sendQueryPrepared(name: string, params: (string | null)[]): boolean;
+  getResult(): boolean;
   resultStatus(): string;
   resultErrorMessage(): string;
   resultErrorFields(): { sqlState?: string; messagePrimary?: string } | undefined;
@@ -114,6 +121,25 @@ function rowsOf(pq: PQ, pluck: boolean, aliases: ReadonlyMap<string, string> | n
   return rows;
 }
 
+/** What `run()` answers: the row count once the statement's result is in (reading it sends what is queued). */
+class PipelinedRun implements RunResult {
+  count: number | undefined;
+  constructor(
+    private readonly db: PostgresDatabase,
+    private readonly epoch: number,
+  ) {}
+
+  get changes(): number {
+    if (this.count === undefined) this.db.flush();
+    return this.count ?? 0;
+  }
+
+  get lastInsertRowid(): number {
+    if (this.db.statementsRun !== this.epoch) throw new Error('Read lastInsertRowid right after run().');
+    return this.db.lastInsertId();
+  }
+}
+
 class PostgresStatementHandle implements Statement {
   private plucked = false;
   constructor(
@@ -142,28 +168,50 @@ class PostgresStatementHandle implements Statement {
     return flat.map(param);
   }
 
+  /** Inside a transaction the statement is only queued: it goes with the next read, savepoint release or commit. */
   run(...args: unknown[]): RunResult {
-    const pq = this.db.execute(this.sql.text, this.params(args));
-    const changes = Number(pq.cmdTuples()) || 0;
     const db = this.db;
-    const epoch = db.statementsRun;
-    return {
-      changes,
-      get lastInsertRowid(): number {
-        if (db.statementsRun !== epoch) throw new Error('Read lastInsertRowid right after run().');
-        return db.lastInsertId();
-      },
-    };
+    const result = new PipelinedRun(db, db.statementsRun + 1);
+    db.send(this.sql.text, this.params(args), (pq) => {
+      result.count = Number(pq.cmdTuples()) || 0;
+    });
+    if (!db.inTransaction) db.flush();
+    return result;
   }
 
   get(...args: unknown[]): unknown {
-    this.db.execute(this.sql.text, this.params(args));
-    return rowsOf(this.db.connection, this.plucked, this.sql.aliases)[0];
+    return this.rows(args)[0];
   }
 
   all(...args: unknown[]): unknown[] {
-    this.db.execute(this.sql.text, this.params(args));
-    return rowsOf(this.db.connection, this.plucked, this.sql.aliases);
+    return this.rows(args);
+  }
+
+  private rows(args: unknown[]): unknown[] {
+    let rows: unknown[] = [];
+    this.db.send(this.sql.text, this.params(args), (pq) => {
+      rows = rowsOf(pq, this.plucked, this.sql.aliases);
+    });
+    this.db.flush();
+    return rows;
+  }
+
+  /** The first row, read when the function is called: inside a transaction, the statement waits in the queue. */
+  getLater(args: unknown[]): () => unknown {
+    const db = this.db;
+    let answered = false;
+    let row: unknown;
+    db.send(this.sql.text, this.params(args), (pq) => {
+      row = rowsOf(pq, this.plucked, this.sql.aliases)[0];
+      answered = true;
+    });
+    if (!db.inTransaction) db.flush();
+    return () => {
+      if (!answered) db.flush();
+      if (!answered)
+        throw new Error('This statement was not run: an earlier statement of its transaction failed.');
+      return row;
+    };
   }
 
   iterate(...args: unknown[]): IterableIterator<unknown> {
@@ -171,18 +219,35 @@ class PostgresStatementHandle implements Statement {
   }
 }
 
+/** A statement sent in pipeline mode whose result has not been read yet. */
+interface Queued {
+  sql: string;
+  /** Called with the statement's result, when it succeeded. */
+  read?: (pq: PQ) => void;
+  /** The name a statement is being prepared under: forgotten if the preparation fails. */
+  preparing?: string;
+}
+
 /**
  * A PostgreSQL database behind the same synchronous interface as SQLite (one connection, libpq's blocking calls):
  * the domains' queries, transactions and the worker threads that own a connection work unchanged.
+ *
+ * Statements go through libpq's pipeline mode: inside a transaction, writes whose results nobody reads yet are
+ * queued and sent together with the next statement that must wait for its answer (a read, a savepoint's release,
+ * the commit), so that a transaction of ten writes costs one round trip to the server instead of ten. An error in
+ * a queued statement is thrown by the call that sends the queue, still inside the same transaction or savepoint.
  */
 export class PostgresDatabase implements Database {
   readonly backend = 'postgres' as const;
   readonly connection: PQ;
   /** Counts statements, so that a stale lastInsertRowid is refused rather than wrong. */
   statementsRun = 0;
+  /** Counts the times wacx waited for the server's answer. */
+  roundTrips = 0;
   private depth = 0;
   private cursors = 0;
   private connected = true;
+  private queue: Queued[] = [];
   private readonly prepared = new Map<string, string>();
   private readonly statements = new Map<string, PostgresStatement>();
 
@@ -192,7 +257,9 @@ export class PostgresDatabase implements Database {
     const PQ = loadLibpq();
     this.connection = new PQ();
     this.connection.connectSync(url);
-    this.exec("SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+    this.exec(
+      "SET client_min_messages = warning; SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan",
+    );
   }
 
   get open(): boolean {
@@ -212,24 +279,68 @@ export class PostgresDatabase implements Database {
     return new PostgresStatementHandle(this, translated);
   }
 
-  /** Runs a statement with its parameters as a server-side prepared statement (parsed and planned once). */
-  execute(text: string, params: (string | null)[]): PQ {
+  /**
+   * Queues a statement as a server-side prepared statement (parsed and planned once), or, without `params`, as a
+   * single plain statement; `read` gets its result when the queue is sent.
+   */
+  send(text: string, params: (string | null)[] | null, read?: (pq: PQ) => void): void {
     const pq = this.connection;
+    if (this.queue.length === 0 && !pq.enterPipelineMode()) this.fail(text);
     this.statementsRun++;
+    if (params === null) {
+      if (!pq.sendQueryParams(text, [])) this.fail(text);
+      this.queue.push({ sql: text, read });
+      return;
+    }
     let name = this.prepared.get(text);
     if (name === undefined) {
       name = `wacx_${this.prepared.size + 1}`;
-      pq.prepare(name, text, params.length);
-      this.check(text);
+      if (!pq.sendPrepare(name, text, params.length)) this.fail(text);
       this.prepared.set(text, name);
+      this.queue.push({ sql: text, preparing: text });
     }
-    pq.execPrepared(name, params);
-    this.check(text);
-    return pq;
+    if (!pq.sendQueryPrepared(name, params)) this.fail(text);
+    this.queue.push({ sql: text, read });
+  }
+
+  /** Sends the queued statements and reads every answer; throws the first statement's error, if one failed. */
+  flush(): void {
+    if (this.queue.length === 0) return;
+    const pq = this.connection;
+    const queue = this.queue;
+    this.queue = [];
+    this.roundTrips++;
+    if (!pq.pipelineSync()) this.fail(queue[0]?.sql ?? '');
+    let failure: PostgresError | undefined;
+    for (const entry of queue) {
+      if (!pq.getResult()) this.fail(entry.sql);
+      const status = pq.resultStatus();
+      if (status === 'PGRES_COMMAND_OK' || status === 'PGRES_TUPLES_OK') entry.read?.(pq);
+      else {
+        if (entry.preparing !== undefined) this.prepared.delete(entry.preparing);
+        if (status !== 'PGRES_PIPELINE_ABORTED') failure ??= this.error(entry.sql, status);
+      }
+      pq.getResult(); // the end of this statement's results
+    }
+    pq.getResult(); // the sync point
+    pq.exitPipelineMode();
+    if (failure) throw failure;
+  }
+
+  /** Sends the queued statements and ignores their answers: the transaction they belong to is being rolled back. */
+  private discard(): void {
+    if (!this.connected) this.queue = [];
+    try {
+      this.flush();
+    } catch {
+      // the error that rolls the transaction back is the one to report
+    }
   }
 
   exec(sql: string): void {
+    this.flush();
     this.statementsRun++;
+    this.roundTrips++;
     this.connection.exec(toPostgresDdl(sql));
     this.check(sql);
   }
@@ -238,17 +349,34 @@ export class PostgresDatabase implements Database {
     const status = this.connection.resultStatus();
     if (status === 'PGRES_COMMAND_OK' || status === 'PGRES_TUPLES_OK' || status === 'PGRES_EMPTY_QUERY')
       return;
+    throw this.error(sql, status);
+  }
+
+  private error(sql: string, status: string): PostgresError {
     const fields = this.connection.resultErrorFields();
     const message = (this.connection.resultErrorMessage() || this.connection.errorMessage()).trim();
     const error = new PostgresError(message || `PostgreSQL answered ${status}`, fields?.sqlState);
+    Object.defineProperty(error, 'sql', { value: sql, enumerable: false });
+    return error;
+  }
+
+  /** The connection failed (it is gone, or libpq refused to send). */
+  private fail(sql: string): never {
+    const error = new PostgresError(
+      this.connection.errorMessage().trim() || 'PostgreSQL connection failed',
+      '08006',
+    );
     Object.defineProperty(error, 'sql', { value: sql, enumerable: false });
     throw error;
   }
 
   lastInsertId(): number {
-    this.connection.exec('SELECT lastval()');
-    this.check('SELECT lastval()');
-    return Number(this.connection.getvalue(0, 0));
+    let id = 0;
+    this.send('SELECT lastval()', null, (pq) => {
+      id = Number(pq.getvalue(0, 0));
+    });
+    this.flush();
+    return id;
   }
 
   transaction<F extends AnyFunction>(fn: F): Transaction<F> {
@@ -258,17 +386,23 @@ export class PostgresDatabase implements Database {
 
   private inOneTransaction<T>(fn: () => T): T {
     const savepoint = this.depth > 0 || this.cursors > 0 ? `wacx_sp${this.depth}` : null;
-    this.exec(savepoint ? `SAVEPOINT ${savepoint}` : `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
+    if (savepoint) this.send(`SAVEPOINT ${savepoint}`, null);
+    else {
+      this.send('BEGIN', null);
+      this.send(`SELECT pg_advisory_xact_lock(${WRITE_LOCK})`, null);
+    }
     this.depth++;
     try {
       const result = fn();
       if (result instanceof Promise) throw new TypeError('Transaction function cannot return a promise');
+      this.send(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT', null);
+      this.flush();
       this.depth--;
-      this.exec(savepoint ? `RELEASE SAVEPOINT ${savepoint}` : 'COMMIT');
       return result;
     } catch (error) {
-      if (this.depth > 0 && this.connected) {
-        this.depth--;
+      this.discard();
+      this.depth--;
+      if (this.connected) {
         try {
           this.exec(
             savepoint ? `ROLLBACK TO SAVEPOINT ${savepoint}; RELEASE SAVEPOINT ${savepoint}` : 'ROLLBACK',
@@ -297,12 +431,16 @@ export class PostgresDatabase implements Database {
     this.cursors++;
     let open = false;
     try {
+      this.flush();
       this.statementsRun++;
+      this.roundTrips++;
       this.connection.execParams(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`, params);
       this.check(text);
       open = true;
       for (;;) {
+        this.flush();
         this.statementsRun++;
+        this.roundTrips++;
         this.connection.exec(`FETCH ${FETCH_ROWS} FROM ${name}`);
         this.check(text);
         const rows = rowsOf(this.connection, pluck, aliases);
@@ -311,9 +449,12 @@ export class PostgresDatabase implements Database {
       }
     } finally {
       this.cursors--;
-      if (this.connected) {
-        if (own) this.connection.exec('COMMIT');
-        else if (open) this.connection.exec(`CLOSE ${name}`);
+      if (own) {
+        this.discard();
+        if (this.connected) this.connection.exec('COMMIT');
+      } else if (open && this.connected) {
+        this.flush(); // writes made while iterating belong to the enclosing transaction
+        this.connection.exec(`CLOSE ${name}`);
       }
     }
   }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sha256 } from '../audit/chain.js';
 import { type AuditEntry, AuditJournal, type AuditKind } from '../audit/journal.js';
 import { recordSightings } from '../identity/store.js';
+import { getLater } from '../store/database.js';
 import type { Db } from '../store/store.js';
 import { type EventKind, type ParsedEvent, parsePayload, reason } from './parse.js';
 import { verifySignature } from './signature.js';
@@ -56,6 +57,11 @@ export interface IngestOptions {
   maxBytes?: number;
   /** Record rejections in webhook_rejections (default true). */
   recordRejection?: boolean;
+  /**
+   * One body of the caller's batch (the receiver's group commit): its audit records go to `audited`, for the caller
+   * to append once for the batch (on PostgreSQL, each read of the chain's head is a round trip).
+   */
+  batch?: { audited: AuditEntry[] };
 }
 
 export interface IngestResult {
@@ -131,14 +137,19 @@ class Statements {
        ON CONFLICT (source) DO UPDATE SET count = webhook_verified_deliveries.count + 1,
          last_at = MAX(webhook_verified_deliveries.last_at, excluded.last_at)`,
     );
-    this.insertPayload = db.prepare(
-      'INSERT INTO webhook_payloads (received_at, body_sha256, body, signature_verified, source) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.insertEvent = db.prepare(
-      `INSERT INTO webhook_events (payload_id, dedupe_key, field, kind, parsed, waba_id, phone_number_id, occurred_at,
+    // the new row's id comes back with the insert (on PostgreSQL, lastInsertRowid would be a second round trip)
+    this.insertPayload = db
+      .prepare(
+        'INSERT INTO webhook_payloads (received_at, body_sha256, body, signature_verified, source) VALUES (?, ?, ?, ?, ?) RETURNING id',
+      )
+      .pluck();
+    this.insertEvent = db
+      .prepare(
+        `INSERT INTO webhook_events (payload_id, dedupe_key, field, kind, parsed, waba_id, phone_number_id, occurred_at,
          received_at, summary, data, problems)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
-    );
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+      )
+      .pluck();
     this.insertRejection = db.prepare('INSERT INTO webhook_rejections (at, reason, source) VALUES (?, ?, ?)');
     this.countRejection = db.prepare(
       `INSERT INTO webhook_rejection_counts (reason, source, count, first_at, last_at) VALUES (?, ?, 1, ?, ?)
@@ -247,6 +258,25 @@ function reject(db: Db, reason: RejectReason, opts: IngestOptions, at: number): 
  * bodies are `rejected`, and nothing from them is stored.
  */
 export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOptions = {}): IngestResult {
+  const ingest = readBody(db, rawBody, opts);
+  if (!(ingest instanceof BodyIngest)) return ingest;
+  return statements(db).inTransaction(() => {
+    ingest.insertPayload();
+    ingest.insertEvents();
+    return ingest.finish();
+  });
+}
+
+/**
+ * Verifies (before parsing) and parses one body: its rejection, or what stores it. `BodyIngest`'s three steps run
+ * inside the caller's transaction, in order; a batch takes each step for all its bodies before the next, so that
+ * on PostgreSQL a whole batch waits for the server a few times, not a few times per body.
+ */
+export function readBody(
+  db: Db,
+  rawBody: Buffer | string,
+  opts: IngestOptions = {},
+): IngestResult | BodyIngest {
   const receivedAt = opts.receivedAt ?? Date.now();
   const raw = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody;
   if (raw.length > (opts.maxBytes ?? MAX_BODY_BYTES)) return reject(db, 'too_large', opts, receivedAt);
@@ -270,27 +300,58 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
   } catch {
     return reject(db, 'invalid_json', opts, receivedAt);
   }
+  return new BodyIngest(db, raw, text, parseTotally(payload, raw), verified, receivedAt, opts);
+}
 
-  const parsed = parseTotally(payload, raw);
-  const s = statements(db);
-  return s.inTransaction((): IngestResult => {
-    let payloadId: number | undefined;
-    const stored: StoredEvent[] = [];
-    const audited: AuditEntry[] = [];
-    let duplicates = 0;
+interface PendingEvent {
+  ev: ParsedEvent;
+  data: string | null;
+  problems: string[];
+  /** The new event's id; undefined when it was stored before (a redelivery). */
+  id: () => number | undefined;
+}
+
+export class BodyIngest {
+  private readonly s: Statements;
+  private payloadId: (() => number) | undefined;
+  private readonly events: PendingEvent[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly raw: Buffer,
+    private readonly text: string,
+    private readonly parsed: ParsedEvent[],
+    private readonly verified: boolean,
+    private readonly receivedAt: number,
+    private readonly opts: IngestOptions,
+  ) {
+    this.s = statements(db);
+  }
+
+  /** Counts the verified delivery and writes the raw payload (none for a body without events). */
+  insertPayload(): void {
+    const { s, opts } = this;
     // A redelivery stores no event, but it proves the receiver checks with the right secret (doctor reads this).
-    if (verified) s.countVerified.run(opts.source ?? 'http', receivedAt);
-    for (const ev of parsed) {
-      if (payloadId === undefined) {
-        const sha = createHash('sha256').update(raw).digest('hex');
-        payloadId = Number(
-          s.insertPayload.run(receivedAt, sha, text, verified ? 1 : 0, opts.source ?? 'http').lastInsertRowid,
-        );
-      }
+    if (this.verified) s.countVerified.run(opts.source ?? 'http', this.receivedAt);
+    if (this.parsed.length === 0) return;
+    const sha = createHash('sha256').update(this.raw).digest('hex');
+    this.payloadId = getLater(s.insertPayload, [
+      this.receivedAt,
+      sha,
+      this.text,
+      this.verified ? 1 : 0,
+      opts.source ?? 'http',
+    ]) as () => number;
+  }
+
+  /** Writes each event unless its key is stored already (dedupe). */
+  insertEvents(): void {
+    const payloadId = this.payloadId?.();
+    for (const ev of this.parsed) {
       const data = jsonOf(ev.data);
       if (data === null) ev.problems.push('too deeply nested to copy (kept in the raw payload only)');
       const problems = capProblems(ev.problems);
-      const res = s.insertEvent.run(
+      const id = getLater(this.s.insertEvent, [
         payloadId,
         ev.key,
         ev.field,
@@ -299,20 +360,31 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
         ev.wabaId,
         ev.phoneNumberId,
         ev.occurredAt,
-        receivedAt,
+        this.receivedAt,
         ev.summary,
         data ?? 'null',
         problems.length ? JSON.stringify(problems) : null,
-      );
-      if (res.changes === 0) {
+      ]) as () => number | undefined;
+      this.events.push({ ev, data, problems, id });
+    }
+  }
+
+  /** Writes each new event's details, sightings and audit record; a body whose events were all stored goes. */
+  finish(): IngestResult {
+    const { s, receivedAt } = this;
+    const stored: StoredEvent[] = [];
+    const audited: AuditEntry[] = [];
+    let duplicates = 0;
+    for (const { ev, data, problems, id } of this.events) {
+      const eventId = id();
+      if (eventId === undefined) {
         duplicates++;
         continue;
       }
-      const eventId = Number(res.lastInsertRowid);
       writeDetail(s, eventId, ev, receivedAt, audited);
       const entry = auditEntry(ev, data, receivedAt);
       if (entry) audited.push(entry);
-      recordSightings(db, ev.people, receivedAt);
+      recordSightings(this.db, ev.people, receivedAt);
       stored.push({
         id: eventId,
         key: ev.key,
@@ -327,14 +399,20 @@ export function ingestPayload(db: Db, rawBody: Buffer | string, opts: IngestOpti
         problems,
       });
     }
-    s.audit.append(audited);
+    if (this.opts.batch) this.opts.batch.audited.push(...audited);
+    else s.audit.append(audited);
     if (stored.length === 0) {
       // A redelivery: keep nothing of it (the payload row goes too).
-      if (payloadId !== undefined) s.deletePayload.run(payloadId);
+      if (this.payloadId) s.deletePayload.run(this.payloadId());
       return { outcome: 'duplicate', events: [], duplicates, httpStatus: 200 };
     }
     return { outcome: 'stored', events: stored, duplicates, httpStatus: 200 };
-  });
+  }
+}
+
+/** Appends the audit records a batch of `ingestPayload` calls collected, inside the batch's transaction. */
+export function appendAudit(db: Db, entries: readonly AuditEntry[]): void {
+  statements(db).audit.append(entries);
 }
 
 /**

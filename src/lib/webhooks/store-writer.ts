@@ -1,8 +1,8 @@
-import { fork } from 'node:child_process';
 import { startWorkerThread } from '../heap.js';
 import type { StoreLocation } from '../store/location.js';
 import { type Db, locationOf } from '../store/store.js';
 import { workerFile } from '../worker-file.js';
+import { startWorkerProcess, type WorkerProcess } from '../worker-process.js';
 import { type BatchOptions, type WriteItem, type WriteResult, writeBatch } from './batch.js';
 import type { RejectReason } from './storage.js';
 
@@ -124,26 +124,7 @@ export async function startStoreWriter(
 }
 
 /** The writer thread, or child process: what the receiver needs of either. */
-interface WriterChannel {
-  postMessage(m: ToWriter): void;
-  on(event: 'message' | 'error' | 'exit', fn: (arg: never) => void): unknown;
-  once(event: 'exit', fn: () => void): unknown;
-  off(event: 'message' | 'error' | 'exit', fn: (arg: never) => void): unknown;
-  terminate(): unknown;
-}
-
-function startWriterProcess(file: string, config: WriterConfig): WriterChannel {
-  const child = fork(file, [], {
-    serialization: 'advanced',
-    execArgv: [],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  child.send({ type: 'config', config });
-  return Object.assign(child, {
-    postMessage: (m: ToWriter) => child.send(m),
-    terminate: () => child.kill('SIGKILL'),
-  }) as unknown as WriterChannel;
-}
+type WriterChannel = WorkerProcess;
 
 class ThreadWriter implements StoreWriter {
   readonly stats = newStats();
@@ -170,7 +151,7 @@ class ThreadWriter implements StoreWriter {
   private spawn(): Promise<WriterChannel> {
     return new Promise<WriterChannel>((resolve, reject) => {
       const worker: WriterChannel = this.childProcess
-        ? startWriterProcess(this.file, this.config)
+        ? startWorkerProcess(this.file, this.config)
         : (startWorkerThread(this.file, { workerData: this.config }) as unknown as WriterChannel);
       // (only our own listeners come off: a Worker keeps internal ones)
       const detach = () => {

@@ -3,38 +3,16 @@
  * verifies, parses and stores each batch of bodies in one transaction, commits (fsync under synchronous = FULL)
  * and posts the results back, while the main thread keeps reading and answering requests.
  */
-import { threadId as ownThreadId, parentPort, workerData } from 'node:worker_threads';
+import { threadId as ownThreadId, parentPort } from 'node:worker_threads';
 import { type Db, openDatabase } from '../store/store.js';
+import { serveWorker, type WorkerPort } from '../worker-process.js';
 import { writeBatch } from './batch.js';
 import type { ToWriter, WriterConfig, WriterReply } from './store-writer.js';
 
-/**
- * The writer's end of the channel: the parent thread's port, or, on PostgreSQL (libpq needs a main thread of its
- * own), the IPC channel of a child process, whose first message is the configuration.
- */
-interface WriterPort {
-  postMessage(m: WriterReply): void;
-  on(event: 'message', fn: (m: ToWriter) => void): void;
-  close(): void;
-}
+// a thread, or on PostgreSQL (libpq needs a main thread of its own) a child process
+serveWorker(serve);
 
-function childProcessPort(): WriterPort {
-  // the receiver went away (even SIGKILL closes the channel): what was not answered was never acknowledged
-  process.on('disconnect', () => process.exit(0));
-  return {
-    postMessage: (m) => process.send?.(m),
-    on: (_event, fn) => process.on('message', (m) => fn(m as ToWriter)),
-    close: () => process.disconnect(),
-  };
-}
-
-if (parentPort) serve(parentPort, workerData as WriterConfig);
-else if (process.send)
-  process.once('message', (m: { type: 'config'; config: WriterConfig }) =>
-    serve(childProcessPort(), m.config),
-  );
-
-function serve(port: WriterPort, config: WriterConfig): void {
+function serve(port: WorkerPort, config: WriterConfig): void {
   const post = (m: WriterReply) => port.postMessage(m);
   let db: Db | undefined;
   try {

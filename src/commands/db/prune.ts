@@ -27,7 +27,7 @@ export default defineCommand({
       .option('-y, --yes', 'do not ask for confirmation (required when not on a terminal)')
       .addHelpText(
         'after',
-        '\nExamples:\n  $ wacx store prune --older-than 180d --dry-run\n  $ wacx store prune --older-than 180d --yes',
+        '\nExamples:\n  $ wacx db prune --older-than 180d --dry-run\n  $ wacx db prune --older-than 180d --yes',
       );
   },
   run: async (deps, opts: Options) => {
