@@ -490,20 +490,13 @@ export class Ledger {
     now: number,
   ): IngestRow[] {
     return this.db.transaction((): IngestRow[] => {
+      // every row first, then what each insert did: on PostgreSQL the inserts go to the server together
+      const inserted = rows.map((r) =>
+        this.s.insertRow.run(cid, r.row, r.line, r.recipient, r.input, r.params, r.state, r.reason, now),
+      );
       const stored: IngestRow[] = [];
-      for (const r of rows) {
-        const res = this.s.insertRow.run(
-          cid,
-          r.row,
-          r.line,
-          r.recipient,
-          r.input,
-          r.params,
-          r.state,
-          r.reason,
-          now,
-        );
-        if (res.changes === 1) {
+      for (const [i, r] of rows.entries()) {
+        if (inserted[i]!.changes === 1) {
           stored.push(r);
           continue;
         }
