@@ -1,7 +1,7 @@
 import { sha256 } from '../audit/chain.js';
 import { type AuditEntry, AuditJournal } from '../audit/journal.js';
 import type { MessageTemplate } from '../graph/types.js';
-import type { Statement } from '../store/database.js';
+import { getLater, type Statement } from '../store/database.js';
 import type { Db } from '../store/store.js';
 import {
   type CampaignOptions,
@@ -570,10 +570,12 @@ export class Ledger {
     const ok =
       batch.heartbeatOwner === undefined ||
       this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
-    const sent: SentRow[] = [];
+    // the sent rows' recipients and parameters (for their audit records) come back with their updates, read
+    // once all are written: on PostgreSQL the updates go to the server together
+    const sentRows: { row: number; wamid: string; stored: () => unknown }[] = [];
     for (const u of batch.updates) {
       if (u.state === 'sent' && u.wamid) {
-        const r = this.s.sent.get(
+        const stored = getLater(this.s.sent, [
           u.reason,
           u.errorCode,
           u.errorTitle,
@@ -582,13 +584,8 @@ export class Ledger {
           now,
           cid,
           u.row,
-        ) as StoredRow | undefined;
-        sent.push({
-          row: u.row,
-          wamid: u.wamid,
-          recipient: r?.recipient ?? null,
-          params: r?.params ?? null,
-        });
+        ]);
+        sentRows.push({ row: u.row, wamid: u.wamid, stored });
         continue;
       }
       this.s.update.run(
@@ -605,6 +602,10 @@ export class Ledger {
     }
     // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
     if (ok) this.markInFlight(cid, batch.intents, now);
+    const sent = sentRows.map(({ row, wamid, stored }): SentRow => {
+      const r = stored() as StoredRow | undefined;
+      return { row, wamid, recipient: r?.recipient ?? null, params: r?.params ?? null };
+    });
     this.auditSends(cid, sent, now);
     return ok;
   }
