@@ -422,6 +422,14 @@ export class Ledger {
             const { campaign, ...holder } = busy;
             return { ok: false, holder, campaign };
           }
+          // the number's other leases are all stale: they end here, so that a run that only stalled learns at its
+          // next commit (its heartbeat finds no lease) that it lost the number, before it sends again
+          this.db
+            .prepare(
+              `UPDATE campaigns SET lease_owner = NULL, lease_host = NULL, lease_pid = NULL, lease_heartbeat = NULL
+               WHERE phone_number_id = ? AND cid <> ? AND lease_owner IS NOT NULL`,
+            )
+            .run(r.phone_number_id, cid);
         }
         this.db
           .prepare(
