@@ -91,6 +91,21 @@ describe.each(BACKENDS)('the campaign lease on %s', (backend) => {
     }
   });
 
+  it('a run that stalled past the stale time loses its number to the next campaign: its next commit says so', () => {
+    const { a, b, close } = twoRuns();
+    try {
+      const first = addCampaign(a, 0, { id: 'spring', phoneNumberId: 'N1' });
+      const second = addCampaign(a, 0, { id: 'summer', phoneNumberId: 'N1' });
+      expect(a.acquireLease(first, { owner: 'a', host: 'm1', pid: 1 }, 1000, STALE, alive).ok).toBe(true);
+      // spring's run stalls (its process still alive on m1) for longer than the stale time: summer takes the number
+      expect(b.acquireLease(second, { owner: 'b', host: 'm2', pid: 2 }, 40_000, STALE, alive).ok).toBe(true);
+      // spring's next group commit finds its lease gone, so it marks nothing more to leave
+      expect(a.commit(first, { updates: [], intents: [], heartbeatOwner: 'a' }, 41_000)).toBe(false);
+    } finally {
+      close();
+    }
+  });
+
   it('a campaign created while its number is busy is created without its lease', () => {
     const { a, b, close } = twoRuns();
     try {

@@ -141,6 +141,22 @@ describe('the PostgreSQL backend behind the SQLite interface', () => {
     expect(db.prepare('SELECT COUNT(*) FROM missing').pluck().get()).toBe(1);
   });
 
+  it("SQLite's synchronous pragma is PostgreSQL's synchronous_commit; the other knobs are ignored", () => {
+    const setting = () => db.prepare('SELECT current_setting(?) AS v').pluck().get('synchronous_commit');
+    expect(setting()).toBe('on');
+    db.pragma('synchronous = NORMAL');
+    expect(setting()).toBe('off');
+    db.pragma('synchronous = FULL');
+    expect(setting()).toBe('on');
+    db.pragma('synchronous = OFF');
+    expect(setting()).toBe('off');
+    db.pragma('synchronous = 2');
+    expect(setting()).toBe('on');
+    db.pragma('cache_size = -512');
+    db.pragma('synchronous = NaN');
+    expect(setting()).toBe('on');
+  });
+
   it('a failing transaction leaves nothing behind, and the error carries the SQLSTATE', () => {
     let caught: unknown;
     try {

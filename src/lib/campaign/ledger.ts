@@ -1,7 +1,7 @@
 import { sha256 } from '../audit/chain.js';
 import { type AuditEntry, AuditJournal } from '../audit/journal.js';
 import type { MessageTemplate } from '../graph/types.js';
-import type { Statement } from '../store/database.js';
+import { getLater, type Statement } from '../store/database.js';
 import type { Db } from '../store/store.js';
 import {
   type CampaignOptions,
@@ -422,6 +422,14 @@ export class Ledger {
             const { campaign, ...holder } = busy;
             return { ok: false, holder, campaign };
           }
+          // the number's other leases are all stale: they end here, so that a run that only stalled learns at its
+          // next commit (its heartbeat finds no lease) that it lost the number, before it sends again
+          this.db
+            .prepare(
+              `UPDATE campaigns SET lease_owner = NULL, lease_host = NULL, lease_pid = NULL, lease_heartbeat = NULL
+               WHERE phone_number_id = ? AND cid <> ? AND lease_owner IS NOT NULL`,
+            )
+            .run(r.phone_number_id, cid);
         }
         this.db
           .prepare(
@@ -490,20 +498,13 @@ export class Ledger {
     now: number,
   ): IngestRow[] {
     return this.db.transaction((): IngestRow[] => {
+      // every row first, then what each insert did: on PostgreSQL the inserts go to the server together
+      const inserted = rows.map((r) =>
+        this.s.insertRow.run(cid, r.row, r.line, r.recipient, r.input, r.params, r.state, r.reason, now),
+      );
       const stored: IngestRow[] = [];
-      for (const r of rows) {
-        const res = this.s.insertRow.run(
-          cid,
-          r.row,
-          r.line,
-          r.recipient,
-          r.input,
-          r.params,
-          r.state,
-          r.reason,
-          now,
-        );
-        if (res.changes === 1) {
+      for (const [i, r] of rows.entries()) {
+        if (inserted[i]!.changes === 1) {
           stored.push(r);
           continue;
         }
@@ -577,10 +578,12 @@ export class Ledger {
     const ok =
       batch.heartbeatOwner === undefined ||
       this.s.heartbeat.run(now, now, cid, batch.heartbeatOwner).changes === 1;
-    const sent: SentRow[] = [];
+    // the sent rows' recipients and parameters (for their audit records) come back with their updates, read
+    // once all are written: on PostgreSQL the updates go to the server together
+    const sentRows: { row: number; wamid: string; stored: () => unknown }[] = [];
     for (const u of batch.updates) {
       if (u.state === 'sent' && u.wamid) {
-        const r = this.s.sent.get(
+        const stored = getLater(this.s.sent, [
           u.reason,
           u.errorCode,
           u.errorTitle,
@@ -589,13 +592,8 @@ export class Ledger {
           now,
           cid,
           u.row,
-        ) as StoredRow | undefined;
-        sent.push({
-          row: u.row,
-          wamid: u.wamid,
-          recipient: r?.recipient ?? null,
-          params: r?.params ?? null,
-        });
+        ]);
+        sentRows.push({ row: u.row, wamid: u.wamid, stored });
         continue;
       }
       this.s.update.run(
@@ -612,6 +610,10 @@ export class Ledger {
     }
     // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
     if (ok) this.markInFlight(cid, batch.intents, now);
+    const sent = sentRows.map(({ row, wamid, stored }): SentRow => {
+      const r = stored() as StoredRow | undefined;
+      return { row, wamid, recipient: r?.recipient ?? null, params: r?.params ?? null };
+    });
     this.auditSends(cid, sent, now);
     return ok;
   }

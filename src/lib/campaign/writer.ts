@@ -1,32 +1,37 @@
 import { startNamedWorker } from '../heap.js';
 import type { StoreLocation } from '../store/location.js';
+import { workerFile } from '../worker-file.js';
+import { startWorkerProcess } from '../worker-process.js';
 import type { CommitBatch, RowUpdate } from './ledger.js';
 
 /** Writes group commits. `commit` resolves true, or false when the campaign's lease was lost. */
 export interface Committer {
   commit(batch: CommitBatch, now: number): boolean | Promise<boolean>;
   close(): Promise<void>;
-  /** The id of the thread that writes (none: the caller's own). */
+  /** The id of the thread that writes, or on PostgreSQL the pid of its process (none: the caller's own). */
   readonly threadId?: number;
 }
 
 /**
- * The ledger writer thread: the sending loop's commits (and their fsyncs) run there, so that the loop never
- * stands still for a disk flush; a batch's requests leave once the writer confirmed its commit. Null without
- * `threads` (or for an in-memory database, which another thread cannot open): the loop then commits synchronously
- * itself. With `threads`, a missing compiled worker is an error.
+ * The ledger writer thread: the sending loop's commits (and their fsyncs, or on PostgreSQL the server's answers)
+ * run there, so that the loop never stands still for a disk flush or a round trip; a batch's requests leave once
+ * the writer confirmed its commit. On PostgreSQL it is a child process (libpq needs a main thread of its own, see
+ * store/postgres.ts). Null without `threads` (or for an in-memory database, which another thread cannot open):
+ * the loop then commits synchronously itself. With `threads`, a missing compiled worker is an error.
  */
 export function startWriter(
   location: StoreLocation | null,
   cid: number,
   options: { threads: boolean },
 ): Committer | null {
-  // libpq runs on the main thread only (see store/postgres.ts)
-  if (!options.threads || location?.backend !== 'sqlite') return null;
-  const worker = startNamedWorker(import.meta.url, 'writer', {
-    workerData: { location, cid },
-    resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
-  });
+  if (!options.threads || !location) return null;
+  const worker =
+    location.backend === 'postgres'
+      ? startWorkerProcess(workerFile(import.meta.url, 'writer'), { location, cid })
+      : startNamedWorker(import.meta.url, 'writer', {
+          workerData: { location, cid },
+          resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
+        });
   const waiting = new Map<number, { resolve: (ok: boolean) => void; reject: (e: Error) => void }>();
   let next = 0;
   let failure: Error | null = null;
@@ -35,17 +40,17 @@ export function startWriter(
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
   };
-  worker.on('message', (m: { id: number; ok?: boolean; error?: string }) => {
+  worker.on('message', (m: { id: number; ok?: boolean; error?: string }): void => {
     const w = waiting.get(m.id);
     if (!w) return;
     waiting.delete(m.id);
     if (m.error !== undefined) w.reject(new Error(`ledger write failed: ${m.error}`));
     else w.resolve(m.ok === true);
   });
-  worker.on('error', (e) => failAll(e));
-  worker.on('exit', (code) => failAll(new Error(`the ledger writer stopped (exit ${code})`)));
+  worker.on('error', (e: Error) => failAll(e));
+  worker.on('exit', (code: number) => failAll(new Error(`the ledger writer stopped (exit ${code})`)));
   return {
-    threadId: worker.threadId,
+    threadId: 'threadId' in worker ? worker.threadId : worker.pid,
     commit(batch, now) {
       if (failure) return Promise.reject(failure);
       const id = next++;

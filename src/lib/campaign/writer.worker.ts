@@ -3,15 +3,14 @@
  * WAL (`synchronous = FULL`), happens here; the loop sends a batch's requests only after this thread answered
  * that the batch is committed.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import type { StoreLocation } from '../store/location.js';
 import { openDatabase } from '../store/store.js';
+import { serveWorker, type WorkerPort } from '../worker-process.js';
 import { Ledger } from './ledger.js';
 import { type PackedBatch, unpackBatch } from './writer.js';
 
-const port = parentPort;
-if (port) {
-  const { location, cid } = workerData as { location: StoreLocation; cid: number };
+// a thread, or on PostgreSQL (libpq needs a main thread of its own) a child process
+serveWorker((port: WorkerPort, { location, cid }: { location: StoreLocation; cid: number }) => {
   const db = openDatabase(location);
   db.pragma('busy_timeout = 5000');
   db.pragma('synchronous = FULL');
@@ -51,4 +50,4 @@ if (port) {
     if (queued.length === 0) setImmediate(writeQueued);
     queued.push(m);
   });
-}
+});

@@ -459,7 +459,17 @@ export class PostgresDatabase implements Database {
     }
   }
 
-  pragma(): undefined {
+  /**
+   * SQLite's tuning knobs mean nothing here, except `synchronous`: whether a commit waits for the disk. SQLite's
+   * NORMAL (or OFF) is PostgreSQL's `synchronous_commit = off` (a crash of the server may lose the last commits,
+   * never corrupts, and a later synchronous commit makes every earlier one durable too); FULL is `on`.
+   */
+  pragma(source: string): undefined {
+    const synchronous = /^\s*synchronous\s*=\s*(\w+)\s*$/i.exec(source)?.[1]?.toUpperCase();
+    if (synchronous === 'OFF' || synchronous === 'NORMAL' || synchronous === '0' || synchronous === '1')
+      this.exec('SET synchronous_commit = off');
+    else if (synchronous === 'FULL' || synchronous === 'EXTRA' || synchronous === '2' || synchronous === '3')
+      this.exec('SET synchronous_commit = on');
     return undefined;
   }
 
