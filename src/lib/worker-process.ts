@@ -57,10 +57,25 @@ export function serveWorker<Data>(serve: (port: WorkerPort, data: Data) => void)
   // the parent went away (even SIGKILL closes the channel): nothing unanswered was ever acknowledged
   process.on('disconnect', () => process.exit(0));
   process.once('message', (first: { workerData: Data }) => {
+    // sends are asynchronous: the channel closes only once every message posted has been written to it
+    let unsent = 0;
+    let closing = false;
+    const disconnect = () => {
+      if (process.connected) process.disconnect();
+    };
     const port: WorkerPort = {
-      postMessage: (message) => process.send?.(message),
+      postMessage: (message) => {
+        unsent++;
+        process.send?.(message as object, undefined, {}, () => {
+          unsent--;
+          if (closing && unsent === 0) disconnect();
+        });
+      },
       on: (_event, listener) => process.on('message', listener as (message: unknown) => void),
-      close: () => process.disconnect(),
+      close: () => {
+        closing = true;
+        if (unsent === 0) disconnect();
+      },
     };
     serve(port, first.workerData);
   });

@@ -1,6 +1,8 @@
 import { startNamedWorker } from '../heap.js';
 import type { StoreLocation } from '../store/location.js';
 import { Store } from '../store/store.js';
+import { workerFile } from '../worker-file.js';
+import { startWorkerProcess } from '../worker-process.js';
 import { type IngestRow, Ledger } from './ledger.js';
 import { renderComponents } from './mapping.js';
 import { type IdentityLinks, linkIndex, recipientKind, sendAddress } from './recipient.js';
@@ -77,18 +79,19 @@ export async function runRead(
 ): Promise<ReadResult> {
   const { signal } = options;
   if (!options.threads) return runInMainThread(task, handlers, signal);
-  const worker = startNamedWorker(import.meta.url, 'reader', {
-    workerData: task,
-    resourceLimits: RESOURCE_LIMITS,
-  });
-  const threadId = worker.threadId;
+  // libpq needs a main thread of its own (see store/postgres.ts): ingesting into PostgreSQL is a child process
+  const worker =
+    task.kind === 'ingest' && task.store?.backend === 'postgres'
+      ? startWorkerProcess(workerFile(import.meta.url, 'reader'), task)
+      : startNamedWorker(import.meta.url, 'reader', { workerData: task, resourceLimits: RESOURCE_LIMITS });
+  const threadId = ('threadId' in worker ? worker.threadId : worker.pid) ?? null;
   const onAbort = () => worker.postMessage('stop');
   signal?.addEventListener('abort', onAbort);
   try {
     return await new Promise((resolve, reject) => {
       let problems: { problems: Problem[]; count: number } | undefined;
       let chain: Promise<void> = Promise.resolve();
-      worker.on('message', (m: ReadMessage) => {
+      worker.on('message', (m: ReadMessage): void => {
         chain = chain.then(async () => {
           if (m.type === 'batch') handlers.onBatch?.(m.pending, m.skipped, m.bsuidOnlyLines);
           else if (m.type === 'rendered') await handlers.onRendered?.(m.lines, m.count);
@@ -99,7 +102,7 @@ export async function runRead(
         });
       });
       worker.on('error', reject);
-      worker.on('exit', (code) => {
+      worker.on('exit', (code: number) => {
         void chain.then(() => reject(new Error(`the CSV reader stopped unexpectedly (exit ${code})`)));
       });
     });

@@ -3,11 +3,11 @@
  * posted in order; the worker waits for nothing from the main thread except 'stop'.
  */
 import { setPriority } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { serveWorker, type WorkerPort } from '../worker-process.js';
 import { executeRead, type ReadMessage, type ReadTask } from './reader.js';
 
-const port = parentPort;
-if (port) {
+// a thread, or when it ingests into PostgreSQL (libpq needs a main thread of its own) a child process
+serveWorker((port: WorkerPort, task: ReadTask) => {
   // On Linux the nice value is per thread: reading the CSV yields the CPU to the sending loop (and, on a small
   // machine, to everything else) whenever they need it.
   try {
@@ -16,10 +16,10 @@ if (port) {
     // not permitted: run at normal priority
   }
   const stop = new AbortController();
-  port.on('message', (m) => {
+  port.on('message', (m: unknown) => {
     if (m === 'stop') stop.abort();
   });
-  executeRead(workerData as ReadTask, (m: ReadMessage) => port.postMessage(m), stop.signal)
+  executeRead(task, (m: ReadMessage) => port.postMessage(m), stop.signal)
     .catch((error: unknown) => {
       port.postMessage({
         type: 'error',
@@ -27,4 +27,4 @@ if (port) {
       } satisfies ReadMessage);
     })
     .finally(() => port.close());
-}
+});

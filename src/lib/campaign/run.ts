@@ -254,8 +254,7 @@ async function send(
                 engine.notify();
               },
             },
-            // libpq runs on the main thread only (see store/postgres.ts)
-            { threads: env.threads && store.backend === 'sqlite', signal: stopIngest.signal },
+            { threads: env.threads, signal: stopIngest.signal },
           ).then(
             (r) => {
               bsuidOnly.report(events);
