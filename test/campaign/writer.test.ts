@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { AuditJournal } from '../../src/lib/audit/journal.js';
 import type { CommitBatch, IngestRow, RowUpdate } from '../../src/lib/campaign/ledger.js';
+import { Ledger } from '../../src/lib/campaign/ledger.js';
 import { packBatch, unpackBatch } from '../../src/lib/campaign/writer.js';
-import { memoryCampaign, phone } from './helpers.js';
+import type { Store } from '../../src/lib/store/store.js';
+import { describeBackends } from '../helpers/backends.js';
+import { addCampaign, phone } from './helpers.js';
 
 const sent = (row: number): RowUpdate => ({
   row,
@@ -14,8 +17,9 @@ const sent = (row: number): RowUpdate => ({
   messageStatus: 'accepted',
 });
 
-function campaignWithRows(n: number) {
-  const c = memoryCampaign(1000);
+function campaignWithRows(store: Store, n: number) {
+  const ledger = new Ledger(store.db);
+  const c = { store, ledger, cid: addCampaign(ledger, 1000) };
   const rows: IngestRow[] = Array.from({ length: n }, (_, i) => ({
     row: i + 1,
     line: i + 2,
@@ -37,9 +41,9 @@ function campaignWithRows(n: number) {
   return { ...c, state };
 }
 
-describe('ledger commits (the writer thread)', () => {
+describeBackends('ledger commits (the writer)', ({ open }) => {
   it('marks exactly the rows of a batch in flight, consecutive or not, once each', () => {
-    const { ledger, cid, state } = campaignWithRows(12);
+    const { ledger, cid, state } = campaignWithRows(open(), 12);
     // runs of consecutive rows (3–5, 7–8), out of order (9 before 7), single rows (1, 11)
     expect(ledger.commit(cid, { updates: [], intents: [1, 3, 4, 5, 9, 7, 8, 11] }, 2000)).toBe(true);
     const inFlight = [1, 3, 4, 5, 7, 8, 9, 11];
@@ -51,7 +55,7 @@ describe('ledger commits (the writer thread)', () => {
   });
 
   it('records an accepted send with its audit record (recipient, parameters hash) in the same commit', () => {
-    const { ledger, cid, store, state } = campaignWithRows(3);
+    const { ledger, cid, store, state } = campaignWithRows(open(), 3);
     ledger.commit(cid, { updates: [], intents: [1, 2] }, 2000);
     ledger.commit(
       cid,
@@ -69,7 +73,7 @@ describe('ledger commits (the writer thread)', () => {
   });
 
   it('several commits in one transaction keep their own lease check and time', () => {
-    const { ledger, cid, store, state } = campaignWithRows(4);
+    const { ledger, cid, store, state } = campaignWithRows(open(), 4);
     // another run took the campaign over between the first commit and the second's heartbeat
     const oks = ledger.commitAll(cid, [
       { batch: { updates: [], intents: [1] }, now: 2000 },
@@ -89,7 +93,9 @@ describe('ledger commits (the writer thread)', () => {
       { row: 3, updated_at: 2002 },
     ]);
   });
+});
 
+describe('a commit packed for the writer thread', () => {
   it('a batch crosses to the thread packed and comes back with the same changes', () => {
     const other: RowUpdate = {
       row: 9,
