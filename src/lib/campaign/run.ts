@@ -90,7 +90,7 @@ export async function runCampaign(c: Leased, o: { resendUnknown: boolean }, env:
   let threads: Threads | undefined;
   try {
     settlePrevious(c, o.resendUnknown, env);
-    threads = await startThreads(c, env.threads);
+    threads = await startThreads(c, env.threads, env.clock.now());
     c.ledger.setStatus(c.campaign.cid, 'running', env.clock.now(), { started: true, stopReason: null });
     const { readerThread, ...end } = await send(c, threads.committer, env);
     return { startedAt, ...end, threads: { ...threads.ids, reader: readerThread } };
@@ -146,7 +146,11 @@ interface Threads {
 }
 
 /** Durable commits from here on; with `threads`, the ledger writer and the WAL checkpointer start. */
-async function startThreads({ ledger, store, campaign }: Leased, threads: boolean): Promise<Threads> {
+async function startThreads(
+  { ledger, store, campaign }: Leased,
+  threads: boolean,
+  now: number,
+): Promise<Threads> {
   ledger.durable();
   let stopCheckpointer: StopCheckpointer | undefined;
   let committer: Committer | null = null;
@@ -157,6 +161,9 @@ async function startThreads({ ledger, store, campaign }: Leased, threads: boolea
   try {
     stopCheckpointer = await startCheckpointer(store.db, { threads });
     committer = startWriter(locationOf(store.db), campaign.cid, { threads });
+    // an empty first commit: the writer has started (on PostgreSQL a process, with its connection) before the
+    // first send, instead of holding the first sends back and letting them leave in a burst
+    await committer?.commit({ updates: [], intents: [] }, now);
   } catch (error) {
     await stop();
     throw error;
