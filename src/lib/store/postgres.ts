@@ -30,6 +30,7 @@ interface PQ {
   getisnull(row: number, column: number): boolean;
   cmdTuples(): string;
   finish(): void;
+  pipelineModeSupported(): boolean;
 }
 
 /**
@@ -256,6 +257,13 @@ export class PostgresDatabase implements Database {
     if (!isMainThread) throw new Error('PostgreSQL connections are opened on the main thread only.');
     const PQ = loadLibpq();
     this.connection = new PQ();
+    if (!this.connection.pipelineModeSupported())
+      throw new UsageError(
+        'PostgreSQL support needs libpq 14 or later (its pipeline mode); this libpq module was built against an older one.',
+        {
+          hint: "Install a newer libpq's headers (Debian: apt-get install libpq-dev), then run `npm rebuild libpq` where wacx is installed.",
+        },
+      );
     this.connection.connectSync(url);
     this.exec(
       "SET client_min_messages = warning; SET TIME ZONE 'UTC'; SET plan_cache_mode = force_custom_plan",
