@@ -582,31 +582,10 @@ export class Ledger {
     // once all are written: on PostgreSQL the updates go to the server together
     const sentRows: { row: number; wamid: string; stored: () => unknown }[] = [];
     for (const u of batch.updates) {
-      if (u.state === 'sent' && u.wamid) {
-        const stored = getLater(this.s.sent, [
-          u.reason,
-          u.errorCode,
-          u.errorTitle,
-          u.wamid,
-          u.messageStatus,
-          now,
-          cid,
-          u.row,
-        ]);
-        sentRows.push({ row: u.row, wamid: u.wamid, stored });
-        continue;
-      }
-      this.s.update.run(
-        u.state,
-        u.reason,
-        u.errorCode,
-        u.errorTitle,
-        u.wamid,
-        u.messageStatus,
-        now,
-        cid,
-        u.row,
-      );
+      const values = [u.reason, u.errorCode, u.errorTitle, u.wamid, u.messageStatus, now, cid, u.row];
+      if (u.state === 'sent' && u.wamid)
+        sentRows.push({ row: u.row, wamid: u.wamid, stored: getLater(this.s.sent, values) });
+      else this.s.update.run(u.state, ...values);
     }
     // after losing the lease, outcomes are still recorded (they are facts) but no row is marked to leave
     if (ok) this.markInFlight(cid, batch.intents, now);
