@@ -277,3 +277,44 @@ export function maxSlidingWindow(times, windowMs = 1000) {
   }
   return { max, at };
 }
+
+/**
+ * One paced `wacx send` of `rate * seconds` rows against a fresh sandbox whose number allows `rate` msg/s, judged
+ * from the sandbox's own record: mean within ±1 % of the target, no sliding one-second window above target + 1 %,
+ * no 130429. `env` adds to the CLI's environment (e.g. WACX_DATABASE_URL). Prints one line; returns whether it met.
+ */
+export async function pacedRun({ rate, number, seconds, label, force = false, env = {} }) {
+  const sb = await startSandboxProcess();
+  const dir = tempDir();
+  try {
+    await sb.control(`numbers/${number}`, { mps: rate, statuses: false });
+    await warmUp(sb, dir.dir, number);
+    const rows = rate * seconds;
+    const csv = await writeCsv(join(dir.dir, `rate-${rate}.csv`), rows);
+    const args = orderSendArgs(csv);
+    args.push('--rate', String(rate), '--phone-number-id', number, '--json');
+    if (force) args.push('--force');
+    const r = await runWacx(args, cliEnv(sb.url, dir.dir, env), { timeoutMs: (seconds + 120) * 1000 });
+    const summary = summaryOf(r.stdout);
+    const msgs = await sb.control(`messages?phone_number_id=${number}`);
+    const counts = await sb.control(`send-counts?phone_number_id=${number}`);
+    const times = msgs.map((m) => m.at).sort((a, b) => a - b);
+    const mean = ((times.length - 1) * 1000) / (times.at(-1) - times[0]);
+    const { max: window, at: windowAt } = maxSlidingWindow(times);
+    const throttled = counts.seconds.reduce((n, s) => n + s.throttled, 0);
+    const meanOk = Math.abs(mean - rate) / rate <= 0.01;
+    const windowOk = window <= rate * 1.01;
+    const ok = r.code === 0 && times.length === rows && meanOk && windowOk && throttled === 0;
+    console.log(
+      `${ok ? 'ok  ' : 'MISS'} ${label}: target ${fmt(rate)} msg/s, ${fmt(rows)} messages: mean ${fmt(mean, 2)} msg/s ` +
+        `(${(((mean - rate) / rate) * 100).toFixed(2)} %), max in any 1 s window ${window} (limit ${fmt(rate * 1.01, 1)}, ` +
+        `first at +${fmt(windowAt / 1000, 3)} s), 130429 answers ${throttled}, exit ${r.code}, ` +
+        `commits ${summary?.commits ?? '?'}`,
+    );
+    if (r.code !== 0) console.log(r.stderr.slice(-2000));
+    return ok;
+  } finally {
+    await sb.close();
+    dir.cleanup();
+  }
+}
