@@ -12,10 +12,10 @@ import { newCounters, RetryPolicy, type RetryVerdict } from '../../src/lib/campa
 import { Sleeper } from '../../src/lib/campaign/engine/sleeper.js';
 import { READ_AHEAD_MIN, RowSupply } from '../../src/lib/campaign/engine/supply.js';
 import { ARRIVAL_SLACK_MS, InFlightWindow, MIN_WINDOW } from '../../src/lib/campaign/engine/window.js';
-import type { CommitBatch, RowUpdate } from '../../src/lib/campaign/ledger.js';
+import type { CommitBatch } from '../../src/lib/campaign/ledger.js';
 import { defaultWindow, MAX_SEND_CONNECTIONS, MAX_THROUGHPUT } from '../../src/lib/campaign/rate.js';
 import { systemClock } from '../../src/lib/clock.js';
-import { memoryCampaign, phone } from './helpers.js';
+import { memoryCampaign, phone, sentUpdate } from './helpers.js';
 import { SimClock } from './sim-clock.js';
 
 const limits = { maxThrottleRetries: 3, maxTransientRetries: 2, maxPairRetries: 2, maxNetworkFailures: 4 };
@@ -98,15 +98,6 @@ describe('GroupCommit (engine/commits.ts)', () => {
     );
     return { clock, ledger, cid, gc };
   }
-  const sent = (row: number): RowUpdate => ({
-    row,
-    state: 'sent',
-    reason: null,
-    errorCode: null,
-    errorTitle: null,
-    wamid: `wamid.${row}`,
-    messageStatus: 'accepted',
-  });
 
   it('gathers outcomes until flushMs or MAX_GATHERED, heartbeats every heartbeatMs, one transaction each', () => {
     const { clock, ledger, cid, gc } = setup();
@@ -115,7 +106,7 @@ describe('GroupCommit (engine/commits.ts)', () => {
     expect(gc.nextDue()).toBe(t0 + 2000);
     expect(gc.write(t0, false, [1, 2], () => {})).toBe(true);
     expect(ledger.counts(cid).in_flight).toBe(2);
-    gc.record(sent(1), t0 + 10);
+    gc.record(sentUpdate(1), t0 + 10);
     expect(gc.flushDue(t0 + 50)).toBe(false);
     expect(gc.nextDue()).toBe(t0 + 110);
     expect(gc.flushDue(t0 + 110)).toBe(true);
@@ -129,7 +120,7 @@ describe('GroupCommit (engine/commits.ts)', () => {
     expect(gc.heartbeatDue(t0 + 1999)).toBe(false);
     expect(gc.heartbeatDue(t0 + 2000)).toBe(true);
     expect(gc.write(t0 + 2000, false, [], () => {})).toBe(false); // nothing to write
-    for (let i = 0; i < MAX_GATHERED; i++) gc.record(sent(2), t0 + 2001);
+    for (let i = 0; i < MAX_GATHERED; i++) gc.record(sentUpdate(2), t0 + 2001);
     expect(gc.flushDue(t0 + 2001)).toBe(true);
   });
 

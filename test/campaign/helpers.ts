@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { Ledger } from '../../src/lib/campaign/ledger.js';
+import { Ledger, type RowUpdate } from '../../src/lib/campaign/ledger.js';
 import { type Clock, systemClock } from '../../src/lib/clock.js';
 import type { StoreLocation } from '../../src/lib/store/location.js';
 import { PostgresDatabase } from '../../src/lib/store/postgres.js';
@@ -306,4 +306,17 @@ export function sandboxIntoStore(prefix: string, backend: TestBackend = 'sqlite'
     ctx.sink = Store.open(ctx.dbPath);
   });
   return ctx;
+}
+
+/** A row's outcome as the API accepted it (wamid.<row>), for ledger commits. */
+export function sentUpdate(row: number): RowUpdate {
+  return {
+    row,
+    state: 'sent',
+    reason: null,
+    errorCode: null,
+    errorTitle: null,
+    wamid: `wamid.${row}`,
+    messageStatus: 'accepted',
+  };
 }

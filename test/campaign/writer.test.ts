@@ -5,17 +5,7 @@ import { Ledger } from '../../src/lib/campaign/ledger.js';
 import { packBatch, unpackBatch } from '../../src/lib/campaign/writer.js';
 import type { Store } from '../../src/lib/store/store.js';
 import { describeBackends } from '../helpers/backends.js';
-import { addCampaign, phone } from './helpers.js';
-
-const sent = (row: number): RowUpdate => ({
-  row,
-  state: 'sent',
-  reason: null,
-  errorCode: null,
-  errorTitle: null,
-  wamid: `wamid.${row}`,
-  messageStatus: 'accepted',
-});
+import { addCampaign, phone, sentUpdate } from './helpers.js';
 
 function campaignWithRows(store: Store, n: number) {
   const ledger = new Ledger(store.db);
@@ -59,7 +49,7 @@ describeBackends('ledger commits (the writer)', ({ open }) => {
     ledger.commit(cid, { updates: [], intents: [1, 2] }, 2000);
     ledger.commit(
       cid,
-      { updates: [sent(1), { ...sent(2), state: 'failed', wamid: null }], intents: [] },
+      { updates: [sentUpdate(1), { ...sentUpdate(2), state: 'failed', wamid: null }], intents: [] },
       3000,
     );
     expect(state(1).state).toBe('sent');
@@ -107,7 +97,7 @@ describe('a commit packed for the writer thread', () => {
       messageStatus: null,
     };
     const batch: CommitBatch = {
-      updates: [sent(1), other, sent(2), { ...sent(3), messageStatus: null }],
+      updates: [sentUpdate(1), other, sentUpdate(2), { ...sentUpdate(3), messageStatus: null }],
       intents: [10, 11],
       heartbeatOwner: 'me',
     };
