@@ -49,6 +49,9 @@ export function throughputReason(t: ThroughputView | null): string | null {
  * Renders what `wacx send` and `wacx campaigns resume` report: on a TTY a progress bar on stderr (rate, counts, ETA);
  * without a TTY one plain line every 10 s; with --json one NDJSON line per row outcome and a summary line on stdout.
  */
+/** NDJSON row lines are written once this many are waiting, or 25 ms after the first. */
+const FLUSH_LINES = 64;
+
 export class SendOutput implements SendEvents {
   private readonly json: boolean;
   private readonly maxInvalid: number;
@@ -74,7 +77,9 @@ export class SendOutput implements SendEvents {
   row(campaign: string, o: RowOutcome, csvName: string): void {
     if (this.json) {
       this.pending.push(JSON.stringify(rowJson(campaign, o)));
-      this.flushTimer ??= setTimeout(() => this.flushRows(), 25);
+      // written by the few dozen, not left to pile up: lines kept across collections are copied and promoted
+      if (this.pending.length >= FLUSH_LINES) this.flushRows();
+      else this.flushTimer ??= setTimeout(() => this.flushRows(), 25);
       return;
     }
     if (o.state === 'skipped' && o.reason) {

@@ -263,6 +263,26 @@ describe('Engine', () => {
     expect(s.counts().sent).toBe(100);
   });
 
+  it('remembers for the pair limit only departures a row may follow with another attempt (recipients are unique)', async () => {
+    const s = setup(100);
+    const pair = new PairLimiter();
+    let pairSizeAfterRefusal = -1;
+    const e = s.engine({
+      transport: s.transport((row, k) => {
+        // row 50 was refused 20 ms after it left; row 55 leaves 100 ms after it
+        if (row.row === 55) pairSizeAfterRefusal = pair.size;
+        return row.row === 50 && k === 1 ? apiError(131056) : s.ok(row);
+      }),
+      pacer: new Pacer(50, s.clock.now()),
+      pair,
+    });
+    await s.clock.run(e.run());
+    expect(s.counts().sent).toBe(100);
+    // the attempt refused for the pair limit counts; the 100 accepted sends, all within 6 s, left nothing behind
+    expect(pairSizeAfterRefusal).toBe(1);
+    expect(pair.size).toBe(0);
+  });
+
   for (const code of [190, 131048, 132015, 132016, 133010, 368, 131042, 131031]) {
     it(`stops on ${code}: no new request, in-flight ones finish, the row stays pending`, async () => {
       const s = setup(200);

@@ -261,6 +261,23 @@ describe('send output (renders the events of a run)', () => {
     expect(o.err()).toBe('');
   });
 
+  it('with --json, writes rows as soon as 64 are waiting (they are not kept across collections), the rest later', async () => {
+    const o = io(false);
+    const out = new SendOutput(o.io, { json: true });
+    for (let row = 1; row <= 63; row++) out.row('c1', outcome(row, 'sent'), 'list.csv');
+    expect(o.writes).toEqual([]);
+    out.row('c1', outcome(64, 'sent'), 'list.csv');
+    expect(o.writes).toHaveLength(1);
+    expect(o.writes[0]!.trimEnd().split('\n').map((l) => JSON.parse(l).row)).toEqual(
+      Array.from({ length: 64 }, (_, i) => i + 1),
+    );
+    out.row('c1', outcome(65, 'sent'), 'list.csv');
+    expect(o.writes).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(o.writes).toHaveLength(2);
+    expect(JSON.parse(o.writes[1]!).row).toBe(65);
+  });
+
   it('for people, warns about the first invalid rows and counts the others in the summary', async () => {
     const o = io(false);
     const out = new SendOutput(o.io, { json: false, maxInvalidShown: 1 });

@@ -233,9 +233,11 @@ export class Pacer {
 export const PAIR_INTERVAL_MS = 6000;
 
 /**
- * Remembers recent departures per recipient, bounded to the last PAIR_INTERVAL_MS. At thousands of messages a
- * second that is tens of thousands of entries: departures sit in a ring of parallel arrays (no object or boxed
- * number per message) and the map holds each recipient's latest departure as its position in the ring.
+ * Remembers departures per recipient, bounded to the last PAIR_INTERVAL_MS: those the sending loop records (the
+ * engine records only the departures a row may follow with another attempt). Departures sit in a ring of parallel
+ * arrays (no object or boxed number per departure) and the map holds each recipient's latest departure as its
+ * position in the ring. Departures may be recorded a little out of time order (as their answers come back): one
+ * that is already over then waits behind a later one to be dropped, which changes no answer of earliest().
  */
 export class PairLimiter {
   private readonly last = new Map<string, number>();
@@ -261,12 +263,6 @@ export class PairLimiter {
     this.times[i] = at;
     this.last.set(recipient, this.tail);
     this.tail++;
-  }
-
-  /** The message that left at `at` was certainly not accepted (throttled, refused): it does not count. */
-  forget(recipient: string, at: number): void {
-    const seq = this.last.get(recipient);
-    if (seq !== undefined && this.timeOf(seq) === at) this.last.delete(recipient);
   }
 
   get size(): number {
