@@ -268,9 +268,11 @@ describe('send output (renders the events of a run)', () => {
     expect(o.writes).toEqual([]);
     out.row('c1', outcome(64, 'sent'), 'list.csv');
     expect(o.writes).toHaveLength(1);
-    expect(o.writes[0]!.trimEnd().split('\n').map((l) => JSON.parse(l).row)).toEqual(
-      Array.from({ length: 64 }, (_, i) => i + 1),
-    );
+    expect(
+      o.writes[0]!.trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l).row),
+    ).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
     out.row('c1', outcome(65, 'sent'), 'list.csv');
     expect(o.writes).toHaveLength(1);
     await new Promise((resolve) => setTimeout(resolve, 40));

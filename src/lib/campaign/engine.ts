@@ -444,7 +444,8 @@ export class Engine {
         // its departure is remembered, and only when the API counted it (a pair-limit answer; any other refusal
         // does not count toward the recipient's limit). Remembering every departure kept tens of thousands of
         // recipients alive for 6 s at high rates, all of them promoted to the old generation.
-        if (work.sentAt !== undefined && v.scope === 'pair') this.o.pair.record(work.row.recipient, work.sentAt);
+        if (work.sentAt !== undefined && v.scope === 'pair')
+          this.o.pair.record(work.row.recipient, work.sentAt);
         break;
     }
     const pacer = this.o.pacer;
