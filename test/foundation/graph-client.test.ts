@@ -250,6 +250,14 @@ describe('request shape', () => {
     expect(server.requests[0]!.url).toBe('/v24.0/a%2Fb%3Fc/phone_numbers');
   });
 
+  it('sends a body given as JSON text as it is, with the JSON content type', async () => {
+    server = await startServer((_req, res) => json(res, 200, { ok: true }));
+    const text = '{"messaging_product":"whatsapp","to":"15550001111"}';
+    await client().request({ method: 'POST', path: 'x/messages', json: text, idempotent: false });
+    expect(server.requests[0]!.body).toBe(text);
+    expect(server.requests[0]!.headers['content-type']).toBe('application/json');
+  });
+
   it('follows cursor pages', async () => {
     server = await startServer((req, res) => {
       if (!req.query.get('after'))

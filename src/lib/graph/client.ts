@@ -46,6 +46,12 @@ export interface GraphRequest<T = unknown> {
   query?: Record<string, QueryValue>;
   /** JSON body (POST). */
   body?: unknown;
+  /**
+   * The JSON body as text, serialised by the caller (instead of `body`): the text is all a request keeps until its
+   * answer, not the objects it was made from (bulk sends: every message in flight would keep its objects alive
+   * across collections).
+   */
+  json?: string;
   /** Form body (POST application/x-www-form-urlencoded), for the few Graph calls that want one. */
   form?: Record<string, string>;
   signal?: AbortSignal | undefined;
@@ -355,6 +361,9 @@ export class GraphClient {
     if (req.form) {
       contentType = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(req.form).toString();
+    } else if (req.json !== undefined) {
+      contentType = 'application/json';
+      body = req.json;
     } else if (req.body !== undefined) {
       contentType = 'application/json';
       body = JSON.stringify(req.body);

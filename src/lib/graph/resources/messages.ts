@@ -37,7 +37,8 @@ export class Messages {
     return this.client.request<SendMessageResponse>({
       method: 'POST',
       path: graphPath(phoneNumberId, edge),
-      body,
+      // as text at once: a bulk send keeps thousands of messages in flight, each keeping only its text
+      json: JSON.stringify(body),
       idempotent: false,
       signal,
       answer: SEND_ANSWER,
