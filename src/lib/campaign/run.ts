@@ -92,7 +92,7 @@ export async function runCampaign(c: Leased, o: { resendUnknown: boolean }, env:
     settlePrevious(c, o.resendUnknown, env);
     threads = await startThreads(c, env.threads, env.clock.now());
     c.ledger.setStatus(c.campaign.cid, 'running', env.clock.now(), { started: true, stopReason: null });
-    const { readerThread, ...end } = await send(c, threads.committer, env);
+    const { readerThread, ...end } = await send(c, threads, env);
     return { startedAt, ...end, threads: { ...threads.ids, reader: readerThread } };
   } finally {
     env.events.sendingEnded();
@@ -141,11 +141,16 @@ function settlePrevious({ ledger, store, campaign }: Leased, resendUnknown: bool
 
 interface Threads {
   committer: Committer | null;
+  /** The ledger writer is up (its first, empty commit confirmed). */
+  ready: Promise<unknown>;
   ids: RunThreads;
   stop(): Promise<void>;
 }
 
-/** Durable commits from here on; with `threads`, the ledger writer and the WAL checkpointer start. */
+/**
+ * Durable commits from here on; with `threads`, the ledger writer and the WAL checkpointer start. The writer starts
+ * while the caller starts the CSV reader (`ready` says when it is up): the two threads load at the same time.
+ */
 async function startThreads(
   { ledger, store, campaign }: Leased,
   threads: boolean,
@@ -158,18 +163,21 @@ async function startThreads(
     await committer?.close();
     await stopCheckpointer?.();
   };
+  let ready: Promise<unknown>;
   try {
     stopCheckpointer = await startCheckpointer(store.db, { threads });
     committer = startWriter(locationOf(store.db), campaign.cid, { threads });
     // an empty first commit: the writer has started (on PostgreSQL a process, with its connection) before the
     // first send, instead of holding the first sends back and letting them leave in a burst
-    await committer?.commit({ updates: [], intents: [] }, now);
+    ready = Promise.resolve(committer?.commit({ updates: [], intents: [] }, now));
+    ready.catch(() => {}); // awaited later, by the sending: a failure meanwhile is not unhandled
   } catch (error) {
     await stop();
     throw error;
   }
   return {
     committer,
+    ready,
     ids: { reader: null, writer: committer?.threadId ?? null, checkpointer: stopCheckpointer.threadId },
     stop,
   };
@@ -178,7 +186,7 @@ async function startThreads(
 /** The sending itself: the engine, fed by the CSV reader while the file is read, until it ends. */
 async function send(
   { ledger, store, campaign, plan, leaseOwner }: Leased,
-  committer: Committer | null,
+  { committer, ready }: Threads,
   env: RunEnv,
 ): Promise<Omit<RunEnd, 'startedAt' | 'threads'> & { readerThread: number | null }> {
   const { events, clock } = env;
@@ -297,9 +305,14 @@ async function send(
         ingesting: !ingestDone,
       }),
     );
-    const result = await engine.run();
-    stopIngest.abort();
-    await ingesting;
+    let result: EngineResult;
+    try {
+      await ready;
+      result = await engine.run();
+    } finally {
+      stopIngest.abort();
+      await ingesting;
+    }
     return {
       stop: stopOf(result, ingestError, campaign.id),
       cancelled: result.cancelled,
