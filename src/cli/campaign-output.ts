@@ -45,13 +45,13 @@ export function throughputReason(t: ThroughputView | null): string | null {
     : `the API throttles${code}: looking for the rate it accepts`;
 }
 
+/** NDJSON row lines are written once this many are waiting, or 25 ms after the first. */
+const FLUSH_LINES = 64;
+
 /**
  * Renders what `wacx send` and `wacx campaigns resume` report: on a TTY a progress bar on stderr (rate, counts, ETA);
  * without a TTY one plain line every 10 s; with --json one NDJSON line per row outcome and a summary line on stdout.
  */
-/** NDJSON row lines are written once this many are waiting, or 25 ms after the first. */
-const FLUSH_LINES = 64;
-
 export class SendOutput implements SendEvents {
   private readonly json: boolean;
   private readonly maxInvalid: number;
