@@ -12,19 +12,24 @@ const HEAP_JS = join(ROOT, 'dist', 'lib', 'heap.js');
  * campaign does, then allocates objects that survive scavenges (what loading modules and sending do) and reports
  * the main thread's young generation size in MB.
  */
-async function youngGenerationAfterChurn(tight: boolean): Promise<number> {
+async function youngGenerationAfterChurn(tight: boolean, rate?: number): Promise<number> {
   if (!existsSync(HEAP_JS)) throw new Error('dist/lib/heap.js is missing: run `npm run build` first.');
   const script = `
     import { getHeapSpaceStatistics } from 'node:v8';
-    import { keepHeapTight, startWorkerThread } from ${JSON.stringify(HEAP_JS)};
+    import { favourMemoryAtRate, keepHeapTight, startWorkerThread } from ${JSON.stringify(HEAP_JS)};
     if (${tight}) keepHeapTight();
+    if (${rate !== undefined}) favourMemoryAtRate(${rate ?? null});
     const worker = startWorkerThread(
       'import("node:worker_threads").then((w) => w.parentPort.postMessage("up"))',
       { eval: true },
     );
     await new Promise((resolve) => worker.once('message', resolve));
     const kept = [];
-    for (let i = 0; i < 2e6; i++) { const o = { i, s: 'x' + i }; if (i % 4 === 0) kept.push(o); }
+    // in slices, each a turn of the event loop, as a campaign allocates while it sends
+    for (let slice = 0; slice < 400; slice++) {
+      for (let i = 0; i < 5e3; i++) { const o = { i, s: 'x' + i }; if (i % 4 === 0) kept.push(o); }
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     await worker.terminate();
     const space = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
     console.log(space.space_size / 1048576, kept.length);
@@ -36,6 +41,14 @@ async function youngGenerationAfterChurn(tight: boolean): Promise<number> {
 describe('keepHeapTight', () => {
   it('keeps the young generation at its starting size, also after a worker thread started', async () => {
     expect(await youngGenerationAfterChurn(true)).toBeLessThanOrEqual(4);
+  });
+
+  it('sending at a rate a number can have (≤ 1,000 msg/s): the young generation stays at its starting size', async () => {
+    expect(await youngGenerationAfterChurn(true, 1000)).toBeLessThanOrEqual(2);
+  });
+
+  it('sending faster (pacing off): the young generation grows to 4 MB, and no further', async () => {
+    expect(await youngGenerationAfterChurn(true, 1_000_000)).toBe(4);
   });
 
   it('without it V8 grows the young generation (the case above can fail)', async () => {
