@@ -4,6 +4,7 @@ import {
   CRUISE_MS,
   MAX_STREAK_PAUSE_MS,
   RECOVER_MS,
+  STREAK_PAUSE_MS,
   TOLERANCE,
 } from '../../src/lib/campaign/engine/adaptive-rate.js';
 
@@ -123,6 +124,30 @@ describe('AdaptiveRate (the rate the API accepts)', () => {
     const rates = pass(a, t + 2000, 10 * RECOVER_MS);
     expect(rates.at(-1)).toBe(200);
     for (let i = 1; i < rates.length; i++) expect(rates[i]!).toBeLessThanOrEqual(rates[i - 1]! * 2 + 1e-9);
+  });
+
+  it('the rest of an exhausted window: the pause grows once per resume, not once per refused answer in flight', () => {
+    const a = new AdaptiveRate(1000, 0);
+    accept(a, 500, 0, 3000); // the API accepted 500 msg/s of the 1,000 sent
+    const first = a.throttled(3000, 2999);
+    expect(first.kind).toBe('limit');
+    expect(a.rate).toBe(500); // at least half the refused rate
+    let t = 3000 + first.pauseMs;
+    // 30 requests left in the 10 ms after the pause; all are refused, their answers arrive one after another
+    const answers = Array.from({ length: 30 }, (_, i) => a.throttled(t + 12 + i * 0.2, t + i * 0.3));
+    expect(answers[0]).toEqual({ kind: 'streak', pauseMs: STREAK_PAUSE_MS });
+    expect(answers.slice(1).map((r) => r.kind)).toEqual(Array(29).fill('same'));
+    expect(Math.max(...answers.slice(1).map((r) => r.pauseMs))).toBeLessThanOrEqual(STREAK_PAUSE_MS);
+    // the next resume is refused too: the pause doubles, once
+    t += 12 + STREAK_PAUSE_MS;
+    const again = [a.throttled(t + 10, t + 1), a.throttled(t + 11, t + 2)];
+    expect(again.map((r) => r.kind)).toEqual(['streak', 'same']);
+    expect(again[0]!.pauseMs).toBe(2 * STREAK_PAUSE_MS);
+    // no storm: the refused requests all left within the window after the decrease
+    expect(a.state()).toMatchObject({ rate: 500, storm: false });
+    // then accepted: a later refusal is about the limit again, not the rest of a window
+    a.accepted(t + 600);
+    expect(a.throttled(t + 700, t + 650).kind).toBe('limit');
   });
 
   it('honours Retry-After, and never goes below 1 % of the ceiling', () => {

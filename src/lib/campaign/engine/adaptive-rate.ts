@@ -16,7 +16,8 @@
  *   above it in growing steps (2 %, 8 %, 32 % … of the rate per hold; doubling far below the ceiling, FAR_SHARE) up
  *   to the ceiling.
  * - Answers refused while nothing was accepted since the last decrease are the rest of an exhausted window, or a
- *   storm: the pause grows (250 ms doubling to 2 s) without learning anything. When a request that left a whole
+ *   storm: the pause grows (250 ms doubling to 2 s, once per resume: answers to requests that left before the last
+ *   pause do not count) without learning anything. When a request that left a whole
  *   second after the decrease is refused too, nothing accepted meanwhile, it is a storm: the rate drops to 5 % of
  *   the ceiling, then halves at each further episode (down to 1 % of the ceiling), and what was learnt about the
  *   limit is kept, so that when answers are accepted again the rate doubles back to `good` every RECOVER_MS.
@@ -127,8 +128,10 @@ export class AdaptiveRate {
   private decreasedAt = Number.NEGATIVE_INFINITY;
   private lastAcceptedAt = Number.NEGATIVE_INFINITY;
   private readonly startedAt: number;
-  /** Refusals in a row with nothing accepted since the last decrease. */
+  /** Pauses in a row for refusals with nothing accepted since the last decrease. */
   private streak = 0;
+  /** When the last of those pauses was decided. */
+  private streakPausedAt = Number.NEGATIVE_INFINITY;
   private storms = 0;
   private probeStep = PROBE_FROM;
   /** Bisection steps up in a row, each held without a refusal, since the last decrease. */
@@ -191,7 +194,13 @@ export class AdaptiveRate {
       return { kind: 'same', pauseMs: Math.max(0, Math.min(retry, this.resumeAt - now)) };
     }
     if (this.episodes > 0 && this.lastAcceptedAt <= this.decreasedAt) {
+      // the requests that left before the last pause tell nothing new: the pause grows once per resume, not once
+      // per answer (a window's worth of answers in flight would otherwise reach the longest pause at once)
+      if (sentAt !== undefined && sentAt < this.streakPausedAt) {
+        return { kind: 'same', pauseMs: Math.max(0, Math.min(retry, this.resumeAt - now)) };
+      }
       this.streak++;
+      this.streakPausedAt = now;
       const pause = Math.max(retry, Math.min(MAX_STREAK_PAUSE_MS, STREAK_PAUSE_MS * 2 ** (this.streak - 1)));
       // judged by when the refused request left, not by when its answer came (a slow or paused API answers late)
       if ((sentAt ?? now) - this.decreasedAt < WINDOW_MS) {
