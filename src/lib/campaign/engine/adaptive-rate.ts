@@ -190,15 +190,13 @@ export class AdaptiveRate {
     retryAfterMs?: number,
   ): { kind: ThrottleKind; pauseMs: number } {
     const retry = retryAfterMs ?? 0;
-    if (sentAt !== undefined && sentAt < this.decreasedAt) {
-      return { kind: 'same', pauseMs: Math.max(0, Math.min(retry, this.resumeAt - now)) };
-    }
+    // a request that left before the sender reacted (a decrease, or a pause for a streak): already accounted for
+    const same = { kind: 'same' as const, pauseMs: Math.max(0, Math.min(retry, this.resumeAt - now)) };
+    if (sentAt !== undefined && sentAt < this.decreasedAt) return same;
     if (this.episodes > 0 && this.lastAcceptedAt <= this.decreasedAt) {
       // the requests that left before the last pause tell nothing new: the pause grows once per resume, not once
       // per answer (a window's worth of answers in flight would otherwise reach the longest pause at once)
-      if (sentAt !== undefined && sentAt < this.streakPausedAt) {
-        return { kind: 'same', pauseMs: Math.max(0, Math.min(retry, this.resumeAt - now)) };
-      }
+      if (sentAt !== undefined && sentAt < this.streakPausedAt) return same;
       this.streak++;
       this.streakPausedAt = now;
       const pause = Math.max(retry, Math.min(MAX_STREAK_PAUSE_MS, STREAK_PAUSE_MS * 2 ** (this.streak - 1)));
