@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine, type SendResult } from '../../src/lib/campaign/engine.js';
 import type { PendingRow } from '../../src/lib/campaign/ledger.js';
 import { Pacer, PairLimiter } from '../../src/lib/campaign/pacer.js';
+import { defaultWindow, MAX_SEND_CONNECTIONS } from '../../src/lib/campaign/rate.js';
 import { GraphApiError, UnknownOutcomeError } from '../../src/lib/graph/errors.js';
 import { memoryCampaign, phone } from './helpers.js';
 import { SimClock } from './sim-clock.js';
@@ -167,6 +168,70 @@ describe('Engine', () => {
     expect(r.commits).toBeLessThan(2000 / 5);
     // the loop sleeps until the next thing is due (before: ~100 rounds per message, waking for a plan it refused)
     expect(r.loops).toBeLessThan(2000 * 3);
+  });
+
+  it('pacing off with a writer thread: the next batch waits in the client while one is on the wire, no connection idles for a commit', async () => {
+    /** The connections' busy share once the run is under way, for a window, against a Pool of `connections`. */
+    const busyShare = async (window: number, connections: number) => {
+      const s = setup(6000);
+      const committer = {
+        commit: async (batch: Parameters<typeof s.ledger.commit>[1], now: number) => {
+          await s.clock.sleep(2); // the fsync, in the writer thread
+          return s.ledger.commit(s.cid, batch, now);
+        },
+        close: async () => {},
+      };
+      // undici's Pool: at most `connections` requests on the wire (5 ms each), the others queue in order
+      let onWire = 0;
+      const queue: (() => void)[] = [];
+      let busySince = 0;
+      let busyMs = 0;
+      let measuring = false;
+      const track = (delta: number) => {
+        const now = s.clock.now();
+        if (measuring) busyMs += (onWire / connections) * (now - busySince);
+        busySince = now;
+        onWire += delta;
+      };
+      let requests = 0;
+      const transport = {
+        send: async (row: PendingRow): Promise<SendResult> => {
+          requests++;
+          if (onWire >= connections) await new Promise<void>((go) => queue.push(go));
+          track(1);
+          await s.clock.sleep(5);
+          track(-1);
+          queue.shift()?.();
+          return s.ok(row);
+        },
+      };
+      const started = s.clock.now();
+      let from = 0;
+      let to = 0;
+      const e = s.engine({ transport, pacer: new Pacer(1_000_000, started), window, committer });
+      const run = e.run();
+      // from the 2,000th request to the 5,000th: the steady state, not the ramp or the tail
+      const watch = (async () => {
+        while (requests < 2000) await s.clock.sleep(1);
+        track(0);
+        measuring = true;
+        from = s.clock.now();
+        while (requests < 5000) await s.clock.sleep(1);
+        track(0);
+        measuring = false;
+        to = s.clock.now();
+      })();
+      await s.clock.run(Promise.all([run, watch]));
+      expect(s.counts().sent).toBe(6000);
+      return busyMs / (to - from);
+    };
+    const window = defaultWindow(1_000_000);
+    expect(window).toBe(2 * MAX_SEND_CONNECTIONS);
+    const twice = await busyShare(window, MAX_SEND_CONNECTIONS);
+    expect(twice).toBeGreaterThan(0.95);
+    // as many as the connections (the window before): every commit left connections idle
+    const once = await busyShare(MAX_SEND_CONNECTIONS, MAX_SEND_CONNECTIONS);
+    expect(once).toBeLessThan(twice - 0.1);
   });
 
   it('at low rates puts the outcomes in the same commit as the next intent', async () => {
