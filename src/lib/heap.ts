@@ -11,8 +11,8 @@ import { workerFile } from './worker-file.js';
  *   32 MB as soon as objects survive scavenges, which loading the command's modules already does.
  * - `--heap-growing-percent=30`: the old generation may grow 30 % over what survived the last full collection
  *   (default: up to four times). 1,000,000 rows, pacing off, peak RSS: 30 % 137.0 MB, 50 % 138.6 MB, 70 % 142.7 MB,
- *   100 % 149.2 MB; with the 4 MB young generation of fast sends (favourMemoryAtRate) 142.2, 146.4 and 152.1 MB for
- *   30, 50 and 70 %, at the same CPU per message.
+ *   100 % 149.2 MB. With the young generation of fast sends (favourMemoryAtRate) and 256 in flight, 139.6 MB at 30 %
+ *   (5,000,000 rows: 141.5 MB).
  * - `--liftoff-only`: undici's HTTP parser is WebAssembly; V8 would recompile its large parse function with its
  *   optimising compiler once hot, using ~40 MB of compiler memory that the allocator keeps afterwards. Its
  *   baseline code (Liftoff) parses our small responses as fast (same sends/s measured).
@@ -36,12 +36,14 @@ export function keepHeapTight(): void {
 const FAVOUR_MEMORY_UP_TO = 1000;
 
 /**
- * The main thread's young generation (one semi-space) when sending above FAVOUR_MEMORY_UP_TO. A message's objects
- * live as long as its request and its ledger commit (about 10 ms at 10,000 msg/s); in a 2 MB semi-space most of them
- * survive two scavenges and are promoted, then collected in the old generation by the GC helper threads. With pacing
- * off (100,000 rows, A/B): 2 MB 122 µs of CPU per message, 4 MB 104 µs, 8 MB 102 µs, 16 MB 101 µs.
+ * The main thread's young generation (one semi-space, as getHeapSpaceStatistics reports new_space) when sending above
+ * FAVOUR_MEMORY_UP_TO. A message's objects live as long as its request waits for a connection and an answer, and its
+ * ledger commit (256 messages in flight); in a smaller semi-space many survive two scavenges and are promoted, then
+ * collected in the old generation by the GC helper threads. With pacing off (100,000 rows, taking turns): 4 MB
+ * 129–133 µs of CPU per message (1,120 scavenges, 46 full collections), 8 MB 101–118 µs (520 and 10), 16 MB 101–108
+ * µs (264 and 9), at 16 MB more memory than a million-row campaign may take.
  */
-const FAST_SEMI_SPACE_BYTES = 4 * 1024 * 1024;
+const FAST_SEMI_SPACE_BYTES = 8 * 1024 * 1024;
 /** How often the young generation's size is checked (V8 needs far longer to grow it twice: heap.test.ts). */
 const GROWTH_CHECK_MS = 20;
 
