@@ -112,7 +112,7 @@ export async function run(opts: ServeOptions, deps: Deps): Promise<number> {
   // The receiver's modules (payload schemas, the store) load when it starts, not for `--help`.
   const [{ describeRejection }, { startWebhookServer, WEBHOOK_SERVER_LIMITS }, { startCheckpointer }] =
     await Promise.all([
-      import('../../lib/webhooks/storage.js'),
+      import('../../lib/webhooks/rejections.js'),
       import('../../lib/webhooks/server.js'),
       import('../../lib/store/checkpointer.js'),
     ]);

@@ -1,12 +1,12 @@
 import type { AuditEntry } from '../audit/journal.js';
 import type { Db } from '../store/store.js';
+import type { RejectReason } from './rejections.js';
 import {
   appendAudit,
   BodyIngest,
   type IngestOptions,
   type IngestResult,
   ingestPayload,
-  type RejectReason,
   readBody,
   recordRejection,
 } from './storage.js';

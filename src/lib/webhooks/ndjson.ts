@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import type { Db } from '../store/store.js';
-import { describeRejection, type IngestResult, ingestPayload, type RejectReason } from './storage.js';
+import { describeRejection, type RejectReason } from './rejections.js';
+import { type IngestResult, ingestPayload } from './storage.js';
 
 /**
  * `wacx webhooks ingest`: NDJSON, one delivery per line, either

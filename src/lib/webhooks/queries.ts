@@ -1,6 +1,6 @@
 import { tableExists } from '../store/database.js';
 import type { Db } from '../store/store.js';
-import { SIGNATURE_FAILURES } from './storage.js';
+import { SIGNATURE_FAILURES } from './rejections.js';
 
 /**
  * Readers of the webhook store, for send (statuses, opt-outs) and doctor (sync health); the history import's

@@ -9,14 +9,9 @@ import {
   relayStart,
 } from '../onboarding/relay.js';
 import type { Db } from '../store/store.js';
+import type { RejectReason } from './rejections.js';
 import { verifySignature } from './signature.js';
-import {
-  type IngestResult,
-  ingestPayload,
-  MAX_BODY_BYTES,
-  type RejectReason,
-  type StoredEvent,
-} from './storage.js';
+import { type IngestResult, ingestPayload, MAX_BODY_BYTES, type StoredEvent } from './storage.js';
 import { type StoreWriterStats, startStoreWriter } from './store-writer.js';
 
 /**

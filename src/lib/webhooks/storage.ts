@@ -5,6 +5,7 @@ import { recordSightings } from '../identity/store.js';
 import { getLater } from '../store/database.js';
 import type { Db } from '../store/store.js';
 import { type EventKind, type ParsedEvent, parsePayload, reason } from './parse.js';
+import { REJECT_STATUS, type RejectReason } from './rejections.js';
 import { verifySignature } from './signature.js';
 
 /** Meta sends up to 3 MB (meta-cloud-api.md §2.1): the default limit (`webhooks serve --max-body`). */
@@ -12,21 +13,6 @@ export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 
 /** Refused bodies: every one is counted (webhook_rejection_counts), the most recent this many are kept as rows. */
 export const REJECTION_LOG_ROWS = 1000;
-
-export type RejectReason =
-  | 'too_large'
-  | 'missing_signature'
-  | 'malformed_signature'
-  | 'bad_signature'
-  | 'no_app_secret'
-  | 'invalid_json';
-
-/** Rejections that count as signature failures (for the doctor). */
-export const SIGNATURE_FAILURES: readonly RejectReason[] = [
-  'missing_signature',
-  'malformed_signature',
-  'bad_signature',
-];
 
 export interface StoredEvent {
   id: number;
@@ -73,28 +59,6 @@ export interface IngestResult {
   duplicates: number;
   /** HTTP status the receiver answers for this outcome. */
   httpStatus: number;
-}
-
-const REJECT_STATUS: Record<RejectReason, number> = {
-  too_large: 413,
-  missing_signature: 401,
-  malformed_signature: 401,
-  bad_signature: 401,
-  no_app_secret: 401,
-  invalid_json: 400,
-};
-
-const REJECT_TEXT: Record<RejectReason, string> = {
-  too_large: 'body larger than the limit (3 MB unless --max-body says otherwise)',
-  missing_signature: 'no X-Hub-Signature-256 header',
-  malformed_signature: 'X-Hub-Signature-256 is not "sha256=<hex>"',
-  bad_signature: 'signature does not match the body (wrong app secret, or the body was altered)',
-  no_app_secret: 'no app secret configured to verify the signature',
-  invalid_json: 'body is not JSON',
-};
-
-export function describeRejection(reason: RejectReason): string {
-  return REJECT_TEXT[reason];
 }
 
 /** Prepared statements, cached per database connection. */

@@ -4,7 +4,7 @@ import { type Db, locationOf } from '../store/store.js';
 import { workerFile } from '../worker-file.js';
 import { startWorkerProcess, type WorkerProcess } from '../worker-process.js';
 import { type BatchOptions, type WriteItem, type WriteResult, writeBatch } from './batch.js';
-import type { RejectReason } from './storage.js';
+import type { RejectReason } from './rejections.js';
 
 /**
  * The webhook receiver's store writer: group commit off the main thread. Each item (a received body, or a
