@@ -71,7 +71,7 @@ export const MAX_SEND_CONNECTIONS = 128;
  * above any number's throughput, only with --force, against a server that answers in milliseconds) twice as many as
  * the Pool has connections: while one half is on the wire, the next half's in_flight marks are being committed, and
  * those requests wait in the client for the first free connection instead of for the commit. With as many as the
- * connections, every commit left connections idle (we measured 8 % fewer sends/s, and 1.8 times the commits); with
+ * connections, every commit left connections idle (we measured 6 to 11 % fewer sends/s, 1.8 times the commits); with
  * four times as many (512), the waiting requests' objects outlived collections (twice the young-generation
  * collections, five times the full ones).
  */
