@@ -55,3 +55,47 @@ describe('keepHeapTight', () => {
     expect(await youngGenerationAfterChurn(false)).toBeGreaterThanOrEqual(8);
   });
 });
+
+/**
+ * Runs favourMemoryAtRate for a fast send as on a machine of `cores` cores, then allocates what keeps a collector
+ * busy (scavenges, promotions, full collections); returns the CPU ms of the process's threads other than the main
+ * thread (V8's helper threads: its collectors' and compilers').
+ */
+async function helperCpuAfterChurn(cores: number): Promise<{ helpers: number }> {
+  if (!existsSync(HEAP_JS)) throw new Error('dist/lib/heap.js is missing: run `npm run build` first.');
+  const script = `
+    import { readdirSync, readFileSync } from 'node:fs';
+    import { favourMemoryAtRate, keepHeapTight } from ${JSON.stringify(HEAP_JS)};
+    keepHeapTight();
+    favourMemoryAtRate(1_000_000, ${cores});
+    const ticksOf = (tid) => {
+      const stat = readFileSync('/proc/self/task/' + tid + '/stat', 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[11]) + Number(fields[12]);
+    };
+    const helperTicks = () =>
+      readdirSync('/proc/self/task').filter((tid) => tid !== String(process.pid)).reduce((n, tid) => n + ticksOf(tid), 0);
+    const ticksBefore = helperTicks();
+    let kept = [];
+    for (let slice = 0; slice < 200; slice++) {
+      for (let i = 0; i < 2e4; i++) { const o = { i, s: 'x' + i, a: [i, i] }; if (i % 3 === 0) kept.push(o); }
+      if (kept.length > 3e5) kept = [];
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    console.log((helperTicks() - ticksBefore) * 10);
+  `;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+  return { helpers: Number(stdout) };
+}
+
+describe.runIf(process.platform === 'linux')(
+  'favourMemoryAtRate: where garbage is collected in a fast send',
+  () => {
+    it('on fewer than 4 cores every collection runs on the thread that allocates: the helper threads stay almost idle', async () => {
+      const two = await helperCpuAfterChurn(2);
+      const eight = await helperCpuAfterChurn(8);
+      // with V8's helpers (8 cores, the case that can fail) they do a large share of the work
+      expect(eight.helpers).toBeGreaterThan(3 * two.helpers);
+    });
+  },
+);
