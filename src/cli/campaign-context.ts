@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import type { RunEnv } from '../lib/campaign/campaign.js';
 import { DEFAULT_GRAPH_URL, validateBaseUrl } from '../lib/graph/graph.js';
 import { favourMemoryAtRate } from '../lib/heap.js';
+import { WorkerThreads } from '../lib/threads.js';
 import { SendOutput } from './campaign-output.js';
 import type { Deps } from './deps.js';
 
@@ -12,7 +13,7 @@ import type { Deps } from './deps.js';
  * general-purpose Agent, and not fetch.
  *
  * The choices of the process are made here, at the entry, not in the domain: the CSV reader, the ledger writer and
- * the WAL checkpointer run in worker threads (`threads: true`), and V8 favours memory at the rates a number can
+ * the WAL checkpointer run in worker threads (`threads`), and V8 favours memory at the rates a number can
  * have (`--rate`, see lib/heap.ts). Call it before the campaign domain's modules load.
  */
 export function campaignEnv(
@@ -27,8 +28,10 @@ export function campaignEnv(
 ): RunEnv {
   favourMemoryAtRate(flags.rate ?? null);
   const config = deps.config().withFlags({ phoneNumberId: flags.phoneNumberId, wabaId: flags.wabaId });
+  const threads = new WorkerThreads();
+  deps.onCleanup(() => threads.close());
   return {
-    threads: true,
+    threads,
     waitForNumber: flags.wait !== false,
     events: new SendOutput(deps.io, { json: deps.globals.json }),
     messagesAsNdjson: deps.globals.json,

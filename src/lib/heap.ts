@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { workerFile } from './worker-file.js';
 
 /**
  * V8 settings for the long runs whose memory is capped (`wacx send`, `wacx campaigns resume`: 150 MB for a
@@ -121,14 +120,4 @@ export function startWorkerThread(file: string, options: WorkerOptions): Worker 
     worker.once('exit', done);
   }
   return worker;
-}
-
-/**
- * Starts the thread whose body is `<name>.worker.ts` beside the module at `moduleUrl` (its compiled file, see
- * workerFile). Whoever asks for a thread gets one: a missing compiled file is an error, never a silent run on the
- * main thread.
- */
-export function startNamedWorker(moduleUrl: string, name: string, options: WorkerOptions): Worker {
-  const file = workerFile(moduleUrl, name);
-  return startWorkerThread(file, options);
 }

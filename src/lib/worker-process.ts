@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { parentPort, workerData } from 'node:worker_threads';
+import type { FirstMessage } from './threads.js';
 
 /**
  * A worker that runs in a child process instead of a thread, behind the same surface as a Worker (postMessage,
@@ -23,7 +24,7 @@ export function startWorkerProcess(file: string, data: unknown): WorkerProcess {
     execArgv: [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  child.send({ workerData: data });
+  child.send({ workerData: data } satisfies FirstMessage);
   return Object.assign(child, {
     postMessage: (message: unknown) => {
       if (child.connected) child.send(message as object);
@@ -45,18 +46,31 @@ export interface WorkerPort {
 }
 
 /**
- * In a worker file: calls `serve` with the channel to whoever started it and its `workerData`, whether it runs as
- * a thread or (startWorkerProcess) as a child process; nothing when the file was only imported.
+ * In a worker file: calls `serve` with the channel to whoever started it and its data, whether it runs as a thread
+ * or (startWorkerProcess) as a child process; nothing when the file was only imported. A thread started without
+ * `workerData` (threads.ts WorkerThreads, started ahead) gets its data as its first message, as a child process
+ * does; meanwhile it runs `warm` (loading what its work will need).
  */
-export function serveWorker<Data>(serve: (port: WorkerPort, data: Data) => void): void {
+export function serveWorker<Data>(
+  serve: (port: WorkerPort, data: Data) => void,
+  options: { warm?: () => void } = {},
+): void {
   if (parentPort) {
-    serve(parentPort as unknown as WorkerPort, workerData as Data);
+    const port = parentPort;
+    if (workerData !== undefined) {
+      serve(port as unknown as WorkerPort, workerData as Data);
+      return;
+    }
+    port.once('message', (first: FirstMessage) =>
+      serve(port as unknown as WorkerPort, first.workerData as Data),
+    );
+    options.warm?.();
     return;
   }
   if (!process.send) return;
   // the parent went away (even SIGKILL closes the channel): nothing unanswered was ever acknowledged
   process.on('disconnect', () => process.exit(0));
-  process.once('message', (first: { workerData: Data }) => {
+  process.once('message', (first: FirstMessage) => {
     // sends are asynchronous: the channel closes only once every message posted has been written to it
     let unsent = 0;
     let closing = false;
@@ -77,6 +91,6 @@ export function serveWorker<Data>(serve: (port: WorkerPort, data: Data) => void)
         if (unsent === 0) disconnect();
       },
     };
-    serve(port, first.workerData);
+    serve(port, first.workerData as Data);
   });
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/lib/campaign/ledger.js';
 import { startWriter } from '../../src/lib/campaign/writer.js';
 import { Store } from '../../src/lib/store/store.js';
+import { WorkerThreads } from '../../src/lib/threads.js';
 import { freshLocation } from '../helpers/postgres.js';
 import { addCampaign } from './helpers.js';
 
@@ -36,7 +37,7 @@ describe('the ledger writer on PostgreSQL', () => {
       }));
       ledger.ingestBatch(cid, rows, { offset: 0, line: 4, nextRow: 4, done: true }, 0);
 
-      const writer = startWriter(store.location, cid, { threads: true });
+      const writer = startWriter(store.location, cid, { threads: new WorkerThreads() });
       const pid = writer?.threadId ?? 0;
       expect(pid).toBeGreaterThan(0);
       expect(pid).not.toBe(process.pid);

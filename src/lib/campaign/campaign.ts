@@ -18,7 +18,7 @@ import {
   storedOptions,
   storedTarget,
 } from './prepare.js';
-import { type Leased, type RunEnv, runCampaign } from './run.js';
+import { type Leased, prestartRunThreads, type RunEnv, runCampaign } from './run.js';
 import type { ConsentReader } from './types.js';
 
 /**
@@ -57,6 +57,7 @@ export async function sendCampaign(req: SendRequest, env: RunEnv): Promise<numbe
     return dryRun(plan, env, req.onDryRunRows);
   }
   const store = await env.store();
+  prestartRunThreads(store, env);
   const ledger = new Ledger(store.db);
   const existing = ledger.find(input.target.id);
   if (existing) {
@@ -111,6 +112,7 @@ export async function resumeCampaign(id: string, req: ResumeRequest, env: RunEnv
       hint: 'List them with `wacx campaigns list`.',
     });
   }
+  prestartRunThreads(store, env);
   const report = await reportPath(req.report, [
     ["the campaign's CSV", campaign.csvPath],
     ["the campaign's --exclude file", campaign.options.exclude],

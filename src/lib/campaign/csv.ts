@@ -5,6 +5,11 @@ import { lazyModule } from '../lazy.js';
 
 const csvParse = lazyModule<{ parse: typeof Parse }>('csv-parse');
 
+/** Loads the CSV parser now rather than at the first read. */
+export function loadCsvParser(): void {
+  csvParse();
+}
+
 /**
  * Streaming CSV reading with exact line numbers and byte offsets, so that:
  * - every problem names its line (`file.csv:12`), also after quoted fields spanning lines and CRLF files;

@@ -5,6 +5,7 @@ import type { Graph } from '../graph/graph.js';
 import type { MessageTemplate } from '../graph/types.js';
 import { versionMajor } from '../graph/versions.js';
 import type { Store } from '../store/store.js';
+import type { WorkerThreads } from '../threads.js';
 import { checkReadable, checkReportPath } from './files.js';
 import { checkCampaignId, deriveCampaignId, fileSha256 } from './id.js';
 import { storeIdentityLinks } from './identities.js';
@@ -120,7 +121,7 @@ export interface PrepareEnv {
   graph: () => Promise<Graph>;
   store: () => Promise<Store>;
   signal: AbortSignal;
-  threads: boolean;
+  threads: WorkerThreads | null;
   events: { warn(text: string): void };
 }
 
@@ -409,7 +410,7 @@ async function strictCheck(
   shape: RowShape,
   from: ReadFrom,
   csvName: string,
-  threads: boolean,
+  threads: WorkerThreads | null,
 ): Promise<void> {
   const r = await runRead(
     {
@@ -469,7 +470,7 @@ const RECIPIENT_MIN_VERSION = 24;
 async function refuseBsuidSends(
   csv: { path: string; csvName: string; shape: RowShape; from: ReadFrom; links: IdentityLinks },
   o: { template: MessageTemplate; apiVersion: string },
-  threads: boolean,
+  threads: WorkerThreads | null,
 ): Promise<void> {
   const oldVersion = versionMajor(o.apiVersion) < RECIPIENT_MIN_VERSION;
   const authentication = String(o.template.category).toUpperCase() === 'AUTHENTICATION';

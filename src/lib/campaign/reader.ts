@@ -1,10 +1,12 @@
-import { startNamedWorker } from '../heap.js';
 import type { StoreLocation } from '../store/location.js';
 import { Store } from '../store/store.js';
+import type { ThreadKind, WorkerThreads } from '../threads.js';
 import { workerFile } from '../worker-file.js';
 import { startWorkerProcess } from '../worker-process.js';
+import { loadCsvParser } from './csv.js';
 import { type IngestRow, Ledger } from './ledger.js';
 import { renderComponents } from './mapping.js';
+import { normalisePhone } from './phone.js';
 import { type IdentityLinks, linkIndex, recipientKind, sendAddress } from './recipient.js';
 import { bsuidRecipientRow, findProblems, ingest, type Problem, type RowShape } from './rows.js';
 import type { SendEndpoint } from './types.js';
@@ -61,8 +63,12 @@ export interface ReadHandlers {
   onRendered?: (lines: readonly string[], count: number) => void | Promise<void>;
 }
 
-/** Worker heap limits: enough for a record of MAX_RECORD_CHARS, small enough to keep memory flat. */
-const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 };
+/** Its heap limits: enough for a record of MAX_RECORD_CHARS, small enough to keep memory flat. */
+export const READER_THREAD: ThreadKind = {
+  moduleUrl: import.meta.url,
+  name: 'reader',
+  resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 48 },
+};
 
 export interface ReadResult {
   aborted: boolean;
@@ -71,19 +77,20 @@ export interface ReadResult {
   threadId: number | null;
 }
 
-/** Runs a read task, in the reader thread when `threads` (see the file comment); resolves when done. `signal` stops it between batches. */
+/** Runs a read task, in the reader thread when given `threads` (see the file comment); resolves when done. `signal` stops it between batches. */
 export async function runRead(
   task: ReadTask,
   handlers: ReadHandlers,
-  options: { threads: boolean; signal?: AbortSignal | undefined },
+  options: { threads: WorkerThreads | null; signal?: AbortSignal | undefined },
 ): Promise<ReadResult> {
-  const { signal } = options;
-  if (!options.threads) return runInMainThread(task, handlers, signal);
+  const { signal, threads } = options;
+  if (!threads) return runInMainThread(task, handlers, signal);
   // libpq needs a main thread of its own (see store/postgres.ts): ingesting into PostgreSQL is a child process
   const worker =
     task.kind === 'ingest' && task.store?.backend === 'postgres'
       ? startWorkerProcess(workerFile(import.meta.url, 'reader'), task)
-      : startNamedWorker(import.meta.url, 'reader', { workerData: task, resourceLimits: RESOURCE_LIMITS });
+      : threads.start(READER_THREAD, task);
+
   const threadId = ('threadId' in worker ? worker.threadId : worker.pid) ?? null;
   const onAbort = () => worker.postMessage('stop');
   signal?.addEventListener('abort', onAbort);
@@ -110,6 +117,15 @@ export async function runRead(
     signal?.removeEventListener('abort', onAbort);
     await worker.terminate();
   }
+}
+
+/**
+ * Loads what reading needs (the CSV parser; the phone number metadata, by checking one number): a reader thread
+ * started ahead does it while it waits for its task.
+ */
+export function warmReading(): void {
+  loadCsvParser();
+  normalisePhone('+14155550100', null);
 }
 
 /** The task itself (in the worker, or on the main thread); `post` receives every message. */

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { Graph } from '../graph/graph.js';
-import { type StopCheckpointer, startCheckpointer } from '../store/checkpointer.js';
+import { CHECKPOINTER_THREAD, type StopCheckpointer, startCheckpointer } from '../store/checkpointer.js';
 import { locationOf, type Store } from '../store/store.js';
+import type { WorkerThreads } from '../threads.js';
 import { syncHealth } from '../webhooks/queries.js';
 import { Engine, type EngineOutcome, type EngineResult } from './engine.js';
 import type { SendEvents, Snapshot } from './events.js';
@@ -11,11 +12,11 @@ import { storeOptOuts } from './opt-outs.js';
 import { Pacer, PairLimiter } from './pacer.js';
 import type { Plan } from './prepare.js';
 import { MAX_SEND_CONNECTIONS } from './rate.js';
-import { type ReadTask, runRead } from './reader.js';
+import { READER_THREAD, type ReadTask, runRead } from './reader.js';
 import { reconcileUnknown } from './reconcile.js';
 import { graphTransport } from './transport.js';
 import { type CampaignConsent, consentSkip, type RowOutcome, type StopReason } from './types.js';
-import { type Committer, startWriter } from './writer.js';
+import { type Committer, startWriter, WRITER_THREAD } from './writer.js';
 
 /** What the commands give the campaign domain. */
 export interface RunEnv extends LeaseEnv {
@@ -27,9 +28,9 @@ export interface RunEnv extends LeaseEnv {
   signal: AbortSignal;
   /**
    * The CSV reader, the ledger writer and the WAL checkpointer run in worker threads (the CLI always asks for
-   * them); false runs their work on the main thread. With threads, a missing compiled worker is an error.
+   * them); null runs their work on the main thread. With threads, a missing compiled worker is an error.
    */
-  threads: boolean;
+  threads: WorkerThreads | null;
   /** The API core for management calls (template, phone number). */
   graph: () => Promise<Graph>;
   /** The API core for sends, over an undici Pool of `connections` connections; closed by the caller's cleanup. */
@@ -66,6 +67,16 @@ export interface Leased {
   campaign: Campaign;
   plan: Plan;
   leaseOwner: string;
+}
+
+/**
+ * Starts the threads a run will use, so that they load while the run is prepared (its checks, its API calls):
+ * the first sends leave as soon as the plan is made. On PostgreSQL the reader and the writer are child processes,
+ * and nothing checkpoints.
+ */
+export function prestartRunThreads(store: Store, env: Pick<RunEnv, 'threads'>): void {
+  if (locationOf(store.db)?.backend !== 'sqlite') return;
+  env.threads?.prestart(READER_THREAD, WRITER_THREAD, CHECKPOINTER_THREAD);
 }
 
 const NO_THREADS: RunThreads = { reader: null, writer: null, checkpointer: null };
@@ -153,7 +164,7 @@ interface Threads {
  */
 async function startThreads(
   { ledger, store, campaign }: Leased,
-  threads: boolean,
+  threads: WorkerThreads | null,
   now: number,
 ): Promise<Threads> {
   ledger.durable();

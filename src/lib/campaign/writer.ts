@@ -1,5 +1,5 @@
-import { startNamedWorker } from '../heap.js';
 import type { StoreLocation } from '../store/location.js';
+import type { ThreadKind, WorkerThreads } from '../threads.js';
 import { workerFile } from '../worker-file.js';
 import { startWorkerProcess } from '../worker-process.js';
 import type { CommitBatch, RowUpdate } from './ledger.js';
@@ -12,6 +12,12 @@ export interface Committer {
   readonly threadId?: number;
 }
 
+export const WRITER_THREAD: ThreadKind = {
+  moduleUrl: import.meta.url,
+  name: 'writer',
+  resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
+};
+
 /**
  * The ledger writer thread: the sending loop's commits (and their fsyncs, or on PostgreSQL the server's answers)
  * run there, so that the loop never stands still for a disk flush or a round trip; a batch's requests leave once
@@ -22,16 +28,14 @@ export interface Committer {
 export function startWriter(
   location: StoreLocation | null,
   cid: number,
-  options: { threads: boolean },
+  options: { threads: WorkerThreads | null },
 ): Committer | null {
-  if (!options.threads || !location) return null;
+  const { threads } = options;
+  if (!threads || !location) return null;
   const worker =
     location.backend === 'postgres'
       ? startWorkerProcess(workerFile(import.meta.url, 'writer'), { location, cid })
-      : startNamedWorker(import.meta.url, 'writer', {
-          workerData: { location, cid },
-          resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 2 },
-        });
+      : threads.start(WRITER_THREAD, { location, cid });
   const waiting = new Map<number, { resolve: (ok: boolean) => void; reject: (e: Error) => void }>();
   let next = 0;
   let failure: Error | null = null;

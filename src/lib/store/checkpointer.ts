@@ -1,11 +1,17 @@
-import { startNamedWorker } from '../heap.js';
+import { type ThreadKind, WorkerThreads } from '../threads.js';
 import { type Db, locationOf } from './store.js';
 
 export interface CheckpointerOptions {
-  /** Checkpoints in a worker thread (a missing compiled worker is then an error); false: SQLite's own, in COMMITs. */
-  threads?: boolean;
+  /** Checkpoints in a worker thread (a missing compiled worker is then an error); null: SQLite's own, in COMMITs. */
+  threads?: WorkerThreads | null;
   everyMs?: number;
 }
+
+export const CHECKPOINTER_THREAD: ThreadKind = {
+  moduleUrl: import.meta.url,
+  name: 'checkpointer',
+  resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
+};
 
 /** Stops the checkpointer; `threadId` is its thread's (null when SQLite checkpoints by itself). */
 export type StopCheckpointer = (() => Promise<void>) & { readonly threadId: number | null };
@@ -21,14 +27,11 @@ export async function startCheckpointer(
   db: Db,
   options: CheckpointerOptions = {},
 ): Promise<StopCheckpointer> {
-  const { threads = true, everyMs = 500 } = options;
+  const { threads = new WorkerThreads(), everyMs = 500 } = options;
   const location = locationOf(db);
   // PostgreSQL checkpoints by itself, off every client's path
   if (!threads || location?.backend !== 'sqlite') return Object.assign(async () => {}, { threadId: null });
-  const worker = startNamedWorker(import.meta.url, 'checkpointer', {
-    workerData: { dbPath: location.path, everyMs },
-    resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 2 },
-  });
+  const worker = threads.start(CHECKPOINTER_THREAD, { dbPath: location.path, everyMs });
   worker.on('error', () => {});
   db.pragma('wal_autocheckpoint = 0');
   const stop = async () => {

@@ -2,12 +2,10 @@
  * Worker thread that checkpoints the ledger's WAL while a campaign sends (see checkpointer.ts): the copy of WAL
  * pages into the database file and its fsync happen here, never inside a commit of the sending loop.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { serveWorker, type WorkerPort } from '../worker-process.js';
 
-const port = parentPort;
-if (port) {
-  const { dbPath, everyMs } = workerData as { dbPath: string; everyMs: number };
+serveWorker((port: WorkerPort, { dbPath, everyMs }: { dbPath: string; everyMs: number }) => {
   const db = new Database(dbPath);
   db.pragma('busy_timeout = 5000');
   const timer = setInterval(() => {
@@ -29,4 +27,4 @@ if (port) {
     port.postMessage('stopped');
     port.close();
   });
-}
+});
