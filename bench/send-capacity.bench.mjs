@@ -68,7 +68,7 @@ try {
       `${fmt(s?.achieved_rate ?? 0)} sends/s; ${fmt(s?.commits ?? 0)} ledger commits (${fmt(ROWS / (s?.commits || 1), 1)} rows per fsync'ed commit)`,
   );
   console.log(
-    `  CPU per message: wacx ${fmt(((r.cpu?.total ?? 0) * 1000) / ROWS)} µs (by thread, main first, then garbage collection helpers, then the checkpointer, ledger writer and CSV reader threads: ${threads}), sandbox ${fmt((wacxSandboxMs * 1000) / ROWS)} µs`,
+    `  CPU per message: wacx ${fmt(((r.cpu?.total ?? 0) * 1000) / ROWS)} µs (by thread, main first, then V8's helper threads (its optimising compiler; garbage collection too on 4 cores or more), then the checkpointer, ledger writer and CSV reader threads: ${threads}), sandbox ${fmt((wacxSandboxMs * 1000) / ROWS)} µs`,
   );
   if (r.code !== 0 || accepted < ROWS) {
     console.log(r.stderr.slice(-2000));
