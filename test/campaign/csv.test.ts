@@ -59,4 +59,24 @@ describe('readCsv', () => {
     const rest = await read(content, { start: second.end, linesBefore: second.endLines });
     expect(summary(rest)).toEqual(['4:+4915112345670|c', '5:+4915112345671|d']);
   });
+  it('reads a file of many chunks the same as its lines say: characters, quoted line breaks and records cut at any byte', async () => {
+    // multi-byte characters (2, 3 and 4 bytes in UTF-8) and quoted line breaks at every offset, over several 64 KB
+    // chunks and the slices each chunk is parsed in
+    const names = ['Zoë', '東京', 'a😀b', 'x\ny', 'plain'];
+    const lines: string[] = ['phone,name'];
+    const expected: string[] = ['1:phone|name'];
+    let line = 2;
+    for (let i = 0; i < 8000; i++) {
+      const name = `${names[i % names.length]!}${'é'.repeat(i % 7)}`;
+      lines.push(`+49151${String(i).padStart(8, '0')},"${name}"`);
+      expected.push(`${line}:+49151${String(i).padStart(8, '0')}|${name}`);
+      line += 1 + (name.match(/\n/g)?.length ?? 0);
+    }
+    const content = `${lines.join('\n')}\n`;
+    expect(Buffer.byteLength(content)).toBeGreaterThan(3 * 64 * 1024);
+    const events = await read(content);
+    expect(summary(events)).toEqual(expected);
+    const last = events.at(-1)!;
+    expect(last.end).toBe(Buffer.byteLength(content));
+  });
 });

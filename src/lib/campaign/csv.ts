@@ -185,14 +185,17 @@ export async function* readCsv(path: string, options: ReadCsvOptions = {}): Asyn
         const next = await nextChunk(source);
         if (next === null) done = true;
         else tracker.write(next);
-        failure = await feed(next);
-        while (queue.length > 0) {
-          const item = queue.shift()!;
-          const line = tracker.lineAt(lastEnd);
-          const end = start + item.bytes;
-          const endLines = tracker.countTo(end);
-          lastEnd = end;
-          yield { type: 'record', fields: item.fields, line, end, endLines };
+        for (const piece of slices(next)) {
+          failure = await feed(piece);
+          while (queue.length > 0) {
+            const item = queue.shift()!;
+            const line = tracker.lineAt(lastEnd);
+            const end = start + item.bytes;
+            const endLines = tracker.countTo(end);
+            lastEnd = end;
+            yield { type: 'record', fields: item.fields, line, end, endLines };
+          }
+          if (failure !== undefined) break;
         }
       }
       if (failure === undefined) return;
@@ -217,6 +220,20 @@ export async function* readCsv(path: string, options: ReadCsvOptions = {}): Asyn
     start = next.offset;
     linesBefore = linesAtLastEnd + next.linesAdded;
   }
+}
+
+/**
+ * The parser is fed a chunk in slices of this size, each slice's records taken before the next is parsed: the first
+ * records come after a few kilobytes, not a whole chunk (the header line; the first rows a send can start with).
+ */
+const FEED_BYTES = 8 * 1024;
+
+function* slices(chunk: Buffer | null): Generator<Buffer | null> {
+  if (chunk === null) {
+    yield null;
+    return;
+  }
+  for (let at = 0; at < chunk.length; at += FEED_BYTES) yield chunk.subarray(at, at + FEED_BYTES);
 }
 
 function errorCode(error: unknown): string | undefined {
