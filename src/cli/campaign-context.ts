@@ -1,5 +1,5 @@
-import { Pool } from 'undici';
 import type { RunEnv } from '../lib/campaign/campaign.js';
+import { undiciDispatchers } from '../lib/graph/dispatchers.js';
 import { DEFAULT_GRAPH_URL, validateBaseUrl } from '../lib/graph/graph.js';
 import { favourMemoryAtRate } from '../lib/heap.js';
 import { WorkerThreads } from '../lib/threads.js';
@@ -43,6 +43,7 @@ export function campaignEnv(
     wabaId: () => config.require('wabaId', '--waba-id'),
     sendGraph: async (connections) => {
       const baseUrl = config.get('graphUrl') ?? DEFAULT_GRAPH_URL;
+      const { Pool } = undiciDispatchers();
       const pool = new Pool(validateBaseUrl(baseUrl).origin, {
         connections,
         pipelining: 1,

@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import { type Clock, systemClock } from '../clock.js';
 import { ConfigError, WacxError } from '../errors.js';
 import { type AnswerShape, formatAnswerPath } from './answers.js';
+import { undiciDispatchers } from './dispatchers.js';
 import { GraphNetworkError, parseGraphError, UnexpectedAnswerError, UnknownOutcomeError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from './retry.js';
 import { API_VERSION_PATTERN, DEFAULT_API_VERSION, DEFAULT_GRAPH_URL, validateBaseUrl } from './url.js';
@@ -145,7 +146,7 @@ function errorCode(error: unknown): string | undefined {
 
 type Undici = typeof import('undici');
 let undiciModule: Promise<Undici> | undefined;
-/** undici costs ~50 ms to load: only the first request pays for it, never a --help that sends nothing. */
+/** The whole of undici (its request API, for downloads), ~60 ms to load: only a download pays for it. */
 function loadUndici(): Promise<Undici> {
   undiciModule ??= import('undici');
   return undiciModule;
@@ -343,10 +344,14 @@ export class GraphClient {
     return list;
   }
 
-  private async transport(): Promise<{ request: Undici['request']; dispatcher: Dispatcher }> {
-    const undici = await loadUndici();
-    this.dispatcher ??= new undici.Agent({ keepAliveTimeout: 10_000, connections: 64, pipelining: 1 });
-    return { request: undici.request, dispatcher: this.dispatcher };
+  /** The injected dispatcher, else a keep-alive Agent made on the first request. */
+  private ownDispatcher(): Dispatcher {
+    this.dispatcher ??= new (undiciDispatchers().Agent)({
+      keepAliveTimeout: 10_000,
+      connections: 64,
+      pipelining: 1,
+    });
+    return this.dispatcher;
   }
 
   private async once<T>(
@@ -370,7 +375,7 @@ export class GraphClient {
     }
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     if (signal?.aborted) throw abortReason(signal);
-    const dispatcher = this.dispatcher ?? (await this.transport()).dispatcher;
+    const dispatcher = this.ownDispatcher();
     const started = this.clock.now();
     if (this.trace) {
       this.trace(`> ${req.method} ${redactUrl(new URL(target.href))}`);
@@ -477,7 +482,8 @@ export class GraphClient {
     const headers: Record<string, string> = { 'user-agent': this.userAgent };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     this.trace?.(`> ${where}`);
-    const { request, dispatcher } = await this.transport();
+    const { request } = await loadUndici();
+    const dispatcher = this.ownDispatcher();
     let res: Dispatcher.ResponseData;
     try {
       res = await request(target, {
