@@ -52,6 +52,28 @@ vi.spyOn(WorkerThreads.prototype, 'start').mockImplementation(function (this: Wo
   return worker;
 });
 
+/** A read that finds the invalid rows of an orders CSV (writeOrdersCsv). */
+const problemsTask = (path: string): ReadTask => ({
+  kind: 'problems',
+  store: null,
+  cid: 0,
+  path,
+  shape: {
+    columns: ['phone', 'name', 'order'],
+    phoneIndex: 0,
+    bsuidIndex: -1,
+    slots: [],
+    defaultCountry: null,
+  },
+  from: { offset: 'phone,name,order\n'.length, lines: 1, nextRow: 1 },
+  excluded: [],
+  optedOut: [],
+  links: NO_LINKS,
+  batchRows: 0,
+  batchMs: 0,
+  problemLimit: 20,
+});
+
 let sb: TestSandbox;
 let dir = '';
 beforeAll(async () => {
@@ -112,26 +134,7 @@ describe('worker threads', () => {
 
   it('reading runs in a thread when asked, on the main thread otherwise, with the same result', async () => {
     const csv = writeOrdersCsv(dir, 30, 'read.csv', '+49151,Bad,A-9\n');
-    const task: ReadTask = {
-      kind: 'problems',
-      store: null,
-      cid: 0,
-      path: csv,
-      shape: {
-        columns: ['phone', 'name', 'order'],
-        phoneIndex: 0,
-        bsuidIndex: -1,
-        slots: [],
-        defaultCountry: null,
-      },
-      from: { offset: 'phone,name,order\n'.length, lines: 1, nextRow: 1 },
-      excluded: [],
-      optedOut: [],
-      links: NO_LINKS,
-      batchRows: 0,
-      batchMs: 0,
-      problemLimit: 20,
-    };
+    const task = problemsTask(csv);
     const inThread = await runRead(task, {}, { threads: new WorkerThreads() });
     const onMain = await runRead(task, {}, { threads: null });
     expect(inThread.threadId).toBeGreaterThan(0);
@@ -175,27 +178,6 @@ describe('worker threads', () => {
 });
 
 describe('WorkerThreads', () => {
-  const problemsTask = (path: string): ReadTask => ({
-    kind: 'problems',
-    store: null,
-    cid: 0,
-    path,
-    shape: {
-      columns: ['phone', 'name', 'order'],
-      phoneIndex: 0,
-      bsuidIndex: -1,
-      slots: [],
-      defaultCountry: null,
-    },
-    from: { offset: 'phone,name,order\n'.length, lines: 1, nextRow: 1 },
-    excluded: [],
-    optedOut: [],
-    links: NO_LINKS,
-    batchRows: 0,
-    batchMs: 0,
-    problemLimit: 20,
-  });
-
   it('a thread started ahead is the one start() hands out, with its data: no second thread', async () => {
     created.length = 0;
     const threads = new WorkerThreads();
