@@ -71,7 +71,8 @@ const GROWTH_CHECK_MS = 20;
  * At the rates a number can have (≤ 1,000 msg/s, the default) V8 also trades speed for memory
  * (`--optimize-for-size`: earlier collections, smaller code): that costs nothing there, but about a third of the
  * throughput with pacing off, so sends above 1,000 msg/s keep V8's default and a larger young generation
- * (FAST_SEMI_SPACE_BYTES). Called by the CLI with the command's --rate (src/cli/campaign-context.ts), before the
+ * (FAST_SEMI_SPACE_BYTES), and on a machine of fewer than 4 cores collect on the allocating thread
+ * (GC_ON_THE_ALLOCATING_THREAD). `cores` is the machine's unless a test says otherwise. Called by the CLI with the command's --rate (src/cli/campaign-context.ts), before the
  * campaign domain loads; the domain itself sets no V8 flag.
  */
 export function favourMemoryAtRate(rate: number | null, cores = availableParallelism()): void {
