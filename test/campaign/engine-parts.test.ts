@@ -1,5 +1,5 @@
 /** The parts of the sending engine, each alone, with the simulated clock (see engine.ts for how they fit). */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Verdict } from '../../src/lib/campaign/classify.js';
 import {
   AdaptiveRate,
@@ -324,23 +324,62 @@ describe('Sleeper (engine/sleeper.ts)', () => {
   });
 
   it('on the system clock: one timer, re-armed in place for an earlier deadline, none left after close()', async () => {
-    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    // Counts the timers this Sleeper armed that have neither fired nor been cleared. Not the process's active
+    // timers: another test's timer firing meanwhile would change that count.
+    const pending = new Set<NodeJS.Timeout>();
+    let armedNow = 0;
+    let insideWait = false;
+    const realSetTimeout = globalThis.setTimeout;
+    const realClearTimeout = globalThis.clearTimeout;
+    const setSpy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms: number) => {
+      if (!insideWait) return realSetTimeout(fn, ms);
+      armedNow++;
+      const t: NodeJS.Timeout = realSetTimeout(() => {
+        pending.delete(t);
+        fn();
+      }, ms);
+      pending.add(t);
+      return t;
+    }) as typeof setTimeout);
+    const clearSpy = vi.spyOn(globalThis, 'clearTimeout').mockImplementation(((
+      t: NodeJS.Timeout | undefined,
+    ) => {
+      if (t) pending.delete(t);
+      realClearTimeout(t);
+    }) as typeof clearTimeout);
     const s = new Sleeper(systemClock);
-    const before = timers();
-    const late = s.wait(Date.now() + 60_000);
-    expect(timers()).toBe(before + 1);
-    s.wake();
-    await late;
-    const early = s.wait(Date.now() + 5); // earlier than the armed one: the same timer, re-armed
-    expect(timers()).toBe(before + 1);
-    await early; // it fired
-    expect(timers()).toBe(before);
-    const again = s.wait(Date.now() + 60_000);
-    expect(timers()).toBe(before + 1);
-    s.close();
-    expect(timers()).toBe(before);
-    s.wake();
-    await again;
+    const wait = (inMs: number) => {
+      armedNow = 0;
+      insideWait = true;
+      try {
+        return s.wait(Date.now() + inMs);
+      } finally {
+        insideWait = false;
+      }
+    };
+    try {
+      const late = wait(60_000);
+      expect([armedNow, pending.size]).toEqual([1, 1]);
+      s.wake();
+      await late;
+      const early = wait(5); // earlier than the armed one: the same timer, re-armed in place
+      expect(pending.size).toBe(1);
+      await early; // it fired
+      expect(pending.size).toBe(0);
+      const again = wait(60_000);
+      expect(pending.size).toBe(1);
+      s.wake();
+      await again;
+      const later = wait(120_000); // the armed timer fires first and wakes the loop: no second timer
+      expect([armedNow, pending.size]).toEqual([0, 1]);
+      s.close();
+      expect(pending.size).toBe(0);
+      s.wake();
+      await later;
+    } finally {
+      setSpy.mockRestore();
+      clearSpy.mockRestore();
+    }
   });
 });
 
