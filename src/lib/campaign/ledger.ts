@@ -240,6 +240,14 @@ function holderOf(r: LeaseColumns | undefined): LeaseHolder | null {
     : null;
 }
 
+/**
+ * The campaign's rows in one state, through the (cid, state, row) index. Without statistics SQLite's planner takes
+ * `cid = ?` for a selective match and reads every row of the campaign through the primary key instead: 100,000 rows
+ * read to find the few failed, unknown or skipped ones. PostgreSQL's planner has statistics (the dialect drops
+ * the hint).
+ */
+const ROWS_BY_STATE = 'campaign_rows INDEXED BY campaign_rows_state';
+
 export class Ledger {
   private readonly s: {
     byId: Statement;
@@ -652,7 +660,7 @@ export class Ledger {
   inFlightToUnknown(cid: number, now: number): number {
     return this.db
       .prepare(
-        `UPDATE campaign_rows SET state = 'unknown', reason = 'in flight when a previous run stopped', updated_at = ?
+        `UPDATE ${ROWS_BY_STATE} SET state = 'unknown', reason = 'in flight when a previous run stopped', updated_at = ?
          WHERE cid = ? AND state = 'in_flight'`,
       )
       .run(now, cid).changes;
@@ -662,7 +670,7 @@ export class Ledger {
   unknownToPending(cid: number, now: number): number {
     return this.db
       .prepare(
-        `UPDATE campaign_rows SET state = 'pending', reason = 'unknown outcome, re-sent (--resend-unknown)', updated_at = ?
+        `UPDATE ${ROWS_BY_STATE} SET state = 'pending', reason = 'unknown outcome, re-sent (--resend-unknown)', updated_at = ?
          WHERE cid = ? AND state = 'unknown'`,
       )
       .run(now, cid).changes;
@@ -673,7 +681,7 @@ export class Ledger {
     return (
       this.db
         .prepare(
-          `SELECT row, line, recipient, input, state, reason, error_code, error_title, wamid, attempts FROM campaign_rows
+          `SELECT row, line, recipient, input, state, reason, error_code, error_title, wamid, attempts FROM ${ROWS_BY_STATE}
            WHERE cid = ? AND state = ? ORDER BY row LIMIT ?`,
         )
         .all(cid, state, limit) as DbOutcome[]
@@ -694,7 +702,7 @@ export class Ledger {
   failuresByCode(cid: number): { code: number | null; title: string | null; count: number }[] {
     return this.db
       .prepare(
-        `SELECT error_code AS code, MAX(error_title) AS title, COUNT(*) AS count FROM campaign_rows
+        `SELECT error_code AS code, MAX(error_title) AS title, COUNT(*) AS count FROM ${ROWS_BY_STATE}
          WHERE cid = ? AND state = 'failed' GROUP BY error_code ORDER BY count DESC`,
       )
       .all(cid) as { code: number | null; title: string | null; count: number }[];
@@ -706,7 +714,7 @@ export class Ledger {
     return this.db
       .prepare(
         `SELECT CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, CAST(instr(reason, ':') - 1 AS INTEGER)) ELSE reason END AS reason,
-           COUNT(*) AS count FROM campaign_rows WHERE cid = ? AND state = 'skipped' GROUP BY 1 ORDER BY count DESC`,
+           COUNT(*) AS count FROM ${ROWS_BY_STATE} WHERE cid = ? AND state = 'skipped' GROUP BY 1 ORDER BY count DESC`,
       )
       .all(cid) as { reason: string; count: number }[];
   }
