@@ -170,9 +170,9 @@ async function startThreads(
   ledger.durable();
   let stopCheckpointer: StopCheckpointer | undefined;
   let committer: Committer | null = null;
+  // the ledger writer and the checkpointer do not wait for each other: they stop together
   const stop = async () => {
-    await committer?.close();
-    await stopCheckpointer?.();
+    await Promise.all([committer?.close(), stopCheckpointer?.()]);
   };
   let ready: Promise<unknown>;
   try {
