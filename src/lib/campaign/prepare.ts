@@ -158,6 +158,10 @@ export async function prepare(
   const excludeList =
     o.excludeList ?? (o.exclude ? await readExcludeFile(o.exclude, target.defaultCountry) : null);
   const graph = await env.graph();
+  // The number's throughput is asked for with the template: one round trip less before the first send. Its answer
+  // is awaited after the template's and the checks that need it, so that theirs is the error reported first.
+  const phoneNumber = graph.phoneNumbers.get(target.phoneNumberId, THROUGHPUT_FIELDS, env.signal);
+  phoneNumber.catch(() => {});
   const template = await fetchApprovedTemplate(
     graph,
     target.wabaId,
@@ -199,7 +203,7 @@ export async function prepare(
   });
   const api = flags.api ?? target.api ?? 'auto';
   const endpoint = await chooseEndpoint(api, template, graph, target.wabaId);
-  const pn = await graph.phoneNumbers.get(target.phoneNumberId, THROUGHPUT_FIELDS, env.signal);
+  const pn = await phoneNumber;
   const limit = numberThroughput(pn);
   const rate = resolveRate(flags.rate, flags.force, limit);
   let strict: Plan['strict'] = 'off';
