@@ -62,6 +62,8 @@ export interface GlobalOptions {
   sandbox: boolean;
   /** The command may create the profile it is given (see CommandSpec.createsProfile). */
   createsProfile?: boolean;
+  /** The command may write the profiles file (it creates a profile, or changes one). */
+  writesProfiles?: boolean;
 }
 
 export interface DepsInit {
@@ -214,7 +216,8 @@ export class Deps {
       import('../lib/config/secrets.js'),
       import('../lib/store/location.js'),
     ]);
-    await profiles.preloadConf();
+    // reading the profiles needs no conf; writing does, and Node < 20.19 cannot require() it when the time comes
+    if (this.globals.writesProfiles) await profiles.preloadConf();
     this.loadedConfig = { Config: index.Config, probeKeychain: secrets.probeKeychain, location };
   }
 

@@ -217,6 +217,7 @@ function buildProgram(
     }
     state.deps = deps.withGlobals({
       createsProfile: Boolean(target?.createsProfile),
+      writesProfiles: Boolean(target?.createsProfile || target?.changesConfig),
       profile: o.profile,
       json: Boolean(o.json) || o.jq !== undefined,
       jq: o.jq,

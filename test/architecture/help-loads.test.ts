@@ -48,13 +48,13 @@ const chunks: Record<string, string[]> = JSON.parse(
  */
 const MAX_FILES = { entry: 4, verb: 6 };
 
-async function loads(args: string[]): Promise<Loaded> {
+async function loads(args: string[], env: NodeJS.ProcessEnv = home.env): Promise<Loaded> {
   const trace = join(home.home, `trace-${args.join('-')}.txt`);
   rmSync(trace, { force: true });
   await run(
     process.execPath,
     ['--import', join(root, 'test', 'helpers', 'load-trace.mjs'), join(root, 'bin', 'wacx.js'), ...args],
-    { cwd: root, env: { ...home.env, LOAD_TRACE: trace } },
+    { cwd: root, env: { ...env, LOAD_TRACE: trace } },
   );
   const loaded: Loaded = {
     ours: new Set(),
@@ -165,4 +165,27 @@ describe('what start-up loads', () => {
       expect(loaded.ours.size).toBeLessThanOrEqual(MAX_FILES.verb);
     },
   );
+});
+
+describe('what running a command loads of the profiles file', () => {
+  // conf and its schema validator (ajv) cost ~50 ms of a start: only the commands that change a profile load them
+  const profiles = tempHome();
+  afterAll(() => profiles.cleanup());
+  const env = { ...profiles.env, WACX_KEYCHAIN: '0' };
+
+  it('`wacx config set` writes the file through conf; `wacx config list` reads it without loading conf', async () => {
+    const set = await loads(['config', 'set', 'phoneNumberId', '123456'], env);
+    expect(set.packages.has('conf')).toBe(true);
+    const list = await loads(['config', 'list', '--json'], env);
+    expect([...list.packages].filter((p) => p === 'conf' || p === 'ajv')).toEqual([]);
+    const shown = await run(
+      process.execPath,
+      [join(root, 'bin', 'wacx.js'), 'config', 'get', 'phoneNumberId'],
+      {
+        cwd: root,
+        env,
+      },
+    );
+    expect(shown.stdout.trim()).toBe('123456');
+  });
 });

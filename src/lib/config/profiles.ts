@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -100,44 +100,32 @@ function unreadable(path: string, error: unknown): ConfigError {
  * Reading never writes the file: it appears with the first change.
  */
 export class ProfileStore {
-  private readonly conf: Conf<ConfigFile>;
+  /** conf, made on the first write: reading needs none of it (see read()). */
+  private conf: Conf<ConfigFile> | undefined;
   readonly dir: string;
+  readonly path: string;
 
   /** The directory was given by WACX_CONFIG_DIR (errors then name the variable). */
   private readonly fromEnv: boolean;
 
   constructor(env: NodeJS.ProcessEnv) {
     this.dir = configDir(env);
+    this.path = join(this.dir, 'config.json');
     this.fromEnv = Boolean(env.WACX_CONFIG_DIR);
     // conf creates a missing directory on first read with the default mode; create it first, private.
     this.ensureDir();
-    const ConfClass = loadConf();
-    try {
-      this.conf = new ConfClass<ConfigFile>({
-        projectName: 'wacx',
-        projectSuffix: '',
-        cwd: this.dir,
-        configName: 'config',
-        configFileMode: CONFIG_FILE_MODE,
-      });
-    } catch (error) {
-      throw unreadable(join(this.dir, 'config.json'), error);
-    }
   }
 
-  get path(): string {
-    return this.conf.path;
-  }
   /** The profile's own directory (its database), beside the config file. */
   profileDir(name: string): string {
     return join(this.dir, 'profiles', name);
   }
   exists(): boolean {
-    return existsSync(this.conf.path);
+    return existsSync(this.path);
   }
   /** The file's permission bits, or undefined when it does not exist. */
   mode(): number | undefined {
-    return this.exists() ? statSync(this.conf.path).mode & 0o777 : undefined;
+    return this.exists() ? statSync(this.path).mode & 0o777 : undefined;
   }
 
   private ensureDir(): void {
@@ -154,18 +142,47 @@ export class ProfileStore {
     }
   }
 
+  /**
+   * The file as conf reads it (JSON; none yet: no profiles), without conf: loading conf and its schema validator
+   * costs ~50 ms of every command's start, and only the commands that change a profile write.
+   */
   private read(): ConfigFile {
+    let text: string;
     try {
-      return this.conf.store;
+      text = readFileSync(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw unreadable(this.path, error);
+    }
+    try {
+      return JSON.parse(text) as ConfigFile;
     } catch (error) {
       throw unreadable(this.path, error);
     }
   }
 
+  /** conf writes the file atomically, with our mode. */
   private write(data: ConfigFile): void {
     this.ensureDir();
-    this.conf.store = data;
+    this.writer().store = data;
     this.ensureMode();
+  }
+
+  private writer(): Conf<ConfigFile> {
+    if (this.conf) return this.conf;
+    const ConfClass = loadConf();
+    try {
+      this.conf = new ConfClass<ConfigFile>({
+        projectName: 'wacx',
+        projectSuffix: '',
+        cwd: this.dir,
+        configName: 'config',
+        configFileMode: CONFIG_FILE_MODE,
+      });
+    } catch (error) {
+      throw unreadable(this.path, error);
+    }
+    return this.conf;
   }
 
   currentProfile(): string {
@@ -212,7 +229,7 @@ export class ProfileStore {
    */
   private ensureMode(): void {
     if (process.platform === 'win32' || !this.exists()) return;
-    if (this.mode() !== CONFIG_FILE_MODE) chmodSync(this.conf.path, CONFIG_FILE_MODE);
+    if (this.mode() !== CONFIG_FILE_MODE) chmodSync(this.path, CONFIG_FILE_MODE);
     const mode = this.mode();
     if (mode !== CONFIG_FILE_MODE) {
       throw new ConfigError(
