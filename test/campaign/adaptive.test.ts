@@ -10,7 +10,7 @@ import { Pacer, PairLimiter } from '../../src/lib/campaign/pacer.js';
 import { GraphApiError } from '../../src/lib/graph/errors.js';
 import type { Store } from '../../src/lib/store/store.js';
 import { describeBackends } from '../helpers/backends.js';
-import { addCampaign, phone } from './helpers.js';
+import { addCampaign, ingestPending } from './helpers.js';
 import { SimClock } from './sim-clock.js';
 
 const throttle = () =>
@@ -39,16 +39,7 @@ async function simulate(
   const t0 = clock.now();
   const ledger = new Ledger(store.db);
   const cid = addCampaign(ledger, t0);
-  const list = Array.from({ length: rows }, (_, i) => ({
-    row: i + 1,
-    line: i + 2,
-    recipient: phone(i),
-    input: null,
-    params: '[]',
-    state: 'pending' as const,
-    reason: null,
-  }));
-  ledger.ingestBatch(cid, list, { offset: 0, line: 0, nextRow: rows + 1, done: true }, t0);
+  ingestPending(ledger, cid, rows, t0);
   ledger.acquireLease(cid, { owner: 'me', host: 'h', pid: 1 }, t0, 30_000, () => true);
   const answers: Answer[] = [];
   const notices: EngineNotice[] = [];

@@ -15,7 +15,7 @@ import { ARRIVAL_SLACK_MS, InFlightWindow, MIN_WINDOW } from '../../src/lib/camp
 import type { CommitBatch } from '../../src/lib/campaign/ledger.js';
 import { defaultWindow, MAX_SEND_CONNECTIONS, MAX_THROUGHPUT } from '../../src/lib/campaign/rate.js';
 import { systemClock } from '../../src/lib/clock.js';
-import { memoryCampaign, phone, sentUpdate } from './helpers.js';
+import { ingestPending, memoryCampaign, sentUpdate } from './helpers.js';
 import { SimClock } from './sim-clock.js';
 
 const limits = { maxThrottleRetries: 3, maxTransientRetries: 2, maxPairRetries: 2, maxNetworkFailures: 4 };
@@ -82,16 +82,7 @@ describe('GroupCommit (engine/commits.ts)', () => {
   function setup(committer: ConstructorParameters<typeof GroupCommit>[0]['committer'] = null) {
     const clock = new SimClock();
     const { ledger, cid } = memoryCampaign(clock.now());
-    const rows = Array.from({ length: 5 }, (_, i) => ({
-      row: i + 1,
-      line: i + 2,
-      recipient: phone(i),
-      input: null,
-      params: '[]',
-      state: 'pending' as const,
-      reason: null,
-    }));
-    ledger.ingestBatch(cid, rows, { offset: 0, line: 0, nextRow: 6, done: true }, clock.now());
+    ingestPending(ledger, cid, 5, clock.now());
     ledger.acquireLease(cid, { owner: 'me', host: 'h', pid: 1 }, clock.now(), 30_000, () => true);
     const gc = new GroupCommit(
       { ledger, cid, leaseOwner: 'me', committer, flushMs: 100, heartbeatMs: 2000 },
@@ -242,16 +233,7 @@ describe('RetryPolicy (engine/retries.ts)', () => {
 describe('RowSupply (engine/supply.ts)', () => {
   function ledgerWith(n: number, done: boolean) {
     const { ledger, cid } = memoryCampaign(0);
-    const rows = Array.from({ length: n }, (_, i) => ({
-      row: i + 1,
-      line: i + 2,
-      recipient: phone(i),
-      input: null,
-      params: '[]',
-      state: 'pending' as const,
-      reason: null,
-    }));
-    ledger.ingestBatch(cid, rows, { offset: 0, line: 0, nextRow: n + 1, done }, 0);
+    ingestPending(ledger, cid, n, 0, done);
     return { ledger, cid };
   }
 

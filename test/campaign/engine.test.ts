@@ -4,7 +4,7 @@ import type { PendingRow } from '../../src/lib/campaign/ledger.js';
 import { Pacer, PairLimiter } from '../../src/lib/campaign/pacer.js';
 import { defaultWindow, MAX_SEND_CONNECTIONS } from '../../src/lib/campaign/rate.js';
 import { GraphApiError, UnknownOutcomeError } from '../../src/lib/graph/errors.js';
-import { memoryCampaign, phone } from './helpers.js';
+import { ingestPending, memoryCampaign, phone } from './helpers.js';
 import { SimClock } from './sim-clock.js';
 
 const apiError = (code: number, status = 400, type: string | null = 'OAuthException') =>
@@ -20,16 +20,7 @@ interface Sent {
 function setup(n: number) {
   const clock = new SimClock();
   const { store, ledger, cid } = memoryCampaign(clock.now());
-  const rows = Array.from({ length: n }, (_, i) => ({
-    row: i + 1,
-    line: i + 2,
-    recipient: phone(i),
-    input: null,
-    params: '[]',
-    state: 'pending' as const,
-    reason: null,
-  }));
-  ledger.ingestBatch(cid, rows, { offset: 0, line: 0, nextRow: n + 1, done: true }, clock.now());
+  ingestPending(ledger, cid, n, clock.now());
   ledger.acquireLease(cid, { owner: 'me', host: 'h', pid: 1 }, clock.now(), 30_000, () => true);
   const state = store.db.prepare('SELECT state FROM campaign_rows WHERE cid = ? AND row = ?').pluck();
   const inFlight = store.db

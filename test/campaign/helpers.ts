@@ -89,6 +89,20 @@ export function memoryCampaign(now: number): { store: Store; ledger: Ledger; cid
   return { store, ledger, cid: addCampaign(ledger, now) };
 }
 
+/** Reads `n` pending rows (row i+1 on line i+2, to phone(i), no parameters) into a campaign's ledger, as the reader does. */
+export function ingestPending(ledger: Ledger, cid: number, n: number, now: number, done = true): void {
+  const rows = Array.from({ length: n }, (_, i) => ({
+    row: i + 1,
+    line: i + 2,
+    recipient: phone(i),
+    input: null,
+    params: '[]',
+    state: 'pending' as const,
+    reason: null,
+  }));
+  ledger.ingestBatch(cid, rows, { offset: 0, line: 0, nextRow: n + 1, done }, now);
+}
+
 /** Adds an order_update campaign (no rows yet) to a ledger; returns its cid. */
 export function addCampaign(
   ledger: Ledger,

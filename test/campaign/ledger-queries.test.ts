@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/lib/campaign/ledger.js';
 import { Store } from '../../src/lib/store/store.js';
-import { addCampaign, phone } from './helpers.js';
+import { addCampaign, ingestPending } from './helpers.js';
 
 /**
  * The ledger's questions about the rows in one state (the summary's failures and skips, the unknown rows, a resume's
@@ -14,16 +14,7 @@ function campaignOfMostlySent() {
   const store = Store.open(':memory:');
   const ledger = new Ledger(store.db);
   const cid = addCampaign(ledger, 0);
-  const rows = Array.from({ length: ROWS }, (_, i) => ({
-    row: i + 1,
-    line: i + 2,
-    recipient: phone(i),
-    input: null,
-    params: '[]',
-    state: 'pending' as const,
-    reason: null,
-  }));
-  ledger.ingestBatch(cid, rows, { offset: 0, line: 0, nextRow: ROWS + 1, done: true }, 0);
+  ingestPending(ledger, cid, ROWS, 0);
   const set = store.db.prepare(
     'UPDATE campaign_rows SET state = ?, reason = ?, error_code = ?, error_title = ? WHERE cid = ? AND row = ?',
   );

@@ -90,12 +90,17 @@ beforeEach(async () => {
   numberAskedBeforeTemplateAnswered = null;
 });
 
+/** `wacx send` of 3 rows through the proxy, into a store of its own. */
+function sendThroughProxy(name: string) {
+  const csv = writeOrdersCsv(sb.home, 3, `${name}.csv`);
+  const env = sb.env({ WACX_GRAPH_URL: proxyUrl, WACX_DB: join(sb.home, `${name}.db`) });
+  return runCli([...orderSendArgs(csv), '--json'], { env });
+}
+
 describe('wacx send before its first message', () => {
   it("asks for the phone number's throughput while the template's answer is still on its way", async () => {
     mode = 'hold-template';
-    const csv = writeOrdersCsv(sb.home, 3, 'together.csv');
-    const env = sb.env({ WACX_GRAPH_URL: proxyUrl, WACX_DB: join(sb.home, 'together.db') });
-    const r = await runCli([...orderSendArgs(csv), '--json'], { env });
+    const r = await sendThroughProxy('together');
     expect(r.code, r.stderr).toBe(ExitCode.OK);
     expect(numberAskedBeforeTemplateAnswered).toBe(true);
     expect(await sb.control('messages')).toHaveLength(3);
@@ -103,9 +108,7 @@ describe('wacx send before its first message', () => {
 
   it("when both lookups fail, the template's error is the one reported, and nothing is sent", async () => {
     mode = 'both-fail';
-    const csv = writeOrdersCsv(sb.home, 3, 'both-fail.csv');
-    const env = sb.env({ WACX_GRAPH_URL: proxyUrl, WACX_DB: join(sb.home, 'both-fail.db') });
-    const r = await runCli([...orderSendArgs(csv), '--json'], { env });
+    const r = await sendThroughProxy('both-fail');
     expect(r.code, r.stderr).toBe(ExitCode.AUTH);
     expect(r.stderr).toMatch(/permission/i);
     expect(r.stderr).not.toMatch(/does not exist/);
