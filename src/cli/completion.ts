@@ -60,8 +60,7 @@ type DynamicValues = Record<string, string[] | undefined>;
 
 async function dynamicValues(deps: Deps): Promise<DynamicValues> {
   try {
-    const { preloadConf, ProfileStore } = await import('../lib/config/profiles.js');
-    await preloadConf();
+    const { ProfileStore } = await import('../lib/config/profiles.js');
     return { profile: new ProfileStore(deps.env).names() };
   } catch {
     return {};

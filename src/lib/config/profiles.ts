@@ -26,8 +26,8 @@ type ConfConstructor = typeof Conf;
 let confConstructor: ConfConstructor | undefined;
 
 /**
- * Loads `conf` (and its schema validator) ahead of use. It costs ~50 ms, so it is never imported at
- * start-up: the CLI awaits this before a command runs; `wacx --help` never pays for it.
+ * Loads `conf` (and its schema validator) ahead of a write. It costs ~50 ms, so it is never imported at start-up,
+ * nor to read the profiles: the CLI awaits this before a command that writes a profile runs.
  */
 export async function preloadConf(): Promise<void> {
   if (confConstructor) return;
