@@ -185,6 +185,13 @@ describe('config get / set / unset', () => {
     const r = await run(['config', 'list'], { env: { ...h.env, WACX_CONFIG_DIR: dir } });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain(join(dir, 'config.json'));
+    // JSON, but not an object of profiles
+    for (const text of ['null', '[]', '"x"']) {
+      writeFileSync(join(dir, 'config.json'), text);
+      const again = await run(['config', 'list'], { env: { ...h.env, WACX_CONFIG_DIR: dir } });
+      expect(again.code).toBe(4);
+      expect(again.stderr).toContain(`${join(dir, 'config.json')}: it is not a JSON object`);
+    }
     h.cleanup();
   });
 });

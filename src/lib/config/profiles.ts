@@ -112,7 +112,7 @@ export class ProfileStore {
     this.dir = configDir(env);
     this.path = join(this.dir, 'config.json');
     this.fromEnv = Boolean(env.WACX_CONFIG_DIR);
-    // conf creates a missing directory on first read with the default mode; create it first, private.
+    // private from the start (conf, on the first write, would create it with the default mode)
     this.ensureDir();
   }
 
@@ -154,11 +154,16 @@ export class ProfileStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw unreadable(this.path, error);
     }
+    let data: unknown;
     try {
-      return JSON.parse(text) as ConfigFile;
+      data = JSON.parse(text);
     } catch (error) {
       throw unreadable(this.path, error);
     }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw unreadable(this.path, new Error('it is not a JSON object'));
+    }
+    return data as ConfigFile;
   }
 
   /** conf writes the file atomically, with our mode. */
