@@ -168,27 +168,43 @@ async function nextLineStart(path: string, from: number): Promise<{ offset: numb
  * Reads `path` from `start`, yielding records (the header too, when starting at 0) and quoting errors, in file
  * order. Blank lines are ignored. Never throws for bad CSV content (only for I/O errors).
  *
- * The parser is fed chunk by chunk and records are taken in its `on_record` hook, so that the records parsed
+ * The parser is fed a few kilobytes at a time and records are taken as it parses them, so that the records parsed
  * before an error in the same chunk are never lost.
  */
 export async function* readCsv(path: string, options: ReadCsvOptions = {}): AsyncGenerator<CsvEvent> {
+  for await (const events of readCsvBatches(path, options)) yield* events;
+}
+
+/**
+ * readCsv's events, a few kilobytes of the file at a time (one array per slice parsed): for the readers of whole
+ * files, which would otherwise pay an async generator's round trip for every record.
+ */
+export async function* readCsvBatches(
+  path: string,
+  options: ReadCsvOptions = {},
+): AsyncGenerator<CsvEvent[]> {
   let start = options.start ?? 0;
   let linesBefore = options.linesBefore ?? 0;
   for (;;) {
     const tracker = new LineTracker(start, linesBefore);
-    const queue: { fields: string[]; bytes: number }[] = [];
     const parser = new (csvParse().Parser)({
       bom: start === 0,
       relax_column_count: true,
       skip_empty_lines: true,
       max_record_size: MAX_RECORD_CHARS,
     });
-    const take = (record: string[]) => queue.push({ fields: record, bytes: parser.info.bytes });
+    let lastEnd = start;
+    let events: CsvEvent[] = [];
+    // called as each record is parsed: the tracker already holds the chunk it comes from
+    const take = (fields: string[]) => {
+      const line = tracker.lineAt(lastEnd);
+      lastEnd = start + parser.info.bytes;
+      events.push({ type: 'record', fields, line, end: lastEnd, endLines: tracker.countTo(lastEnd) });
+    };
     /** Parses a slice (null: the end of the file); the records before an error in it are taken all the same. */
     const feed = (chunk: Buffer | null): unknown =>
       parser.api.parse(chunk ?? undefined, chunk === null, take, () => {}) ?? undefined;
     const source = createReadStream(path, { start, highWaterMark: 64 * 1024 });
-    let lastEnd = start;
     let failure: unknown;
     try {
       for (let done = false; !done && failure === undefined; ) {
@@ -197,13 +213,10 @@ export async function* readCsv(path: string, options: ReadCsvOptions = {}): Asyn
         else tracker.write(next);
         for (const piece of slices(next)) {
           failure = feed(piece);
-          while (queue.length > 0) {
-            const item = queue.shift()!;
-            const line = tracker.lineAt(lastEnd);
-            const end = start + item.bytes;
-            const endLines = tracker.countTo(end);
-            lastEnd = end;
-            yield { type: 'record', fields: item.fields, line, end, endLines };
+          if (events.length > 0) {
+            const parsed = events;
+            events = [];
+            yield parsed;
           }
           if (failure !== undefined) break;
         }
@@ -219,14 +232,16 @@ export async function* readCsv(path: string, options: ReadCsvOptions = {}): Asyn
     const line = tracker.lineAt(lastEnd);
     const linesAtLastEnd = tracker.countTo(lastEnd);
     const next = await nextLineStart(path, lastEnd);
-    yield {
-      type: 'error',
-      line,
-      code,
-      message: QUOTE_MESSAGES[code] ?? (failure instanceof Error ? failure.message : String(failure)),
-      end: next.offset,
-      endLines: linesAtLastEnd + next.linesAdded,
-    };
+    yield [
+      {
+        type: 'error',
+        line,
+        code,
+        message: QUOTE_MESSAGES[code] ?? (failure instanceof Error ? failure.message : String(failure)),
+        end: next.offset,
+        endLines: linesAtLastEnd + next.linesAdded,
+      },
+    ];
     start = next.offset;
     linesBefore = linesAtLastEnd + next.linesAdded;
   }

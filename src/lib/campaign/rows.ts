@@ -3,7 +3,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { isBsuid } from '../identity/bsuid.js';
-import { isBlankRecord, readCsv } from './csv.js';
+import { isBlankRecord, readCsv, readCsvBatches } from './csv.js';
 import type { IngestRow, Ledger } from './ledger.js';
 import { checkValue } from './mapping.js';
 import { normalisePhone } from './phone.js';
@@ -206,18 +206,20 @@ export async function findProblems(
   const problems: Problem[] = [];
   let count = 0;
   let row = from.nextRow;
-  for await (const e of readCsv(path, { start: from.offset, linesBefore: from.lines })) {
-    if (e.type === 'record' && isBlankRecord(e.fields)) continue;
-    const r = row++;
-    const problem =
-      e.type === 'error'
-        ? judge === invalidRow
-          ? { reason: 'malformed_csv' as const, message: e.message }
-          : null
-        : judge(checkRecord(e.fields, shape));
-    if (problem) {
-      count++;
-      if (problems.length < limit) problems.push({ row: r, line: e.line, ...problem });
+  for await (const events of readCsvBatches(path, { start: from.offset, linesBefore: from.lines })) {
+    for (const e of events) {
+      if (e.type === 'record' && isBlankRecord(e.fields)) continue;
+      const r = row++;
+      const problem =
+        e.type === 'error'
+          ? judge === invalidRow
+            ? { reason: 'malformed_csv' as const, message: e.message }
+            : null
+          : judge(checkRecord(e.fields, shape));
+      if (problem) {
+        count++;
+        if (problems.length < limit) problems.push({ row: r, line: e.line, ...problem });
+      }
     }
   }
   return { problems, count, rows: row - from.nextRow };
@@ -270,58 +272,60 @@ export async function ingest(o: IngestOptions): Promise<{ rows: number; aborted:
     if (stored.length > 0 || bsuidOnlyLines.length > 0) o.onBatch?.(stored, bsuidOnlyLines);
     bsuidOnlyLines = [];
   };
-  for await (const e of readCsv(o.path, { start: o.from.offset, linesBefore: o.from.lines })) {
-    position = { offset: e.end, lines: e.endLines };
-    if (e.type === 'record' && isBlankRecord(e.fields)) continue;
-    const r = row++;
-    if (e.type === 'error') {
-      batch.push({
-        row: r,
-        line: e.line,
-        recipient: null,
-        input: null,
-        params: null,
-        state: 'skipped',
-        reason: `malformed_csv: ${e.message}`,
-      });
-    } else {
-      const c = checkRecord(e.fields, o.shape);
-      if (!c.ok) {
+  for await (const events of readCsvBatches(o.path, { start: o.from.offset, linesBefore: o.from.lines })) {
+    for (const e of events) {
+      position = { offset: e.end, lines: e.endLines };
+      if (e.type === 'record' && isBlankRecord(e.fields)) continue;
+      const r = row++;
+      if (e.type === 'error') {
         batch.push({
           row: r,
           line: e.line,
           recipient: null,
-          input: c.input,
+          input: null,
           params: null,
           state: 'skipped',
-          reason: `${c.reason}: ${c.message}`,
+          reason: `malformed_csv: ${e.message}`,
         });
       } else {
-        const who = resolveRecipient(c.identity, o.links);
-        if (who.bsuidOnly) bsuidOnlyLines.push(e.line);
-        const skip = who.aliases.some((a) => o.excluded.has(a))
-          ? 'excluded: listed in --exclude'
-          : who.aliases.some((a) => o.optedOut.has(a))
-            ? 'opted_out: the recipient opted out (inbound STOP or marketing preference)'
-            : o.consent
-              ? consentSkip(who.aliases, o.consent)
-              : null;
-        batch.push({
-          row: r,
-          line: e.line,
-          recipient: who.key,
-          input: who.resolvedFrom,
-          params: skip ? null : JSON.stringify(c.values),
-          state: skip ? 'skipped' : 'pending',
-          reason: skip,
-        });
+        const c = checkRecord(e.fields, o.shape);
+        if (!c.ok) {
+          batch.push({
+            row: r,
+            line: e.line,
+            recipient: null,
+            input: c.input,
+            params: null,
+            state: 'skipped',
+            reason: `${c.reason}: ${c.message}`,
+          });
+        } else {
+          const who = resolveRecipient(c.identity, o.links);
+          if (who.bsuidOnly) bsuidOnlyLines.push(e.line);
+          const skip = who.aliases.some((a) => o.excluded.has(a))
+            ? 'excluded: listed in --exclude'
+            : who.aliases.some((a) => o.optedOut.has(a))
+              ? 'opted_out: the recipient opted out (inbound STOP or marketing preference)'
+              : o.consent
+                ? consentSkip(who.aliases, o.consent)
+                : null;
+          batch.push({
+            row: r,
+            line: e.line,
+            recipient: who.key,
+            input: who.resolvedFrom,
+            params: skip ? null : JSON.stringify(c.values),
+            state: skip ? 'skipped' : 'pending',
+            reason: skip,
+          });
+        }
       }
-    }
-    if (batch.length >= batchRows || performance.now() - batchStarted >= batchMs) {
-      flush(false);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      batchStarted = performance.now();
-      if (o.signal?.aborted) return { rows: row - o.from.nextRow, aborted: true };
+      if (batch.length >= batchRows || performance.now() - batchStarted >= batchMs) {
+        flush(false);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        batchStarted = performance.now();
+        if (o.signal?.aborted) return { rows: row - o.from.nextRow, aborted: true };
+      }
     }
   }
   flush(true);
