@@ -58,10 +58,10 @@ describe('keepHeapTight', () => {
 
 /**
  * Runs favourMemoryAtRate for a fast send as on a machine of `cores` cores, then allocates what keeps a collector
- * busy (scavenges, promotions, full collections); returns the CPU ms of the process's threads other than the main
- * thread (V8's helper threads: its collectors' and compilers').
+ * busy (scavenges, promotions, full collections); returns the CPU ms of the main thread and of the process's other
+ * threads (V8's helper threads: its collectors' and compilers'), and the helpers' share of the two.
  */
-async function helperCpuAfterChurn(cores: number): Promise<{ helpers: number }> {
+async function helperCpuAfterChurn(cores: number): Promise<{ helpers: number; main: number; share: number }> {
   if (!existsSync(HEAP_JS)) throw new Error('dist/lib/heap.js is missing: run `npm run build` first.');
   const script = `
     import { readdirSync, readFileSync } from 'node:fs';
@@ -75,17 +75,19 @@ async function helperCpuAfterChurn(cores: number): Promise<{ helpers: number }> 
     };
     const helperTicks = () =>
       readdirSync('/proc/self/task').filter((tid) => tid !== String(process.pid)).reduce((n, tid) => n + ticksOf(tid), 0);
-    const ticksBefore = helperTicks();
+    const helpersBefore = helperTicks();
+    const mainBefore = ticksOf(String(process.pid));
     let kept = [];
     for (let slice = 0; slice < 200; slice++) {
       for (let i = 0; i < 2e4; i++) { const o = { i, s: 'x' + i, a: [i, i] }; if (i % 3 === 0) kept.push(o); }
       if (kept.length > 3e5) kept = [];
       await new Promise((resolve) => setImmediate(resolve));
     }
-    console.log((helperTicks() - ticksBefore) * 10);
+    console.log((helperTicks() - helpersBefore) * 10, (ticksOf(String(process.pid)) - mainBefore) * 10);
   `;
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
-  return { helpers: Number(stdout) };
+  const [helpers, main] = stdout.trim().split(' ').map(Number) as [number, number];
+  return { helpers, main, share: helpers / (helpers + main) };
 }
 
 describe.runIf(process.platform === 'linux')(
@@ -94,8 +96,10 @@ describe.runIf(process.platform === 'linux')(
     it('on fewer than 4 cores every collection runs on the thread that allocates: the helper threads stay almost idle', async () => {
       const two = await helperCpuAfterChurn(2);
       const eight = await helperCpuAfterChurn(8);
-      // with V8's helpers (8 cores, the case that can fail) they do a large share of the work
-      expect(eight.helpers).toBeGreaterThan(3 * two.helpers);
+      // with V8's helpers (8 cores, the case that can fail) they do a large share of the work. Their share of the
+      // process's CPU, not their CPU alone: on a loaded machine (the test suite's other files) the helpers get less
+      // time, and the main thread waits for them (measured: 0.2 against 0.6 idle, 0.24 against 0.56 loaded)
+      expect(eight.share, JSON.stringify({ two, eight })).toBeGreaterThan(2 * two.share);
     });
   },
 );
